@@ -1,0 +1,50 @@
+package worker
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+type metrics struct {
+	reg          *prometheus.Registry
+	batchSize    *prometheus.HistogramVec
+	queueWait    *prometheus.HistogramVec
+	inference    *prometheus.HistogramVec
+	items        *prometheus.CounterVec
+	chunks       *prometheus.CounterVec
+	redelivered  prometheus.Counter
+	deadLettered prometheus.Counter
+}
+
+func newMetrics() *metrics {
+	m := &metrics{
+		reg: prometheus.NewRegistry(),
+		batchSize: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "worker_batch_size", Help: "Items per TensorFlow batch.",
+			Buckets: prometheus.ExponentialBuckets(1, 2, 10),
+		}, []string{"model"}),
+		queueWait: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "worker_queue_wait_seconds", Help: "Time from queueing a chunk to its first batch.",
+			Buckets: prometheus.ExponentialBuckets(0.0002, 2, 18),
+		}, []string{"model", "priority"}),
+		inference: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "worker_inference_seconds", Help: "TensorFlow time per batch.",
+			Buckets: prometheus.ExponentialBuckets(0.0001, 2, 18),
+		}, []string{"model"}),
+		items: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "worker_items_total", Help: "Items processed, by outcome (ok, failed, cancelled). items/s is its rate.",
+		}, []string{"model", "outcome"}),
+		chunks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "worker_chunks_total", Help: "Chunks finished, by outcome (stored, duplicate, nak).",
+		}, []string{"model", "outcome"}),
+		redelivered: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "worker_redelivered_chunks_total", Help: "Chunks received more than once.",
+		}),
+		deadLettered: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "worker_dead_lettered_chunks_total", Help: "Chunks whose items were failed after exhausting deliveries.",
+		}),
+	}
+	m.reg.MustRegister(m.batchSize, m.queueWait, m.inference, m.items, m.chunks, m.redelivered, m.deadLettered,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}

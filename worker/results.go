@@ -1,0 +1,64 @@
+package worker
+
+import (
+	"encoding/binary"
+	"math"
+	"slices"
+
+	"batchinfer/internal/wire"
+	"batchinfer/model"
+)
+
+// maxProbabilities is the largest class count whose full probability vector
+// is returned with every item.
+const maxProbabilities = 32
+
+// itemResult turns one output row into an ItemResult.
+func itemResult(meta *model.Metadata, index int, probs []float32) wire.ItemResult {
+	k := meta.TopK
+	if k <= 0 || k > len(probs) {
+		k = min(len(probs), 5)
+	}
+	order := make([]int, len(probs))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		switch {
+		case probs[a] > probs[b]:
+			return -1
+		case probs[a] < probs[b]:
+			return 1
+		}
+		return 0
+	})
+	top := make([]wire.Class, k)
+	for i := 0; i < k; i++ {
+		c := order[i]
+		top[i] = wire.Class{Label: label(meta, c), Class: c, Score: probs[c]}
+	}
+	best := order[0]
+	r := wire.ItemResult{Index: index, Label: label(meta, best), Class: &best, Score: probs[best], Top: top}
+	if len(probs) <= maxProbabilities {
+		r.Probabilities = slices.Clone(probs)
+	}
+	return r
+}
+
+func label(meta *model.Metadata, c int) string {
+	if c < len(meta.Labels) {
+		return meta.Labels[c]
+	}
+	return ""
+}
+
+// decodeTensor copies a little-endian float32 item into dst.
+func decodeTensor(dst []float32, data []byte) bool {
+	if len(data) != 4*len(dst) {
+		return false
+	}
+	for i := range dst {
+		dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(data[4*i:]))
+	}
+	return true
+}
