@@ -22,6 +22,9 @@ const maxDeliveriesAdvisory = "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES." + wi
 
 // finalize hands a task whose items all have results to the finalizers.
 func (w *Worker) finalize(l *lane, t *task) {
+	if w.killed.Load() {
+		return // a crashed worker acks nothing
+	}
 	w.finalizeCh <- finalizeReq{l, t}
 }
 

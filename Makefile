@@ -1,0 +1,71 @@
+# The one entry point. `make run` starts the whole system (embedded NATS, no
+# Docker) on :8000; `make test` runs every test. CI calls these targets.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.0.0-dev)
+REVISION := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+LDFLAGS  := -s -w -X main.version=$(VERSION)
+TF_ENV    = eval "$$(scripts/tf-env.sh)"
+GO_PKGS  := ./...
+FRONTEND := frontend
+
+.PHONY: help
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+.PHONY: tf
+tf: ## fetch the pinned TensorFlow C library (cached in .cache/)
+	@scripts/tf-env.sh >/dev/null
+
+.PHONY: build
+build: tf ## build bin/gateway (static), bin/worker and bin/standalone
+	CGO_ENABLED=0 go build -trimpath -ldflags '$(LDFLAGS)' -o bin/gateway ./cmd/gateway
+	$(TF_ENV) && go build -trimpath -ldflags '$(LDFLAGS)' -o bin/ ./cmd/worker ./cmd/standalone
+
+.PHONY: ui
+ui: ## build the web UI into frontend/dist
+	cd $(FRONTEND) && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && npm run build
+
+.PHONY: run
+run: build ui ## run everything: embedded NATS, gateway + UI on :8000, one worker
+	$(TF_ENV) && exec ./bin/standalone $(ARGS)
+
+.PHONY: test
+test: test-go test-ui test-e2e ## every test: Go (race), UI unit tests and lint, browser e2e
+
+.PHONY: test-go
+test-go: tf ## Go vet and tests with the race detector, real NATS and TensorFlow
+	$(TF_ENV) && go vet $(GO_PKGS) && go test -race -count=1 -timeout 15m $(GO_PKGS)
+
+.PHONY: test-ui
+test-ui: ## UI type-check, lint, unit tests and production build
+	cd $(FRONTEND) && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && npm test && npm run build
+
+.PHONY: test-e2e
+test-e2e: build ui ## Playwright in Chromium against the real standalone system
+	scripts/e2e.sh
+
+.PHONY: fuzz
+fuzz: ## run each fuzz target for FUZZTIME (default 20s)
+	for t in $$(go test -list 'Fuzz.*' ./gateway | grep ^Fuzz); do go test -run '^$$' -fuzz "^$$t$$" -fuzztime $${FUZZTIME:-20s} ./gateway; done
+	for t in $$(go test -list 'Fuzz.*' ./internal/wire | grep ^Fuzz); do go test -run '^$$' -fuzz "^$$t$$" -fuzztime $${FUZZTIME:-20s} ./internal/wire; done
+
+.PHONY: models
+models: ## train and export the committed models (Python venv in model/.venv)
+	model/setup-venv.sh
+	cd model && .venv/bin/python -m pipeline.train --out models
+
+.PHONY: bench-model
+bench-model: ## generate the benchmark-only MobileNetV2 model (not committed)
+	model/setup-venv.sh
+	[ -f model/models/mobilenet_bench/1/saved_model.pb ] || (cd model && .venv/bin/python -m pipeline.train --out models --only mobilenet_bench --no-testdata)
+
+.PHONY: bench
+bench: tf bench-model ## raw TensorFlow and end-to-end benchmarks, side by side
+	$(TF_ENV) && go test -run '^$$' -bench . -benchtime $${BENCHTIME:-2s} ./model/tfmodel ./internal/systemtest | tee bench.out
+
+.PHONY: clean
+clean: ## remove build outputs (keeps the TensorFlow cache)
+	rm -rf bin $(FRONTEND)/dist data
