@@ -47,6 +47,8 @@ type Config struct {
 	// WSSendBuffer is the number of outbound messages buffered per connection
 	// before it is closed as a slow consumer.
 	WSSendBuffer int
+	// SlowConsumerTimeout is how long a full send buffer may stay full.
+	SlowConsumerTimeout time.Duration
 	// HeartbeatInterval is the WebSocket heartbeat period.
 	HeartbeatInterval time.Duration
 	// ProgressInterval throttles progress events per job and connection.
@@ -72,6 +74,7 @@ func (c Config) withDefaults() Config {
 	setDefault(&c.MaxWSMessageBytes, 4<<20)
 	setDefault(&c.MaxWSSubscriptions, 64)
 	setDefault(&c.WSSendBuffer, 1024)
+	setDefault(&c.SlowConsumerTimeout, 10*time.Second)
 	setDefault(&c.HeartbeatInterval, 15*time.Second)
 	setDefault(&c.ProgressInterval, 200*time.Millisecond)
 	return c

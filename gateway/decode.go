@@ -114,6 +114,9 @@ func (d *inputDecoder) decodeItem(raw []byte) (wire.Item, error) {
 		if err := dec.Decode(&obj); err != nil {
 			return wire.Item{}, fmt.Errorf("invalid item object: %s (expected one of \"b64\", \"image\", \"features\")", jsonErrText(err))
 		}
+		if dec.InputOffset() != int64(len(raw)) {
+			return wire.Item{}, errors.New("invalid item object: trailing data after the object")
+		}
 		n := 0
 		for _, set := range []bool{obj.B64 != nil, obj.Image != nil, obj.Features != nil} {
 			if set {
@@ -242,7 +245,9 @@ func parseNumberArray(b []byte, dims []int64, dst []float32) ([]float32, error) 
 	}
 	var err error
 	if nested {
-		dst, err = p.nested(dims, dst)
+		if dst, err = p.nested(dims, dst); err != nil {
+			return nil, fmt.Errorf("nested array does not match shape %v: %w", dims, err)
+		}
 	} else {
 		dst, err = p.list(-1, dst)
 	}
@@ -384,7 +389,7 @@ func jsonErrText(err error) string {
 // decodeNDJSON reads one ItemInput per non-empty line.
 func (d *inputDecoder) decodeNDJSON(r io.Reader, maxLine int) error {
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64<<10), maxLine)
+	sc.Buffer(make([]byte, 0, min(64<<10, maxLine)), maxLine) // max only applies above cap(buf)
 	line := 0
 	for sc.Scan() {
 		line++

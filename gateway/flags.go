@@ -18,6 +18,7 @@ func (c *Config) Flags(s *config.Set) {
 	s.Int64(&c.MaxWSMessageBytes, "max-ws-message-bytes", "GATEWAY_MAX_WS_MESSAGE_BYTES", 4<<20, "largest inbound WebSocket message")
 	s.Int(&c.MaxWSSubscriptions, "max-ws-subscriptions", "GATEWAY_MAX_WS_SUBSCRIPTIONS", 64, "most jobs one WebSocket follows")
 	s.Int(&c.WSSendBuffer, "ws-send-buffer", "GATEWAY_WS_SEND_BUFFER", 1024, "outbound messages buffered per WebSocket before it is closed as slow")
+	s.Duration(&c.SlowConsumerTimeout, "slow-consumer-timeout", "GATEWAY_SLOW_CONSUMER_TIMEOUT", c.withDefaults().SlowConsumerTimeout, "how long a WebSocket's send buffer may stay full before it is closed (4008)")
 	s.Duration(&c.HeartbeatInterval, "heartbeat", "GATEWAY_HEARTBEAT", c.withDefaults().HeartbeatInterval, "WebSocket heartbeat period")
 	s.Duration(&c.ProgressInterval, "progress-interval", "GATEWAY_PROGRESS_INTERVAL", c.withDefaults().ProgressInterval, "least time between progress events per job")
 	s.String(&c.UIDir, "ui-dir", "GATEWAY_UI_DIR", "", "serve the built web UI from this directory")

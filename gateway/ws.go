@@ -22,6 +22,7 @@ import (
 // WebSocket timing and protocol constants (api/websocket.md).
 const (
 	wsWriteWait        = 10 * time.Second
+	wsCloseGrace       = time.Second
 	wsMaxInvalidInRow  = 10
 	CloseSlowConsumer  = 4008
 	CloseTooManyErrors = 4009
@@ -142,21 +143,33 @@ func (c *wsConn) closeWith(code int, text string) {
 	})
 }
 
-// enqueue queues b for the client without blocking; a full buffer closes
-// the connection as a slow consumer (the client resumes from its last seq).
+// enqueue queues b for the client. When the bounded buffer is full it
+// waits up to SlowConsumerTimeout (the producer is this client's own
+// subscription, so nobody else waits), then closes the connection as a slow
+// consumer; the client reconnects and resumes from its last seq.
 func (c *wsConn) enqueue(typ string, b []byte) bool {
 	select {
 	case <-c.done:
 		return false
-	default:
-	}
-	select {
 	case c.send <- b:
 		c.g.metrics.wsMessages.WithLabelValues(typ).Inc()
 		return true
 	default:
+	}
+	t := time.NewTimer(c.g.cfg.SlowConsumerTimeout)
+	defer t.Stop()
+	select {
+	case <-c.done:
+		return false
+	case c.send <- b:
+		c.g.metrics.wsMessages.WithLabelValues(typ).Inc()
+		return true
+	case <-t.C:
 		c.g.metrics.wsSlowClosed.Inc()
 		c.closeWith(CloseSlowConsumer, "slow consumer: send buffer full, reconnect and resume")
+		// The writer may be stuck in a write to a full socket: give it a
+		// moment to send the close frame, then drop the connection.
+		time.AfterFunc(wsCloseGrace, func() { _ = c.c.UnderlyingConn().Close() })
 		return false
 	}
 }
@@ -193,6 +206,12 @@ func (c *wsConn) writeLoop() {
 	}
 	for {
 		select {
+		case <-c.done: // closing wins over queued messages
+			c.writeClose()
+			return
+		default:
+		}
+		select {
 		case b := <-c.send:
 			if !write(b) {
 				c.closeWith(websocket.CloseAbnormalClosure, "")
@@ -211,12 +230,16 @@ func (c *wsConn) writeLoop() {
 		case <-c.g.closing:
 			c.closeWith(websocket.CloseGoingAway, "server shutting down")
 		case <-c.done:
-			if c.closeCode != websocket.CloseAbnormalClosure {
-				msg := websocket.FormatCloseMessage(c.closeCode, c.closeText)
-				_ = c.c.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
-			}
+			c.writeClose()
 			return
 		}
+	}
+}
+
+func (c *wsConn) writeClose() {
+	if c.closeCode != websocket.CloseAbnormalClosure {
+		msg := websocket.FormatCloseMessage(c.closeCode, c.closeText)
+		_ = c.c.WriteControl(websocket.CloseMessage, msg, time.Now().Add(wsCloseGrace))
 	}
 }
 

@@ -2,7 +2,9 @@ package systemtest
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"net/http"
 	"sync"
 	"testing"
 	"time"
@@ -96,5 +98,15 @@ func ctxStopWorker(t *testing.T, w *worker.Worker) {
 	defer cancel()
 	if err := w.Stop(ctx); err != nil {
 		t.Fatalf("stop worker: %v", err)
+	}
+}
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+func decodeBody(t *testing.T, resp *http.Response, v any) {
+	t.Helper()
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		t.Fatalf("decode body: %v", err)
 	}
 }

@@ -56,11 +56,15 @@ func (m Msg) JobID() string {
 
 // DialWS connects to the gateway's WebSocket; origin may be "".
 func (s *System) DialWS(origin string) (*WS, *http.Response, error) {
+	return s.dialWS(websocket.DefaultDialer, origin)
+}
+
+func (s *System) dialWS(d *websocket.Dialer, origin string) (*WS, *http.Response, error) {
 	h := http.Header{}
 	if origin != "" {
 		h.Set("Origin", origin)
 	}
-	c, resp, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(s.BaseURL, "http")+"/v1/ws", h)
+	c, resp, err := d.Dial("ws"+strings.TrimPrefix(s.BaseURL, "http")+"/v1/ws", h)
 	if err != nil {
 		return nil, resp, err
 	}

@@ -45,7 +45,7 @@ func DecodeChunk(b []byte) ([]Item, error) {
 		return nil, fmt.Errorf("%w: bad magic", ErrBadChunk)
 	}
 	b = b[4:]
-	n, k := binary.Uvarint(b)
+	n, k := uvarint(b)
 	if k <= 0 || n > uint64(len(b)) {
 		return nil, fmt.Errorf("%w: bad item count", ErrBadChunk)
 	}
@@ -56,7 +56,7 @@ func DecodeChunk(b []byte) ([]Item, error) {
 			return nil, fmt.Errorf("%w: item %d truncated", ErrBadChunk, i)
 		}
 		kind := b[0]
-		l, k := binary.Uvarint(b[1:])
+		l, k := uvarint(b[1:])
 		if k <= 0 || l > uint64(len(b)-1-k) {
 			return nil, fmt.Errorf("%w: item %d length", ErrBadChunk, i)
 		}
@@ -68,4 +68,15 @@ func DecodeChunk(b []byte) ([]Item, error) {
 		return nil, fmt.Errorf("%w: %d trailing bytes", ErrBadChunk, len(b))
 	}
 	return items, nil
+}
+
+// uvarint is binary.Uvarint rejecting (k == 0) overlong encodings such as
+// 0x80 0x00 for 0, so that a chunk has exactly one encoding: EncodeChunk of
+// a decoded chunk gives back the same bytes.
+func uvarint(b []byte) (uint64, int) {
+	v, k := binary.Uvarint(b)
+	if k > 1 && b[k-1] == 0 {
+		return 0, 0
+	}
+	return v, k
 }

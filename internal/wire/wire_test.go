@@ -1,0 +1,383 @@
+package wire
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+func itemsEqual(a, b []Item) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].Kind != b[i].Kind || !bytes.Equal(a[i].Data, b[i].Data) {
+			return false
+		}
+	}
+	return true
+}
+
+func TestChunkRoundTrip(t *testing.T) {
+	big := bytes.Repeat([]byte{0xab, 0x01, 0x00}, 1<<20/3) // ~1 MiB: a multi-byte length
+	many := make([]Item, 300)                              // a multi-byte count
+	for i := range many {
+		many[i] = Item{Kind: ItemTensor, Data: []byte{byte(i)}}
+	}
+	tests := []struct {
+		name  string
+		items []Item
+	}{
+		{"empty", nil},
+		{"one tensor", []Item{{Kind: ItemTensor, Data: []byte{0, 0, 128, 63}}}},
+		{"one empty item", []Item{{Kind: ItemImage}}},
+		{"mixed kinds", []Item{
+			{Kind: ItemTensor, Data: make([]byte, 256)},
+			{Kind: ItemImage, Data: []byte("\x89PNG\r\n\x1a\n")},
+			{Kind: ItemTensor, Data: []byte{1, 2, 3, 4}},
+			{Kind: 0xff, Data: []byte("unknown kinds pass through")},
+		}},
+		{"big item", []Item{{Kind: ItemImage, Data: big}, {Kind: ItemTensor, Data: []byte{9}}}},
+		{"300 items", many},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			prefix := []byte("prefix")
+			enc := EncodeChunk(append([]byte(nil), prefix...), tc.items)
+			if !bytes.HasPrefix(enc, prefix) {
+				t.Fatal("EncodeChunk did not append to dst")
+			}
+			b := enc[len(prefix):]
+			if !bytes.HasPrefix(b, []byte{'B', 'I', 'C', 1}) {
+				t.Fatalf("no magic: % x", b[:4])
+			}
+			got, err := DecodeChunk(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !itemsEqual(got, tc.items) {
+				t.Fatalf("round trip changed the items")
+			}
+			if re := EncodeChunk(nil, got); !bytes.Equal(re, b) {
+				t.Fatalf("re-encoding differs")
+			}
+		})
+	}
+}
+
+func TestChunkEncoding(t *testing.T) {
+	got := EncodeChunk(nil, []Item{{Kind: ItemTensor, Data: []byte{7, 8}}, {Kind: ItemImage}})
+	want := []byte{'B', 'I', 'C', 1, 2, 1, 2, 7, 8, 2, 0}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("got % x, want % x", got, want)
+	}
+}
+
+func TestDecodeChunkAliases(t *testing.T) {
+	b := EncodeChunk(nil, []Item{{Kind: ItemTensor, Data: []byte{1, 2, 3}}})
+	items, err := DecodeChunk(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)-1] = 42
+	if items[0].Data[2] != 42 {
+		t.Fatal("item data does not alias the payload (as documented)")
+	}
+}
+
+func TestDecodeChunkErrors(t *testing.T) {
+	valid := EncodeChunk(nil, []Item{{Kind: ItemTensor, Data: []byte{1, 2, 3, 4}}, {Kind: ItemImage, Data: []byte{5}}})
+	magic := []byte{'B', 'I', 'C', 1}
+	cat := func(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
+	tests := []struct {
+		name string
+		in   []byte
+		err  string
+	}{
+		{"nil", nil, "bad magic"},
+		{"short magic", []byte("BIC"), "bad magic"},
+		{"bad magic", cat([]byte("XIC\x01"), valid[4:]), "bad magic"},
+		{"wrong version", cat([]byte("BIC\x02"), valid[4:]), "bad magic"},
+		{"magic only", magic, "bad item count"},
+		{"count overflow varint", cat(magic, bytes.Repeat([]byte{0xff}, 10), []byte{1}), "bad item count"},
+		{"count truncated varint", cat(magic, []byte{0x80}), "bad item count"},
+		{"huge count", cat(magic, binary.AppendUvarint(nil, 1<<62), []byte{1, 0}), "bad item count"},
+		{"count above remaining bytes", cat(magic, []byte{5, 1, 0}), "bad item count"},
+		{"count exceeds items", cat(magic, []byte{2, 1, 0}), "item 1 truncated"},
+		{"truncated data", valid[:len(valid)-1], "item 1 length"},
+		{"truncated first item", valid[:8], "item 0 length"},
+		{"missing length", cat(magic, []byte{1, 1}), "item 0 length"},
+		{"length overflow varint", cat(magic, []byte{1, 1}, bytes.Repeat([]byte{0xff}, 10), []byte{1}), "item 0 length"},
+		{"length too big", cat(magic, []byte{1, 1}, binary.AppendUvarint(nil, 1<<63), []byte{1}), "item 0 length"},
+		{"length one past the end", cat(magic, []byte{1, 1, 3, 1, 2}), "item 0 length"},
+		{"overlong count", cat(magic, []byte{0x80, 0x00}), "bad item count"},
+		{"overlong count of one", cat(magic, []byte{0x81, 0x00, 1, 0}), "bad item count"},
+		{"overlong length", cat(magic, []byte{1, 1, 0x80, 0x00}), "item 0 length"},
+		{"overlong length of one", cat(magic, []byte{1, 1, 0x81, 0x80, 0x00, 7}), "item 0 length"},
+		{"trailing bytes", cat(valid, []byte{0}), "1 trailing bytes"},
+		{"trailing chunk", cat(valid, valid), "trailing bytes"},
+		{"zero items trailing", cat(magic, []byte{0, 1}), "1 trailing bytes"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			items, err := DecodeChunk(tc.in)
+			if err == nil {
+				t.Fatalf("decoded %d items from % x", len(items), tc.in)
+			}
+			if !errors.Is(err, ErrBadChunk) {
+				t.Fatalf("error %v is not ErrBadChunk", err)
+			}
+			if !strings.Contains(err.Error(), tc.err) {
+				t.Fatalf("error %q does not contain %q", err, tc.err)
+			}
+			if items != nil {
+				t.Fatal("items returned with an error")
+			}
+		})
+	}
+}
+
+var (
+	t0 = time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+	t1 = t0.Add(10 * time.Second)
+	t2 = t0.Add(20 * time.Second)
+)
+
+func TestJobRecordCount(t *testing.T) {
+	r := &JobRecord{ID: "j1", Total: 25, Chunks: 3, ChunkSize: 10, CreatedAt: t0}
+	if r.IsCounted(0) {
+		t.Fatal("chunk 0 counted before Count")
+	}
+	if !r.Count(1, 9, 1, t1) {
+		t.Fatal("first count of chunk 1 did nothing")
+	}
+	if len(r.Counted) != 1 || !r.IsCounted(1) || r.IsCounted(0) || r.IsCounted(2) {
+		t.Fatalf("counted bitset %08b", r.Counted)
+	}
+	if r.Done != 9 || r.Failed != 1 || r.StartedAt == nil || !r.StartedAt.Equal(t1) || !r.UpdatedAt.Equal(t1) {
+		t.Fatalf("after one chunk: %+v", r)
+	}
+	before := *r
+	if r.Count(1, 9, 1, t2) {
+		t.Fatal("counting chunk 1 twice changed the record")
+	}
+	if r.Done != before.Done || r.Failed != before.Failed || !r.UpdatedAt.Equal(t1) {
+		t.Fatalf("second count changed %+v", r)
+	}
+	for _, c := range []int{-1, 3, 100} {
+		if r.Count(c, 1, 1, t2) || r.IsCounted(c) {
+			t.Fatalf("out-of-range chunk %d counted", c)
+		}
+	}
+	if r.Done != 9 || r.Failed != 1 {
+		t.Fatalf("out-of-range chunks changed totals: %+v", r)
+	}
+	if !r.Count(0, 10, 0, t2) || !r.Count(2, 5, 0, t2) {
+		t.Fatal("chunks 0 and 2 not counted")
+	}
+	if !r.StartedAt.Equal(t1) || !r.UpdatedAt.Equal(t2) {
+		t.Fatalf("started %v updated %v", r.StartedAt, r.UpdatedAt)
+	}
+	if r.Done != 24 || r.Failed != 1 || !r.Finished() {
+		t.Fatalf("totals %d/%d finished %v", r.Done, r.Failed, r.Finished())
+	}
+}
+
+func TestJobRecordCountBitsetGrows(t *testing.T) {
+	r := &JobRecord{Total: 1000, Chunks: 20}
+	if !r.Count(19, 1, 0, t1) {
+		t.Fatal("chunk 19 not counted")
+	}
+	if len(r.Counted) != 3 {
+		t.Fatalf("bitset of %d bytes for 20 chunks", len(r.Counted))
+	}
+	for c := 0; c < 20; c++ {
+		if r.IsCounted(c) != (c == 19) {
+			t.Fatalf("chunk %d counted %v", c, r.IsCounted(c))
+		}
+	}
+	// A record whose chunk count grew (or an old short bitset) grows again.
+	r.Counted = r.Counted[:1]
+	r.Chunks = 40
+	if !r.Count(39, 1, 0, t1) || len(r.Counted) != 5 || !r.IsCounted(39) {
+		t.Fatalf("bitset %v", r.Counted)
+	}
+	// JSON keeps the bitset.
+	var back JobRecord
+	if err := json.Unmarshal(Marshal(r), &back); err != nil {
+		t.Fatal(err)
+	}
+	if !back.IsCounted(39) || back.IsCounted(19) != r.IsCounted(19) || back.Count(39, 1, 0, t2) {
+		t.Fatal("bitset lost in JSON")
+	}
+}
+
+func TestJobRecordCountAllChunks(t *testing.T) {
+	r := &JobRecord{Total: 17 * 3, Chunks: 17}
+	for round := 0; round < 2; round++ {
+		for c := 16; c >= 0; c-- {
+			if changed := r.Count(c, 2, 1, t1); changed != (round == 0) {
+				t.Fatalf("round %d chunk %d changed %v", round, c, changed)
+			}
+		}
+	}
+	if r.Done != 34 || r.Failed != 17 || !r.Finished() {
+		t.Fatalf("%d done %d failed", r.Done, r.Failed)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func TestJobRecordStatus(t *testing.T) {
+	now := t0.Add(time.Minute)
+	tests := []struct {
+		name       string
+		rec        JobRecord
+		state      string
+		finished   *time.Time
+		elapsedMS  int64
+		itemsPerS  float64
+		etaMS      *int64
+		doneFailed [2]int
+	}{
+		{
+			name:      "queued",
+			rec:       JobRecord{Total: 100, Chunks: 4, CreatedAt: t0, State: StateQueued},
+			state:     StateQueued,
+			elapsedMS: 60000,
+		},
+		{
+			name:      "accepting is shown as queued",
+			rec:       JobRecord{Total: 100, Chunks: 4, CreatedAt: t0, State: StateAccepting},
+			state:     StateQueued,
+			elapsedMS: 60000,
+		},
+		{
+			name:      "running, first chunk only",
+			rec:       JobRecord{Total: 100, Chunks: 4, CreatedAt: t0, Done: 25, StartedAt: ptr(t1), UpdatedAt: ptr(t1)},
+			state:     StateRunning,
+			elapsedMS: 60000,
+		},
+		{
+			name: "running with ETA",
+			// 40 items in the 10 s between start and last update: 4/s, 60 left: 15 s.
+			rec:       JobRecord{Total: 100, Chunks: 4, CreatedAt: t0, Done: 30, Failed: 10, StartedAt: ptr(t1), UpdatedAt: ptr(t2)},
+			state:     StateRunning,
+			elapsedMS: 60000,
+			itemsPerS: 4,
+			etaMS:     ptr(int64(15000)),
+		},
+		{
+			name:      "completed",
+			rec:       JobRecord{Total: 100, Chunks: 4, CreatedAt: t0, Done: 90, Failed: 10, StartedAt: ptr(t1), UpdatedAt: ptr(t2)},
+			state:     StateCompleted,
+			finished:  ptr(t2),
+			elapsedMS: 20000,
+			itemsPerS: 10,
+		},
+		{
+			name:      "empty job is completed",
+			rec:       JobRecord{Total: 0, CreatedAt: t0},
+			state:     StateCompleted,
+			elapsedMS: 60000,
+		},
+		{
+			name:      "cancelled while running",
+			rec:       JobRecord{Total: 100, Chunks: 4, CreatedAt: t0, Done: 20, StartedAt: ptr(t1), UpdatedAt: ptr(t1.Add(5 * time.Second)), CancelledAt: ptr(t2)},
+			state:     StateCancelled,
+			finished:  ptr(t2),
+			elapsedMS: 20000,
+			itemsPerS: 4,
+		},
+		{
+			name:      "cancelled before starting",
+			rec:       JobRecord{Total: 100, Chunks: 4, CreatedAt: t0, CancelledAt: ptr(t1)},
+			state:     StateCancelled,
+			finished:  ptr(t1),
+			elapsedMS: 10000,
+		},
+		{
+			name:      "cancelled then failed out",
+			rec:       JobRecord{Total: 100, Chunks: 4, CreatedAt: t0, Done: 20, Failed: 80, StartedAt: ptr(t1), UpdatedAt: ptr(t2), CancelledAt: ptr(t1.Add(5 * time.Second))},
+			state:     StateCancelled,
+			finished:  ptr(t2),
+			elapsedMS: 20000,
+			itemsPerS: 10,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.rec.ID, tc.rec.Model, tc.rec.Version = "j1", "digits", "1"
+			s := tc.rec.Status(now)
+			if s.ID != "j1" || s.Model != "digits" || s.Version != "1" || s.Total != tc.rec.Total || s.Chunks != tc.rec.Chunks ||
+				s.Done != tc.rec.Done || s.Failed != tc.rec.Failed || !s.CreatedAt.Equal(t0) {
+				t.Fatalf("copied fields differ: %+v", s)
+			}
+			if s.State != tc.state {
+				t.Fatalf("state %q, want %q", s.State, tc.state)
+			}
+			if (s.FinishedAt == nil) != (tc.finished == nil) || (s.FinishedAt != nil && !s.FinishedAt.Equal(*tc.finished)) {
+				t.Fatalf("finished_at %v, want %v", s.FinishedAt, tc.finished)
+			}
+			if s.ElapsedMS != tc.elapsedMS {
+				t.Fatalf("elapsed %d ms, want %d", s.ElapsedMS, tc.elapsedMS)
+			}
+			if s.ItemsPerSec != tc.itemsPerS {
+				t.Fatalf("items/s %v, want %v", s.ItemsPerSec, tc.itemsPerS)
+			}
+			if (s.ETAMS == nil) != (tc.etaMS == nil) || (s.ETAMS != nil && *s.ETAMS != *tc.etaMS) {
+				t.Fatalf("eta %v, want %v", s.ETAMS, tc.etaMS)
+			}
+			// The JSON has the documented state and omits what is unset.
+			var m map[string]any
+			if err := json.Unmarshal(Marshal(s), &m); err != nil {
+				t.Fatal(err)
+			}
+			if m["state"] != tc.state {
+				t.Fatalf("JSON state %v", m["state"])
+			}
+			if _, ok := m["eta_ms"]; ok != (tc.etaMS != nil) {
+				t.Fatalf("eta_ms present %v", ok)
+			}
+			if _, ok := m["finished_at"]; ok != (tc.finished != nil) {
+				t.Fatalf("finished_at present %v", ok)
+			}
+		})
+	}
+}
+
+func TestNames(t *testing.T) {
+	tests := []struct{ got, want string }{
+		{ResultSubject("j0123456789abcdefghjkmn", 0), "res.j0123456789abcdefghjkmn.0"},
+		{ResultSubject("j1", 7), "res.j1.7"},
+		{ResultSubject("j1", 1234567890), "res.j1.1234567890"},
+		{ResultFilter("j1"), "res.j1.*"},
+		{ConsumerName(PriorityBatch, "digits", "1"), "batch_digits_1"},
+		{ConsumerName(PrioritySync, "breast_cancer", "2"), "sync_breast_cancer_2"},
+		{InferSubject(PriorityBatch, "digits", "1"), "infer.batch.digits.1"},
+		{InferSubject(PrioritySync, "breast_cancer", "12"), "infer.sync.breast_cancer.12"},
+		{ChunkMsgID("j1", 10), "j1.10"},
+		{ModelKey("digits", "1"), "digits.1"},
+		{itoa(0), "0"},
+		{itoa(9), "9"},
+		{itoa(10), "10"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.want, func(t *testing.T) {
+			if tc.got != tc.want {
+				t.Fatalf("got %q, want %q", tc.got, tc.want)
+			}
+		})
+	}
+	// Every result subject of a job matches its filter (one token more).
+	for _, c := range []int{0, 1, 99} {
+		s, f := ResultSubject("j1", c), ResultFilter("j1")
+		if !strings.HasPrefix(s, strings.TrimSuffix(f, "*")) || strings.Count(s, ".") != strings.Count(f, ".") {
+			t.Fatalf("%q does not match %q", s, f)
+		}
+	}
+}
