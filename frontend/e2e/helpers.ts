@@ -1,0 +1,93 @@
+import { expect, type Page } from '@playwright/test'
+import { mkdirSync, readFileSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const here = dirname(fileURLToPath(import.meta.url))
+
+/** Where screenshots go: e2e/screenshots-tmp (ignored) unless E2E_SCREENSHOT_DIR says otherwise. */
+export const screenshotDir = resolve(here, '..', process.env.E2E_SCREENSHOT_DIR ?? 'e2e/screenshots-tmp')
+mkdirSync(screenshotDir, { recursive: true })
+
+export function shot(page: Page, name: string, fullPage = false): Promise<Buffer> {
+  return page.screenshot({ path: join(screenshotDir, `${name}.png`), fullPage })
+}
+
+/** The debug hook the app installs as window.__bi (src/composables/debugHook.ts). */
+export interface DebugHook {
+  dropSocket(): void
+  socket(): { state: string; reconnects: number; droppedResults: number }
+  jobIndexes(id: string): number[]
+  jobStats(id: string): { total: number; received: number; duplicates: number; staleFrames: number; lastSeq: number }
+}
+
+type HookWindow = { __bi?: DebugHook }
+
+export function dropSocket(page: Page): Promise<void> {
+  return page.evaluate(() => (window as unknown as HookWindow).__bi!.dropSocket())
+}
+
+export function socketInfo(page: Page): Promise<ReturnType<DebugHook['socket']>> {
+  return page.evaluate(() => (window as unknown as HookWindow).__bi!.socket())
+}
+
+export function jobIndexes(page: Page, id: string): Promise<number[]> {
+  return page.evaluate((job) => (window as unknown as HookWindow).__bi!.jobIndexes(job), id)
+}
+
+export function jobStats(page: Page, id: string): Promise<ReturnType<DebugHook['jobStats']>> {
+  return page.evaluate((job) => (window as unknown as HookWindow).__bi!.jobStats(job), id)
+}
+
+/** Lines of model/testdata/digits_sample.ndjson (64 numbers each). */
+export function digitLines(): string[] {
+  const file = resolve(here, '../../model/testdata/digits_sample.ndjson')
+  const lines = readFileSync(file, 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+  if (lines.length === 0) throw new Error(`${file} is empty`)
+  return lines
+}
+
+/** An NDJSON upload of n digit rows (the sample lines repeated). */
+export function digitsNdjson(n: number): Buffer {
+  const lines = digitLines()
+  return Buffer.from(Array.from({ length: n }, (_, i) => lines[i % lines.length]).join('\n') + '\n')
+}
+
+export async function waitLive(page: Page): Promise<void> {
+  await expect(page.getByTestId('conn-state')).toHaveAttribute('data-state', 'open')
+}
+
+/** Uploads an NDJSON body on the Batch page, submits it, and returns the job id from the URL. */
+export async function submitDigits(page: Page, rows: number): Promise<string> {
+  await page.goto('/batch/digits')
+  await page.getByTestId('batch-file').setInputFiles({
+    name: `digits-${rows}.ndjson`,
+    mimeType: 'application/x-ndjson',
+    buffer: digitsNdjson(rows),
+  })
+  await expect(page.getByTestId('upload-count')).toHaveText(rows.toLocaleString('en-US'))
+  await page.getByTestId('submit-job').click()
+  await page.waitForURL(/\/jobs\/[^/]+$/)
+  return decodeURIComponent(new URL(page.url()).pathname.split('/').pop()!)
+}
+
+/** Waits until the job page shows 100 % and holds `rows` result rows. */
+export async function waitComplete(page: Page, rows: number): Promise<void> {
+  await expect(page.getByTestId('job-progress')).toHaveText('100 %', { timeout: 60_000 })
+  await expect(page.getByTestId('row-count')).toHaveAttribute('data-count', String(rows), { timeout: 60_000 })
+  await expect(page.getByTestId('results-complete')).toBeVisible()
+}
+
+/** Asserts that the page applied each of 0..rows-1 exactly once. */
+export async function expectEveryRowOnce(page: Page, id: string, rows: number): Promise<void> {
+  const indexes = await jobIndexes(page, id)
+  expect(indexes).toHaveLength(rows)
+  expect(new Set(indexes).size).toBe(rows)
+  expect([...indexes].sort((a, b) => a - b)).toEqual(Array.from({ length: rows }, (_, i) => i))
+  const stats = await jobStats(page, id)
+  expect(stats.duplicates).toBe(0)
+  await expect(page.getByTestId('dup-count')).toHaveAttribute('data-count', '0')
+}

@@ -1,0 +1,146 @@
+// Typed HTTP client for the gateway's /v1 API (api/openapi.yaml). Same origin:
+// the gateway serves the UI, and Vite proxies /v1 in development.
+import type {
+  ClusterInfo,
+  ErrorBody,
+  ErrorDetail,
+  ItemInput,
+  JobStatus,
+  JobsResponse,
+  ModelsResponse,
+  ModelVersionsResponse,
+  PredictResponse,
+  ResultsPage,
+  SubmitJobRequest,
+  SubmitJobResponse,
+} from './types'
+
+export class ApiError extends Error {
+  readonly status: number
+  readonly code: string
+  readonly details: ErrorDetail[]
+  constructor(status: number, code: string, message: string, details: ErrorDetail[] = []) {
+    super(message)
+    this.name = 'ApiError'
+    this.status = status
+    this.code = code
+    this.details = details
+  }
+}
+
+function isErrorBody(v: unknown): v is ErrorBody {
+  if (typeof v !== 'object' || v === null) return false
+  const e = (v as { error?: unknown }).error
+  return typeof e === 'object' && e !== null && typeof (e as { message?: unknown }).message === 'string'
+}
+
+export interface RequestOptions {
+  signal?: AbortSignal
+  headers?: Record<string, string>
+}
+
+export const API_BASE = '/v1'
+
+async function request<T>(method: string, path: string, body?: BodyInit, opts: RequestOptions = {}): Promise<T> {
+  const headers: Record<string, string> = { Accept: 'application/json', ...opts.headers }
+  let res: Response
+  try {
+    res = await fetch(API_BASE + path, { method, body, headers, signal: opts.signal })
+  } catch (e) {
+    if (e instanceof DOMException && e.name === 'AbortError') throw e
+    throw new ApiError(0, 'network', `network error: ${e instanceof Error ? e.message : String(e)}`)
+  }
+  const text = await res.text()
+  let data: unknown = undefined
+  if (text) {
+    try {
+      data = JSON.parse(text)
+    } catch {
+      if (res.ok) throw new ApiError(res.status, 'invalid_response', `invalid JSON from ${path}`)
+    }
+  }
+  if (!res.ok) {
+    if (isErrorBody(data)) {
+      throw new ApiError(res.status, data.error.code, data.error.message, data.error.details ?? [])
+    }
+    throw new ApiError(res.status, `http_${res.status}`, `${res.status} ${res.statusText || 'error'}`.trim())
+  }
+  return data as T
+}
+
+function json(v: unknown): string {
+  return JSON.stringify(v)
+}
+
+const jsonHeaders = { 'Content-Type': 'application/json' }
+
+function query(params: Record<string, string | number | undefined>): string {
+  const q = new URLSearchParams()
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== '') q.set(k, String(v))
+  const s = q.toString()
+  return s ? `?${s}` : ''
+}
+
+export function listModels(opts?: RequestOptions): Promise<ModelsResponse> {
+  return request('GET', '/models', undefined, opts)
+}
+
+export function getModel(name: string, opts?: RequestOptions): Promise<ModelVersionsResponse> {
+  return request('GET', `/models/${encodeURIComponent(name)}`, undefined, opts)
+}
+
+export function predict(
+  name: string,
+  inputs: ItemInput[],
+  p: { version?: string; timeout?: string } = {},
+  opts: RequestOptions = {},
+): Promise<PredictResponse> {
+  return request(
+    'POST',
+    `/models/${encodeURIComponent(name)}/predict${query({ version: p.version, timeout: p.timeout })}`,
+    json({ inputs }),
+    { ...opts, headers: { ...jsonHeaders, ...opts.headers } },
+  )
+}
+
+/**
+ * POST /v1/jobs with a JSON body. `body` may be a prebuilt JSON document (the
+ * parse worker builds large bodies off the main thread) or a request object.
+ */
+export function submitJob(
+  body: SubmitJobRequest | Blob | ArrayBuffer,
+  idempotencyKey?: string,
+  opts: RequestOptions = {},
+): Promise<SubmitJobResponse> {
+  const headers: Record<string, string> = { ...jsonHeaders, ...opts.headers }
+  if (idempotencyKey) headers['Idempotency-Key'] = idempotencyKey
+  const payload: BodyInit = body instanceof Blob || body instanceof ArrayBuffer ? body : json(body)
+  return request('POST', '/jobs', payload, { ...opts, headers })
+}
+
+export function listJobs(limit = 50, opts?: RequestOptions): Promise<JobsResponse> {
+  return request('GET', `/jobs${query({ limit })}`, undefined, opts)
+}
+
+export function getJob(id: string, opts?: RequestOptions): Promise<JobStatus> {
+  return request('GET', `/jobs/${encodeURIComponent(id)}`, undefined, opts)
+}
+
+export function getResults(id: string, offset = 0, limit = 1000, opts?: RequestOptions): Promise<ResultsPage> {
+  return request('GET', `/jobs/${encodeURIComponent(id)}/results${query({ offset, limit })}`, undefined, opts)
+}
+
+export function cancelJob(id: string, opts?: RequestOptions): Promise<JobStatus> {
+  return request('POST', `/jobs/${encodeURIComponent(id)}/cancel`, undefined, opts)
+}
+
+export function getCluster(opts?: RequestOptions): Promise<ClusterInfo> {
+  return request('GET', '/cluster', undefined, opts)
+}
+
+/** A random key for Idempotency-Key / WebSocket refs; works outside secure contexts too. */
+export function randomId(prefix = ''): string {
+  const b = new Uint8Array(12)
+  crypto.getRandomValues(b)
+  return prefix + Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('')
+}

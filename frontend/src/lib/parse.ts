@@ -1,0 +1,307 @@
+// Parsing of batch upload files (CSV, NDJSON, JSON) into ItemInputs, with
+// per-row validation. Pure; runs in the parse Web Worker and in unit tests.
+import type { ItemInput } from '@/api/types'
+import { checkValue, describeItem, validateItem, type InputSpec } from './validate'
+
+export type Format = 'csv' | 'ndjson' | 'json'
+
+export interface BadRow {
+  /** 0-based item index in the upload. */
+  item: number
+  /** 1-based line in the file (CSV, NDJSON); absent for JSON documents. */
+  line?: number
+  reason: string
+}
+
+export interface PreviewRow {
+  item: number
+  line?: number
+  text: string
+  error?: string
+}
+
+export interface ParseSummary {
+  format: Format
+  /** Items found (valid and invalid). */
+  count: number
+  /** The first `maxBad` invalid rows. */
+  bad: BadRow[]
+  badCount: number
+  preview: PreviewRow[]
+  /** CSV header, when the file has one. */
+  header?: string[]
+  /** A problem with the file as a whole; nothing can be sent. */
+  fileError?: string
+}
+
+export interface ParseResult extends ParseSummary {
+  /** Every item, in file order (valid or not). */
+  items: ItemInput[]
+}
+
+export interface ParseOptions {
+  format?: Format
+  maxBad?: number
+  previewRows?: number
+  onProgress?: (done: number, total: number) => void
+}
+
+export function formatFromName(name: string): Format | undefined {
+  const n = name.toLowerCase()
+  if (n.endsWith('.csv') || n.endsWith('.tsv')) return 'csv'
+  if (n.endsWith('.ndjson') || n.endsWith('.jsonl')) return 'ndjson'
+  if (n.endsWith('.json')) return 'json'
+  return undefined
+}
+
+/** Guess the format from the file name, else from the content. */
+export function detectFormat(name: string, text: string): Format {
+  const byName = formatFromName(name)
+  if (byName) return byName
+  const t = text.trimStart()
+  if (t.startsWith('[') || t.startsWith('{')) {
+    try {
+      JSON.parse(text)
+      return 'json'
+    } catch {
+      return 'ndjson'
+    }
+  }
+  return 'csv'
+}
+
+/** Splits text into lines (LF or CRLF), keeping 1-based line numbers. */
+function lines(text: string): string[] {
+  return text.split(/\r?\n/)
+}
+
+class Collector {
+  readonly items: ItemInput[] = []
+  readonly bad: BadRow[] = []
+  badCount = 0
+  readonly preview: PreviewRow[] = []
+  private readonly spec: InputSpec
+  private readonly maxBad: number
+  private readonly previewRows: number
+  constructor(spec: InputSpec, opts: ParseOptions) {
+    this.spec = spec
+    this.maxBad = opts.maxBad ?? 1000
+    this.previewRows = opts.previewRows ?? 10
+  }
+  /** Adds an item; `error` set when parsing already failed. */
+  add(item: unknown, line: number | undefined, parseError?: string): void {
+    const index = this.items.length
+    const error = parseError ?? validateItem(item, this.spec) ?? undefined
+    this.items.push(item as ItemInput)
+    if (error) {
+      this.badCount++
+      if (this.bad.length < this.maxBad) this.bad.push({ item: index, line, reason: error })
+    }
+    if (this.preview.length < this.previewRows) {
+      this.preview.push({ item: index, line, text: parseError ? '—' : describeItem(item), error })
+    }
+  }
+}
+
+function result(format: Format, c: Collector, extra: Partial<ParseResult> = {}): ParseResult {
+  const r: ParseResult = {
+    format,
+    count: c.items.length,
+    items: c.items,
+    bad: c.bad,
+    badCount: c.badCount,
+    preview: c.preview,
+    ...extra,
+  }
+  if (!r.fileError && r.count === 0) r.fileError = 'the file holds no items'
+  return r
+}
+
+const PROGRESS_EVERY = 5000
+
+export function parseNdjson(text: string, spec: InputSpec, opts: ParseOptions = {}): ParseResult {
+  const c = new Collector(spec, opts)
+  const ls = lines(text)
+  for (let i = 0; i < ls.length; i++) {
+    const l = ls[i]!.trim()
+    if (l === '') continue
+    let v: unknown
+    try {
+      v = JSON.parse(l)
+    } catch (e) {
+      c.add(null, i + 1, `invalid JSON: ${e instanceof Error ? e.message : String(e)}`)
+      continue
+    }
+    c.add(v, i + 1)
+    if (opts.onProgress && i % PROGRESS_EVERY === 0) opts.onProgress(i, ls.length)
+  }
+  return result('ndjson', c)
+}
+
+export function parseJson(text: string, spec: InputSpec, opts: ParseOptions = {}): ParseResult {
+  const c = new Collector(spec, opts)
+  let doc: unknown
+  try {
+    doc = JSON.parse(text)
+  } catch (e) {
+    return result('json', c, { fileError: `invalid JSON: ${e instanceof Error ? e.message : String(e)}` })
+  }
+  let items: unknown[]
+  if (Array.isArray(doc)) items = doc
+  else if (typeof doc === 'object' && doc !== null && Array.isArray((doc as { inputs?: unknown }).inputs)) {
+    items = (doc as { inputs: unknown[] }).inputs
+  } else {
+    return result('json', c, {
+      fileError: 'expected a JSON array of items or an object with an "inputs" array',
+    })
+  }
+  for (let i = 0; i < items.length; i++) {
+    c.add(items[i], undefined)
+    if (opts.onProgress && i % PROGRESS_EVERY === 0) opts.onProgress(i, items.length)
+  }
+  return result('json', c)
+}
+
+/** Splits one CSV record; handles quoted fields ("a,b", "say ""hi"""). */
+export function splitCsvLine(line: string, delim: string): string[] | string {
+  if (!line.includes('"')) return line.split(delim)
+  const out: string[] = []
+  let i = 0
+  while (i <= line.length) {
+    if (line[i] === '"') {
+      let v = ''
+      i++
+      for (;;) {
+        const q = line.indexOf('"', i)
+        if (q < 0) return 'unterminated quoted field'
+        v += line.slice(i, q)
+        if (line[q + 1] === '"') {
+          v += '"'
+          i = q + 2
+        } else {
+          i = q + 1
+          break
+        }
+      }
+      out.push(v)
+      if (i < line.length && line[i] !== delim) return 'unexpected character after a quoted field'
+      i++
+    } else {
+      const d = line.indexOf(delim, i)
+      const end = d < 0 ? line.length : d
+      out.push(line.slice(i, end))
+      i = end + 1
+    }
+  }
+  return out
+}
+
+function detectDelimiter(first: string): string {
+  const counts = [',', ';', '\t'].map((d) => [d, first.split(d).length - 1] as const)
+  counts.sort((a, b) => b[1] - a[1])
+  return counts[0] && counts[0][1] > 0 ? counts[0][0] : ','
+}
+
+const LOOKS_NUMERIC = /^\s*[+-]?(\d|\.\d|inf|nan)/i
+
+function isHeader(cells: string[]): boolean {
+  return cells.some((c) => c.trim() !== '' && !LOOKS_NUMERIC.test(c))
+}
+
+export function parseCsv(text: string, spec: InputSpec, opts: ParseOptions = {}): ParseResult {
+  const c = new Collector(spec, opts)
+  const ls = lines(text)
+  let firstIdx = ls.findIndex((l) => l.trim() !== '')
+  if (firstIdx < 0) return result('csv', c)
+  const delim = detectDelimiter(ls[firstIdx]!)
+  let header: string[] | undefined
+  // column order → item position
+  let order: number[] | undefined
+  const first = splitCsvLine(ls[firstIdx]!, delim)
+  if (typeof first !== 'string' && isHeader(first)) {
+    header = first.map((h) => h.trim())
+    if (spec.features) {
+      const missing = spec.features.filter((f) => !header!.includes(f))
+      const unknown = header.filter((h) => !spec.features!.includes(h))
+      const dup = header.filter((h, i) => header!.indexOf(h) !== i)
+      if (missing.length || unknown.length || dup.length) {
+        const parts = []
+        if (missing.length) parts.push(`missing ${missing.map((m) => `"${m}"`).join(', ')}`)
+        if (unknown.length) parts.push(`unknown ${unknown.map((m) => `"${m}"`).join(', ')}`)
+        if (dup.length) parts.push(`repeated ${dup.map((m) => `"${m}"`).join(', ')}`)
+        return result('csv', c, {
+          header,
+          fileError: `the CSV header does not match the model's features (${spec.features.join(', ')}): ${parts.join('; ')}`,
+        })
+      }
+      order = header.map((h) => spec.features!.indexOf(h))
+    } else if (header.length !== spec.itemSize) {
+      return result('csv', c, {
+        header,
+        fileError: `the CSV header has ${header.length} columns; model ${spec.name} expects ${spec.itemSize} values per row`,
+      })
+    }
+    firstIdx++
+  }
+  const names = header ?? spec.features
+  for (let i = firstIdx; i < ls.length; i++) {
+    const raw = ls[i]!
+    if (raw.trim() === '') continue
+    const cells = splitCsvLine(raw, delim)
+    if (typeof cells === 'string') {
+      c.add(null, i + 1, cells)
+      continue
+    }
+    if (cells.length !== spec.itemSize) {
+      c.add(null, i + 1, `expected ${spec.itemSize} values, got ${cells.length}`)
+      continue
+    }
+    const values = new Array<number>(spec.itemSize)
+    let err: string | undefined
+    for (let j = 0; j < cells.length; j++) {
+      const cell = cells[j]!.trim()
+      const col = names?.[j] !== undefined ? `column ${j + 1} ("${names[j]}")` : `column ${j + 1}`
+      if (cell === '') {
+        err = `${col} is empty`
+        break
+      }
+      const v = Number(cell)
+      if (Number.isNaN(v)) {
+        err = `${col}: "${cell.length > 20 ? cell.slice(0, 20) + '…' : cell}" is not a number`
+        break
+      }
+      const rangeErr = checkValue(v, col, spec)
+      if (rangeErr) {
+        err = rangeErr
+        break
+      }
+      values[order ? order[j]! : j] = v
+    }
+    if (err) c.add(null, i + 1, err)
+    else c.add(values, i + 1)
+    if (opts.onProgress && i % PROGRESS_EVERY === 0) opts.onProgress(i, ls.length)
+  }
+  return result('csv', c, { header })
+}
+
+export function parseText(text: string, fileName: string, spec: InputSpec, opts: ParseOptions = {}): ParseResult {
+  const format = opts.format ?? detectFormat(fileName, text)
+  if (text.trim() === '') {
+    return { format, count: 0, items: [], bad: [], badCount: 0, preview: [], fileError: 'the file is empty' }
+  }
+  switch (format) {
+    case 'csv':
+      return parseCsv(text, spec, opts)
+    case 'ndjson':
+      return parseNdjson(text, spec, opts)
+    case 'json':
+      return parseJson(text, spec, opts)
+  }
+}
+
+/** The POST /v1/jobs JSON body for valid items. */
+export function buildJobBody(spec: InputSpec, items: ItemInput[], pinVersion = true): string {
+  const body: { model: string; version?: string; inputs: ItemInput[] } = { model: spec.name, inputs: items }
+  if (pinVersion) body.version = spec.version
+  return JSON.stringify(body)
+}

@@ -1,0 +1,34 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { createPinia, setActivePinia } from 'pinia'
+import { compareVersions, useModelsStore } from './models'
+import { digits, tabular } from '@/lib/testModels'
+
+beforeEach(() => setActivePinia(createPinia()))
+afterEach(() => vi.unstubAllGlobals())
+
+describe('models store', () => {
+  it('orders versions numerically', () => {
+    expect(['1', '10', '2'].sort(compareVersions)).toEqual(['1', '2', '10'])
+    expect(compareVersions('v2', 'v10')).toBeLessThan(0)
+  })
+
+  it('loads the catalogue and finds the latest version', async () => {
+    const d2 = { ...digits, version: '2' }
+    const bench = { ...digits, name: 'bench', benchmark_only: true }
+    vi.stubGlobal('fetch', vi.fn(async () => new Response(JSON.stringify({ models: [digits, bench, tabular, d2] }))))
+    const m = useModelsStore()
+    await m.load()
+    expect(m.error).toBeNull()
+    expect(m.find('digits')?.version).toBe('2')
+    expect(m.find('digits', '1')?.version).toBe('1')
+    expect(m.find('nope')).toBeUndefined()
+    expect(m.latest.map((x) => x.name)).toEqual(['digits', 'iris', 'bench'])
+  })
+
+  it('reports errors', async () => {
+    vi.stubGlobal('fetch', vi.fn(async () => new Response('{"error":{"code":"unavailable","message":"down"}}', { status: 503 })))
+    const m = useModelsStore()
+    await m.load()
+    expect(m.error).toBe('down')
+  })
+})

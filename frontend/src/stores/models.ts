@@ -1,0 +1,67 @@
+import { defineStore } from 'pinia'
+import { computed, ref } from 'vue'
+import { listModels } from '@/api/http'
+import type { ModelInfo } from '@/api/types'
+
+/** Orders versions: numeric ones numerically, others lexically. */
+export function compareVersions(a: string, b: string): number {
+  const na = Number(a)
+  const nb = Number(b)
+  if (Number.isFinite(na) && Number.isFinite(nb)) return na - nb
+  return a.localeCompare(b, 'en', { numeric: true })
+}
+
+export const useModelsStore = defineStore('models', () => {
+  const models = ref<ModelInfo[]>([])
+  const loading = ref(false)
+  const error = ref<string | null>(null)
+  const loadedAt = ref<number | null>(null)
+  let inflight: Promise<void> | null = null
+
+  async function load(force = false): Promise<void> {
+    if (inflight) return inflight
+    if (!force && loadedAt.value !== null && Date.now() - loadedAt.value < 10_000) return
+    loading.value = true
+    inflight = (async () => {
+      try {
+        const r = await listModels()
+        models.value = [...r.models].sort((a, b) => a.name.localeCompare(b.name) || compareVersions(b.version, a.version))
+        error.value = null
+        loadedAt.value = Date.now()
+      } catch (e) {
+        error.value = e instanceof Error ? e.message : String(e)
+      } finally {
+        loading.value = false
+        inflight = null
+      }
+    })()
+    return inflight
+  }
+
+  /** Model names, each with its versions newest first. */
+  const byName = computed(() => {
+    const m = new Map<string, ModelInfo[]>()
+    for (const x of models.value) {
+      const list = m.get(x.name) ?? []
+      list.push(x)
+      m.set(x.name, list)
+    }
+    return m
+  })
+
+  /** The given version of a model, or its latest when version is omitted. */
+  function find(name: string, version?: string): ModelInfo | undefined {
+    const list = byName.value.get(name)
+    if (!list) return undefined
+    return version ? list.find((x) => x.version === version) : list[0]
+  }
+
+  /** Latest version of each model, benchmark-only models last. */
+  const latest = computed(() =>
+    [...byName.value.values()]
+      .map((l) => l[0]!)
+      .sort((a, b) => Number(!!a.benchmark_only) - Number(!!b.benchmark_only) || a.name.localeCompare(b.name)),
+  )
+
+  return { models, loading, error, load, byName, find, latest }
+})
