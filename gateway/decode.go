@@ -104,6 +104,12 @@ func (d *inputDecoder) decodeItem(raw []byte) (wire.Item, error) {
 		}
 		return d.tensor(vals)
 	case '{':
+		if b64, ok := stringField(raw, `{"b64":"`); ok {
+			return d.b64(b64)
+		}
+		if img, ok := stringField(raw, `{"image":"`); ok {
+			return d.image(img)
+		}
 		var obj struct {
 			B64      *string             `json:"b64"`
 			Image    *string             `json:"image"`
@@ -128,19 +134,7 @@ func (d *inputDecoder) decodeItem(raw []byte) (wire.Item, error) {
 		}
 		switch {
 		case obj.B64 != nil:
-			b, err := base64.StdEncoding.DecodeString(*obj.B64)
-			if err != nil {
-				return wire.Item{}, fmt.Errorf("b64: %v", err)
-			}
-			if len(b) != 4*d.itemSize {
-				return wire.Item{}, fmt.Errorf("b64: %d bytes, want %d (%d little-endian float32 values)", len(b), 4*d.itemSize, d.itemSize)
-			}
-			for i := 0; i < d.itemSize; i++ {
-				if err := d.checkValue(i, math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))); err != nil {
-					return wire.Item{}, err
-				}
-			}
-			return wire.Item{Kind: wire.ItemTensor, Data: b}, nil
+			return d.b64(*obj.B64)
 		case obj.Image != nil:
 			return d.image(*obj.Image)
 		default:
@@ -149,6 +143,39 @@ func (d *inputDecoder) decodeItem(raw []byte) (wire.Item, error) {
 	default:
 		return wire.Item{}, errors.New(`an item must be an array of numbers or an object with "b64", "image" or "features"`)
 	}
+}
+
+// stringField recognises the compact form prefix"<string>"} (no spaces, no
+// escapes: base64 has none) without a JSON decoder, the hot path of large
+// uploads. Anything else goes through encoding/json.
+func stringField(raw []byte, prefix string) (string, bool) {
+	if len(raw) < len(prefix)+2 || string(raw[:len(prefix)]) != prefix || string(raw[len(raw)-2:]) != `"}` {
+		return "", false
+	}
+	body := raw[len(prefix) : len(raw)-2]
+	if bytes.IndexByte(body, '"') >= 0 || bytes.IndexByte(body, '\\') >= 0 {
+		return "", false
+	}
+	return string(body), true
+}
+
+func (d *inputDecoder) b64(s string) (wire.Item, error) {
+	if base64.StdEncoding.DecodedLen(len(s)) > 4*d.itemSize+3 {
+		return wire.Item{}, fmt.Errorf("b64: more than %d bytes (%d little-endian float32 values)", 4*d.itemSize, d.itemSize)
+	}
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		return wire.Item{}, fmt.Errorf("b64: %v", err)
+	}
+	if len(b) != 4*d.itemSize {
+		return wire.Item{}, fmt.Errorf("b64: %d bytes, want %d (%d little-endian float32 values)", len(b), 4*d.itemSize, d.itemSize)
+	}
+	for i := 0; i < d.itemSize; i++ {
+		if err := d.checkValue(i, math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))); err != nil {
+			return wire.Item{}, err
+		}
+	}
+	return wire.Item{Kind: wire.ItemTensor, Data: b}, nil
 }
 
 func (d *inputDecoder) image(s string) (wire.Item, error) {

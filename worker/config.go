@@ -26,7 +26,10 @@ type Config struct {
 	HealthAddr string
 	// MaxBatch is the largest batch sent to TensorFlow.
 	MaxBatch int
-	// MaxWait is how long a partial batch waits for more items.
+	// MaxWait is how long a partial batch waits for more items. 0 (the
+	// default) is greedy: a batch takes every item ready now, and items
+	// arriving while it runs form the next one, so batches grow with load
+	// and a lone request never waits.
 	MaxWait time.Duration
 	// AckWait is the consumers' ack deadline; in-progress acks extend it
 	// while a chunk waits or runs.
@@ -44,7 +47,6 @@ type Config struct {
 
 func (c Config) withDefaults() Config {
 	set(&c.MaxBatch, 64)
-	set(&c.MaxWait, 2*time.Millisecond)
 	set(&c.AckWait, 30*time.Second)
 	set(&c.MaxDeliver, 5)
 	set(&c.Prefetch, 4)

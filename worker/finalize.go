@@ -46,7 +46,7 @@ func (w *Worker) complete(l *lane, t *task) {
 	ctx, cancel := context.WithTimeout(context.Background(), natsOpTimeout)
 	defer cancel()
 	cr := t.chunkResult(w.cfg.ID)
-	data := wire.Marshal(cr)
+	data := cr.AppendJSON(make([]byte, 0, 64+len(cr.Items)*256))
 	if t.reply != "" {
 		if err := w.nc.Publish(t.reply, data); err != nil {
 			w.log.Warn().Err(err).Msg("sync reply failed")
@@ -173,9 +173,9 @@ func (w *Worker) onMaxDeliveries(m *nats.Msg) {
 		cr.Items = append(cr.Items, wire.ItemResult{Index: start + i, Error: reason})
 	}
 	if reply := raw.Header.Get(wire.HdrReply); reply != "" {
-		_ = w.nc.Publish(reply, wire.Marshal(cr))
+		_ = w.nc.Publish(reply, cr.AppendJSON(nil))
 	} else {
-		stored, err := w.storeResult(ctx, cr, wire.Marshal(cr))
+		stored, err := w.storeResult(ctx, cr, cr.AppendJSON(nil))
 		if err != nil {
 			w.log.Error().Err(err).Str("job", job).Msg("dead-letter store failed")
 			return

@@ -230,7 +230,21 @@ func (l *lane) run() {
 			continue
 		}
 		// Fill: take whatever is ready, then wait up to MaxWait.
-		if pending < l.w.cfg.MaxBatch && (syncCh != nil || batchCh != nil) {
+		if pending < l.w.cfg.MaxBatch && l.w.cfg.MaxWait == 0 {
+			// Greedy: take what is ready now; items that arrive while
+			// this batch runs form the next one.
+		greedy:
+			for pending < l.w.cfg.MaxBatch && (syncCh != nil || batchCh != nil) {
+				select {
+				case t, ok := <-syncCh:
+					recv(t, ok, &syncCh)
+				case t, ok := <-batchCh:
+					recv(t, ok, &batchCh)
+				default:
+					break greedy
+				}
+			}
+		} else if pending < l.w.cfg.MaxBatch && (syncCh != nil || batchCh != nil) {
 			if timer == nil {
 				timer = time.NewTimer(l.w.cfg.MaxWait)
 			} else {

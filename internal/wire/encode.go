@@ -1,0 +1,122 @@
+package wire
+
+import (
+	"encoding/json"
+	"math"
+	"strconv"
+)
+
+// AppendJSON appends c as JSON, byte for byte what encoding/json writes,
+// without reflection: result encoding is on the worker's hot path.
+func (c *ChunkResult) AppendJSON(b []byte) []byte {
+	b = append(b, `{"job":`...)
+	b = appendString(b, c.Job)
+	b = append(b, `,"chunk":`...)
+	b = strconv.AppendInt(b, int64(c.Chunk), 10)
+	b = append(b, `,"start":`...)
+	b = strconv.AppendInt(b, int64(c.Start), 10)
+	b = append(b, `,"done":`...)
+	b = strconv.AppendInt(b, int64(c.Done), 10)
+	b = append(b, `,"failed":`...)
+	b = strconv.AppendInt(b, int64(c.Failed), 10)
+	if c.Worker != "" {
+		b = append(b, `,"worker":`...)
+		b = appendString(b, c.Worker)
+	}
+	b = append(b, `,"items":`...)
+	if c.Items == nil {
+		return append(b, "null}"...)
+	}
+	b = append(b, '[')
+	for i := range c.Items {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = c.Items[i].appendJSON(b)
+	}
+	return append(b, "]}"...)
+}
+
+func (r *ItemResult) appendJSON(b []byte) []byte {
+	b = append(b, `{"index":`...)
+	b = strconv.AppendInt(b, int64(r.Index), 10)
+	if r.Label != "" {
+		b = append(b, `,"label":`...)
+		b = appendString(b, r.Label)
+	}
+	if r.Class != nil {
+		b = append(b, `,"class":`...)
+		b = strconv.AppendInt(b, int64(*r.Class), 10)
+	}
+	if r.Score != 0 {
+		b = append(b, `,"score":`...)
+		b = appendFloat32(b, r.Score)
+	}
+	if len(r.Top) > 0 {
+		b = append(b, `,"top":[`...)
+		for i, c := range r.Top {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"label":`...)
+			b = appendString(b, c.Label)
+			b = append(b, `,"class":`...)
+			b = strconv.AppendInt(b, int64(c.Class), 10)
+			b = append(b, `,"score":`...)
+			b = appendFloat32(b, c.Score)
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
+	if len(r.Probabilities) > 0 {
+		b = append(b, `,"probabilities":[`...)
+		for i, p := range r.Probabilities {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendFloat32(b, p)
+		}
+		b = append(b, ']')
+	}
+	if r.Error != "" {
+		b = append(b, `,"error":`...)
+		b = appendString(b, r.Error)
+	}
+	return append(b, '}')
+}
+
+// appendFloat32 formats like encoding/json does for float32.
+func appendFloat32(b []byte, f float32) []byte {
+	v := float64(f)
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return append(b, "null"...) // never produced by softmax outputs
+	}
+	abs := math.Abs(v)
+	fmt := byte('f')
+	if abs != 0 && (float32(abs) < 1e-6 || float32(abs) >= 1e21) {
+		fmt = 'e'
+	}
+	b = strconv.AppendFloat(b, v, fmt, -1, 32)
+	if fmt == 'e' {
+		// clean up e-09 to e-9
+		n := len(b)
+		if n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b
+}
+
+// appendString quotes s; strings needing escapes take encoding/json's path.
+func appendString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' || c >= 0x80 {
+			q, _ := json.Marshal(s)
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}

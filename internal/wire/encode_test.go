@@ -1,0 +1,68 @@
+package wire
+
+import (
+	"encoding/json"
+	"math"
+	"math/rand"
+	"testing"
+)
+
+func TestAppendJSONMatchesEncodingJSON(t *testing.T) {
+	r := rand.New(rand.NewSource(7))
+	floats := []float32{0, 1, 0.5, 1e-7, 3.8355765e-07, 1e-45, 0.99999917, 123456789, 2e21, float32(math.SmallestNonzeroFloat32)}
+	for n := 0; n < 200; n++ {
+		c := ChunkResult{Job: "j0123", Chunk: r.Intn(100), Start: r.Intn(1000), Done: r.Intn(5), Failed: r.Intn(5)}
+		if n%3 == 0 {
+			c.Worker = "w-1"
+		}
+		for i := 0; i < r.Intn(5); i++ {
+			it := ItemResult{Index: i}
+			switch r.Intn(3) {
+			case 0:
+				it.Error = []string{"job cancelled", `image: "bad" <x> & ü`}[r.Intn(2)]
+			default:
+				cl := r.Intn(10)
+				it.Class, it.Label = &cl, []string{"7", "benign", "naïve", ""}[r.Intn(4)]
+				it.Score = floats[r.Intn(len(floats))]
+				for k := 0; k < r.Intn(4); k++ {
+					it.Top = append(it.Top, Class{Label: "x", Class: k, Score: r.Float32()})
+				}
+				for k := 0; k < r.Intn(12); k++ {
+					f := floats[r.Intn(len(floats))]
+					if r.Intn(2) == 0 {
+						f = r.Float32() * float32(math.Pow(10, float64(-r.Intn(12))))
+					}
+					it.Probabilities = append(it.Probabilities, f)
+				}
+			}
+			c.Items = append(c.Items, it)
+		}
+		want, err := json.Marshal(&c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := c.AppendJSON(nil); string(got) != string(want) {
+			t.Fatalf("case %d:\n got %s\nwant %s", n, got, want)
+		}
+	}
+}
+
+func BenchmarkChunkResultJSON(b *testing.B) {
+	cl := 3
+	c := ChunkResult{Job: "j0123456789", Chunk: 3, Items: make([]ItemResult, 256)}
+	for i := range c.Items {
+		c.Items[i] = ItemResult{Index: i, Label: "3", Class: &cl, Score: 0.99, Top: []Class{{"3", 3, 0.99}, {"5", 5, 0.001}},
+			Probabilities: []float32{1e-7, 0.2, 0.3, 0.99, 0.01, 0.001, 1e-9, 0.5, 0.25, 0.125}}
+	}
+	b.Run("encoding/json", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			_, _ = json.Marshal(&c)
+		}
+	})
+	b.Run("AppendJSON", func(b *testing.B) {
+		var buf []byte
+		for i := 0; i < b.N; i++ {
+			buf = c.AppendJSON(buf[:0])
+		}
+	})
+}
