@@ -173,6 +173,11 @@ func (g *Gateway) Stop(ctx context.Context) error {
 
 // Handler returns the gateway's HTTP handler.
 func (g *Gateway) Handler() http.Handler {
+	return g.instrument(jsonFallback(g.routes()))
+}
+
+// routes is the API's route table (api/openapi.yaml documents it).
+func (g *Gateway) routes() *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /health", g.handleHealth)
 	mux.HandleFunc("GET /ready", g.handleReady)
@@ -190,7 +195,7 @@ func (g *Gateway) Handler() http.Handler {
 	if g.cfg.UIDir != "" {
 		mux.Handle("GET /", spaHandler(g.cfg.UIDir))
 	}
-	return g.instrument(jsonFallback(mux))
+	return mux
 }
 
 // api adapts a handler that returns an error; errors become JSON bodies and

@@ -62,6 +62,8 @@ type Options struct {
 	Worker   func(*worker.Config)
 	Models   func([]worker.Predictor) []worker.Predictor
 	StoreDir string
+	// NATSUser and NATSPassword make the server require credentials.
+	NATSUser, NATSPassword string
 }
 
 // System is a running in-process deployment.
@@ -118,7 +120,7 @@ func Start(tb testing.TB, opts Options) *System {
 }
 
 func (s *System) startNATS() {
-	ns, err := natsx.RunEmbedded(natsx.EmbeddedConfig{Port: -1, StoreDir: s.storeDir})
+	ns, err := natsx.RunEmbedded(natsx.EmbeddedConfig{Port: -1, StoreDir: s.storeDir, User: s.opts.NATSUser, Password: s.opts.NATSPassword})
 	if err != nil {
 		s.tb.Fatalf("nats: %v", err)
 	}
@@ -136,11 +138,15 @@ func (s *System) RestartNATS() {
 	p, _ := strconv.Atoi(u.Port())
 	s.NATS.Shutdown()
 	s.NATS.WaitForShutdown()
-	ns, err := natsx.RunEmbedded(natsx.EmbeddedConfig{Port: p, StoreDir: s.storeDir})
+	ns, err := natsx.RunEmbedded(natsx.EmbeddedConfig{Port: p, StoreDir: s.storeDir, User: s.opts.NATSUser, Password: s.opts.NATSPassword})
 	if err != nil {
 		s.tb.Fatalf("restart nats: %v", err)
 	}
 	s.NATS = ns
+}
+
+func (s *System) conn() natsx.ConnConfig {
+	return natsx.ConnConfig{URL: s.NATSURL, User: s.opts.NATSUser, Password: s.opts.NATSPassword}
 }
 
 func (s *System) models() []worker.Predictor {
@@ -158,7 +164,7 @@ func (s *System) models() []worker.Predictor {
 func (s *System) AddWorker() *worker.Worker {
 	s.tb.Helper()
 	cfg := worker.Config{
-		NATS: natsx.ConnConfig{URL: s.NATSURL}, ID: fmt.Sprintf("w%d", len(s.Workers)),
+		NATS: s.conn(), ID: fmt.Sprintf("w%d", len(s.Workers)),
 		HeartbeatInterval: 500 * time.Millisecond,
 	}
 	if s.opts.Worker != nil {
@@ -180,7 +186,7 @@ func (s *System) AddWorker() *worker.Worker {
 // NewGateway starts another gateway on the same NATS (stopped at cleanup).
 func (s *System) NewGateway() *gateway.Gateway {
 	s.tb.Helper()
-	cfg := gateway.Config{Addr: "127.0.0.1:0", NATS: natsx.ConnConfig{URL: s.NATSURL}, HeartbeatInterval: 2 * time.Second}
+	cfg := gateway.Config{Addr: "127.0.0.1:0", NATS: s.conn(), HeartbeatInterval: 2 * time.Second}
 	if s.opts.Gateway != nil {
 		s.opts.Gateway(&cfg)
 	}

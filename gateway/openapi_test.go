@@ -1,0 +1,63 @@
+package gateway
+
+import (
+	"bufio"
+	"net/http/httptest"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+
+	"batchinfer/internal/natsx"
+
+	"github.com/rs/zerolog"
+)
+
+// Every operation in api/openapi.yaml is routed, and every route is
+// documented: the contract and the server cannot drift apart.
+func TestOpenAPIMatchesRoutes(t *testing.T) {
+	f, err := os.Open("../api/openapi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	pathRe := regexp.MustCompile(`^  (/[^:]*):\s*$`)
+	opRe := regexp.MustCompile(`^    (get|post|put|delete|patch):\s*$`)
+	var documented []string
+	path := ""
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if m := pathRe.FindStringSubmatch(sc.Text()); m != nil {
+			path = m[1]
+		} else if m := opRe.FindStringSubmatch(sc.Text()); m != nil && path != "" {
+			documented = append(documented, strings.ToUpper(m[1])+" "+path)
+		}
+	}
+	if len(documented) < 10 {
+		t.Fatalf("only %d operations found in openapi.yaml", len(documented))
+	}
+	g, err := New(Config{NATS: natsx.ConnConfig{URL: "nats://127.0.0.1:1"}}, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := g.routes()
+	routed := map[string]bool{}
+	for _, op := range documented {
+		method, p, _ := strings.Cut(op, " ")
+		url := strings.NewReplacer("{name}", "digits", "{id}", "j0000000000000000000000").Replace(p)
+		_, pattern := mux.Handler(httptest.NewRequest(method, url, nil))
+		if pattern == "" {
+			t.Errorf("%s is documented but not routed", op)
+		}
+		routed[pattern] = true
+	}
+	for _, pattern := range []string{
+		"GET /health", "GET /ready", "GET /metrics", "GET /v1/models", "GET /v1/models/{name}",
+		"POST /v1/models/{name}/predict", "POST /v1/jobs", "GET /v1/jobs", "GET /v1/jobs/{id}",
+		"GET /v1/jobs/{id}/results", "POST /v1/jobs/{id}/cancel", "GET /v1/cluster", "GET /v1/ws",
+	} {
+		if !routed[pattern] {
+			t.Errorf("route %s is not documented in openapi.yaml", pattern)
+		}
+	}
+}
