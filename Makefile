@@ -51,6 +51,7 @@ test-e2e: build ui ## Playwright in Chromium against the real standalone system
 fuzz: ## run each fuzz target for FUZZTIME (default 20s)
 	for t in $$(go test -list 'Fuzz.*' ./gateway | grep ^Fuzz); do go test -run '^$$' -fuzz "^$$t$$" -fuzztime $${FUZZTIME:-20s} ./gateway; done
 	for t in $$(go test -list 'Fuzz.*' ./internal/wire | grep ^Fuzz); do go test -run '^$$' -fuzz "^$$t$$" -fuzztime $${FUZZTIME:-20s} ./internal/wire; done
+	for t in $$(go test -list 'Fuzz.*' ./model | grep ^Fuzz); do go test -run '^$$' -fuzz "^$$t$$" -fuzztime $${FUZZTIME:-20s} ./model; done
 
 .PHONY: models
 models: ## train and export the committed models (Python venv in model/.venv)

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -105,9 +106,15 @@ func (g *Gateway) handleSubmit(w http.ResponseWriter, r *http.Request) error {
 	)
 	switch ct {
 	case "application/json", "", "application/x-www-form-urlencoded": // the last is curl -d's default
-		var req jobRequest
-		if err := decodeJSONBody(body, &req); err != nil {
+		raw, err := io.ReadAll(body)
+		if err != nil {
 			return err
+		}
+		req, err := splitJobBody(raw)
+		if err != nil {
+			if err := decodeJSONBody(bytes.NewReader(raw), &req); err != nil {
+				return err
+			}
 		}
 		if req.Model == "" {
 			return apiErr(http.StatusBadRequest, CodeBadRequest, `"model" is required`)

@@ -45,7 +45,7 @@ func TestBadInputGets4xxJSON(t *testing.T) {
 		{"wrong shape", "POST", "/v1/jobs", "application/json", `{"model":"digits","inputs":[[1,2,3]]}`, 400, gateway.CodeInvalidInput, "expected 64 values"},
 		{"wrong nesting", "POST", "/v1/jobs", "application/json", `{"model":"digits","inputs":[[[1,2],[3,4]]]}`, 400, gateway.CodeInvalidInput, "shape"},
 		{"wrong dtype", "POST", "/v1/jobs", "application/json", `{"model":"digits","inputs":[["a","b"]]}`, 400, gateway.CodeInvalidInput, "must be numbers"},
-		{"NaN literal", "POST", "/v1/jobs", "application/json", `{"model":"digits","inputs":[[NaN]]}`, 400, gateway.CodeInvalidJSON, ""},
+		{"NaN literal", "POST", "/v1/jobs", "application/json", `{"model":"digits","inputs":[[NaN]]}`, 400, gateway.CodeInvalidInput, "must be numbers"},
 		{"NaN in b64", "POST", "/v1/jobs", "application/json", `{"model":"digits","inputs":[{"b64":"` + f32b64(float32(math.NaN())) + `"}]}`, 400, gateway.CodeInvalidInput, "finite"},
 		{"Inf in b64", "POST", "/v1/jobs", "application/json", `{"model":"digits","inputs":[{"b64":"` + f32b64(float32(math.Inf(1))) + `"}]}`, 400, gateway.CodeInvalidInput, "finite"},
 		{"overflow", "POST", "/v1/jobs", "application/json", `{"model":"digits","inputs":[[1e999]]}`, 400, gateway.CodeInvalidInput, "finite"},
