@@ -8,7 +8,7 @@ VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.0.0-dev)
 REVISION := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 TF_ENV    = eval "$$(scripts/tf-env.sh)"
-GO_PKGS  := ./...
+GO_PKGS   = $$(go list ./... | grep -v /node_modules/)
 FRONTEND := frontend
 
 .PHONY: help

@@ -443,22 +443,6 @@ func intParam(r *http.Request, name string, def, lo, hi int) (int, error) {
 	return n, nil
 }
 
-// chunkResult reads the stored result of one chunk; nil if not yet stored.
-func (g *Gateway) chunkResult(ctx context.Context, job string, chunk int) (*wire.ChunkResult, error) {
-	m, err := g.results.GetLastMsgForSubject(ctx, wire.ResultSubject(job, chunk))
-	if errors.Is(err, jetstream.ErrMsgNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read result %s/%d: %w", job, chunk, err)
-	}
-	var cr wire.ChunkResult
-	if err := json.Unmarshal(m.Data, &cr); err != nil {
-		return nil, fmt.Errorf("decode result %s/%d: %w", job, chunk, err)
-	}
-	return &cr, nil
-}
-
 // maxResultsPage bounds GET /v1/jobs/{id}/results?limit=.
 const maxResultsPage = 10_000
 
@@ -491,7 +475,7 @@ func (g *Gateway) handleResults(w http.ResponseWriter, r *http.Request) error {
 	items := make([]wire.ItemResult, 0, end-offset)
 	complete := true
 	for c := offset / rec.ChunkSize; c*rec.ChunkSize < end; c++ {
-		cr, err := g.chunkResult(ctx, rec.ID, c)
+		cr, err := natsx.GetChunkResult(ctx, g.results, rec.ID, c)
 		if err != nil {
 			return err
 		}

@@ -99,18 +99,7 @@ func (w *Worker) storeResult(ctx context.Context, cr *wire.ChunkResult, data []b
 }
 
 func (w *Worker) storedResult(ctx context.Context, job string, chunk int) (*wire.ChunkResult, error) {
-	m, err := w.results.GetLastMsgForSubject(ctx, wire.ResultSubject(job, chunk))
-	if errors.Is(err, jetstream.ErrMsgNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read result %s/%d: %w", job, chunk, err)
-	}
-	var cr wire.ChunkResult
-	if err := json.Unmarshal(m.Data, &cr); err != nil {
-		return nil, fmt.Errorf("decode result %s/%d: %w", job, chunk, err)
-	}
-	return &cr, nil
+	return natsx.GetChunkResult(ctx, w.results, job, chunk)
 }
 
 // count adds a stored chunk result to its job record, once.

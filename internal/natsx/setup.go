@@ -2,6 +2,7 @@ package natsx
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -126,20 +127,16 @@ func Setup(ctx context.Context, js jetstream.JetStream, cfg StreamConfig) (*Buck
 // conflicts. fn returns false to leave the record unchanged.
 func UpdateJob(ctx context.Context, kv jetstream.KeyValue, id string, fn func(*wire.JobRecord) bool) (*wire.JobRecord, error) {
 	for attempt := 0; ; attempt++ {
-		e, err := kv.Get(ctx, id)
+		r, rev, err := getJob(ctx, kv, id)
 		if err != nil {
-			return nil, fmt.Errorf("get job %s: %w", id, err)
+			return nil, err
 		}
-		var r wire.JobRecord
-		if err := jsonUnmarshal(e.Value(), &r); err != nil {
-			return nil, fmt.Errorf("decode job %s: %w", id, err)
+		if !fn(r) {
+			return r, nil
 		}
-		if !fn(&r) {
-			return &r, nil
-		}
-		_, err = kv.Update(ctx, id, wire.Marshal(&r), e.Revision())
+		_, err = kv.Update(ctx, id, wire.Marshal(r), rev)
 		if err == nil {
-			return &r, nil
+			return r, nil
 		}
 		if !errors.Is(err, jetstream.ErrKeyRevisionMismatch) || attempt > 100 {
 			return nil, fmt.Errorf("update job %s: %w", id, err)
@@ -153,13 +150,35 @@ func UpdateJob(ctx context.Context, kv jetstream.KeyValue, id string, fn func(*w
 // GetJob reads a job record; the error wraps jetstream.ErrKeyNotFound for an
 // unknown job.
 func GetJob(ctx context.Context, kv jetstream.KeyValue, id string) (*wire.JobRecord, error) {
+	r, _, err := getJob(ctx, kv, id)
+	return r, err
+}
+
+func getJob(ctx context.Context, kv jetstream.KeyValue, id string) (*wire.JobRecord, uint64, error) {
 	e, err := kv.Get(ctx, id)
 	if err != nil {
-		return nil, fmt.Errorf("get job %s: %w", id, err)
+		return nil, 0, fmt.Errorf("get job %s: %w", id, err)
 	}
 	var r wire.JobRecord
-	if err := jsonUnmarshal(e.Value(), &r); err != nil {
-		return nil, fmt.Errorf("decode job %s: %w", id, err)
+	if err := json.Unmarshal(e.Value(), &r); err != nil {
+		return nil, 0, fmt.Errorf("decode job %s: %w", id, err)
 	}
-	return &r, nil
+	return &r, e.Revision(), nil
+}
+
+// GetChunkResult reads the stored result of one chunk of a job from the
+// results stream; nil (and no error) when it is not stored yet.
+func GetChunkResult(ctx context.Context, results jetstream.Stream, job string, chunk int) (*wire.ChunkResult, error) {
+	m, err := results.GetLastMsgForSubject(ctx, wire.ResultSubject(job, chunk))
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read result %s/%d: %w", job, chunk, err)
+	}
+	var cr wire.ChunkResult
+	if err := json.Unmarshal(m.Data, &cr); err != nil {
+		return nil, fmt.Errorf("decode result %s/%d: %w", job, chunk, err)
+	}
+	return &cr, nil
 }
