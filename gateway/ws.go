@@ -106,8 +106,10 @@ func (g *Gateway) handleWS(w http.ResponseWriter, r *http.Request) {
 	}
 	g.wsWG.Add(1)
 	g.metrics.wsConns.Inc()
+	ctx, cancel := context.WithCancel(g.ctx)
 	conn := &wsConn{
 		g: g, c: c, send: make(chan []byte, g.cfg.WSSendBuffer), done: make(chan struct{}),
+		ctx: ctx, cancel: cancel,
 		subs: map[string]*subscription{},
 		log:  g.log.With().Str("component", "ws").Str("remote", r.RemoteAddr).Logger(),
 	}
@@ -128,6 +130,9 @@ type wsConn struct {
 
 	closeOnce sync.Once
 	done      chan struct{}
+	// ctx ends with the connection; subscriptions derive from it.
+	ctx       context.Context
+	cancel    context.CancelFunc
 	closeCode int
 	closeText string
 
@@ -140,6 +145,7 @@ func (c *wsConn) closeWith(code int, text string) {
 	c.closeOnce.Do(func() {
 		c.closeCode, c.closeText = code, text
 		close(c.done)
+		c.cancel()
 	})
 }
 
@@ -403,7 +409,7 @@ type subscription struct {
 }
 
 func (c *wsConn) subscribe(job string, after uint64) {
-	ctx := c.g.ctx
+	ctx := c.ctx
 	rec, err := c.g.loadJob(ctx, job)
 	if err != nil {
 		c.sendError(job, job, err)
@@ -428,7 +434,6 @@ func (c *wsConn) subscribe(job string, after uint64) {
 	s := &subscription{c: c, job: job, ctx: sctx, cancel: cancel, lastSent: after}
 	c.subs[job] = s
 	c.mu.Unlock()
-	go func() { <-c.done; cancel() }()
 
 	c.sendJSON("subscribed", map[string]any{"type": "subscribed", "job": job, "after": after, "status": rec.Status(time.Now())})
 	if err := s.startResults(after); err != nil {

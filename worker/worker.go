@@ -47,6 +47,9 @@ type Worker struct {
 	started   time.Time
 	batches   atomic.Uint64
 	itemsDone atomic.Uint64
+	// rate window of the announcements (used by announce only, serially)
+	lastItems uint64
+	lastAt    time.Time
 
 	cancelMu  sync.RWMutex
 	cancelled map[string]struct{}
@@ -348,9 +351,12 @@ func (w *Worker) announce(ctx context.Context) {
 		ID: w.cfg.ID, Host: host, Models: ids, StartedAt: w.started, LastSeen: now,
 		ItemsTotal: items, BatchesTotal: w.batches.Load(), InFlight: held,
 	}
-	if d := now.Sub(w.started).Seconds(); d > 0 {
-		info.ItemsPerSec = float64(items) / d
+	if !w.lastAt.IsZero() {
+		if d := now.Sub(w.lastAt).Seconds(); d > 0 {
+			info.ItemsPerSec = float64(items-w.lastItems) / d
+		}
 	}
+	w.lastItems, w.lastAt = items, now
 	if _, err := w.b.Workers.Put(ctx, w.cfg.ID, wire.Marshal(info)); err != nil && !w.killed.Load() {
 		w.log.Warn().Err(err).Msg("announce failed")
 	}

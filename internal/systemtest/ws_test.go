@@ -246,7 +246,7 @@ func TestWebSocketOriginAndConnectionLimit(t *testing.T) {
 // A client that does not read is closed with 4008 once its bounded buffer
 // fills; a reading client on the same gateway is unaffected.
 func TestSlowConsumerIsClosedOthersUnaffected(t *testing.T) {
-	s := Start(t, Options{Gateway: func(c *gateway.Config) { c.WSSendBuffer = 4; c.SlowConsumerTimeout = 300 * time.Millisecond }})
+	s := Start(t, Options{Gateway: func(c *gateway.Config) { c.WSSendBuffer = 16; c.SlowConsumerTimeout = 2 * time.Second }})
 	inputs, _ := DigitInputs(t, 60000)
 	job := s.submit(t, map[string]any{"model": "digits", "inputs": inputs})
 	s.waitJob(t, job.ID, 60*time.Second)
