@@ -13,7 +13,7 @@ FRONTEND := frontend
 
 .PHONY: help
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
 .PHONY: tf
 tf: ## fetch the pinned TensorFlow C library (cached in .cache/)
@@ -33,7 +33,7 @@ run: build ui ## run everything: embedded NATS, gateway + UI on :8000, one worke
 	$(TF_ENV) && exec ./bin/standalone $(ARGS)
 
 .PHONY: test
-test: test-go test-ui test-e2e ## every test: Go (race), UI unit tests and lint, browser e2e
+test: test-go test-ui test-e2e test-docker ## every test: Go (race), UI, browser e2e, containers (Docker)
 
 .PHONY: test-go
 test-go: tf ## Go vet and tests with the race detector, real NATS and TensorFlow
@@ -66,6 +66,8 @@ bench-model: ## generate the benchmark-only MobileNetV2 model (not committed)
 .PHONY: bench
 bench: tf bench-model ## raw TensorFlow and end-to-end benchmarks, side by side
 	$(TF_ENV) && go test -run '^$$' -bench . -benchtime $${BENCHTIME:-2s} ./model/tfmodel ./internal/systemtest | tee bench.out
+
+include mk/docker.mk
 
 .PHONY: clean
 clean: ## remove build outputs (keeps the TensorFlow cache)

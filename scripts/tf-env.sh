@@ -53,9 +53,14 @@ with zipfile.ZipFile(whl) as z:
 PY
   ln -sf libtensorflow_cc.so.2 "$dir.tmp/lib/libtensorflow.so"
   ln -sf libtensorflow_framework.so.2 "$dir.tmp/lib/libtensorflow_framework.so"
-  syms=$(nm -D --defined-only "$dir.tmp/lib/libtensorflow_cc.so.2")
-  grep -q ' TF_LoadSessionFromSavedModel@' <<<"$syms" || {
-    echo "tf-env: C API missing from libtensorflow_cc.so.2" >&2; exit 1; }
+  if command -v nm >/dev/null 2>&1; then
+    syms=$(nm -D --defined-only "$dir.tmp/lib/libtensorflow_cc.so.2")
+    grep -q ' TF_LoadSessionFromSavedModel@' <<<"$syms" || {
+      echo "tf-env: C API missing from libtensorflow_cc.so.2" >&2; exit 1; }
+  else
+    # e.g. a python:3.11-slim build stage (no binutils): the link step checks it.
+    echo "tf-env: nm not found, skipping the C API symbol check" >&2
+  fi
   touch "$dir.tmp/.complete"
   rm -rf "$dir" && mv "$dir.tmp" "$dir"
 fi

@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# Swarm smoke test of deploy/stack.yaml (+ deploy/stack.test.yaml: dnsrr and
+# a host-mode port, as these machines have no IPVS), with the images already
+# built (VERSION tags):
+#   - deploy; every service converges and the UI and API answer through nginx;
+#   - docker service scale worker=1 then =2: the catalogue sees the workers
+#     and a job's throughput rises;
+#   - rolling update of the gateway (start-first) under a constant HTTP load
+#     of GETs and synchronous predictions: no request fails;
+#   - the stack is removed; a swarm this script created is left again.
+#
+# Refuses to touch an engine that is already part of a swarm it did not
+# create, unless SWARM_TEST_REUSE=1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export VERSION=${VERSION:-$(cat VERSION)}
+stack=${SWARM_STACK:-bitest$$}
+port=${FRONTEND_PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')}
+base=http://127.0.0.1:$port
+export FRONTEND_PORT=$port NATS_SECRET_NAME=${stack}_nats_password RESOLVE_IMAGE=never
+export STACK_OVERRIDES=deploy/stack.test.yaml
+work=$(mktemp -d)
+
+log() { printf 'docker-swarm-test: %s\n' "$*" >&2; }
+die() { log "FAIL: $*"; exit 1; }
+
+created_swarm=0 had_gwbridge=0
+docker network inspect docker_gwbridge >/dev/null 2>&1 && had_gwbridge=1
+state=$(docker info --format '{{.Swarm.LocalNodeState}}')
+if [ "$state" = active ]; then
+  [ "${SWARM_TEST_REUSE:-0}" = 1 ] || die "this engine is already in a swarm; set SWARM_TEST_REUSE=1 to deploy a test stack into it"
+else
+  log "docker swarm init --advertise-addr 127.0.0.1"
+  docker swarm init --advertise-addr 127.0.0.1 >/dev/null
+  created_swarm=1
+fi
+
+cleanup() {
+  set +e
+  touch "$work/stop"
+  wait 2>/dev/null
+  log "removing stack $stack"
+  docker stack rm "$stack" >/dev/null 2>&1
+  for _ in $(seq 1 60); do
+    [ -z "$(docker ps -aq --filter "label=com.docker.stack.namespace=$stack")" ] && break
+    sleep 1
+  done
+  for _ in $(seq 1 20); do
+    docker network inspect "${stack}_backend" >/dev/null 2>&1 || break
+    sleep 1
+  done
+  docker volume rm "${stack}_nats-data" >/dev/null 2>&1
+  docker secret rm "$NATS_SECRET_NAME" >/dev/null 2>&1
+  if [ $created_swarm = 1 ]; then
+    log "docker swarm leave --force"
+    docker swarm leave --force >/dev/null 2>&1
+    [ $had_gwbridge = 1 ] || docker network rm docker_gwbridge >/dev/null 2>&1
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+printf '%s' "s$(openssl rand -hex 20)" | docker secret create "$NATS_SECRET_NAME" - >/dev/null
+t0=$(date +%s)
+scripts/docker-swarm.sh deploy "$stack" >/dev/null
+
+# converged: every service at its replica count, and the system answers.
+converged() {
+  local line
+  while read -r line; do
+    set -- ${line/\// }
+    [ "$1" = "$2" ] || return 1
+  done < <(docker service ls --filter "label=com.docker.stack.namespace=$stack" --format '{{.Replicas}}')
+  curl -fsS --max-time 5 "$base/v1/models" 2>/dev/null | jq -e '[.models[] | select(.name == "digits" and .ready)] | length == 1' >/dev/null
+}
+for _ in $(seq 1 120); do converged && break; sleep 2; done
+converged || { docker stack ps --no-trunc "$stack" >&2; die "stack $stack did not converge"; }
+log "stack $stack converged in $(($(date +%s) - t0)) s: $(docker service ls --filter "label=com.docker.stack.namespace=$stack" --format '{{.Name}}={{.Replicas}}' | tr '\n' ' ')"
+curl -fsS "$base/" | grep -q '<div id="app">' || die "the UI is not served"
+
+# ---------------------------------------------------------------- scale
+body=$work/digits.ndjson
+awk -v n=50000 'NF{l[c++]=$0} END{for(i=0;i<n;i++) print l[i%c]}' model/testdata/digits_sample.ndjson >"$body"
+rate() { # one 50k-item job, prints items/s
+  local id s
+  id=$(curl -fsS -H 'Content-Type: application/x-ndjson' --data-binary @"$body" "$base/v1/jobs?model=digits" | jq -r .job.id)
+  for _ in $(seq 1 600); do
+    s=$(curl -fsS "$base/v1/jobs/$id")
+    [ "$(jq -r .state <<<"$s")" = completed ] && { jq -r '.items_per_sec | floor' <<<"$s"; return 0; }
+    sleep 0.2
+  done
+  die "job $id did not complete"
+}
+scale() {
+  docker service scale --detach=false "${stack}_worker=$1" >/dev/null 2>&1 || die "scale to $1"
+  for _ in $(seq 1 60); do
+    [ "$(curl -fsS "$base/v1/cluster" | jq '.workers | length')" = "$1" ] && return 0
+    sleep 1
+  done
+  die "the catalogue does not show $1 workers"
+}
+scale 1; r1=$(rate)
+scale 2; r2=$(rate)
+log "throughput: 1 worker $r1 items/s, 2 workers $r2 items/s"
+awk -v a="$r1" -v b="$r2" 'BEGIN{exit !(b > 1.3 * a)}' || die "scaling to 2 workers did not raise throughput (>1.3x)"
+
+# ---------------------------------------------------------------- rolling update under load
+predict=$(head -1 model/testdata/digits_sample.ndjson | jq -c '{inputs: [.]}')
+load() { # load NAME: requests until $work/stop exists, one status code per line
+  local n=$1
+  while [ ! -f "$work/stop" ]; do
+    if [ "$n" = predict ]; then
+      curl -s -o /dev/null -w '%{http_code}\n' --max-time 15 -H 'Content-Type: application/json' \
+        -d "$predict" "$base/v1/models/digits/predict"
+    else
+      curl -s -o /dev/null -w '%{http_code}\n' --max-time 15 "$base/v1/$n"
+    fi
+  done >"$work/load.$n"
+}
+curl -fsS -H 'Content-Type: application/json' -d "$predict" "$base/v1/models/digits/predict" >/dev/null ||
+  die "synchronous prediction fails before the update: $(curl -s -H 'Content-Type: application/json' -d "$predict" "$base/v1/models/digits/predict")"
+load models & load cluster & load predict &
+sleep 2
+t1=$(date +%s)
+docker service update --detach=false --force "${stack}_gateway" >/dev/null 2>&1 || die "gateway update failed"
+log "rolling update of the gateway took $(($(date +%s) - t1)) s"
+sleep 2
+touch "$work/stop"
+wait
+total=$(cat "$work"/load.* | wc -l)
+bad=$(cat "$work"/load.* | grep -vc '^200$' || true)
+log "requests during the update: $total, failed: $bad ($(cat "$work"/load.* | sort | uniq -c | tr -s ' ' | tr '\n' ';'))"
+[ "$total" -gt 100 ] || die "too few requests during the update"
+[ "$bad" = 0 ] || die "$bad requests failed during the rolling update"
+log "ok"

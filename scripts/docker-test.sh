@@ -1,0 +1,305 @@
+#!/usr/bin/env bash
+# The container tests (make test-docker; docs/docker.md). With a Docker engine
+# and the base images present (on these build machines: ../shared/docker/
+# ensure-engine and ensure-base-images --project ., which this script runs
+# when it finds them):
+#
+#   1. lint: hadolint, compose and stack files            (scripts/docker-lint.sh)
+#   2. build gateway, worker, frontend (+ models) images  (scripts/docker-images.sh)
+#   3. inspect each image: numeric non-root USER, HEALTHCHECK, exec-form
+#      ENTRYPOINT, OCI labels, no shell in distroless images, no .git/.env/
+#      source map/key in any layer, size budget (the project's own layers)
+#   4. rebuild after a one-line Go change (a copy of the tree) <= 60 s
+#   5. docker compose up --wait (throwaway project, generated NATS password,
+#      deploy/compose.test.yaml); runtime hardening; worker time to healthy
+#      <= 5 s; only the frontend published; NATS refuses clients without the
+#      password and hides its monitoring port; nginx headers, gzip, SPA
+#      fallback, WebSocket upgrade
+#   6. Playwright e2e in Chromium through nginx     (frontend: npm run e2e)
+#   7. kill a worker / restart NATS mid-job         (scripts/docker-faults.sh)
+#   8. Swarm: deploy, scale, rolling update under load (scripts/docker-swarm-test.sh)
+#
+# Everything started is removed on exit. Knobs (1 = on): DOCKER_TEST_MODELS,
+# DOCKER_TEST_REBUILD, DOCKER_TEST_E2E, DOCKER_TEST_FAULTS, DOCKER_TEST_SWARM;
+# DOCKER_TEST_KEEP=1 leaves the compose project running. A summary (sizes,
+# times) is printed at the end and written to .cache/docker-test/summary.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+export VERSION=${VERSION:-$(cat VERSION)}
+export DOCKER_BUILDKIT=1
+: "${DOCKER_TEST_MODELS:=1}" "${DOCKER_TEST_REBUILD:=1}" "${DOCKER_TEST_E2E:=1}"
+: "${DOCKER_TEST_FAULTS:=1}" "${DOCKER_TEST_SWARM:=1}" "${DOCKER_TEST_KEEP:=0}"
+
+MB=1000000
+t_start=$(date +%s)
+fails=0
+summary=()
+log() { printf '\n== docker-test: %s\n' "$*" >&2; }
+info() { printf 'docker-test: %s\n' "$*" >&2; }
+bad() { printf 'docker-test: FAIL: %s\n' "$*" >&2; fails=$((fails + 1)); }
+die() { printf 'docker-test: FAIL: %s\n' "$*" >&2; exit 1; }
+note() { summary+=("$*"); info "$*"; }
+mb() { awk -v b="$1" 'BEGIN{printf "%.1f MB", b/1e6}'; }
+secs() { echo $(($(date +%s) - $1)); }
+
+work=$(mktemp -d)
+project=bitest$$
+cleanup() {
+  local rc=$?
+  set +e
+  if [ -n "${COMPOSE_PROJECT_NAME:-}" ] && [ "$DOCKER_TEST_KEEP" != 1 ]; then
+    docker compose down -v --remove-orphans --timeout 10 >/dev/null 2>&1
+  fi
+  docker image rm -f "bitest-rebuild-gateway:$project" "bitest-rebuild-worker:$project" "bitest-scan-probe:$project" >/dev/null 2>&1
+  rm -rf "$work"
+  exit $rc
+}
+trap cleanup EXIT
+
+# ---------------------------------------------------------------- 0. engine
+shared=$root/../shared/docker
+if ! docker info >/dev/null 2>&1; then
+  [ -x "$shared/ensure-engine" ] || die "no Docker engine answers (docker info)"
+  "$shared/ensure-engine"
+fi
+if [ -x "$shared/ensure-base-images" ]; then
+  "$shared/ensure-base-images" --project .
+fi
+info "engine $(docker version -f '{{.Server.Version}}'), compose $(docker compose version --short), $(nproc) CPUs"
+
+# ---------------------------------------------------------------- 1. lint
+log "lint"
+scripts/docker-lint.sh || bad "lint"
+
+# ---------------------------------------------------------------- 2. build
+log "build images $VERSION"
+t=$(date +%s)
+scripts/docker-images.sh gateway worker frontend || die "image build"
+note "build gateway+worker+frontend (parallel): $(secs "$t") s"
+images=(gateway worker frontend)
+if [ "$DOCKER_TEST_MODELS" = 1 ]; then
+  t=$(date +%s)
+  scripts/docker-images.sh models || die "models image build"
+  note "build models: $(secs "$t") s"
+  images+=(batchinfer-models)
+fi
+export REVISION
+REVISION=$(docker image inspect -f '{{index .Config.Labels "org.opencontainers.image.revision"}}' "gateway:$VERSION")
+
+# ---------------------------------------------------------------- 3. inspect
+log "inspect images"
+# A control: the layer scanner must catch a planted .env.
+mkdir -p "$work/probe" && printf 'SECRET=1\n' >"$work/probe/.env"
+printf 'FROM gcr.io/distroless/static-debian12:nonroot\nCOPY .env /app/.env\n' >"$work/probe/Dockerfile"
+docker build -q -t "bitest-scan-probe:$project" "$work/probe" >/dev/null
+if docker save "bitest-scan-probe:$project" | scripts/docker-scan-layers.py probe >/dev/null 2>&1; then
+  bad "the layer scanner missed a planted .env"
+fi
+
+declare -A project_bytes
+for name in "${images[@]}"; do
+  img=$name:$VERSION
+  j=$(docker image inspect "$img" | jq '.[0]')
+  user=$(jq -r '.Config.User // ""' <<<"$j")
+  [[ "$user" =~ ^[0-9]+(:[0-9]+)?$ ]] && [ "${user%%:*}" != 0 ] || bad "$img: USER '$user' is not a numeric non-root uid"
+  hc=$(jq -c '.Config.Healthcheck.Test // []' <<<"$j")
+  jq -e '.[0] == "CMD"' <<<"$hc" >/dev/null || bad "$img: no exec-form HEALTHCHECK ($hc)"
+  ep=$(jq -c '.Config.Entrypoint // []' <<<"$j")
+  jq -e 'length > 0 and (.[0:2] != ["/bin/sh","-c"])' <<<"$ep" >/dev/null || bad "$img: ENTRYPOINT not in exec form ($ep)"
+  for l in title version revision created source base.name; do
+    v=$(jq -r --arg k "org.opencontainers.image.$l" '.Config.Labels[$k] // ""' <<<"$j")
+    [ -n "$v" ] || bad "$img: label org.opencontainers.image.$l missing"
+  done
+  [ "$(jq -r '.Config.Labels["org.opencontainers.image.version"]' <<<"$j")" = "$VERSION" ] || bad "$img: version label is not $VERSION"
+  [ "$(jq -r '.Config.Labels["org.opencontainers.image.revision"]' <<<"$j")" = "$REVISION" ] || bad "$img: revision label is not $REVISION"
+  docker image inspect "$name:$REVISION" >/dev/null 2>&1 || bad "$img: no $name:$REVISION tag"
+  base=$(jq -r '.Config.Labels["org.opencontainers.image.base.name"]' <<<"$j")
+  size=$(jq -r .Size <<<"$j")
+  bsize=$(docker image inspect -f '{{.Size}}' "$base")
+  project_bytes[$name]=$((size - bsize))
+  case "$base" in
+    gcr.io/distroless/*)
+      for sh in sh /bin/sh /bin/bash /busybox/sh; do
+        if docker run --rm --network none --entrypoint "$sh" "$img" -c true >/dev/null 2>&1; then
+          bad "$img: distroless image runs a shell ($sh)"
+        fi
+      done ;;
+  esac
+  docker save "$img" | scripts/docker-scan-layers.py "$img" || bad "$img: forbidden files in its layers"
+  note "$img: $(mb "$size") total, $(mb $((size - bsize))) own layers on $base ($(mb "$bsize") here), user $user"
+done
+
+# The worker binary loads TensorFlow and its glibc in the runtime image.
+docker run --rm --network none "worker:$VERSION" -h >/dev/null 2>&1 || bad "worker:$VERSION does not start (libraries?)"
+docker run --rm --network none --entrypoint nginx "frontend:$VERSION" -t >/dev/null 2>&1 || bad "frontend: nginx -t fails"
+
+# Budgets (MB = 10^6 bytes, as docker reports them).
+g=$(docker image inspect -f '{{.Size}}' "gateway:$VERSION")
+[ "$g" -le $((25 * MB)) ] || bad "gateway: $(mb "$g") > 25 MB"
+note "budget gateway <= 25 MB: $(mb "$g")"
+[ "${project_bytes[frontend]}" -le $((5 * MB)) ] || bad "frontend: own layers $(mb "${project_bytes[frontend]}") > 5 MB"
+note "budget frontend <= nginx base + 5 MB: +$(mb "${project_bytes[frontend]}")"
+tf=$(docker history --no-trunc --human=false --format '{{.Size}}\t{{.CreatedBy}}' "worker:$VERSION" | awk -F'\t' '/tensorflow/ {s+=$1} END{print s+0}')
+w=$(docker image inspect -f '{{.Size}}' "worker:$VERSION")
+[ "$tf" -gt 0 ] || bad "worker: no TensorFlow layer found"
+[ $((w - tf)) -le $((40 * MB)) ] || bad "worker: $(mb "$w") is more than the TensorFlow library ($(mb "$tf")) + 40 MB"
+note "budget worker <= TensorFlow C library + 40 MB: $(mb "$w") = $(mb "$tf") + $(mb $((w - tf)))"
+
+# ---------------------------------------------------------------- 4. rebuild
+if [ "$DOCKER_TEST_REBUILD" = 1 ]; then
+  log "rebuild after a one-line Go change (warm cache)"
+  src=$work/rebuild
+  mkdir -p "$src"
+  git ls-files -z -co --exclude-standard -- go.mod go.sum VERSION cmd gateway internal worker model scripts \
+      .dockerignore Dockerfile.gateway Dockerfile.worker | tar --null -T - -cf - | tar -C "$src" -xf -
+  stamp=$(date +%s%N)
+  for c in gateway worker; do
+    printf '\nfunc init() { version += "%s"[:0] }\n' "$stamp" >>"$src/cmd/$c/main.go"
+    t=$(date +%s.%N)
+    docker build -q -f "$src/Dockerfile.$c" --build-arg VERSION="$VERSION" -t "bitest-rebuild-$c:$project" "$src" >/dev/null ||
+      bad "rebuild of $c failed"
+    d=$(awk -v a="$t" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}')
+    awk -v d="$d" 'BEGIN{exit !(d <= 60)}' || bad "rebuild of $c after a one-line change took $d s > 60 s"
+    note "rebuild $c after a one-line Go change: $d s"
+  done
+fi
+
+# ---------------------------------------------------------------- 5. compose
+log "docker compose up (project $project)"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+secret=$work/secrets/nats_password
+mkdir -p "$work/secrets" && chmod 700 "$work/secrets"
+printf '%s' "t$(openssl rand -hex 24)" >"$secret"
+chmod 644 "$secret" # bind-mounted as is: the services run as uid 65532
+export COMPOSE_PROJECT_NAME=$project COMPOSE_FILE=compose.yaml:deploy/compose.test.yaml
+export FRONTEND_PORT=$port NATS_PASSWORD_SECRET=$secret
+base=http://127.0.0.1:$port
+t=$(date +%s)
+if ! docker compose up -d --no-build --wait --wait-timeout 180; then
+  docker compose ps -a >&2; docker compose logs --tail 50 >&2
+  die "compose up"
+fi
+note "compose up --wait: $(secs "$t") s"
+
+# Worker time to healthy: container start -> first passing healthcheck.
+for c in $(docker compose ps -q worker); do
+  d=$(docker inspect "$c" | python3 -c '
+import json, sys, datetime as dt
+def ts(s):
+    s = s.replace("Z", "+00:00")
+    head, _, frac = s.partition(".")
+    if frac:
+        digits = "".join(ch for ch in frac if ch.isdigit())
+        tz = frac[len(digits):]
+        s = head + "." + digits[:6] + tz
+    return dt.datetime.fromisoformat(s.replace(" +0000 UTC", "+00:00"))
+c = json.load(sys.stdin)[0]
+start = ts(c["State"]["StartedAt"])
+ok = [ts(l["End"]) for l in c["State"]["Health"]["Log"] if l["ExitCode"] == 0 and ts(l["Start"]) >= start]
+print("%.1f" % (min(ok) - start).total_seconds() if ok else "none")')
+  name=$(docker inspect -f '{{.Name}}' "$c" | tr -d /)
+  if [ "$d" = none ] || ! awk -v d="$d" 'BEGIN{exit !(d <= 5)}'; then bad "$name: healthy after $d s (> 5 s)"; fi
+  note "worker time to healthy ($name): $d s"
+done
+
+# Runtime hardening, read from the running containers.
+docker inspect $(docker compose ps -q) | python3 -c '
+import json, sys
+bad = 0
+for c in json.load(sys.stdin):
+    n, h, cfg = c["Name"].strip("/"), c["HostConfig"], c["Config"]
+    svc = cfg["Labels"].get("com.docker.compose.service")
+    def fail(msg):
+        global bad
+        bad += 1
+        print(f"docker-test: FAIL: {n}: {msg}", file=sys.stderr)
+    if not h.get("ReadonlyRootfs"): fail("root file system not read-only")
+    capdrop, ports = h.get("CapDrop"), h.get("PortBindings")
+    if capdrop != ["ALL"]: fail(f"cap_drop {capdrop}")
+    if "no-new-privileges:true" not in (h.get("SecurityOpt") or []): fail("no no-new-privileges")
+    if not h.get("Memory"): fail("no memory limit")
+    if not h.get("NanoCpus"): fail("no CPU limit")
+    if not h.get("PidsLimit"): fail("no pids limit")
+    if h["RestartPolicy"]["Name"] not in ("always", "unless-stopped", "on-failure"): fail("no restart policy")
+    if c["State"].get("Health", {}).get("Status") != "healthy": fail("not healthy")
+    if bool(ports) != (svc == "frontend"): fail(f"published ports {ports}")
+    if svc != "nats" and (cfg.get("User") or "0").split(":")[0] in ("", "0", "root"): fail("runs as root")
+sys.exit(1 if bad else 0)' || bad "runtime hardening"
+
+net=${project}_backend
+nats_image=$(docker compose config --format json | jq -r .services.nats.image)
+out=$(timeout 60 docker run --rm --network "$net" -e NATS_URL=nats://nats:4222 "gateway:$VERSION" 2>&1) &&
+  bad "NATS accepted a client without credentials"
+grep -qi authorization <<<"$out" || bad "no authorization error without credentials: $(tail -2 <<<"$out")"
+out=$(timeout 60 docker run --rm --network "$net" -e NATS_URL=nats://nats:4222 -e NATS_USER=batchinfer -e NATS_PASSWORD=wrong "gateway:$VERSION" 2>&1) &&
+  bad "NATS accepted a wrong password"
+if docker run --rm --network "$net" --entrypoint wget "$nats_image" -q -T 3 -O /dev/null http://nats:8222/healthz >/dev/null 2>&1; then
+  bad "the NATS monitoring port answers other containers"
+fi
+
+# nginx: headers on every location, caching, gzip, SPA fallback, proxy, WebSocket.
+hdr() { curl -fsS -o /dev/null -D - "${@:2}" "$base$1" | tr -d '\r'; }
+asset=$(curl -fsS "$base/" | grep -o '/assets/[^"]*\.js' | head -1)
+for path in / /healthz /jobs/some-job "$asset" /v1/models; do
+  h=$(hdr "$path") || { bad "GET $path"; continue; }
+  for want in "content-security-policy: .*default-src 'self'" "content-security-policy: .*frame-ancestors 'none'" \
+              "x-content-type-options: nosniff" "referrer-policy: no-referrer"; do
+    grep -qiE "^$want" <<<"$h" || bad "GET $path: no '$want'"
+  done
+done
+hdr / | grep -qi '^cache-control: no-cache' || bad "index.html is not no-cache"
+hdr "$asset" | grep -qi '^cache-control: .*max-age=31536000.*immutable' || bad "$asset is not cached for a year"
+hdr "$asset" -H 'Accept-Encoding: gzip' | grep -qi '^content-encoding: gzip' || bad "$asset is not gzipped"
+curl -fsS "$base/jobs/some-job" | grep -q '<div id="app">' || bad "no SPA fallback"
+[ "$(curl -s -o /dev/null -w '%{http_code}' "$base/assets/missing.js")" = 404 ] || bad "a missing asset is not a 404"
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 3 --http1.1 -H 'Connection: Upgrade' -H 'Upgrade: websocket' \
+  -H 'Sec-WebSocket-Version: 13' -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' -H "Origin: $base" "$base/v1/ws" || true)
+[ "$code" = 101 ] || bad "WebSocket upgrade through nginx: HTTP $code"
+docker compose exec -T frontend nginx -t >/dev/null 2>&1 || bad "nginx -t in the running frontend"
+
+# ---------------------------------------------------------------- 6. e2e
+if [ "$DOCKER_TEST_E2E" = 1 ]; then
+  log "Playwright e2e through nginx ($base)"
+  t=$(date +%s)
+  (cd frontend && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && E2E_BASE_URL=$base npm run e2e) || bad "e2e"
+  note "e2e through nginx: $(secs "$t") s"
+fi
+
+# ---------------------------------------------------------------- 7. faults
+if [ "$DOCKER_TEST_FAULTS" = 1 ]; then
+  log "fault tests"
+  t=$(date +%s)
+  WORKER_ACK_WAIT=5s scripts/docker-faults.sh "$base" || bad "fault tests"
+  note "worker kill + NATS restart mid-job: $(secs "$t") s"
+fi
+
+if [ "$DOCKER_TEST_KEEP" = 1 ]; then
+  info "leaving project $project up at $base (docker compose -p $project down -v)"
+  unset COMPOSE_PROJECT_NAME
+else
+  docker compose down -v --remove-orphans --timeout 10 >/dev/null 2>&1
+  unset COMPOSE_PROJECT_NAME
+fi
+
+# ---------------------------------------------------------------- 8. swarm
+if [ "$DOCKER_TEST_SWARM" = 1 ]; then
+  log "Swarm stack"
+  t=$(date +%s)
+  (unset COMPOSE_FILE FRONTEND_PORT; scripts/docker-swarm-test.sh) || bad "swarm"
+  note "swarm deploy + scale + rolling update: $(secs "$t") s"
+fi
+
+# ---------------------------------------------------------------- summary
+note "total: $(secs "$t_start") s"
+mkdir -p .cache/docker-test
+{
+  echo "# docker-test $(date -u +%Y-%m-%dT%H:%M:%SZ) ($VERSION, $REVISION, $(nproc) CPUs)"
+  for s in "${summary[@]}"; do echo "- $s"; done
+  echo "- failures: $fails"
+} >.cache/docker-test/summary.md
+log "summary"
+cat .cache/docker-test/summary.md >&2
+[ "$fails" = 0 ] || die "$fails check(s) failed"
+info "all passed"
