@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"batchinfer/internal/wire"
+	"batchinfer/model"
 
 	"github.com/gorilla/websocket"
 	"github.com/nats-io/nats.go/jetstream"
@@ -337,17 +338,25 @@ func (c *wsConn) handle(data []byte) bool {
 	return true
 }
 
+// decodeRequest resolves the model of a submit or predict message and
+// validates its inputs; on failure it answers the client with the error.
+func (c *wsConn) decodeRequest(m wsIn, maxItems int) (*model.Metadata, []wire.Item, bool) {
+	meta, err := c.g.resolveModel(m.Model, m.Version)
+	if err == nil {
+		var items []wire.Item
+		if items, err = c.g.decodeInputs(meta, m.Inputs, maxItems); err == nil {
+			return meta, items, true
+		}
+	}
+	c.sendError(m.Ref, "", err)
+	return nil, nil, false
+}
+
 func (c *wsConn) submit(m wsIn) {
 	ctx, cancel := context.WithTimeout(c.g.ctx, 2*natsOpTimeout)
 	defer cancel()
-	meta, err := c.g.resolveModel(m.Model, m.Version)
-	if err != nil {
-		c.sendError(m.Ref, "", err)
-		return
-	}
-	items, err := c.g.decodeInputs(meta, m.Inputs, c.g.cfg.MaxItems)
-	if err != nil {
-		c.sendError(m.Ref, "", err)
+	meta, items, ok := c.decodeRequest(m, c.g.cfg.MaxItems)
+	if !ok {
 		return
 	}
 	st, _, err := c.g.submitJob(ctx, meta, items, "", "")
@@ -362,14 +371,8 @@ func (c *wsConn) submit(m wsIn) {
 }
 
 func (c *wsConn) predict(m wsIn) {
-	meta, err := c.g.resolveModel(m.Model, m.Version)
-	if err != nil {
-		c.sendError(m.Ref, "", err)
-		return
-	}
-	items, err := c.g.decodeInputs(meta, m.Inputs, c.g.cfg.MaxSyncItems)
-	if err != nil {
-		c.sendError(m.Ref, "", err)
+	meta, items, ok := c.decodeRequest(m, c.g.cfg.MaxSyncItems)
+	if !ok {
 		return
 	}
 	resp, err := c.g.predict(c.g.ctx, meta, items, c.g.cfg.SyncTimeout)
