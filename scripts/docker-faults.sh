@@ -109,7 +109,7 @@ for c in $(ps_worker); do docker update --cpus "${FAULT_WORKER_CPUS:-0.25}" "$c"
 t0=$(now)
 id=$(submit) || die "submit"
 s=$(wait_running "$id")
-victim=$(ps_worker | head -1)
+victim=$(ps_worker | sed -n 1p) # sed reads all: head could SIGPIPE compose under pipefail
 docker kill "$victim" >/dev/null
 at=$(jq -r .done <<<"$s")
 [ "$at" -lt "$items" ] || die "the job had finished before the kill"

@@ -241,7 +241,7 @@ fi
 
 # nginx: headers on every location, caching, gzip, SPA fallback, proxy, WebSocket.
 hdr() { curl -fsS -o /dev/null -D - "${@:2}" "$base$1" | tr -d '\r'; }
-asset=$(curl -fsS "$base/" | grep -o '/assets/[^"]*\.js' | head -1)
+asset=$(curl -fsS "$base/" | grep -o '/assets/[^"]*\.js' | sed -n 1p)
 for path in / /healthz /jobs/some-job "$asset" /v1/models; do
   h=$(hdr "$path") || { bad "GET $path"; continue; }
   for want in "content-security-policy: .*default-src 'self'" "content-security-policy: .*frame-ancestors 'none'" \
