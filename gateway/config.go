@@ -1,12 +1,17 @@
 package gateway
 
 import (
+	"fmt"
 	"time"
 
+	"batchinfer/gateway/auth"
+	"batchinfer/gateway/service"
+	"batchinfer/gateway/ws"
+	"batchinfer/internal/config"
 	"batchinfer/internal/natsx"
 )
 
-// Config configures a Gateway. Zero values take the defaults below.
+// Config configures a Gateway. Zero fields take the value of Defaults.
 type Config struct {
 	// Addr is the listen address, e.g. ":8000" or "127.0.0.1:0".
 	Addr    string
@@ -14,75 +19,157 @@ type Config struct {
 	Streams natsx.StreamConfig
 	// Version is reported in hello messages and /health.
 	Version string
-
-	// MaxBodyBytes bounds a batch submission body.
-	MaxBodyBytes int64
-	// MaxItems bounds the items of one batch job.
-	MaxItems int
-	// MaxSyncItems bounds the items of a synchronous prediction.
-	MaxSyncItems int
-	// MaxSyncBodyBytes bounds a synchronous prediction body.
-	MaxSyncBodyBytes int64
-	// MaxImageBytes bounds one encoded input image.
-	MaxImageBytes int
-	// MaxChunkBytes bounds the payload of one queued chunk (keep it under the
-	// NATS server's max_payload).
-	MaxChunkBytes int
-	// DefaultChunkSize is used for models whose metadata sets no chunk_size.
-	DefaultChunkSize int
-	// SyncTimeout is the default and the maximum wait of a synchronous prediction.
-	SyncTimeout time.Duration
-	// MaxJobsListed bounds GET /v1/jobs.
-	MaxJobsListed int
-
-	// AllowedOrigins lists the browser origins allowed on the WebSocket
-	// ("*" allows any). Same-origin requests are always allowed.
-	AllowedOrigins []string
-	// MaxWSConnections bounds concurrent WebSocket connections.
-	MaxWSConnections int
-	// MaxWSMessageBytes bounds one inbound WebSocket message.
-	MaxWSMessageBytes int64
-	// MaxWSSubscriptions bounds the jobs one connection follows at once.
-	MaxWSSubscriptions int
-	// WSSendBuffer is the number of outbound messages buffered per connection
-	// before it is closed as a slow consumer.
-	WSSendBuffer int
-	// SlowConsumerTimeout is how long a full send buffer may stay full.
-	SlowConsumerTimeout time.Duration
-	// HeartbeatInterval is the WebSocket heartbeat period.
-	HeartbeatInterval time.Duration
-	// ProgressInterval throttles progress events per job and connection.
-	ProgressInterval time.Duration
-
 	// UIDir, when set, is served at / with a single-page-app fallback.
 	UIDir string
+
+	// MaxBodyBytes bounds a batch submission body; MaxSyncBodyBytes a
+	// synchronous prediction's.
+	MaxBodyBytes     int64
+	MaxSyncBodyBytes int64
+
+	// OpsAddr, when set, is a second listener for operators: /health,
+	// /ready, /metrics and /v1/cluster without credentials (bind it to an
+	// internal interface).
+	OpsAddr string
+	// TLSCert and TLSKey, when set, make the API listener serve HTTPS; the
+	// files are read again when they change.
+	TLSCert, TLSKey string
+
+	Auth    AuthConfig
+	Service service.Config
+	WS      ws.Config
 }
 
-func (c Config) withDefaults() Config {
-	setDefault(&c.Addr, ":8000")
-	setDefault(&c.Version, "dev")
-	setDefault(&c.MaxBodyBytes, 64<<20)
-	setDefault(&c.MaxItems, 100_000)
-	setDefault(&c.MaxSyncItems, 64)
-	setDefault(&c.MaxSyncBodyBytes, 8<<20)
-	setDefault(&c.MaxImageBytes, 1<<20)
-	setDefault(&c.MaxChunkBytes, 768<<10)
-	setDefault(&c.DefaultChunkSize, 256)
-	setDefault(&c.SyncTimeout, 10*time.Second)
-	setDefault(&c.MaxJobsListed, 100)
-	setDefault(&c.MaxWSConnections, 1000)
-	setDefault(&c.MaxWSMessageBytes, 4<<20)
-	setDefault(&c.MaxWSSubscriptions, 64)
-	setDefault(&c.WSSendBuffer, 1024)
-	setDefault(&c.SlowConsumerTimeout, 10*time.Second)
-	setDefault(&c.HeartbeatInterval, 15*time.Second)
-	setDefault(&c.ProgressInterval, 200*time.Millisecond)
-	return c
+// AuthConfig says who may call the API.
+type AuthConfig struct {
+	// Mode is "keys" (API keys, and JWTs when JWT.Issuer is set) or "none"
+	// (everyone is one anonymous operator: for trusted networks only).
+	Mode string
+	// KeysFile holds the API keys (auth.ParseKeys), reloaded on change.
+	KeysFile string
+	JWT      auth.JWTConfig
+	// Defaults are the limits of keys that set none.
+	Defaults auth.Limits
 }
 
-func setDefault[T comparable](p *T, v T) {
-	var zero T
-	if *p == zero {
-		*p = v
+// Defaults are every setting's default, written once: the flags and
+// in-process users (tests) both take them from here.
+func Defaults() Config {
+	return Config{
+		Addr: ":8000", Version: "dev",
+		MaxBodyBytes: 64 << 20, MaxSyncBodyBytes: 8 << 20,
+		Auth: AuthConfig{Mode: "keys", JWT: auth.JWTConfig{TenantClaim: "tenant"},
+			Defaults: auth.Limits{Rate: 50, Burst: 100, Jobs: 16, Items: 1_000_000, Conns: 100}},
+		Service: service.Config{
+			MaxItems: 100_000, MaxSyncItems: 64, MaxImageBytes: 1 << 20, MaxLineBytes: 32 << 20,
+			MaxChunkBytes: 768 << 10, PublishWindow: 32 << 20, DefaultChunkSize: 256,
+			SyncTimeout: 10 * time.Second, MinSyncTimeout: 10 * time.Millisecond, MaxJobsListed: 100,
+			MaxSubscriptions: 10_000, ProgressInterval: 200 * time.Millisecond, FollowPoll: 5 * time.Second, MaxResultReads: 64,
+		},
+		WS: ws.Config{
+			MaxConnections: 1000, MaxMessageBytes: 4 << 20, MaxSubscriptions: 64, MaxInflight: 16,
+			SendBuffer: 1024, SendBufferBytes: 4 << 20, SlowConsumerTimeout: 10 * time.Second, Heartbeat: 15 * time.Second,
+			AuthTimeout: 10 * time.Second,
+			AuthCheck:   5 * time.Second,
+		},
 	}
+}
+
+// Flags registers the gateway's own settings on s (NATS and retention
+// settings are registered by config.Set.NATS and Streams).
+func (c *Config) Flags(s *config.Set) {
+	d := Defaults()
+	sv, w := &c.Service, &c.WS
+	s.String(&c.Addr, "addr", "GATEWAY_ADDR", d.Addr, "HTTP listen address")
+	s.Int64(&c.MaxBodyBytes, "max-body-bytes", "GATEWAY_MAX_BODY_BYTES", d.MaxBodyBytes, "largest batch submission body")
+	s.Int(&sv.MaxItems, "max-items", "GATEWAY_MAX_ITEMS", d.Service.MaxItems, "most items in one batch job")
+	s.Int(&sv.MaxSyncItems, "max-sync-items", "GATEWAY_MAX_SYNC_ITEMS", d.Service.MaxSyncItems, "most items in one synchronous prediction")
+	s.Int64(&c.MaxSyncBodyBytes, "max-sync-body-bytes", "GATEWAY_MAX_SYNC_BODY_BYTES", d.MaxSyncBodyBytes, "largest synchronous prediction body")
+	s.Int(&sv.MaxImageBytes, "max-image-bytes", "GATEWAY_MAX_IMAGE_BYTES", d.Service.MaxImageBytes, "largest encoded input image")
+	s.Int(&sv.MaxLineBytes, "max-line-bytes", "GATEWAY_MAX_LINE_BYTES", d.Service.MaxLineBytes, "longest NDJSON line")
+	s.Int(&sv.MaxChunkBytes, "max-chunk-bytes", "GATEWAY_MAX_CHUNK_BYTES", d.Service.MaxChunkBytes, "largest queued chunk (keep under NATS max_payload)")
+	s.Int(&sv.PublishWindow, "publish-window-bytes", "GATEWAY_PUBLISH_WINDOW_BYTES", d.Service.PublishWindow, "bytes of a job's chunks sent to JetStream and not yet acknowledged (at least max-chunk-bytes; the stream's ingest queue holds 128 MiB for all gateways)")
+	s.Int(&sv.DefaultChunkSize, "chunk-size", "GATEWAY_CHUNK_SIZE", d.Service.DefaultChunkSize, "items per chunk for models whose metadata sets none")
+	s.Duration(&sv.SyncTimeout, "sync-timeout", "GATEWAY_SYNC_TIMEOUT", d.Service.SyncTimeout, "default and maximum wait of a synchronous prediction")
+	s.Duration(&sv.MinSyncTimeout, "min-sync-timeout", "GATEWAY_MIN_SYNC_TIMEOUT", d.Service.MinSyncTimeout, "least timeout a synchronous prediction may ask for")
+	s.Int(&sv.MaxJobsListed, "max-jobs-listed", "GATEWAY_MAX_JOBS_LISTED", d.Service.MaxJobsListed, "most jobs one listing returns")
+	s.Int(&sv.MaxSubscriptions, "max-subscriptions", "GATEWAY_MAX_SUBSCRIPTIONS", d.Service.MaxSubscriptions, "most jobs this gateway follows at once (WebSocket subscriptions and NDJSON result streams); beyond it: busy")
+	s.Duration(&sv.ProgressInterval, "progress-interval", "GATEWAY_PROGRESS_INTERVAL", d.Service.ProgressInterval, "least time between progress events per job")
+	s.Duration(&sv.FollowPoll, "follow-poll", "GATEWAY_FOLLOW_POLL", d.Service.FollowPoll, "how often a followed job is reread when no change was announced")
+	s.Int(&sv.MaxResultReads, "max-result-reads", "GATEWAY_MAX_RESULT_READS", d.Service.MaxResultReads, "most result reads (JetStream direct gets) in flight")
+	s.List(&w.AllowedOrigins, "allowed-origins", "GATEWAY_ALLOWED_ORIGINS", d.WS.AllowedOrigins, "extra browser origins allowed on the WebSocket (same-origin always is; * for any)")
+	s.Int(&w.MaxConnections, "max-ws-connections", "GATEWAY_MAX_WS_CONNECTIONS", d.WS.MaxConnections, "most concurrent WebSocket connections")
+	s.Int64(&w.MaxMessageBytes, "max-ws-message-bytes", "GATEWAY_MAX_WS_MESSAGE_BYTES", d.WS.MaxMessageBytes, "largest inbound WebSocket message")
+	s.Int(&w.MaxSubscriptions, "max-ws-subscriptions", "GATEWAY_MAX_WS_SUBSCRIPTIONS", d.WS.MaxSubscriptions, "most jobs one WebSocket follows")
+	s.Int(&w.MaxInflight, "max-ws-inflight", "GATEWAY_MAX_WS_INFLIGHT", d.WS.MaxInflight, "most submits and predictions in flight per WebSocket")
+	s.Int(&w.SendBuffer, "ws-send-buffer", "GATEWAY_WS_SEND_BUFFER", d.WS.SendBuffer, "outbound messages buffered per WebSocket before it is closed as slow")
+	s.Int64(&w.SendBufferBytes, "ws-send-buffer-bytes", "GATEWAY_WS_SEND_BUFFER_BYTES", d.WS.SendBufferBytes, "outbound bytes buffered per WebSocket before it is closed as slow")
+	s.Duration(&w.SlowConsumerTimeout, "slow-consumer-timeout", "GATEWAY_SLOW_CONSUMER_TIMEOUT", d.WS.SlowConsumerTimeout, "how long a WebSocket's send buffer may stay full before it is closed (4008)")
+	s.Duration(&w.Heartbeat, "heartbeat", "GATEWAY_HEARTBEAT", d.WS.Heartbeat, "WebSocket heartbeat period")
+	s.Duration(&w.AuthTimeout, "ws-auth-timeout", "GATEWAY_WS_AUTH_TIMEOUT", d.WS.AuthTimeout, "how long a WebSocket without credentials has to send its auth message")
+	s.Duration(&w.AuthCheck, "ws-auth-check", "GATEWAY_WS_AUTH_CHECK", d.WS.AuthCheck, "how often a WebSocket checks its key is not revoked nor its JWT expired (closed with 4401)")
+	s.String(&c.UIDir, "ui-dir", "GATEWAY_UI_DIR", d.UIDir, "serve the built web UI from this directory")
+	c.authFlags(s, d)
+}
+
+func (c *Config) authFlags(s *config.Set, d Config) {
+	a, l := &c.Auth, &c.Auth.Defaults
+	s.String(&a.Mode, "auth", "GATEWAY_AUTH", d.Auth.Mode, "keys (API keys, and JWTs with -jwt-issuer) or none (no authentication: trusted networks only)")
+	s.String(&a.KeysFile, "api-keys-file", "GATEWAY_API_KEYS_FILE", "", "API keys: lines of TENANT SHA256HEX [role= id= rate= burst= jobs= items= conns=]; reloaded on change and SIGHUP")
+	s.String(&a.JWT.Issuer, "jwt-issuer", "GATEWAY_JWT_ISSUER", "", "accept JWTs of this OIDC issuer (iss)")
+	s.String(&a.JWT.JWKSURL, "jwt-jwks-url", "GATEWAY_JWT_JWKS_URL", "", "the issuer's signing keys (JWKS URL)")
+	s.String(&a.JWT.Audience, "jwt-audience", "GATEWAY_JWT_AUDIENCE", "", "audience (aud) a JWT must include")
+	s.String(&a.JWT.TenantClaim, "jwt-tenant-claim", "GATEWAY_JWT_TENANT_CLAIM", d.Auth.JWT.TenantClaim, "JWT claim holding the tenant")
+	s.String(&a.JWT.RoleClaim, "jwt-role-claim", "GATEWAY_JWT_ROLE_CLAIM", "", "JWT claim whose value operator grants the operator role")
+	s.Float(&l.Rate, "rate-limit", "GATEWAY_RATE_LIMIT", d.Auth.Defaults.Rate, "requests per second per key (token bucket), unless the key sets rate=")
+	s.Int(&l.Burst, "rate-burst", "GATEWAY_RATE_BURST", d.Auth.Defaults.Burst, "burst of the per-key token bucket, unless the key sets burst=")
+	s.Int(&l.Jobs, "max-tenant-jobs", "GATEWAY_MAX_TENANT_JOBS", d.Auth.Defaults.Jobs, "unfinished batch jobs per tenant, unless the key sets jobs=")
+	s.Int(&l.Items, "max-tenant-items", "GATEWAY_MAX_TENANT_ITEMS", d.Auth.Defaults.Items, "items in flight per tenant, unless the key sets items=")
+	s.Int(&l.Conns, "max-tenant-ws", "GATEWAY_MAX_TENANT_WS", d.Auth.Defaults.Conns, "WebSocket connections per tenant and gateway, unless the key sets conns=")
+	s.String(&c.OpsAddr, "ops-addr", "GATEWAY_OPS_ADDR", "", "operators' listener: /health, /ready, /metrics, /v1/cluster without credentials (bind to an internal interface)")
+	s.String(&c.TLSCert, "tls-cert", "GATEWAY_TLS_CERT", "", "serve HTTPS with this certificate (PEM), reloaded on change")
+	s.String(&c.TLSKey, "tls-key", "GATEWAY_TLS_KEY", "", "the certificate's private key (PEM)")
+}
+
+// validate checks what the parts do not check themselves.
+func (c Config) validate() error {
+	switch {
+	case c.NATS.URL == "":
+		return fmt.Errorf("%w: gateway: NATS URL is required", config.ErrInvalid)
+	case c.MaxBodyBytes <= 0 || c.MaxSyncBodyBytes <= 0:
+		return fmt.Errorf("%w: gateway: body limits must be positive", config.ErrInvalid)
+	case !wsLimitsSet(c.WS):
+		return fmt.Errorf("%w: gateway: WebSocket limits must be positive", config.ErrInvalid)
+	case (c.TLSCert == "") != (c.TLSKey == ""):
+		return fmt.Errorf("%w: gateway: -tls-cert and -tls-key go together", config.ErrInvalid)
+	}
+	if err := c.Auth.validate(); err != nil {
+		return err
+	}
+	return c.Service.Validate()
+}
+
+// wsLimitsSet says whether every WebSocket limit is set.
+func wsLimitsSet(w ws.Config) bool {
+	for _, v := range []int64{int64(w.MaxConnections), w.MaxMessageBytes, int64(w.MaxSubscriptions), int64(w.MaxInflight),
+		int64(w.SendBuffer), w.SendBufferBytes, int64(w.SlowConsumerTimeout), int64(w.Heartbeat), int64(w.AuthTimeout), int64(w.AuthCheck)} {
+		if v <= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func (a AuthConfig) validate() error {
+	switch {
+	case a.Mode == "none":
+		return nil
+	case a.Mode != "keys":
+		return fmt.Errorf("%w: gateway: -auth %q: want keys or none", config.ErrInvalid, a.Mode)
+	case a.KeysFile == "" && a.JWT.Issuer == "":
+		return fmt.Errorf("%w: gateway: no credentials configured: set -api-keys-file (GATEWAY_API_KEYS_FILE) or -jwt-issuer, or run with -auth=none on a trusted network", config.ErrInvalid)
+	case a.Defaults.Rate <= 0 || a.Defaults.Burst <= 0 || a.Defaults.Jobs <= 0 || a.Defaults.Items <= 0 || a.Defaults.Conns <= 0:
+		return fmt.Errorf("%w: gateway: the default per-key and per-tenant limits must be positive", config.ErrInvalid)
+	}
+	return nil
 }

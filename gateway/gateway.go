@@ -2,20 +2,26 @@ package gateway
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
+	stdlog "log"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
+	"batchinfer/gateway/auth"
+	"batchinfer/gateway/service"
+	"batchinfer/gateway/ws"
+	"batchinfer/internal/config"
 	"batchinfer/internal/natsx"
-	"batchinfer/internal/wire"
+	"batchinfer/internal/runx"
 
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nuid"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/rs/zerolog"
 )
 
@@ -23,7 +29,6 @@ import (
 const (
 	readHeaderTimeout = 10 * time.Second
 	idleTimeout       = 120 * time.Second
-	natsOpTimeout     = 10 * time.Second
 )
 
 // Gateway is the HTTP and WebSocket API service. Create it with New, run it
@@ -32,118 +37,151 @@ type Gateway struct {
 	cfg Config
 	log zerolog.Logger
 	id  string
+	reg *prometheus.Registry
+	hm  *httpMetrics
 
-	nc      *nats.Conn
-	js      jetstream.JetStream
-	b       *natsx.Buckets
-	results jetstream.Stream
-	infer   jetstream.Stream
-	cat     *catalog
-	replies *replyMux
-	metrics *metrics
+	in    *natsx.Infra
+	svc   *service.Service
+	ws    *ws.Handler
+	authn *auth.Authenticator
+	audit zerolog.Logger
 
 	ln       net.Listener
-	srv      *http.Server
+	srv, ops *http.Server
+	ctx      context.Context // ends at Stop; requests and connections derive from it
 	cancel   context.CancelFunc
-	ctx      context.Context
 	closing  chan struct{}
-	wsConns  atomic.Int64
-	wsWG     sync.WaitGroup
+	errc     chan error
+	teardown runx.Teardown
 	stopOnce sync.Once
 }
 
-// New validates cfg and returns a Gateway that is not yet started.
+// New checks cfg (zero fields take Defaults) and returns a Gateway that is
+// not yet started; every error wraps config.ErrInvalid.
 func New(cfg Config, log zerolog.Logger) (*Gateway, error) {
-	cfg = cfg.withDefaults()
-	if cfg.NATS.URL == "" {
-		return nil, errors.New("gateway: NATS URL is required")
-	}
-	if cfg.MaxSyncItems > cfg.MaxItems {
-		return nil, fmt.Errorf("gateway: max sync items %d exceeds max items %d", cfg.MaxSyncItems, cfg.MaxItems)
+	config.FillDefaults(&cfg, Defaults())
+	if err := cfg.validate(); err != nil {
+		return nil, err
 	}
 	id := nuid.Next()
+	if cfg.NATS.Name == "" {
+		cfg.NATS.Name = "gateway-" + id
+	}
+	cfg.WS.Server = "batchinfer-gateway/" + cfg.Version
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return &Gateway{
-		cfg:     cfg,
+		cfg: cfg, id: id, reg: reg, hm: newHTTPMetrics(reg),
 		log:     log.With().Str("component", "gateway").Str("gateway_id", id).Logger(),
-		id:      id,
-		closing: make(chan struct{}),
-		metrics: newMetrics(),
+		audit:   log.With().Str("component", "audit").Str("gateway_id", id).Logger(),
+		closing: make(chan struct{}), errc: make(chan error, 1),
 	}, nil
 }
 
 // Start connects to NATS (retrying until ctx ends), declares the streams,
-// loads the catalogue and starts serving HTTP. It returns once the listener
-// is open.
-func (g *Gateway) Start(ctx context.Context) error {
-	if g.cfg.NATS.Name == "" {
-		g.cfg.NATS.Name = "gateway-" + g.id
-	}
-	nc, err := natsx.Connect(ctx, g.cfg.NATS, g.log)
-	if err != nil {
-		return fmt.Errorf("gateway start: %w", err)
-	}
-	g.nc = nc
-	js, err := jetstream.New(nc)
-	if err != nil {
-		nc.Close()
-		return fmt.Errorf("gateway start: jetstream: %w", err)
-	}
-	g.js = js
-	sctx, cancel := context.WithTimeout(ctx, natsOpTimeout)
-	defer cancel()
-	if g.b, err = natsx.Setup(sctx, js, g.cfg.Streams); err != nil {
-		nc.Close()
-		return fmt.Errorf("gateway start: %w", err)
-	}
-	if g.results, err = js.Stream(sctx, wire.StreamResults); err != nil {
-		nc.Close()
-		return fmt.Errorf("gateway start: results stream: %w", err)
-	}
-	if g.infer, err = js.Stream(sctx, wire.StreamInfer); err != nil {
-		nc.Close()
-		return fmt.Errorf("gateway start: infer stream: %w", err)
-	}
+// starts the use cases and serves HTTP. It returns once the listener is
+// open; on error everything acquired is released.
+func (g *Gateway) Start(ctx context.Context) (err error) {
+	defer func() {
+		if err != nil {
+			_ = g.teardown.Run()
+			err = fmt.Errorf("gateway start: %w", err)
+		}
+	}()
 	g.ctx, g.cancel = context.WithCancel(context.Background())
-	g.cat = newCatalog(g.log.With().Str("component", "catalog").Logger())
-	if err := g.cat.run(g.ctx, g.b.Models, g.b.Workers); err != nil {
-		g.cancel()
-		nc.Close()
-		return fmt.Errorf("gateway start: catalogue: %w", err)
+	g.teardown.Add("context", func() error { g.cancel(); return nil })
+	if err := g.startAuth(); err != nil {
+		return err
 	}
-	if g.replies, err = newReplyMux(nc); err != nil {
-		g.cancel()
-		nc.Close()
-		return fmt.Errorf("gateway start: %w", err)
+	if g.in, err = natsx.Open(ctx, g.cfg.NATS, g.cfg.Streams, g.log, g.reconnected); err != nil {
+		return err
 	}
+	g.teardown.Add("nats", func() error { g.in.Close(); return nil })
+	if g.svc, err = service.New(g.cfg.Service, g.in, g.reg, g.log); err != nil {
+		return err
+	}
+	if err = g.svc.Start(); err != nil {
+		return err
+	}
+	g.teardown.Add("service", func() error { g.svc.Stop(); return nil })
+	g.ws = ws.NewHandler(g.ctx, g.cfg.WS, g.svc, g.authn, g.reg, g.log)
+	g.ws.OnAuthFailure = func(remote, reason string) {
+		g.audit.Warn().Str("remote", remote).Str("path", "/v1/ws").Str("reason", reason).Msg("authentication failed")
+	}
+	return g.serve()
+}
+
+// reconnected is called by the NATS client after each reconnect.
+func (g *Gateway) reconnected() {
+	if g.svc != nil {
+		g.svc.Reconnected()
+	}
+}
+
+// serve opens the listeners and serves HTTP on them (HTTPS with a
+// certificate); a server that dies reports on Err.
+func (g *Gateway) serve() error {
 	ln, err := net.Listen("tcp", g.cfg.Addr)
 	if err != nil {
-		g.cancel()
-		nc.Close()
-		return fmt.Errorf("gateway start: listen %s: %w", g.cfg.Addr, err)
+		return fmt.Errorf("listen %s: %w", g.cfg.Addr, err)
+	}
+	g.teardown.Add("listener", func() error { _ = ln.Close(); return nil })
+	if g.cfg.TLSCert != "" {
+		c, err := newCertReloader(g.cfg.TLSCert, g.cfg.TLSKey)
+		if err != nil {
+			return err
+		}
+		ln = tls.NewListener(ln, &tls.Config{GetCertificate: c.get, MinVersion: tls.VersionTLS12})
 	}
 	g.ln = ln
-	g.srv = &http.Server{
-		Handler:           g.Handler(),
+	g.srv = g.httpServer(g.Handler())
+	g.teardown.Add("http server", g.srv.Close)
+	go g.run(g.srv, ln, "api")
+	if g.cfg.OpsAddr != "" {
+		oln, err := net.Listen("tcp", g.cfg.OpsAddr)
+		if err != nil {
+			return fmt.Errorf("listen %s: %w", g.cfg.OpsAddr, err)
+		}
+		g.ops = g.httpServer(g.instrument(jsonFallback(g.opsRoutes())))
+		g.teardown.Add("ops server", g.ops.Close)
+		go g.run(g.ops, oln, "ops")
+	}
+	g.log.Info().Str("addr", ln.Addr().String()).Bool("tls", g.cfg.TLSCert != "").Str("ops_addr", g.cfg.OpsAddr).Msg("gateway listening")
+	return nil
+}
+
+func (g *Gateway) httpServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ErrorLog:          httpErrorLog(g.log),
 		ReadHeaderTimeout: readHeaderTimeout,
 		IdleTimeout:       idleTimeout,
 		BaseContext:       func(net.Listener) context.Context { return g.ctx },
 	}
-	go func() {
-		if err := g.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			g.log.Error().Err(err).Msg("http server stopped")
+}
+
+// run serves until the server is closed; any other end is a failure.
+func (g *Gateway) run(srv *http.Server, ln net.Listener, name string) {
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		g.log.Error().Err(err).Str("listener", name).Msg("http server stopped")
+		select {
+		case g.errc <- fmt.Errorf("gateway: %s listener: %w", name, err):
+		default:
 		}
-	}()
-	g.log.Info().Str("addr", ln.Addr().String()).Msg("gateway listening")
-	return nil
+	}
 }
 
 // Addr is the listening address, valid after Start.
 func (g *Gateway) Addr() string { return g.ln.Addr().String() }
 
+// Err reports a failure that ends the service while it runs (its listener
+// died): the process should stop with it.
+func (g *Gateway) Err() <-chan error { return g.errc }
+
 // Stop stops intake (the listener closes and readiness fails), tells
 // WebSocket clients the server is going away, waits for in-flight requests
-// until ctx ends, then closes the NATS connection. Nothing is lost: every
-// accepted job is already in JetStream.
+// until ctx ends, then releases everything. Nothing is lost: every accepted
+// job is already in JetStream.
 func (g *Gateway) Stop(ctx context.Context) error {
 	var err error
 	g.stopOnce.Do(func() {
@@ -151,110 +189,39 @@ func (g *Gateway) Stop(ctx context.Context) error {
 		if g.srv != nil {
 			err = g.srv.Shutdown(ctx)
 		}
-		done := make(chan struct{})
-		go func() { g.wsWG.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-ctx.Done():
-			err = errors.Join(err, fmt.Errorf("websockets still open: %w", ctx.Err()))
+		if g.ops != nil {
+			err = errors.Join(err, g.ops.Shutdown(ctx))
 		}
-		if g.cancel != nil {
-			g.cancel()
+		if g.ws != nil {
+			err = errors.Join(err, g.ws.Shutdown(ctx))
 		}
-		if g.nc != nil {
-			if derr := g.nc.Drain(); derr != nil {
-				g.nc.Close()
-			}
-		}
+		err = errors.Join(err, g.teardown.Run())
 		g.log.Info().Msg("gateway stopped")
 	})
 	return err
 }
 
-// Handler returns the gateway's HTTP handler.
-func (g *Gateway) Handler() http.Handler {
-	return g.instrument(jsonFallback(g.routes()))
+// Stats are counts of what the gateway holds for its clients, for leak
+// tests: each returns to zero once its clients are gone.
+type Stats struct {
+	WSConnections int64
+	service.Stats
 }
 
-// routes is the API's route table (api/openapi.yaml documents it).
-func (g *Gateway) routes() *http.ServeMux {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /health", g.handleHealth)
-	mux.HandleFunc("GET /ready", g.handleReady)
-	mux.Handle("GET /metrics", g.metrics.handler())
-	mux.HandleFunc("GET /v1/models", g.api(g.handleModels))
-	mux.HandleFunc("GET /v1/models/{name}", g.api(g.handleModel))
-	mux.HandleFunc("POST /v1/models/{name}/predict", g.api(g.handlePredict))
-	mux.HandleFunc("POST /v1/jobs", g.api(g.handleSubmit))
-	mux.HandleFunc("GET /v1/jobs", g.api(g.handleListJobs))
-	mux.HandleFunc("GET /v1/jobs/{id}", g.api(g.handleJob))
-	mux.HandleFunc("GET /v1/jobs/{id}/results", g.api(g.handleResults))
-	mux.HandleFunc("POST /v1/jobs/{id}/cancel", g.api(g.handleCancel))
-	mux.HandleFunc("GET /v1/cluster", g.api(g.handleCluster))
-	mux.HandleFunc("GET /v1/ws", g.handleWS)
-	if g.cfg.UIDir != "" {
-		mux.Handle("GET /", spaHandler(g.cfg.UIDir))
-	}
-	return mux
+// Stats returns the current counts; valid after Start.
+func (g *Gateway) Stats() Stats {
+	return Stats{WSConnections: g.ws.Connections(), Stats: g.svc.Stats()}
 }
 
-// api adapts a handler that returns an error; errors become JSON bodies and
-// server faults are logged once, here.
-func (g *Gateway) api(h func(http.ResponseWriter, *http.Request) error) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		if err := h(w, r); err != nil {
-			ae := asAPIError(err)
-			if ae.Status >= 500 {
-				g.log.Error().Err(err).Str("method", r.Method).Str("path", r.URL.Path).Msg("request failed")
-			}
-			writeError(w, ae)
-		}
-	}
+// httpErrorLog sends the HTTP server's own messages (bad TLS handshakes,
+// panics in handlers) to the service log.
+func httpErrorLog(log zerolog.Logger) *stdlog.Logger {
+	return stdlog.New(zerologWriter{log.With().Str("component", "http").Logger()}, "", 0)
 }
 
-// jsonFallback answers unknown paths and wrong methods with JSON errors
-// instead of the mux's plain text.
-func jsonFallback(mux *http.ServeMux) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, pattern := mux.Handler(r); pattern != "" {
-			mux.ServeHTTP(w, r)
-			return
-		}
-		for _, m := range []string{http.MethodGet, http.MethodPost} {
-			if m == r.Method {
-				continue
-			}
-			r2 := r.Clone(r.Context())
-			r2.Method = m
-			if _, p := mux.Handler(r2); p != "" && p != "GET /" {
-				writeError(w, apiErr(http.StatusMethodNotAllowed, CodeMethodNotAllowed, "%s not allowed on %s", r.Method, r.URL.Path))
-				return
-			}
-		}
-		writeError(w, apiErr(http.StatusNotFound, CodeNotFound, "no route for %s %s", r.Method, r.URL.Path))
-	})
-}
+type zerologWriter struct{ l zerolog.Logger }
 
-func (g *Gateway) handleHealth(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "version": g.cfg.Version})
-}
-
-func (g *Gateway) handleReady(w http.ResponseWriter, _ *http.Request) {
-	reason := ""
-	select {
-	case <-g.closing:
-		reason = "shutting down"
-	default:
-		switch {
-		case g.nc == nil || !g.nc.IsConnected():
-			reason = "not connected to NATS"
-		case !g.cat.isSynced():
-			reason = "catalogue not loaded"
-		}
-	}
-	if reason != "" {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "not_ready", "reason": reason})
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+func (w zerologWriter) Write(p []byte) (int, error) {
+	w.l.Warn().Str("detail", strings.TrimSpace(string(p))).Msg("http server")
+	return len(p), nil
 }

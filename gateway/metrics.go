@@ -9,55 +9,19 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-type metrics struct {
-	reg          *prometheus.Registry
-	requests     *prometheus.HistogramVec
-	jobs         prometheus.Counter
-	items        *prometheus.CounterVec
-	syncLatency  prometheus.Histogram
-	wsConns      prometheus.Gauge
-	wsSlowClosed prometheus.Counter
-	wsMessages   *prometheus.CounterVec
+type httpMetrics struct {
+	requests *prometheus.HistogramVec
 }
 
-func newMetrics() *metrics {
-	m := &metrics{
-		reg: prometheus.NewRegistry(),
-		requests: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "gateway_http_request_duration_seconds", Help: "HTTP request latency by route and status.",
-			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
-		}, []string{"route", "code"}),
-		jobs: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "gateway_jobs_submitted_total", Help: "Batch jobs accepted.",
-		}),
-		items: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "gateway_items_submitted_total", Help: "Items accepted, by kind (batch or sync).",
-		}, []string{"kind"}),
-		syncLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name: "gateway_predict_latency_seconds", Help: "Synchronous prediction latency, queue to result.",
-			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
-		}),
-		wsConns: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "gateway_websocket_connections", Help: "Open WebSocket connections.",
-		}),
-		wsSlowClosed: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "gateway_websocket_slow_consumer_closes_total", Help: "WebSocket connections closed because their send buffer filled.",
-		}),
-		wsMessages: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "gateway_websocket_messages_sent_total", Help: "WebSocket messages sent, by type.",
-		}, []string{"type"}),
-	}
-	m.reg.MustRegister(m.requests, m.jobs, m.items, m.syncLatency, m.wsConns, m.wsSlowClosed, m.wsMessages,
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
+	m := &httpMetrics{requests: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "gateway_http_request_duration_seconds", Help: "HTTP request latency by route and status.",
+		Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
+	}, []string{"route", "code"})}
+	reg.MustRegister(m.requests)
 	return m
-}
-
-func (m *metrics) handler() http.Handler {
-	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
 }
 
 type statusRecorder struct {
@@ -104,6 +68,6 @@ func (g *Gateway) instrument(next http.Handler) http.Handler {
 		if rec.status == 0 {
 			rec.status = http.StatusOK
 		}
-		g.metrics.requests.WithLabelValues(route, strconv.Itoa(rec.status)).Observe(time.Since(start).Seconds())
+		g.hm.requests.WithLabelValues(route, strconv.Itoa(rec.status)).Observe(time.Since(start).Seconds())
 	})
 }

@@ -36,7 +36,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	if len(documented) < 10 {
 		t.Fatalf("only %d operations found in openapi.yaml", len(documented))
 	}
-	g, err := New(Config{NATS: natsx.ConnConfig{URL: "nats://127.0.0.1:1"}}, zerolog.Nop())
+	g, err := New(Config{NATS: natsx.ConnConfig{URL: "nats://127.0.0.1:1"}, Auth: AuthConfig{Mode: "none"}}, zerolog.Nop())
 	if err != nil {
 		t.Fatal(err)
 	}

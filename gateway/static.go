@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"batchinfer/api"
 	"net/http"
 	"os"
 	"path"
@@ -20,7 +21,7 @@ func spaHandler(dir string) http.Handler {
 		h.Set("Content-Security-Policy", "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'")
 		clean := path.Clean("/" + r.URL.Path)
 		if strings.HasPrefix(clean, "/v1/") {
-			writeError(w, apiErr(http.StatusNotFound, CodeNotFound, "no route for %s %s", r.Method, r.URL.Path))
+			api.WriteError(w, api.Errorf(api.CodeNotFound, "no route for %s %s", r.Method, r.URL.Path))
 			return
 		}
 		if st, err := os.Stat(filepath.Join(dir, filepath.FromSlash(clean))); err != nil || st.IsDir() {

@@ -22,21 +22,24 @@ const (
 // export pipeline next to the SavedModel and checked against the SavedModel's
 // signature when the worker loads it.
 type Metadata struct {
-	Name          string             `json:"name"`
-	Version       string             `json:"version"`
-	Description   string             `json:"description"`
-	Kind          string             `json:"kind"`
-	BenchmarkOnly bool               `json:"benchmark_only,omitempty"`
-	Signature     string             `json:"signature"`
-	Input         TensorSpec         `json:"input"`
-	Output        TensorSpec         `json:"output"`
-	Labels        []string           `json:"labels"`
-	Features      []string           `json:"features,omitempty"`
-	Preprocessing Preprocessing      `json:"preprocessing"`
-	TopK          int                `json:"top_k,omitempty"`
-	ChunkSize     int                `json:"chunk_size,omitempty"`
-	Metrics       map[string]float64 `json:"metrics,omitempty"`
-	TFVersion     string             `json:"tensorflow_version,omitempty"`
+	Name          string        `json:"name"`
+	Version       string        `json:"version"`
+	Description   string        `json:"description"`
+	Kind          string        `json:"kind"`
+	BenchmarkOnly bool          `json:"benchmark_only,omitempty"`
+	Signature     string        `json:"signature"`
+	Input         TensorSpec    `json:"input"`
+	Output        TensorSpec    `json:"output"`
+	Labels        []string      `json:"labels"`
+	Features      []string      `json:"features,omitempty"`
+	Preprocessing Preprocessing `json:"preprocessing"`
+	TopK          int           `json:"top_k,omitempty"`
+	ChunkSize     int           `json:"chunk_size,omitempty"`
+	// MaxBatch, when set, is the largest batch worth running: past it
+	// items/s stop growing (large inputs) and latency only grows.
+	MaxBatch  int                `json:"max_batch,omitempty"`
+	Metrics   map[string]float64 `json:"metrics,omitempty"`
+	TFVersion string             `json:"tensorflow_version,omitempty"`
 }
 
 // TensorSpec describes a signature tensor. Shape includes the batch dimension
@@ -109,32 +112,48 @@ func (m *Metadata) Validate() error {
 	if m.Kind != KindImage && m.Kind != KindTabular {
 		errs = append(errs, fmt.Errorf("kind %q must be %q or %q", m.Kind, KindImage, KindTabular))
 	}
-	for _, t := range []struct {
-		what string
-		spec TensorSpec
-	}{{"input", m.Input}, {"output", m.Output}} {
-		if t.spec.Key == "" {
-			errs = append(errs, fmt.Errorf("%s.key is empty", t.what))
-		}
-		if t.spec.DType != "float32" {
-			errs = append(errs, fmt.Errorf("%s.dtype %q: only float32 is supported", t.what, t.spec.DType))
-		}
-		if len(t.spec.Shape) < 2 || t.spec.Shape[0] != -1 {
-			errs = append(errs, fmt.Errorf("%s.shape %v must start with the batch dimension -1", t.what, t.spec.Shape))
-		} else {
-			for _, d := range t.spec.Shape[1:] {
-				if d <= 0 {
-					errs = append(errs, fmt.Errorf("%s.shape %v: dimensions after the batch must be positive", t.what, t.spec.Shape))
-					break
-				}
-			}
+	errs = append(errs, m.Input.check("input"), m.Output.check("output"), m.checkOutputs(), m.checkInputs())
+	if m.TopK < 0 || m.ChunkSize < 0 || m.MaxBatch < 0 {
+		errs = append(errs, errors.New("top_k, chunk_size and max_batch must not be negative"))
+	}
+	return errors.Join(errs...)
+}
+
+// check validates one tensor: key, dtype, and a shape [-1, positive...].
+func (t TensorSpec) check(what string) error {
+	var errs []error
+	if t.Key == "" {
+		errs = append(errs, fmt.Errorf("%s.key is empty", what))
+	}
+	if t.DType != "float32" {
+		errs = append(errs, fmt.Errorf("%s.dtype %q: only float32 is supported", what, t.DType))
+	}
+	if len(t.Shape) < 2 || t.Shape[0] != -1 {
+		return errors.Join(append(errs, fmt.Errorf("%s.shape %v must start with the batch dimension -1", what, t.Shape))...)
+	}
+	for _, d := range t.Shape[1:] {
+		if d <= 0 {
+			return errors.Join(append(errs, fmt.Errorf("%s.shape %v: dimensions after the batch must be positive", what, t.Shape))...)
 		}
 	}
+	return errors.Join(errs...)
+}
+
+// checkOutputs: one label per output class.
+func (m *Metadata) checkOutputs() error {
 	if len(m.Output.Shape) != 2 {
-		errs = append(errs, fmt.Errorf("output.shape %v must be [-1, classes]", m.Output.Shape))
-	} else if len(m.Labels) != int(m.Output.Shape[1]) {
-		errs = append(errs, fmt.Errorf("%d labels for %d output classes", len(m.Labels), m.Output.Shape[1]))
+		return fmt.Errorf("output.shape %v must be [-1, classes]", m.Output.Shape)
 	}
+	if len(m.Labels) != int(m.Output.Shape[1]) {
+		return fmt.Errorf("%d labels for %d output classes", len(m.Labels), m.Output.Shape[1])
+	}
+	return nil
+}
+
+// checkInputs: feature names of a tabular model, image preprocessing of an
+// image model, both matching the input's size.
+func (m *Metadata) checkInputs() error {
+	var errs []error
 	if m.Kind == KindTabular && len(m.Features) != m.ItemSize() {
 		errs = append(errs, fmt.Errorf("%d feature names for an input of %d elements", len(m.Features), m.ItemSize()))
 	}
@@ -145,9 +164,6 @@ func (m *Metadata) Validate() error {
 		if p.Channels != 1 && p.Channels != 3 {
 			errs = append(errs, fmt.Errorf("preprocessing.image.channels %d must be 1 or 3", p.Channels))
 		}
-	}
-	if m.TopK < 0 || m.ChunkSize < 0 {
-		errs = append(errs, errors.New("top_k and chunk_size must not be negative"))
 	}
 	return errors.Join(errs...)
 }

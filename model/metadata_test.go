@@ -63,8 +63,9 @@ func TestValidate(t *testing.T) {
 			m.Input.Shape = []int64{-1, 8, 8, 2}
 			m.Preprocessing.Image.Channels = 2
 		}, "preprocessing.image.channels 2 must be 1 or 3"},
-		{"top_k", imageMeta, func(m *Metadata) { m.TopK = -1 }, "top_k and chunk_size must not be negative"},
-		{"chunk_size", imageMeta, func(m *Metadata) { m.ChunkSize = -5 }, "top_k and chunk_size must not be negative"},
+		{"top_k", imageMeta, func(m *Metadata) { m.TopK = -1 }, "top_k, chunk_size and max_batch must not be negative"},
+		{"chunk_size", imageMeta, func(m *Metadata) { m.ChunkSize = -5 }, "top_k, chunk_size and max_batch must not be negative"},
+		{"max_batch", imageMeta, func(m *Metadata) { m.MaxBatch = -1 }, "top_k, chunk_size and max_batch must not be negative"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m := tc.base()

@@ -1,7 +1,10 @@
 package worker
 
 import (
+	"fmt"
 	"time"
+
+	"batchinfer/internal/config"
 
 	"batchinfer/internal/natsx"
 	"batchinfer/model"
@@ -24,20 +27,30 @@ type Config struct {
 	Version string
 	// HealthAddr serves /health, /ready and /metrics; empty disables it.
 	HealthAddr string
-	// MaxBatch is the largest batch sent to TensorFlow.
-	MaxBatch int
+	// MaxBatch is the largest batch of batch-job items sent to TensorFlow,
+	// and MaxSyncBatch the largest of synchronous items (which run in
+	// batches of their own, before batch work); a model's metadata may
+	// lower both (max_batch).
+	MaxBatch     int
+	MaxSyncBatch int
+	// SyncQueue bounds the synchronous requests over core NATS a worker
+	// has taken per model and not answered; past it, it answers busy and
+	// the gateway queues the request durably for any worker.
+	SyncQueue int
 	// MaxWait is how long a partial batch waits for more items. 0 (the
 	// default) is greedy: a batch takes every item ready now, and items
 	// arriving while it runs form the next one, so batches grow with load
 	// and a lone request never waits.
 	MaxWait time.Duration
-	// AckWait is the consumers' ack deadline; in-progress acks extend it
-	// while a chunk waits or runs.
+	// AckWait is the lease of a chunk: the worker renews it four times per
+	// AckWait while it holds the chunk (waiting or running, for as long as
+	// that takes), so only the chunks of a dead worker, or lost in flight
+	// when NATS restarts, wait for it before they are redelivered.
 	AckWait time.Duration
 	// MaxDeliver is how often a chunk is tried before its items are failed.
 	MaxDeliver int
-	// Prefetch is how many batch chunks a worker holds per model beyond the
-	// one it works on.
+	// Prefetch is how many batch chunks a worker holds per model: pulled
+	// ahead, running and being stored.
 	Prefetch int
 	// HeartbeatInterval is how often the worker announces itself.
 	HeartbeatInterval time.Duration
@@ -45,20 +58,36 @@ type Config struct {
 	Finalizers int
 }
 
-func (c Config) withDefaults() Config {
-	set(&c.MaxBatch, 64)
-	set(&c.AckWait, 30*time.Second)
-	set(&c.MaxDeliver, 5)
-	set(&c.Prefetch, 4)
-	set(&c.HeartbeatInterval, 5*time.Second)
-	set(&c.Finalizers, 8)
-	set(&c.Version, "dev")
-	return c
-}
-
-func set[T comparable](p *T, v T) {
-	var zero T
-	if *p == zero {
-		*p = v
+// Defaults are every setting's default, written once: the flags and
+// in-process users (tests) both take them from here.
+func Defaults() Config {
+	return Config{
+		Version: "dev", HealthAddr: "", MaxBatch: 256, MaxSyncBatch: 64, SyncQueue: 512, AckWait: 2 * time.Second, MaxDeliver: 5, Prefetch: 6,
+		HeartbeatInterval: 5 * time.Second, Finalizers: 8,
 	}
 }
+
+func (c Config) validate() error {
+	switch {
+	case c.NATS.URL == "":
+		return fmt.Errorf("%w: worker: NATS URL is required", config.ErrInvalid)
+	case c.MaxBatch <= 0 || c.MaxSyncBatch <= 0 || c.SyncQueue <= 0 || c.Prefetch <= 0 || c.MaxDeliver <= 0 || c.Finalizers <= 0:
+		return fmt.Errorf("%w: worker: MaxBatch, MaxSyncBatch, SyncQueue, Prefetch, MaxDeliver and Finalizers must be positive", config.ErrInvalid)
+	case c.AckWait < 100*time.Millisecond || c.HeartbeatInterval <= 0 || c.MaxWait < 0:
+		return fmt.Errorf("%w: worker: AckWait must be at least 100ms, HeartbeatInterval positive, MaxWait not negative", config.ErrInvalid)
+	}
+	return nil
+}
+
+// batchLimits are the largest batches of a model: batch work, sync work.
+func (c Config) batchLimits(meta *model.Metadata) (batch, sync int) {
+	batch, sync = c.MaxBatch, c.MaxSyncBatch
+	if meta.MaxBatch > 0 {
+		batch, sync = min(batch, meta.MaxBatch), min(sync, meta.MaxBatch)
+	}
+	return batch, sync
+}
+
+// DefaultHealthAddr is where the command serves /health, /ready and
+// /metrics unless told otherwise (in-process workers serve none).
+const DefaultHealthAddr = ":8001"

@@ -4,13 +4,15 @@ import "batchinfer/internal/config"
 
 // Flags registers the worker's settings on s.
 func (c *Config) Flags(s *config.Set) {
-	d := c.withDefaults()
+	d := Defaults()
 	s.String(&c.ID, "worker-id", "WORKER_ID", "", "worker name in the catalogue (default host-random)")
-	s.String(&c.HealthAddr, "health-addr", "WORKER_HEALTH_ADDR", ":8001", "address of /health, /ready and /metrics (empty: off)")
-	s.Int(&c.MaxBatch, "max-batch", "WORKER_MAX_BATCH", d.MaxBatch, "largest TensorFlow batch")
+	s.String(&c.HealthAddr, "health-addr", "WORKER_HEALTH_ADDR", DefaultHealthAddr, "address of /health, /ready and /metrics (empty: off)")
+	s.Int(&c.MaxBatch, "max-batch", "WORKER_MAX_BATCH", d.MaxBatch, "largest TensorFlow batch of batch-job items (a model's max_batch may lower it)")
+	s.Int(&c.MaxSyncBatch, "max-sync-batch", "WORKER_MAX_SYNC_BATCH", d.MaxSyncBatch, "largest TensorFlow batch of synchronous items, run before batch work")
+	s.Int(&c.SyncQueue, "sync-queue", "WORKER_SYNC_QUEUE", d.SyncQueue, "synchronous requests taken per model and not answered yet; past it the worker answers busy and the request waits in the durable queue")
 	s.Duration(&c.MaxWait, "max-wait", "WORKER_MAX_WAIT", d.MaxWait, "how long a partial batch waits for more items")
-	s.Duration(&c.AckWait, "ack-wait", "WORKER_ACK_WAIT", d.AckWait, "ack deadline of a chunk (extended while it runs)")
+	s.Duration(&c.AckWait, "ack-wait", "WORKER_ACK_WAIT", d.AckWait, "lease of a chunk, renewed while the worker holds it: how soon a dead worker's chunks are redelivered")
 	s.Int(&c.MaxDeliver, "max-deliver", "WORKER_MAX_DELIVER", d.MaxDeliver, "deliveries of a chunk before its items fail")
-	s.Int(&c.Prefetch, "prefetch", "WORKER_PREFETCH", d.Prefetch, "batch chunks pulled ahead per model")
+	s.Int(&c.Prefetch, "prefetch", "WORKER_PREFETCH", d.Prefetch, "batch chunks a worker holds per model (pulled ahead, running, being stored)")
 	s.Duration(&c.HeartbeatInterval, "announce-interval", "WORKER_ANNOUNCE_INTERVAL", d.HeartbeatInterval, "how often the worker announces itself")
 }

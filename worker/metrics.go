@@ -1,6 +1,8 @@
 package worker
 
 import (
+	"sync/atomic"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -14,6 +16,8 @@ type metrics struct {
 	chunks       *prometheus.CounterVec
 	redelivered  prometheus.Counter
 	deadLettered prometheus.Counter
+	// batches and itemsRun feed the worker's announcement.
+	batches, itemsRun atomic.Uint64
 }
 
 func newMetrics() *metrics {

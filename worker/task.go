@@ -1,11 +1,10 @@
 package worker
 
 import (
-	"fmt"
-	"strconv"
 	"time"
 
 	"batchinfer/internal/wire"
+	"batchinfer/model"
 
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -13,6 +12,8 @@ import (
 // task is one chunk message being worked on.
 type task struct {
 	msg       jetstream.Msg
+	lane      string // model id, for metrics
+	release   func() // ends the lease and frees the fetch slot (set by the lane)
 	priority  string
 	job       string
 	chunk     int
@@ -29,21 +30,11 @@ type task struct {
 }
 
 func parseTask(m jetstream.Msg, priority string) (*task, error) {
-	h := m.Headers()
-	t := &task{msg: m, priority: priority, job: h.Get(wire.HdrJob), reply: h.Get(wire.HdrReply)}
-	var err error
-	if t.chunk, err = strconv.Atoi(h.Get(wire.HdrChunk)); err != nil {
-		return nil, fmt.Errorf("chunk header: %w", err)
+	h, err := wire.ParseChunkHeader(m.Headers())
+	if err != nil {
+		return nil, err
 	}
-	if t.start, err = strconv.Atoi(h.Get(wire.HdrStart)); err != nil {
-		return nil, fmt.Errorf("start header: %w", err)
-	}
-	if t.job == "" {
-		return nil, fmt.Errorf("missing %s header", wire.HdrJob)
-	}
-	if ns, err := strconv.ParseInt(h.Get(wire.HdrEnqueue), 10, 64); err == nil {
-		t.enqueued = time.Unix(0, ns)
-	}
+	t := &task{msg: m, priority: priority, job: h.Job, reply: h.Reply, chunk: h.Chunk, start: h.Start, enqueued: h.Enqueued}
 	if md, err := m.Metadata(); err == nil {
 		t.delivered = md.NumDelivered
 	}
@@ -58,6 +49,12 @@ func parseTask(m jetstream.Msg, priority string) (*task, error) {
 // fail records an error for item i.
 func (t *task) fail(i int, reason string) {
 	t.results[i] = wire.ItemResult{Index: t.start + i, Error: reason}
+	t.remaining--
+}
+
+// succeed records the prediction for item i from its output row.
+func (t *task) succeed(i int, meta *model.Metadata, probs []float32) {
+	t.results[i] = itemResult(meta, t.start+i, probs)
 	t.remaining--
 }
 

@@ -13,11 +13,13 @@ import (
 	"sync/atomic"
 	"time"
 
+	"batchinfer/internal/config"
 	"batchinfer/internal/natsx"
+	"batchinfer/internal/runx"
+	"batchinfer/internal/store"
 	"batchinfer/internal/wire"
 
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nuid"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/rs/zerolog"
@@ -33,60 +35,45 @@ type Worker struct {
 	models  []Predictor
 	metrics *metrics
 
-	nc      *nats.Conn
-	js      jetstream.JetStream
-	b       *natsx.Buckets
-	results jetstream.Stream
-	infer   jetstream.Stream
+	in      *natsx.Infra
 	lanes   []*lane
+	cancels cancels
+	fin     *finisher
+	dlqSub  *nats.Subscription
 
-	ctx       context.Context
-	cancel    context.CancelFunc
-	ready     atomic.Bool
-	killed    atomic.Bool
-	started   time.Time
-	batches   atomic.Uint64
-	itemsDone atomic.Uint64
-	// rate window of the announcements (used by announce only, serially)
-	lastItems uint64
-	lastAt    time.Time
-
-	cancelMu  sync.RWMutex
-	cancelled map[string]struct{}
-
-	finalizeCh chan finalizeReq
-	finalWG    sync.WaitGroup
-	dlqSub     *nats.Subscription
-
+	ctx      context.Context
+	cancel   context.CancelFunc
+	bgDone   []<-chan struct{} // background loops (cancel watch, announcements)
+	ready    atomic.Bool
+	killed   atomic.Bool
+	started  time.Time
 	ln       net.Listener
 	srv      *http.Server
+	errc     chan error
+	teardown runx.Teardown
 	stopOnce sync.Once
-	bgWG     sync.WaitGroup
 }
 
-type finalizeReq struct {
-	l *lane
-	t *task
-}
-
-// New returns a worker serving models; it is not started.
+// New checks cfg (zero fields take Defaults) and returns a worker serving
+// models; it is not started. Every error wraps config.ErrInvalid.
 func New(cfg Config, models []Predictor, log zerolog.Logger) (*Worker, error) {
-	cfg = cfg.withDefaults()
-	if cfg.NATS.URL == "" {
-		return nil, errors.New("worker: NATS URL is required")
+	config.FillDefaults(&cfg, Defaults())
+	if err := cfg.validate(); err != nil {
+		return nil, err
 	}
 	if len(models) == 0 {
-		return nil, errors.New("worker: no models to serve")
+		return nil, fmt.Errorf("%w: worker: no models to serve", config.ErrInvalid)
 	}
 	if cfg.ID == "" {
 		host, _ := os.Hostname()
 		cfg.ID = host + "-" + strings.ToLower(nuid.Next()[:8])
 	}
+	if cfg.NATS.Name == "" {
+		cfg.NATS.Name = "worker-" + cfg.ID
+	}
 	return &Worker{
-		cfg: cfg, models: models, metrics: newMetrics(),
-		log:        log.With().Str("component", "worker").Str("worker_id", cfg.ID).Logger(),
-		cancelled:  map[string]struct{}{},
-		finalizeCh: make(chan finalizeReq, 1024),
+		cfg: cfg, models: models, metrics: newMetrics(), errc: make(chan error, 1),
+		log: log.With().Str("component", "worker").Str("worker_id", cfg.ID).Logger(),
 	}, nil
 }
 
@@ -101,74 +88,106 @@ func (w *Worker) Addr() string {
 	return w.ln.Addr().String()
 }
 
-// Start connects to NATS (retrying until ctx ends), announces the models and
-// starts pulling work.
-func (w *Worker) Start(ctx context.Context) error {
+// Err reports a failure that ends the worker while it runs (its health
+// listener died): the process should stop with it.
+func (w *Worker) Err() <-chan error { return w.errc }
+
+// Start connects to NATS (retrying until ctx ends), announces the models
+// and starts pulling work; on error everything acquired is released.
+func (w *Worker) Start(ctx context.Context) (err error) {
+	defer func() {
+		if err != nil {
+			w.killed.Store(true) // nothing half-started acks or announces
+			_ = w.teardown.Run()
+			err = fmt.Errorf("worker start: %w", err)
+		}
+	}()
 	w.started = time.Now().UTC()
 	w.ctx, w.cancel = context.WithCancel(context.Background())
-	if w.cfg.HealthAddr != "" {
-		ln, err := net.Listen("tcp", w.cfg.HealthAddr)
-		if err != nil {
-			return fmt.Errorf("worker start: listen %s: %w", w.cfg.HealthAddr, err)
-		}
-		w.ln = ln
-		mux := http.NewServeMux()
-		mux.HandleFunc("GET /health", func(rw http.ResponseWriter, _ *http.Request) { writeStatus(rw, http.StatusOK, "ok", "") })
-		mux.HandleFunc("GET /ready", w.handleReady)
-		mux.Handle("GET /metrics", promhttp.HandlerFor(w.metrics.reg, promhttp.HandlerOpts{}))
-		w.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-		go func() { _ = w.srv.Serve(ln) }()
+	w.teardown.Add("context", func() error { w.cancel(); return nil })
+	if err := w.serveHealth(); err != nil {
+		return err
 	}
-	if w.cfg.NATS.Name == "" {
-		w.cfg.NATS.Name = "worker-" + w.cfg.ID
+	if w.in, err = natsx.Open(ctx, w.cfg.NATS, w.cfg.Streams, w.log); err != nil {
+		return err
 	}
-	nc, err := natsx.Connect(ctx, w.cfg.NATS, w.log)
-	if err != nil {
-		return fmt.Errorf("worker start: %w", err)
+	w.teardown.Add("nats", func() error { w.in.Close(); return nil })
+	if err := w.startWork(ctx); err != nil {
+		return err
 	}
-	w.nc = nc
-	if w.js, err = jetstream.New(nc); err != nil {
-		return fmt.Errorf("worker start: jetstream: %w", err)
-	}
-	sctx, cancel := context.WithTimeout(ctx, natsOpTimeout)
-	defer cancel()
-	if w.b, err = natsx.Setup(sctx, w.js, w.cfg.Streams); err != nil {
-		return fmt.Errorf("worker start: %w", err)
-	}
-	if w.results, err = w.js.Stream(sctx, wire.StreamResults); err != nil {
-		return fmt.Errorf("worker start: %w", err)
-	}
-	if w.infer, err = w.js.Stream(sctx, wire.StreamInfer); err != nil {
-		return fmt.Errorf("worker start: %w", err)
-	}
-	if err := w.watchCancels(sctx); err != nil {
-		return fmt.Errorf("worker start: %w", err)
-	}
-	for _, p := range w.models {
-		m := p.Meta()
-		if _, err := w.b.Models.Put(sctx, wire.ModelKey(m.Name, m.Version), wire.Marshal(m)); err != nil {
-			return fmt.Errorf("worker start: announce model %s: %w", m.ID(), err)
-		}
-	}
-	for i := 0; i < w.cfg.Finalizers; i++ {
-		w.finalWG.Add(1)
-		go w.finalizer()
-	}
-	if w.dlqSub, err = w.nc.QueueSubscribe(maxDeliveriesAdvisory, "dead-letter", w.onMaxDeliveries); err != nil {
-		return fmt.Errorf("worker start: subscribe advisories: %w", err)
-	}
-	for _, p := range w.models {
-		l := newLane(w, p)
-		if err := l.start(sctx); err != nil {
-			return fmt.Errorf("worker start: %w", err)
-		}
-		w.lanes = append(w.lanes, l)
-	}
-	w.announce(sctx)
-	w.bgWG.Add(1)
-	go w.heartbeat()
 	w.ready.Store(true)
 	w.log.Info().Int("models", len(w.models)).Str("health", w.Addr()).Msg("worker started")
+	return nil
+}
+
+// startWork watches cancellations, announces the models, and starts the
+// finishers, the dead-letter handler and a lane per model.
+func (w *Worker) startWork(ctx context.Context) error {
+	sctx, cancel := context.WithTimeout(ctx, natsOpTimeout)
+	defer cancel()
+	done, err := w.cancels.watch(w.ctx, w.in.Buckets.Cancel, sctx)
+	if err != nil {
+		return err
+	}
+	w.bgDone = append(w.bgDone, done)
+	for _, p := range w.models {
+		m := p.Meta()
+		if _, err := w.in.Buckets.Models.Put(sctx, wire.ModelKey(m.Name, m.Version), wire.Marshal(m)); err != nil {
+			return fmt.Errorf("announce model %s: %w", m.ID(), err)
+		}
+	}
+	w.fin = &finisher{nc: w.in.NC, epoch: w.in.Epoch, jobs: store.NewJobs(w.in.Buckets), results: store.NewResults(w.in.JS, w.in.Results),
+		metrics: w.metrics, log: w.log, worker: w.cfg.ID, killed: w.killed.Load}
+	w.fin.start(w.cfg.Finalizers)
+	if w.dlqSub, err = w.in.NC.QueueSubscribe(maxDeliveriesAdvisory, "dead-letter", w.onMaxDeliveries); err != nil {
+		return fmt.Errorf("subscribe advisories: %w", err)
+	}
+	w.teardown.Add("dead-letter subscription", w.dlqSub.Unsubscribe)
+	for _, p := range w.models {
+		l := newLane(w.laneDeps(), p)
+		w.lanes = append(w.lanes, l)
+		w.teardown.Add("lane "+l.id, func() error { l.kill(); return nil })
+		if err := l.start(sctx); err != nil {
+			return err
+		}
+	}
+	a := &announcer{w: w}
+	a.announce(sctx)
+	announced := make(chan struct{})
+	w.bgDone = append(w.bgDone, announced)
+	go a.run(w.ctx, announced)
+	return nil
+}
+
+func (w *Worker) laneDeps() laneDeps {
+	return laneDeps{
+		cfg: w.cfg, nc: w.in.NC, js: w.in.JS, epoch: w.in.Epoch, metrics: w.metrics, log: w.log,
+		killed: w.killed.Load, isCancelled: w.cancels.has, redelivered: w.fin.redelivered, finish: w.fin.submit,
+	}
+}
+
+// serveHealth serves /health, /ready and /metrics when HealthAddr is set.
+func (w *Worker) serveHealth() error {
+	if w.cfg.HealthAddr == "" {
+		return nil
+	}
+	ln, err := net.Listen("tcp", w.cfg.HealthAddr)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", w.cfg.HealthAddr, err)
+	}
+	w.ln = ln
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /health", func(rw http.ResponseWriter, _ *http.Request) { writeStatus(rw, http.StatusOK, "ok", "") })
+	mux.HandleFunc("GET /ready", w.handleReady)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(w.metrics.reg, promhttp.HandlerOpts{}))
+	w.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	w.teardown.Add("health server", w.srv.Close)
+	go func() {
+		if err := w.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			w.log.Error().Err(err).Msg("health server stopped")
+			w.errc <- fmt.Errorf("worker: health server: %w", err)
+		}
+	}()
 	return nil
 }
 
@@ -180,51 +199,48 @@ func (w *Worker) Stop(ctx context.Context) error {
 	var err error
 	w.stopOnce.Do(func() {
 		w.ready.Store(false)
-		for _, l := range w.lanes {
-			l.drain()
+		err = w.drain(ctx)
+		if w.cancel != nil {
+			w.cancel()
 		}
-		lanesDone := make(chan struct{})
-		go func() {
-			for _, l := range w.lanes {
-				<-l.done
-			}
-			close(w.finalizeCh)
-			w.finalWG.Wait()
-			close(lanesDone)
-		}()
-		select {
-		case <-lanesDone:
-		case <-ctx.Done():
-			err = fmt.Errorf("worker stop: in-flight work not finished: %w", ctx.Err())
-			for _, l := range w.lanes {
-				l.mu.Lock()
-				for t := range l.held {
-					_ = t.msg.Nak()
-				}
-				l.mu.Unlock()
-			}
+		for _, d := range w.bgDone {
+			<-d
 		}
-		if w.dlqSub != nil {
-			_ = w.dlqSub.Unsubscribe()
-		}
-		w.cancel()
-		w.bgWG.Wait()
-		if w.b != nil {
+		if w.in != nil {
 			dctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			_ = w.b.Workers.Delete(dctx, w.cfg.ID)
+			_ = w.in.Buckets.Workers.Delete(dctx, w.cfg.ID)
 			cancel()
 		}
-		if w.nc != nil {
-			if derr := w.nc.Drain(); derr != nil {
-				w.nc.Close()
-			}
-		}
-		if w.srv != nil {
-			_ = w.srv.Close()
-		}
+		err = errors.Join(err, w.teardown.Run())
 		w.log.Info().Msg("worker stopped")
 	})
 	return err
+}
+
+// drain stops pulling and waits for what is held to be finished.
+func (w *Worker) drain(ctx context.Context) error {
+	for _, l := range w.lanes {
+		l.drain()
+	}
+	done := make(chan struct{})
+	go func() {
+		for _, l := range w.lanes {
+			<-l.done
+		}
+		if w.fin != nil {
+			w.fin.close()
+		}
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		for _, l := range w.lanes {
+			l.giveBack()
+		}
+		return fmt.Errorf("worker stop: in-flight work not finished: %w", ctx.Err())
+	}
 }
 
 // Kill stops the worker abruptly, as a crash would: nothing it holds is
@@ -233,18 +249,10 @@ func (w *Worker) Kill() {
 	w.stopOnce.Do(func() {
 		w.killed.Store(true)
 		w.ready.Store(false)
-		if w.nc != nil {
-			w.nc.Close()
+		if w.in != nil {
+			w.in.NC.Close()
 		}
-		for _, l := range w.lanes {
-			l.kill()
-		}
-		if w.cancel != nil {
-			w.cancel()
-		}
-		if w.srv != nil {
-			_ = w.srv.Close()
-		}
+		_ = w.teardown.Run()
 	})
 }
 
@@ -252,7 +260,7 @@ func (w *Worker) handleReady(rw http.ResponseWriter, _ *http.Request) {
 	switch {
 	case !w.ready.Load():
 		writeStatus(rw, http.StatusServiceUnavailable, "not_ready", "starting or stopping")
-	case w.nc == nil || !w.nc.IsConnected():
+	case w.in == nil || !w.in.NC.IsConnected():
 		writeStatus(rw, http.StatusServiceUnavailable, "not_ready", "not connected to NATS")
 	default:
 		writeStatus(rw, http.StatusOK, "ready", "")
@@ -267,97 +275,4 @@ func writeStatus(rw http.ResponseWriter, code int, status, reason string) {
 		body["reason"] = reason
 	}
 	_ = json.NewEncoder(rw).Encode(body)
-}
-
-func (w *Worker) watchCancels(ctx context.Context) error {
-	kw, err := w.b.Cancel.WatchAll(w.ctx)
-	if err != nil {
-		return fmt.Errorf("watch cancellations: %w", err)
-	}
-	synced := make(chan struct{})
-	w.bgWG.Add(1)
-	go func() {
-		defer w.bgWG.Done()
-		defer func() { _ = kw.Stop() }()
-		once := sync.Once{}
-		for {
-			select {
-			case <-w.ctx.Done():
-				return
-			case e, ok := <-kw.Updates():
-				if !ok {
-					return
-				}
-				if e == nil {
-					once.Do(func() { close(synced) })
-					continue
-				}
-				w.cancelMu.Lock()
-				if e.Operation() == jetstream.KeyValuePut {
-					w.cancelled[e.Key()] = struct{}{}
-				} else {
-					delete(w.cancelled, e.Key())
-				}
-				w.cancelMu.Unlock()
-			}
-		}
-	}()
-	select {
-	case <-synced:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("watch cancellations: %w", ctx.Err())
-	}
-}
-
-func (w *Worker) isCancelled(job string) bool {
-	w.cancelMu.RLock()
-	defer w.cancelMu.RUnlock()
-	_, ok := w.cancelled[job]
-	return ok
-}
-
-func (w *Worker) heartbeat() {
-	defer w.bgWG.Done()
-	tick := time.NewTicker(w.cfg.HeartbeatInterval)
-	defer tick.Stop()
-	for {
-		select {
-		case <-w.ctx.Done():
-			return
-		case <-tick.C:
-			ctx, cancel := context.WithTimeout(w.ctx, natsOpTimeout)
-			w.announce(ctx)
-			cancel()
-		}
-	}
-}
-
-func (w *Worker) announce(ctx context.Context) {
-	now := time.Now().UTC()
-	ids := make([]string, len(w.models))
-	for i, p := range w.models {
-		ids[i] = p.Meta().ID()
-	}
-	held := 0
-	for _, l := range w.lanes {
-		l.mu.Lock()
-		held += len(l.held)
-		l.mu.Unlock()
-	}
-	host, _ := os.Hostname()
-	items := w.itemsDone.Load()
-	info := wire.WorkerInfo{
-		ID: w.cfg.ID, Host: host, Models: ids, StartedAt: w.started, LastSeen: now,
-		ItemsTotal: items, BatchesTotal: w.batches.Load(), InFlight: held,
-	}
-	if !w.lastAt.IsZero() {
-		if d := now.Sub(w.lastAt).Seconds(); d > 0 {
-			info.ItemsPerSec = float64(items-w.lastItems) / d
-		}
-	}
-	w.lastItems, w.lastAt = items, now
-	if _, err := w.b.Workers.Put(ctx, w.cfg.ID, wire.Marshal(info)); err != nil && !w.killed.Load() {
-		w.log.Warn().Err(err).Msg("announce failed")
-	}
 }

@@ -1,7 +1,7 @@
 // Command gateway serves the HTTP and WebSocket API in front of the queue.
 //
 //	gateway [flags]          run the service (see -h)
-//	gateway healthcheck      exit 0 if the local gateway is healthy
+//	gateway healthcheck      exit 0 if the gateway at -addr / GATEWAY_ADDR is healthy
 package main
 
 import (
@@ -10,8 +10,8 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"time"
 
+	"batchinfer/cmd/internal/settings"
 	"batchinfer/gateway"
 	"batchinfer/internal/config"
 	"batchinfer/internal/runx"
@@ -21,13 +21,6 @@ import (
 var version = "dev"
 
 func main() {
-	if len(os.Args) > 1 && os.Args[1] == "healthcheck" {
-		if err := runx.Healthcheck("http://127.0.0.1:8000/health"); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
-		return
-	}
 	if err := run(os.Args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return
@@ -38,19 +31,32 @@ func main() {
 }
 
 func run(args []string) error {
+	healthcheck := len(args) > 0 && args[0] == "healthcheck"
+	if healthcheck {
+		args = args[1:]
+	}
 	log := config.Logger("gateway")
 	var cfg gateway.Config
-	var shutdown time.Duration
+	var proc settings.Process
 	s := config.New("gateway")
-	cfg.Flags(s)
-	s.NATS(&cfg.NATS, "nats://127.0.0.1:4222")
-	s.Streams(&cfg.Streams)
-	s.Duration(&shutdown, "shutdown-timeout", "SHUTDOWN_TIMEOUT", 20*time.Second, "deadline of a graceful shutdown")
+	settings.Gateway(s, &cfg, &proc)
 	if err := s.Parse(args); err != nil {
 		return err
 	}
+	if healthcheck {
+		url, err := runx.HealthURL(cfg.Addr, "/health")
+		if err != nil {
+			return err
+		}
+		return runx.Healthcheck(url)
+	}
 	cfg.Version = version
 	s.Log(log.Info()).Str("version", version).Msg("starting")
+	stopPprof, err := runx.Pprof(proc.Pprof, true, log)
+	if err != nil {
+		return err
+	}
+	defer stopPprof()
 
 	g, err := gateway.New(cfg, log)
 	if err != nil {
@@ -59,9 +65,14 @@ func run(args []string) error {
 	if err := g.Start(context.Background()); err != nil {
 		return err
 	}
-	sig := runx.WaitForSignal(context.Background())
-	log.Info().Str("signal", fmt.Sprint(sig)).Msg("shutting down")
-	ctx, cancel := context.WithTimeout(context.Background(), shutdown)
+	runx.OnHangup(context.Background(), func() {
+		if err := g.ReloadKeys(); err != nil {
+			log.Error().Err(err).Msg("api keys not reloaded, keeping the previous ones")
+		}
+	})
+	sig, failed := runx.Wait(context.Background(), g.Err())
+	log.Info().Str("signal", fmt.Sprint(sig)).AnErr("failure", failed).Msg("shutting down")
+	ctx, cancel := context.WithTimeout(context.Background(), proc.Shutdown)
 	defer cancel()
-	return g.Stop(ctx)
+	return errors.Join(failed, g.Stop(ctx))
 }

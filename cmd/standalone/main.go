@@ -8,16 +8,23 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"batchinfer/cmd/internal/modelflags"
+	"batchinfer/cmd/internal/settings"
 	"batchinfer/gateway"
+	"batchinfer/gateway/auth"
 	"batchinfer/internal/config"
 	"batchinfer/internal/natsx"
 	"batchinfer/internal/runx"
 	"batchinfer/worker"
+
+	"github.com/rs/zerolog"
 )
 
 var version = "dev"
@@ -32,86 +39,173 @@ func main() {
 	}
 }
 
-func run(args []string) error {
-	log := config.Logger("standalone")
-	var (
-		gcfg     gateway.Config
-		wcfg     worker.Config
-		mf       modelflags.Flags
-		ecfg     natsx.EmbeddedConfig
-		workers  int
-		shutdown time.Duration
-	)
+func parse(args []string, log zerolog.Logger) (*settings.Standalone, *modelflags.Flags, error) {
+	var st settings.Standalone
+	var mf modelflags.Flags
 	s := config.New("standalone")
-	gcfg.Flags(s)
-	wcfg.Flags(s)
+	st.Register(s)
 	mf.Register(s)
-	s.Streams(&gcfg.Streams)
-	s.String(&ecfg.StoreDir, "data-dir", "DATA_DIR", "data/nats", "JetStream store of the embedded NATS server")
-	s.Int(&ecfg.Port, "nats-port", "NATS_PORT", 4222, "port of the embedded NATS server (-1: random)")
-	s.String(&ecfg.User, "nats-user", "NATS_USER", "", "require this NATS user")
-	s.Secret(&ecfg.Password, "nats-password", "NATS_PASSWORD", "NATS password")
-	s.Int(&workers, "workers", "WORKERS", 1, "in-process workers")
-	s.Duration(&shutdown, "shutdown-timeout", "SHUTDOWN_TIMEOUT", 20*time.Second, "deadline of a graceful shutdown")
 	if err := s.Parse(args); err != nil {
-		return err
+		return nil, nil, err
 	}
-	if gcfg.UIDir == "" {
-		if st, err := os.Stat(filepath.Join("frontend", "dist", "index.html")); err == nil && !st.IsDir() {
-			gcfg.UIDir = filepath.Join("frontend", "dist")
+	if st.Gateway.UIDir == "" {
+		if fi, err := os.Stat(filepath.Join("frontend", "dist", "index.html")); err == nil && !fi.IsDir() {
+			st.Gateway.UIDir = filepath.Join("frontend", "dist")
 		}
 	}
-	wcfg.HealthAddr = "" // the gateway's /ready covers the process
-	gcfg.Version, wcfg.Version = version, version
+	st.Worker.HealthAddr = "" // the gateway's /ready covers the process
+	st.Gateway.Version, st.Worker.Version = version, version
+	if r := st.Gateway.Streams.Replicas; r > 1 {
+		return nil, nil, fmt.Errorf("stream replicas %d: the standalone system embeds one NATS server (STREAM_REPLICAS is for a cluster)", r)
+	}
+	st.Worker.Streams = st.Gateway.Streams
 	s.Log(log.Info()).Str("version", version).Msg("starting")
+	if err := devKeys(&st, os.Stdout, log); err != nil {
+		return nil, nil, err
+	}
+	return &st, &mf, nil
+}
 
-	ns, err := natsx.RunEmbedded(ecfg)
+func run(args []string) error {
+	log := config.Logger("standalone")
+	st, mf, err := parse(args, log)
+	if err != nil {
+		return err
+	}
+	stopPprof, err := runx.Pprof(st.Process.Pprof, false, log)
+	if err != nil {
+		return err
+	}
+	defer stopPprof()
+	ns, err := natsx.RunEmbedded(st.NATS)
 	if err != nil {
 		return err
 	}
 	defer func() { ns.Shutdown(); ns.WaitForShutdown() }()
-	conn := natsx.ConnConfig{URL: ns.ClientURL(), User: ecfg.User, Password: ecfg.Password}
-	gcfg.NATS, wcfg.NATS = conn, conn
-	wcfg.Streams = gcfg.Streams
-
+	conn := natsx.ConnConfig{URL: ns.ClientURL(), User: st.NATS.User, Password: st.NATS.Password}
+	st.Gateway.NATS, st.Worker.NATS = conn, conn
 	reg, models, err := mf.Load()
 	if err != nil {
 		return err
 	}
 	defer reg.Close()
+	sys, err := start(context.Background(), st, models, log)
+	if err != nil {
+		return err
+	}
+	log.Info().Str("api", "http://"+sys.gateway.Addr()).Str("ui", st.Gateway.UIDir).Str("nats", ns.ClientURL()).Msg("standalone system ready")
+	runx.OnHangup(context.Background(), func() {
+		if err := sys.gateway.ReloadKeys(); err != nil {
+			log.Error().Err(err).Msg("api keys not reloaded, keeping the previous ones")
+		}
+	})
+	sig, failed := runx.Wait(context.Background(), sys.gateway.Err())
+	log.Info().Str("signal", fmt.Sprint(sig)).AnErr("failure", failed).Msg("shutting down")
+	ctx, cancel := context.WithTimeout(context.Background(), st.Process.Shutdown)
+	defer cancel()
+	return errors.Join(failed, sys.stop(ctx))
+}
 
-	ctx := context.Background()
-	var ws []*worker.Worker
-	for i := 0; i < workers; i++ {
-		c := wcfg
+// system is the services of the process.
+type system struct {
+	workers []*worker.Worker
+	gateway *gateway.Gateway
+}
+
+// start runs the workers then the gateway; on error it stops what started.
+func start(ctx context.Context, st *settings.Standalone, models []worker.Predictor, log zerolog.Logger) (*system, error) {
+	sys := &system{}
+	fail := func(err error) (*system, error) {
+		c, cancel := context.WithTimeout(context.Background(), st.Process.Shutdown)
+		defer cancel()
+		return nil, errors.Join(err, sys.stop(c))
+	}
+	for i := 0; i < st.Workers; i++ {
+		c := st.Worker
 		if c.ID != "" {
 			c.ID = fmt.Sprintf("%s-%d", c.ID, i)
 		}
 		w, err := worker.New(c, models, log)
 		if err != nil {
-			return err
+			return fail(err)
 		}
 		if err := w.Start(ctx); err != nil {
-			return err
+			return fail(err)
 		}
-		ws = append(ws, w)
+		sys.workers = append(sys.workers, w)
 	}
-	g, err := gateway.New(gcfg, log)
+	g, err := gateway.New(st.Gateway, log)
 	if err != nil {
-		return err
+		return fail(err)
 	}
 	if err := g.Start(ctx); err != nil {
-		return err
+		return fail(err)
 	}
-	log.Info().Str("api", "http://"+g.Addr()).Str("ui", gcfg.UIDir).Str("nats", ns.ClientURL()).Msg("standalone system ready")
+	sys.gateway = g
+	return sys, nil
+}
 
-	sig := runx.WaitForSignal(ctx)
-	log.Info().Str("signal", fmt.Sprint(sig)).Msg("shutting down")
-	sctx, cancel := context.WithTimeout(ctx, shutdown)
-	defer cancel()
-	errs := []error{g.Stop(sctx)}
-	for _, w := range ws {
-		errs = append(errs, w.Stop(sctx))
+func (s *system) stop(ctx context.Context) error {
+	var errs []error
+	if s.gateway != nil {
+		errs = append(errs, s.gateway.Stop(ctx))
+	}
+	for _, w := range s.workers {
+		errs = append(errs, w.Stop(ctx))
 	}
 	return errors.Join(errs...)
+}
+
+// devKeys gives the standalone system an API key with nothing to
+// configure: unless keys, a JWT issuer or -auth=none are set, it uses the
+// keys file beside the data directory, and creates it on first start with
+// a development key for tenant dev. The key itself is kept beside it
+// (dev-api-key, mode 0600) and printed at every start, so that the local
+// system stays usable; delete both files for a new key.
+func devKeys(st *settings.Standalone, out io.Writer, log zerolog.Logger) error {
+	a := &st.Gateway.Auth
+	if a.Mode == "none" || a.KeysFile != "" || a.JWT.Issuer != "" {
+		return nil
+	}
+	dir := filepath.Dir(filepath.Clean(st.NATS.StoreDir))
+	a.KeysFile = filepath.Join(dir, "api-keys")
+	keyFile := filepath.Join(dir, "dev-api-key")
+	if _, err := os.Stat(a.KeysFile); err == nil {
+		log.Info().Str("keys_file", a.KeysFile).Msg("api keys from the keys file")
+		if b, err := os.ReadFile(keyFile); err == nil {
+			printDevKey(out, strings.TrimSpace(string(b)), keyFile, st.Gateway.Addr)
+		}
+		return nil
+	}
+	key := auth.NewKey()
+	if err := writeDevKeys(a.KeysFile, keyFile, key); err != nil {
+		return fmt.Errorf("development key: %w", err)
+	}
+	printDevKey(out, key, keyFile, st.Gateway.Addr)
+	return nil
+}
+
+// writeDevKeys writes the keys file (the hash) and the key file (the key).
+func writeDevKeys(keysFile, keyFile, key string) error {
+	if err := os.MkdirAll(filepath.Dir(keysFile), 0o700); err != nil {
+		return err
+	}
+	body := fmt.Sprintf("# API keys of the standalone system: TENANT SHA256HEX [settings] (docs/security.md).\n"+
+		"# Created %s with a development key (in dev-api-key); delete both files for a new one.\n"+
+		"dev %s role=operator id=dev\n", time.Now().UTC().Format(time.RFC3339), auth.HashKey(key))
+	if err := os.WriteFile(keyFile, []byte(key+"\n"), 0o600); err != nil {
+		return err
+	}
+	return os.WriteFile(keysFile, []byte(body), 0o600)
+}
+
+// printDevKey tells the user the development key and how to use it.
+func printDevKey(out io.Writer, key, keyFile, addr string) {
+	url := "http://localhost" + addr
+	if h, p, err := net.SplitHostPort(addr); err == nil && h != "" && h != "0.0.0.0" {
+		url = "http://" + net.JoinHostPort(h, p)
+	}
+	fmt.Fprintf(out, "\n  API key of tenant \"dev\" (operator; kept in %s):\n\n      %s\n\n"+
+		"  Use it:  curl -H 'Authorization: Bearer %s' %s/v1/models\n  or paste it into the web UI's sign-in at %s\n\n",
+		keyFile, key, key, url, url)
 }

@@ -1,7 +1,7 @@
 // Command worker runs TensorFlow SavedModels for the queue.
 //
 //	worker [flags]          run the service (see -h)
-//	worker healthcheck      exit 0 if the local worker is ready
+//	worker healthcheck      exit 0 if the worker at -health-addr / WORKER_HEALTH_ADDR is ready
 package main
 
 import (
@@ -10,9 +10,9 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"time"
 
 	"batchinfer/cmd/internal/modelflags"
+	"batchinfer/cmd/internal/settings"
 	"batchinfer/internal/config"
 	"batchinfer/internal/runx"
 	"batchinfer/worker"
@@ -22,13 +22,6 @@ import (
 var version = "dev"
 
 func main() {
-	if len(os.Args) > 1 && os.Args[1] == "healthcheck" {
-		if err := runx.Healthcheck("http://127.0.0.1:8001/ready"); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
-		return
-	}
 	if err := run(os.Args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return
@@ -39,21 +32,34 @@ func main() {
 }
 
 func run(args []string) error {
+	healthcheck := len(args) > 0 && args[0] == "healthcheck"
+	if healthcheck {
+		args = args[1:]
+	}
 	log := config.Logger("worker")
 	var cfg worker.Config
 	var mf modelflags.Flags
-	var shutdown time.Duration
+	var proc settings.Process
 	s := config.New("worker")
-	cfg.Flags(s)
-	s.NATS(&cfg.NATS, "nats://127.0.0.1:4222")
-	s.Streams(&cfg.Streams)
+	settings.Worker(s, &cfg, &proc)
 	mf.Register(s)
-	s.Duration(&shutdown, "shutdown-timeout", "SHUTDOWN_TIMEOUT", 25*time.Second, "deadline of a graceful shutdown")
 	if err := s.Parse(args); err != nil {
 		return err
 	}
+	if healthcheck {
+		url, err := runx.HealthURL(cfg.HealthAddr, "/ready")
+		if err != nil {
+			return err
+		}
+		return runx.Healthcheck(url)
+	}
 	cfg.Version = version
 	s.Log(log.Info()).Str("version", version).Msg("starting")
+	stopPprof, err := runx.Pprof(proc.Pprof, false, log)
+	if err != nil {
+		return err
+	}
+	defer stopPprof()
 
 	reg, models, err := mf.Load()
 	if err != nil {
@@ -67,9 +73,9 @@ func run(args []string) error {
 	if err := w.Start(context.Background()); err != nil {
 		return err
 	}
-	sig := runx.WaitForSignal(context.Background())
-	log.Info().Str("signal", fmt.Sprint(sig)).Msg("shutting down")
-	ctx, cancel := context.WithTimeout(context.Background(), shutdown)
+	sig, failed := runx.Wait(context.Background(), w.Err())
+	log.Info().Str("signal", fmt.Sprint(sig)).AnErr("failure", failed).Msg("shutting down")
+	ctx, cancel := context.WithTimeout(context.Background(), proc.Shutdown)
 	defer cancel()
-	return w.Stop(ctx)
+	return errors.Join(failed, w.Stop(ctx))
 }

@@ -88,6 +88,12 @@ func (s *Set) Int64(p *int64, name, env string, def int64, usage string) {
 	s.add((*int64Value)(p), name, env, usage, false)
 }
 
+// Float registers a float64 setting.
+func (s *Set) Float(p *float64, name, env string, def float64, usage string) {
+	*p = def
+	s.add((*floatValue)(p), name, env, usage, false)
+}
+
 // Duration registers a duration setting.
 func (s *Set) Duration(p *time.Duration, name, env string, def time.Duration, usage string) {
 	*p = def
@@ -172,6 +178,18 @@ func (v *int64Value) Set(s string) error {
 		return fmt.Errorf("%q is not an integer", s)
 	}
 	*v = int64Value(n)
+	return nil
+}
+
+type floatValue float64
+
+func (v *floatValue) String() string { return strconv.FormatFloat(float64(*v), 'g', -1, 64) }
+func (v *floatValue) Set(s string) error {
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return fmt.Errorf("%q is not a number", s)
+	}
+	*v = floatValue(f)
 	return nil
 }
 

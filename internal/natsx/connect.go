@@ -23,20 +23,31 @@ type ConnConfig struct {
 
 // Connect dials NATS, retrying with backoff until ctx ends (Swarm ignores
 // depends_on, so services must wait for NATS on their own). Once connected
-// the client reconnects forever.
-func Connect(ctx context.Context, cfg ConnConfig, log zerolog.Logger) (*nats.Conn, error) {
+// the client reconnects forever; onReconnect run after each reconnect.
+//
+// cfg.URL may list the servers of a cluster, comma-separated: a connection
+// attempt tries each of them (in random order, spreading the clients), and
+// so does a reconnect, at once to a server not tried in the last
+// ReconnectWait, together with the servers the cluster announces. A server
+// that dies without closing its connections (a lost host) is noticed by the
+// pings within 2 x 5 s.
+func Connect(ctx context.Context, cfg ConnConfig, log zerolog.Logger, onReconnect ...func()) (*nats.Conn, error) {
 	opts := []nats.Option{
 		nats.Name(cfg.Name),
 		nats.MaxReconnects(-1),
 		nats.ReconnectWait(250 * time.Millisecond),
 		nats.ReconnectJitter(100*time.Millisecond, time.Second),
 		nats.ReconnectBufSize(64 << 20),
-		nats.PingInterval(10 * time.Second),
+		nats.PingInterval(5 * time.Second),
+		nats.MaxPingsOutstanding(2),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
 			log.Warn().Err(err).Msg("nats disconnected")
 		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) {
 			log.Info().Str("url", nc.ConnectedUrlRedacted()).Msg("nats reconnected")
+			for _, f := range onReconnect {
+				f()
+			}
 		}),
 		nats.ErrorHandler(func(_ *nats.Conn, s *nats.Subscription, err error) {
 			ev := log.Warn().Err(err)

@@ -2,9 +2,9 @@ package natsx
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"batchinfer/internal/wire"
@@ -21,15 +21,28 @@ type StreamConfig struct {
 	// QueueMaxBytes bounds the work queue; publishes beyond it are refused,
 	// which the gateway turns into 503 (0 = unlimited).
 	QueueMaxBytes int64
-	// Replicas for clustered JetStream (default 1).
+	// Replicas for clustered JetStream: 1 (the default, also for 0) to
+	// MaxReplicas, and no more than the cluster has servers. Setup moves
+	// streams and buckets declared with another count to this one.
 	Replicas int
+}
+
+// MaxReplicas is the most copies JetStream keeps of a stream.
+const MaxReplicas = 5
+
+// Validate checks the settings as given (STREAM_REPLICAS must be 1..5).
+func (c StreamConfig) Validate() error {
+	if c.Replicas < 1 || c.Replicas > MaxReplicas {
+		return fmt.Errorf("stream replicas %d: want 1 to %d", c.Replicas, MaxReplicas)
+	}
+	return nil
 }
 
 func (c StreamConfig) withDefaults() StreamConfig {
 	if c.ResultTTL <= 0 {
 		c.ResultTTL = 24 * time.Hour
 	}
-	if c.Replicas <= 0 {
+	if c.Replicas == 0 {
 		c.Replicas = 1
 	}
 	if c.ResultMaxBytes == 0 {
@@ -43,14 +56,101 @@ func (c StreamConfig) withDefaults() StreamConfig {
 
 // Buckets are the key-value buckets both services use.
 type Buckets struct {
-	Jobs, Cancel, Idempotency, Workers, Models jetstream.KeyValue
+	Jobs, Cancel, Idempotency, Workers, Models, JobIndex, Active jetstream.KeyValue
 }
 
-// Setup declares (or updates) the streams and buckets. It is idempotent and
-// safe to run concurrently from every gateway and worker.
+// Setup declares (or updates) the streams and buckets, all at once (a
+// cluster creating ten R3 groups one after the other can outlast a start-up
+// deadline). It is idempotent and safe to run concurrently from every
+// gateway and worker. In a cluster an update also changes their replicas
+// (R1 streams of an older deployment become R3 with Replicas 3); a single
+// server refuses Replicas above 1.
 func Setup(ctx context.Context, js jetstream.JetStream, cfg StreamConfig) (*Buckets, error) {
 	cfg = cfg.withDefaults()
-	streams := []jetstream.StreamConfig{{
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	var (
+		b    Buckets
+		mu   sync.Mutex
+		errs []error
+		wg   sync.WaitGroup
+	)
+	run := func(f func() error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := Retry(ctx, f); err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			}
+		}()
+	}
+	for _, sc := range streams(cfg) {
+		run(func() error {
+			if _, err := js.CreateOrUpdateStream(ctx, sc); err != nil {
+				return fmt.Errorf("declare stream %s: %w", sc.Name, err)
+			}
+			return nil
+		})
+	}
+	for _, k := range buckets(&b, cfg) {
+		run(func() error {
+			kv, err := js.CreateOrUpdateKeyValue(ctx, k.cfg)
+			if err != nil {
+				return fmt.Errorf("declare bucket %s: %w", k.cfg.Bucket, err)
+			}
+			*k.p = kv
+			return nil
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return &b, nil
+}
+
+// bucket is a bucket's definition and where Setup puts it.
+type bucket struct {
+	p   *jetstream.KeyValue
+	cfg jetstream.KeyValueConfig
+}
+
+// buckets are the bucket definitions, each bound to its field of b.
+func buckets(b *Buckets, cfg StreamConfig) []bucket {
+	var out []bucket
+	for _, k := range []struct {
+		p          *jetstream.KeyValue
+		name, desc string
+		ttl        time.Duration
+	}{
+		{&b.Jobs, wire.BucketJobs, "job records", cfg.ResultTTL},
+		{&b.Cancel, wire.BucketCancel, "cancelled jobs", cfg.ResultTTL},
+		{&b.Idempotency, wire.BucketIdempotency, "Idempotency-Key to job", cfg.ResultTTL},
+		{&b.Workers, wire.BucketWorkers, "live workers", wire.DefaultWorkerTTL},
+		{&b.Models, wire.BucketModels, "model metadata announced by workers", 0},
+		{&b.JobIndex, wire.BucketJobIndex, "jobs of each tenant", cfg.ResultTTL},
+		{&b.Active, wire.BucketActive, "unfinished jobs of each tenant", cfg.ResultTTL},
+	} {
+		out = append(out, bucket{p: k.p, cfg: jetstream.KeyValueConfig{
+			Bucket: k.name, Description: k.desc, TTL: k.ttl, History: 1,
+			Storage: jetstream.FileStorage, Replicas: cfg.Replicas,
+		}})
+	}
+	return out
+}
+
+// streams are the stream definitions.
+// duplicates is the streams' message-id window: JetStream refuses one
+// longer than the streams' MaxAge, so a short RESULT_TTL shortens it.
+func (c StreamConfig) duplicates() time.Duration {
+	return min(wire.DefaultDuplicateWindow, c.ResultTTL)
+}
+
+func streams(cfg StreamConfig) []jetstream.StreamConfig {
+	return []jetstream.StreamConfig{{
 		Name:        wire.StreamInfer,
 		Description: "input chunks: a work queue shared by all workers",
 		Subjects:    []string{"infer.>"},
@@ -59,7 +159,7 @@ func Setup(ctx context.Context, js jetstream.JetStream, cfg StreamConfig) (*Buck
 		Discard:     jetstream.DiscardNew,
 		MaxBytes:    cfg.QueueMaxBytes,
 		MaxAge:      cfg.ResultTTL,
-		Duplicates:  wire.DefaultDuplicateWindow,
+		Duplicates:  cfg.duplicates(),
 		Replicas:    cfg.Replicas,
 		AllowMsgTTL: true,
 	}, {
@@ -75,7 +175,7 @@ func Setup(ctx context.Context, js jetstream.JetStream, cfg StreamConfig) (*Buck
 		DiscardNewPerSubject: true,
 		MaxAge:               cfg.ResultTTL,
 		MaxBytes:             cfg.ResultMaxBytes,
-		Duplicates:           wire.DefaultDuplicateWindow,
+		Duplicates:           cfg.duplicates(),
 		AllowDirect:          true,
 		Replicas:             cfg.Replicas,
 	}, {
@@ -89,96 +189,4 @@ func Setup(ctx context.Context, js jetstream.JetStream, cfg StreamConfig) (*Buck
 		Discard:     jetstream.DiscardOld,
 		Replicas:    cfg.Replicas,
 	}}
-	for _, sc := range streams {
-		if _, err := js.CreateOrUpdateStream(ctx, sc); err != nil {
-			return nil, fmt.Errorf("declare stream %s: %w", sc.Name, err)
-		}
-	}
-	kv := func(name, desc string, ttl time.Duration) (jetstream.KeyValue, error) {
-		b, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-			Bucket: name, Description: desc, TTL: ttl, History: 1,
-			Storage: jetstream.FileStorage, Replicas: cfg.Replicas,
-		})
-		if err != nil {
-			return nil, fmt.Errorf("declare bucket %s: %w", name, err)
-		}
-		return b, nil
-	}
-	var b Buckets
-	var errs []error
-	var err error
-	b.Jobs, err = kv(wire.BucketJobs, "job records", cfg.ResultTTL)
-	errs = append(errs, err)
-	b.Cancel, err = kv(wire.BucketCancel, "cancelled jobs", cfg.ResultTTL)
-	errs = append(errs, err)
-	b.Idempotency, err = kv(wire.BucketIdempotency, "Idempotency-Key to job", cfg.ResultTTL)
-	errs = append(errs, err)
-	b.Workers, err = kv(wire.BucketWorkers, "live workers", wire.DefaultWorkerTTL)
-	errs = append(errs, err)
-	b.Models, err = kv(wire.BucketModels, "model metadata announced by workers", 0)
-	errs = append(errs, err)
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
-	return &b, nil
-}
-
-// UpdateJob applies fn to the job record with compare-and-set, retrying on
-// conflicts. fn returns false to leave the record unchanged.
-func UpdateJob(ctx context.Context, kv jetstream.KeyValue, id string, fn func(*wire.JobRecord) bool) (*wire.JobRecord, error) {
-	for attempt := 0; ; attempt++ {
-		r, rev, err := getJob(ctx, kv, id)
-		if err != nil {
-			return nil, err
-		}
-		if !fn(r) {
-			return r, nil
-		}
-		_, err = kv.Update(ctx, id, wire.Marshal(r), rev)
-		if err == nil {
-			return r, nil
-		}
-		if !errors.Is(err, jetstream.ErrKeyRevisionMismatch) || attempt > 100 {
-			return nil, fmt.Errorf("update job %s: %w", id, err)
-		}
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-	}
-}
-
-// GetJob reads a job record; the error wraps jetstream.ErrKeyNotFound for an
-// unknown job.
-func GetJob(ctx context.Context, kv jetstream.KeyValue, id string) (*wire.JobRecord, error) {
-	r, _, err := getJob(ctx, kv, id)
-	return r, err
-}
-
-func getJob(ctx context.Context, kv jetstream.KeyValue, id string) (*wire.JobRecord, uint64, error) {
-	e, err := kv.Get(ctx, id)
-	if err != nil {
-		return nil, 0, fmt.Errorf("get job %s: %w", id, err)
-	}
-	var r wire.JobRecord
-	if err := json.Unmarshal(e.Value(), &r); err != nil {
-		return nil, 0, fmt.Errorf("decode job %s: %w", id, err)
-	}
-	return &r, e.Revision(), nil
-}
-
-// GetChunkResult reads the stored result of one chunk of a job from the
-// results stream; nil (and no error) when it is not stored yet.
-func GetChunkResult(ctx context.Context, results jetstream.Stream, job string, chunk int) (*wire.ChunkResult, error) {
-	m, err := results.GetLastMsgForSubject(ctx, wire.ResultSubject(job, chunk))
-	if errors.Is(err, jetstream.ErrMsgNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read result %s/%d: %w", job, chunk, err)
-	}
-	var cr wire.ChunkResult
-	if err := json.Unmarshal(m.Data, &cr); err != nil {
-		return nil, fmt.Errorf("decode result %s/%d: %w", job, chunk, err)
-	}
-	return &cr, nil
 }

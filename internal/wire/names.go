@@ -22,6 +22,12 @@ const (
 	// BucketModels holds the metadata.json of every model version any worker
 	// has served, keyed "name.version".
 	BucketModels = "models"
+	// BucketJobIndex has a key "tenant.job" per job: a tenant's jobs are
+	// listed without reading anyone else's.
+	BucketJobIndex = "jobindex"
+	// BucketActive has a key "tenant.job" per job not finished yet, whose
+	// value is the job's item count: a tenant's quotas are checked on it.
+	BucketActive = "activejobs"
 
 	// PrioritySync is the queue of synchronous predictions, served first.
 	PrioritySync = "sync"
@@ -37,6 +43,8 @@ const (
 	HdrCount   = "Bi-Count"
 	HdrReply   = "Bi-Reply"
 	HdrEnqueue = "Bi-Enqueued" // unix nanoseconds when the gateway queued the chunk
+	HdrExpires = "Bi-Expires"  // unix nanoseconds after which nobody waits for the answer
+	HdrBusy    = "Bi-Busy"     // on a reply: the worker could not take the request
 	HdrMsgID   = "Nats-Msg-Id"
 	HdrTTL     = "Nats-TTL"
 )
@@ -45,6 +53,18 @@ const (
 func InferSubject(priority, name, version string) string {
 	return "infer." + priority + "." + name + "." + version
 }
+
+// SyncSubject is the core NATS subject (no stream) of synchronous
+// predictions for model name:version: every worker serving it listens in
+// one queue group, so a request goes to exactly one of them with no
+// storage on the way. When none listens, the gateway queues the request on
+// InferSubject(PrioritySync, ...) instead.
+func SyncSubject(name, version string) string {
+	return "predict." + name + "." + version
+}
+
+// SyncQueueGroup is the queue group of the workers on a SyncSubject.
+const SyncQueueGroup = "workers"
 
 // ConsumerName is the durable pull consumer shared by all workers serving
 // name:version at the given priority.
@@ -63,6 +83,9 @@ func ResultFilter(job string) string { return "res." + job + ".*" }
 // ChunkMsgID is the Nats-Msg-Id of a chunk, so re-publishing a job's chunks
 // (a retried submission) is deduplicated by JetStream.
 func ChunkMsgID(job string, chunk int) string { return job + "." + itoa(chunk) }
+
+// TenantKey is the key of a job in BucketJobIndex and BucketActive.
+func TenantKey(tenant, job string) string { return tenant + "." + job }
 
 // ModelKey is the key of a model version in BucketModels.
 func ModelKey(name, version string) string { return name + "." + version }

@@ -48,7 +48,9 @@ const (
 // each chunk's counts exactly once, marking it in Counted, with
 // compare-and-set updates; everything else a client sees is derived from it.
 type JobRecord struct {
-	ID          string     `json:"id"`
+	ID string `json:"id"`
+	// Tenant owns the job: no other tenant can see or touch it.
+	Tenant      string     `json:"tenant,omitempty"`
 	Model       string     `json:"model"`
 	Version     string     `json:"version"`
 	Total       int        `json:"total"`

@@ -55,6 +55,7 @@ class Spec:
     note: str = ""
     image: dict[str, Any] | None = None
     benchmark_only: bool = False
+    max_batch: int = 0  # largest batch worth running (0: the worker's limits)
     metrics: dict[str, float] = field(default_factory=dict)
 
     def metadata(self, tf_version: str) -> dict[str, Any]:
@@ -85,6 +86,8 @@ class Spec:
         m["preprocessing"] = pre
         m["top_k"] = self.top_k
         m["chunk_size"] = self.chunk_size
+        if self.max_batch:
+            m["max_batch"] = self.max_batch
         if self.metrics:
             m["metrics"] = self.metrics
         m["tensorflow_version"] = tf_version
@@ -121,8 +124,8 @@ def validate_metadata(m: dict[str, Any]) -> None:
             errs.append("preprocessing.image does not match input size")
         if img["channels"] not in (1, 3):
             errs.append("preprocessing.image.channels must be 1 or 3")
-    if m.get("top_k", 0) < 0 or m.get("chunk_size", 0) < 0:
-        errs.append("negative top_k/chunk_size")
+    if m.get("top_k", 0) < 0 or m.get("chunk_size", 0) < 0 or m.get("max_batch", 0) < 0:
+        errs.append("negative top_k/chunk_size/max_batch")
     if errs:
         raise ValueError(f"invalid metadata for {m['name']}: " + "; ".join(errs))
 

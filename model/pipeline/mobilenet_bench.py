@@ -36,6 +36,7 @@ def spec() -> Spec:
         image={"width": SIZE, "height": SIZE, "channels": 3, "invert": False, "range_min": 0, "range_max": 255},
         top_k=5,
         chunk_size=8,
+        max_batch=4,
     )
 
 

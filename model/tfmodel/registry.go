@@ -13,7 +13,7 @@ import (
 // Registry holds loaded model versions by name and version. Its methods are
 // safe for concurrent use; Close must not run concurrently with the others.
 type Registry struct {
-	byName map[string][]*Model // versions sorted ascending (CompareVersions)
+	byName map[string][]*Model // versions sorted ascending (CompareVersions in package model)
 	all    []*Model
 }
 
@@ -29,6 +29,29 @@ type Registry struct {
 // If any selected model fails to load, LoadDir closes those it loaded and
 // returns the error.
 func LoadDir(root string, opts Options, only ...string) (*Registry, error) {
+	selected, err := selectModels(root, only)
+	if err != nil {
+		return nil, err
+	}
+	r := &Registry{byName: make(map[string][]*Model)}
+	for _, dir := range selected {
+		m, err := Load(dir, opts)
+		if err != nil {
+			return nil, errors.Join(err, r.Close())
+		}
+		r.all = append(r.all, m)
+		r.byName[m.meta.Name] = append(r.byName[m.meta.Name], m)
+	}
+	slices.SortFunc(r.all, compareModels)
+	for _, vs := range r.byName {
+		slices.SortFunc(vs, compareModels)
+	}
+	return r, nil
+}
+
+// selectModels reads every model's metadata under root and returns the
+// directories of those only names (or all but benchmark-only ones).
+func selectModels(root string, only []string) ([]string, error) {
 	dirs, err := model.Discover(root)
 	if err != nil {
 		return nil, err
@@ -58,32 +81,18 @@ func LoadDir(root string, opts Options, only ...string) (*Registry, error) {
 			return nil, fmt.Errorf("load models in %q: no model %q", root, o)
 		}
 	}
-
-	r := &Registry{byName: make(map[string][]*Model)}
-	for _, dir := range selected {
-		m, err := Load(dir, opts)
-		if err != nil {
-			return nil, errors.Join(err, r.Close())
-		}
-		r.all = append(r.all, m)
-		r.byName[m.meta.Name] = append(r.byName[m.meta.Name], m)
-	}
-	slices.SortFunc(r.all, compareModels)
-	for _, vs := range r.byName {
-		slices.SortFunc(vs, compareModels)
-	}
-	return r, nil
+	return selected, nil
 }
 
 func compareModels(a, b *Model) int {
 	if c := strings.Compare(a.meta.Name, b.meta.Name); c != 0 {
 		return c
 	}
-	return CompareVersions(a.meta.Version, b.meta.Version)
+	return model.CompareVersions(a.meta.Version, b.meta.Version)
 }
 
 // Get returns the model version name:version. An empty version selects the
-// highest version, compared with CompareVersions (so "10" is above "9").
+// highest version, compared with model.CompareVersions (so "10" is above "9").
 func (r *Registry) Get(name, version string) (*Model, bool) {
 	vs := r.byName[name]
 	if len(vs) == 0 {
@@ -110,65 +119,4 @@ func (r *Registry) Close() error {
 		errs = append(errs, m.Close())
 	}
 	return errors.Join(errs...)
-}
-
-// CompareVersions orders version strings naturally: runs of digits compare as
-// numbers ("2" < "10"), everything else byte by byte. It returns -1, 0 or +1.
-func CompareVersions(a, b string) int {
-	for a != "" && b != "" {
-		da, db := isDigit(a[0]), isDigit(b[0])
-		if da && db {
-			na, ra := digitRun(a)
-			nb, rb := digitRun(b)
-			// Compare the runs as numbers without overflow: strip leading
-			// zeros, then the longer run is larger.
-			ta, tb := strings.TrimLeft(na, "0"), strings.TrimLeft(nb, "0")
-			if c := len(ta) - len(tb); c != 0 {
-				return sign(c)
-			}
-			if c := strings.Compare(ta, tb); c != 0 {
-				return c
-			}
-			if c := len(na) - len(nb); c != 0 {
-				return sign(c)
-			}
-			a, b = ra, rb
-			continue
-		}
-		if a[0] != b[0] {
-			if da != db {
-				// Numbers sort before other characters.
-				if da {
-					return -1
-				}
-				return 1
-			}
-			if a[0] < b[0] {
-				return -1
-			}
-			return 1
-		}
-		a, b = a[1:], b[1:]
-	}
-	return sign(len(a) - len(b))
-}
-
-func isDigit(c byte) bool { return '0' <= c && c <= '9' }
-
-func digitRun(s string) (run, rest string) {
-	i := 0
-	for i < len(s) && isDigit(s[i]) {
-		i++
-	}
-	return s[:i], s[i:]
-}
-
-func sign(n int) int {
-	switch {
-	case n < 0:
-		return -1
-	case n > 0:
-		return 1
-	}
-	return 0
 }

@@ -20,9 +20,9 @@ type Flags struct {
 
 // Register adds the settings to s.
 func (f *Flags) Register(s *config.Set) {
-	s.String(&f.Dir, "models-dir", "WORKER_MODELS_DIR", "model/models", "directory of <name>/<version>/ SavedModels with metadata.json")
+	s.String(&f.Dir, "models-dir", "WORKER_MODELS_DIR", "model/models", "directory of NAME/VERSION/ SavedModels with metadata.json")
 	s.List(&f.Only, "serve", "WORKER_MODELS", nil, "serve only these models (name or name:version); benchmark-only models must be named")
-	s.Int(&f.Intra, "intra-op-threads", "TF_INTRA_OP_THREADS", 0, "TensorFlow intra-op threads (0: GOMAXPROCS, which follows the container's CPU limit)")
+	s.Int(&f.Intra, "intra-op-threads", "TF_INTRA_OP_THREADS", 1, "TensorFlow intra-op threads (0: GOMAXPROCS, which follows the container's CPU limit); 1 measured best on 2 vCPUs for every model here (docs/benchmarks.md): scale with workers")
 	s.Int(&f.Inter, "inter-op-threads", "TF_INTER_OP_THREADS", 1, "TensorFlow inter-op threads")
 }
 

@@ -1,0 +1,160 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"time"
+
+	"batchinfer/internal/wire"
+	"batchinfer/model"
+)
+
+// ErrorBody is the JSON body of every error response.
+type ErrorBody struct {
+	Error *Error `json:"error"`
+}
+
+// JobRequest is the JSON body of POST /v1/jobs (and what a WebSocket
+// submit carries).
+type JobRequest struct {
+	Model   string            `json:"model"`
+	Version string            `json:"version,omitempty"`
+	Inputs  []json.RawMessage `json:"inputs"`
+}
+
+// SubmitResponse answers an accepted (202) or replayed (200) job.
+type SubmitResponse struct {
+	Job   wire.JobStatus `json:"job"`
+	Links JobLinks       `json:"links"`
+}
+
+// JobLinks are where to follow a job.
+type JobLinks struct {
+	Self    string `json:"self"`
+	Results string `json:"results"`
+	WS      string `json:"ws"`
+}
+
+// LinksFor returns a job's links.
+func LinksFor(id string) JobLinks {
+	return JobLinks{Self: "/v1/jobs/" + id, Results: "/v1/jobs/" + id + "/results", WS: "/v1/ws"}
+}
+
+// PredictRequest is the body of POST /v1/models/{name}/predict.
+type PredictRequest struct {
+	Inputs []json.RawMessage `json:"inputs"`
+}
+
+// PredictResponse is a synchronous prediction's answer.
+type PredictResponse struct {
+	Model   string `json:"model"`
+	Version string `json:"version"`
+	// Items is a JSON array of ItemResult, in input order, passed through
+	// as the worker encoded it.
+	Items     json.RawMessage `json:"items"`
+	LatencyMS float64         `json:"latency_ms"`
+}
+
+// JobList is GET /v1/jobs.
+type JobList struct {
+	Jobs []wire.JobStatus `json:"jobs"`
+}
+
+// ResultsPage is GET /v1/jobs/{id}/results as JSON: finished items in index
+// order. NextOffset is null on the last page.
+type ResultsPage struct {
+	Job        string            `json:"job"`
+	Offset     int               `json:"offset"`
+	Limit      int               `json:"limit"`
+	Items      []wire.ItemResult `json:"items"`
+	Complete   bool              `json:"complete"`
+	NextOffset *int              `json:"next_offset"`
+}
+
+// ModelInfo is a model version as the catalogue shows it.
+type ModelInfo struct {
+	model.Metadata
+	ItemSize int  `json:"item_size"`
+	Workers  int  `json:"workers"`
+	Ready    bool `json:"ready"`
+}
+
+// Whoami is GET /v1/whoami: who the caller's credentials make it.
+type Whoami struct {
+	Tenant string `json:"tenant"`
+	Role   string `json:"role"`
+	KeyID  string `json:"key_id"`
+	// AuthRequired is false when the gateway runs without authentication
+	// (-auth=none): every caller is the same anonymous operator.
+	AuthRequired bool `json:"auth_required"`
+}
+
+// ModelList is GET /v1/models.
+type ModelList struct {
+	Models []ModelInfo `json:"models"`
+}
+
+// ModelVersions is GET /v1/models/{name}.
+type ModelVersions struct {
+	Name     string      `json:"name"`
+	Versions []ModelInfo `json:"versions"`
+}
+
+// QueueDepth is the depth of one model version's queues.
+type QueueDepth struct {
+	PendingChunks  uint64 `json:"pending_chunks"`
+	InFlightChunks int    `json:"in_flight_chunks"`
+	PendingSync    uint64 `json:"pending_sync"`
+}
+
+// Queue is the depth of every queue, and their sum.
+type Queue struct {
+	QueueDepth
+	ByModel map[string]QueueDepth `json:"by_model"`
+}
+
+// Cluster is GET /v1/cluster.
+type Cluster struct {
+	Workers []wire.WorkerInfo `json:"workers"`
+	Queue   Queue             `json:"queue"`
+	Time    time.Time         `json:"time"`
+}
+
+// Health is GET /health; Ready is GET /ready.
+type Health struct {
+	Status  string `json:"status"`
+	Version string `json:"version,omitempty"`
+}
+
+// Ready is GET /ready: status "ready" (200) or "not_ready" with a reason (503).
+type Ready struct {
+	Status string `json:"status"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// WriteJSON writes v as the JSON body of a response with status.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// WriteJSONBytes writes b, already JSON, as WriteJSON would.
+func WriteJSONBytes(w http.ResponseWriter, status int, b []byte) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)+1))
+	w.WriteHeader(status)
+	_, _ = w.Write(append(b, '\n'))
+}
+
+// WriteError writes e as an error response: its code's status, the JSON
+// body, and Retry-After when e has a hint.
+func WriteError(w http.ResponseWriter, e *Error) {
+	if s := e.RetryAfterSeconds(); s > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(s))
+	}
+	WriteJSON(w, e.Code.HTTPStatus(), ErrorBody{Error: e})
+}

@@ -1,0 +1,200 @@
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lestrrat-go/jwx/v3/jwa"
+	"github.com/lestrrat-go/jwx/v3/jwk"
+	"github.com/lestrrat-go/jwx/v3/jwt"
+	"github.com/rs/zerolog"
+)
+
+func TestParseKeys(t *testing.T) {
+	h := HashKey("bik_x")
+	keys, err := ParseKeys(strings.NewReader("# a comment\n\nacme " + h + " role=operator id=ci rate=5 burst=10 jobs=3 items=99 conns=2 # trailing\n" +
+		"beta " + HashKey("bik_y") + "\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(keys) != 2 || keys[0].Tenant != "acme" || keys[0].Role != RoleOperator || keys[0].ID != "ci" ||
+		keys[0].Limits != (Limits{Rate: 5, Burst: 10, Jobs: 3, Items: 99, Conns: 2}) || keys[1].Role != RoleUser || keys[1].ID != HashKey("bik_y")[:12] {
+		t.Fatalf("%+v", keys)
+	}
+	for _, tc := range []struct{ name, in, want string }{
+		{"one field", "acme\n", "want TENANT SHA256HEX"},
+		{"bad tenant", "a.b " + h + "\n", "tenant"},
+		{"short hash", "acme abcd\n", "not a SHA-256"},
+		{"a key, not a hash", "acme bik_x\n", "not a SHA-256"},
+		{"unknown setting", "acme " + h + " colour=red\n", "unknown setting"},
+		{"bad role", "acme " + h + " role=root\n", "role"},
+		{"bad number", "acme " + h + " jobs=-1\n", "positive"},
+		{"duplicate", "acme " + h + "\nbeta " + h + "\n", "line 2: the same key twice"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := ParseKeys(strings.NewReader(tc.in)); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func writeKeys(t *testing.T, path string, lines ...string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Keys verify by hash; the file is watched; a broken file keeps the keys.
+func TestKeyringVerifyAndReload(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "keys")
+	writeKeys(t, path, "acme "+HashKey("bik_a"))
+	k, err := OpenKeyring(path, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := k.Watch(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := k.Verify("bik_a"); !ok || got.Tenant != "acme" {
+		t.Fatalf("%+v %v", got, ok)
+	}
+	if _, ok := k.Verify("bik_b"); ok {
+		t.Fatal("an unknown key verified")
+	}
+	writeKeys(t, path, "acme "+HashKey("bik_a"), "beta "+HashKey("bik_b"))
+	waitFor(t, func() bool { _, ok := k.Verify("bik_b"); return ok })
+	loads := k.Loads()
+	writeKeys(t, path, "garbage")
+	waitFor(t, func() bool { return true })
+	time.Sleep(300 * time.Millisecond)
+	if _, ok := k.Verify("bik_b"); !ok || k.Loads() != loads {
+		t.Fatal("a broken keys file replaced the keys")
+	}
+	if _, err := OpenKeyring(filepath.Join(t.TempDir(), "missing"), zerolog.Nop()); err == nil {
+		t.Fatal("a missing keys file opened")
+	}
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("not true after 5s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestAuthenticateAndRate(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "keys")
+	writeKeys(t, path, "acme "+HashKey("bik_a")+" rate=1 burst=2")
+	k, _ := OpenKeyring(path, zerolog.Nop())
+	a := &Authenticator{Keys: k, Defaults: Limits{Rate: 50, Burst: 100, Jobs: 4, Items: 10, Conns: 2}}
+	ctx := context.Background()
+	if _, err := a.Authenticate(ctx, ""); !errors.Is(err, ErrNoCredentials) {
+		t.Fatalf("no token: %v", err)
+	}
+	if _, err := a.Authenticate(ctx, "bik_nope"); !errors.Is(err, ErrBadCredentials) {
+		t.Fatalf("wrong token: %v", err)
+	}
+	p, err := a.Authenticate(ctx, "bik_a")
+	if err != nil || p.Tenant != "acme" || p.Limits.Jobs != 4 || p.Limits.Rate != 1 {
+		t.Fatalf("%+v %v", p, err)
+	}
+	ok1, _ := a.Allow(p)
+	ok2, _ := a.Allow(p)
+	ok3, wait := a.Allow(p)
+	if !ok1 || !ok2 || ok3 || wait <= 0 || wait > time.Second {
+		t.Fatalf("burst 2 at 1/s: %v %v %v %s", ok1, ok2, ok3, wait)
+	}
+	off := &Authenticator{Off: true}
+	if p, err := off.Authenticate(ctx, ""); err != nil || p != Anonymous {
+		t.Fatalf("auth off: %+v %v", p, err)
+	}
+	if h := (http.Header{"Authorization": {"bearer  bik_a "}}); Bearer(h) != "bik_a" {
+		t.Fatalf("Bearer %q", Bearer(h))
+	}
+	if h := (http.Header{"X-Api-Key": {"bik_b"}}); Bearer(h) != "bik_b" {
+		t.Fatalf("X-API-Key %q", Bearer(h))
+	}
+	if h := (http.Header{"Authorization": {"Basic abc"}}); Bearer(h) != "" {
+		t.Fatalf("Basic %q", Bearer(h))
+	}
+}
+
+// JWTs of the configured issuer, signed by its JWKS, with the audience and
+// a tenant claim, are accepted; anything else is not.
+func TestJWT(t *testing.T) {
+	raw, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	priv, _ := jwk.Import(raw)
+	_ = priv.Set(jwk.KeyIDKey, "k1")
+	_ = priv.Set(jwk.AlgorithmKey, jwa.RS256())
+	pub, _ := priv.PublicKey()
+	set := jwk.NewSet()
+	_ = set.AddKey(pub)
+	jwks := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _ = json.NewEncoder(w).Encode(set) }))
+	defer jwks.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	v, err := NewJWTVerifier(ctx, JWTConfig{Issuer: "https://idp.example", JWKSURL: jwks.URL, Audience: "batchinfer", TenantClaim: "org", RoleClaim: "role"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sign := func(mod func(*jwt.Builder) *jwt.Builder) string {
+		b := jwt.NewBuilder().Issuer("https://idp.example").Audience([]string{"batchinfer"}).Subject("u1").
+			Expiration(time.Now().Add(time.Hour)).Claim("org", "acme").Claim("role", "operator")
+		tok, err := mod(b).Build()
+		if err != nil {
+			t.Fatal(err)
+		}
+		signed, err := jwt.Sign(tok, jwt.WithKey(jwa.RS256(), priv))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(signed)
+	}
+	p, err := v.Verify(ctx, sign(func(b *jwt.Builder) *jwt.Builder { return b }))
+	if err != nil || p.Tenant != "acme" || p.Role != RoleOperator || p.KeyID != "jwt:u1" {
+		t.Fatalf("%+v %v", p, err)
+	}
+	for name, mod := range map[string]func(*jwt.Builder) *jwt.Builder{
+		"other issuer":   func(b *jwt.Builder) *jwt.Builder { return b.Issuer("https://evil.example") },
+		"other audience": func(b *jwt.Builder) *jwt.Builder { return b.Audience([]string{"other"}) },
+		"expired":        func(b *jwt.Builder) *jwt.Builder { return b.Expiration(time.Now().Add(-time.Hour)) },
+		"no tenant":      func(b *jwt.Builder) *jwt.Builder { return b.Claim("org", "") },
+		"bad tenant":     func(b *jwt.Builder) *jwt.Builder { return b.Claim("org", "a.b") },
+	} {
+		if _, err := v.Verify(ctx, sign(mod)); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	other, _ := rsa.GenerateKey(rand.Reader, 2048)
+	otherKey, _ := jwk.Import(other)
+	tok, _ := jwt.NewBuilder().Issuer("https://idp.example").Audience([]string{"batchinfer"}).Claim("org", "acme").Build()
+	forged, _ := jwt.Sign(tok, jwt.WithKey(jwa.RS256(), otherKey))
+	if _, err := v.Verify(ctx, string(forged)); err == nil {
+		t.Error("a token signed by another key was accepted")
+	}
+	a := &Authenticator{JWT: v, Defaults: Limits{Rate: 1, Burst: 1}}
+	if p, err := a.Authenticate(ctx, sign(func(b *jwt.Builder) *jwt.Builder { return b })); err != nil || p.Limits.Rate != 1 {
+		t.Fatalf("through the authenticator: %+v %v", p, err)
+	}
+}

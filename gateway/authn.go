@@ -1,0 +1,115 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"batchinfer/api"
+	"batchinfer/gateway/auth"
+
+	"github.com/rs/zerolog"
+)
+
+// startAuth sets up who may call the API: the keys file (watched), the
+// JWT issuer's keys (kept fresh), or nobody checked with -auth=none.
+func (g *Gateway) startAuth() error {
+	a := g.cfg.Auth
+	g.authn = &auth.Authenticator{Off: a.Mode == "none", Defaults: a.Defaults}
+	if g.authn.Off {
+		g.log.Warn().Msg("authentication is off (-auth=none): anyone who reaches this gateway can submit, read and cancel every job")
+		return nil
+	}
+	if a.KeysFile != "" {
+		k, err := auth.OpenKeyring(a.KeysFile, g.log)
+		if err != nil {
+			return err
+		}
+		if err := k.Watch(g.ctx); err != nil {
+			return err
+		}
+		g.authn.Keys = k
+	}
+	if a.JWT.Issuer != "" {
+		v, err := auth.NewJWTVerifier(g.ctx, a.JWT)
+		if err != nil {
+			return err
+		}
+		g.authn.JWT = v
+	}
+	return nil
+}
+
+// ReloadKeys reads the API keys file again (the command calls it on SIGHUP).
+func (g *Gateway) ReloadKeys() error {
+	if g.authn == nil || g.authn.Keys == nil {
+		return nil
+	}
+	return g.authn.Keys.Reload()
+}
+
+// authed lets through requests whose credentials give a principal with
+// role (RoleUser: anyone authenticated) and whose key has a request left
+// in its token bucket; the principal goes into the request's context.
+func (g *Gateway) authed(role auth.Role, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, err := g.authn.Authenticate(r.Context(), auth.Bearer(r.Header))
+		if err != nil {
+			g.auditFailure(r, err)
+			unauthorized(w, err)
+			return
+		}
+		if role == auth.RoleOperator && p.Role != auth.RoleOperator {
+			g.audit.Warn().Str("tenant", p.Tenant).Str("key_id", p.KeyID).Str("remote", r.RemoteAddr).
+				Str("path", r.URL.Path).Msg("operator route refused")
+			api.WriteError(w, api.Errorf(api.CodeForbidden, "%s needs an operator key", r.URL.Path))
+			return
+		}
+		if ok, wait := g.authn.Allow(p); !ok {
+			api.WriteError(w, api.RetryLater(api.CodeRateLimited, wait, nil,
+				"key %s is over its request rate (%g/s, burst %d): retry after %s", p.KeyID, p.Limits.Rate, p.Limits.Burst, wait.Round(time.Millisecond)))
+			return
+		}
+		h.ServeHTTP(w, r.WithContext(auth.With(r.Context(), p)))
+	})
+}
+
+// unauthorized answers 401 with the challenge of RFC 6750.
+func unauthorized(w http.ResponseWriter, err error) {
+	challenge := `Bearer realm="batchinfer"`
+	msg := "credentials required: send Authorization: Bearer <API key>"
+	if !errors.Is(err, auth.ErrNoCredentials) {
+		challenge += `, error="invalid_token"`
+		msg = "invalid credentials"
+	}
+	w.Header().Set("WWW-Authenticate", challenge)
+	api.WriteError(w, api.Errorf(api.CodeUnauthorized, "%s", msg))
+}
+
+// auditFailure logs a refused authentication (never the credentials):
+// invalid credentials as a warning, missing ones (a browser's first visit,
+// a probe) at debug level only.
+func (g *Gateway) auditFailure(r *http.Request, err error) {
+	ev := g.audit.Warn().Str("reason", "invalid credentials")
+	if errors.Is(err, auth.ErrNoCredentials) {
+		ev = g.audit.Debug().Str("reason", "missing credentials")
+	}
+	ev.Str("remote", r.RemoteAddr).Str("method", r.Method).Str("path", r.URL.Path).Msg("authentication failed")
+}
+
+// handleWhoami tells the caller who its credentials make it.
+func (g *Gateway) handleWhoami(w http.ResponseWriter, r *http.Request) error {
+	p := auth.From(r.Context())
+	api.WriteJSON(w, http.StatusOK, api.Whoami{Tenant: p.Tenant, Role: string(p.Role), KeyID: p.KeyID, AuthRequired: !g.authn.Off})
+	return nil
+}
+
+// auditEvent logs a job submission or cancel with who did it.
+func auditEvent(log zerolog.Logger, ctx context.Context, event, job, remote string) {
+	p := auth.From(ctx)
+	if p == nil {
+		p = auth.Anonymous
+	}
+	log.Info().Str("event", event).Str("tenant", p.Tenant).Str("key_id", p.KeyID).Str("job", job).Str("remote", remote).Msg("audit")
+}

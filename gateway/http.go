@@ -1,0 +1,143 @@
+package gateway
+
+import (
+	"net/http"
+	"path"
+	"strconv"
+
+	"batchinfer/api"
+	"batchinfer/gateway/auth"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Handler returns the gateway's HTTP handler.
+func (g *Gateway) Handler() http.Handler {
+	return g.instrument(jsonFallback(g.routes()))
+}
+
+// routes is the API's route table (api/openapi.yaml documents it).
+func (g *Gateway) routes() *http.ServeMux {
+	user := func(h func(http.ResponseWriter, *http.Request) error) http.Handler {
+		return g.authed(auth.RoleUser, g.api(h))
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /health", g.handleHealth)
+	mux.HandleFunc("GET /ready", g.handleReady)
+	mux.Handle("GET /metrics", g.authed(auth.RoleOperator, g.metricsHandler()))
+	mux.Handle("GET /v1/whoami", user(g.handleWhoami))
+	mux.Handle("GET /v1/models", user(g.handleModels))
+	mux.Handle("GET /v1/models/{name}", user(g.handleModel))
+	mux.Handle("POST /v1/models/{name}/predict", user(g.handlePredict))
+	mux.Handle("POST /v1/jobs", user(g.handleSubmit))
+	mux.Handle("GET /v1/jobs", user(g.handleListJobs))
+	mux.Handle("GET /v1/jobs/{id}", user(g.handleJob))
+	mux.Handle("GET /v1/jobs/{id}/results", user(g.handleResults))
+	mux.Handle("POST /v1/jobs/{id}/cancel", user(g.handleCancel))
+	mux.Handle("GET /v1/cluster", g.authed(auth.RoleOperator, g.api(g.handleCluster)))
+	mux.Handle("GET /v1/ws", g.ws) // credentials in the upgrade or the first message
+	if g.cfg.UIDir != "" {
+		mux.Handle("GET /", spaHandler(g.cfg.UIDir))
+	}
+	return mux
+}
+
+// opsRoutes are the operators' listener's: no credentials, no jobs.
+func (g *Gateway) opsRoutes() *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /health", g.handleHealth)
+	mux.HandleFunc("GET /ready", g.handleReady)
+	mux.Handle("GET /metrics", g.metricsHandler())
+	mux.HandleFunc("GET /v1/cluster", g.api(g.handleCluster))
+	return mux
+}
+
+func (g *Gateway) metricsHandler() http.Handler {
+	return promhttp.HandlerFor(g.reg, promhttp.HandlerOpts{})
+}
+
+// api adapts a handler that returns an error: errors become JSON bodies
+// with their code's status, and server faults are logged once, here.
+func (g *Gateway) api(h func(http.ResponseWriter, *http.Request) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			e := api.As(err)
+			if e.Code.HTTPStatus() >= 500 && e.Code != api.CodeQueueFull && e.Code != api.CodeBusy {
+				g.log.Error().Err(err).Str("method", r.Method).Str("path", r.URL.Path).Str("code", string(e.Code)).Msg("request failed")
+			}
+			api.WriteError(w, e)
+		}
+	}
+}
+
+// jsonFallback answers unknown paths and wrong methods with JSON errors
+// instead of the mux's plain text, and refuses paths the mux would
+// redirect (dot segments, doubled slashes: an HTML 307).
+func jsonFallback(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p := r.URL.EscapedPath(); p != cleanPath(p) {
+			api.WriteError(w, api.Errorf(api.CodeNotFound, "no route for %s %s", r.Method, r.URL.Path))
+			return
+		}
+		if _, pattern := mux.Handler(r); pattern != "" {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		for _, m := range []string{http.MethodGet, http.MethodPost} {
+			if m == r.Method {
+				continue
+			}
+			r2 := r.Clone(r.Context())
+			r2.Method = m
+			if _, p := mux.Handler(r2); p != "" && p != "GET /" {
+				api.WriteError(w, api.Errorf(api.CodeMethodNotAllowed, "%s not allowed on %s", r.Method, r.URL.Path))
+				return
+			}
+		}
+		api.WriteError(w, api.Errorf(api.CodeNotFound, "no route for %s %s", r.Method, r.URL.Path))
+	})
+}
+
+// cleanPath is path.Clean keeping a trailing slash, as the mux does.
+func cleanPath(p string) string {
+	if p == "" || p[0] != '/' {
+		p = "/" + p
+	}
+	c := path.Clean(p)
+	if p[len(p)-1] == '/' && c != "/" {
+		c += "/"
+	}
+	return c
+}
+
+func (g *Gateway) handleHealth(w http.ResponseWriter, _ *http.Request) {
+	api.WriteJSON(w, http.StatusOK, api.Health{Status: "ok", Version: g.cfg.Version})
+}
+
+func (g *Gateway) handleReady(w http.ResponseWriter, _ *http.Request) {
+	reason := ""
+	select {
+	case <-g.closing:
+		reason = "shutting down"
+	default:
+		reason = g.svc.Ready()
+	}
+	if reason != "" {
+		api.WriteJSON(w, http.StatusServiceUnavailable, api.Ready{Status: "not_ready", Reason: reason})
+		return
+	}
+	api.WriteJSON(w, http.StatusOK, api.Ready{Status: "ready"})
+}
+
+// intParam reads an integer query parameter within [lo, hi].
+func intParam(r *http.Request, name string, def, lo, hi int) (int, error) {
+	s := r.URL.Query().Get(name)
+	if s == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < lo || n > hi {
+		return 0, api.Errorf(api.CodeBadRequest, "%s must be an integer in [%d, %d]", name, lo, hi)
+	}
+	return n, nil
+}

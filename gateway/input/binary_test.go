@@ -1,0 +1,105 @@
+package input
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"testing"
+
+	"batchinfer/api"
+)
+
+func f32s(vals ...[]float32) []byte {
+	var b bytes.Buffer
+	for _, v := range vals {
+		_ = binary.Write(&b, binary.LittleEndian, v)
+	}
+	return b.Bytes()
+}
+
+func f64s(vals ...[]float32) []byte {
+	var b bytes.Buffer
+	for _, v := range vals {
+		for _, x := range v {
+			_ = binary.Write(&b, binary.LittleEndian, float64(x))
+		}
+	}
+	return b.Bytes()
+}
+
+// npy is a .npy file (version 1) with header dict h and body data.
+func npy(h string, data []byte) []byte {
+	pad := (64 - (10+len(h)+1)%64) % 64
+	h += strings.Repeat(" ", pad) + "\n"
+	b := append([]byte("\x93NUMPY\x01\x00"), byte(len(h)), byte(len(h)>>8))
+	return append(append(b, h...), data...)
+}
+
+func npyDict(descr string, fortran bool, shape string) string {
+	f := "False"
+	if fortran {
+		f = "True"
+	}
+	return fmt.Sprintf("{'descr': '%s', 'fortran_order': %s, 'shape': %s, }", descr, f, shape)
+}
+
+// Raw float32 and .npy bodies give the same items as JSON numbers, and
+// every way they can be wrong is an invalid_input naming the problem.
+func TestBinarySources(t *testing.T) {
+	meta := digitsMeta(t)
+	a, b := ramp(64), ramp(64)
+	b[0] = 16
+	bad := ramp(64)
+	bad[3] = float32(math.NaN())
+	high := ramp(64)
+	high[5] = 17
+	lim := Limits{MaxItems: 3, MaxImageBytes: testMaxImage}
+	for _, tc := range []struct {
+		name  string
+		src   Source
+		items int
+		err   string
+		code  api.Code
+	}{
+		{"raw", Raw(bytes.NewReader(f32s(a, b))), 2, "", ""},
+		{"raw trailing bytes", Raw(bytes.NewReader(append(f32s(a), 1, 2, 3))), 0, "the body ends inside item 1 (3 of its 256 bytes)", api.CodeInvalidInput},
+		{"raw NaN", Raw(bytes.NewReader(f32s(a, bad))), 0, "value 3 is NaN", api.CodeInvalidInput},
+		{"raw above max", Raw(bytes.NewReader(f32s(high))), 0, "above the maximum 16", api.CodeInvalidInput},
+		{"raw empty", Raw(bytes.NewReader(nil)), 0, "the batch is empty", api.CodeInvalidInput},
+		{"raw too many", Raw(bytes.NewReader(f32s(a, a, a, a))), 0, "more than 3 items", api.CodeTooManyItems},
+		{"npy f4 shaped", NPY(bytes.NewReader(npy(npyDict("<f4", false, "(2, 8, 8, 1)"), f32s(a, b)))), 2, "", ""},
+		{"npy f8 flat", NPY(bytes.NewReader(npy(npyDict("<f8", false, "(2, 64)"), f64s(a, b)))), 2, "", ""},
+		{"npy wrong shape", NPY(bytes.NewReader(npy(npyDict("<f4", false, "(2, 8, 4)"), f32s(a, b)))), 0, "array of shape [2 8 4]: want (n, 8, 8, 1) or (n, 64)", api.CodeInvalidInput},
+		{"npy same size other dims", NPY(bytes.NewReader(npy(npyDict("<f4", false, "(2, 8, 8)"), f32s(a, b)))), 2, "", ""},
+		{"npy 1-d", NPY(bytes.NewReader(npy(npyDict("<f4", false, "(64,)"), f32s(a)))), 0, "array of shape [64]", api.CodeInvalidInput},
+		{"npy fortran", NPY(bytes.NewReader(npy(npyDict("<f4", true, "(1, 64)"), f32s(a)))), 0, "Fortran order", api.CodeInvalidInput},
+		{"npy big-endian", NPY(bytes.NewReader(npy(npyDict(">f4", false, "(1, 64)"), f32s(a)))), 0, `dtype ">f4"`, api.CodeInvalidInput},
+		{"npy int", NPY(bytes.NewReader(npy(npyDict("<i8", false, "(1, 64)"), f32s(a)))), 0, `dtype "<i8"`, api.CodeInvalidInput},
+		{"npy short body", NPY(bytes.NewReader(npy(npyDict("<f4", false, "(2, 64)"), f32s(a)))), 0, "the body ends inside item 1 (0 of its 256 bytes)", api.CodeInvalidInput},
+		{"npy extra bytes", NPY(bytes.NewReader(npy(npyDict("<f4", false, "(1, 64)"), f32s(a, b)))), 0, "bytes after the 1 items", api.CodeInvalidInput},
+		{"npy too many", NPY(bytes.NewReader(npy(npyDict("<f4", false, "(4, 64)"), f32s(a, a, a, a)))), 0, "4 items, the limit is 3", api.CodeTooManyItems},
+		{"not npy", NPY(bytes.NewReader(f32s(a))), 0, "no \\x93NUMPY magic", api.CodeInvalidInput},
+		{"npy no shape", NPY(bytes.NewReader(npy("{'descr': '<f4', 'fortran_order': False}", nil))), 0, "lacks descr, fortran_order or shape", api.CodeInvalidInput},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			items, err := Decode(meta, lim, tc.src)
+			if tc.err == "" {
+				if err != nil || len(items) != tc.items {
+					t.Fatalf("%d items, %v", len(items), err)
+				}
+				want := f32s(a, b)
+				if got := append(append([]byte{}, items[0].Data...), items[1].Data...); !bytes.Equal(got, want) {
+					t.Fatal("items differ from the values sent")
+				}
+				return
+			}
+			var ae *api.Error
+			if !errors.As(err, &ae) || ae.Code != tc.code || !strings.Contains(ae.Message, tc.err) {
+				t.Fatalf("error %v, want %s containing %q", err, tc.code, tc.err)
+			}
+		})
+	}
+}

@@ -1,0 +1,45 @@
+package service
+
+import "github.com/prometheus/client_golang/prometheus"
+
+type metrics struct {
+	jobs         prometheus.Counter
+	items        *prometheus.CounterVec
+	syncLatency  prometheus.Histogram
+	syncQueued   prometheus.Counter
+	syncMessages prometheus.Counter
+	busy         prometheus.Counter
+}
+
+func newMetrics(reg prometheus.Registerer, stats func() Stats) *metrics {
+	m := &metrics{
+		jobs: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "gateway_jobs_submitted_total", Help: "Batch jobs accepted.",
+		}),
+		items: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gateway_items_submitted_total", Help: "Items accepted, by kind (batch or sync).",
+		}, []string{"kind"}),
+		syncLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "gateway_predict_latency_seconds", Help: "Synchronous prediction latency, queue to result.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
+		}),
+		syncMessages: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "gateway_predict_messages_total", Help: "Messages sent to the workers for synchronous predictions (concurrent predictions of a model share one).",
+		}),
+		syncQueued: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "gateway_predict_queued_total", Help: "Synchronous predictions no worker took at once (none listening, or full), queued on the durable sync queue.",
+		}),
+		busy: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "gateway_follow_busy_total", Help: "Subscriptions and result streams refused because the gateway follows GATEWAY_MAX_SUBSCRIPTIONS jobs.",
+		}),
+	}
+	gauge := func(name, help string, f func(Stats) float64) prometheus.Collector {
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 { return f(stats()) })
+	}
+	reg.MustRegister(m.jobs, m.items, m.syncLatency, m.syncQueued, m.syncMessages, m.busy,
+		gauge("gateway_followers", "Jobs followed: WebSocket subscriptions and NDJSON result streams.", func(s Stats) float64 { return float64(s.Followers) }),
+		gauge("gateway_followed_jobs", "Distinct jobs followed through the job-record feed.", func(s Stats) float64 { return float64(s.FeedJobs) }),
+		gauge("gateway_inbox_waiting", "Requests waiting for replies (predictions, result reads).", func(s Stats) float64 { return float64(s.InboxWaiting) }),
+	)
+	return m
+}

@@ -1,0 +1,201 @@
+// Package service holds the gateway's use cases apart from any transport:
+// submit a job, predict, read a job's status, list, cancel, page and stream
+// its results, and follow it live from a cursor. The HTTP handlers and the
+// WebSocket sessions of package gateway call the same Service. Its state
+// that matters lives in JetStream (package store): a Service can stop and
+// another take over without losing anything.
+package service
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"batchinfer/api"
+	"batchinfer/internal/config"
+	"batchinfer/internal/natsx"
+	"batchinfer/internal/store"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
+)
+
+// natsOpTimeout bounds one request to NATS.
+const natsOpTimeout = 10 * time.Second
+
+// Result reads: stored chunk results per direct-get batch, and its byte bound.
+const (
+	resultBatch      = 64
+	resultBatchBytes = 2 << 20
+)
+
+// Config are the use cases' limits. Every field must be set (package
+// gateway's Config fills the defaults); Validate says which is not.
+type Config struct {
+	MaxItems         int           // items of one batch job
+	MaxSyncItems     int           // items of one synchronous prediction
+	MaxImageBytes    int           // one encoded input image
+	MaxLineBytes     int           // one NDJSON line
+	MaxChunkBytes    int           // one queued chunk
+	PublishWindow    int           // bytes of a job's chunks published and not yet acknowledged
+	DefaultChunkSize int           // items per chunk for models whose metadata sets none
+	SyncTimeout      time.Duration // default and most a prediction waits
+	MinSyncTimeout   time.Duration // least a prediction may ask to wait
+	MaxJobsListed    int           // jobs in one listing
+	MaxSubscriptions int           // jobs followed at once (subscriptions and result streams)
+	ProgressInterval time.Duration // least time between progress events of a follower
+	FollowPoll       time.Duration // a follower's reread when no change was announced
+	MaxResultReads   int           // result reads in flight
+}
+
+// ErrConfig is wrapped by every configuration error.
+var ErrConfig = config.ErrInvalid
+
+// Validate reports the first field out of range.
+func (c Config) Validate() error {
+	for _, f := range []struct {
+		name string
+		ok   bool
+	}{
+		{"MaxItems", c.MaxItems > 0}, {"MaxSyncItems", c.MaxSyncItems > 0 && c.MaxSyncItems <= c.MaxItems},
+		{"MaxImageBytes", c.MaxImageBytes > 0}, {"MaxLineBytes", c.MaxLineBytes > 0}, {"MaxChunkBytes", c.MaxChunkBytes > 0},
+		{"PublishWindow", c.PublishWindow >= c.MaxChunkBytes},
+		{"DefaultChunkSize", c.DefaultChunkSize > 0}, {"SyncTimeout", c.SyncTimeout > 0},
+		{"MinSyncTimeout", c.MinSyncTimeout > 0 && c.MinSyncTimeout <= c.SyncTimeout}, {"MaxJobsListed", c.MaxJobsListed > 0},
+		{"MaxSubscriptions", c.MaxSubscriptions > 0}, {"ProgressInterval", c.ProgressInterval > 0},
+		{"FollowPoll", c.FollowPoll > 0}, {"MaxResultReads", c.MaxResultReads > 0},
+	} {
+		if !f.ok {
+			return fmt.Errorf("%w: %s out of range", ErrConfig, f.name)
+		}
+	}
+	return nil
+}
+
+// Service runs the use cases over one NATS connection.
+type Service struct {
+	cfg     Config
+	log     zerolog.Logger
+	in      *natsx.Infra
+	jobs    *store.Jobs
+	results *store.Results
+	metrics *metrics
+
+	cat    *catalog
+	inbox  *inbox
+	feed   *jobFeed
+	reader *resultReader
+	// followers counts WebSocket subscriptions and NDJSON result streams.
+	followers atomic.Int64
+	coalescers
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	stop   sync.Once
+}
+
+// New returns a Service over in; Start it before use.
+func New(cfg Config, in *natsx.Infra, reg prometheus.Registerer, log zerolog.Logger) (*Service, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	s := &Service{
+		cfg: cfg, log: log.With().Str("component", "service").Logger(), in: in,
+		jobs: store.NewJobs(in.Buckets), results: store.NewResults(in.JS, in.Results),
+	}
+	s.metrics = newMetrics(reg, s.Stats)
+	return s, nil
+}
+
+// Start loads the catalogue and opens the subscriptions the use cases
+// share; on error nothing is left running.
+func (s *Service) Start() (err error) {
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	defer func() {
+		if err != nil {
+			s.Stop()
+		}
+	}()
+	s.cat = newCatalog(s.log.With().Str("component", "catalog").Logger())
+	if err := s.cat.run(s.ctx, s.in.Buckets.Models, s.in.Buckets.Workers); err != nil {
+		return fmt.Errorf("catalogue: %w", err)
+	}
+	if s.inbox, err = newInbox(s.in.NC); err != nil {
+		return err
+	}
+	if s.feed, err = newJobFeed(s.in.NC); err != nil {
+		return err
+	}
+	s.reader = newResultReader(s.in.NC, s.in.Epoch, s.inbox, resultBatch, resultBatchBytes, s.cfg.MaxResultReads)
+	return nil
+}
+
+// Stop ends the catalogue watch and the shared subscriptions.
+func (s *Service) Stop() {
+	s.stop.Do(func() {
+		if s.cancel != nil {
+			s.cancel()
+		}
+		if s.feed != nil {
+			s.feed.close()
+		}
+		if s.inbox != nil {
+			s.inbox.close()
+		}
+	})
+}
+
+// Reconnected wakes every follower: job changes may have been missed while
+// the connection was away.
+func (s *Service) Reconnected() {
+	if s.feed != nil {
+		s.feed.wakeAll()
+	}
+}
+
+// Ready says why the service cannot serve now ("" when it can).
+func (s *Service) Ready() string {
+	switch {
+	case s.in.NC == nil || !s.in.NC.IsConnected():
+		return "not connected to NATS"
+	case !s.cat.isSynced():
+		return "catalogue not loaded"
+	case !s.feed.valid() || !s.inbox.valid():
+		return "cannot follow jobs: result subscriptions closed"
+	case s.followers.Load() >= int64(s.cfg.MaxSubscriptions):
+		return "following as many jobs as allowed (GATEWAY_MAX_SUBSCRIPTIONS)"
+	}
+	return ""
+}
+
+// Stats are counts of what the service holds for its clients, for
+// /metrics and for leak tests: each returns to zero once its clients are gone.
+type Stats struct {
+	Followers    int64 // WebSocket subscriptions and NDJSON result streams
+	FeedWatchers int   // registrations with the job-record feed
+	FeedJobs     int   // distinct jobs followed
+	InboxWaiting int   // requests waiting for replies
+}
+
+// Stats returns the current counts; valid after Start.
+func (s *Service) Stats() Stats {
+	if s.feed == nil || s.inbox == nil {
+		return Stats{}
+	}
+	w, j := s.feed.followers()
+	return Stats{Followers: s.followers.Load(), FeedWatchers: w, FeedJobs: j, InboxWaiting: s.inbox.waiting()}
+}
+
+// acquireFollower takes a follower slot or answers busy.
+func (s *Service) acquireFollower() (func(), error) {
+	if n := s.followers.Add(1); n > int64(s.cfg.MaxSubscriptions) {
+		s.followers.Add(-1)
+		s.metrics.busy.Inc()
+		return nil, api.RetryLater(api.CodeBusy, time.Second, nil,
+			"this gateway follows %d jobs, its limit (GATEWAY_MAX_SUBSCRIPTIONS): retry later or elsewhere", s.cfg.MaxSubscriptions)
+	}
+	var once sync.Once
+	return func() { once.Do(func() { s.followers.Add(-1) }) }, nil
+}

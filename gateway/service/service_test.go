@@ -1,0 +1,380 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"batchinfer/api"
+	"batchinfer/gateway/input"
+	"batchinfer/internal/natsx"
+	"batchinfer/internal/store"
+	"batchinfer/internal/wire"
+	"batchinfer/model"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
+)
+
+// The use cases are tested without HTTP or a WebSocket, against a real
+// embedded JetStream; the test plays the worker's part where needed (it
+// stores results and counts them, as the worker contract says).
+
+func testConfig() Config {
+	return Config{
+		MaxItems: 100, MaxSyncItems: 4, MaxImageBytes: 1 << 20, MaxLineBytes: 1 << 20, MaxChunkBytes: 768 << 10, PublishWindow: 1 << 20,
+		DefaultChunkSize: 10, SyncTimeout: time.Second, MinSyncTimeout: 10 * time.Millisecond, MaxJobsListed: 50,
+		MaxSubscriptions: 10, ProgressInterval: 10 * time.Millisecond, FollowPoll: 200 * time.Millisecond, MaxResultReads: 4,
+	}
+}
+
+// tinyModel takes two numbers in [0, 10] and gives two classes.
+var tinyModel = model.Metadata{
+	Name: "tiny", Version: "1", Kind: "tabular", Signature: "serving_default", Labels: []string{"a", "b"}, ChunkSize: 10,
+	Features: []string{"f0", "f1"},
+	Input:    model.TensorSpec{Key: "x", DType: "float32", Shape: []int64{-1, 2}, Min: ptr(0.0), Max: ptr(10.0)},
+	Output:   model.TensorSpec{Key: "y", DType: "float32", Shape: []int64{-1, 2}},
+}
+
+func ptr[T any](v T) *T { return &v }
+
+type env struct {
+	t   *testing.T
+	svc *Service
+	in  *natsx.Infra
+}
+
+func start(t *testing.T, cfg Config) *env {
+	t.Helper()
+	ns, err := natsx.RunEmbedded(natsx.EmbeddedConfig{Port: -1, StoreDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
+	ctx := context.Background()
+	in, err := natsx.Open(ctx, natsx.ConnConfig{URL: ns.ClientURL()}, natsx.StreamConfig{}, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(in.Close)
+	if _, err := in.Buckets.Models.Put(ctx, wire.ModelKey(tinyModel.Name, tinyModel.Version), wire.Marshal(tinyModel)); err != nil {
+		t.Fatal(err)
+	}
+	svc, err := New(cfg, in, prometheus.NewRegistry(), zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(svc.Stop)
+	deadline := time.Now().Add(10 * time.Second)
+	for _, err := svc.Model("tiny", ""); err != nil; _, err = svc.Model("tiny", "") {
+		if time.Now().After(deadline) {
+			t.Fatal("catalogue never listed the model")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return &env{t: t, svc: svc, in: in}
+}
+
+func rows(n int) input.Source {
+	raws := make([]json.RawMessage, n)
+	for i := range raws {
+		raws[i] = json.RawMessage(fmt.Sprintf("[%d,1]", i%10))
+	}
+	return input.JSONItems(raws)
+}
+
+func code(err error) api.Code {
+	var e *api.Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return ""
+}
+
+// complete plays the worker: it stores a result for each chunk in order
+// and counts it, as the worker contract says (store, then count).
+func (e *env) complete(st wire.JobStatus, chunks ...int) {
+	e.t.Helper()
+	ctx := context.Background()
+	jobs, results := store.NewJobs(e.in.Buckets), store.NewResults(e.in.JS, e.in.Results)
+	rec, err := jobs.Get(ctx, st.ID)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	for _, c := range chunks {
+		start := c * rec.ChunkSize
+		cr := &wire.ChunkResult{Job: rec.ID, Chunk: c, Start: start}
+		for i := start; i < min(start+rec.ChunkSize, rec.Total); i++ {
+			cl := i % 2
+			cr.Items = append(cr.Items, wire.ItemResult{Index: i, Class: &cl, Label: tinyModel.Labels[cl]})
+			cr.Done++
+		}
+		stored, err := results.Put(ctx, cr, wire.Marshal(cr))
+		if err == nil {
+			err = jobs.Count(ctx, stored)
+		}
+		if err != nil {
+			e.t.Fatal(err)
+		}
+	}
+}
+
+func TestSubmitQueuesChunksAndChecksInputs(t *testing.T) {
+	e := start(t, testConfig())
+	ctx := context.Background()
+	st, replayed, err := e.svc.Submit(ctx, Submission{Model: "tiny", Items: rows(25)})
+	if err != nil || replayed || st.Total != 25 || st.Chunks != 3 || st.State != wire.StateQueued {
+		t.Fatalf("%+v %v %v", st, replayed, err)
+	}
+	info, err := e.in.Infer.Info(ctx)
+	if err != nil || info.State.Msgs != 3 {
+		t.Fatalf("queue holds %d chunks (%v), want 3", info.State.Msgs, err)
+	}
+	for _, tc := range []struct {
+		name string
+		sub  Submission
+		want api.Code
+	}{
+		{"unknown model", Submission{Model: "nope", Items: rows(1)}, api.CodeUnknownModel},
+		{"unknown version", Submission{Model: "tiny", Version: "2", Items: rows(1)}, api.CodeUnknownModel},
+		{"bad name", Submission{Model: "../x", Items: rows(1)}, api.CodeBadRequest},
+		{"too many items", Submission{Model: "tiny", Items: rows(101)}, api.CodeTooManyItems},
+		{"empty", Submission{Model: "tiny", Items: rows(0)}, api.CodeInvalidInput},
+		{"out of range", Submission{Model: "tiny", Items: input.JSONItems([]json.RawMessage{[]byte("[11,1]")})}, api.CodeInvalidInput},
+		{"ndjson line too long", Submission{Model: "tiny", Items: input.NDJSON(strings.NewReader(strings.Repeat(" ", 2<<20)))}, api.CodeBodyTooLarge},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, _, err := e.svc.Submit(ctx, tc.sub); code(err) != tc.want {
+				t.Fatalf("error %v, want %s", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestSubmitIdempotency(t *testing.T) {
+	e := start(t, testConfig())
+	ctx := context.Background()
+	hash := func(s string) func() string { return func() string { return s } }
+	first, _, err := e.svc.Submit(ctx, Submission{Model: "tiny", Items: rows(5), IdempotencyKey: "k", BodyHash: hash("h1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, replayed, err := e.svc.Submit(ctx, Submission{Model: "tiny", Items: rows(5), IdempotencyKey: "k", BodyHash: hash("h1")})
+	if err != nil || !replayed || again.ID != first.ID {
+		t.Fatalf("replay: %+v %v %v", again, replayed, err)
+	}
+	if _, _, err := e.svc.Submit(ctx, Submission{Model: "tiny", Items: rows(5), IdempotencyKey: "k", BodyHash: hash("h2")}); code(err) != api.CodeConflict {
+		t.Fatalf("same key, other body: %v", err)
+	}
+	if _, _, err := e.svc.Submit(ctx, Submission{Model: "tiny", Items: rows(5), IdempotencyKey: strings.Repeat("k", 300)}); code(err) != api.CodeBadRequest {
+		t.Fatalf("long key: %v", err)
+	}
+}
+
+func TestJobStatusListCancel(t *testing.T) {
+	e := start(t, testConfig())
+	ctx := context.Background()
+	a, _, _ := e.svc.Submit(ctx, Submission{Model: "tiny", Items: rows(20)})
+	b, _, _ := e.svc.Submit(ctx, Submission{Model: "tiny", Items: rows(10)})
+	e.complete(b, 0)
+	if st, err := e.svc.Job(ctx, b.ID); err != nil || st.State != wire.StateCompleted || st.Done != 10 {
+		t.Fatalf("completed job: %+v %v", st, err)
+	}
+	list, err := e.svc.Jobs(ctx, 10)
+	if err != nil || len(list) != 2 || list[0].ID != b.ID || list[1].ID != a.ID {
+		t.Fatalf("list %v %v, want newest first", list, err)
+	}
+	if _, err := e.svc.Jobs(ctx, 51); code(err) != api.CodeBadRequest {
+		t.Fatalf("limit above the maximum: %v", err)
+	}
+	if _, err := e.svc.Cancel(ctx, b.ID); code(err) != api.CodeConflict {
+		t.Fatalf("cancel of a completed job: %v", err)
+	}
+	st, err := e.svc.Cancel(ctx, a.ID)
+	if err != nil || st.State != wire.StateCancelled {
+		t.Fatalf("cancel: %+v %v", st, err)
+	}
+	for _, id := range []string{"j0000000000000000000000", "../../etc", ""} {
+		if _, err := e.svc.Job(ctx, id); code(err) != api.CodeUnknownJob {
+			t.Fatalf("job %q: %v", id, err)
+		}
+	}
+}
+
+func TestResultsPagesAndStream(t *testing.T) {
+	e := start(t, testConfig())
+	ctx := context.Background()
+	st, _, _ := e.svc.Submit(ctx, Submission{Model: "tiny", Items: rows(25)})
+	e.complete(st, 0, 2)
+	page, err := e.svc.Results(ctx, st.ID, 5, 15)
+	if err != nil || page.Complete || len(page.Items) != 5 || page.Items[0].Index != 5 || *page.NextOffset != 20 {
+		t.Fatalf("page with chunk 1 missing: %+v %v", page, err)
+	}
+	if _, err := e.svc.Results(ctx, st.ID, 25, 10); code(err) != api.CodeBadRequest {
+		t.Fatalf("offset past the end: %v", err)
+	}
+	rs, err := e.svc.StreamResults(ctx, st.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rs.Close()
+	var got []int
+	waited := make(chan struct{}, 1)
+	go func() { <-waited; e.complete(st, 1) }() // chunk 1 arrives while the stream waits
+	for {
+		data, err := rs.Next(ctx, func() error {
+			select {
+			case waited <- struct{}{}:
+			default:
+			}
+			return nil
+		})
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		var cr wire.ChunkResult
+		if err := json.Unmarshal(data, &cr); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, cr.Chunk)
+	}
+	if len(got) != 3 || got[0] != 0 || got[1] != 1 || got[2] != 2 {
+		t.Fatalf("chunks %v, want in order 0 1 2", got)
+	}
+}
+
+// recorder is a Sink keeping what a follower sent.
+type recorder struct {
+	mu    sync.Mutex
+	seqs  []uint64
+	last  uint64
+	state string
+	ended chan struct{}
+}
+
+func (r *recorder) Results(_ context.Context, s StoredResult) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.seqs = append(r.seqs, s.Seq)
+	return nil
+}
+func (r *recorder) Progress(context.Context, wire.JobStatus) error { return nil }
+func (r *recorder) End(_ context.Context, st wire.JobStatus, last uint64) error {
+	r.state, r.last = st.State, last
+	close(r.ended)
+	return nil
+}
+func (r *recorder) Gone(context.Context, *api.Error) error { return nil }
+
+func TestFollowStreamsFromTheCursorToEnd(t *testing.T) {
+	e := start(t, testConfig())
+	ctx := context.Background()
+	st, _, _ := e.svc.Submit(ctx, Submission{Model: "tiny", Items: rows(30)})
+	e.complete(st, 0)
+	f, err := e.svc.Follow(ctx, FollowRequest{Job: st.ID, Results: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &recorder{ended: make(chan struct{})}
+	go f.Run(rec, func() {})
+	e.complete(st, 1, 2) // while it follows
+	select {
+	case <-rec.ended:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no end")
+	}
+	if len(rec.seqs) != 3 || rec.state != wire.StateCompleted || rec.last != rec.seqs[2] {
+		t.Fatalf("seqs %v, end %s at %d", rec.seqs, rec.state, rec.last)
+	}
+	// From the cursor of the first result: the two later ones only.
+	f2, _ := e.svc.Follow(ctx, FollowRequest{Job: st.ID, After: rec.seqs[0], Results: true})
+	rec2 := &recorder{ended: make(chan struct{})}
+	f2.Run(rec2, func() {})
+	if len(rec2.seqs) != 2 || rec2.seqs[0] != rec.seqs[1] {
+		t.Fatalf("resumed seqs %v, want %v", rec2.seqs, rec.seqs[1:])
+	}
+	if s := e.svc.Stats(); s.Followers != 0 || s.FeedWatchers != 0 {
+		t.Fatalf("followers left behind: %+v", s)
+	}
+	if _, err := e.svc.Follow(ctx, FollowRequest{Job: "j0000000000000000000000"}); code(err) != api.CodeUnknownJob {
+		t.Fatalf("unknown job: %v", err)
+	}
+}
+
+func TestFollowerLimitIsBusy(t *testing.T) {
+	cfg := testConfig()
+	cfg.MaxSubscriptions = 1
+	e := start(t, cfg)
+	ctx := context.Background()
+	st, _, _ := e.svc.Submit(ctx, Submission{Model: "tiny", Items: rows(5)})
+	f, err := e.svc.Follow(ctx, FollowRequest{Job: st.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ae *api.Error
+	if _, err := e.svc.Follow(ctx, FollowRequest{Job: st.ID}); !errors.As(err, &ae) || ae.Code != api.CodeBusy || ae.RetryAfter <= 0 {
+		t.Fatalf("second follower: %v", err)
+	}
+	if r := e.svc.Ready(); !strings.Contains(r, "GATEWAY_MAX_SUBSCRIPTIONS") {
+		t.Fatalf("ready %q at the limit", r)
+	}
+	f.Stop()
+	if r := e.svc.Ready(); r != "" {
+		t.Fatalf("ready %q below the limit", r)
+	}
+}
+
+func TestPredictTimeoutsAndBounds(t *testing.T) {
+	e := start(t, testConfig())
+	ctx := context.Background()
+	in := []json.RawMessage{[]byte("[1,2]")}
+	for _, d := range []time.Duration{time.Nanosecond, 2 * time.Second} {
+		if _, err := e.svc.Predict(ctx, PredictRequest{Model: "tiny", Inputs: in, Timeout: d}); code(err) != api.CodeBadRequest {
+			t.Fatalf("timeout %s: %v", d, err)
+		}
+	}
+	if _, err := e.svc.Predict(ctx, PredictRequest{Model: "tiny", Inputs: make([]json.RawMessage, 5)}); code(err) != api.CodeTooManyItems {
+		t.Fatalf("too many sync items: %v", err)
+	}
+	// No worker: the request times out with timeout (504), not internal.
+	if _, err := e.svc.Predict(ctx, PredictRequest{Model: "tiny", Inputs: in, Timeout: 50 * time.Millisecond}); code(err) != api.CodeTimeout {
+		t.Fatalf("no worker: %v", err)
+	}
+	// The message's wait ends with the last deadline of its calls.
+	deadline := time.Now().Add(5 * time.Second)
+	for e.svc.Stats().InboxWaiting != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d replies still awaited", e.svc.Stats().InboxWaiting)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestConfigValidation(t *testing.T) {
+	bad := testConfig()
+	bad.MinSyncTimeout = 2 * time.Second // above SyncTimeout
+	if err := bad.Validate(); !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "MinSyncTimeout") {
+		t.Fatalf("%v", err)
+	}
+	if err := testConfig().Validate(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestTinyModelIsValid(t *testing.T) {
+	if err := tinyModel.Validate(); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,143 @@
+package ws
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"sync"
+	"time"
+
+	"batchinfer/api"
+	"batchinfer/gateway/auth"
+)
+
+// Authenticator is what the WebSocket side needs of package auth.
+type Authenticator interface {
+	Authenticate(ctx context.Context, token string) (*auth.Principal, error)
+	Allow(p *auth.Principal) (bool, time.Duration)
+	Valid(p *auth.Principal, now time.Time) bool
+}
+
+// tenantConns counts a gateway's connections per tenant.
+type tenantConns struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+// acquire counts one more connection of p's tenant, unless it has its
+// Limits.Conns already; release gives it back.
+func (c *tenantConns) acquire(p *auth.Principal) (release func(), ok bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.n == nil {
+		c.n = map[string]int{}
+	}
+	if p.Limits.Conns > 0 && c.n[p.Tenant] >= p.Limits.Conns {
+		return nil, false
+	}
+	c.n[p.Tenant]++
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			if c.n[p.Tenant]--; c.n[p.Tenant] <= 0 {
+				delete(c.n, p.Tenant)
+			}
+		})
+	}, true
+}
+
+func (c *tenantConns) total() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, v := range c.n {
+		n += v
+	}
+	return n
+}
+
+// upgradeAuth checks the credentials of the upgrade request, when it has
+// any: a connection is either authenticated here (non-browser clients) or
+// by its first message. It answers 401 or 429 itself and returns !ok.
+func (h *Handler) upgradeAuth(w http.ResponseWriter, r *http.Request) (p *auth.Principal, release func(), ok bool) {
+	p, err := h.auth.Authenticate(r.Context(), auth.Bearer(r.Header))
+	switch {
+	case errors.Is(err, auth.ErrNoCredentials):
+		return nil, func() {}, true // the first message will authenticate
+	case err != nil:
+		h.OnAuthFailure(r.RemoteAddr, "invalid credentials")
+		w.Header().Set("WWW-Authenticate", `Bearer realm="batchinfer", error="invalid_token"`)
+		api.WriteError(w, api.Errorf(api.CodeUnauthorized, "invalid credentials"))
+		return nil, nil, false
+	}
+	release, ok = h.tenants.acquire(p)
+	if !ok {
+		api.WriteError(w, h.quotaError(p))
+		return nil, nil, false
+	}
+	return p, release, true
+}
+
+func (h *Handler) quotaError(p *auth.Principal) *api.Error {
+	return api.RetryLater(api.CodeQuotaExceeded, 5*time.Second, nil,
+		"tenant %s has %d WebSocket connections on this gateway, its limit (GATEWAY_MAX_TENANT_WS, or the key's conns=)", p.Tenant, p.Limits.Conns)
+}
+
+// onAuth handles the auth message of a connection opened without
+// credentials: it authenticates the session or closes it (4401, 4429).
+func (s *session) onAuth(m api.Auth) bool {
+	if s.principal() != nil {
+		return s.invalid("", "", "already authenticated")
+	}
+	p, err := s.h.auth.Authenticate(s.t.ctx, m.Token)
+	if err != nil {
+		s.h.OnAuthFailure(s.remote, "invalid credentials")
+		s.t.closeWith(api.CloseUnauthorized, "invalid credentials")
+		return true
+	}
+	release, ok := s.h.tenants.acquire(p)
+	if !ok {
+		s.t.closeWith(api.CloseQuotaExceeded, s.h.quotaError(p).Message)
+		return true
+	}
+	s.authenticate(p, release)
+	_ = s.send(s.ctx(), api.TypeAuthenticated, api.Authenticated{Type: api.TypeAuthenticated, Tenant: p.Tenant})
+	return true
+}
+
+// watchAuth closes a connection that has not authenticated within d and,
+// once it has, one whose credentials are revoked or expire, checking every
+// period (4401 in each case).
+func (s *session) watchAuth(d, period time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	if s.principal() == nil {
+		select {
+		case <-t.C:
+			if s.principal() == nil {
+				s.h.OnAuthFailure(s.remote, "no credentials in time")
+				s.t.closeWith(api.CloseUnauthorized, `authentication required: send {"type":"auth","token":...} first`)
+				return
+			}
+		case <-s.authed:
+		case <-s.t.ctx.Done():
+			return
+		}
+	}
+	tick := time.NewTicker(period)
+	defer tick.Stop()
+	for {
+		select {
+		case now := <-tick.C:
+			if !s.h.auth.Valid(s.principal(), now) {
+				s.h.OnAuthFailure(s.remote, "credentials revoked or expired")
+				s.t.closeWith(api.CloseUnauthorized, "credentials revoked or expired: sign in again")
+				return
+			}
+		case <-s.t.ctx.Done():
+			return
+		}
+	}
+}

@@ -1,0 +1,178 @@
+package ws
+
+import (
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"batchinfer/api"
+	"batchinfer/gateway/auth"
+
+	"github.com/gorilla/websocket"
+	"github.com/rs/zerolog"
+)
+
+const keyA, keyB = "bik_tenant_a_key", "bik_tenant_b_key"
+
+func keyring(t *testing.T, lines ...string) *auth.Keyring {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "keys")
+	if err := os.WriteFile(p, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	k, err := auth.OpenKeyring(p, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func authServer(t *testing.T, cfg Config) (string, func() *client, *[]string) {
+	t.Helper()
+	a := &auth.Authenticator{Keys: keyring(t, "a "+auth.HashKey(keyA)+" conns=1 rate=1 burst=2", "b "+auth.HashKey(keyB)),
+		Defaults: auth.Limits{Rate: 100, Burst: 100, Conns: 10}}
+	h, dial := serveAuth(t, &fakeBackend{results: 1}, cfg, a)
+	var failures []string
+	h.OnAuthFailure = func(remote, reason string) { failures = append(failures, reason) }
+	return "", dial, &failures
+}
+
+// A browser authenticates with its first message; until then only auth
+// (and ping) is accepted.
+func TestSessionFirstMessageAuth(t *testing.T) {
+	_, dial, _ := authServer(t, testConfig())
+	c := dial()
+	c.send(`{"type":"auth","token":"` + keyB + `"}`)
+	if f := c.read(); f.Type != api.TypeAuthenticated || !strings.Contains(f.raw, `"tenant":"b"`) {
+		t.Fatalf("auth answer %s", f.raw)
+	}
+	c.send(`{"type":"subscribe","job":"j1"}`)
+	if fs := c.readUntil(api.TypeEnd); fs[0].Type != api.TypeSubscribed {
+		t.Fatalf("after auth: %v", fs)
+	}
+	for _, tc := range []struct {
+		name, first string
+	}{
+		{"wrong key", `{"type":"auth","token":"bik_nope"}`},
+		{"message before auth", `{"type":"subscribe","job":"j1"}`},
+		{"empty token", `{"type":"auth","token":""}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := dial()
+			c.send(tc.first)
+			if code := closeCode(t, c); code != api.CloseUnauthorized {
+				t.Fatalf("close %d, want %d", code, api.CloseUnauthorized)
+			}
+		})
+	}
+}
+
+// No auth message in time: 4401.
+func TestSessionAuthTimeout(t *testing.T) {
+	cfg := testConfig()
+	cfg.AuthTimeout = 100 * time.Millisecond
+	_, dial, failures := authServer(t, cfg)
+	c := dial()
+	if code := closeCode(t, c); code != api.CloseUnauthorized {
+		t.Fatalf("close %d", code)
+	}
+	if len(*failures) == 0 || (*failures)[len(*failures)-1] != "no credentials in time" {
+		t.Fatalf("audit %v", *failures)
+	}
+}
+
+// Credentials in the upgrade request: a wrong key is a 401 before any
+// upgrade; the tenant's connection limit is a 429 (upgrade) or 4429
+// (first message); the key's rate limit answers rate_limited.
+func TestSessionUpgradeCredentialsAndLimits(t *testing.T) {
+	_, dial, _ := authServer(t, testConfig())
+	url := strings.Replace(dialURL(t, dial), "http", "ws", 1)
+	hdr := func(k string) http.Header { return http.Header{"Authorization": {"Bearer " + k}} }
+	if _, resp, err := websocket.DefaultDialer.Dial(url, hdr("bik_nope")); err == nil || resp.StatusCode != 401 || resp.Header.Get("WWW-Authenticate") == "" {
+		t.Fatalf("wrong key: %v %+v", err, resp)
+	}
+	first, _, err := websocket.DefaultDialer.Dial(url, hdr(keyA))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+	if _, resp, err := websocket.DefaultDialer.Dial(url, hdr(keyA)); err == nil || resp.StatusCode != 429 || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("second connection of tenant a (conns=1): %v %+v", err, resp)
+	}
+	c := dial()
+	c.send(`{"type":"auth","token":"` + keyA + `"}`)
+	if code := closeCode(t, c); code != api.CloseQuotaExceeded {
+		t.Fatalf("close %d, want %d", code, api.CloseQuotaExceeded)
+	}
+	cl := &client{t, first}
+	cl.read() // hello
+	var limited bool
+	for i := 0; i < 4 && !limited; i++ { // rate=1/s, burst=2
+		cl.send(`{"type":"predict","ref":"r","model":"m","inputs":[[1]]}`)
+		f := cl.read()
+		limited = f.Type == api.TypeError && f.Code == api.CodeRateLimited && f.RetryAfterMS > 0
+	}
+	if !limited {
+		t.Fatal("never rate limited")
+	}
+}
+
+// A key removed from the keys file closes the connections it opened
+// (4401) at the next check; the other tenant's stay open.
+func TestSessionKeyRevoked(t *testing.T) {
+	keys := keyring(t, "a "+auth.HashKey(keyA), "b "+auth.HashKey(keyB))
+	a := &auth.Authenticator{Keys: keys, Defaults: auth.Limits{Rate: 100, Burst: 100, Conns: 10}}
+	_, dial := serveAuth(t, &fakeBackend{results: 1}, testConfig(), a)
+	ca, cb := dial(), dial()
+	for c, k := range map[*client]string{ca: keyA, cb: keyB} {
+		c.send(`{"type":"auth","token":"` + k + `"}`)
+		if f := c.read(); f.Type != api.TypeAuthenticated {
+			t.Fatalf("auth answer %s", f.raw)
+		}
+	}
+	if err := os.WriteFile(keys.Path(), []byte("b "+auth.HashKey(keyB)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := keys.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if code := closeCode(t, ca); code != api.CloseUnauthorized {
+		t.Fatalf("revoked key: close %d, want %d", code, api.CloseUnauthorized)
+	}
+	cb.send(`{"type":"ping"}`)
+	if f := cb.read(); f.Type != api.TypePong {
+		t.Fatalf("tenant b after a's revocation: %s", f.raw)
+	}
+}
+
+// Valid: API keys until revoked, JWTs until they expire, everyone when off.
+func TestAuthenticatorValid(t *testing.T) {
+	keys := keyring(t, "a "+auth.HashKey(keyA))
+	a := &auth.Authenticator{Keys: keys}
+	p, err := a.Authenticate(t.Context(), keyA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	jwt := &auth.Principal{Tenant: "j", Expires: now.Add(time.Minute)}
+	for _, tc := range []struct {
+		name string
+		a    *auth.Authenticator
+		p    *auth.Principal
+		at   time.Time
+		want bool
+	}{
+		{"key in file", a, p, now, true},
+		{"jwt before exp", a, jwt, now, true},
+		{"jwt after exp", a, jwt, now.Add(2 * time.Minute), false},
+		{"off", &auth.Authenticator{Off: true}, auth.Anonymous, now, true},
+		{"unknown principal", a, &auth.Principal{Tenant: "x"}, now, false},
+	} {
+		if got := tc.a.Valid(tc.p, tc.at); got != tc.want {
+			t.Errorf("%s: Valid %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}

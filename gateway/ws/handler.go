@@ -1,0 +1,194 @@
+// Package ws serves the WebSocket protocol of api/websocket.md on /v1/ws:
+// a transport (one reader and one writer goroutine per connection,
+// deadlines, pings, bounded buffers, close codes) apart from the protocol
+// session (subscribe, submit, predict), which calls the use cases.
+package ws
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"batchinfer/api"
+	"batchinfer/internal/wire"
+
+	"github.com/gorilla/websocket"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
+)
+
+// Timing constants of the protocol.
+const (
+	writeWait       = 10 * time.Second
+	closeGrace      = time.Second
+	maxInvalidInRow = 10
+)
+
+// Config bounds the WebSocket side. Every field must be set (package
+// gateway fills the defaults).
+type Config struct {
+	Server string // name/version in hello
+	// AllowedOrigins lists the browser origins allowed besides the
+	// gateway's own ("*" allows any).
+	AllowedOrigins      []string
+	MaxConnections      int
+	MaxMessageBytes     int64
+	MaxSubscriptions    int // jobs one connection follows at once
+	MaxInflight         int // submits and predictions in flight per connection
+	SendBuffer          int // messages waiting to be written per connection
+	SendBufferBytes     int64
+	SlowConsumerTimeout time.Duration
+	Heartbeat           time.Duration
+	// AuthTimeout is how long a connection opened without credentials has
+	// to send its auth message.
+	AuthTimeout time.Duration
+	// AuthCheck is how often an authenticated connection checks that its
+	// credentials are still valid (not revoked, not expired).
+	AuthCheck time.Duration
+}
+
+var upgrader = websocket.Upgrader{
+	ReadBufferSize:  32 << 10,
+	WriteBufferSize: 32 << 10,
+	// Origins are checked in ServeHTTP with a JSON answer.
+	CheckOrigin: func(*http.Request) bool { return true },
+}
+
+// Handler upgrades requests to WebSocket sessions and tracks them.
+type Handler struct {
+	cfg     Config
+	backend Backend
+	auth    Authenticator
+	tenants tenantConns
+	log     zerolog.Logger
+	metrics *metrics
+	// OnAuthFailure is told of every refused authentication (the audit log).
+	OnAuthFailure func(remote, reason string)
+
+	base    context.Context // connections derive from it
+	closing chan struct{}
+	once    sync.Once
+	conns   atomic.Int64
+	wg      sync.WaitGroup
+}
+
+// NewHandler returns the handler; base bounds every connection's life.
+func NewHandler(base context.Context, cfg Config, b Backend, a Authenticator, reg prometheus.Registerer, log zerolog.Logger) *Handler {
+	return &Handler{
+		cfg: cfg, backend: b, auth: a, log: log.With().Str("component", "ws").Logger(), metrics: newMetrics(reg),
+		base: base, closing: make(chan struct{}), OnAuthFailure: func(string, string) {},
+	}
+}
+
+// Connections is the number of open connections.
+func (h *Handler) Connections() int64 { return h.conns.Load() }
+
+// Shutdown tells every client the server is going away (1001), refuses new
+// upgrades, and waits until the sessions have ended or ctx ends.
+func (h *Handler) Shutdown(ctx context.Context) error {
+	h.once.Do(func() { close(h.closing) })
+	done := make(chan struct{})
+	go func() { h.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("websockets still open: %w", ctx.Err())
+	}
+}
+
+// ServeHTTP upgrades and serves one connection until it closes: the
+// transport reads on this goroutine and writes on its own, the session
+// speaks the protocol, and everything either started ends before return.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if err := h.admit(r); err != nil {
+		api.WriteError(w, err)
+		return
+	}
+	defer h.conns.Add(-1)
+	p, release, ok := h.upgradeAuth(w, r)
+	if !ok {
+		return
+	}
+	c, err := upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		release()
+		return // the upgrader has answered
+	}
+	h.wg.Add(1)
+	defer h.wg.Done()
+	h.metrics.conns.Inc()
+	defer h.metrics.conns.Dec()
+	t := newTransport(h.base, c, transportConfig{
+		Heartbeat: h.cfg.Heartbeat, WriteWait: writeWait, CloseGrace: closeGrace,
+		SlowConsumerTimeout: h.cfg.SlowConsumerTimeout, MaxMessageBytes: h.cfg.MaxMessageBytes,
+		BufferMessages: h.cfg.SendBuffer, BufferBytes: h.cfg.SendBufferBytes,
+	})
+	t.onSent = func(typ string) { h.metrics.messages.WithLabelValues(typ).Inc() }
+	t.onSlow = h.metrics.slowClosed.Inc
+	s := newSession(h, t, r.RemoteAddr, h.log.With().Str("remote", r.RemoteAddr).Logger())
+	if p != nil {
+		s.authenticate(p, release)
+	}
+	go s.watchAuth(h.cfg.AuthTimeout, h.cfg.AuthCheck)
+	hello := wire.Marshal(api.Hello{
+		Type: api.TypeHello, Server: h.cfg.Server, HeartbeatMS: h.cfg.Heartbeat.Milliseconds(),
+		MaxMessageBytes: h.cfg.MaxMessageBytes, MaxSubscriptions: h.cfg.MaxSubscriptions, AuthRequired: p == nil,
+	})
+	go t.writeLoop(hello, heartbeat, h.closing)
+	t.readLoop(s.handle, maxInvalidInRow)
+	s.close()
+	<-t.written
+}
+
+func heartbeat(now time.Time) []byte {
+	return wire.Marshal(api.Heartbeat{Type: api.TypeHeartbeat, Time: now.UTC().Format(time.RFC3339Nano)})
+}
+
+// admit checks a request before the upgrade and, when it passes, counts
+// the connection (the caller gives it back).
+func (h *Handler) admit(r *http.Request) *api.Error {
+	if !h.originAllowed(r) {
+		return api.Errorf(api.CodeForbiddenOrigin, "origin %q is not allowed", r.Header.Get("Origin"))
+	}
+	if !websocket.IsWebSocketUpgrade(r) {
+		return api.Errorf(api.CodeBadRequest, "a WebSocket upgrade is required on /v1/ws")
+	}
+	select {
+	case <-h.closing:
+		return api.RetryLater(api.CodeUnavailable, time.Second, nil, "shutting down")
+	default:
+	}
+	if n := h.conns.Add(1); n > int64(h.cfg.MaxConnections) {
+		h.conns.Add(-1)
+		return api.RetryLater(api.CodeTooManyConns, 5*time.Second, nil, "too many WebSocket connections (limit GATEWAY_MAX_WS_CONNECTIONS)")
+	}
+	return nil
+}
+
+// originAllowed accepts requests without Origin (non-browser clients),
+// same-origin requests and configured origins.
+func (h *Handler) originAllowed(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	u, err := url.Parse(origin)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(u.Host, r.Host) {
+		return true
+	}
+	for _, o := range h.cfg.AllowedOrigins {
+		if o == "*" || strings.EqualFold(strings.TrimSuffix(o, "/"), origin) {
+			return true
+		}
+	}
+	return false
+}

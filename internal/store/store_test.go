@@ -1,0 +1,87 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"batchinfer/internal/natsx"
+	"batchinfer/internal/wire"
+
+	"github.com/rs/zerolog"
+)
+
+func open(t *testing.T) *natsx.Infra {
+	t.Helper()
+	ns, err := natsx.RunEmbedded(natsx.EmbeddedConfig{Port: -1, StoreDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
+	in, err := natsx.Open(context.Background(), natsx.ConnConfig{URL: ns.ClientURL()}, natsx.StreamConfig{}, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(in.Close)
+	return in
+}
+
+// Counting is exactly once per chunk, however often and from however many
+// workers it is tried, and a finished job cannot be cancelled.
+func TestJobsCountOnceAndCancel(t *testing.T) {
+	in := open(t)
+	ctx := context.Background()
+	jobs := NewJobs(in.Buckets)
+	rec := &wire.JobRecord{ID: "j1", Total: 30, Chunks: 3, ChunkSize: 10, State: wire.StateAccepting, CreatedAt: time.Now()}
+	if err := jobs.Create(ctx, rec); err != nil {
+		t.Fatal(err)
+	}
+	if err := jobs.Create(ctx, rec); err == nil {
+		t.Fatal("a second Create of the same id succeeded")
+	}
+	if r, err := jobs.MarkQueued(ctx, "j1"); err != nil || r.State != wire.StateQueued {
+		t.Fatalf("%+v %v", r, err)
+	}
+	done := make(chan error, 30)
+	for i := 0; i < 30; i++ { // ten racing attempts for each chunk
+		go func(c int) { done <- jobs.Count(ctx, &wire.ChunkResult{Job: "j1", Chunk: c, Done: 9, Failed: 1}) }(i % 3)
+	}
+	for i := 0; i < 30; i++ {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := jobs.Get(ctx, "j1")
+	if err != nil || r.Done != 27 || r.Failed != 3 || !r.Finished() {
+		t.Fatalf("%+v %v", r, err)
+	}
+	if r, err := jobs.Cancel(ctx, "j1", time.Now()); err != nil || r.CancelledAt != nil {
+		t.Fatalf("cancel of a finished job: %+v %v", r, err)
+	}
+	if _, err := jobs.Get(ctx, "j2"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("unknown job: %v", err)
+	}
+	if err := jobs.Count(ctx, &wire.ChunkResult{Job: "gone", Chunk: 0}); err != nil {
+		t.Fatalf("counting into an expired job: %v", err)
+	}
+}
+
+// A chunk's result is stored once: a second Put returns the first.
+func TestResultsStoredOnce(t *testing.T) {
+	in := open(t)
+	ctx := context.Background()
+	res := NewResults(in.JS, in.Results)
+	first := &wire.ChunkResult{Job: "j1", Chunk: 4, Worker: "a", Done: 1}
+	if got, err := res.Put(ctx, first, first.AppendJSON(nil)); err != nil || got != first {
+		t.Fatalf("%+v %v", got, err)
+	}
+	second := &wire.ChunkResult{Job: "j1", Chunk: 4, Worker: "b", Done: 1}
+	got, err := res.Put(ctx, second, second.AppendJSON(nil))
+	if err != nil || got.Worker != "a" {
+		t.Fatalf("second put returned %+v, %v; want the first (worker a)", got, err)
+	}
+	if cr, err := res.Chunk(ctx, "j1", 5); err != nil || cr != nil {
+		t.Fatalf("missing chunk: %+v %v", cr, err)
+	}
+}

@@ -1,0 +1,78 @@
+package wire
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats.go"
+)
+
+// ChunkHeader is what a queued chunk carries beside its items: whose items
+// they are and where they go. The gateway writes it, the worker reads it.
+type ChunkHeader struct {
+	// Job is the job id, or SyncJob for a synchronous prediction.
+	Job string
+	// Chunk is the chunk's index in the job; Start the index of its first
+	// item; Count its number of items.
+	Chunk, Start, Count int
+	// Reply, for a synchronous prediction, is where the result goes.
+	Reply string
+	// Enqueued is when the gateway queued the chunk (zero if unknown).
+	Enqueued time.Time
+	// Expires, for a synchronous prediction, is when the gateway stops
+	// waiting for it (zero if unknown): a worker skips it after that.
+	Expires time.Time
+}
+
+// SyncJob is the Job of every synchronous prediction chunk.
+const SyncJob = "sync"
+
+// ErrBadHeader is returned for chunk headers that cannot be parsed.
+var ErrBadHeader = errors.New("malformed chunk header")
+
+// Header encodes h as NATS message headers.
+func (h ChunkHeader) Header() nats.Header {
+	hdr := nats.Header{
+		HdrJob:   []string{h.Job},
+		HdrChunk: []string{strconv.Itoa(h.Chunk)},
+		HdrStart: []string{strconv.Itoa(h.Start)},
+		HdrCount: []string{strconv.Itoa(h.Count)},
+	}
+	if h.Reply != "" {
+		hdr[HdrReply] = []string{h.Reply}
+	}
+	if !h.Enqueued.IsZero() {
+		hdr[HdrEnqueue] = []string{strconv.FormatInt(h.Enqueued.UnixNano(), 10)}
+	}
+	if !h.Expires.IsZero() {
+		hdr[HdrExpires] = []string{strconv.FormatInt(h.Expires.UnixNano(), 10)}
+	}
+	return hdr
+}
+
+// ParseChunkHeader decodes the headers Header wrote.
+func ParseChunkHeader(hdr nats.Header) (ChunkHeader, error) {
+	h := ChunkHeader{Job: hdr.Get(HdrJob), Reply: hdr.Get(HdrReply)}
+	if h.Job == "" {
+		return h, fmt.Errorf("%w: no %s", ErrBadHeader, HdrJob)
+	}
+	for _, f := range []struct {
+		name string
+		p    *int
+	}{{HdrChunk, &h.Chunk}, {HdrStart, &h.Start}, {HdrCount, &h.Count}} {
+		n, err := strconv.Atoi(hdr.Get(f.name))
+		if err != nil || n < 0 {
+			return h, fmt.Errorf("%w: %s %q", ErrBadHeader, f.name, hdr.Get(f.name))
+		}
+		*f.p = n
+	}
+	if ns, err := strconv.ParseInt(hdr.Get(HdrEnqueue), 10, 64); err == nil {
+		h.Enqueued = time.Unix(0, ns)
+	}
+	if ns, err := strconv.ParseInt(hdr.Get(HdrExpires), 10, 64); err == nil {
+		h.Expires = time.Unix(0, ns)
+	}
+	return h, nil
+}

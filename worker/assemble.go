@@ -1,0 +1,89 @@
+package worker
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+
+	"batchinfer/internal/wire"
+	"batchinfer/model"
+)
+
+// batch is one TensorFlow call: the inputs, one row per slot.
+type batch struct {
+	inputs []float32
+	slots  []slot
+}
+
+// slot is one row of a batch: item i of a chunk.
+type slot struct {
+	t *task
+	i int
+}
+
+// assemble takes the next items of the queue into a batch, decoding each
+// into its row; an item that does not decode gets its error at once and
+// takes no row. Synchronous items, when any wait, form a batch of their
+// own of at most maxSync (small, so that it runs fast); batch items fill
+// batches of maxBatch. It returns nil when no item took a row.
+func (b *batcher) assemble() *batch {
+	bt := &batch{inputs: b.inputs[:0]}
+	limit, syncOnly := b.d.maxBatch, b.q.headIsSync()
+	if syncOnly {
+		limit = b.d.maxSync
+	}
+	done := b.q.take(limit, syncOnly, func(t *task, i int) bool {
+		off := len(bt.inputs)
+		bt.inputs = append(bt.inputs, make([]float32, b.itemSize)...)
+		if err := decodeItem(b.d.meta, t.items[i], bt.inputs[off:]); err != nil {
+			bt.inputs = bt.inputs[:off]
+			t.fail(i, err.Error())
+			return false
+		}
+		bt.slots = append(bt.slots, slot{t, i})
+		return true
+	})
+	b.inputs = bt.inputs[:0]
+	for _, t := range done {
+		if t.remaining == 0 { // every item failed before inference
+			b.d.finish(t)
+		}
+	}
+	if len(bt.slots) == 0 {
+		return nil
+	}
+	return bt
+}
+
+// decodeItem writes one item's values into dst (ItemSize values).
+func decodeItem(meta *model.Metadata, it wire.Item, dst []float32) error {
+	switch it.Kind {
+	case wire.ItemTensor:
+		if !decodeTensor(dst, it.Data) {
+			return fmt.Errorf("tensor of %d bytes, want %d", len(it.Data), 4*len(dst))
+		}
+	case wire.ItemImage:
+		px, err := model.DecodeImage(meta.Preprocessing.Image, it.Data)
+		if err == nil && len(px) != len(dst) {
+			err = fmt.Errorf("decoded to %d values, want %d", len(px), len(dst))
+		}
+		if err != nil {
+			return fmt.Errorf("image: %w", err)
+		}
+		copy(dst, px)
+	default:
+		return fmt.Errorf("unknown item kind %d", it.Kind)
+	}
+	return nil
+}
+
+// decodeTensor copies a little-endian float32 item into dst.
+func decodeTensor(dst []float32, data []byte) bool {
+	if len(data) != 4*len(dst) {
+		return false
+	}
+	for i := range dst {
+		dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(data[4*i:]))
+	}
+	return true
+}

@@ -1,0 +1,131 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"batchinfer/internal/natsx"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// fetchWait is how long one pull request waits for chunks before the next
+// is sent; it also bounds how long a graceful stop waits for the last one.
+const fetchWait = time.Second
+
+// fetcher pulls one queue (a priority of one model version) from its
+// durable consumer with explicit flow control: it asks JetStream for
+// exactly as many chunks as it has free slots, and hands each chunk over
+// the moment it arrives, so that every chunk received is held (its lease
+// renewed) and none waits unseen in a client buffer. A slot is given back
+// when its chunk is acked, nak'ed or dropped.
+type fetcher struct {
+	cons    jetstream.Consumer
+	slots   chan struct{} // a token per chunk held
+	deliver func(jetstream.Msg)
+	epoch   *natsx.Epoch
+	onError func(error)
+
+	draining chan struct{}
+	drainOne sync.Once
+	done     chan struct{}
+}
+
+func newFetcher(cons jetstream.Consumer, capacity int, ep *natsx.Epoch, deliver func(jetstream.Msg), onError func(error)) *fetcher {
+	return &fetcher{
+		cons: cons, slots: make(chan struct{}, capacity), deliver: deliver, epoch: ep, onError: onError,
+		draining: make(chan struct{}), done: make(chan struct{}),
+	}
+}
+
+// release gives back the slot of one chunk.
+func (f *fetcher) release() {
+	select {
+	case <-f.slots:
+	default:
+	}
+}
+
+// drain stops pulling: the pull request in flight is cut (chunks the server
+// had already sent come back after their lease, to another worker), and
+// chunks already delivered are still processed.
+func (f *fetcher) drain() { f.drainOne.Do(func() { close(f.draining) }) }
+
+// run pulls until drained, or until ctx ends (a kill: the request in flight
+// is abandoned and its chunks come back after their lease).
+func (f *fetcher) run(ctx context.Context) {
+	defer close(f.done)
+	backoff := 50 * time.Millisecond
+	for {
+		n, ok := f.reserve(ctx)
+		if !ok {
+			return
+		}
+		got, err := f.pull(ctx, n)
+		for ; got < n; got++ {
+			f.release()
+		}
+		switch {
+		case err == nil:
+			backoff = 50 * time.Millisecond
+		case ctx.Err() != nil:
+			return
+		default:
+			f.onError(err)
+			select {
+			case <-time.After(backoff):
+			case <-ctx.Done():
+				return
+			case <-f.draining:
+				return
+			}
+			backoff = min(2*backoff, time.Second)
+		}
+	}
+}
+
+// reserve waits for one free slot, then takes every other free one.
+func (f *fetcher) reserve(ctx context.Context) (int, bool) {
+	select {
+	case f.slots <- struct{}{}:
+	case <-ctx.Done():
+		return 0, false
+	case <-f.draining:
+		return 0, false
+	}
+	n := 1
+	for n < cap(f.slots) {
+		select {
+		case f.slots <- struct{}{}:
+			n++
+		default:
+			return n, true
+		}
+	}
+	return n, true
+}
+
+// pull sends one pull request for n chunks and delivers what arrives. A
+// reconnect ends it at once: the request died with the old connection.
+func (f *fetcher) pull(ctx context.Context, n int) (int, error) {
+	ectx, stop := f.epoch.Context(ctx, f.draining)
+	defer stop()
+	fctx, cancel := context.WithTimeout(ectx, fetchWait)
+	defer cancel()
+	batch, err := f.cons.Fetch(n, jetstream.FetchContext(fctx))
+	if err != nil {
+		return 0, err
+	}
+	got := 0
+	for m := range batch.Messages() {
+		got++
+		f.deliver(m)
+	}
+	err = batch.Error()
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) && ctx.Err() == nil {
+		err = nil // expired, or cut by a reconnect or a drain
+	}
+	return got, err
+}

@@ -1,0 +1,149 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"batchinfer/internal/natsx"
+	"batchinfer/internal/store"
+	"batchinfer/internal/wire"
+
+	"github.com/nats-io/nats.go"
+	"github.com/rs/zerolog"
+)
+
+// finisher stores, counts and acks finished chunks on a few goroutines, so
+// that the batcher goes on with the next batch meanwhile.
+type finisher struct {
+	ch      chan *task
+	wg      sync.WaitGroup
+	nc      *nats.Conn
+	epoch   *natsx.Epoch
+	jobs    *store.Jobs
+	results *store.Results
+	metrics *metrics
+	log     zerolog.Logger
+	worker  string
+	killed  func() bool
+}
+
+func (f *finisher) start(n int) {
+	f.ch = make(chan *task, 1024)
+	for i := 0; i < n; i++ {
+		f.wg.Add(1)
+		go func() {
+			defer f.wg.Done()
+			for t := range f.ch {
+				if !f.killed() {
+					f.complete(t)
+					t.release()
+				}
+			}
+		}()
+	}
+}
+
+// submit hands over a chunk all of whose items have a result. A
+// synchronous prediction is answered at once, on the caller's goroutine
+// (encoding and an asynchronous publish): it never waits behind batch
+// chunks being stored.
+func (f *finisher) submit(t *task) {
+	if f.killed() {
+		return // a crashed worker acks nothing
+	}
+	if t.reply != "" {
+		f.reply(t)
+		t.release()
+		return
+	}
+	f.ch <- t
+}
+
+// reply answers a synchronous prediction (and acks it when it came from
+// the durable sync queue).
+func (f *finisher) reply(t *task) {
+	cr := t.chunkResult(f.worker)
+	f.metrics.items.WithLabelValues(t.lane, "ok").Add(float64(cr.Done))
+	f.metrics.items.WithLabelValues(t.lane, "failed").Add(float64(cr.Failed))
+	if err := f.nc.Publish(t.reply, cr.AppendJSON(make([]byte, 0, 64+len(cr.Items)*256))); err != nil {
+		f.log.Warn().Err(err).Msg("sync reply failed")
+	}
+	if t.msg != nil { // nil: a realtime request, nothing to ack
+		_ = t.msg.Ack()
+	}
+	f.metrics.chunks.WithLabelValues(t.lane, "replied").Inc()
+}
+
+// close waits until every submitted chunk is finished.
+func (f *finisher) close() {
+	close(f.ch)
+	f.wg.Wait()
+}
+
+// complete stores the chunk's results, counts them into the job record and
+// acks the chunk, in that order, so a crash at any point leads to a
+// redelivery that finds the stored result, never to a lost or doubled one.
+func (f *finisher) complete(t *task) {
+	cr := t.chunkResult(f.worker)
+	f.metrics.items.WithLabelValues(t.lane, "ok").Add(float64(cr.Done))
+	f.metrics.items.WithLabelValues(t.lane, "failed").Add(float64(cr.Failed))
+	data := cr.AppendJSON(make([]byte, 0, 64+len(cr.Items)*256))
+	// Storing and counting are idempotent: an attempt a reconnect cuts
+	// short is simply made again on the new connection.
+	var stored *wire.ChunkResult
+	err := f.epoch.Do(context.Background(), natsOpTimeout, opAttempts, func(ctx context.Context) (err error) {
+		if stored, err = f.results.Put(ctx, cr, data); err != nil {
+			return err
+		}
+		return f.jobs.Count(ctx, stored)
+	})
+	if err != nil {
+		f.log.Error().Err(err).Str("job", t.job).Int("chunk", t.chunk).Msg("storing the result failed, chunk given back")
+		_ = t.msg.NakWithDelay(time.Second)
+		f.metrics.chunks.WithLabelValues(t.lane, "nak").Inc()
+		return
+	}
+	if err := f.epoch.Do(context.Background(), natsOpTimeout, opAttempts, t.msg.DoubleAck); err != nil {
+		f.log.Warn().Err(err).Str("job", t.job).Int("chunk", t.chunk).Msg("ack failed")
+	}
+	outcome := "stored"
+	if stored != cr {
+		outcome = "duplicate"
+	}
+	f.metrics.chunks.WithLabelValues(t.lane, outcome).Inc()
+}
+
+// redelivered finishes a redelivered chunk whose result an earlier delivery
+// stored (its worker died before acking) and reports whether it did.
+func (f *finisher) redelivered(t *task) bool {
+	err := f.epoch.Do(context.Background(), natsOpTimeout, opAttempts, func(ctx context.Context) error {
+		prev, err := f.results.Chunk(ctx, t.job, t.chunk)
+		if err != nil {
+			return err
+		}
+		if prev == nil {
+			return errNotStored
+		}
+		if err := f.jobs.Count(ctx, prev); err != nil {
+			return err
+		}
+		return t.msg.DoubleAck(ctx)
+	})
+	return err == nil
+}
+
+// opAttempts bounds how often a NATS operation cut by reconnects is tried.
+const opAttempts = 3
+
+var errNotStored = errors.New("no stored result")
+
+// failedResult is the result of a chunk given up: every item fails with reason.
+func failedResult(h wire.ChunkHeader, worker, reason string) *wire.ChunkResult {
+	cr := &wire.ChunkResult{Job: h.Job, Chunk: h.Chunk, Start: h.Start, Worker: worker, Failed: h.Count}
+	for i := 0; i < h.Count; i++ {
+		cr.Items = append(cr.Items, wire.ItemResult{Index: h.Start + i, Error: reason})
+	}
+	return cr
+}

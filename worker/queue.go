@@ -1,0 +1,73 @@
+package worker
+
+import "batchinfer/internal/wire"
+
+// queue holds the chunks whose items are not all in a batch yet:
+// synchronous ones first, each kind in arrival order. It is the batcher's
+// alone (no locking).
+type queue struct {
+	tasks   []*task
+	pending int // items not yet in a batch
+}
+
+// push adds a chunk behind the others of its kind.
+func (q *queue) push(t *task) {
+	n := len(t.items) - t.next
+	if n == 0 {
+		return
+	}
+	if t.priority == wire.PrioritySync {
+		i := 0
+		for i < len(q.tasks) && q.tasks[i].priority == wire.PrioritySync {
+			i++
+		}
+		q.tasks = append(q.tasks[:i], append([]*task{t}, q.tasks[i:]...)...)
+	} else {
+		q.tasks = append(q.tasks, t)
+	}
+	q.pending += n
+}
+
+// headIsSync says whether the next items are synchronous ones.
+func (q *queue) headIsSync() bool {
+	return len(q.tasks) > 0 && q.tasks[0].priority == wire.PrioritySync
+}
+
+// take hands the next items, in queue order, to add until it has taken max
+// (add reports whether the item took a row); with syncOnly it stops at the
+// first batch chunk. It returns the chunks all of whose items are now in a
+// batch, oldest first.
+func (q *queue) take(max int, syncOnly bool, add func(t *task, i int) bool) (scheduled []*task) {
+	rows := 0
+	for len(q.tasks) > 0 && rows < max {
+		t := q.tasks[0]
+		if syncOnly && t.priority != wire.PrioritySync {
+			break
+		}
+		for t.next < len(t.items) && rows < max {
+			i := t.next
+			t.next++
+			q.pending--
+			if add(t, i) {
+				rows++
+			}
+		}
+		if t.next == len(t.items) {
+			q.tasks = q.tasks[1:]
+			scheduled = append(scheduled, t)
+		}
+	}
+	return scheduled
+}
+
+// drop removes t's items not yet in a batch (its chunk is given back).
+func (q *queue) drop(t *task) {
+	for i, x := range q.tasks {
+		if x == t {
+			q.pending -= len(t.items) - t.next
+			t.next = len(t.items)
+			q.tasks = append(q.tasks[:i], q.tasks[i+1:]...)
+			return
+		}
+	}
+}
