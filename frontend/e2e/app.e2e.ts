@@ -1,17 +1,23 @@
 // End-to-end tests against the real system (gateway + worker + NATS) at
-// E2E_BASE_URL. They use the app's debug hook window.__bi (see README).
-import { expect, test, type Page, type WebSocketRoute } from '@playwright/test'
+// E2E_BASE_URL. They use the app's debug hook window.__bi (see README). Every
+// page starts signed in with E2E_API_KEY (e2e/fixtures.ts); the sign-in
+// itself is tested in auth.e2e.ts.
+import type { Page, WebSocketRoute } from '@playwright/test'
 import { readFileSync } from 'node:fs'
+import { expect, test } from './fixtures'
 import {
+  apiKey,
   digitLines,
   dropSocket,
   expectEveryRowOnce,
   jobStats,
   shot,
+  sessionInfo,
   socketInfo,
   submitDigits,
   waitComplete,
   waitLive,
+  type Whoami,
 } from './helpers'
 
 /** Draws polylines given in 0..1 coordinates of the canvas. */
@@ -36,6 +42,8 @@ test.describe('batch inference UI', () => {
     await expect(card).toContainText(/[1-9]\d* workers?/)
     await expect(card).toContainText(/Accuracy\s*\d+(\.\d)? %/)
     await waitLive(page)
+    // The socket authenticated: the header names the key's tenant.
+    await expect(page.getByTestId('session-tenant')).toHaveAttribute('data-tenant', /.+/)
   })
 
   test('draw a digit → a prediction is shown', async ({ page }) => {
@@ -120,8 +128,9 @@ test.describe('batch inference UI', () => {
       let results = 0
       let cut = false
       ws.onMessage((m) => {
-        const msg = JSON.parse(String(m)) as { type: string; job?: string; after?: number }
-        if (msg.type === 'subscribe') subscribes.push({ conn, job: msg.job!, after: msg.after! })
+        const msg = JSON.parse(String(m)) as { type: string; job?: string; after?: number; results?: boolean }
+        // Results subscriptions only (the jobs list follows progress only, results: false).
+        if (msg.type === 'subscribe' && msg.results !== false) subscribes.push({ conn, job: msg.job!, after: msg.after ?? 0 })
         server.send(m)
       })
       server.onMessage((m) => {
@@ -142,7 +151,7 @@ test.describe('batch inference UI', () => {
     await expectEveryRowOnce(page, id, rows)
 
     expect(connections).toBeGreaterThanOrEqual(2)
-    const forJob = subscribes.filter((s) => s.job === id && s.after < Number.MAX_SAFE_INTEGER)
+    const forJob = subscribes.filter((s) => s.job === id)
     expect(forJob[0]).toEqual({ conn: 1, job: id, after: 0 })
     expect(lastSeqBeforeDrop).toBeGreaterThan(0)
     // The resume asks for exactly what came after the last applied frame.
@@ -227,15 +236,88 @@ test.describe('batch inference UI', () => {
     expect(posts).toEqual([])
   })
 
-  test('cluster page shows workers and throughput; layout works at phone width', async ({ page }) => {
-    await page.goto('/cluster')
-    await expect(page.getByTestId('worker-count')).not.toHaveText('0')
-    await expect(page.getByRole('img', { name: /Throughput/ })).toBeVisible()
+  test('cluster page shows workers and throughput (or, for a user key, that it needs an operator key); layout works at phone width', async ({
+    page,
+    request,
+  }) => {
+    // Whether E2E_API_KEY is an operator key decides what the page shows.
+    const auth = { Authorization: `Bearer ${apiKey()}` }
+    const me = (await (await request.get('/v1/whoami', { headers: auth })).json()) as Whoami
+    const cluster = await request.get('/v1/cluster', { headers: auth })
+    expect(cluster.status()).toBe(me.role === 'operator' ? 200 : 403)
+    await page.goto('/models')
+    await expect.poll(async () => (await sessionInfo(page)).role).toBe(me.role)
+    const link = page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Cluster' })
+    await expect(link).toHaveCount(me.role === 'operator' ? 1 : 0)
+    if (me.role === 'operator') await link.click()
+    else await page.goto('/cluster')
+    await expect(page.getByRole('heading', { name: 'Cluster', level: 1 })).toBeVisible()
+    if (cluster.status() === 200) {
+      await expect(page.getByTestId('worker-count')).not.toHaveText('0')
+      await expect(page.getByRole('img', { name: /Throughput/ })).toBeVisible()
+    } else {
+      await expect(page.getByTestId('cluster-forbidden')).toContainText('needs an operator key')
+      await expect(page.getByTestId('worker-count')).toHaveCount(0)
+    }
     await page.setViewportSize({ width: 390, height: 844 })
     await page.goto('/try/digits')
     await waitLive(page)
     const width = await page.evaluate(() => document.documentElement.scrollWidth)
     expect(width).toBeLessThanOrEqual(390)
     await shot(page, 'phone-try')
+  })
+})
+
+test.describe('refusals of the gateway', () => {
+  test('a user key: no Cluster link; the page opened by its URL says "needs an operator key", and no polling of a refused route', async ({
+    page,
+  }) => {
+    // The development key is an operator key: a user key's whoami and 403 are simulated, as the gateway answers them.
+    await page.route(/\/v1\/whoami$/, async (route) => {
+      const res = await route.fetch()
+      const me = (await res.json()) as Whoami
+      return route.fulfill({ response: res, json: { ...me, role: 'user' } })
+    })
+    let asked = 0
+    await page.route(/\/v1\/cluster$/, (route) => {
+      asked++
+      return route.fulfill({
+        status: 403,
+        contentType: 'application/json',
+        body: JSON.stringify({ error: { code: 'forbidden', message: '/v1/cluster needs an operator key' } }),
+      })
+    })
+    await page.goto('/models')
+    const nav = page.getByRole('navigation', { name: 'Main' })
+    await expect(nav.getByRole('link', { name: 'Jobs' })).toBeVisible()
+    await expect.poll(async () => (await sessionInfo(page)).role).toBe('user')
+    await expect(nav.getByRole('link', { name: 'Cluster' })).toHaveCount(0)
+    expect(asked).toBe(0)
+    await page.goto('/cluster')
+    await expect(page.getByTestId('cluster-forbidden')).toContainText('needs an operator key')
+    await expect(page.getByTestId('worker-count')).toHaveCount(0)
+    await expect(nav.getByRole('link', { name: 'Cluster' })).toHaveCount(0)
+    await page.waitForTimeout(4500) // two polling periods
+    expect(asked).toBe(1)
+  })
+
+  test('a job over the tenant quota (429) shows the Retry-After hint', async ({ page }) => {
+    await page.route(/\/v1\/jobs$/, (route) =>
+      route.request().method() === 'POST'
+        ? route.fulfill({
+            status: 429,
+            contentType: 'application/json',
+            headers: { 'Retry-After': '30' },
+            body: JSON.stringify({ error: { code: 'quota_exceeded', message: 'tenant dev has 16 unfinished jobs, its limit' } }),
+          })
+        : route.fallback(),
+    )
+    await page.goto('/batch/digits')
+    await page.getByTestId('batch-file').setInputFiles({ name: 'd.ndjson', mimeType: 'application/x-ndjson', buffer: Buffer.from(digitLines()[0]! + '\n') })
+    await expect(page.getByTestId('upload-count')).toHaveText('1')
+    await page.getByTestId('submit-job').click()
+    const alert = page.getByRole('alert').filter({ hasText: 'quota' })
+    await expect(alert).toContainText('Over your quota: tenant dev has 16 unfinished jobs, its limit. Try again in 30 s.')
+    await expect(page).toHaveURL(/\/batch\/digits$/)
   })
 })

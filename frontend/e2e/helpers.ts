@@ -13,10 +13,46 @@ export function shot(page: Page, name: string, fullPage = false): Promise<Buffer
   return page.screenshot({ path: join(screenshotDir, `${name}.png`), fullPage })
 }
 
+/**
+ * The API key the suite signs in with. scripts/e2e.sh starts the standalone
+ * system, reads the development key it creates on its first start (kept in
+ * dev-api-key beside its data), and passes it as E2E_API_KEY.
+ */
+export function apiKey(): string {
+  const key = process.env.E2E_API_KEY?.trim()
+  if (!key) {
+    throw new Error(
+      'e2e: E2E_API_KEY is not set. The UI signs in with an API key: scripts/e2e.sh passes the development key ' +
+        'the system creates on its first start; against your own system, run E2E_API_KEY=<key> npm run e2e ' +
+        '(make run creates a development key on its first start, prints it at every start and keeps it in data/dev-api-key).',
+    )
+  }
+  return key
+}
+
+/** Where the app keeps the key (src/stores/session.ts, KEY_STORAGE). */
+export const KEY_STORAGE = 'batchinfer.apiKey'
+
+/** Signs in through the real sign-in form (the page must show it). */
+export async function signIn(page: Page, key = apiKey()): Promise<void> {
+  const form = page.getByTestId('sign-in-form')
+  await expect(form).toBeVisible()
+  await form.getByLabel('API key').fill(key)
+  await form.getByRole('button', { name: 'Sign in' }).click()
+  await expect(page.getByTestId('sign-in')).toHaveCount(0)
+  await expect(page.getByTestId('sign-out')).toBeVisible()
+}
+
+/** The key sessionStorage holds for the page's origin (null: signed out). */
+export function storedKey(page: Page): Promise<string | null> {
+  return page.evaluate((k) => sessionStorage.getItem(k), KEY_STORAGE)
+}
+
 /** The debug hook the app installs as window.__bi (src/composables/debugHook.ts). */
 export interface DebugHook {
   dropSocket(): void
-  socket(): { state: string; reconnects: number; droppedResults: number }
+  socket(): { state: string; reconnects: number; droppedResults: number; tenant: string | null; lastClose: { code: number; reason: string } | null }
+  session(): { status: string; tenant: string | null; role: string | null }
   jobIndexes(id: string): number[]
   jobStats(id: string): { total: number; received: number; duplicates: number; staleFrames: number; lastSeq: number }
 }
@@ -29,6 +65,18 @@ export function dropSocket(page: Page): Promise<void> {
 
 export function socketInfo(page: Page): Promise<ReturnType<DebugHook['socket']>> {
   return page.evaluate(() => (window as unknown as HookWindow).__bi!.socket())
+}
+
+export function sessionInfo(page: Page): Promise<ReturnType<DebugHook['session']>> {
+  return page.evaluate(() => (window as unknown as HookWindow).__bi!.session())
+}
+
+/** GET /v1/whoami of the gateway under test (what the app asks when it checks a key). */
+export interface Whoami {
+  tenant: string
+  role: 'user' | 'operator'
+  key_id: string
+  auth_required: boolean
 }
 
 export function jobIndexes(page: Page, id: string): Promise<number[]> {

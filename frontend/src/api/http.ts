@@ -13,19 +13,50 @@ import type {
   ResultsPage,
   SubmitJobRequest,
   SubmitJobResponse,
+  Whoami,
 } from './types'
 
 export class ApiError extends Error {
   readonly status: number
   readonly code: string
   readonly details: ErrorDetail[]
-  constructor(status: number, code: string, message: string, details: ErrorDetail[] = []) {
+  /** From `Retry-After` (429 and 503 limits), in milliseconds. */
+  readonly retryAfterMs: number | undefined
+  constructor(status: number, code: string, message: string, details: ErrorDetail[] = [], retryAfterMs?: number) {
     super(message)
     this.name = 'ApiError'
     this.status = status
     this.code = code
     this.details = details
+    this.retryAfterMs = retryAfterMs
   }
+}
+
+/** `Retry-After`: delay-seconds or an HTTP date (RFC 9110 §10.2.3), in ms from now. */
+export function parseRetryAfter(v: string | null, now = Date.now()): number | undefined {
+  if (!v) return undefined
+  const t = v.trim()
+  if (/^\d+$/.test(t)) return Number(t) * 1000
+  const at = Date.parse(t)
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now)
+}
+
+/**
+ * Credentials for every request: the session store installs them (setAuth).
+ * The API layer knows nothing of Vue or storage; it asks for the token per
+ * request and reports each 401 with the token that request carried, so that
+ * an answer to a request sent with an older key does not sign out a newer one.
+ */
+export interface AuthHooks {
+  /** The API key to send as `Authorization: Bearer` (null: no header). */
+  token(): string | null
+  onUnauthorized?(token: string | null, err: ApiError): void
+}
+
+let auth: AuthHooks = { token: () => null }
+
+export function setAuth(hooks: AuthHooks | null): void {
+  auth = hooks ?? { token: () => null }
 }
 
 function isErrorBody(v: unknown): v is ErrorBody {
@@ -37,12 +68,17 @@ function isErrorBody(v: unknown): v is ErrorBody {
 export interface RequestOptions {
   signal?: AbortSignal
   headers?: Record<string, string>
+  /** Send this token instead of the session's (the sign-in check of a key not yet stored); 401 is then not reported. */
+  token?: string
 }
 
 export const API_BASE = '/v1'
 
 async function request<T>(method: string, path: string, body?: BodyInit, opts: RequestOptions = {}): Promise<T> {
   const headers: Record<string, string> = { Accept: 'application/json', ...opts.headers }
+  const token = opts.token ?? auth.token()
+  // Only ever in this header: never in a URL, a log line or an error message.
+  if (token) headers.Authorization = `Bearer ${token}`
   let res: Response
   try {
     res = await fetch(API_BASE + path, { method, body, headers, signal: opts.signal })
@@ -60,10 +96,12 @@ async function request<T>(method: string, path: string, body?: BodyInit, opts: R
     }
   }
   if (!res.ok) {
-    if (isErrorBody(data)) {
-      throw new ApiError(res.status, data.error.code, data.error.message, data.error.details ?? [])
-    }
-    throw new ApiError(res.status, `http_${res.status}`, `${res.status} ${res.statusText || 'error'}`.trim())
+    const retryAfter = parseRetryAfter(res.headers.get('Retry-After'))
+    const err = isErrorBody(data)
+      ? new ApiError(res.status, data.error.code, data.error.message, data.error.details ?? [], retryAfter)
+      : new ApiError(res.status, `http_${res.status}`, `${res.status} ${res.statusText || 'error'}`.trim(), [], retryAfter)
+    if (res.status === 401 && opts.token === undefined) auth.onUnauthorized?.(token ?? null, err)
+    throw err
   }
   return data as T
 }
@@ -83,6 +121,42 @@ function query(params: Record<string, string | number | undefined>): string {
 
 export function listModels(opts?: RequestOptions): Promise<ModelsResponse> {
   return request('GET', '/models', undefined, opts)
+}
+
+/** GET /v1/whoami: the tenant, role and key id of the credentials sent. */
+export function whoami(opts?: RequestOptions): Promise<Whoami> {
+  return request('GET', '/whoami', undefined, opts)
+}
+
+/**
+ * Checks an API key before it is stored (sign-in) with GET /v1/whoami, and
+ * says who it makes the caller. A 429 comes only after authentication: the
+ * gateway took the key, but who it is stays unknown (null). 401 (and any
+ * other failure) throws.
+ */
+export async function checkKey(token: string, opts: RequestOptions = {}): Promise<Whoami | null> {
+  try {
+    return await whoami({ ...opts, token })
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 429) return null
+    throw e
+  }
+}
+
+/**
+ * Asks the gateway, without a key, whether it wants one: GET /v1/whoami is
+ * 401 unless it runs without authentication (-auth=none), which answers
+ * with `auth_required: false`. Returns that answer, or null when a key is
+ * needed; other failures (unreachable, 5xx) throw.
+ */
+export async function probeOpen(opts: RequestOptions = {}): Promise<Whoami | null> {
+  try {
+    const w = await whoami({ ...opts, token: '' })
+    return w.auth_required ? null : w
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 401) return null
+    throw e
+  }
 }
 
 export function getModel(name: string, opts?: RequestOptions): Promise<ModelVersionsResponse> {

@@ -1,321 +1,116 @@
-// Wire types shared with the gateway. They follow api/openapi.yaml (HTTP) and
-// api/websocket.md (WebSocket); keep the three in step.
+// Wire types shared with the gateway, under the names the app uses. They are
+// not written by hand: each is an alias of a type generated from the contract
+// in api/ (src/api/generated/, `npm run gen:api`):
+//
+//   openapi.ts    ← api/openapi.yaml            (HTTP; components/schemas)
+//   websocket.ts  ← api/websocket.schema.json   (WebSocket messages)
+//
+// A change to the contract that the app does not follow fails vue-tsc, and
+// generated files that lag behind api/ fail generated.spec.ts.
+import type { components, operations } from './generated/openapi'
+import type { CloseCode as CloseCodeValue } from './generated/websocket'
+
+type Schemas = components['schemas']
 
 // ---------------------------------------------------------------- schemas
 
 /** One input item. See ItemInput in openapi.yaml. */
-export type NestedNumbers = number | NestedNumbers[]
-export type ItemInput =
-  | NestedNumbers[]
-  | { b64: string }
-  | { image: string }
-  | { features: Record<string, number> }
+export type NestedNumbers = Schemas['NestedNumbers']
+export type ItemInput = Schemas['ItemInput']
 
-export interface TopEntry {
-  label: string
-  class: number
-  score: number
-}
+export type TopEntry = Schemas['TopEntry']
 
-export interface ItemSuccess {
-  index: number
-  label: string
-  class: number
-  score: number
-  top?: TopEntry[]
-  /** Only for models with at most 32 classes. */
-  probabilities?: number[]
-}
-
-export interface ItemFailure {
-  index: number
-  error: string
-}
-
-export type ItemResult = ItemSuccess | ItemFailure
+/** An item's prediction or its error (ItemResult in openapi.yaml). */
+export type ItemResult = Schemas['ItemResult']
+export type ItemFailure = Extract<ItemResult, { error: string }>
+export type ItemSuccess = Exclude<ItemResult, ItemFailure>
 
 export function isFailure(r: ItemResult): r is ItemFailure {
   return typeof (r as ItemFailure).error === 'string'
 }
 
-export type JobState = 'queued' | 'running' | 'completed' | 'cancelled'
+export type JobState = Schemas['JobState']
 
 export const TERMINAL_STATES: readonly JobState[] = ['completed', 'cancelled']
 
-export interface JobStatus {
-  id: string
-  model: string
-  version: string
-  state: JobState
-  total: number
-  /** Successful items. */
-  done: number
-  /** Failed items. */
-  failed: number
-  chunks: number
-  created_at: string
-  started_at?: string
-  updated_at?: string
-  finished_at?: string
-  elapsed_ms: number
-  items_per_sec: number
-  eta_ms?: number
-}
+export type JobStatus = Schemas['JobStatus']
 
-export interface TensorSpec {
-  key: string
-  dtype: string
-  /** Batch dimension first, as -1. */
-  shape: number[]
-  min?: number
-  max?: number
-}
+export type TensorSpec = Schemas['TensorSpec']
+export type ImagePreprocessing = Schemas['ImagePreprocessing']
+export type ModelInfo = Schemas['ModelInfo']
+export type Preprocessing = ModelInfo['preprocessing']
+export type ModelKind = ModelInfo['kind']
 
-export interface ImagePreprocessing {
-  width: number
-  height: number
-  channels: number
-  invert?: boolean
-  range_min: number
-  range_max: number
-}
+export type WorkerInfo = Schemas['WorkerInfo']
+export type QueueStats = Schemas['QueueStats']
+export type ClusterInfo = Schemas['ClusterInfo']
 
-export interface Preprocessing {
-  note?: string
-  image?: ImagePreprocessing
-}
+/** Who the credentials make the caller (GET /v1/whoami). */
+export type Whoami = Schemas['Whoami']
+export type Role = Whoami['role']
 
-export type ModelKind = 'image' | 'tabular'
-
-export interface ModelInfo {
-  name: string
-  version: string
-  description: string
-  kind: ModelKind
-  benchmark_only?: boolean
-  signature?: string
-  input: TensorSpec
-  output: TensorSpec
-  labels: string[]
-  features?: string[]
-  preprocessing: Preprocessing
-  top_k?: number
-  chunk_size?: number
-  metrics?: Record<string, number>
-  tensorflow_version?: string
-  /** Elements per item: product of input.shape without the batch dimension. */
-  item_size: number
-  /** Number of workers serving this model version now. */
-  workers: number
-  ready: boolean
-}
-
-export interface WorkerInfo {
-  id: string
-  host: string
-  /** "name:version" */
-  models: string[]
-  started_at: string
-  last_seen: string
-  items_total: number
-  batches_total: number
-  items_per_sec: number
-  in_flight: number
-}
-
-export interface QueueStats {
-  pending_chunks?: number
-  pending_items?: number
-  in_flight_chunks?: number
-}
-
-export interface ClusterInfo {
-  workers: WorkerInfo[]
-  queue: {
-    pending_chunks: number
-    pending_items?: number
-    in_flight_chunks: number
-    /** Keyed by model ("name" or "name:version"). */
-    by_model?: Record<string, QueueStats>
-  }
-}
-
-export interface ErrorDetail {
-  item?: number
-  /** Line of an NDJSON/CSV body, when the problem is tied to one. */
-  line?: number
-  message: string
-}
-
-export interface ErrorBody {
-  error: {
-    code: string
-    message: string
-    details?: ErrorDetail[]
-  }
-}
+export type ErrorDetail = Schemas['ErrorDetail']
+export type ErrorBody = Schemas['Error']
 
 // ---------------------------------------------------------------- HTTP bodies
 
-export interface ModelsResponse {
-  models: ModelInfo[]
+/** The JSON body of an operation's 200 response. */
+type Json200<Op extends keyof operations> = operations[Op]['responses'] extends {
+  200: { content: { 'application/json': infer T } }
 }
+  ? T
+  : never
 
-export interface ModelVersionsResponse {
-  name: string
-  versions: ModelInfo[]
-}
-
-export interface PredictRequest {
-  inputs: ItemInput[]
-}
-
-export interface PredictResponse {
-  model: string
-  version: string
-  items: ItemResult[]
-  latency_ms: number
-}
-
-export interface SubmitJobRequest {
-  model: string
-  version?: string
-  inputs: ItemInput[]
-}
-
-export interface SubmitJobResponse {
-  job: JobStatus
-  links: { self: string; results: string; ws: string }
-}
-
-export interface JobsResponse {
-  jobs: JobStatus[]
-}
-
-export interface ResultsPage {
-  job: string
-  offset: number
-  limit: number
-  items: ItemResult[]
-  next_offset: number | null
-  complete: boolean
-}
+export type ModelsResponse = Json200<'listModels'>
+export type ModelVersionsResponse = Json200<'getModel'>
+export type PredictRequest = operations['predict']['requestBody']['content']['application/json']
+export type PredictResponse = Json200<'predict'>
+export type SubmitJobRequest = Schemas['SubmitJobRequest']
+export type SubmitJobResponse = Schemas['SubmitJobResponse']
+export type JobsResponse = Json200<'listJobs'>
+export type ResultsPage = Schemas['ResultsPage']
 
 // ---------------------------------------------------------------- WebSocket
 
-export interface SubscribeMessage {
-  type: 'subscribe'
-  job: string
-  after: number
-}
-export interface UnsubscribeMessage {
-  type: 'unsubscribe'
-  job: string
-}
-export interface SubmitMessage {
-  type: 'submit'
-  ref: string
-  model: string
-  version?: string
-  inputs: ItemInput[]
-  subscribe?: boolean
-}
-export interface PredictMessage {
-  type: 'predict'
-  ref: string
-  model: string
-  version?: string
-  inputs: ItemInput[]
-}
-export interface PingMessage {
-  type: 'ping'
-  ref?: string
-}
-export type ClientMessage = SubscribeMessage | UnsubscribeMessage | SubmitMessage | PredictMessage | PingMessage
+export type {
+  ClientMessage,
+  SubscribeMessage,
+  UnsubscribeMessage,
+  SubmitMessage,
+  PredictMessage,
+  PingMessage,
+  ServerMessage,
+  HelloMessage,
+  SubscribedMessage,
+  UnsubscribedMessage,
+  ResultsMessage,
+  ProgressMessage,
+  EndMessage,
+  AcceptedMessage,
+  PredictionMessage,
+  ErrorMessage,
+  HeartbeatMessage,
+  PongMessage,
+  AuthMessage,
+  AuthenticatedMessage,
+} from './generated/websocket'
 
-export interface HelloMessage {
-  type: 'hello'
-  server: string
-  heartbeat_ms: number
-  max_message_bytes: number
-  max_subscriptions: number
-}
-export interface SubscribedMessage {
-  type: 'subscribed'
-  job: string
-  after: number
-  status: JobStatus
-}
-export interface UnsubscribedMessage {
-  type: 'unsubscribed'
-  job: string
-}
-export interface ResultsMessage {
-  type: 'results'
-  job: string
-  seq: number
-  chunk: number
-  items: ItemResult[]
-}
-export interface ProgressMessage {
-  type: 'progress'
-  job: string
-  status: JobStatus
-}
-export interface EndMessage {
-  type: 'end'
-  job: string
-  status: JobStatus
-  last_seq: number
-}
-export interface AcceptedMessage {
-  type: 'accepted'
-  ref: string
-  job: JobStatus
-}
-export interface PredictionMessage {
-  type: 'prediction'
-  ref: string
-  model: string
-  version: string
-  items: ItemResult[]
-  latency_ms: number
-}
-export interface ErrorMessage {
-  type: 'error'
-  ref?: string
-  job?: string
-  code: string
-  message: string
-  details?: ErrorDetail[]
-}
-export interface HeartbeatMessage {
-  type: 'heartbeat'
-  time: string
-}
-export interface PongMessage {
-  type: 'pong'
-  ref?: string
-}
-export type ServerMessage =
-  | HelloMessage
-  | SubscribedMessage
-  | UnsubscribedMessage
-  | ResultsMessage
-  | ProgressMessage
-  | EndMessage
-  | AcceptedMessage
-  | PredictionMessage
-  | ErrorMessage
-  | HeartbeatMessage
-  | PongMessage
-
-/** WebSocket close codes of websocket.md. */
+/** WebSocket close codes of websocket.md (CloseCode in websocket.schema.json). */
 export const CloseCode = {
   Normal: 1000,
   GoingAway: 1001,
   Unsupported: 1003,
+  InvalidUtf8: 1007,
   TooBig: 1009,
   SlowConsumer: 4008,
   TooManyInvalid: 4009,
-} as const
+  /** The API key was not accepted (or no `auth` came in time): sign in again, do not retry. */
+  Unauthorized: 4401,
+  /** The tenant has as many connections as allowed: retry later, with backoff. */
+  TooManyTenantConnections: 4429,
+} as const satisfies Record<string, CloseCodeValue>
+
+// Does not compile while the schema has a close code that CloseCode lacks.
+type MissingCloseCode = Exclude<CloseCodeValue, (typeof CloseCode)[keyof typeof CloseCode]>
+type Assert<T extends true> = T
+type _EveryCloseCodeNamed = Assert<[MissingCloseCode] extends [never] ? true : false>

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { FakeServer, FakeSocket, items, status } from './testing/fakeSocket'
 import type { ResultsMessage, SubscribeMessage } from './types'
-import { PROGRESS_ONLY_AFTER, SocketClient, type SocketClientOptions } from './ws'
+import { DEFAULT_BUSY_RETRY_MS, SocketClient, type SocketClientOptions } from './ws'
 
 let sockets: FakeSocket[]
 
@@ -228,7 +228,7 @@ describe('SocketClient subscriptions', () => {
     expect(subscribes(last())).toEqual([])
   })
 
-  it('follows progress only with after = PROGRESS_ONLY_AFTER and ignores results', () => {
+  it('follows progress only with results: false and ignores results', () => {
     const c = client()
     const progress: number[] = []
     const results: ResultsMessage[] = []
@@ -236,7 +236,7 @@ describe('SocketClient subscriptions', () => {
     c.start()
     last().open()
     last().hello()
-    expect(subscribes(last())).toEqual([{ type: 'subscribe', job: 'j1', after: PROGRESS_ONLY_AFTER }])
+    expect(subscribes(last())).toEqual([{ type: 'subscribe', job: 'j1', results: false }])
     last().recv({ type: 'progress', job: 'j1', status: status('j1', { done: 5, total: 10 }) })
     last().recv({ type: 'results', job: 'j1', seq: 3, chunk: 0, items: items(0, 1) })
     expect(progress).toEqual([5])
@@ -253,9 +253,13 @@ describe('SocketClient subscriptions', () => {
     const stopResults = c.subscribe('j1', { results: true })
     last().recv({ type: 'results', job: 'j1', seq: 7, chunk: 0, items: items(0, 1) })
     stopResults()
-    expect(subscribes(last()).map((m) => m.after)).toEqual([PROGRESS_ONLY_AFTER, 0, PROGRESS_ONLY_AFTER])
+    expect(subscribes(last())).toEqual([
+      { type: 'subscribe', job: 'j1', results: false },
+      { type: 'subscribe', job: 'j1', after: 0 },
+      { type: 'subscribe', job: 'j1', results: false },
+    ])
     c.subscribe('j1', { results: true })
-    expect(subscribes(last()).at(-1)?.after).toBe(7)
+    expect(subscribes(last()).at(-1)).toEqual({ type: 'subscribe', job: 'j1', after: 7 })
     stopProgress()
   })
 
@@ -307,6 +311,209 @@ describe('SocketClient subscriptions', () => {
   })
 })
 
+describe('SocketClient busy subscriptions', () => {
+  // Long enough for the heartbeat watchdog to stay out of these tests.
+  const HEARTBEAT = 600_000
+
+  it('retries a subscription refused with busy after retry_after_ms, from the current cursor', () => {
+    const server = new FakeServer()
+    server.addJob('j1', 30)
+    const c = client()
+    const got: number[] = []
+    const errors: string[] = []
+    c.subscribe('j1', { results: true, onResults: (m) => got.push(...m.items.map((i) => i.index)), onError: (m) => errors.push(m.code) })
+    c.start()
+    server.attach(last(), HEARTBEAT)
+    const seq1 = server.produce('j1', 0, items(0, 10))
+    // A second listener re-subscribes; the gateway is at its limit.
+    server.busy.set('j1', { times: 1, retryAfterMs: 2500 })
+    c.subscribe('j1', { results: true })
+    expect(subscribes(last())).toHaveLength(2)
+    expect(errors).toEqual([]) // not final
+    expect(c.subscriptions()[0]!.state).toBe('pending')
+    server.produce('j1', 1, items(10, 10), { silent: true }) // stored meanwhile
+    vi.advanceTimersByTime(2499)
+    expect(subscribes(last())).toHaveLength(2)
+    vi.advanceTimersByTime(1)
+    expect(subscribes(last()).at(-1)).toEqual({ type: 'subscribe', job: 'j1', after: seq1 })
+    expect(c.subscriptions()[0]!.state).toBe('active')
+    server.produce('j1', 2, items(20, 10))
+    server.finish('j1')
+    expect(got).toEqual(Array.from({ length: 30 }, (_, i) => i))
+    expect(errors).toEqual([])
+  })
+
+  it(`waits ${DEFAULT_BUSY_RETRY_MS} ms when busy comes without retry_after_ms, and keeps retrying`, () => {
+    const server = new FakeServer()
+    server.addJob('j1', 10)
+    server.busy.set('j1', { times: 3 })
+    const c = client()
+    const ends: number[] = []
+    c.subscribe('j1', { results: true, onEnd: (m) => ends.push(m.last_seq) })
+    c.start()
+    server.attach(last(), HEARTBEAT)
+    expect(subscribes(last())).toHaveLength(1)
+    for (let n = 2; n <= 4; n++) {
+      vi.advanceTimersByTime(DEFAULT_BUSY_RETRY_MS - 1)
+      expect(subscribes(last())).toHaveLength(n - 1)
+      vi.advanceTimersByTime(1)
+      expect(subscribes(last())).toHaveLength(n)
+    }
+    expect(subscribes(last()).every((m) => m.after === 0)).toBe(true)
+    expect(server.subscription(last(), 'j1')).toEqual({ results: true })
+    const seq = server.produce('j1', 0, items(0, 10))
+    server.finish('j1')
+    expect(ends).toEqual([seq])
+    vi.advanceTimersByTime(10 * DEFAULT_BUSY_RETRY_MS)
+    expect(subscribes(last())).toHaveLength(4)
+  })
+
+  it('retries a busy progress-only subscription as progress-only', () => {
+    const server = new FakeServer()
+    server.addJob('j1', 10)
+    server.busy.set('j1', { times: 1, retryAfterMs: 300 })
+    const c = client()
+    c.subscribe('j1', {})
+    c.start()
+    server.attach(last(), HEARTBEAT)
+    vi.advanceTimersByTime(300)
+    expect(subscribes(last())).toEqual([
+      { type: 'subscribe', job: 'j1', results: false },
+      { type: 'subscribe', job: 'j1', results: false },
+    ])
+    expect(server.subscription(last(), 'j1')).toEqual({ results: false })
+  })
+
+  it('drops a pending busy retry when the last listener leaves or the connection is replaced', () => {
+    const server = new FakeServer()
+    server.addJob('j1', 10)
+    server.addJob('j2', 10)
+    server.busy.set('j1', { times: 1, retryAfterMs: 500 })
+    server.busy.set('j2', { times: 1, retryAfterMs: 500 })
+    const c = client()
+    const stop1 = c.subscribe('j1', { results: true })
+    c.subscribe('j2', { results: true })
+    c.start()
+    server.attach(last(), HEARTBEAT)
+    stop1()
+    // The connection dies before the retry is due; the next hello re-sends j2 once.
+    last().drop()
+    vi.advanceTimersByTime(100)
+    server.attach(last(), HEARTBEAT)
+    expect(subscribes(last())).toEqual([{ type: 'subscribe', job: 'j2', after: 0 }])
+    vi.advanceTimersByTime(5000)
+    expect(subscribes(last())).toHaveLength(1)
+    expect(subscribes(sockets[0]!).map((m) => m.job)).toEqual(['j1', 'j2'])
+  })
+
+  it('still treats other subscription errors as final', () => {
+    const c = client()
+    const errors: string[] = []
+    c.subscribe('j1', { results: true, onError: (m) => errors.push(m.code) })
+    c.start()
+    last().open()
+    last().hello(HEARTBEAT)
+    last().recv({ type: 'error', ref: 'j1', code: 'too_many_subscriptions', message: 'limit 64', retry_after_ms: 100 })
+    expect(errors).toEqual(['too_many_subscriptions'])
+    expect(c.subscriptions()[0]!.state).toBe('failed')
+    vi.advanceTimersByTime(10_000)
+    expect(subscribes(last())).toHaveLength(1)
+  })
+})
+
+describe('SocketClient re-subscribing on the same connection', () => {
+  function openClient(): SocketClient {
+    const c = client()
+    c.start()
+    last().open()
+    last().hello()
+    return c
+  }
+  const subscribed = (after: number, results: boolean, patch = {}) => ({
+    type: 'subscribed',
+    job: 'j1',
+    after,
+    results,
+    status: status('j1', { total: 20, ...patch }),
+  })
+  const end = (lastSeq: number) => ({
+    type: 'end',
+    job: 'j1',
+    status: status('j1', { state: 'completed', total: 20, done: 20 }),
+    last_seq: lastSeq,
+  })
+  const results = (seq: number, from: number) => ({ type: 'results', job: 'j1', seq, chunk: from / 10, start: from, done: 10, failed: 0, items: items(from, 10) })
+
+  it('ignores the end of a replaced progress-only stream that arrives before the new subscribed', () => {
+    const c = openClient()
+    const ends: number[] = []
+    const got: number[] = []
+    c.subscribe('j1', { onEnd: (m) => ends.push(m.last_seq) }) // the jobs list
+    last().recv(subscribed(0, false))
+    // The job page opens: results wanted, the server's subscription is replaced.
+    c.subscribe('j1', { results: true, onResults: (m) => got.push(...m.items.map((i) => i.index)), onEnd: (m) => ends.push(m.last_seq) })
+    expect(subscribes(last()).at(-1)).toEqual({ type: 'subscribe', job: 'j1', after: 0 })
+    // The job had finished: the old progress-only stream's end was already on its way.
+    last().recv(end(50))
+    expect(ends).toEqual([])
+    expect(c.subscriptions()[0]!.state).toBe('pending')
+    // The new stream replays every result, then ends.
+    last().recv(subscribed(0, true, { state: 'completed', done: 20 }))
+    last().recv(results(40, 0))
+    last().recv(results(50, 10))
+    last().recv(end(50))
+    expect(got).toEqual(Array.from({ length: 20 }, (_, i) => i))
+    expect(ends).toEqual([50, 50]) // once, to each listener
+    expect(c.subscriptions()[0]!.state).toBe('ended')
+  })
+
+  it('counts unanswered subscribes: only the end after the last subscribed counts', () => {
+    const c = openClient()
+    const ends: number[] = []
+    const got: number[] = []
+    c.subscribe('j1', { results: true, onResults: (m) => got.push(...m.items.map((i) => i.index)), onEnd: (m) => ends.push(m.last_seq) })
+    c.subscribe('j1', { results: true }) // before the first subscribed
+    expect(subscribes(last())).toHaveLength(2)
+    // Stream 1 runs to its end before the server handles the second subscribe.
+    last().recv(subscribed(0, true))
+    last().recv(results(40, 0))
+    last().recv(end(40))
+    expect(ends).toEqual([])
+    // Stream 2: results with seq ≤ 40 are repeats and dropped.
+    last().recv(subscribed(0, true))
+    last().recv(results(40, 0))
+    last().recv(results(50, 10))
+    last().recv(end(50))
+    expect(got).toEqual(Array.from({ length: 20 }, (_, i) => i))
+    expect(ends).toEqual([50])
+    expect(c.snapshot.droppedResults).toBe(1)
+  })
+
+  it('a subscription whose old end was ignored is still followed after a reconnect', () => {
+    const c = openClient()
+    c.subscribe('j1', {})
+    last().recv(subscribed(0, false))
+    c.subscribe('j1', { results: true })
+    last().recv(end(0))
+    last().drop()
+    vi.advanceTimersByTime(100)
+    last().open()
+    last().hello()
+    expect(subscribes(last())).toEqual([{ type: 'subscribe', job: 'j1', after: 0 }])
+  })
+
+  it('takes an end that follows the latest subscribed', () => {
+    const c = openClient()
+    const ends: number[] = []
+    c.subscribe('j1', { results: true, onEnd: (m) => ends.push(m.last_seq) })
+    last().recv(subscribed(0, true))
+    last().recv(results(40, 0))
+    last().recv(end(40))
+    expect(ends).toEqual([40])
+    expect(c.subscriptions()[0]!.state).toBe('ended')
+  })
+})
+
 describe('SocketClient requests', () => {
   function open(): SocketClient {
     const c = client({ requestTimeoutMs: 500 })
@@ -352,5 +559,227 @@ describe('SocketClient requests', () => {
     last().onmessage?.({ data: 'not json' } as MessageEvent)
     last().onmessage?.({ data: '{"no":"type"}' } as MessageEvent)
     expect(c.snapshot.state).toBe('open')
+  })
+})
+
+describe('SocketClient authentication', () => {
+  const HEARTBEAT = 600_000
+  const KEY = 'bi_test_key'
+
+  function authServer(): FakeServer {
+    const server = new FakeServer()
+    server.keys.set(KEY, 'acme')
+    return server
+  }
+
+  it('sends auth as the very first message, then the subscriptions once authenticated', () => {
+    let key: string | null = KEY
+    const c = client({ token: () => key })
+    const states: string[] = []
+    c.onState((s) => states.push(s.state))
+    c.subscribe('j1', { results: true })
+    c.start()
+    const s = last()
+    s.open()
+    expect(s.sent).toEqual([]) // nothing before hello
+    // hello with auth_required: the client answers with auth and nothing else.
+    s.helloAuth(HEARTBEAT)
+    expect(s.sent).toEqual([{ type: 'auth', token: KEY }])
+    expect(c.snapshot.state).toBe('authenticating')
+    expect(c.isOpen).toBe(false)
+    c.subscribe('j2', {}) // made meanwhile: waits too
+    expect(s.sent).toHaveLength(1)
+    s.recv({ type: 'authenticated', tenant: 'acme' })
+    expect(c.snapshot.state).toBe('open')
+    expect(c.snapshot.tenant).toBe('acme')
+    expect(s.sent.map((m) => m.type)).toEqual(['auth', 'subscribe', 'subscribe'])
+    expect(states).toEqual(['idle', 'connecting', 'authenticating', 'open'])
+    // The token is read per connection: a later key is used on the next one.
+    key = 'bi_other'
+    c.dropSocket()
+    vi.advanceTimersByTime(100)
+    last().open()
+    last().helloAuth(HEARTBEAT)
+    expect(last().sent[0]).toEqual({ type: 'auth', token: 'bi_other' })
+  })
+
+  it('works against the fake gateway: auth first, subscriptions and results after', () => {
+    const server = authServer()
+    server.addJob('j1', 20)
+    server.produce('j1', 0, items(0, 10))
+    const c = client({ token: () => KEY })
+    const got: number[] = []
+    c.subscribe('j1', { results: true, onResults: (m) => got.push(...m.items.map((i) => i.index)) })
+    c.start()
+    server.attach(last(), HEARTBEAT)
+    expect(server.closes).toEqual([]) // a message before auth would have closed it with 4401
+    expect(last().sent.map((m) => m.type)).toEqual(['auth', 'subscribe'])
+    expect(server.tenants.get(last())).toBe('acme')
+    server.produce('j1', 1, items(10, 10))
+    server.finish('j1')
+    expect(got).toEqual(Array.from({ length: 20 }, (_, i) => i))
+  })
+
+  it('queues requests made while connecting or authenticating and sends them once authenticated', async () => {
+    const server = authServer()
+    const c = client({ token: () => KEY, requestTimeoutMs: 5000 })
+    c.start()
+    // Made before the socket is even open: queued, not refused.
+    const p1 = c.predict('digits', [[1, 2]])
+    const s = last()
+    s.open()
+    const p2 = c.ping()
+    // The fake gateway closes with 4401 on anything but auth/ping before authenticated.
+    server.attach(s, HEARTBEAT)
+    expect(server.closes).toEqual([])
+    expect(s.sent.map((m) => m.type)).toEqual(['auth', 'predict', 'ping'])
+    await expect(p1).resolves.toMatchObject({ type: 'prediction', model: 'digits' })
+    await expect(p2).resolves.toMatchObject({ type: 'pong' })
+  })
+
+  it('a queued request still times out, and fails when the connection closes before it opens', async () => {
+    const c = client({ token: () => KEY, requestTimeoutMs: 500 })
+    c.start()
+    const p1 = c.predict('digits', [[1]])
+    vi.advanceTimersByTime(500)
+    await expect(p1).rejects.toMatchObject({ code: 'timeout' })
+    const p2 = c.predict('digits', [[1]])
+    last().open()
+    last().helloAuth(HEARTBEAT)
+    last().drop()
+    await expect(p2).rejects.toMatchObject({ code: 'connection_lost' })
+    // No connection under way: refused at once (the caller falls back to HTTP).
+    await expect(c.predict('digits', [[1]])).rejects.toMatchObject({ code: 'not_connected' })
+  })
+
+  it('close 4401 (wrong key) stops reconnecting: no loop with a bad key', async () => {
+    const server = authServer()
+    server.addJob('j1', 10)
+    let key = 'bi_wrong'
+    const c = client({ token: () => key })
+    c.subscribe('j1', { results: true })
+    c.start()
+    const p = c.predict('digits', [[1]])
+    server.attach(last(), HEARTBEAT)
+    expect(server.closes).toEqual([4401])
+    expect(c.snapshot.state).toBe('unauthorized')
+    expect(c.snapshot.lastClose?.code).toBe(4401)
+    await expect(p).rejects.toMatchObject({ code: 'unauthorized' })
+    // Nothing happens however long we wait, nor when the tab comes back or the network returns.
+    vi.advanceTimersByTime(10 * 60_000)
+    c.connectNow()
+    c.setOffline(true)
+    c.setOffline(false)
+    expect(sockets).toHaveLength(1)
+    expect(c.snapshot.state).toBe('unauthorized')
+    // A new key (after sign-in): start() connects again and the subscription is resent.
+    key = KEY
+    c.start()
+    expect(sockets).toHaveLength(2)
+    server.attach(last(), HEARTBEAT)
+    expect(c.snapshot.state).toBe('open')
+    expect(subscribes(last())).toEqual([{ type: 'subscribe', job: 'j1', after: 0 }])
+  })
+
+  it('with no key to send, a server that wants one is not retried', () => {
+    const c = client({ token: () => null })
+    c.start()
+    last().open()
+    last().helloAuth(HEARTBEAT)
+    expect(last().sent).toEqual([])
+    expect(last().closedWith?.code).toBe(1000)
+    expect(c.snapshot.state).toBe('unauthorized')
+    vi.advanceTimersByTime(60_000)
+    expect(sockets).toHaveLength(1)
+  })
+
+  it('sends no auth to a server that does not ask for it', () => {
+    const c = client({ token: () => KEY })
+    c.subscribe('j1', {})
+    c.start()
+    last().open()
+    last().hello(HEARTBEAT)
+    expect(c.snapshot.state).toBe('open')
+    expect(c.snapshot.tenant).toBeNull()
+    expect(last().sent.map((m) => m.type)).toEqual(['subscribe'])
+  })
+
+  it('close 4429 (tenant connection limit) backs off from limitBackoffMs, growing although hello arrives', () => {
+    const server = authServer()
+    server.tenantLimit.set('acme', 0)
+    const c = client({ token: () => KEY, random: () => 0, limitBackoffMs: 2000, maxBackoffMs: 16_000 })
+    c.start()
+    const delays: number[] = []
+    for (let i = 0; i < 5; i++) {
+      server.attach(last(), HEARTBEAT) // hello, auth, closed with 4429
+      expect(c.snapshot.state).toBe('reconnecting')
+      expect(c.snapshot.lastClose?.code).toBe(4429)
+      const d = c.snapshot.retryAt! - Date.now()
+      delays.push(d)
+      const n = sockets.length
+      vi.advanceTimersByTime(d - 1)
+      expect(sockets).toHaveLength(n)
+      vi.advanceTimersByTime(1)
+      expect(sockets).toHaveLength(n + 1)
+    }
+    // random()=0 → half of 2000, 4000, 8000, 16000 (cap), 16000
+    expect(delays).toEqual([1000, 2000, 4000, 8000, 8000])
+    expect(server.closes).toEqual([4429, 4429, 4429, 4429, 4429])
+    // Room again: authenticated resets the backoff.
+    server.tenantLimit.delete('acme')
+    server.attach(last(), HEARTBEAT)
+    expect(c.snapshot.state).toBe('open')
+    expect(c.snapshot.attempt).toBe(0)
+    last().drop()
+    expect(c.snapshot.retryAt! - Date.now()).toBe(50) // the ordinary backoff again
+  })
+
+  it('retries a subscription refused with rate_limited after retry_after_ms', () => {
+    const server = authServer()
+    server.addJob('j1', 20)
+    const c = client({ token: () => KEY })
+    const got: number[] = []
+    const errors: string[] = []
+    server.rateLimited.set('subscribe', { times: 2, retryAfterMs: 750 })
+    c.subscribe('j1', { results: true, onResults: (m) => got.push(...m.items.map((i) => i.index)), onError: (m) => errors.push(m.code) })
+    c.start()
+    server.attach(last(), HEARTBEAT)
+    server.produce('j1', 0, items(0, 10), { silent: true })
+    expect(subscribes(last())).toHaveLength(1)
+    vi.advanceTimersByTime(749)
+    expect(subscribes(last())).toHaveLength(1)
+    vi.advanceTimersByTime(1)
+    expect(subscribes(last())).toHaveLength(2) // refused again
+    vi.advanceTimersByTime(750)
+    expect(subscribes(last())).toHaveLength(3)
+    server.produce('j1', 1, items(10, 10))
+    server.finish('j1')
+    expect(errors).toEqual([])
+    expect(got).toEqual(Array.from({ length: 20 }, (_, i) => i))
+  })
+
+  it('rejects predict and submit refused with rate_limited, with the wait', async () => {
+    const server = authServer()
+    const c = client({ token: () => KEY })
+    c.start()
+    server.attach(last(), HEARTBEAT)
+    server.rateLimited.set('predict', { times: 1, retryAfterMs: 1200 })
+    server.rateLimited.set('submit', { times: 1, retryAfterMs: 300 })
+    await expect(c.predict('digits', [[1]])).rejects.toMatchObject({ name: 'SocketError', code: 'rate_limited', retryAfterMs: 1200 })
+    await expect(c.submit('digits', [[1]])).rejects.toMatchObject({ code: 'rate_limited', retryAfterMs: 300 })
+    // Not retried by the client: the next one goes through.
+    await expect(c.predict('digits', [[1]])).resolves.toMatchObject({ type: 'prediction' })
+    await expect(c.submit('digits', [[1], [2]])).resolves.toMatchObject({ total: 2 })
+  })
+
+  it('gives up on a server that never answers auth (connect timeout) and retries', () => {
+    const c = client({ token: () => KEY })
+    c.start()
+    last().open()
+    last().helloAuth(HEARTBEAT)
+    expect(c.snapshot.state).toBe('authenticating')
+    vi.advanceTimersByTime(1000)
+    expect(sockets[0]!.closedWith?.code).toBe(4000)
+    expect(c.snapshot.state).toBe('reconnecting')
   })
 })

@@ -4,12 +4,15 @@
 // can cause the same by toggling the network). The e2e tests use it.
 import { useConnectionStore } from '@/stores/connection'
 import { useJobsStore } from '@/stores/jobs'
+import { useSessionStore } from '@/stores/session'
 
 export interface DebugHook {
   /** Drop the WebSocket as if the network failed; the client reconnects and resumes. */
   dropSocket(): void
-  /** Connection snapshot (state, attempt, reconnects, ...). */
+  /** Connection snapshot (state, attempt, reconnects, tenant, ...). */
   socket(): unknown
+  /** Session status, tenant and role (never the key). */
+  session(): { status: string; tenant: string | null; role: string | null }
   /** Followed jobs. */
   subscriptions(): unknown
   /** Item indices of a job's results in the order they were applied. */
@@ -27,9 +30,11 @@ declare global {
 export function installDebugHook(): void {
   const conn = useConnectionStore()
   const jobs = useJobsStore()
+  const session = useSessionStore()
   window.__bi = {
     dropSocket: () => conn.client().dropSocket(),
     socket: () => ({ ...conn.snap }),
+    session: () => ({ status: session.status, tenant: session.tenant, role: session.role }),
     subscriptions: () => conn.client().subscriptions(),
     jobIndexes: (id) => [...jobs.resultsFor(id).arrival],
     jobStats: (id) => {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
+import type { ImagePreprocessing } from '@/api/types'
 import { alphaToBinary, areaResize, blockCounts, fitTransform, inkToInput, rgbaToInput, strokesBox } from './image'
 
-const digitsPre = { width: 8, height: 8, channels: 1, invert: true, range_min: 0, range_max: 16 }
+const digitsPre: ImagePreprocessing = { width: 8, height: 8, channels: 1, invert: true, range_min: 0, range_max: 16 }
 
 /** A deterministic pseudo-random 32×32 binary bitmap. */
 function bitmap(seed: number): Uint8Array {

@@ -1,7 +1,8 @@
 import { defineStore } from 'pinia'
 import { computed, ref, shallowRef } from 'vue'
-import { getCluster } from '@/api/http'
+import { ApiError, getCluster } from '@/api/http'
 import type { ClusterInfo } from '@/api/types'
+import { errorText } from '@/lib/errors'
 
 export interface ThroughputPoint {
   /** ms since epoch */
@@ -29,17 +30,30 @@ export const useClusterStore = defineStore('cluster', () => {
   const error = ref<string | null>(null)
   const history = shallowRef<ThroughputPoint[]>([])
   const lastPoll = ref<number | null>(null)
+  /**
+   * GET /v1/cluster answered 403: the key is a user key and the route needs
+   * an operator key. Polling stops (every poll would be refused) until the
+   * store is cleared (sign-out).
+   */
+  const forbidden = ref(false)
+  /** The last answer was 429: when the next poll goes out (Retry-After). */
+  const retryAt = ref<number | null>(null)
   let timer: ReturnType<typeof setTimeout> | null = null
   let users = 0
   let inflight = false
+  /** Bumped by clear(): answers of an earlier session are dropped. */
+  let epoch = 0
 
   async function poll(): Promise<void> {
-    if (inflight) return
+    if (inflight || forbidden.value) return
     inflight = true
+    const my = epoch
     try {
       const c = await getCluster()
+      if (my !== epoch) return
       info.value = c
       error.value = null
+      retryAt.value = null
       const p: ThroughputPoint = {
         t: Date.now(),
         total: c.workers.reduce((a, w) => a + (w.items_per_sec || 0), 0),
@@ -47,18 +61,36 @@ export const useClusterStore = defineStore('cluster', () => {
       }
       history.value = [...history.value, p].slice(-HISTORY_POINTS)
     } catch (e) {
-      error.value = e instanceof Error ? e.message : String(e)
+      if (my !== epoch) return
+      if (e instanceof ApiError && e.status === 403) {
+        forbidden.value = true
+        info.value = null
+        error.value = null
+        return
+      }
+      error.value = errorText(e)
+      retryAt.value = e instanceof ApiError && e.status === 429 && e.retryAfterMs !== undefined ? Date.now() + e.retryAfterMs : null
     } finally {
-      inflight = false
-      lastPoll.value = Date.now()
+      if (my === epoch) {
+        inflight = false
+        lastPoll.value = Date.now()
+      }
     }
   }
 
   function loop(): void {
+    // Every 2 s, or later when a 429 asked for more (Retry-After).
+    const wait = Math.max(POLL_MS, (retryAt.value ?? 0) - Date.now())
     timer = setTimeout(async () => {
+      timer = null
+      if (retryAt.value !== null && retryAt.value > Date.now()) {
+        // A 429 answered after this wait was chosen: wait for its Retry-After.
+        if (users > 0 && !forbidden.value) loop()
+        return
+      }
       await poll()
-      if (users > 0) loop()
-    }, POLL_MS)
+      if (users > 0 && !forbidden.value && !timer) loop()
+    }, wait)
   }
 
   /** Starts polling every 2 s while at least one user holds it; returns the release function. */
@@ -89,5 +121,21 @@ export const useClusterStore = defineStore('cluster', () => {
     return m
   })
 
-  return { info, error, history, lastPoll, poll, acquire, workersByModel }
+  /** Forgets everything (sign-out); a poll in flight is ignored when it answers. */
+  function clear(): void {
+    epoch++
+    inflight = false
+    info.value = null
+    error.value = null
+    history.value = []
+    lastPoll.value = null
+    forbidden.value = false
+    retryAt.value = null
+    if (timer) {
+      clearTimeout(timer)
+      timer = null
+    }
+  }
+
+  return { info, error, forbidden, retryAt, history, lastPoll, poll, acquire, clear, workersByModel }
 })

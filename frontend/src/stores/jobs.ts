@@ -2,6 +2,7 @@ import { defineStore } from 'pinia'
 import { computed, markRaw, reactive, ref } from 'vue'
 import * as api from '@/api/http'
 import { TERMINAL_STATES, type JobStatus } from '@/api/types'
+import { errorText } from '@/lib/errors'
 import { useConnectionStore } from './connection'
 import { JobResults } from './jobResults'
 
@@ -39,6 +40,11 @@ export const useJobsStore = defineStore('jobs', () => {
   const listError = ref<string | null>(null)
   const subscriptionErrors = reactive<Record<string, string>>({})
   const results = new Map<string, JobResults>()
+  /**
+   * Bumped by clear() (sign-out): answers to requests sent before it belong
+   * to the previous key's tenant and are dropped.
+   */
+  let epoch = 0
 
   function applyStatus(s: JobStatus): void {
     const cur = byId[s.id]
@@ -48,8 +54,10 @@ export const useJobsStore = defineStore('jobs', () => {
 
   async function fetchList(limit = 50): Promise<void> {
     listLoading.value = true
+    const my = epoch
     try {
       const r = await api.listJobs(limit)
+      if (my !== epoch) return
       for (const j of r.jobs) applyStatus(j)
       const ids = r.jobs.map((j) => j.id)
       // Keep jobs submitted from this page that the list does not show yet.
@@ -57,26 +65,31 @@ export const useJobsStore = defineStore('jobs', () => {
       order.value = [...extra, ...ids]
       listError.value = null
     } catch (e) {
-      listError.value = e instanceof Error ? e.message : String(e)
+      if (my === epoch) listError.value = errorText(e)
     } finally {
-      listLoading.value = false
+      if (my === epoch) listLoading.value = false
     }
   }
 
   async function fetchJob(id: string): Promise<JobStatus> {
+    const my = epoch
     const s = await api.getJob(id)
+    if (my !== epoch) return s
     applyStatus(s)
     return byId[id] ?? s
   }
 
   async function cancel(id: string): Promise<JobStatus> {
+    const my = epoch
     const s = await api.cancelJob(id)
-    byId[id] = s
+    if (my === epoch) byId[id] = s
     return s
   }
 
   async function submit(body: Parameters<typeof api.submitJob>[0], idempotencyKey?: string): Promise<JobStatus> {
+    const my = epoch
     const r = await api.submitJob(body, idempotencyKey)
+    if (my !== epoch) return r.job
     applyStatus(r.job)
     if (!order.value.includes(r.job.id)) order.value = [r.job.id, ...order.value]
     return r.job
@@ -167,6 +180,18 @@ export const useJobsStore = defineStore('jobs', () => {
 
   const list = computed(() => order.value.map((id) => byId[id]).filter((j): j is JobStatus => !!j))
 
+  /** Forgets every job and result (sign-out); requests still in flight are ignored when they answer. */
+  function clear(): void {
+    epoch++
+    for (const id of Object.keys(byId)) delete byId[id]
+    for (const id of Object.keys(subscriptionErrors)) delete subscriptionErrors[id]
+    order.value = []
+    listError.value = null
+    listLoading.value = false
+    results.clear()
+    resultFollowers.clear()
+  }
+
   return {
     byId,
     order,
@@ -182,5 +207,6 @@ export const useJobsStore = defineStore('jobs', () => {
     resultsFor,
     loadResultsOverHttp,
     follow,
+    clear,
   }
 })

@@ -2,6 +2,7 @@ import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
 import { listModels } from '@/api/http'
 import type { ModelInfo } from '@/api/types'
+import { errorText } from '@/lib/errors'
 
 /** Orders versions: numeric ones numerically, others lexically. */
 export function compareVersions(a: string, b: string): number {
@@ -29,7 +30,7 @@ export const useModelsStore = defineStore('models', () => {
         error.value = null
         loadedAt.value = Date.now()
       } catch (e) {
-        error.value = e instanceof Error ? e.message : String(e)
+        error.value = errorText(e)
       } finally {
         loading.value = false
         inflight = null

@@ -1,0 +1,1143 @@
+// Generated from api/openapi.yaml by openapi-typescript 7.13.0: do not edit.
+// Change the contract in api/ and run `npm run gen:api` (scripts/gen-api.mjs);
+// src/api/generated/generated.spec.ts fails while this file is out of date.
+
+export interface paths {
+    "/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Liveness */
+        get: operations["health"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ready": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Readiness */
+        get: operations["ready"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Prometheus metrics */
+        get: operations["metrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/whoami": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Who the credentials make the caller
+         * @description The tenant, role and key id of the credentials (to check a key
+         *     without using anything else). `auth_required` is false on a gateway
+         *     that runs without authentication (`-auth=none`), which answers
+         *     without credentials.
+         */
+        get: operations["whoami"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every served model version */
+        get: operations["listModels"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/models/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: components["parameters"]["ModelName"];
+            };
+            cookie?: never;
+        };
+        /** The versions of one model */
+        get: operations["getModel"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/models/{name}/predict": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: components["parameters"]["ModelName"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Synchronous prediction
+         * @description Runs at most the gateway's max sync items (`GATEWAY_MAX_SYNC_ITEMS`)
+         *     through the priority queue and answers with their results.
+         */
+        post: operations["predict"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Recent jobs, most recent first */
+        get: operations["listJobs"];
+        put?: never;
+        /**
+         * Queue a batch job
+         * @description The body is either JSON (`model`, optional `version`, `inputs`), or,
+         *     with `model` and `version` in the query: NDJSON (one `ItemInput` per
+         *     line), CSV (one row per item, with an optional header of feature
+         *     names), raw little-endian float32 values (`application/octet-stream`,
+         *     `item_size` per item, back to back) or a NumPy `.npy` array
+         *     (`application/x-npy`: `<f4` or `<f8`, C order, shape `(n, ...)`
+         *     whose item dimensions hold `item_size` values). The binary forms skip
+         *     JSON and base64: use them for large tensors. A repeated `Idempotency-Key` returns the same job with 200 and
+         *     `Idempotent-Replayed: true`.
+         */
+        post: operations["submitJob"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/jobs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["JobId"];
+            };
+            cookie?: never;
+        };
+        /** A job's status */
+        get: operations["getJob"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/jobs/{id}/results": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["JobId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * A job's results
+         * @description As JSON: a page of finished items in item index order. With
+         *     `format=ndjson` (or `Accept: application/x-ndjson`): an NDJSON stream of
+         *     every `ItemResult` in index order that waits for pending items until
+         *     the job ends. A stream counts against the gateway's
+         *     `GATEWAY_MAX_SUBSCRIPTIONS`; beyond it: 503 `busy` with `Retry-After`.
+         */
+        get: operations["getResults"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/jobs/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["JobId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel a job
+         * @description Remaining items fail with `job cancelled`.
+         */
+        post: operations["cancelJob"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/cluster": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Workers and queue state */
+        get: operations["getCluster"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/ws": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * WebSocket (see websocket.md)
+         * @description Upgrades to a WebSocket carrying JSON text frames: job submission,
+         *     subscriptions with resumable per-job sequence numbers, live results and
+         *     progress, and synchronous predictions. The protocol is in `websocket.md`.
+         */
+        get: operations["websocket"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
+export type webhooks = Record<string, never>;
+/** @description A number, or an array of NestedNumbers. */
+export type NestedNumbers = number | NestedNumbers[];
+export interface components {
+    schemas: {
+        Whoami: {
+            tenant: string;
+            /** @enum {string} */
+            role: "user" | "operator";
+            /** @description Names the key in the audit log (a JWT: `jwt:` and its subject). */
+            key_id: string;
+            auth_required: boolean;
+        };
+        /** @description A number, or an array of NestedNumbers. */
+        NestedNumbers: NestedNumbers;
+        /**
+         * @description One input item. Values must be finite and, where the model gives them,
+         *     within `input.min`..`input.max`.
+         */
+        ItemInput: components["schemas"]["NestedNumbers"][] | {
+            b64: string;
+        } | {
+            image: string;
+        } | {
+            features: {
+                [key: string]: number;
+            };
+        };
+        TopEntry: {
+            label: string;
+            class: number;
+            score: number;
+        };
+        /**
+         * @example {
+         *       "index": 0,
+         *       "label": "7",
+         *       "class": 7,
+         *       "score": 0.98,
+         *       "top": [
+         *         {
+         *           "label": "7",
+         *           "class": 7,
+         *           "score": 0.98
+         *         }
+         *       ],
+         *       "probabilities": [
+         *         0,
+         *         0,
+         *         0,
+         *         0,
+         *         0,
+         *         0,
+         *         0,
+         *         0.98,
+         *         0.01,
+         *         0.01
+         *       ]
+         *     }
+         */
+        ItemResult: {
+            index: number;
+            label: string;
+            class: number;
+            score: number;
+            /** @description The model's `top_k` best classes. */
+            top?: components["schemas"]["TopEntry"][];
+            /** @description Every class's probability; only for models with at most 32 classes. */
+            probabilities?: number[];
+        } | {
+            index: number;
+            error: string;
+        };
+        /** @enum {string} */
+        JobState: "queued" | "running" | "completed" | "cancelled";
+        /** @description The job is finished when `done + failed == total`. */
+        JobStatus: {
+            id: string;
+            model: string;
+            version: string;
+            state: components["schemas"]["JobState"];
+            total: number;
+            /** @description Successful items. */
+            done: number;
+            /** @description Failed items. */
+            failed: number;
+            chunks: number;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            started_at?: string;
+            /** Format: date-time */
+            updated_at?: string;
+            /** Format: date-time */
+            finished_at?: string;
+            elapsed_ms: number;
+            items_per_sec: number;
+            eta_ms?: number;
+        };
+        TensorSpec: {
+            key: string;
+            /** @constant */
+            dtype: "float32";
+            /** @description Batch dimension first, as -1. */
+            shape: number[];
+            min?: number;
+            max?: number;
+        };
+        /**
+         * @description Decode, convert to `channels`, resize to `width`×`height` (area
+         *     average), optionally invert (dark ink on a light background), then
+         *     scale 0..255 linearly to [`range_min`, `range_max`].
+         */
+        ImagePreprocessing: {
+            width: number;
+            height: number;
+            /** @enum {integer} */
+            channels: 1 | 3;
+            invert?: boolean;
+            range_min: number;
+            range_max: number;
+        };
+        /** @description The model's `metadata.json` plus `item_size`, `workers` and `ready`. */
+        ModelInfo: {
+            name: string;
+            version: string;
+            description: string;
+            /** @enum {string} */
+            kind: "image" | "tabular";
+            benchmark_only?: boolean;
+            signature?: string;
+            input: components["schemas"]["TensorSpec"];
+            output: components["schemas"]["TensorSpec"];
+            labels: string[];
+            /** @description Feature names of tabular models, in input order. */
+            features?: string[];
+            preprocessing: {
+                note?: string;
+                image?: components["schemas"]["ImagePreprocessing"];
+            };
+            top_k?: number;
+            chunk_size?: number;
+            /** @description Largest batch worth running for this model (workers batch at most this many items). */
+            max_batch?: number;
+            metrics?: {
+                [key: string]: number;
+            };
+            tensorflow_version?: string;
+            /** @description Values per item (product of the input shape without the batch dimension). */
+            item_size: number;
+            /** @description Number of workers serving this model version now. */
+            workers: number;
+            ready: boolean;
+        };
+        WorkerInfo: {
+            id: string;
+            host: string;
+            /**
+             * @description Served models as `name:version`.
+             * @example [
+             *       "digits:1"
+             *     ]
+             */
+            models: string[];
+            /** Format: date-time */
+            started_at: string;
+            /** Format: date-time */
+            last_seen: string;
+            items_total: number;
+            batches_total: number;
+            items_per_sec: number;
+            in_flight: number;
+        };
+        QueueStats: {
+            pending_chunks?: number;
+            pending_items?: number;
+            in_flight_chunks?: number;
+        };
+        ClusterInfo: {
+            workers: components["schemas"]["WorkerInfo"][];
+            queue: {
+                pending_chunks: number;
+                pending_items?: number;
+                in_flight_chunks: number;
+                /** @description Per model (`name:version`). */
+                by_model?: {
+                    [key: string]: components["schemas"]["QueueStats"];
+                };
+            };
+        };
+        SubmitJobRequest: {
+            model: string;
+            /** @description Optional: the latest version when omitted. */
+            version?: string;
+            inputs: components["schemas"]["ItemInput"][];
+        };
+        SubmitJobResponse: {
+            job: components["schemas"]["JobStatus"];
+            links: {
+                /** @description URL of GET /v1/jobs/{id} */
+                self: string;
+                /** @description URL of GET /v1/jobs/{id}/results */
+                results: string;
+                /** @description URL of the WebSocket */
+                ws: string;
+            };
+        };
+        ResultsPage: {
+            job: string;
+            offset: number;
+            limit: number;
+            /** @description Finished items only, in index order. */
+            items: components["schemas"]["ItemResult"][];
+            /** @description Offset of the next page; null when there is none. */
+            next_offset: number | null;
+            /** @description Every item of the job has a result. */
+            complete: boolean;
+        };
+        ErrorDetail: {
+            /** @description Index of the item concerned. */
+            item?: number;
+            /** @description Line of an NDJSON/CSV body. */
+            line?: number;
+            message: string;
+        };
+        /**
+         * @example {
+         *       "error": {
+         *         "code": "invalid_input",
+         *         "message": "item 3: expected 64 values, got 63",
+         *         "details": [
+         *           {
+         *             "item": 3,
+         *             "message": "expected 64 values",
+         *             "got 63": null
+         *           }
+         *         ]
+         *       }
+         *     }
+         */
+        Error: {
+            error: {
+                /**
+                 * @description Stable code, the same on the WebSocket. Each maps to one HTTP status: 400 bad_request,
+                 *     invalid_json, invalid_input, invalid_message; 401 unauthorized (with WWW-Authenticate);
+                 *     403 forbidden, forbidden_origin; 404 unknown_model, unknown_job, not_found;
+                 *     405 method_not_allowed; 409 conflict; 413 body_too_large, too_many_items;
+                 *     415 unsupported_media_type; 429 too_many_subscriptions, rate_limited, quota_exceeded
+                 *     (with Retry-After); 503 queue_full, busy, unavailable, not_ready, too_many_connections
+                 *     (with Retry-After); 504 timeout; 500 internal.
+                 * @enum {string}
+                 */
+                code: "invalid_json" | "invalid_input" | "invalid_message" | "bad_request" | "unauthorized" | "forbidden" | "forbidden_origin" | "unknown_model" | "unknown_job" | "not_found" | "method_not_allowed" | "conflict" | "body_too_large" | "too_many_items" | "unsupported_media_type" | "too_many_subscriptions" | "rate_limited" | "quota_exceeded" | "timeout" | "queue_full" | "busy" | "unavailable" | "not_ready" | "too_many_connections" | "internal";
+                message: string;
+                details?: components["schemas"]["ErrorDetail"][];
+            };
+        };
+    };
+    responses: {
+        /** @description No credentials, or credentials that are not valid (`unauthorized`). */
+        Unauthorized: {
+            headers: {
+                "WWW-Authenticate"?: string;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description The credentials are valid but their role may not do this (`forbidden`). */
+        Forbidden: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description An error (see the codes in the description above). */
+        Error: {
+            headers: {
+                /** @description Seconds to wait, for 429 and 503 limits. */
+                "Retry-After"?: number;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+    };
+    parameters: {
+        ModelName: string;
+        /** @description Model version; the latest when omitted. */
+        Version: string;
+        JobId: string;
+    };
+    requestBodies: never;
+    headers: never;
+    pathItems: never;
+}
+export type $defs = Record<string, never>;
+export interface operations {
+    health: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The process is alive. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": "ok"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @constant */
+                        status: "ok";
+                    };
+                };
+            };
+        };
+    };
+    ready: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Ready to serve. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        status: "ready";
+                    };
+                };
+            };
+            /** @description Not ready (e.g. NATS unreachable). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        status: "not_ready";
+                        reason: string;
+                    };
+                };
+            };
+        };
+    };
+    metrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Prometheus text exposition format. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["Error"];
+        };
+    };
+    whoami: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "tenant": "dev",
+                     *       "role": "operator",
+                     *       "key_id": "dev",
+                     *       "auth_required": true
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Whoami"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    listModels: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The catalogue. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        models: components["schemas"]["ModelInfo"][];
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    getModel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: components["parameters"]["ModelName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The model's versions. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        name: string;
+                        versions: components["schemas"]["ModelInfo"][];
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["Error"];
+            429: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    predict: {
+        parameters: {
+            query?: {
+                /** @description Model version; the latest when omitted. */
+                version?: components["parameters"]["Version"];
+                /**
+                 * @description How long to wait, as a duration (e.g. `2s`, `500ms`), within
+                 *     [`GATEWAY_MIN_SYNC_TIMEOUT` (10ms), `GATEWAY_SYNC_TIMEOUT` (10s)];
+                 *     outside them a 400 names the bounds.
+                 */
+                timeout?: string;
+            };
+            header?: never;
+            path: {
+                name: components["parameters"]["ModelName"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "inputs": [
+                 *         [
+                 *           0,
+                 *           0,
+                 *           5,
+                 *           13,
+                 *           9,
+                 *           1,
+                 *           0,
+                 *           0,
+                 *           0,
+                 *           0,
+                 *           13,
+                 *           15,
+                 *           10,
+                 *           15,
+                 *           5,
+                 *           0,
+                 *           0,
+                 *           3,
+                 *           15,
+                 *           2,
+                 *           0,
+                 *           11,
+                 *           8,
+                 *           0,
+                 *           0,
+                 *           4,
+                 *           12,
+                 *           0,
+                 *           0,
+                 *           8,
+                 *           8,
+                 *           0,
+                 *           0,
+                 *           5,
+                 *           8,
+                 *           0,
+                 *           0,
+                 *           9,
+                 *           8,
+                 *           0,
+                 *           0,
+                 *           4,
+                 *           11,
+                 *           0,
+                 *           1,
+                 *           12,
+                 *           7,
+                 *           0,
+                 *           0,
+                 *           2,
+                 *           14,
+                 *           5,
+                 *           10,
+                 *           12,
+                 *           0,
+                 *           0,
+                 *           0,
+                 *           0,
+                 *           6,
+                 *           13,
+                 *           10,
+                 *           0,
+                 *           0,
+                 *           0
+                 *         ]
+                 *       ]
+                 *     }
+                 */
+                "application/json": {
+                    inputs: components["schemas"]["ItemInput"][];
+                };
+            };
+        };
+        responses: {
+            /** @description One result per input, in order. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        model: string;
+                        version: string;
+                        items: components["schemas"]["ItemResult"][];
+                        latency_ms: number;
+                    };
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["Error"];
+            413: components["responses"]["Error"];
+            415: components["responses"]["Error"];
+            429: components["responses"]["Error"];
+            503: components["responses"]["Error"];
+            /** @description The prediction did not finish in time (`timeout`). */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    listJobs: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The jobs. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        jobs: components["schemas"]["JobStatus"][];
+                    };
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    submitJob: {
+        parameters: {
+            query?: {
+                /** @description Model name; required for NDJSON, CSV and binary bodies. */
+                model?: string;
+                /** @description Model version; the latest when omitted. */
+                version?: components["parameters"]["Version"];
+            };
+            header?: {
+                /** @description A client key; repeating it returns the job created by the first request. */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SubmitJobRequest"];
+                /** @example [0,0,5,13,9,1,0,0,0,0,13,15,10,15,5,0,0,3,15,2,0,11,8,0,0,4,12,0,0,8,8,0,0,5,8,0,0,9,8,0,0,4,11,0,1,12,7,0,0,2,14,5,10,12,0,0,0,0,6,13,10,0,0,0] */
+                "application/x-ndjson": string;
+                /**
+                 * @example mean radius,mean texture,...
+                 *     17.99,10.38,...
+                 */
+                "text/csv": string;
+                "application/octet-stream": string;
+                "application/x-npy": string;
+            };
+        };
+        responses: {
+            /** @description The `Idempotency-Key` was seen before; this is the job it created. */
+            200: {
+                headers: {
+                    Location?: string;
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubmitJobResponse"];
+                };
+            };
+            /** @description Queued. */
+            202: {
+                headers: {
+                    /** @description URL of the job (`links.self`). */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubmitJobResponse"];
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["Error"];
+            409: components["responses"]["Error"];
+            413: components["responses"]["Error"];
+            415: components["responses"]["Error"];
+            429: components["responses"]["Error"];
+            503: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    getJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["JobId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The status. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobStatus"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["Error"];
+            429: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    getResults: {
+        parameters: {
+            query?: {
+                /** @description First item index of the page. */
+                offset?: number;
+                /** @description Most items in the page. */
+                limit?: number;
+                format?: "json" | "ndjson";
+            };
+            header?: never;
+            path: {
+                id: components["parameters"]["JobId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Results. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResultsPage"];
+                    "application/x-ndjson": string;
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["Error"];
+            429: components["responses"]["Error"];
+            503: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    cancelJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["JobId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job, now `cancelled`. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobStatus"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["Error"];
+            409: components["responses"]["Error"];
+            429: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    getCluster: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The cluster. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClusterInfo"];
+                };
+            };
+            403: components["responses"]["Forbidden"];
+            default: components["responses"]["Error"];
+        };
+    };
+    websocket: {
+        parameters: {
+            query?: never;
+            header: {
+                Upgrade: "websocket";
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Switching protocols. */
+            101: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /**
+             * @description An `Authorization` header was sent and is not valid. Browsers, which
+             *     cannot set headers on a WebSocket, connect without one and send an
+             *     `auth` message first (see websocket.md).
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The `Origin` is not allowed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The tenant's rate (`rate_limited`) or connection quota (`quota_exceeded`), with `Retry-After`. */
+            429: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many connections (`too_many_connections`), with `Retry-After`. */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+}
