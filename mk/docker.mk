@@ -1,7 +1,7 @@
 # Container targets (docs/docker.md). Included by the Makefile, whose VERSION
 # (the VERSION file) and REVISION (git sha) they use.
 #
-#   make images          gateway, worker, frontend images: NAME:VERSION and NAME:<git sha>
+#   make images          gateway, worker, frontend, autoscaler images: NAME:VERSION and NAME:<git sha>
 #   make compose-up      the whole system at http://localhost:8080
 #   make test-docker     build, inspect and run them for real (compose, e2e, faults, swarm)
 
@@ -12,8 +12,8 @@ DOCKER_ENV    = VERSION=$(VERSION) IMAGE_PREFIX=$(IMAGE_PREFIX)
 SHARED_DOCKER = ../shared/docker
 
 .PHONY: images
-images: ## build the gateway, worker and frontend images (tags VERSION and git sha)
-	$(DOCKER_ENV) scripts/docker-images.sh gateway worker frontend
+images: ## build the gateway, worker, frontend and autoscaler images (tags VERSION and git sha)
+	$(DOCKER_ENV) scripts/docker-images.sh gateway worker frontend autoscaler
 
 .PHONY: models-image
 models-image: ## build the model training image (python:3.11-slim, model/requirements.txt)
@@ -32,6 +32,10 @@ docker-lint: ## hadolint the Dockerfiles, validate compose.yaml and deploy/stack
 .PHONY: test-docker
 test-docker: ## container tests: build, inspect, compose + e2e via nginx, faults, swarm
 	$(DOCKER_ENV) scripts/docker-test.sh
+
+.PHONY: test-docker-ha
+test-docker-ha: ## the HA queue alone: 3 NATS servers, R3, a server killed and another restarted mid-job (docs/scaling.md)
+	$(DOCKER_ENV) scripts/docker-ha-test.sh
 
 .PHONY: compose-up
 compose-up: ## docker compose up --build: the whole system at http://localhost:8080

@@ -15,6 +15,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 base=${1:?usage: docker-faults.sh BASE_URL}
+# The public development key of deploy/secrets/api_keys.dev (compose's default).
+auth=(-H "Authorization: Bearer ${API_KEY:-bik_development_key_public_do_not_use_in_production}")
 items=${FAULT_ITEMS:-40000}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -32,14 +34,14 @@ awk -v n="$items" 'NF{l[c++]=$0} END{for(i=0;i<n;i++) print l[i%c]}' model/testd
 get() {
   local out
   for _ in $(seq 1 60); do
-    if out=$(curl -fsS --max-time 10 "$base$1" 2>/dev/null); then printf '%s' "$out"; return 0; fi
+    if out=$(curl -fsS --max-time 10 "${auth[@]}" "$base$1" 2>/dev/null); then printf '%s' "$out"; return 0; fi
     sleep 0.5
   done
   return 1
 }
 
 submit() {
-  curl -fsS --max-time 60 -H 'Content-Type: application/x-ndjson' --data-binary @"$body" \
+  curl -fsS --max-time 60 "${auth[@]}" -H 'Content-Type: application/x-ndjson' --data-binary @"$body" \
     "$base/v1/jobs?model=digits" | jq -r '.job.id'
 }
 

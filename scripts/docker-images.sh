@@ -2,7 +2,7 @@
 # Builds the project's images, tagged <prefix><name>:<VERSION> and
 # <prefix><name>:<git sha> (the sha gets "-dirty" when the tree has changes).
 #
-#   scripts/docker-images.sh [gateway] [worker] [frontend] [models]   (default: the first three)
+#   scripts/docker-images.sh [gateway] [worker] [frontend] [autoscaler] [models]   (default: the first four)
 #
 # Environment: VERSION (default: the VERSION file), REVISION (default: git sha),
 # CREATED (default: now, RFC 3339), SOURCE (default: git remote origin),
@@ -25,14 +25,15 @@ IMAGE_PREFIX=${IMAGE_PREFIX:-}
 export VERSION REVISION CREATED SOURCE IMAGE_PREFIX DOCKER_BUILDKIT=1
 
 want=("$@")
-[ ${#want[@]} -gt 0 ] || want=(gateway worker frontend)
+[ ${#want[@]} -gt 0 ] || want=(gateway worker frontend autoscaler)
 
-services=() models=0
+services=() models=0 autoscaler=0
 for w in "${want[@]}"; do
   case "$w" in
     gateway|worker|frontend) services+=("$w") ;;
     models) models=1 ;;
-    *) echo "docker-images: unknown image $w (gateway, worker, frontend, models)" >&2; exit 2 ;;
+    autoscaler) autoscaler=1 ;;
+    *) echo "docker-images: unknown image $w (gateway, worker, frontend, autoscaler, models)" >&2; exit 2 ;;
   esac
 done
 
@@ -42,6 +43,16 @@ if [ ${#services[@]} -gt 0 ]; then
   log "building ${services[*]} $VERSION (revision $REVISION)"
   # shellcheck disable=SC2086 # DOCKER_BUILD_ARGS is a list of words
   docker compose -f compose.yaml build ${DOCKER_BUILD_ARGS:-} "${services[@]}"
+fi
+if [ $autoscaler = 1 ]; then
+  # Not a compose service: it runs only in the Swarm stack (deploy/stack.autoscaler.yaml).
+  log "building autoscaler $VERSION"
+  # shellcheck disable=SC2086
+  docker build ${DOCKER_BUILD_ARGS:-} \
+    --build-arg VERSION="$VERSION" --build-arg REVISION="$REVISION" \
+    --build-arg CREATED="$CREATED" --build-arg SOURCE="$SOURCE" \
+    -f Dockerfile.autoscaler -t "${IMAGE_PREFIX}autoscaler:$VERSION" .
+  services+=(autoscaler)
 fi
 if [ $models = 1 ]; then
   log "building models $VERSION"

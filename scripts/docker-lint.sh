@@ -17,7 +17,7 @@ log() { printf 'docker-lint: %s\n' "$*" >&2; }
 fail=0
 bad() { log "FAIL: $*"; fail=1; }
 
-dockerfiles=(Dockerfile.gateway Dockerfile.worker frontend/Dockerfile model/Dockerfile)
+dockerfiles=(Dockerfile.gateway Dockerfile.worker Dockerfile.autoscaler frontend/Dockerfile model/Dockerfile)
 
 # ---------------------------------------------------------------- hadolint
 tools=.cache/docker-tools
@@ -52,6 +52,7 @@ done
 log "docker compose config: compose.yaml, + deploy/compose.test.yaml"
 docker compose -f compose.yaml config -q || bad "compose.yaml"
 docker compose -f compose.yaml -f deploy/compose.test.yaml config -q || bad "compose.yaml + deploy/compose.test.yaml"
+docker compose -f compose.yaml -f deploy/compose.ha.yaml config -q || bad "compose.yaml + deploy/compose.ha.yaml"
 published=$(docker compose -f compose.yaml config --format json | python3 -c '
 import json, sys
 c = json.load(sys.stdin)
@@ -63,6 +64,8 @@ if grep -nE 'image:[[:space:]]*[^[:space:]]+:latest' compose.yaml deploy/*.yaml;
 log "docker stack config: deploy/stack.yaml, + deploy/stack.test.yaml"
 VERSION=0.0.0-lint docker stack config -c deploy/stack.yaml >/dev/null || bad "deploy/stack.yaml"
 VERSION=0.0.0-lint docker stack config -c deploy/stack.yaml -c deploy/stack.test.yaml >/dev/null || bad "deploy/stack.yaml + deploy/stack.test.yaml"
+VERSION=0.0.0-lint docker stack config -c deploy/stack.yaml -c deploy/stack.ha.yaml >/dev/null || bad "deploy/stack.yaml + deploy/stack.ha.yaml"
+VERSION=0.0.0-lint DOCKER_GID=999 docker stack config -c deploy/stack.yaml -c deploy/stack.autoscaler.yaml >/dev/null || bad "deploy/stack.yaml + deploy/stack.autoscaler.yaml"
 
 [ $fail = 0 ] || { log "FAILED"; exit 1; }
 log "ok"

@@ -18,7 +18,8 @@ export VERSION=${VERSION:-$(cat VERSION)}
 stack=${SWARM_STACK:-bitest$$}
 port=${FRONTEND_PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')}
 base=http://127.0.0.1:$port
-export FRONTEND_PORT=$port NATS_SECRET_NAME=${stack}_nats_password RESOLVE_IMAGE=never
+export FRONTEND_PORT=$port NATS_SECRET_NAME=${stack}_nats_password API_KEYS_SECRET_NAME=${stack}_api_keys RESOLVE_IMAGE=never
+auth=(-H "Authorization: Bearer bik_development_key_public_do_not_use_in_production") # deploy/secrets/api_keys.dev
 export STACK_OVERRIDES=deploy/stack.test.yaml
 work=$(mktemp -d)
 
@@ -51,7 +52,7 @@ cleanup() {
     sleep 1
   done
   docker volume rm "${stack}_nats-data" >/dev/null 2>&1
-  docker secret rm "$NATS_SECRET_NAME" >/dev/null 2>&1
+  docker secret rm "$NATS_SECRET_NAME" "$API_KEYS_SECRET_NAME" >/dev/null 2>&1
   if [ $created_swarm = 1 ]; then
     log "docker swarm leave --force"
     docker swarm leave --force >/dev/null 2>&1
@@ -62,6 +63,7 @@ cleanup() {
 trap cleanup EXIT
 
 printf '%s' "s$(openssl rand -hex 20)" | docker secret create "$NATS_SECRET_NAME" - >/dev/null
+docker secret create "$API_KEYS_SECRET_NAME" deploy/secrets/api_keys.dev >/dev/null
 t0=$(date +%s)
 scripts/docker-swarm.sh deploy "$stack" >/dev/null
 
@@ -72,7 +74,7 @@ converged() {
     set -- ${line/\// }
     [ "$1" = "$2" ] || return 1
   done < <(docker service ls --filter "label=com.docker.stack.namespace=$stack" --format '{{.Replicas}}')
-  curl -fsS --max-time 5 "$base/v1/models" 2>/dev/null | jq -e '[.models[] | select(.name == "digits" and .ready)] | length == 1' >/dev/null
+  curl -fsS --max-time 5 "${auth[@]}" "$base/v1/models" 2>/dev/null | jq -e '[.models[] | select(.name == "digits" and .ready)] | length == 1' >/dev/null
 }
 for _ in $(seq 1 120); do converged && break; sleep 2; done
 converged || { docker stack ps --no-trunc "$stack" >&2; die "stack $stack did not converge"; }
@@ -84,9 +86,9 @@ body=$work/digits.ndjson
 awk -v n=50000 'NF{l[c++]=$0} END{for(i=0;i<n;i++) print l[i%c]}' model/testdata/digits_sample.ndjson >"$body"
 rate() { # one 50k-item job, prints items/s
   local id s
-  id=$(curl -fsS -H 'Content-Type: application/x-ndjson' --data-binary @"$body" "$base/v1/jobs?model=digits" | jq -r .job.id)
+  id=$(curl -fsS "${auth[@]}" -H 'Content-Type: application/x-ndjson' --data-binary @"$body" "$base/v1/jobs?model=digits" | jq -r .job.id)
   for _ in $(seq 1 600); do
-    s=$(curl -fsS "$base/v1/jobs/$id")
+    s=$(curl -fsS "${auth[@]}" "$base/v1/jobs/$id")
     [ "$(jq -r .state <<<"$s")" = completed ] && { jq -r '.items_per_sec | floor' <<<"$s"; return 0; }
     sleep 0.2
   done
@@ -95,7 +97,7 @@ rate() { # one 50k-item job, prints items/s
 scale() {
   docker service scale --detach=false "${stack}_worker=$1" >/dev/null 2>&1 || die "scale to $1"
   for _ in $(seq 1 60); do
-    [ "$(curl -fsS "$base/v1/cluster" | jq '.workers | length')" = "$1" ] && return 0
+    [ "$(curl -fsS "${auth[@]}" "$base/v1/cluster" | jq '.workers | length')" = "$1" ] && return 0
     sleep 1
   done
   die "the catalogue does not show $1 workers"
@@ -111,15 +113,15 @@ load() { # load NAME: requests until $work/stop exists, one status code per line
   local n=$1
   while [ ! -f "$work/stop" ]; do
     if [ "$n" = predict ]; then
-      curl -s -o /dev/null -w '%{http_code}\n' --max-time 15 -H 'Content-Type: application/json' \
+      curl -s -o /dev/null -w '%{http_code}\n' --max-time 15 "${auth[@]}" -H 'Content-Type: application/json' \
         -d "$predict" "$base/v1/models/digits/predict"
     else
-      curl -s -o /dev/null -w '%{http_code}\n' --max-time 15 "$base/v1/$n"
+      curl -s -o /dev/null -w '%{http_code}\n' --max-time 15 "${auth[@]}" "$base/v1/$n"
     fi
   done >"$work/load.$n"
 }
-curl -fsS -H 'Content-Type: application/json' -d "$predict" "$base/v1/models/digits/predict" >/dev/null ||
-  die "synchronous prediction fails before the update: $(curl -s -H 'Content-Type: application/json' -d "$predict" "$base/v1/models/digits/predict")"
+curl -fsS "${auth[@]}" -H 'Content-Type: application/json' -d "$predict" "$base/v1/models/digits/predict" >/dev/null ||
+  die "synchronous prediction fails before the update: $(curl -s "${auth[@]}" -H 'Content-Type: application/json' -d "$predict" "$base/v1/models/digits/predict")"
 load models & load cluster & load predict &
 sleep 2
 t1=$(date +%s)

@@ -34,6 +34,9 @@ deploy)
   NGINX_CONF_DIGEST=$(sha256sum frontend/nginx/default.conf | cut -c1-12)
   docker secret inspect "$NATS_SECRET_NAME" >/dev/null 2>&1 || die "no secret $NATS_SECRET_NAME; create it with:
   openssl rand -hex 24 | tr -d '\\n' | docker secret create $NATS_SECRET_NAME -"
+  export API_KEYS_SECRET_NAME=${API_KEYS_SECRET_NAME:-batchinfer_api_keys}
+  docker secret inspect "$API_KEYS_SECRET_NAME" >/dev/null 2>&1 || die "no secret $API_KEYS_SECRET_NAME; create it from your keys file
+  (deploy/secrets/api_keys.example shows the format): docker secret create $API_KEYS_SECRET_NAME /secure/api_keys"
   if [ -z "$(docker node ls -q --filter node.label=batchinfer.nats=true)" ]; then
     if [ "$(docker node ls -q | wc -l)" = 1 ]; then
       log "labelling the only node for NATS (batchinfer.nats=true)"

@@ -17,12 +17,24 @@ trap cleanup EXIT
 
 for _ in $(seq 1 100); do
   if curl -fsS "http://127.0.0.1:$port/ready" >/dev/null 2>&1 &&
-     curl -fsS "http://127.0.0.1:$port/v1/models" | grep -q '"ready":true'; then
+     key=$(cat "$data/dev-api-key" 2>/dev/null) &&
+     curl -fsS -H "Authorization: Bearer $key" "http://127.0.0.1:$port/v1/models" | grep -q '"ready":true'; then
     break
   fi
   if ! kill -0 "$pid" 2>/dev/null; then cat "$log"; exit 1; fi
   sleep 0.2
 done
 
+# The standalone system created a development key on its first start (in
+# $data/dev-api-key, beside the keys file): the suite signs in with it.
+key=$(cat "$data/dev-api-key" 2>/dev/null || true)
+[ -n "$key" ] || { echo "e2e: the standalone system created no development key" >&2; tail -n 30 "$log"; exit 1; }
 cd frontend
-E2E_BASE_URL="http://127.0.0.1:$port" npm run e2e || { tail -n 50 "$log"; exit 1; }
+# On failure: the system's log, then Playwright's own summary last, so that
+# the end of a CI log names the failing test.
+out=$data/playwright.out
+E2E_BASE_URL="http://127.0.0.1:$port" E2E_API_KEY="$key" npm run e2e 2>&1 | tee "$out" || {
+  echo "--- standalone log (last 50 lines)"; tail -n 50 "$log"
+  echo "--- Playwright (last 120 lines)"; tail -n 120 "$out"
+  exit 1
+}

@@ -11,12 +11,24 @@
 set -euo pipefail
 
 TF_VERSION=2.18.0
-TF_WHEEL=tensorflow_cpu-2.18.0-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl
-TF_WHEEL_SHA256=089e71746960ea581dca53401f84b3b99c8537313e337a9e5dbf97036a936f7e
+# One pinned wheel per architecture (TF_ARCH overrides `uname -m`). On arm64
+# the CPU build is the `tensorflow` wheel itself (there is no tensorflow-cpu
+# for aarch64); its libtensorflow_cc.so.2 carries the same C API.
+case ${TF_ARCH:-$(uname -m)} in
+  x86_64|amd64)
+    TF_PKG=tensorflow-cpu TF_PLATFORM=manylinux2014_x86_64 TF_SUFFIX=
+    TF_WHEEL=tensorflow_cpu-2.18.0-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl
+    TF_WHEEL_SHA256=089e71746960ea581dca53401f84b3b99c8537313e337a9e5dbf97036a936f7e ;;
+  aarch64|arm64)
+    TF_PKG=tensorflow TF_PLATFORM=manylinux2014_aarch64 TF_SUFFIX=-aarch64
+    TF_WHEEL=tensorflow-2.18.0-cp311-cp311-manylinux_2_17_aarch64.manylinux2014_aarch64.whl
+    TF_WHEEL_SHA256=85f1e7369af6d329b117b52e86093cd1e0458dd5404bf5b665853f873dd00b48 ;;
+  *) echo "tf-env: no TensorFlow wheel pinned for $(uname -m) (x86_64 and aarch64 are)" >&2; exit 1 ;;
+esac
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 cache=${TF_CACHE_DIR:-$root/.cache/tensorflow}
-dir=$cache/$TF_VERSION
+dir=$cache/$TF_VERSION$TF_SUFFIX
 
 if [ ! -f "$dir/.complete" ]; then
   mkdir -p "$cache/wheel"
@@ -25,8 +37,8 @@ if [ ! -f "$dir/.complete" ]; then
     echo "tf-env: downloading $TF_WHEEL" >&2
     rm -f "$whl"
     python3 -m pip download --quiet --no-deps --only-binary=:all: \
-      --python-version 3.11 --platform manylinux2014_x86_64 \
-      -d "$cache/wheel" "tensorflow-cpu==$TF_VERSION" >&2
+      --python-version 3.11 --platform "$TF_PLATFORM" \
+      -d "$cache/wheel" "$TF_PKG==$TF_VERSION" >&2
   fi
   echo "$TF_WHEEL_SHA256  $whl" | sha256sum -c --status || {
     echo "tf-env: checksum mismatch for $whl" >&2; exit 1; }

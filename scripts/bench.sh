@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# make bench: the benchmarks of docs/benchmarks.md. The system runs as
+# separate processes (a NATS JetStream server, a worker, a gateway with
+# authentication on) and cmd/benchload drives it from a process of its own;
+# cmd/rawtf measures raw in-process TensorFlow in the same run, before and
+# after, on the same machine. Each measurement is a JSON line in
+# $BENCH_DIR/results.jsonl; the report is $BENCH_DIR/report.md, and CPU
+# profiles of every process during a 100k NDJSON job are in
+# $BENCH_DIR/profiles/.
+#
+#   make bench [BENCH_ROUNDS=3 BENCH_ITEMS=100000 BENCH_MOBILENET_ITEMS=1024 BENCH_SYNC_DURATION=10s BENCH_ONLY="idle raw job formats sync load mobilenet"]
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+eval "$(scripts/tf-env.sh)"
+
+dir=${BENCH_DIR:-$(mktemp -d -t bench.XXXXXX)}
+mkdir -p "$dir/profiles"
+rounds=${BENCH_ROUNDS:-3}
+items=${BENCH_ITEMS:-100000}
+sync_d=${BENCH_SYNC_DURATION:-10s}
+only=${BENCH_ONLY:-idle raw job formats sync load mobilenet}
+nats_port=${BENCH_NATS_PORT:-15222}
+gw_port=${BENCH_GATEWAY_PORT:-18200}
+out=$dir/results.jsonl
+: >"$out"
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+want() { [[ " $only " == *" $1 "* ]]; }
+
+# shellcheck source=scripts/lib/procs.sh
+. scripts/lib/procs.sh
+
+./bin/nats-server -js -sd "$dir/nats" -a 127.0.0.1 -p "$nats_port" -m $((nats_port + 1)) --profile $((nats_port + 2)) >"$dir/nats.log" 2>&1 &
+pids+=($!); nats_pid=$!
+wait_http "http://127.0.0.1:$((nats_port + 1))/healthz?js-enabled-only=true" "$nats_pid" "$dir/nats.log"
+export NATS_URL=nats://127.0.0.1:$nats_port RESULT_TTL=10m
+
+worker_pid=
+start_worker() { # extra flags
+  if [ -n "$worker_pid" ]; then kill -TERM "$worker_pid"; wait "$worker_pid" 2>/dev/null || true; fi
+  ./bin/worker -worker-id bench-w1 -health-addr "127.0.0.1:$((gw_port + 1))" -pprof-addr "127.0.0.1:$((gw_port + 2))" "$@" >>"$dir/worker.log" 2>&1 &
+  worker_pid=$!; pids+=("$worker_pid")
+  wait_http "http://127.0.0.1:$((gw_port + 1))/ready" "$worker_pid" "$dir/worker.log"
+}
+start_worker
+
+key=$(./bin/loadgen new-key)
+printf 'bench %s role=operator rate=10000000 burst=10000000 jobs=100000 items=1000000000 conns=100000\n' \
+  "$(printf %s "$key" | sha256sum | cut -d' ' -f1)" >"$dir/api-keys"
+./bin/gateway -addr "127.0.0.1:$gw_port" -api-keys-file "$dir/api-keys" -max-body-bytes 1073741824 -pprof-addr "127.0.0.1:$((gw_port + 3))" >"$dir/gateway.log" 2>&1 &
+pids+=($!); gw_pid=$!
+wait_http "http://127.0.0.1:$gw_port/ready" "$gw_pid" "$dir/gateway.log"
+
+load() { # label, benchload args...
+  local label=$1; shift
+  BENCH_API_KEY=$key ./bin/benchload "$1" -url "http://127.0.0.1:$gw_port" -label "$label" \
+    -proc "nats=$nats_pid,gateway=$gw_pid,worker=$worker_pid" "${@:2}" | tee -a "$out"
+}
+raw() { # label, rawtf args...
+  local label=$1; shift
+  ./bin/rawtf "$@" | sed "s/^{/{\"kind\":\"raw\",\"label\":\"$label\",\"result\":{/; s/}\$/}}/" | tee -a "$out"
+}
+profilers=()
+profile() { # seconds, name prefix: CPU profiles of the three processes, in the background
+  [ "${BENCH_PROFILE:-1}" = 1 ] || return 0
+  local secs=$1 prefix=$2 name port
+  # (not the worker: Go's CPU profiler crashes TensorFlow's threads, see runx.Pprof)
+  for p in "gateway $((gw_port + 3))" "nats $((nats_port + 2))"; do
+    read -r name port <<<"$p"
+    curl -fsS -o "$dir/profiles/$prefix$name.pprof" "http://127.0.0.1:$port/debug/pprof/profile?seconds=$secs" &
+    profilers+=($!)
+  done
+}
+
+wait_profiles() { # (a bare `wait` would wait for the servers too)
+  [ ${#profilers[@]} -eq 0 ] || wait "${profilers[@]}" 2>/dev/null || true
+  profilers=()
+}
+echo "bench: results in $out" >&2
+idle() { # CPU of each process over 5 s without load
+  local before after
+  before=$(for p in $nats_pid $gw_pid $worker_pid; do awk '{print $14+$15}' /proc/$p/stat; done | paste -sd' ')
+  sleep 5
+  after=$(for p in $nats_pid $gw_pid $worker_pid; do awk '{print $14+$15}' /proc/$p/stat; done | paste -sd' ')
+  echo "{\"kind\":\"idle\",\"label\":\"5s without load\",\"result\":{\"ticks_before\":\"$before\",\"ticks_after\":\"$after\"}}" | tee -a "$out"
+}
+want idle && idle
+want raw && raw before -model digits -batch 256
+if want job; then
+  load warmup job -format ndjson -items 20000 >/dev/null
+  for r in $(seq 1 "$rounds"); do
+    load "round $r" job -format ndjson -items "$items"
+  done
+  profile 4 job-; load profiled job -format ndjson -items "$items"; wait_profiles
+fi
+if want formats; then
+  for f in json b64 octet npy; do load "$f" job -format "$f" -items "$items" || true; done
+  load csv job -model breast_cancer -format csv -items "$items" || true
+  load image job -format image -items 20000 || true
+fi
+if want sync; then
+  for c in 1 16; do load "idle" sync -conns "$c" -duration "$sync_d"; done
+  profile 4 sync-; load "idle" sync -conns 64 -duration "$sync_d"; wait_profiles
+  start_worker -max-sync-batch 1
+  load "max-sync-batch 1" sync -conns 64 -duration "$sync_d"
+  start_worker
+fi
+if want load; then
+  load "idle" sync -conns 16 -duration "$sync_d"
+  profile 4 backlog-; load "behind backlog" sync -conns 16 -duration "$sync_d" -backlog 200000; wait_profiles
+fi
+want raw && raw after -model digits -batch 256 && raw "batch 1" -model digits -batch 1
+if want mobilenet && [ -f model/models/mobilenet_bench/1/saved_model.pb ]; then
+  start_worker -serve digits,mobilenet_bench
+  raw "best batch" -model mobilenet_bench -batch 4
+  for f in octet b64; do load "$f" job -model mobilenet_bench -format "$f" -items "${BENCH_MOBILENET_ITEMS:-1024}" || true; done
+fi
+./bin/benchload report "$out" >"$dir/report.md"
+cat "$dir/report.md"
+echo "bench: report in $dir/report.md" >&2
