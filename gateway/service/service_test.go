@@ -229,7 +229,18 @@ func TestResultsPagesAndStream(t *testing.T) {
 	defer rs.Close()
 	var got []int
 	waited := make(chan struct{}, 1)
-	go func() { <-waited; e.complete(st, 1) }() // chunk 1 arrives while the stream waits
+	stop, worker := make(chan struct{}), make(chan struct{})
+	go func() { // chunk 1 arrives while the stream waits
+		defer close(worker)
+		select {
+		case <-waited:
+			e.complete(st, 1)
+		case <-stop:
+		}
+	}()
+	// The stream may end as soon as chunk 1 is stored, before the worker's
+	// part has counted it: wait for it before the connection closes.
+	defer func() { close(stop); <-worker }()
 	for {
 		data, err := rs.Next(ctx, func() error {
 			select {
