@@ -33,12 +33,17 @@ export function apiKey(): string {
 /** Where the app keeps the key (src/stores/session.ts, KEY_STORAGE). */
 export const KEY_STORAGE = 'batchinfer.apiKey'
 
-/** Signs in through the real sign-in form (the page must show it). */
-export async function signIn(page: Page, key = apiKey()): Promise<void> {
+/** Sends key through the real sign-in form (the page must show it), without waiting for the outcome. */
+export async function submitKey(page: Page, key = apiKey()): Promise<void> {
   const form = page.getByTestId('sign-in-form')
   await expect(form).toBeVisible()
   await form.getByLabel('API key').fill(key)
   await form.getByRole('button', { name: 'Sign in' }).click()
+}
+
+/** Signs in through the real sign-in form (the page must show it). */
+export async function signIn(page: Page, key = apiKey()): Promise<void> {
+  await submitKey(page, key)
   await expect(page.getByTestId('sign-in')).toHaveCount(0)
   await expect(page.getByTestId('sign-out')).toBeVisible()
 }
