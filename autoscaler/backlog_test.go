@@ -7,11 +7,11 @@ import (
 	"time"
 
 	"batchinfer/internal/natsx"
+	"batchinfer/internal/natsx/natstest"
 	"batchinfer/internal/wire"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/rs/zerolog"
 )
 
 // natsEnv is an embedded JetStream server with the system's streams and
@@ -24,17 +24,8 @@ type natsEnv struct {
 
 func startNATS(t *testing.T) *natsEnv {
 	t.Helper()
-	ns, err := natsx.RunEmbedded(natsx.EmbeddedConfig{Port: -1, StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
-	in, err := natsx.Open(context.Background(), natsx.ConnConfig{URL: ns.ClientURL()}, natsx.StreamConfig{}, zerolog.Nop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(in.Close)
-	return &natsEnv{t: t, url: ns.ClientURL(), in: in}
+	in, url := natstest.Infra(t)
+	return &natsEnv{t: t, url: url, in: in}
 }
 
 // consumer declares a queue's durable consumer as a worker does
@@ -199,18 +190,8 @@ func TestRateIsTheMeanOfBusyWorkers(t *testing.T) {
 // The reader works before anything declared the stream (it says so) and
 // after (it looks it up then).
 func TestBacklogBeforeTheStreamExists(t *testing.T) {
-	ns, err := natsx.RunEmbedded(natsx.EmbeddedConfig{Port: -1, StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { ns.Shutdown(); ns.WaitForShutdown() }()
+	_, js := natstest.JetStream(t)
 	ctx := context.Background()
-	nc, err := natsx.Connect(ctx, natsx.ConnConfig{URL: ns.ClientURL()}, zerolog.Nop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
 	r := newReader(js)
 	if _, err := r.read(ctx); err == nil {
 		t.Fatal("read without a stream succeeded")

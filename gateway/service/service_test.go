@@ -14,6 +14,7 @@ import (
 	"batchinfer/api"
 	"batchinfer/gateway/input"
 	"batchinfer/internal/natsx"
+	"batchinfer/internal/natsx/natstest"
 	"batchinfer/internal/store"
 	"batchinfer/internal/wire"
 	"batchinfer/model"
@@ -52,17 +53,8 @@ type env struct {
 
 func start(t *testing.T, cfg Config) *env {
 	t.Helper()
-	ns, err := natsx.RunEmbedded(natsx.EmbeddedConfig{Port: -1, StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
 	ctx := context.Background()
-	in, err := natsx.Open(ctx, natsx.ConnConfig{URL: ns.ClientURL()}, natsx.StreamConfig{}, zerolog.Nop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(in.Close)
+	in, _ := natstest.Infra(t)
 	if _, err := in.Buckets.Models.Put(ctx, wire.ModelKey(tinyModel.Name, tinyModel.Version), wire.Marshal(tinyModel)); err != nil {
 		t.Fatal(err)
 	}

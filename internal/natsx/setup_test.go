@@ -1,33 +1,22 @@
-package natsx
+package natsx_test
 
 import (
 	"context"
 	"testing"
 	"time"
 
+	"batchinfer/internal/natsx"
+	"batchinfer/internal/natsx/natstest"
 	"batchinfer/internal/wire"
-
-	"github.com/nats-io/nats.go/jetstream"
-	"github.com/rs/zerolog"
 )
 
 // A result retention shorter than the duplicate window (the soak's 2 m)
 // still declares every stream: the window follows it.
 func TestSetupWithShortRetention(t *testing.T) {
-	ns, err := RunEmbedded(EmbeddedConfig{Port: -1, StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ns.Shutdown()
+	_, js := natstest.JetStream(t)
 	ctx := context.Background()
-	nc, err := Connect(ctx, ConnConfig{URL: ns.ClientURL()}, zerolog.Nop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
 	for _, ttl := range []time.Duration{time.Minute, 2 * time.Minute, time.Hour} {
-		if _, err := Setup(ctx, js, StreamConfig{ResultTTL: ttl}); err != nil {
+		if _, err := natsx.Setup(ctx, js, natsx.StreamConfig{ResultTTL: ttl}); err != nil {
 			t.Fatalf("ttl %s: %v", ttl, err)
 		}
 		s, err := js.Stream(ctx, wire.StreamInfer)

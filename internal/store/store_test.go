@@ -7,23 +7,13 @@ import (
 	"time"
 
 	"batchinfer/internal/natsx"
+	"batchinfer/internal/natsx/natstest"
 	"batchinfer/internal/wire"
-
-	"github.com/rs/zerolog"
 )
 
 func open(t *testing.T) *natsx.Infra {
 	t.Helper()
-	ns, err := natsx.RunEmbedded(natsx.EmbeddedConfig{Port: -1, StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
-	in, err := natsx.Open(context.Background(), natsx.ConnConfig{URL: ns.ClientURL()}, natsx.StreamConfig{}, zerolog.Nop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(in.Close)
+	in, _ := natstest.Infra(t)
 	return in
 }
 

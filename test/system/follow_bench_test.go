@@ -9,11 +9,11 @@ import (
 	"time"
 
 	"batchinfer/internal/natsx"
+	"batchinfer/internal/natsx/natstest"
 	"batchinfer/internal/wire"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/rs/zerolog"
 )
 
 // BenchmarkFollowDesigns compares, on one embedded JetStream server, the two
@@ -26,17 +26,7 @@ import (
 //
 //	go test -run '^$' -bench FollowDesigns ./internal/systemtest
 func BenchmarkFollowDesigns(b *testing.B) {
-	ns, err := natsx.RunEmbedded(natsx.EmbeddedConfig{Port: -1, StoreDir: b.TempDir()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer ns.Shutdown()
-	nc, err := natsx.Connect(context.Background(), natsx.ConnConfig{URL: ns.ClientURL()}, zerolog.Nop())
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
+	nc, js := natstest.JetStream(b)
 	ctx := context.Background()
 	if _, err := natsx.Setup(ctx, js, natsx.StreamConfig{}); err != nil {
 		b.Fatal(err)
