@@ -51,37 +51,15 @@ if ! docker image inspect "${IMAGE_PREFIX:-}autoscaler:$VERSION" >/dev/null 2>&1
   docker build -q -f Dockerfile.autoscaler --build-arg VERSION="$VERSION" -t "${IMAGE_PREFIX:-}autoscaler:$VERSION" . >/dev/null
 fi
 
-created_swarm=0 had_gwbridge=0
-docker network inspect docker_gwbridge >/dev/null 2>&1 && had_gwbridge=1
-if [ "$(docker info --format '{{.Swarm.LocalNodeState}}')" = active ]; then
-  [ "${SWARM_TEST_REUSE:-0}" = 1 ] || die "this engine is already in a swarm; set SWARM_TEST_REUSE=1 to deploy a test stack into it"
-else
-  log "docker swarm init --advertise-addr 127.0.0.1"
-  docker swarm init --advertise-addr 127.0.0.1 >/dev/null
-  created_swarm=1
-fi
+# shellcheck source=scripts/lib/swarm.sh
+. scripts/lib/swarm.sh
+swarm_enter
 
 cleanup() {
   set +e
   touch "$work/stop"
   wait 2>/dev/null
-  log "removing stack $stack"
-  docker stack rm "$stack" >/dev/null 2>&1
-  for _ in $(seq 1 60); do
-    [ -z "$(docker ps -aq --filter "label=com.docker.stack.namespace=$stack")" ] && break
-    sleep 1
-  done
-  for _ in $(seq 1 20); do
-    docker network inspect "${stack}_backend" >/dev/null 2>&1 || break
-    sleep 1
-  done
-  docker volume rm "${stack}_nats-data" >/dev/null 2>&1
-  docker secret rm "$NATS_SECRET_NAME" "$API_KEYS_SECRET_NAME" >/dev/null 2>&1
-  if [ $created_swarm = 1 ]; then
-    log "docker swarm leave --force"
-    docker swarm leave --force >/dev/null 2>&1
-    [ $had_gwbridge = 1 ] || docker network rm docker_gwbridge >/dev/null 2>&1
-  fi
+  swarm_remove_stack
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -105,24 +83,11 @@ services:
 EOF
 export STACK_OVERRIDES=deploy/stack.test.yaml:deploy/stack.autoscaler.yaml:$work/autoscale.test.yaml
 
-printf '%s' "s$(openssl rand -hex 20)" | docker secret create "$NATS_SECRET_NAME" - >/dev/null
-docker secret create "$API_KEYS_SECRET_NAME" deploy/secrets/api_keys.dev >/dev/null
-t0=$(date +%s)
-scripts/docker-swarm.sh deploy "$stack" >/dev/null
+swarm_deploy
 
 replicas() { docker service inspect -f '{{.Spec.Mode.Replicated.Replicas}}' "$worker"; }
 running() { docker service ls --filter "name=$worker" --format '{{.Replicas}}' | cut -d/ -f1; }
-up() { # every service runs its replica count, and the digits model is served
-  local line
-  while read -r line; do
-    set -- ${line/\// }
-    [ "$1" = "$2" ] || return 1
-  done < <(docker service ls --filter "label=com.docker.stack.namespace=$stack" --format '{{.Replicas}}')
-  curl -fsS --max-time 5 "${auth[@]}" "$base/v1/models" 2>/dev/null | jq -e '[.models[] | select(.name == "digits" and .ready)] | length == 1' >/dev/null
-}
-for _ in $(seq 1 120); do up && break; sleep 2; done
-up || { docker stack ps --no-trunc "$stack" >&2; die "stack $stack did not converge"; }
-log "stack $stack up in $(($(date +%s) - t0)) s: $(docker service ls --filter "label=com.docker.stack.namespace=$stack" --format '{{.Name}}={{.Replicas}}' | tr '\n' ' ')"
+swarm_wait_converged
 
 # ---------------------------------------------------------------- idle: down to the minimum
 t1=$(date +%s)
