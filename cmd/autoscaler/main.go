@@ -8,9 +8,7 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
-	"os"
 
 	"batchinfer/autoscaler"
 	"batchinfer/internal/config"
@@ -20,21 +18,10 @@ import (
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
-func main() {
-	if err := run(os.Args[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return
-		}
-		fmt.Fprintln(os.Stderr, "autoscaler:", err)
-		os.Exit(1)
-	}
-}
+func main() { runx.Main("autoscaler", run) }
 
 func run(args []string) error {
-	healthcheck := len(args) > 0 && args[0] == "healthcheck"
-	if healthcheck {
-		args = args[1:]
-	}
+	healthcheck, args := runx.Subcommand(args, "healthcheck")
 	log := config.Logger("autoscaler")
 	var cfg autoscaler.Config
 	s := config.New("autoscaler")
@@ -43,11 +30,7 @@ func run(args []string) error {
 		return err
 	}
 	if healthcheck {
-		url, err := runx.HealthURL(cfg.MetricsAddr, "/health")
-		if err != nil {
-			return err
-		}
-		return runx.Healthcheck(url)
+		return runx.HealthcheckAt(cfg.MetricsAddr, "/health")
 	}
 	s.Log(log.Info()).Str("version", version).Msg("starting")
 	a, err := autoscaler.New(cfg, log)

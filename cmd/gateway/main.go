@@ -7,9 +7,7 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
-	"os"
 
 	"batchinfer/cmd/internal/settings"
 	"batchinfer/gateway"
@@ -20,21 +18,10 @@ import (
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
-func main() {
-	if err := run(os.Args[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return
-		}
-		fmt.Fprintln(os.Stderr, "gateway:", err)
-		os.Exit(1)
-	}
-}
+func main() { runx.Main("gateway", run) }
 
 func run(args []string) error {
-	healthcheck := len(args) > 0 && args[0] == "healthcheck"
-	if healthcheck {
-		args = args[1:]
-	}
+	healthcheck, args := runx.Subcommand(args, "healthcheck")
 	log := config.Logger("gateway")
 	var cfg gateway.Config
 	var proc settings.Process
@@ -44,11 +31,7 @@ func run(args []string) error {
 		return err
 	}
 	if healthcheck {
-		url, err := runx.HealthURL(cfg.Addr, "/health")
-		if err != nil {
-			return err
-		}
-		return runx.Healthcheck(url)
+		return runx.HealthcheckAt(cfg.Addr, "/health")
 	}
 	cfg.Version = version
 	s.Log(log.Info()).Str("version", version).Msg("starting")

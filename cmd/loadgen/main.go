@@ -11,7 +11,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"os/signal"
@@ -21,17 +20,10 @@ import (
 	"batchinfer/gateway/auth"
 	"batchinfer/internal/config"
 	"batchinfer/internal/loadgen"
+	"batchinfer/internal/runx"
 )
 
-func main() {
-	if err := run(os.Args[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return
-		}
-		fmt.Fprintln(os.Stderr, "loadgen:", err)
-		os.Exit(1)
-	}
-}
+func main() { runx.Main("loadgen", run) }
 
 // options are loadgen's settings beyond the load's own.
 type options struct {

@@ -6,7 +6,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -29,15 +28,7 @@ import (
 
 var version = "dev"
 
-func main() {
-	if err := run(os.Args[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return
-		}
-		fmt.Fprintln(os.Stderr, "standalone:", err)
-		os.Exit(1)
-	}
-}
+func main() { runx.Main("standalone", run) }
 
 func parse(args []string, log zerolog.Logger) (*settings.Standalone, *modelflags.Flags, error) {
 	var st settings.Standalone

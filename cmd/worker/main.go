@@ -7,9 +7,7 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
-	"os"
 
 	"batchinfer/cmd/internal/modelflags"
 	"batchinfer/cmd/internal/settings"
@@ -21,21 +19,10 @@ import (
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
-func main() {
-	if err := run(os.Args[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return
-		}
-		fmt.Fprintln(os.Stderr, "worker:", err)
-		os.Exit(1)
-	}
-}
+func main() { runx.Main("worker", run) }
 
 func run(args []string) error {
-	healthcheck := len(args) > 0 && args[0] == "healthcheck"
-	if healthcheck {
-		args = args[1:]
-	}
+	healthcheck, args := runx.Subcommand(args, "healthcheck")
 	log := config.Logger("worker")
 	var cfg worker.Config
 	var mf modelflags.Flags
@@ -47,11 +34,7 @@ func run(args []string) error {
 		return err
 	}
 	if healthcheck {
-		url, err := runx.HealthURL(cfg.HealthAddr, "/ready")
-		if err != nil {
-			return err
-		}
-		return runx.Healthcheck(url)
+		return runx.HealthcheckAt(cfg.HealthAddr, "/ready")
 	}
 	cfg.Version = version
 	s.Log(log.Info()).Str("version", version).Msg("starting")
