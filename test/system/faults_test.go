@@ -20,15 +20,7 @@ func TestWorkerKilledMidChunkAnotherFinishes(t *testing.T) {
 	gate.close()
 	inputs, labels := DigitInputs(t, 3000)
 	job := s.submit(t, map[string]any{"model": "digits", "inputs": inputs})
-	select {
-	case <-gate.entered:
-	case <-time.After(20 * time.Second):
-		t.Fatal("worker never started inference")
-	}
-	s.Workers[0].Kill()
-	gate.open()
-	s.opts.Models = nil
-	s.AddWorker()
+	s.replaceWorkerInInference(t, gate)
 	st := s.waitJob(t, job.ID, 60*time.Second)
 	if st.Done != 3000 || st.Failed != 0 || st.State != "completed" {
 		t.Fatalf("status %+v", st)
@@ -86,15 +78,7 @@ func TestCrashingChunkDeadLetteredByAdvisory(t *testing.T) {
 	gate.close()
 	inputs, _ := DigitInputs(t, 10)
 	job := s.submit(t, map[string]any{"model": "digits", "inputs": inputs})
-	select {
-	case <-gate.entered:
-	case <-time.After(20 * time.Second):
-		t.Fatal("worker never started inference")
-	}
-	s.Workers[0].Kill()
-	gate.open()
-	s.opts.Models = nil
-	s.AddWorker()
+	s.replaceWorkerInInference(t, gate)
 	st := s.waitJob(t, job.ID, 60*time.Second)
 	if st.Failed != 10 {
 		t.Fatalf("status %+v", st)

@@ -59,6 +59,32 @@ func (g *gate) wait() {
 	<-ch
 }
 
+// replaceWorkerInInference waits until the system's first worker, whose
+// models g wraps, is held inside inference, kills it, and starts a worker
+// with the plain models in its place.
+func (s *System) replaceWorkerInInference(t *testing.T, g *gate) {
+	t.Helper()
+	select {
+	case <-g.entered:
+	case <-time.After(20 * time.Second):
+		t.Fatal("worker never started inference")
+	}
+	s.Workers[0].Kill()
+	g.open()
+	s.opts.Models = nil
+	s.AddWorker()
+}
+
+// finishedDigitsJob submits a job of n digits items and waits until it has
+// finished: a job to subscribe to, again and again.
+func (s *System) finishedDigitsJob(t *testing.T, n int) jobStatus {
+	t.Helper()
+	inputs, _ := DigitInputs(t, n)
+	job := s.submit(t, map[string]any{"model": "digits", "inputs": inputs})
+	s.waitJob(t, job.ID, 30*time.Second)
+	return job
+}
+
 func (g *gate) wrap(ps []worker.Predictor) []worker.Predictor {
 	out := make([]worker.Predictor, len(ps))
 	for i, p := range ps {

@@ -96,9 +96,7 @@ func TestSubscribeEndCyclesOneConnection(t *testing.T) {
 // connection; every one streams to end with each item exactly once.
 func TestSubscribeCyclesManyConnections(t *testing.T) {
 	s := Start(t, Options{Gateway: smallChunks})
-	inputs, _ := DigitInputs(t, 30)
-	job := s.submit(t, map[string]any{"model": "digits", "inputs": inputs})
-	s.waitJob(t, job.ID, 30*time.Second)
+	job := s.finishedDigitsJob(t, 30)
 	consumers, goroutines := s.Consumers(), runtime.NumGoroutine()
 
 	conns, cycles := 100, 100
@@ -215,9 +213,7 @@ func readToEnd(w *WS, after uint64) (map[int]int, uint64, error) {
 // mid-stream. Nothing is left behind, and unsubscribe is final.
 func TestSubscriptionsEndedEarlyLeaveNothing(t *testing.T) {
 	s := Start(t, Options{Gateway: smallChunks})
-	inputs, _ := DigitInputs(t, 300)
-	job := s.submit(t, map[string]any{"model": "digits", "inputs": inputs})
-	s.waitJob(t, job.ID, 30*time.Second)
+	job := s.finishedDigitsJob(t, 300)
 	consumers, goroutines := s.Consumers(), runtime.NumGoroutine()
 
 	conns, cycles := 50, 40
@@ -297,9 +293,7 @@ func unsubscribeMidStream(w *WS, job string) error {
 // from the second after (it used to answer internal).
 func TestSubscribeTwiceRestartsStream(t *testing.T) {
 	s := Start(t, Options{Gateway: smallChunks})
-	inputs, _ := DigitInputs(t, 30)
-	job := s.submit(t, map[string]any{"model": "digits", "inputs": inputs})
-	s.waitJob(t, job.ID, 30*time.Second)
+	job := s.finishedDigitsJob(t, 30)
 	w := s.MustDialWS()
 	w.Send(map[string]any{"type": "subscribe", "job": job.ID})
 	w.Send(map[string]any{"type": "subscribe", "job": job.ID})
