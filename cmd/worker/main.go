@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"batchinfer/cmd/internal/modelflags"
 	"batchinfer/cmd/internal/settings"
@@ -44,11 +45,13 @@ func run(args []string) error {
 	}
 	defer stopPprof()
 
+	loadStart := time.Now()
 	reg, models, err := mf.Load()
 	if err != nil {
 		return err
 	}
 	defer reg.Close()
+	log.Info().Int("models", len(models)).Dur("took", time.Since(loadStart)).Msg("models loaded")
 	w, err := worker.New(cfg, models, log)
 	if err != nil {
 		return err
