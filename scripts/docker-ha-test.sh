@@ -14,17 +14,18 @@
 #   4. assert: the job completes; 0 items lost, 0 duplicated, both in what
 #      the follower saw and in the stored results; the follower's seqs rise
 #      with no gap; progress resumes within HA_MAX_STALL (5 s) of the rejoin
-#      and the restart, and within HA_MAX_STALL_KILL (12 s) of the kill: a
+#      and the restart, and within HA_MAX_STALL_KILL (20 s) of the kill: a
 #      SIGKILLed server hands nothing over, and when it led the groups the
 #      workers need (the batch consumer, RESULTS, KV_jobs) the others elect
 #      new leaders only after JetStream's election timeout, 4-9 s, fixed in
-#      nats-server (measured: 0.3 s when it led none of them, up to 10.9 s
-#      when it did; docs/scaling.md).
+#      nats-server, and a split vote starts another such round (measured:
+#      0.3 s when it led none of them, up to 10.9 s when it did, 16.0 s in a
+#      CI run whose first election took 8.4 s; docs/scaling.md).
 #
 #   scripts/docker-ha-test.sh            # images gateway/worker/frontend:$VERSION built if missing
 #
 # Knobs: HA_ITEMS (100000), HA_WORKER_CPUS (CPU limit per worker, 0.25: the
-# job must outlast both faults), HA_MAX_STALL (5s), HA_MAX_STALL_KILL (12s),
+# job must outlast both faults), HA_MAX_STALL (5s), HA_MAX_STALL_KILL (20s),
 # HA_BUILD=1 (rebuild the images), HA_KEEP=1 (leave the project up),
 # HA_KILL=consumer (kill and restart the leader of the digits batch consumer
 # instead of the stream's: the workers' pulls and acks go to it), VERSION
@@ -40,7 +41,7 @@ root=$(pwd)
 export VERSION=${VERSION:-$(cat VERSION)}
 export DOCKER_BUILDKIT=1
 : "${HA_ITEMS:=100000}" "${HA_WORKER_CPUS:=0.25}" "${HA_MAX_STALL:=5s}" "${HA_BUILD:=0}" "${HA_KEEP:=0}"
-: "${HA_FAULTS:=1}" "${HA_CLUSTER:=1}" "${HA_KILL:=stream}" "${HA_MAX_STALL_KILL:=12s}"
+: "${HA_FAULTS:=1}" "${HA_CLUSTER:=1}" "${HA_KILL:=stream}" "${HA_MAX_STALL_KILL:=20s}"
 [ "$HA_CLUSTER" = 1 ] || HA_FAULTS=0
 KEY=${API_KEY:-bik_development_key_public_do_not_use_in_production} # deploy/secrets/api_keys.dev
 
