@@ -173,6 +173,10 @@ func (t *transport) write(b []byte) bool {
 }
 
 func (t *transport) writeClose() {
+	// The context may have ended through its parent (the gateway stopping)
+	// before any closeWith: this one then sets the code, and once.Do orders
+	// the read below after whichever call set it.
+	t.closeWith(websocket.CloseGoingAway, "")
 	if t.closeCode != websocket.CloseAbnormalClosure {
 		msg := websocket.FormatCloseMessage(t.closeCode, t.closeText)
 		_ = t.c.WriteControl(websocket.CloseMessage, msg, time.Now().Add(t.cfg.CloseGrace))
