@@ -129,8 +129,21 @@ type Health struct {
 
 // Ready is GET /ready: status "ready" (200) or "not_ready" with a reason (503).
 type Ready struct {
-	Status string `json:"status"`
-	Reason string `json:"reason,omitempty"`
+	Status string       `json:"status"`
+	Reason string       `json:"reason,omitempty"`
+	Detail *ReadyDetail `json:"detail,omitempty"`
+}
+
+// ReadyDetail is what the gateway last read of the shared stores.
+type ReadyDetail struct {
+	ResultsStore *StoreFill `json:"results_store,omitempty"`
+}
+
+// StoreFill is a stream's size against its bound.
+type StoreFill struct {
+	Bytes    uint64  `json:"bytes"`
+	MaxBytes int64   `json:"max_bytes"`
+	Fill     float64 `json:"fill"`
 }
 
 // WriteJSON writes v as the JSON body of a response with status.

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -60,6 +61,8 @@ type Gateway struct {
 // not yet started; every error wraps config.ErrInvalid.
 func New(cfg Config, log zerolog.Logger) (*Gateway, error) {
 	config.FillDefaults(&cfg, Defaults())
+	cfg.Service.ResultTTL = cmp.Or(cfg.Service.ResultTTL, cfg.Streams.ResultTTL, natsx.DefaultResultTTL)
+	cfg.Service.RecordTTL = cmp.Or(cfg.Service.RecordTTL, cfg.Streams.RecordTTL, natsx.DefaultRecordTTL)
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}

@@ -188,7 +188,7 @@ func (l *lane) onMessage(prio string, m jetstream.Msg) {
 		}
 	}
 	if l.d.isCancelled(t.job) {
-		t.failRest("job cancelled")
+		t.skipRest(reasonCancelled)
 		l.d.metrics.items.WithLabelValues(l.id, "cancelled").Add(float64(len(t.items)))
 		l.d.finish(t)
 		return

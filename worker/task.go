@@ -58,21 +58,40 @@ func (t *task) succeed(i int, meta *model.Metadata, probs []float32) {
 	t.remaining--
 }
 
-// failRest fails every unscheduled item.
-func (t *task) failRest(reason string) {
+// skipRest skips every unscheduled item (not run), saying why.
+func (t *task) skipRest(reason string) {
 	for ; t.next < len(t.items); t.next++ {
-		t.fail(t.next, reason)
+		t.results[t.next] = wire.ItemResult{Index: t.start + t.next, Error: reason, Skipped: true}
+		t.remaining--
 	}
 }
 
 func (t *task) chunkResult(worker string) *wire.ChunkResult {
 	cr := &wire.ChunkResult{Job: t.job, Chunk: t.chunk, Start: t.start, Worker: worker, Items: t.results}
 	for _, r := range t.results {
-		if r.Error != "" {
+		switch {
+		case r.Skipped:
+			cr.Skipped++
+		case r.Error != "":
 			cr.Failed++
-		} else {
+		default:
 			cr.Done++
 		}
 	}
 	return cr
+}
+
+// countOf is what a stored chunk result (of size bytes) adds to its job.
+func countOf(cr *wire.ChunkResult, size int) wire.ChunkCount {
+	return wire.ChunkCount{Chunk: cr.Chunk, Done: cr.Done, Failed: cr.Failed, Skipped: cr.Skipped, Bytes: int64(size)}
+}
+
+// unstoredCount is what a chunk whose result could not be stored adds to
+// its job: its items fail (or stay skipped) with reason.
+func unstoredCount(cr *wire.ChunkResult, reason string) wire.ChunkCount {
+	c := wire.ChunkCount{Chunk: cr.Chunk, Failed: cr.Done + cr.Failed, Skipped: cr.Skipped, Unstored: reason}
+	if c.Failed == 0 && c.Skipped > 0 {
+		c.UnstoredSkipped = true
+	}
+	return c
 }

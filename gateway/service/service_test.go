@@ -32,6 +32,7 @@ func testConfig() Config {
 		MaxItems: 100, MaxSyncItems: 4, MaxImageBytes: 1 << 20, MaxLineBytes: 1 << 20, MaxChunkBytes: 768 << 10, PublishWindow: 1 << 20,
 		DefaultChunkSize: 10, SyncTimeout: time.Second, MinSyncTimeout: 10 * time.Millisecond, MaxJobsListed: 50,
 		MaxSubscriptions: 10, ProgressInterval: 10 * time.Millisecond, FollowPoll: 200 * time.Millisecond, MaxResultReads: 4,
+		ResultTTL: time.Hour, RecordTTL: time.Hour,
 	}
 }
 
@@ -97,7 +98,7 @@ func code(err error) api.Code {
 func (e *env) complete(st wire.JobStatus, chunks ...int) {
 	e.t.Helper()
 	ctx := context.Background()
-	jobs, results := store.NewJobs(e.in.Buckets), store.NewResults(e.in.JS, e.in.Results)
+	jobs, results := store.NewJobs(e.in), store.NewResults(e.in.JS, e.in.Results)
 	rec, err := jobs.Get(ctx, st.ID)
 	if err != nil {
 		e.t.Fatal(err)
@@ -110,9 +111,9 @@ func (e *env) complete(st wire.JobStatus, chunks ...int) {
 			cr.Items = append(cr.Items, wire.ItemResult{Index: i, Class: &cl, Label: tinyModel.Labels[cl]})
 			cr.Done++
 		}
-		stored, err := results.Put(ctx, cr, wire.Marshal(cr))
+		stored, size, err := results.Put(ctx, cr, wire.Marshal(cr))
 		if err == nil {
-			err = jobs.Count(ctx, stored)
+			err = jobs.Count(ctx, stored.Job, wire.ChunkCount{Chunk: stored.Chunk, Done: stored.Done, Failed: stored.Failed, Bytes: int64(size)})
 		}
 		if err != nil {
 			e.t.Fatal(err)

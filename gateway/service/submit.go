@@ -64,8 +64,13 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (wire.JobStatus, b
 		return wire.JobStatus{}, false, err
 	}
 	rec := s.newRecord(id, meta, items, sha)
+	rec.ResultBytesEst = jobResultBytes(meta, len(items), rec.ChunkSize)
+	if err := s.store.admit(ctx, id, rec.ResultBytesEst, len(items)); err != nil {
+		return wire.JobStatus{}, false, err
+	}
 	rec.Tenant = p.Tenant
 	if err := s.jobs.Create(ctx, rec); err != nil {
+		s.store.release(id)
 		return wire.JobStatus{}, false, queueErr(err)
 	}
 	// Once the record exists the job is queued whole even if the client
@@ -91,6 +96,7 @@ func (s *Service) newRecord(id string, meta *model.Metadata, items []wire.Item, 
 		ID: id, Model: meta.Name, Version: meta.Version, Total: len(items),
 		Chunks: (len(items) + size - 1) / size, ChunkSize: size,
 		State: wire.StateAccepting, CreatedAt: time.Now().UTC(), BodySHA256: bodySHA,
+		RetentionMS: s.cfg.ResultTTL.Milliseconds(),
 	}
 }
 
@@ -176,7 +182,7 @@ func (s *Service) queue(ctx context.Context, rec *wire.JobRecord, meta *model.Me
 	if err := w.drain(ctx); err != nil {
 		return nil, queueErr(fmt.Errorf("queue job %s: %w", rec.ID, err))
 	}
-	return s.jobs.MarkQueued(ctx, rec.ID)
+	return s.jobs.MarkQueued(ctx, rec.ID, rec.Total, rec.Chunks)
 }
 
 // queueErr maps a failure to queue work to 503: the queue is full or NATS

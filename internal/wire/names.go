@@ -10,6 +10,13 @@ const (
 	StreamResults = "RESULTS"
 	// StreamDeadLetter keeps a copy of chunks that exhausted their deliveries.
 	StreamDeadLetter = "DEADLETTER"
+	// StreamTimers holds durable timers (TimerSubject, TimerFireSubject).
+	StreamTimers = "TIMERS"
+	// TimerSubjects are the subjects of StreamTimers.
+	TimerSubjects = "timer.>"
+	// ConsumerTimers is the durable consumer of fired timers, shared by
+	// every gateway.
+	ConsumerTimers = "timers"
 
 	// BucketJobs maps a job id to its JobRecord.
 	BucketJobs = "jobs"
@@ -83,6 +90,24 @@ func ResultFilter(job string) string { return "res." + job + ".*" }
 // ChunkMsgID is the Nats-Msg-Id of a chunk, so re-publishing a job's chunks
 // (a retried submission) is deduplicated by JetStream.
 func ChunkMsgID(job string, chunk int) string { return job + "." + itoa(chunk) }
+
+// Timer kinds.
+const (
+	// TimerExpire fires when a finished job's results expire.
+	TimerExpire = "expire"
+	// TimerDelete fires when an expired job's record goes.
+	TimerDelete = "delete"
+)
+
+// TimerSubject holds the schedule of a job's timer of a kind: one per job
+// and kind, a later schedule replacing an earlier one.
+func TimerSubject(kind, job string) string { return "timer.at." + kind + "." + job }
+
+// TimerFireSubject is where a job's timer of a kind fires.
+func TimerFireSubject(kind, job string) string { return "timer.fire." + kind + "." + job }
+
+// TimerFireFilter matches every fired timer.
+const TimerFireFilter = "timer.fire.>"
 
 // TenantKey is the key of a job in BucketJobIndex and BucketActive.
 func TenantKey(tenant, job string) string { return tenant + "." + job }
