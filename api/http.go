@@ -21,6 +21,12 @@ type JobRequest struct {
 	Model   string            `json:"model"`
 	Version string            `json:"version,omitempty"`
 	Inputs  []json.RawMessage `json:"inputs"`
+	// Priority is high, normal (the default) or low: the order a tenant's
+	// jobs are served in, within its share.
+	Priority string `json:"priority,omitempty"`
+	// Deadline is an RFC 3339 time or a duration from now ("30m"): items
+	// not started by then are skipped (deadline_exceeded).
+	Deadline string `json:"deadline,omitempty"`
 }
 
 // SubmitResponse answers an accepted (202) or replayed (200) job.

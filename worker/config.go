@@ -60,6 +60,9 @@ type Config struct {
 	// (full) is retried, holding its lease, before its items fail with the
 	// reason recorded in the job.
 	StoreRetry time.Duration
+	// ExecTimeout bounds one TensorFlow call; past it the batch's items
+	// fail with the reason and the worker goes on (0: no bound).
+	ExecTimeout time.Duration
 }
 
 // Defaults are every setting's default, written once: the flags and
@@ -67,7 +70,7 @@ type Config struct {
 func Defaults() Config {
 	return Config{
 		Version: "dev", HealthAddr: "", MaxBatch: 256, MaxSyncBatch: 64, SyncQueue: 512, AckWait: 2 * time.Second, MaxDeliver: 5, Prefetch: 6,
-		HeartbeatInterval: 5 * time.Second, Finalizers: 8, StoreRetry: 30 * time.Second,
+		HeartbeatInterval: 5 * time.Second, Finalizers: 8, StoreRetry: 30 * time.Second, ExecTimeout: 60 * time.Second,
 	}
 }
 

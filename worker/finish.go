@@ -23,6 +23,7 @@ type finisher struct {
 	epoch   *natsx.Epoch
 	jobs    *store.Jobs
 	results *store.Results
+	inputs  *store.Inputs
 	metrics *metrics
 	log     zerolog.Logger
 	worker  string
@@ -115,6 +116,20 @@ func (f *finisher) complete(t *task) {
 		f.log.Warn().Err(err).Str("job", t.job).Int("chunk", t.chunk).Msg("ack failed")
 	}
 	f.metrics.chunks.WithLabelValues(t.lane, outcome).Inc()
+	f.dropInput(t)
+}
+
+// dropInput deletes a finished ticket's input (best effort: what is left
+// goes when the job's results expire).
+func (f *finisher) dropInput(t *task) {
+	if t.parts == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), natsOpTimeout)
+	defer cancel()
+	if err := f.inputs.DeleteChunk(ctx, t.model, t.version, t.job, t.chunk); err != nil {
+		f.log.Debug().Err(err).Str("job", t.job).Int("chunk", t.chunk).Msg("deleting a chunk's input failed")
+	}
 }
 
 // store puts a chunk's result, retrying while the results store is full,
@@ -155,8 +170,16 @@ func (f *finisher) store(cr *wire.ChunkResult, data []byte) (wire.ChunkCount, st
 // stored fail with.
 const reasonStoreFull = "result not stored: the results store is full (RESULT_MAX_BYTES); retry the job later"
 
-// reasonCancelled is what the items of a cancelled job not run say.
-const reasonCancelled = "job cancelled"
+// reasonCancelled is what the items of a cancelled job not run say, and
+// reasonDeadline those of a job whose deadline passed before they started.
+const (
+	reasonCancelled = "job cancelled"
+	reasonDeadline  = "deadline_exceeded: not started before the job's deadline"
+)
+
+// reasonInputGone is what the items of a ticket whose input is no longer
+// stored say (their job was cancelled, failed or expired meanwhile).
+const reasonInputGone = "not run: the job's input is no longer stored (the job was cancelled, failed or expired)"
 
 // fullState tracks how long the results store has refused results for
 // being full, shared by the finishers: once it has for StoreRetry, chunks
@@ -204,6 +227,9 @@ func (f *finisher) redelivered(t *task) bool {
 		}
 		return t.msg.DoubleAck(ctx)
 	})
+	if err == nil {
+		f.dropInput(t)
+	}
 	return err == nil
 }
 

@@ -13,6 +13,8 @@ import (
 type task struct {
 	msg       jetstream.Msg
 	lane      string // model id, for metrics
+	model     string // model name and version
+	version   string
 	release   func() // ends the lease and frees the fetch slot (set by the lane)
 	priority  string
 	job       string
@@ -21,8 +23,15 @@ type task struct {
 	reply     string
 	enqueued  time.Time
 	delivered uint64
+	// parts > 0: a ticket, whose items are in the input stream (fetched
+	// before the task is batched; deleted once its result is stored).
+	parts    int
+	count    int
+	deadline time.Time
 
 	items     []wire.Item
+	lines     []int
+	ids       []string
 	results   []wire.ItemResult
 	next      int // next item to schedule
 	remaining int // items without a result yet
@@ -34,34 +43,63 @@ func parseTask(m jetstream.Msg, priority string) (*task, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &task{msg: m, priority: priority, job: h.Job, reply: h.Reply, chunk: h.Chunk, start: h.Start, enqueued: h.Enqueued}
+	t := &task{msg: m, priority: priority, job: h.Job, reply: h.Reply, chunk: h.Chunk, start: h.Start, enqueued: h.Enqueued,
+		parts: h.Parts, count: h.Count, deadline: h.Deadline}
 	if md, err := m.Metadata(); err == nil {
 		t.delivered = md.NumDelivered
 	}
-	if t.items, err = wire.DecodeChunk(m.Data()); err != nil {
+	if t.parts > 0 {
+		return t, nil // a ticket: setItems once the input is read
+	}
+	items, meta, err := wire.DecodeChunkMeta(m.Data())
+	if err != nil {
 		return nil, err
 	}
+	t.setItems(items, meta)
+	return t, nil
+}
+
+// setItems gives the task its items, with their lines and ids.
+func (t *task) setItems(items []wire.Item, meta wire.ChunkMeta) {
+	t.items, t.lines, t.ids = items, meta.Lines, meta.IDs
 	t.results = make([]wire.ItemResult, len(t.items))
 	t.remaining = len(t.items)
-	return t, nil
+}
+
+// result is item i's result with its index, input line and id.
+func (t *task) result(i int, r wire.ItemResult) wire.ItemResult {
+	r.Index = t.start + i
+	if i < len(t.lines) {
+		r.Line = t.lines[i]
+	}
+	if i < len(t.ids) {
+		r.ID = t.ids[i]
+	}
+	return r
 }
 
 // fail records an error for item i.
 func (t *task) fail(i int, reason string) {
-	t.results[i] = wire.ItemResult{Index: t.start + i, Error: reason}
+	t.results[i] = t.result(i, wire.ItemResult{Error: reason})
 	t.remaining--
 }
 
 // succeed records the prediction for item i from its output row.
 func (t *task) succeed(i int, meta *model.Metadata, probs []float32) {
-	t.results[i] = itemResult(meta, t.start+i, probs)
+	t.results[i] = t.result(i, itemResult(meta, t.start+i, probs))
+	t.remaining--
+}
+
+// skipOne skips item i (not run), saying why.
+func (t *task) skipOne(i int, reason string) {
+	t.results[i] = t.result(i, wire.ItemResult{Error: reason, Skipped: true})
 	t.remaining--
 }
 
 // skipRest skips every unscheduled item (not run), saying why.
 func (t *task) skipRest(reason string) {
 	for ; t.next < len(t.items); t.next++ {
-		t.results[t.next] = wire.ItemResult{Index: t.start + t.next, Error: reason, Skipped: true}
+		t.results[t.next] = t.result(t.next, wire.ItemResult{Error: reason, Skipped: true})
 		t.remaining--
 	}
 }

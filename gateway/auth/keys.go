@@ -35,7 +35,13 @@ type Limits struct {
 	Jobs  int     // batch jobs not yet finished
 	Items int     // items of those jobs not yet done
 	Conns int     // WebSocket connections per gateway
+	// Weight is the tenant's share of the batch workers relative to other
+	// tenants' (fair share; default 1).
+	Weight float64
 }
+
+// MaxWeight bounds a tenant's fair-share weight.
+const MaxWeight = 1000
 
 // Key is one API key as the keys file holds it: never the key itself.
 type Key struct {
@@ -146,10 +152,17 @@ func (k *Key) set(f string) error {
 		}
 		k.Limits.Rate = r
 		return nil
+	case "weight":
+		w, err := strconv.ParseFloat(v, 64)
+		if err != nil || w <= 0 || w > MaxWeight {
+			return fmt.Errorf("weight %q: want a number in (0, %g]", v, float64(MaxWeight))
+		}
+		k.Limits.Weight = w
+		return nil
 	}
 	p := map[string]*int{"burst": &k.Limits.Burst, "jobs": &k.Limits.Jobs, "items": &k.Limits.Items, "conns": &k.Limits.Conns}[name]
 	if p == nil {
-		return fmt.Errorf("unknown setting %q (known: role, id, rate, burst, jobs, items, conns)", name)
+		return fmt.Errorf("unknown setting %q (known: role, id, rate, weight, burst, jobs, items, conns)", name)
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n <= 0 {

@@ -41,6 +41,7 @@ type Config struct {
 	MaxLineBytes     int           // one NDJSON line
 	MaxChunkBytes    int           // one queued chunk
 	PublishWindow    int           // bytes of a job's chunks published and not yet acknowledged
+	QueueWait        time.Duration // how long a body waits for room in a full input queue
 	DefaultChunkSize int           // items per chunk for models whose metadata sets none
 	SyncTimeout      time.Duration // default and most a prediction waits
 	MinSyncTimeout   time.Duration // least a prediction may ask to wait
@@ -54,6 +55,8 @@ type Config struct {
 	ResultTTL time.Duration
 	// RecordTTL is how long an expired job's record stays.
 	RecordTTL time.Duration
+	// MaxAge is the streams' backstop age: the furthest deadline.
+	MaxAge time.Duration
 }
 
 // ErrConfig is wrapped by every configuration error.
@@ -67,11 +70,11 @@ func (c Config) Validate() error {
 	}{
 		{"MaxItems", c.MaxItems > 0}, {"MaxSyncItems", c.MaxSyncItems > 0 && c.MaxSyncItems <= c.MaxItems},
 		{"MaxImageBytes", c.MaxImageBytes > 0}, {"MaxLineBytes", c.MaxLineBytes > 0}, {"MaxChunkBytes", c.MaxChunkBytes > 0},
-		{"PublishWindow", c.PublishWindow >= c.MaxChunkBytes},
+		{"PublishWindow", c.PublishWindow >= c.MaxChunkBytes}, {"QueueWait", c.QueueWait > 0},
 		{"DefaultChunkSize", c.DefaultChunkSize > 0}, {"SyncTimeout", c.SyncTimeout > 0},
 		{"MinSyncTimeout", c.MinSyncTimeout > 0 && c.MinSyncTimeout <= c.SyncTimeout}, {"MaxJobsListed", c.MaxJobsListed > 0},
 		{"MaxSubscriptions", c.MaxSubscriptions > 0}, {"ProgressInterval", c.ProgressInterval > 0},
-		{"FollowPoll", c.FollowPoll > 0}, {"MaxResultReads", c.MaxResultReads > 0}, {"ResultTTL", c.ResultTTL > 0}, {"RecordTTL", c.RecordTTL > 0},
+		{"FollowPoll", c.FollowPoll > 0}, {"MaxResultReads", c.MaxResultReads > 0}, {"ResultTTL", c.ResultTTL > 0}, {"RecordTTL", c.RecordTTL > 0}, {"MaxAge", c.MaxAge > 0},
 	} {
 		if !f.ok {
 			return fmt.Errorf("%w: %s out of range", ErrConfig, f.name)
@@ -87,6 +90,7 @@ type Service struct {
 	in      *natsx.Infra
 	jobs    *store.Jobs
 	results *store.Results
+	inputs  *store.Inputs
 	metrics *metrics
 
 	cat    *catalog
@@ -94,6 +98,7 @@ type Service struct {
 	feed   *jobFeed
 	reader *resultReader
 	store  *storageGate
+	queued *queueView
 	// followers counts WebSocket subscriptions and NDJSON result streams.
 	followers atomic.Int64
 	coalescers
@@ -111,7 +116,7 @@ func New(cfg Config, in *natsx.Infra, reg prometheus.Registerer, log zerolog.Log
 	}
 	s := &Service{
 		cfg: cfg, log: log.With().Str("component", "service").Logger(), in: in,
-		jobs: store.NewJobs(in), results: store.NewResults(in.JS, in.Results),
+		jobs: store.NewJobs(in), results: store.NewResults(in.JS, in.Results), inputs: store.NewInputs(in),
 	}
 	s.metrics = newMetrics(reg, s.Stats)
 	s.store = newStorageGate(s.results.Usage, s.metrics.storageRefused.Inc, s.metrics.storeFill)
@@ -143,6 +148,9 @@ func (s *Service) Start() (err error) {
 		return err
 	}
 	s.reader = newResultReader(s.in.NC, s.in.Epoch, s.inbox, resultBatch, resultBatchBytes, s.cfg.MaxResultReads)
+	if s.queued, err = newQueueView(s.in.NC); err != nil {
+		return fmt.Errorf("queue positions: %w", err)
+	}
 	return s.startExpirer()
 }
 
@@ -180,6 +188,7 @@ func (s *Service) Stop() {
 		if s.inbox != nil {
 			s.inbox.close()
 		}
+		s.queued.close()
 		if s.expDone != nil {
 			<-s.expDone
 		}

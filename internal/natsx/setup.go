@@ -25,8 +25,10 @@ type StreamConfig struct {
 	MaxAge time.Duration
 	// ResultMaxBytes bounds the results stream (0 = unlimited).
 	ResultMaxBytes int64
-	// QueueMaxBytes bounds the work queue; publishes beyond it are refused,
-	// which the gateway turns into 503 (0 = unlimited).
+	// QueueMaxBytes bounds the queued inputs (the input stream of batch
+	// jobs, and the work queue of tickets and synchronous requests, each);
+	// a body that cannot be queued within its wait gets 503, a dataset's
+	// reading waits for room (0 = unlimited).
 	QueueMaxBytes int64
 	// Replicas for clustered JetStream: 1 (the default, also for 0) to
 	// MaxReplicas, and no more than the cluster has servers. Setup moves
@@ -36,6 +38,10 @@ type StreamConfig struct {
 
 // MaxReplicas is the most copies JetStream keeps of a stream.
 const MaxReplicas = 5
+
+// LeaseTTL is how long a leader's lease lasts unless renewed: how long a
+// role (the scheduler) may have no leader after its leader dies.
+const LeaseTTL = 3 * time.Second
 
 // Retention defaults.
 const (
@@ -80,6 +86,7 @@ func (c StreamConfig) withDefaults() StreamConfig {
 // Buckets are the key-value buckets both services use.
 type Buckets struct {
 	Jobs, Cancel, Idempotency, Workers, Models, JobIndex, Active jetstream.KeyValue
+	Sched, Leases                                                jetstream.KeyValue
 }
 
 // Setup declares (or updates) the streams and buckets, all at once (a
@@ -156,6 +163,8 @@ func buckets(b *Buckets, cfg StreamConfig) []bucket {
 		{&b.Models, wire.BucketModels, "model metadata announced by workers", 0},
 		{&b.JobIndex, wire.BucketJobIndex, "jobs of each tenant", cfg.MaxAge},
 		{&b.Active, wire.BucketActive, "unfinished jobs of each tenant", cfg.MaxAge},
+		{&b.Sched, wire.BucketSched, "the scheduler's next chunk of each unfinished job", cfg.MaxAge},
+		{&b.Leases, wire.BucketLeases, "leases of single-leader roles (expire unless renewed)", LeaseTTL},
 	} {
 		out = append(out, bucket{p: k.p, cfg: jetstream.KeyValueConfig{
 			Bucket: k.name, Description: k.desc, TTL: k.ttl, History: 1,
@@ -185,6 +194,22 @@ func streams(cfg StreamConfig) []jetstream.StreamConfig {
 		Duplicates:  cfg.duplicates(),
 		Replicas:    cfg.Replicas,
 		AllowMsgTTL: true,
+	}, {
+		Name:        wire.StreamInput,
+		Description: "input chunks of batch jobs, one message per chunk part (a second is refused); deleted once the chunk's result is stored",
+		Subjects:    []string{"in.>"},
+		Retention:   jetstream.LimitsPolicy,
+		Storage:     jetstream.FileStorage,
+		// One message per part subject, and DiscardNewPerSubject refuses a
+		// second: reading a job's items again (a retried submission, a
+		// resumed dataset) cannot store a part twice.
+		MaxMsgsPerSubject:    1,
+		Discard:              jetstream.DiscardNew,
+		DiscardNewPerSubject: true,
+		MaxBytes:             cfg.QueueMaxBytes,
+		MaxAge:               cfg.MaxAge,
+		AllowDirect:          true,
+		Replicas:             cfg.Replicas,
 	}, {
 		Name:        wire.StreamResults,
 		Description: "one result message per chunk; a second one for the same chunk is refused",

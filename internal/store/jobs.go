@@ -173,6 +173,46 @@ func (j *Jobs) MarkQueued(ctx context.Context, id string, total, chunks int) (*w
 	return r, err
 }
 
+// Queue marks an accepting job queued once its items are all read (items
+// in chunks chunks, a body with the given hash), with the results estimate
+// admission reserved; the scheduler then starts on it.
+func (j *Jobs) Queue(ctx context.Context, id string, items, chunks int, bodySHA string, resultBytes int64) (*wire.JobRecord, error) {
+	r, err := j.Update(ctx, id, func(r *wire.JobRecord) bool {
+		if !r.MarkQueued(items, chunks, time.Now().UTC()) {
+			return false
+		}
+		r.BodySHA256, r.ResultBytesEst = bodySHA, resultBytes
+		return true
+	})
+	if err != nil {
+		return nil, err
+	}
+	if r.State == wire.StateAccepting {
+		return nil, fmt.Errorf("queue job %s: still accepting", id)
+	}
+	key := wire.TenantKey(tenantOf(r), r.ID)
+	if _, err := j.active.Put(ctx, key, wire.Marshal(Active{Items: items, ResultBytes: resultBytes})); err != nil {
+		return nil, fmt.Errorf("queue job %s: %w", id, err)
+	}
+	if r.Finished() {
+		err = j.Finished(context.WithoutCancel(ctx), r)
+	}
+	return r, err
+}
+
+// Skip counts a job's chunks from chunk from on as skipped with reason:
+// the scheduler sent them to no worker (the job was cancelled or passed its
+// deadline).
+func (j *Jobs) Skip(ctx context.Context, id string, from int, reason string) (*wire.JobRecord, error) {
+	r, err := j.Update(ctx, id, func(r *wire.JobRecord) bool {
+		return r.Skip(from, reason, time.Now().UTC())
+	})
+	if err == nil && r.Finished() {
+		err = j.Finished(context.WithoutCancel(ctx), r)
+	}
+	return r, err
+}
+
 // Fail ends a job as a whole with reason (its items not run are skipped);
 // a job already finished is left as it is.
 func (j *Jobs) Fail(ctx context.Context, id, reason string) (*wire.JobRecord, error) {

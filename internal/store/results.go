@@ -96,6 +96,9 @@ func (r *Results) Usage(ctx context.Context) (bytes uint64, maxBytes int64, err 
 // (the store was full, or it was skipped) one made from the record's
 // reason, or nil when it has no outcome yet.
 func (r *Results) View(ctx context.Context, rec *wire.JobRecord, c int) ([]byte, error) {
+	if rec.SkipFrom != nil && c >= *rec.SkipFrom { // counted as skipped, whatever ran
+		return UnstoredResult(rec, c, rec.SkipReason, true).AppendJSON(nil), nil
+	}
 	data, err := r.Raw(ctx, rec.ID, c)
 	if data != nil || err != nil {
 		return data, err

@@ -1,6 +1,9 @@
 package wire
 
-import "time"
+import (
+	"cmp"
+	"time"
+)
 
 // Job states. A record stores accepting, queued, failed or expired; running,
 // completed and cancelled are derived from its counts (Status).
@@ -16,6 +19,9 @@ const (
 	// StateExpired: the job's results were removed after its retention; its
 	// status and counts remain until the record expires too.
 	StateExpired = "expired"
+	// StateDeadlineExceeded: the job ended with items skipped because its
+	// deadline passed before they started.
+	StateDeadlineExceeded = "deadline_exceeded"
 )
 
 // JobRecord is the durable state of a batch job in BucketJobs. Workers add
@@ -31,9 +37,12 @@ type JobRecord struct {
 	Chunks    int    `json:"chunks"`
 	ChunkSize int    `json:"chunk_size"`
 	// State is accepting, queued, failed or expired; the rest is derived.
-	State  string `json:"state"`
-	Done   int    `json:"done"`
-	Failed int    `json:"failed"`
+	State string `json:"state"`
+	// Ingested, while a dataset is read (accepting), is how many of its
+	// chunks are in the input stream: they may run before the rest is read.
+	Ingested int `json:"ingested,omitempty"`
+	Done     int `json:"done"`
+	Failed   int `json:"failed"`
 	// Skipped counts items not run: the job was cancelled, failed as a whole
 	// or passed its deadline first.
 	Skipped int `json:"skipped,omitempty"`
@@ -45,10 +54,21 @@ type JobRecord struct {
 	// Unstored are counted chunks whose results are not in the results store
 	// (it was full, or they were skipped), with the reason their items get.
 	Unstored []ChunkSpan `json:"unstored,omitempty"`
+	// SkipFrom, when set, is the first of the chunks never run (the job was
+	// cancelled or passed its deadline before they were sent to a worker):
+	// they count as skipped, with SkipReason.
+	SkipFrom   *int   `json:"skip_from,omitempty"`
+	SkipReason string `json:"skip_reason,omitempty"`
 	// ResultBytes is the size of the results stored for the job, and
 	// ResultBytesEst the upper estimate admission reserved for them.
 	ResultBytes    int64 `json:"result_bytes,omitempty"`
 	ResultBytesEst int64 `json:"result_bytes_est,omitempty"`
+	// Priority is high, normal or low: the order a tenant's jobs are served
+	// in, within its share. Weight is the tenant's share, from its key.
+	Priority string  `json:"priority,omitempty"`
+	Weight   float64 `json:"weight,omitempty"`
+	// Deadline, when set: items not started by then are skipped.
+	Deadline *time.Time `json:"deadline,omitempty"`
 	// Error says why a failed job failed.
 	Error       string     `json:"error,omitempty"`
 	CreatedAt   time.Time  `json:"created_at"`
@@ -88,7 +108,7 @@ type ChunkCount struct {
 
 // IsCounted reports whether chunk c's results have been added to the totals.
 func (r *JobRecord) IsCounted(c int) bool {
-	if c < r.CountedBelow {
+	if c < r.CountedBelow || r.SkipFrom != nil && c >= *r.SkipFrom {
 		return c >= 0
 	}
 	i := c - r.CountedBelow
@@ -156,6 +176,9 @@ func (r *JobRecord) addUnstored(c int, reason string, skipped bool) {
 // UnstoredReason says why chunk c has no stored result ("" if it should
 // have one), and whether its items were skipped rather than failed.
 func (r *JobRecord) UnstoredReason(c int) (string, bool) {
+	if r.SkipFrom != nil && c >= *r.SkipFrom {
+		return r.SkipReason, true
+	}
 	for _, s := range r.Unstored {
 		if c >= s.From && c < s.To {
 			return s.Reason, s.Skipped
@@ -186,6 +209,30 @@ func (r *JobRecord) finish(now time.Time) {
 		exp := now.Add(time.Duration(r.RetentionMS) * time.Millisecond)
 		r.ExpiresAt = &exp
 	}
+}
+
+// Skip counts the chunks from chunk from on as skipped with reason (they
+// were never sent to a worker); it reports whether it changed the record.
+func (r *JobRecord) Skip(from int, reason string, now time.Time) bool {
+	if r.SkipFrom != nil || r.State == StateAccepting || from >= r.Chunks {
+		return false
+	}
+	for c := from; c < r.Chunks; c++ { // chunks counted already are not skipped
+		if !r.IsCounted(c) {
+			r.Skipped += r.chunkItems(c)
+		}
+	}
+	r.SkipFrom, r.SkipReason = &from, reason
+	r.UpdatedAt = &now
+	if r.Finished() && r.FinishedAt == nil {
+		r.finish(now)
+	}
+	return true
+}
+
+// chunkItems is the number of items of chunk c.
+func (r *JobRecord) chunkItems(c int) int {
+	return max(0, min(r.ChunkSize, r.Total-c*r.ChunkSize))
 }
 
 // Fail ends the job as a whole with reason; the items not counted yet are
@@ -235,6 +282,24 @@ type JobStatus struct {
 	ElapsedMS   int64      `json:"elapsed_ms"`
 	ItemsPerSec float64    `json:"items_per_sec"`
 	ETAMS       *int64     `json:"eta_ms,omitempty"`
+	Priority    string     `json:"priority"`
+	Deadline    *time.Time `json:"deadline,omitempty"`
+	// Queue, for a job not started yet, is where it stands.
+	Queue *QueuePosition `json:"queue,omitempty"`
+}
+
+// QueuePosition is where a queued job stands: the items that will be
+// served before its first, and when it should start at the current rate.
+type QueuePosition struct {
+	ItemsAhead     int        `json:"items_ahead"`
+	EstimatedStart *time.Time `json:"estimated_start,omitempty"`
+}
+
+// QueueSnapshot is what the scheduler publishes on SubjectQueue about the
+// queued jobs of each model version (at most maxQueueSnapshot each).
+type QueueSnapshot struct {
+	At   time.Time                `json:"at"`
+	Jobs map[string]QueuePosition `json:"jobs"`
 }
 
 // Status derives the client view of r at time now.
@@ -243,9 +308,13 @@ func (r *JobRecord) Status(now time.Time) JobStatus {
 		ID: r.ID, Model: r.Model, Version: r.Version, Total: r.Total, Done: r.Done,
 		Failed: r.Failed, Skipped: r.Skipped, Chunks: r.Chunks, Error: r.Error, CreatedAt: r.CreatedAt,
 		StartedAt: r.StartedAt, UpdatedAt: r.UpdatedAt, ExpiresAt: r.ExpiresAt,
+		Priority: cmp.Or(r.Priority, "normal"), Deadline: r.Deadline,
 	}
 	finished := r.Finished()
 	s.State = r.derivedState(finished)
+	if r.State == StateFailed { // what had not run when it failed is skipped
+		s.Skipped = max(r.Skipped, r.Total-r.Done-r.Failed)
+	}
 	end := now
 	switch {
 	case r.FinishedAt != nil:
@@ -275,6 +344,8 @@ func (r *JobRecord) derivedState(finished bool) string {
 		return r.State
 	case r.CancelledAt != nil:
 		return StateCancelled
+	case finished && r.Deadline != nil && r.Skipped > 0:
+		return StateDeadlineExceeded
 	case finished:
 		return StateCompleted
 	case r.StartedAt != nil:

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math/rand"
 	"strings"
 	"testing"
@@ -102,7 +103,10 @@ func TestDecodeChunkErrors(t *testing.T) {
 		{"nil", nil, "bad magic"},
 		{"short magic", []byte("BIC"), "bad magic"},
 		{"bad magic", cat([]byte("XIC\x01"), valid[4:]), "bad magic"},
-		{"wrong version", cat([]byte("BIC\x02"), valid[4:]), "bad magic"},
+		{"wrong version", cat([]byte("BIC\x03"), valid[4:]), "bad magic"},
+		{"v2 bad flags", cat([]byte("BIC\x02\x08"), valid[4:]), "bad flags"},
+		{"v2 lines missing", cat([]byte("BIC\x02\x01"), valid[4:]), "line of item"},
+		{"v2 id truncated", cat([]byte("BIC\x02\x02"), valid[4:], []byte{5, 'a'}), "id of item"},
 		{"magic only", magic, "bad item count"},
 		{"count overflow varint", cat(magic, bytes.Repeat([]byte{0xff}, 10), []byte{1}), "bad item count"},
 		{"count truncated varint", cat(magic, []byte{0x80}), "bad item count"},
@@ -469,5 +473,32 @@ func TestJobRecordAcceptingAndFailed(t *testing.T) {
 	}
 	if st := f.Status(t2); st.State != StateFailed || st.Error != "too many invalid rows" {
 		t.Fatalf("status %+v", st)
+	}
+}
+
+// Version 2 chunks carry each item's line and id, and round-trip exactly;
+// version 1 chunks still decode.
+func TestChunkMetaRoundTrip(t *testing.T) {
+	items := []Item{{Kind: ItemTensor, Data: []byte{1, 2, 3, 4}}, {Kind: ItemInvalid, Data: []byte("bad row")}, {Kind: ItemImage, Data: []byte{9}}}
+	for _, meta := range []ChunkMeta{
+		{},
+		{Lines: []int{2, 3, 7}},
+		{IDs: []string{"a", "", "ü-7"}},
+		{Lines: []int{1000000, 1000001, 1000003}, IDs: []string{"x", "y", "z"}},
+	} {
+		b := EncodeChunkMeta(nil, items, meta)
+		got, gotMeta, err := DecodeChunkMeta(b)
+		if err != nil || !itemsEqual(got, items) {
+			t.Fatalf("%+v: %v %v", meta, got, err)
+		}
+		if fmt.Sprint(gotMeta) != fmt.Sprint(meta) {
+			t.Fatalf("meta %+v, want %+v", gotMeta, meta)
+		}
+		if again := EncodeChunkMeta(nil, got, gotMeta); !bytes.Equal(again, b) {
+			t.Fatalf("re-encoding differs")
+		}
+		if only, err := DecodeChunk(b); err != nil || !itemsEqual(only, items) {
+			t.Fatalf("DecodeChunk: %v", err)
+		}
 	}
 }

@@ -29,7 +29,6 @@ type jobStatus struct {
 	Failed  int    `json:"failed"`
 	Skipped int    `json:"skipped"`
 	Chunks  int    `json:"chunks"`
-	Error   string `json:"error"`
 }
 
 type submitResp struct {
