@@ -126,6 +126,23 @@ func parseKey(fields []string) (Key, error) {
 	return k, nil
 }
 
+// setFloat applies rate= (requests per second) or weight= (fair share).
+func (k *Key) setFloat(name, v string) error {
+	f, err := strconv.ParseFloat(v, 64)
+	if name == "weight" {
+		if err != nil || f <= 0 || f > MaxWeight {
+			return fmt.Errorf("weight %q: want a number in (0, %g]", v, float64(MaxWeight))
+		}
+		k.Limits.Weight = f
+		return nil
+	}
+	if err != nil || f <= 0 {
+		return fmt.Errorf("rate %q: want a positive number of requests per second", v)
+	}
+	k.Limits.Rate = f
+	return nil
+}
+
 // set applies one name=value setting.
 func (k *Key) set(f string) error {
 	name, v, ok := strings.Cut(f, "=")
@@ -145,20 +162,8 @@ func (k *Key) set(f string) error {
 		}
 		k.ID = v
 		return nil
-	case "rate":
-		r, err := strconv.ParseFloat(v, 64)
-		if err != nil || r <= 0 {
-			return fmt.Errorf("rate %q: want a positive number of requests per second", v)
-		}
-		k.Limits.Rate = r
-		return nil
-	case "weight":
-		w, err := strconv.ParseFloat(v, 64)
-		if err != nil || w <= 0 || w > MaxWeight {
-			return fmt.Errorf("weight %q: want a number in (0, %g]", v, float64(MaxWeight))
-		}
-		k.Limits.Weight = w
-		return nil
+	case "rate", "weight":
+		return k.setFloat(name, v)
 	}
 	p := map[string]*int{"burst": &k.Limits.Burst, "jobs": &k.Limits.Jobs, "items": &k.Limits.Items, "conns": &k.Limits.Conns}[name]
 	if p == nil {

@@ -244,27 +244,45 @@ func (s *Service) replay(ctx context.Context, p *auth.Principal, key string, sub
 		return st, false, false, err
 	case err == nil && !owns(p, r):
 		return st, false, false, api.Errorf(api.CodeConflict, "Idempotency-Key already used")
-	case prev.BodySHA256 == "" && (err != nil || r.State == wire.StateAccepting && time.Since(lastWrite(r)) > staleClaim):
-		if err == nil { // a submission that died while reading its body
-			s.abort(ctx, r, "")
-		}
-		_ = kv.Delete(ctx, key, jetstream.LastRevision(e.Revision()))
-		return st, false, true, nil
 	case prev.BodySHA256 == "":
-		return st, false, false, api.RetryLater(api.CodeConflict, time.Second, nil, "a request with this Idempotency-Key is still being read: retry later")
+		retry, err := s.pendingClaim(ctx, key, e.Revision(), r)
+		return st, false, retry, err
 	}
-	if sub.Drain != nil {
-		if err := sub.Drain(); err != nil {
-			return st, false, false, api.Errorf(api.CodeBadRequest, "reading the body: %v", err)
-		}
+	if err := sameBody(sub, prev); err != nil {
+		return st, false, false, err
 	}
-	if sub.BodyHash == nil || sub.BodyHash() != prev.BodySHA256 {
-		return st, false, false, api.Errorf(api.CodeConflict, "Idempotency-Key already used for a different request body")
-	}
-	if err != nil { // the job expired: the key outlived it
+	if r == nil { // the job expired: the key outlived it
 		return st, false, false, api.Errorf(api.CodeConflict, "Idempotency-Key already used for job %s, which no longer exists", prev.Job)
 	}
 	return r.Status(time.Now()), true, false, nil
+}
+
+// pendingClaim answers a key claimed by a submission still reading its
+// body (409), or takes the claim over when that submission died (r nil or
+// stale): retry claims it again.
+func (s *Service) pendingClaim(ctx context.Context, key string, rev uint64, r *wire.JobRecord) (retry bool, err error) {
+	if r != nil && (r.State != wire.StateAccepting || time.Since(lastWrite(r)) <= staleClaim) {
+		return false, api.RetryLater(api.CodeConflict, time.Second, nil, "a request with this Idempotency-Key is still being read: retry later")
+	}
+	if r != nil { // a submission that died while reading its body
+		s.abort(ctx, r, "")
+	}
+	_ = s.in.Buckets.Idempotency.Delete(ctx, key, jetstream.LastRevision(rev))
+	return true, nil
+}
+
+// sameBody reads the rest of the body (to hash it) and checks it is the
+// one the key was first used with.
+func sameBody(sub Submission, prev wire.IdempotencyRecord) error {
+	if sub.Drain != nil {
+		if err := sub.Drain(); err != nil {
+			return api.Errorf(api.CodeBadRequest, "reading the body: %v", err)
+		}
+	}
+	if sub.BodyHash == nil || sub.BodyHash() != prev.BodySHA256 {
+		return api.Errorf(api.CodeConflict, "Idempotency-Key already used for a different request body")
+	}
+	return nil
 }
 
 func lastWrite(r *wire.JobRecord) time.Time {

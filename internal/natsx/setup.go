@@ -182,7 +182,11 @@ func (c StreamConfig) duplicates() time.Duration {
 }
 
 func streams(cfg StreamConfig) []jetstream.StreamConfig {
-	return []jetstream.StreamConfig{{
+	return []jetstream.StreamConfig{streamInfer(cfg), streamInput(cfg), streamResults(cfg), streamDeadLetter(cfg), streamTimers(cfg)}
+}
+
+func streamInfer(cfg StreamConfig) jetstream.StreamConfig {
+	return jetstream.StreamConfig{
 		Name:        wire.StreamInfer,
 		Description: "input chunks: a work queue shared by all workers",
 		Subjects:    []string{"infer.>"},
@@ -194,7 +198,11 @@ func streams(cfg StreamConfig) []jetstream.StreamConfig {
 		Duplicates:  cfg.duplicates(),
 		Replicas:    cfg.Replicas,
 		AllowMsgTTL: true,
-	}, {
+	}
+}
+
+func streamInput(cfg StreamConfig) jetstream.StreamConfig {
+	return jetstream.StreamConfig{
 		Name:        wire.StreamInput,
 		Description: "input chunks of batch jobs, one message per chunk part (a second is refused); deleted once the chunk's result is stored",
 		Subjects:    []string{"in.>"},
@@ -210,7 +218,11 @@ func streams(cfg StreamConfig) []jetstream.StreamConfig {
 		MaxAge:               cfg.MaxAge,
 		AllowDirect:          true,
 		Replicas:             cfg.Replicas,
-	}, {
+	}
+}
+
+func streamResults(cfg StreamConfig) jetstream.StreamConfig {
+	return jetstream.StreamConfig{
 		Name:        wire.StreamResults,
 		Description: "one result message per chunk; a second one for the same chunk is refused",
 		Subjects:    []string{"res.>"},
@@ -228,7 +240,11 @@ func streams(cfg StreamConfig) []jetstream.StreamConfig {
 		Duplicates:  cfg.duplicates(),
 		AllowDirect: true,
 		Replicas:    cfg.Replicas,
-	}, {
+	}
+}
+
+func streamDeadLetter(cfg StreamConfig) jetstream.StreamConfig {
+	return jetstream.StreamConfig{
 		Name:        wire.StreamDeadLetter,
 		Description: "chunks that exhausted their deliveries, kept for inspection",
 		Subjects:    []string{"dlq.>"},
@@ -238,7 +254,11 @@ func streams(cfg StreamConfig) []jetstream.StreamConfig {
 		MaxBytes:    256 << 20,
 		Discard:     jetstream.DiscardOld,
 		Replicas:    cfg.Replicas,
-	}, {
+	}
+}
+
+func streamTimers(cfg StreamConfig) jetstream.StreamConfig {
+	return jetstream.StreamConfig{
 		Name:        wire.StreamTimers,
 		Description: "durable timers: a schedule per job and kind fires a message the gateways act on (results expiry, record deletion)",
 		Subjects:    []string{wire.TimerSubjects},
@@ -249,5 +269,5 @@ func streams(cfg StreamConfig) []jetstream.StreamConfig {
 		// AllowMsgSchedules: the server publishes each schedule's message at
 		// its time, so no process has to be alive then.
 		AllowMsgSchedules: true,
-	}}
+	}
 }
