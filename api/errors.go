@@ -36,36 +36,44 @@ const (
 	CodeForbidden        Code = "forbidden"
 	CodeRateLimited      Code = "rate_limited"
 	CodeQuotaExceeded    Code = "quota_exceeded"
-	CodeInternal         Code = "internal"
+	// CodeResultsExpired: the job's results were removed after its
+	// retention (its status remains).
+	CodeResultsExpired Code = "results_expired"
+	// CodeInsufficientStorage: the results store cannot hold what the job
+	// would produce (or the tenant's share of it is used up).
+	CodeInsufficientStorage Code = "insufficient_storage"
+	CodeInternal            Code = "internal"
 )
 
 // statuses maps every code to its one HTTP status.
 var statuses = map[Code]int{
-	CodeBadRequest:       http.StatusBadRequest,
-	CodeInvalidJSON:      http.StatusBadRequest,
-	CodeInvalidInput:     http.StatusBadRequest,
-	CodeInvalidMessage:   http.StatusBadRequest,
-	CodeUnknownModel:     http.StatusNotFound,
-	CodeUnknownJob:       http.StatusNotFound,
-	CodeNotFound:         http.StatusNotFound,
-	CodeMethodNotAllowed: http.StatusMethodNotAllowed,
-	CodeConflict:         http.StatusConflict,
-	CodeBodyTooLarge:     http.StatusRequestEntityTooLarge,
-	CodeTooManyItems:     http.StatusRequestEntityTooLarge,
-	CodeUnsupportedMedia: http.StatusUnsupportedMediaType,
-	CodeForbiddenOrigin:  http.StatusForbidden,
-	CodeTooManyConns:     http.StatusServiceUnavailable,
-	CodeTooManySubs:      http.StatusTooManyRequests,
-	CodeTimeout:          http.StatusGatewayTimeout,
-	CodeQueueFull:        http.StatusServiceUnavailable,
-	CodeBusy:             http.StatusServiceUnavailable,
-	CodeUnavailable:      http.StatusServiceUnavailable,
-	CodeNotReady:         http.StatusServiceUnavailable,
-	CodeUnauthorized:     http.StatusUnauthorized,
-	CodeForbidden:        http.StatusForbidden,
-	CodeRateLimited:      http.StatusTooManyRequests,
-	CodeQuotaExceeded:    http.StatusTooManyRequests,
-	CodeInternal:         http.StatusInternalServerError,
+	CodeBadRequest:          http.StatusBadRequest,
+	CodeInvalidJSON:         http.StatusBadRequest,
+	CodeInvalidInput:        http.StatusBadRequest,
+	CodeInvalidMessage:      http.StatusBadRequest,
+	CodeUnknownModel:        http.StatusNotFound,
+	CodeUnknownJob:          http.StatusNotFound,
+	CodeNotFound:            http.StatusNotFound,
+	CodeMethodNotAllowed:    http.StatusMethodNotAllowed,
+	CodeConflict:            http.StatusConflict,
+	CodeBodyTooLarge:        http.StatusRequestEntityTooLarge,
+	CodeTooManyItems:        http.StatusRequestEntityTooLarge,
+	CodeUnsupportedMedia:    http.StatusUnsupportedMediaType,
+	CodeForbiddenOrigin:     http.StatusForbidden,
+	CodeTooManyConns:        http.StatusServiceUnavailable,
+	CodeTooManySubs:         http.StatusTooManyRequests,
+	CodeTimeout:             http.StatusGatewayTimeout,
+	CodeQueueFull:           http.StatusServiceUnavailable,
+	CodeBusy:                http.StatusServiceUnavailable,
+	CodeUnavailable:         http.StatusServiceUnavailable,
+	CodeNotReady:            http.StatusServiceUnavailable,
+	CodeUnauthorized:        http.StatusUnauthorized,
+	CodeForbidden:           http.StatusForbidden,
+	CodeRateLimited:         http.StatusTooManyRequests,
+	CodeQuotaExceeded:       http.StatusTooManyRequests,
+	CodeResultsExpired:      http.StatusGone,
+	CodeInsufficientStorage: http.StatusInsufficientStorage,
+	CodeInternal:            http.StatusInternalServerError,
 }
 
 // Codes lists every code (for contract tests).
@@ -75,6 +83,16 @@ func Codes() []Code {
 		out = append(out, c)
 	}
 	return out
+}
+
+// Capacity reports whether code says the system is at a limit (the queue,
+// the results store, the followers), not that it failed: no error to log.
+func (c Code) Capacity() bool {
+	switch c {
+	case CodeQueueFull, CodeBusy, CodeInsufficientStorage, CodeTooManyConns:
+		return true
+	}
+	return false
 }
 
 // HTTPStatus is the status of a response carrying code.

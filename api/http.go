@@ -21,6 +21,12 @@ type JobRequest struct {
 	Model   string            `json:"model"`
 	Version string            `json:"version,omitempty"`
 	Inputs  []json.RawMessage `json:"inputs"`
+	// Priority is high, normal (the default) or low: the order a tenant's
+	// jobs are served in, within its share.
+	Priority string `json:"priority,omitempty"`
+	// Deadline is an RFC 3339 time or a duration from now ("30m"): items
+	// not started by then are skipped (deadline_exceeded).
+	Deadline string `json:"deadline,omitempty"`
 }
 
 // SubmitResponse answers an accepted (202) or replayed (200) job.
@@ -129,8 +135,21 @@ type Health struct {
 
 // Ready is GET /ready: status "ready" (200) or "not_ready" with a reason (503).
 type Ready struct {
-	Status string `json:"status"`
-	Reason string `json:"reason,omitempty"`
+	Status string       `json:"status"`
+	Reason string       `json:"reason,omitempty"`
+	Detail *ReadyDetail `json:"detail,omitempty"`
+}
+
+// ReadyDetail is what the gateway last read of the shared stores.
+type ReadyDetail struct {
+	ResultsStore *StoreFill `json:"results_store,omitempty"`
+}
+
+// StoreFill is a stream's size against its bound.
+type StoreFill struct {
+	Bytes    uint64  `json:"bytes"`
+	MaxBytes int64   `json:"max_bytes"`
+	Fill     float64 `json:"fill"`
 }
 
 // WriteJSON writes v as the JSON body of a response with status.

@@ -64,6 +64,8 @@ type Submit struct {
 	Version   string            `json:"version,omitempty"`
 	Inputs    []json.RawMessage `json:"inputs"`
 	Subscribe *bool             `json:"subscribe,omitempty"`
+	Priority  string            `json:"priority,omitempty"`
+	Deadline  string            `json:"deadline,omitempty"`
 }
 
 // Predict asks for a synchronous prediction.

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"batchinfer/gateway/auth"
+	"batchinfer/gateway/sched"
 	"batchinfer/gateway/service"
 	"batchinfer/gateway/ws"
 	"batchinfer/internal/config"
@@ -22,9 +23,11 @@ type Config struct {
 	// UIDir, when set, is served at / with a single-page-app fallback.
 	UIDir string
 
-	// MaxBodyBytes bounds a batch submission body; MaxSyncBodyBytes a
-	// synchronous prediction's.
+	// MaxBodyBytes bounds a batch submission body (streamed: NDJSON, CSV,
+	// binary tensors; not held in memory), MaxJSONBodyBytes a JSON job body
+	// (read whole), MaxSyncBodyBytes a synchronous prediction's.
 	MaxBodyBytes     int64
+	MaxJSONBodyBytes int64
 	MaxSyncBodyBytes int64
 
 	// OpsAddr, when set, is a second listener for operators: /health,
@@ -38,6 +41,7 @@ type Config struct {
 	Auth    AuthConfig
 	Service service.Config
 	WS      ws.Config
+	Sched   sched.Config
 }
 
 // AuthConfig says who may call the API.
@@ -57,15 +61,16 @@ type AuthConfig struct {
 func Defaults() Config {
 	return Config{
 		Addr: ":8000", Version: "dev",
-		MaxBodyBytes: 64 << 20, MaxSyncBodyBytes: 8 << 20,
+		MaxBodyBytes: 4 << 30, MaxJSONBodyBytes: 64 << 20, MaxSyncBodyBytes: 8 << 20,
 		Auth: AuthConfig{Mode: "keys", JWT: auth.JWTConfig{TenantClaim: "tenant"},
 			Defaults: auth.Limits{Rate: 50, Burst: 100, Jobs: 16, Items: 1_000_000, Conns: 100}},
 		Service: service.Config{
-			MaxItems: 100_000, MaxSyncItems: 64, MaxImageBytes: 1 << 20, MaxLineBytes: 32 << 20,
-			MaxChunkBytes: 768 << 10, PublishWindow: 32 << 20, DefaultChunkSize: 256,
+			MaxItems: 100_000_000, MaxSyncItems: 64, MaxImageBytes: 1 << 20, MaxLineBytes: 32 << 20,
+			MaxChunkBytes: 768 << 10, PublishWindow: 32 << 20, QueueWait: 10 * time.Second, DefaultChunkSize: 256,
 			SyncTimeout: 10 * time.Second, MinSyncTimeout: 10 * time.Millisecond, MaxJobsListed: 100,
 			MaxSubscriptions: 10_000, ProgressInterval: 200 * time.Millisecond, FollowPoll: 5 * time.Second, MaxResultReads: 64,
 		},
+		Sched: sched.Config{QueueChunks: sched.DefaultQueueChunks, Tick: sched.DefaultTick},
 		WS: ws.Config{
 			MaxConnections: 1000, MaxMessageBytes: 4 << 20, MaxSubscriptions: 64, MaxInflight: 16,
 			SendBuffer: 1024, SendBufferBytes: 4 << 20, SlowConsumerTimeout: 10 * time.Second, Heartbeat: 15 * time.Second,
@@ -81,7 +86,8 @@ func (c *Config) Flags(s *config.Set) {
 	d := Defaults()
 	sv, w := &c.Service, &c.WS
 	s.String(&c.Addr, "addr", "GATEWAY_ADDR", d.Addr, "HTTP listen address")
-	s.Int64(&c.MaxBodyBytes, "max-body-bytes", "GATEWAY_MAX_BODY_BYTES", d.MaxBodyBytes, "largest batch submission body")
+	s.Int64(&c.MaxBodyBytes, "max-body-bytes", "GATEWAY_MAX_BODY_BYTES", d.MaxBodyBytes, "largest streamed batch submission body (NDJSON, CSV, binary tensors: read as it arrives, not held)")
+	s.Int64(&c.MaxJSONBodyBytes, "max-json-body-bytes", "GATEWAY_MAX_JSON_BODY_BYTES", d.MaxJSONBodyBytes, "largest JSON batch submission body (read whole)")
 	s.Int(&sv.MaxItems, "max-items", "GATEWAY_MAX_ITEMS", d.Service.MaxItems, "most items in one batch job")
 	s.Int(&sv.MaxSyncItems, "max-sync-items", "GATEWAY_MAX_SYNC_ITEMS", d.Service.MaxSyncItems, "most items in one synchronous prediction")
 	s.Int64(&c.MaxSyncBodyBytes, "max-sync-body-bytes", "GATEWAY_MAX_SYNC_BODY_BYTES", d.MaxSyncBodyBytes, "largest synchronous prediction body")
@@ -89,6 +95,7 @@ func (c *Config) Flags(s *config.Set) {
 	s.Int(&sv.MaxLineBytes, "max-line-bytes", "GATEWAY_MAX_LINE_BYTES", d.Service.MaxLineBytes, "longest NDJSON line")
 	s.Int(&sv.MaxChunkBytes, "max-chunk-bytes", "GATEWAY_MAX_CHUNK_BYTES", d.Service.MaxChunkBytes, "largest queued chunk (keep under NATS max_payload)")
 	s.Int(&sv.PublishWindow, "publish-window-bytes", "GATEWAY_PUBLISH_WINDOW_BYTES", d.Service.PublishWindow, "bytes of a job's chunks sent to JetStream and not yet acknowledged (at least max-chunk-bytes; the stream's ingest queue holds 128 MiB for all gateways)")
+	s.Duration(&sv.QueueWait, "queue-wait", "GATEWAY_QUEUE_WAIT", d.Service.QueueWait, "how long a submission waits for room in a full input queue (QUEUE_MAX_BYTES) before 503 queue_full")
 	s.Int(&sv.DefaultChunkSize, "chunk-size", "GATEWAY_CHUNK_SIZE", d.Service.DefaultChunkSize, "items per chunk for models whose metadata sets none")
 	s.Duration(&sv.SyncTimeout, "sync-timeout", "GATEWAY_SYNC_TIMEOUT", d.Service.SyncTimeout, "default and maximum wait of a synchronous prediction")
 	s.Duration(&sv.MinSyncTimeout, "min-sync-timeout", "GATEWAY_MIN_SYNC_TIMEOUT", d.Service.MinSyncTimeout, "least timeout a synchronous prediction may ask for")
@@ -108,6 +115,8 @@ func (c *Config) Flags(s *config.Set) {
 	s.Duration(&w.Heartbeat, "heartbeat", "GATEWAY_HEARTBEAT", d.WS.Heartbeat, "WebSocket heartbeat period")
 	s.Duration(&w.AuthTimeout, "ws-auth-timeout", "GATEWAY_WS_AUTH_TIMEOUT", d.WS.AuthTimeout, "how long a WebSocket without credentials has to send its auth message")
 	s.Duration(&w.AuthCheck, "ws-auth-check", "GATEWAY_WS_AUTH_CHECK", d.WS.AuthCheck, "how often a WebSocket checks its key is not revoked nor its JWT expired (closed with 4401)")
+	s.Int(&c.Sched.QueueChunks, "sched-queue-chunks", "SCHED_QUEUE_CHUNKS", d.Sched.QueueChunks, "batch chunks the scheduler keeps waiting per model version for its workers (fewer: a new job is served sooner; more: workers never idle)")
+	s.Duration(&c.Sched.Tick, "sched-tick", "SCHED_TICK", d.Sched.Tick, "how often the scheduler reads each model's queue and tops it up")
 	s.String(&c.UIDir, "ui-dir", "GATEWAY_UI_DIR", d.UIDir, "serve the built web UI from this directory")
 	c.authFlags(s, d)
 }
@@ -121,6 +130,7 @@ func (c *Config) authFlags(s *config.Set, d Config) {
 	s.String(&a.JWT.Audience, "jwt-audience", "GATEWAY_JWT_AUDIENCE", "", "audience (aud) a JWT must include")
 	s.String(&a.JWT.TenantClaim, "jwt-tenant-claim", "GATEWAY_JWT_TENANT_CLAIM", d.Auth.JWT.TenantClaim, "JWT claim holding the tenant")
 	s.String(&a.JWT.RoleClaim, "jwt-role-claim", "GATEWAY_JWT_ROLE_CLAIM", "", "JWT claim whose value operator grants the operator role")
+	s.String(&a.JWT.WeightClaim, "jwt-weight-claim", "GATEWAY_JWT_WEIGHT_CLAIM", "", "numeric JWT claim giving the tenant's fair-share weight (default 1)")
 	s.Float(&l.Rate, "rate-limit", "GATEWAY_RATE_LIMIT", d.Auth.Defaults.Rate, "requests per second per key (token bucket), unless the key sets rate=")
 	s.Int(&l.Burst, "rate-burst", "GATEWAY_RATE_BURST", d.Auth.Defaults.Burst, "burst of the per-key token bucket, unless the key sets burst=")
 	s.Int(&l.Jobs, "max-tenant-jobs", "GATEWAY_MAX_TENANT_JOBS", d.Auth.Defaults.Jobs, "unfinished batch jobs per tenant, unless the key sets jobs=")
@@ -136,7 +146,7 @@ func (c Config) validate() error {
 	switch {
 	case c.NATS.URL == "":
 		return fmt.Errorf("%w: gateway: NATS URL is required", config.ErrInvalid)
-	case c.MaxBodyBytes <= 0 || c.MaxSyncBodyBytes <= 0:
+	case c.MaxBodyBytes <= 0 || c.MaxSyncBodyBytes <= 0 || c.MaxJSONBodyBytes <= 0:
 		return fmt.Errorf("%w: gateway: body limits must be positive", config.ErrInvalid)
 	case !wsLimitsSet(c.WS):
 		return fmt.Errorf("%w: gateway: WebSocket limits must be positive", config.ErrInvalid)

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"batchinfer/gateway/auth"
+	"batchinfer/gateway/sched"
 	"batchinfer/gateway/service"
 	"batchinfer/gateway/ws"
 	"batchinfer/internal/config"
@@ -42,6 +44,7 @@ type Gateway struct {
 
 	in    *natsx.Infra
 	svc   *service.Service
+	sched *sched.Scheduler
 	ws    *ws.Handler
 	authn *auth.Authenticator
 	audit zerolog.Logger
@@ -60,6 +63,9 @@ type Gateway struct {
 // not yet started; every error wraps config.ErrInvalid.
 func New(cfg Config, log zerolog.Logger) (*Gateway, error) {
 	config.FillDefaults(&cfg, Defaults())
+	cfg.Service.ResultTTL = cmp.Or(cfg.Service.ResultTTL, cfg.Streams.ResultTTL, natsx.DefaultResultTTL)
+	cfg.Service.RecordTTL = cmp.Or(cfg.Service.RecordTTL, cfg.Streams.RecordTTL, natsx.DefaultRecordTTL)
+	cfg.Service.MaxAge = cmp.Or(cfg.Service.MaxAge, cfg.Streams.MaxAge, natsx.DefaultMaxAge)
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
@@ -104,6 +110,11 @@ func (g *Gateway) Start(ctx context.Context) (err error) {
 		return err
 	}
 	g.teardown.Add("service", func() error { g.svc.Stop(); return nil })
+	g.sched = sched.New(g.cfg.Sched, g.in, g.reg, g.log)
+	if err = g.sched.Start(ctx); err != nil {
+		return err
+	}
+	g.teardown.Add("scheduler", func() error { g.sched.Stop(); return nil })
 	g.ws = ws.NewHandler(g.ctx, g.cfg.WS, g.svc, g.authn, g.reg, g.log)
 	g.ws.OnAuthFailure = func(remote, reason string) {
 		g.audit.Warn().Str("remote", remote).Str("path", "/v1/ws").Str("reason", reason).Msg("authentication failed")
@@ -207,6 +218,10 @@ type Stats struct {
 	WSConnections int64
 	service.Stats
 }
+
+// Leading reports whether this gateway's scheduler leads (sends batch
+// chunks to the workers); valid after Start.
+func (g *Gateway) Leading() bool { return g.sched.Leading() }
 
 // Stats returns the current counts; valid after Start.
 func (g *Gateway) Stats() Stats {

@@ -62,7 +62,7 @@ func (g *Gateway) api(h func(http.ResponseWriter, *http.Request) error) http.Han
 	return func(w http.ResponseWriter, r *http.Request) {
 		if err := h(w, r); err != nil {
 			e := api.As(err)
-			if e.Code.HTTPStatus() >= 500 && e.Code != api.CodeQueueFull && e.Code != api.CodeBusy {
+			if e.Code.HTTPStatus() >= 500 && !e.Code.Capacity() {
 				g.log.Error().Err(err).Str("method", r.Method).Str("path", r.URL.Path).Str("code", string(e.Code)).Msg("request failed")
 			}
 			api.WriteError(w, e)
@@ -122,11 +122,12 @@ func (g *Gateway) handleReady(w http.ResponseWriter, _ *http.Request) {
 	default:
 		reason = g.svc.Ready()
 	}
+	detail := g.svc.Detail()
 	if reason != "" {
-		api.WriteJSON(w, http.StatusServiceUnavailable, api.Ready{Status: "not_ready", Reason: reason})
+		api.WriteJSON(w, http.StatusServiceUnavailable, api.Ready{Status: "not_ready", Reason: reason, Detail: detail})
 		return
 	}
-	api.WriteJSON(w, http.StatusOK, api.Ready{Status: "ready"})
+	api.WriteJSON(w, http.StatusOK, api.Ready{Status: "ready", Detail: detail})
 }
 
 // intParam reads an integer query parameter within [lo, hi].

@@ -3,6 +3,7 @@ package gateway
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -24,12 +25,17 @@ func (g *Gateway) handleSubmit(w http.ResponseWriter, r *http.Request) error {
 	r.Body = http.MaxBytesReader(w, r.Body, g.cfg.MaxBodyBytes)
 	hash := sha256.New()
 	body := io.TeeReader(r.Body, hash)
-	sub, err := submission(r, body)
+	sub, err := g.submission(r, body)
 	if err != nil {
 		return err
 	}
+	if sub.MaxInvalid, err = intParam(r, "max_invalid", 0, 0, math.MaxInt32); err != nil {
+		return err
+	}
+	sub.IDColumn = r.URL.Query().Get("id_column")
 	sub.IdempotencyKey = r.Header.Get("Idempotency-Key")
 	sub.BodyHash = func() string { return hex.EncodeToString(hash.Sum(nil)) }
+	sub.Drain = func() error { _, err := io.Copy(io.Discard, body); return bodyErr(err) }
 	st, replayed, err := g.svc.Submit(r.Context(), sub)
 	if err != nil {
 		return err
@@ -49,13 +55,18 @@ func (g *Gateway) handleSubmit(w http.ResponseWriter, r *http.Request) error {
 }
 
 // submission reads what the content type says: a JSON document (read
-// whole, split without decoding the inputs twice), or NDJSON and CSV
-// streamed to the decoder with the model in the query.
-func submission(r *http.Request, body io.Reader) (service.Submission, error) {
+// whole, up to GATEWAY_MAX_JSON_BODY_BYTES, split without decoding the
+// inputs twice), or NDJSON, CSV and binary tensors streamed to the decoder
+// with the model in the query.
+func (g *Gateway) submission(r *http.Request, body io.Reader) (service.Submission, error) {
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	switch ct {
 	case "application/json", "", "application/x-www-form-urlencoded": // the last is curl -d's default
-		raw, err := io.ReadAll(body)
+		raw, err := io.ReadAll(io.LimitReader(body, g.cfg.MaxJSONBodyBytes+1))
+		if err == nil && int64(len(raw)) > g.cfg.MaxJSONBodyBytes {
+			return service.Submission{}, api.Errorf(api.CodeBodyTooLarge,
+				"a JSON job body is read whole and exceeds %d bytes (GATEWAY_MAX_JSON_BODY_BYTES): send NDJSON, CSV or binary tensors, which are streamed", g.cfg.MaxJSONBodyBytes)
+		}
 		if err != nil {
 			return service.Submission{}, bodyErr(err)
 		}
@@ -68,13 +79,15 @@ func submission(r *http.Request, body io.Reader) (service.Submission, error) {
 		if req.Model == "" {
 			return service.Submission{}, api.Errorf(api.CodeBadRequest, `"model" is required`)
 		}
-		return service.Submission{Model: req.Model, Version: req.Version, Items: input.JSONItems(req.Inputs)}, nil
+		return service.Submission{Model: req.Model, Version: req.Version, Items: input.JSONItems(req.Inputs),
+			Priority: cmp.Or(req.Priority, r.URL.Query().Get("priority")), Deadline: cmp.Or(req.Deadline, r.URL.Query().Get("deadline"))}, nil
 	case "application/x-ndjson", "application/ndjson", "text/csv", "application/octet-stream", "application/x-npy", "application/npy":
 		q := r.URL.Query()
 		if q.Get("model") == "" {
 			return service.Submission{}, api.Errorf(api.CodeBadRequest, "the model query parameter is required for %s uploads", ct)
 		}
-		return service.Submission{Model: q.Get("model"), Version: q.Get("version"), Items: streamed(ct, body)}, nil
+		return service.Submission{Model: q.Get("model"), Version: q.Get("version"), Items: streamed(ct, body),
+			Priority: q.Get("priority"), Deadline: q.Get("deadline")}, nil
 	}
 	return service.Submission{}, api.Errorf(api.CodeUnsupportedMedia,
 		"content type %q is not supported: use application/json, application/x-ndjson, text/csv, application/octet-stream (raw float32) or application/x-npy", ct)

@@ -2,6 +2,7 @@ package worker
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 
@@ -33,6 +34,12 @@ func (b *batcher) assemble() *batch {
 		limit = b.d.maxSync
 	}
 	done := b.q.take(limit, syncOnly, func(t *task, i int) bool {
+		if b.d.skip != nil {
+			if reason := b.d.skip(t); reason != "" { // cancelled, or too late: not run
+				t.skipOne(i, reason)
+				return false
+			}
+		}
 		off := len(bt.inputs)
 		bt.inputs = append(bt.inputs, make([]float32, b.itemSize)...)
 		if err := decodeItem(b.d.meta, t.items[i], bt.inputs[off:]); err != nil {
@@ -71,6 +78,8 @@ func decodeItem(meta *model.Metadata, it wire.Item, dst []float32) error {
 			return fmt.Errorf("image: %w", err)
 		}
 		copy(dst, px)
+	case wire.ItemInvalid: // found invalid by the gateway, accepted under max_invalid
+		return errors.New(string(it.Data))
 	default:
 		return fmt.Errorf("unknown item kind %d", it.Kind)
 	}

@@ -35,6 +35,12 @@ type batchDeps struct {
 	retry func(t *task, delay time.Duration, err error)
 	// observe reports each TensorFlow call (batch size, duration, error).
 	observe func(n int, d time.Duration, err error)
+	// skip says why a chunk's items not in a batch yet are not to run
+	// (its job was cancelled, its deadline passed), or "".
+	skip func(t *task) string
+	// execTimeout bounds one TensorFlow call: past it, its items fail and
+	// the batcher goes on (0: no bound).
+	execTimeout time.Duration
 }
 
 // batcher forms batches across chunks (synchronous chunks first) and runs

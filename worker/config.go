@@ -56,6 +56,13 @@ type Config struct {
 	HeartbeatInterval time.Duration
 	// Finalizers is the number of goroutines storing results and acking.
 	Finalizers int
+	// StoreRetry is how long a chunk whose result the results store refuses
+	// (full) is retried, holding its lease, before its items fail with the
+	// reason recorded in the job.
+	StoreRetry time.Duration
+	// ExecTimeout bounds one TensorFlow call; past it the batch's items
+	// fail with the reason and the worker goes on (0: no bound).
+	ExecTimeout time.Duration
 }
 
 // Defaults are every setting's default, written once: the flags and
@@ -63,7 +70,7 @@ type Config struct {
 func Defaults() Config {
 	return Config{
 		Version: "dev", HealthAddr: "", MaxBatch: 256, MaxSyncBatch: 64, SyncQueue: 512, AckWait: 2 * time.Second, MaxDeliver: 5, Prefetch: 6,
-		HeartbeatInterval: 5 * time.Second, Finalizers: 8,
+		HeartbeatInterval: 5 * time.Second, Finalizers: 8, StoreRetry: 30 * time.Second, ExecTimeout: 60 * time.Second,
 	}
 }
 
@@ -73,8 +80,8 @@ func (c Config) validate() error {
 		return fmt.Errorf("%w: worker: NATS URL is required", config.ErrInvalid)
 	case c.MaxBatch <= 0 || c.MaxSyncBatch <= 0 || c.SyncQueue <= 0 || c.Prefetch <= 0 || c.MaxDeliver <= 0 || c.Finalizers <= 0:
 		return fmt.Errorf("%w: worker: MaxBatch, MaxSyncBatch, SyncQueue, Prefetch, MaxDeliver and Finalizers must be positive", config.ErrInvalid)
-	case c.AckWait < 100*time.Millisecond || c.HeartbeatInterval <= 0 || c.MaxWait < 0:
-		return fmt.Errorf("%w: worker: AckWait must be at least 100ms, HeartbeatInterval positive, MaxWait not negative", config.ErrInvalid)
+	case c.AckWait < 100*time.Millisecond || c.HeartbeatInterval <= 0 || c.MaxWait < 0 || c.StoreRetry <= 0:
+		return fmt.Errorf("%w: worker: AckWait must be at least 100ms, HeartbeatInterval and StoreRetry positive, MaxWait not negative", config.ErrInvalid)
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"batchinfer/internal/natsx"
 	"batchinfer/internal/wire"
 
 	"github.com/nats-io/nats.go"
@@ -47,7 +48,7 @@ func (w *Worker) onMaxDeliveries(m *nats.Msg) {
 	cr := failedResult(h, w.cfg.ID, reason)
 	if h.Reply != "" {
 		_ = w.in.NC.Publish(h.Reply, cr.AppendJSON(nil))
-	} else if err := w.storeFailed(ctx, cr); err != nil {
+	} else if err := w.storeFailed(ctx, cr, reason); err != nil {
 		w.log.Error().Err(err).Str("job", h.Job).Msg("dead-letter store failed")
 		return
 	}
@@ -62,10 +63,17 @@ func (w *Worker) onMaxDeliveries(m *nats.Msg) {
 	w.log.Warn().Str("job", h.Job).Int("chunk", h.Chunk).Uint64("deliveries", a.Deliveries).Msg("chunk dead-lettered")
 }
 
-func (w *Worker) storeFailed(ctx context.Context, cr *wire.ChunkResult) error {
-	stored, err := w.fin.results.Put(ctx, cr, cr.AppendJSON(nil))
-	if err != nil {
+// storeFailed stores and counts a dead-lettered chunk's failed result;
+// when the results store is full, the chunk is counted as unstored with
+// the reason, so the job still ends.
+func (w *Worker) storeFailed(ctx context.Context, cr *wire.ChunkResult, reason string) error {
+	stored, size, err := w.fin.results.Put(ctx, cr, cr.AppendJSON(nil))
+	switch {
+	case natsx.IsFull(err):
+		w.metrics.unstored.Inc()
+		return w.fin.jobs.Count(ctx, cr.Job, unstoredCount(cr, reason))
+	case err != nil:
 		return err
 	}
-	return w.fin.jobs.Count(ctx, stored)
+	return w.fin.jobs.Count(ctx, cr.Job, countOf(stored, size))
 }

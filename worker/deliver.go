@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"errors"
 	"fmt"
 	"time"
 )
@@ -9,12 +10,42 @@ import (
 func (b *batcher) infer(bt *batch) {
 	n := len(bt.slots)
 	start := time.Now()
-	out, err := b.d.predict(bt.inputs, n)
+	out, err := b.predict(bt.inputs, n)
 	b.d.observe(n, time.Since(start), err)
 	if err == nil && len(out) != n*b.outSize {
 		err = fmt.Errorf("model gave %d values for %d items of %d", len(out), n, b.outSize)
 	}
 	b.deliver(bt, out, err)
+}
+
+// errExecTimeout is a TensorFlow call that outlasted execTimeout.
+var errExecTimeout = errors.New("execution timed out")
+
+// predict calls the model, bounded by execTimeout: a call that takes longer is
+// left to finish on its own (its answer is dropped) and its items fail, so
+// that one stuck batch cannot hold the worker.
+func (b *batcher) predict(inputs []float32, n int) ([]float32, error) {
+	if b.d.execTimeout <= 0 {
+		return b.d.predict(inputs, n)
+	}
+	type answer struct {
+		out []float32
+		err error
+	}
+	ch := make(chan answer, 1)
+	in := append([]float32(nil), inputs...) // the batcher reuses inputs
+	go func() {
+		out, err := b.d.predict(in, n)
+		ch <- answer{out, err}
+	}()
+	timer := time.NewTimer(b.d.execTimeout)
+	defer timer.Stop()
+	select {
+	case a := <-ch:
+		return a.out, a.err
+	case <-timer.C:
+		return nil, fmt.Errorf("%w after %s (WORKER_EXEC_TIMEOUT)", errExecTimeout, b.d.execTimeout)
+	}
 }
 
 // deliver gives each row's chunk its result. When TensorFlow failed, a
@@ -27,6 +58,8 @@ func (b *batcher) deliver(bt *batch, out []float32, err error) {
 		switch {
 		case t.abandoned:
 			continue
+		case errors.Is(err, errExecTimeout): // not tried again: it would hold the next worker too
+			t.fail(s.i, err.Error())
 		case err != nil && t.delivered < uint64(b.d.maxDeliver):
 			t.abandoned = true
 			b.q.drop(t)

@@ -23,10 +23,14 @@ type finisher struct {
 	epoch   *natsx.Epoch
 	jobs    *store.Jobs
 	results *store.Results
+	inputs  *store.Inputs
 	metrics *metrics
 	log     zerolog.Logger
 	worker  string
 	killed  func() bool
+	// storeRetry is how long a result the full store refuses is retried.
+	storeRetry time.Duration
+	full       fullState
 }
 
 func (f *finisher) start(n int) {
@@ -85,20 +89,23 @@ func (f *finisher) close() {
 // complete stores the chunk's results, counts them into the job record and
 // acks the chunk, in that order, so a crash at any point leads to a
 // redelivery that finds the stored result, never to a lost or doubled one.
+// A result the results store refuses because it is full is retried while
+// room may come back (StoreRetry); then its items fail with the reason,
+// recorded in the job record (which is not in that stream), so the job
+// still ends.
 func (f *finisher) complete(t *task) {
 	cr := t.chunkResult(f.worker)
 	f.metrics.items.WithLabelValues(t.lane, "ok").Add(float64(cr.Done))
 	f.metrics.items.WithLabelValues(t.lane, "failed").Add(float64(cr.Failed))
 	data := cr.AppendJSON(make([]byte, 0, 64+len(cr.Items)*256))
-	// Storing and counting are idempotent: an attempt a reconnect cuts
-	// short is simply made again on the new connection.
-	var stored *wire.ChunkResult
-	err := f.epoch.Do(context.Background(), natsOpTimeout, opAttempts, func(ctx context.Context) (err error) {
-		if stored, err = f.results.Put(ctx, cr, data); err != nil {
-			return err
-		}
-		return f.jobs.Count(ctx, stored)
-	})
+	count, outcome, err := f.store(cr, data)
+	if err == nil {
+		// Counting is idempotent: an attempt a reconnect cuts short is
+		// simply made again on the new connection.
+		err = f.epoch.Do(context.Background(), natsOpTimeout, opAttempts, func(ctx context.Context) error {
+			return f.jobs.Count(ctx, cr.Job, count)
+		})
+	}
 	if err != nil {
 		f.log.Error().Err(err).Str("job", t.job).Int("chunk", t.chunk).Msg("storing the result failed, chunk given back")
 		_ = t.msg.NakWithDelay(time.Second)
@@ -108,29 +115,121 @@ func (f *finisher) complete(t *task) {
 	if err := f.epoch.Do(context.Background(), natsOpTimeout, opAttempts, t.msg.DoubleAck); err != nil {
 		f.log.Warn().Err(err).Str("job", t.job).Int("chunk", t.chunk).Msg("ack failed")
 	}
-	outcome := "stored"
-	if stored != cr {
-		outcome = "duplicate"
-	}
 	f.metrics.chunks.WithLabelValues(t.lane, outcome).Inc()
+	f.dropInput(t)
+}
+
+// dropInput deletes a finished ticket's input (best effort: what is left
+// goes when the job's results expire).
+func (f *finisher) dropInput(t *task) {
+	if t.parts == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), natsOpTimeout)
+	defer cancel()
+	if err := f.inputs.DeleteChunk(ctx, t.model, t.version, t.job, t.chunk); err != nil {
+		f.log.Debug().Err(err).Str("job", t.job).Int("chunk", t.chunk).Msg("deleting a chunk's input failed")
+	}
+}
+
+// store puts a chunk's result, retrying while the results store is full,
+// and returns what to count: the stored result (this one, or an earlier
+// delivery's), or the chunk as unstored once the store stayed full for
+// StoreRetry.
+func (f *finisher) store(cr *wire.ChunkResult, data []byte) (wire.ChunkCount, string, error) {
+	backoff := 100 * time.Millisecond
+	for {
+		var stored *wire.ChunkResult
+		var size int
+		err := f.epoch.Do(context.Background(), natsOpTimeout, opAttempts, func(ctx context.Context) (err error) {
+			stored, size, err = f.results.Put(ctx, cr, data)
+			return err
+		})
+		switch {
+		case err == nil:
+			f.full.ok()
+			if stored != cr {
+				return countOf(stored, size), "duplicate", nil
+			}
+			return countOf(cr, size), "stored", nil
+		case !natsx.IsFull(err):
+			return wire.ChunkCount{}, "", err
+		}
+		wait, more := f.full.failed(time.Now(), f.storeRetry, backoff)
+		if !more || f.killed() {
+			f.metrics.unstored.Inc()
+			f.log.Warn().Str("job", cr.Job).Int("chunk", cr.Chunk).Msg("results store full, chunk counted as unstored")
+			return unstoredCount(cr, reasonStoreFull), "unstored", nil
+		}
+		time.Sleep(wait)
+		backoff = min(2*backoff, 5*time.Second)
+	}
+}
+
+// reasonStoreFull is what the items of a chunk whose result could not be
+// stored fail with.
+const reasonStoreFull = "result not stored: the results store is full (RESULT_MAX_BYTES); retry the job later"
+
+// reasonCancelled is what the items of a cancelled job not run say, and
+// reasonDeadline those of a job whose deadline passed before they started.
+const (
+	reasonCancelled = "job cancelled"
+	reasonDeadline  = "deadline_exceeded: not started before the job's deadline"
+)
+
+// reasonInputGone is what the items of a ticket whose input is no longer
+// stored say (their job was cancelled, failed or expired meanwhile).
+const reasonInputGone = "not run: the job's input is no longer stored (the job was cancelled, failed or expired)"
+
+// fullState tracks how long the results store has refused results for
+// being full, shared by the finishers: once it has for StoreRetry, chunks
+// fail at once instead of each waiting its own StoreRetry, until a result
+// is stored again.
+type fullState struct {
+	mu    sync.Mutex
+	since time.Time // zero: not full
+}
+
+func (s *fullState) ok() {
+	s.mu.Lock()
+	s.since = time.Time{}
+	s.mu.Unlock()
+}
+
+// failed records a refusal at now and says how long to wait before the
+// next try, or more false when the store has been full for retry.
+func (s *fullState) failed(now time.Time, retry, backoff time.Duration) (wait time.Duration, more bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.since.IsZero() {
+		s.since = now
+	}
+	left := retry - now.Sub(s.since)
+	if left <= 0 {
+		return 0, false
+	}
+	return min(backoff, left), true
 }
 
 // redelivered finishes a redelivered chunk whose result an earlier delivery
 // stored (its worker died before acking) and reports whether it did.
 func (f *finisher) redelivered(t *task) bool {
 	err := f.epoch.Do(context.Background(), natsOpTimeout, opAttempts, func(ctx context.Context) error {
-		prev, err := f.results.Chunk(ctx, t.job, t.chunk)
+		prev, size, err := f.results.Chunk(ctx, t.job, t.chunk)
 		if err != nil {
 			return err
 		}
 		if prev == nil {
 			return errNotStored
 		}
-		if err := f.jobs.Count(ctx, prev); err != nil {
+		if err := f.jobs.Count(ctx, t.job, countOf(prev, size)); err != nil {
 			return err
 		}
 		return t.msg.DoubleAck(ctx)
 	})
+	if err == nil {
+		f.dropInput(t)
+	}
 	return err == nil
 }
 

@@ -2,10 +2,13 @@ package worker
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"batchinfer/internal/natsx"
+	"batchinfer/internal/store"
 	"batchinfer/internal/wire"
 	"batchinfer/model"
 
@@ -29,6 +32,8 @@ type laneDeps struct {
 	redelivered func(*task) bool
 	// finish stores, counts and acks a chunk, then calls t.release.
 	finish func(*task)
+	// inputs reads the input of batch tickets.
+	inputs *store.Inputs
 }
 
 // lane serves one model version: a fetcher per queue (synchronous and
@@ -45,6 +50,7 @@ type lane struct {
 	syncCh   chan *task
 	batchCh  chan *task
 	leases   *leases
+	takes    sync.WaitGroup // tickets reading their input
 	rt       realtime
 	done     chan struct{}
 }
@@ -87,6 +93,9 @@ func (l *lane) start(ctx context.Context) error {
 		l.fetchers[prio] = newFetcher(cons, capacity, l.d.epoch, func(m jetstream.Msg) { l.onMessage(prio, m) },
 			func(err error) { l.log.Debug().Err(err).Str("priority", prio).Msg("pull failed, retrying") })
 	}
+	if err := l.backlogConsumer(ctx); err != nil {
+		return err
+	}
 	if err := l.startRealtime(l.d.nc); err != nil {
 		return err
 	}
@@ -99,6 +108,7 @@ func (l *lane) start(ctx context.Context) error {
 		for _, f := range l.fetchers {
 			<-f.done
 		}
+		l.takes.Wait() // tickets still reading their input hand them over first
 		l.stopRealtime()
 		close(l.syncCh)
 		close(l.batchCh)
@@ -111,12 +121,31 @@ func (l *lane) start(ctx context.Context) error {
 	return nil
 }
 
+// backlogConsumer declares the model version's backlog consumer on the
+// input stream: nobody pulls it; its pending count is the chunks whose
+// results are not stored yet, which autoscalers read.
+func (l *lane) backlogConsumer(ctx context.Context) error {
+	err := natsx.Retry(ctx, func() error {
+		_, err := l.d.js.CreateOrUpdateConsumer(ctx, wire.StreamInput, jetstream.ConsumerConfig{
+			Durable:       wire.BacklogConsumer(l.meta.Name, l.meta.Version),
+			Description:   "backlog of " + l.id + " (never pulled: its pending count is the chunks not done)",
+			FilterSubject: wire.InputModelFilter(l.meta.Name, l.meta.Version),
+			AckPolicy:     jetstream.AckExplicitPolicy,
+		})
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("backlog consumer for %s: %w", l.id, err)
+	}
+	return nil
+}
+
 func (l *lane) batchDeps() batchDeps {
 	m := l.d.metrics
 	maxBatch, maxSync := l.d.cfg.batchLimits(l.meta)
 	return batchDeps{
 		meta: l.meta, predict: l.p.Predict, maxBatch: maxBatch, maxSync: maxSync, maxWait: l.d.cfg.MaxWait, maxDeliver: l.d.cfg.MaxDeliver,
-		finish: l.d.finish,
+		finish: l.d.finish, skip: l.skipReason, execTimeout: l.d.cfg.ExecTimeout,
 		retry: func(t *task, delay time.Duration, err error) {
 			l.log.Warn().Err(err).Str("job", t.job).Int("chunk", t.chunk).Msg("inference failed, chunk given back")
 			m.chunks.WithLabelValues(l.id, "nak").Inc()
@@ -172,7 +201,23 @@ func (l *lane) onMessage(prio string, m jetstream.Msg) {
 		l.fetchers[prio].release()
 		return
 	}
+	t.model, t.version = l.meta.Name, l.meta.Version
 	l.hold(t)
+	if t.parts > 0 && prio == wire.PriorityBatch {
+		l.takes.Add(1)
+		go func() { // reads the input: must not hold up the fetcher
+			defer l.takes.Done()
+			l.take(t)
+		}()
+		return
+	}
+	l.accept(t)
+}
+
+// accept hands a held chunk with its items to the batcher, or finishes it
+// at once: a redelivery whose result is stored, a cancelled job's.
+func (l *lane) accept(t *task) {
+	prio := t.priority
 	if !t.enqueued.IsZero() {
 		l.d.metrics.queueWait.WithLabelValues(l.id, prio).Observe(time.Since(t.enqueued).Seconds())
 	}
@@ -180,20 +225,70 @@ func (l *lane) onMessage(prio string, m jetstream.Msg) {
 	case prio == wire.PrioritySync:
 		l.syncCh <- t
 		return
-	case t.delivered > 1:
+	case t.delivered > 1 && t.parts == 0: // a ticket was checked in take
 		l.d.metrics.redelivered.Inc()
 		if l.d.redelivered(t) {
 			t.release()
 			return
 		}
 	}
-	if l.d.isCancelled(t.job) {
-		t.failRest("job cancelled")
-		l.d.metrics.items.WithLabelValues(l.id, "cancelled").Add(float64(len(t.items)))
+	if reason := l.skipReason(t); reason != "" {
+		t.skipRest(reason)
+		l.d.metrics.items.WithLabelValues(l.id, "skipped").Add(float64(len(t.items)))
 		l.d.finish(t)
 		return
 	}
 	l.batchCh <- t
+}
+
+// skipReason says why a chunk's items are not to run now: its job was
+// cancelled, or its deadline passed before they started ("" to run them).
+func (l *lane) skipReason(t *task) string {
+	switch {
+	case t.job != wire.SyncJob && l.d.isCancelled(t.job):
+		return reasonCancelled
+	case !t.deadline.IsZero() && time.Now().After(t.deadline):
+		return reasonDeadline
+	}
+	return ""
+}
+
+// take reads a ticket's input from the input stream, then accepts it. A
+// redelivered ticket whose result is stored is finished without reading;
+// one whose input is gone (its job purged) is skipped; a read that fails
+// gives the ticket back.
+func (l *lane) take(t *task) {
+	if l.d.killed() {
+		return
+	}
+	if t.delivered > 1 {
+		l.d.metrics.redelivered.Inc()
+		if l.d.redelivered(t) {
+			t.release()
+			return
+		}
+	}
+	var items []wire.Item
+	var meta wire.ChunkMeta
+	err := l.d.epoch.Do(context.Background(), natsOpTimeout, opAttempts, func(ctx context.Context) (err error) {
+		items, meta, err = l.d.inputs.Chunk(ctx, t.model, t.version, t.job, t.chunk)
+		return err
+	})
+	switch {
+	case errors.Is(err, store.ErrInputGone):
+		l.log.Warn().Str("job", t.job).Int("chunk", t.chunk).Msg("ticket without input: its items are skipped")
+		t.setItems(make([]wire.Item, t.count), wire.ChunkMeta{})
+		t.skipRest(reasonInputGone)
+		l.d.finish(t)
+		return
+	case err != nil:
+		l.log.Warn().Err(err).Str("job", t.job).Int("chunk", t.chunk).Msg("reading a chunk's input failed, chunk given back")
+		_ = t.msg.NakWithDelay(time.Second)
+		t.release()
+		return
+	}
+	t.setItems(items, meta)
+	l.accept(t)
 }
 
 // hold starts t's lease; t.release ends it and frees its fetch slot.

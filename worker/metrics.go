@@ -16,6 +16,7 @@ type metrics struct {
 	chunks       *prometheus.CounterVec
 	redelivered  prometheus.Counter
 	deadLettered prometheus.Counter
+	unstored     prometheus.Counter
 	// batches and itemsRun feed the worker's announcement.
 	batches, itemsRun atomic.Uint64
 }
@@ -39,7 +40,7 @@ func newMetrics() *metrics {
 			Name: "worker_items_total", Help: "Items processed, by outcome (ok, failed, cancelled). items/s is its rate.",
 		}, []string{"model", "outcome"}),
 		chunks: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "worker_chunks_total", Help: "Chunks finished, by outcome (stored, duplicate, nak).",
+			Name: "worker_chunks_total", Help: "Chunks finished, by outcome (stored, duplicate, unstored, nak).",
 		}, []string{"model", "outcome"}),
 		redelivered: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "worker_redelivered_chunks_total", Help: "Chunks received more than once.",
@@ -47,8 +48,11 @@ func newMetrics() *metrics {
 		deadLettered: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "worker_dead_lettered_chunks_total", Help: "Chunks whose items were failed after exhausting deliveries.",
 		}),
+		unstored: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "worker_unstored_chunks_total", Help: "Chunks whose result the full results store refused for WORKER_STORE_RETRY: their items failed with the reason.",
+		}),
 	}
-	m.reg.MustRegister(m.batchSize, m.queueWait, m.inference, m.items, m.chunks, m.redelivered, m.deadLettered,
+	m.reg.MustRegister(m.batchSize, m.queueWait, m.inference, m.items, m.chunks, m.redelivered, m.deadLettered, m.unstored,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -13,6 +13,8 @@ import (
 type task struct {
 	msg       jetstream.Msg
 	lane      string // model id, for metrics
+	model     string // model name and version
+	version   string
 	release   func() // ends the lease and frees the fetch slot (set by the lane)
 	priority  string
 	job       string
@@ -21,8 +23,15 @@ type task struct {
 	reply     string
 	enqueued  time.Time
 	delivered uint64
+	// parts > 0: a ticket, whose items are in the input stream (fetched
+	// before the task is batched; deleted once its result is stored).
+	parts    int
+	count    int
+	deadline time.Time
 
 	items     []wire.Item
+	lines     []int
+	ids       []string
 	results   []wire.ItemResult
 	next      int // next item to schedule
 	remaining int // items without a result yet
@@ -34,45 +43,93 @@ func parseTask(m jetstream.Msg, priority string) (*task, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &task{msg: m, priority: priority, job: h.Job, reply: h.Reply, chunk: h.Chunk, start: h.Start, enqueued: h.Enqueued}
+	t := &task{msg: m, priority: priority, job: h.Job, reply: h.Reply, chunk: h.Chunk, start: h.Start, enqueued: h.Enqueued,
+		parts: h.Parts, count: h.Count, deadline: h.Deadline}
 	if md, err := m.Metadata(); err == nil {
 		t.delivered = md.NumDelivered
 	}
-	if t.items, err = wire.DecodeChunk(m.Data()); err != nil {
+	if t.parts > 0 {
+		return t, nil // a ticket: setItems once the input is read
+	}
+	items, meta, err := wire.DecodeChunkMeta(m.Data())
+	if err != nil {
 		return nil, err
 	}
+	t.setItems(items, meta)
+	return t, nil
+}
+
+// setItems gives the task its items, with their lines and ids.
+func (t *task) setItems(items []wire.Item, meta wire.ChunkMeta) {
+	t.items, t.lines, t.ids = items, meta.Lines, meta.IDs
 	t.results = make([]wire.ItemResult, len(t.items))
 	t.remaining = len(t.items)
-	return t, nil
+}
+
+// result is item i's result with its index, input line and id.
+func (t *task) result(i int, r wire.ItemResult) wire.ItemResult {
+	r.Index = t.start + i
+	if i < len(t.lines) {
+		r.Line = t.lines[i]
+	}
+	if i < len(t.ids) {
+		r.ID = t.ids[i]
+	}
+	return r
 }
 
 // fail records an error for item i.
 func (t *task) fail(i int, reason string) {
-	t.results[i] = wire.ItemResult{Index: t.start + i, Error: reason}
+	t.results[i] = t.result(i, wire.ItemResult{Error: reason})
 	t.remaining--
 }
 
 // succeed records the prediction for item i from its output row.
 func (t *task) succeed(i int, meta *model.Metadata, probs []float32) {
-	t.results[i] = itemResult(meta, t.start+i, probs)
+	t.results[i] = t.result(i, itemResult(meta, t.start+i, probs))
 	t.remaining--
 }
 
-// failRest fails every unscheduled item.
-func (t *task) failRest(reason string) {
+// skipOne skips item i (not run), saying why.
+func (t *task) skipOne(i int, reason string) {
+	t.results[i] = t.result(i, wire.ItemResult{Error: reason, Skipped: true})
+	t.remaining--
+}
+
+// skipRest skips every unscheduled item (not run), saying why.
+func (t *task) skipRest(reason string) {
 	for ; t.next < len(t.items); t.next++ {
-		t.fail(t.next, reason)
+		t.results[t.next] = t.result(t.next, wire.ItemResult{Error: reason, Skipped: true})
+		t.remaining--
 	}
 }
 
 func (t *task) chunkResult(worker string) *wire.ChunkResult {
 	cr := &wire.ChunkResult{Job: t.job, Chunk: t.chunk, Start: t.start, Worker: worker, Items: t.results}
 	for _, r := range t.results {
-		if r.Error != "" {
+		switch {
+		case r.Skipped:
+			cr.Skipped++
+		case r.Error != "":
 			cr.Failed++
-		} else {
+		default:
 			cr.Done++
 		}
 	}
 	return cr
+}
+
+// countOf is what a stored chunk result (of size bytes) adds to its job.
+func countOf(cr *wire.ChunkResult, size int) wire.ChunkCount {
+	return wire.ChunkCount{Chunk: cr.Chunk, Done: cr.Done, Failed: cr.Failed, Skipped: cr.Skipped, Bytes: int64(size)}
+}
+
+// unstoredCount is what a chunk whose result could not be stored adds to
+// its job: its items fail (or stay skipped) with reason.
+func unstoredCount(cr *wire.ChunkResult, reason string) wire.ChunkCount {
+	c := wire.ChunkCount{Chunk: cr.Chunk, Failed: cr.Done + cr.Failed, Skipped: cr.Skipped, Unstored: reason}
+	if c.Failed == 0 && c.Skipped > 0 {
+		c.UnstoredSkipped = true
+	}
+	return c
 }

@@ -7,10 +7,6 @@ import (
 	"batchinfer/model"
 )
 
-// maxProbabilities is the largest class count whose full probability vector
-// is returned with every item.
-const maxProbabilities = 32
-
 // itemResult turns one output row into an ItemResult.
 func itemResult(meta *model.Metadata, index int, probs []float32) wire.ItemResult {
 	k := meta.TopK
@@ -37,7 +33,7 @@ func itemResult(meta *model.Metadata, index int, probs []float32) wire.ItemResul
 	}
 	best := order[0]
 	r := wire.ItemResult{Index: index, Label: label(meta, best), Class: &best, Score: probs[best], Top: top}
-	if len(probs) <= maxProbabilities {
+	if len(probs) <= wire.MaxProbabilities {
 		r.Probabilities = slices.Clone(probs)
 	}
 	return r

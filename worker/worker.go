@@ -136,8 +136,8 @@ func (w *Worker) startWork(ctx context.Context) error {
 			return fmt.Errorf("announce model %s: %w", m.ID(), err)
 		}
 	}
-	w.fin = &finisher{nc: w.in.NC, epoch: w.in.Epoch, jobs: store.NewJobs(w.in.Buckets), results: store.NewResults(w.in.JS, w.in.Results),
-		metrics: w.metrics, log: w.log, worker: w.cfg.ID, killed: w.killed.Load}
+	w.fin = &finisher{nc: w.in.NC, epoch: w.in.Epoch, jobs: store.NewJobs(w.in), results: store.NewResults(w.in.JS, w.in.Results), inputs: store.NewInputs(w.in),
+		metrics: w.metrics, log: w.log, worker: w.cfg.ID, killed: w.killed.Load, storeRetry: w.cfg.StoreRetry}
 	w.fin.start(w.cfg.Finalizers)
 	if w.dlqSub, err = w.in.NC.QueueSubscribe(maxDeliveriesAdvisory, "dead-letter", w.onMaxDeliveries); err != nil {
 		return fmt.Errorf("subscribe advisories: %w", err)
@@ -163,6 +163,7 @@ func (w *Worker) laneDeps() laneDeps {
 	return laneDeps{
 		cfg: w.cfg, nc: w.in.NC, js: w.in.JS, epoch: w.in.Epoch, metrics: w.metrics, log: w.log,
 		killed: w.killed.Load, isCancelled: w.cancels.has, redelivered: w.fin.redelivered, finish: w.fin.submit,
+		inputs: w.fin.inputs,
 	}
 }
 

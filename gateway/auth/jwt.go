@@ -19,6 +19,9 @@ type JWTConfig struct {
 	// "org"); RoleClaim, if set, one whose value "operator" grants it.
 	TenantClaim string
 	RoleClaim   string
+	// WeightClaim, if set, names a numeric claim giving the tenant's
+	// fair-share weight.
+	WeightClaim string
 }
 
 // JWTVerifier checks JWTs against the issuer's keys, which it fetches and
@@ -75,6 +78,12 @@ func (v *JWTVerifier) Verify(ctx context.Context, token string) (*Principal, err
 		var role string
 		if t.Get(v.cfg.RoleClaim, &role) == nil && Role(role) == RoleOperator {
 			p.Role = RoleOperator
+		}
+	}
+	if v.cfg.WeightClaim != "" {
+		var w float64
+		if t.Get(v.cfg.WeightClaim, &w) == nil && w > 0 && w <= MaxWeight {
+			p.Limits.Weight = w
 		}
 	}
 	return p, nil

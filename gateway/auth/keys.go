@@ -35,7 +35,13 @@ type Limits struct {
 	Jobs  int     // batch jobs not yet finished
 	Items int     // items of those jobs not yet done
 	Conns int     // WebSocket connections per gateway
+	// Weight is the tenant's share of the batch workers relative to other
+	// tenants' (fair share; default 1).
+	Weight float64
 }
+
+// MaxWeight bounds a tenant's fair-share weight.
+const MaxWeight = 1000
 
 // Key is one API key as the keys file holds it: never the key itself.
 type Key struct {
@@ -120,6 +126,23 @@ func parseKey(fields []string) (Key, error) {
 	return k, nil
 }
 
+// setFloat applies rate= (requests per second) or weight= (fair share).
+func (k *Key) setFloat(name, v string) error {
+	f, err := strconv.ParseFloat(v, 64)
+	if name == "weight" {
+		if err != nil || f <= 0 || f > MaxWeight {
+			return fmt.Errorf("weight %q: want a number in (0, %g]", v, float64(MaxWeight))
+		}
+		k.Limits.Weight = f
+		return nil
+	}
+	if err != nil || f <= 0 {
+		return fmt.Errorf("rate %q: want a positive number of requests per second", v)
+	}
+	k.Limits.Rate = f
+	return nil
+}
+
 // set applies one name=value setting.
 func (k *Key) set(f string) error {
 	name, v, ok := strings.Cut(f, "=")
@@ -139,17 +162,12 @@ func (k *Key) set(f string) error {
 		}
 		k.ID = v
 		return nil
-	case "rate":
-		r, err := strconv.ParseFloat(v, 64)
-		if err != nil || r <= 0 {
-			return fmt.Errorf("rate %q: want a positive number of requests per second", v)
-		}
-		k.Limits.Rate = r
-		return nil
+	case "rate", "weight":
+		return k.setFloat(name, v)
 	}
 	p := map[string]*int{"burst": &k.Limits.Burst, "jobs": &k.Limits.Jobs, "items": &k.Limits.Items, "conns": &k.Limits.Conns}[name]
 	if p == nil {
-		return fmt.Errorf("unknown setting %q (known: role, id, rate, burst, jobs, items, conns)", name)
+		return fmt.Errorf("unknown setting %q (known: role, id, rate, weight, burst, jobs, items, conns)", name)
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n <= 0 {

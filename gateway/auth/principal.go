@@ -112,6 +112,9 @@ func (a *Authenticator) withDefaults(l Limits) Limits {
 	if l.Rate == 0 {
 		l.Rate = d.Rate
 	}
+	if l.Weight == 0 {
+		l.Weight = max(d.Weight, 1)
+	}
 	for _, f := range []struct{ p, def *int }{{&l.Burst, &d.Burst}, {&l.Jobs, &d.Jobs}, {&l.Items, &d.Items}, {&l.Conns, &d.Conns}} {
 		if *f.p == 0 {
 			*f.p = *f.def

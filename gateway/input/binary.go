@@ -76,10 +76,9 @@ func (d *Decoder) decodeRaw(r io.Reader, width, want int) error {
 
 // addRaw checks one item's values and adds it as float32.
 func (d *Decoder) addRaw(buf []byte, width int) error {
-	if len(d.items) >= d.maxItems {
-		return api.Errorf(api.CodeTooManyItems, "more than %d items (limit GATEWAY_MAX_ITEMS)", d.maxItems)
+	if d.n >= d.maxItems {
+		return d.tooMany()
 	}
-	idx := len(d.items)
 	if width == 8 {
 		for i := range d.itemSize {
 			v := float32(math.Float64frombits(binary.LittleEndian.Uint64(buf[8*i:])))
@@ -87,14 +86,13 @@ func (d *Decoder) addRaw(buf []byte, width int) error {
 		}
 		buf = buf[:4*d.itemSize]
 	}
+	var bad error
 	for i := range d.itemSize {
-		if err := d.checkValue(i, math.Float32frombits(binary.LittleEndian.Uint32(buf[4*i:]))); err != nil {
-			d.fail(idx, 0, err)
+		if bad = d.checkValue(i, math.Float32frombits(binary.LittleEndian.Uint32(buf[4*i:]))); bad != nil {
 			break
 		}
 	}
-	d.items = append(d.items, wire.Item{Kind: wire.ItemTensor, Data: buf})
-	return nil
+	return d.emit(wire.Item{Kind: wire.ItemTensor, Data: buf}, 0, "", bad)
 }
 
 // npyHeader is what a .npy header says.

@@ -35,10 +35,21 @@ type Decoder struct {
 	maxItems      int
 	maxImageBytes int
 	items         []wire.Item
+	n             int // items read
 	details       []api.Detail
 	invalid       int
 	featureIndex  map[string]int
+	// sink, when set, takes each item as it is read instead of items.
+	sink Sink
+	// idColumn names a CSV column passed through as each item's id.
+	idColumn string
 }
+
+// Sink takes each item in input order: its index, the item, its input line
+// (0 when the input has none), its id (a CSV id column, else ""), and why it
+// is invalid (nil when valid; the item is then empty). An error stops the
+// reading.
+type Sink func(index int, it wire.Item, line int, id string, invalid error) error
 
 // NewDecoder returns a decoder of at most maxItems items for meta.
 func NewDecoder(meta *model.Metadata, maxItems, maxImageBytes int) *Decoder {
@@ -55,13 +66,27 @@ func NewDecoder(meta *model.Metadata, maxItems, maxImageBytes int) *Decoder {
 // add decodes one ItemInput given as raw JSON. line is the NDJSON line (0
 // for JSON bodies) used in error details.
 func (d *Decoder) add(raw []byte, line int) error {
-	if len(d.items) >= d.maxItems {
-		return api.Errorf(api.CodeTooManyItems, "more than %d items (limit GATEWAY_MAX_ITEMS)", d.maxItems)
+	if d.n >= d.maxItems {
+		return d.tooMany()
 	}
-	idx := len(d.items)
 	it, err := d.decodeItem(raw)
+	return d.emit(it, line, "", err)
+}
+
+func (d *Decoder) tooMany() error {
+	return api.Errorf(api.CodeTooManyItems, "more than %d items (limit GATEWAY_MAX_ITEMS)", d.maxItems)
+}
+
+// emit hands one item read to the sink (or keeps it).
+func (d *Decoder) emit(it wire.Item, line int, id string, err error) error {
+	idx := d.n
+	d.n++
 	if err != nil {
 		d.fail(idx, line, err)
+		it = wire.Item{}
+	}
+	if d.sink != nil {
+		return d.sink(idx, it, line, id, err)
 	}
 	d.items = append(d.items, it)
 	return nil
@@ -82,10 +107,23 @@ func (d *Decoder) result() ([]wire.Item, error) {
 		msg := fmt.Sprintf("%d invalid item(s); first: item %d: %s", d.invalid, *first.Item, first.Message)
 		return nil, &api.Error{Code: api.CodeInvalidInput, Message: msg, Details: d.details}
 	}
-	if len(d.items) == 0 {
+	if d.n == 0 {
 		return nil, api.Errorf(api.CodeInvalidInput, "no inputs: the batch is empty")
 	}
 	return d.items, nil
+}
+
+// Invalid is the error listing the invalid items read (nil when none).
+func (d *Decoder) Invalid() *api.Error {
+	if d.invalid == 0 {
+		return nil
+	}
+	first := d.details[0]
+	msg := fmt.Sprintf("%d invalid item(s); first: item %d", d.invalid, *first.Item)
+	if first.Line > 0 {
+		msg += fmt.Sprintf(" (line %d)", first.Line)
+	}
+	return &api.Error{Code: api.CodeInvalidInput, Message: msg + ": " + first.Message, Details: d.details}
 }
 
 func (d *Decoder) decodeItem(raw []byte) (wire.Item, error) {
@@ -446,6 +484,7 @@ func (d *Decoder) decodeCSV(r io.Reader) error {
 	cr.ReuseRecord = true
 	cr.FieldsPerRecord = -1
 	var order []int // column -> feature position, from the header
+	idCol := -1     // the id column, from the header
 	line := 0
 	for {
 		rec, err := cr.Read()
@@ -463,45 +502,75 @@ func (d *Decoder) decodeCSV(r io.Reader) error {
 			}
 			return fmt.Errorf("read csv: %w", err)
 		}
-		if line == 1 && len(rec) > 0 && !looksNumeric(rec[0]) {
-			if order, err = d.csvHeader(rec); err != nil {
+		if line == 1 && len(rec) > 0 && (!looksNumeric(rec[0]) || d.idColumn != "") {
+			if order, idCol, err = d.csvHeader(rec); err != nil {
 				return err
 			}
 			continue
 		}
-		if len(d.items) >= d.maxItems {
-			return api.Errorf(api.CodeTooManyItems, "more than %d items (limit GATEWAY_MAX_ITEMS)", d.maxItems)
+		if d.n >= d.maxItems {
+			return d.tooMany()
 		}
-		idx := len(d.items)
+		id := ""
+		if idCol >= 0 && idCol < len(rec) {
+			id = rec[idCol]
+			rec = append(rec[:idCol], rec[idCol+1:]...)
+		}
 		it, err := d.csvRow(rec, order)
-		if err != nil {
-			d.fail(idx, line, err)
+		if err := d.emit(it, line, id, err); err != nil {
+			return err
 		}
-		d.items = append(d.items, it)
 	}
 }
 
-func (d *Decoder) csvHeader(rec []string) ([]int, error) {
+// csvHeader reads the header row: the position of each column's feature
+// (nil for a model without named features: the columns are in order), and
+// the id column's index (-1: none).
+func (d *Decoder) csvHeader(rec []string) ([]int, int, error) {
+	rec = trimBOM(rec)
+	idCol := -1
+	if d.idColumn != "" {
+		for c, name := range rec {
+			if strings.TrimSpace(name) == d.idColumn {
+				idCol = c
+			}
+		}
+		if idCol < 0 {
+			return nil, -1, api.Errorf(api.CodeInvalidInput, "csv header: no column %q (id_column)", d.idColumn)
+		}
+		rec = append(append([]string(nil), rec[:idCol]...), rec[idCol+1:]...)
+	}
 	if d.featureIndex == nil {
-		return nil, api.Errorf(api.CodeInvalidInput, "csv: header %q given but model %s has no named features", rec[0], d.meta.ID())
+		if len(rec) > 0 && !looksNumeric(rec[0]) && d.idColumn == "" {
+			return nil, -1, api.Errorf(api.CodeInvalidInput, "csv: header %q given but model %s has no named features", rec[0], d.meta.ID())
+		}
+		return nil, idCol, nil
 	}
 	if len(rec) != len(d.meta.Features) {
-		return nil, api.Errorf(api.CodeInvalidInput, "csv header: %d columns, model %s has %d features", len(rec), d.meta.ID(), len(d.meta.Features))
+		return nil, -1, api.Errorf(api.CodeInvalidInput, "csv header: %d columns, model %s has %d features", len(rec), d.meta.ID(), len(d.meta.Features))
 	}
 	order := make([]int, len(rec))
 	seen := make(map[int]bool, len(rec))
 	for c, name := range rec {
 		i, ok := d.featureIndex[strings.TrimSpace(name)]
 		if !ok {
-			return nil, api.Errorf(api.CodeInvalidInput, "csv header: unknown feature %q", name)
+			return nil, -1, api.Errorf(api.CodeInvalidInput, "csv header: unknown feature %q", name)
 		}
 		if seen[i] {
-			return nil, api.Errorf(api.CodeInvalidInput, "csv header: feature %q twice", name)
+			return nil, -1, api.Errorf(api.CodeInvalidInput, "csv header: feature %q twice", name)
 		}
 		seen[i] = true
 		order[c] = i
 	}
-	return order, nil
+	return order, idCol, nil
+}
+
+// trimBOM drops a UTF-8 byte order mark before the first header name.
+func trimBOM(rec []string) []string {
+	if len(rec) > 0 && strings.HasPrefix(rec[0], "\ufeff") {
+		rec = append([]string{strings.TrimPrefix(rec[0], "\ufeff")}, rec[1:]...)
+	}
+	return rec
 }
 
 func (d *Decoder) csvRow(rec []string, order []int) (wire.Item, error) {

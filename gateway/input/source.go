@@ -56,6 +56,31 @@ func NDJSON(r io.Reader) Source { return ndjsonLines{r} }
 // CSV reads one item per row, with an optional header of feature names.
 func CSV(r io.Reader) Source { return csvRows{r} }
 
+// Options shape a streamed read.
+type Options struct {
+	// IDColumn names a CSV column passed through as each item's id.
+	IDColumn string
+}
+
+// Stream reads and checks src's items for meta within l, handing each to
+// sink as it is read (nothing is kept): the way a body or a dataset of any
+// size is read with bounded memory. It returns how many items it read, and
+// the decoder, whose Invalid lists the invalid ones.
+func Stream(meta *model.Metadata, l Limits, src Source, o Options, sink Sink) (*Decoder, error) {
+	if raws, ok := src.(jsonItems); ok && len(raws) > l.MaxItems {
+		return nil, api.Errorf(api.CodeTooManyItems, "%d items, the limit is %d", len(raws), l.MaxItems)
+	}
+	d := NewDecoder(meta, l.MaxItems, l.MaxImageBytes)
+	d.sink, d.idColumn = sink, o.IDColumn
+	if err := src.into(d, l); err != nil {
+		return d, err
+	}
+	return d, nil
+}
+
+// Count is the number of items read.
+func (d *Decoder) Count() int { return d.n }
+
 // Decode reads and checks src's items for meta within l.
 func Decode(meta *model.Metadata, l Limits, src Source) ([]wire.Item, error) {
 	if raws, ok := src.(jsonItems); ok && len(raws) > l.MaxItems {

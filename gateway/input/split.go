@@ -38,17 +38,14 @@ func SplitJobBody(b []byte) (req api.JobRequest, err error) {
 			return req, errSlowPath
 		}
 		i = skipWS(b, i+1)
+		strs := map[string]*string{"model": &req.Model, "version": &req.Version, "priority": &req.Priority, "deadline": &req.Deadline}
 		switch key {
-		case "model", "version":
+		case "model", "version", "priority", "deadline":
 			end = skipValue(b, i)
 			if end < 0 {
 				return req, errSlowPath
 			}
-			p := &req.Model
-			if key == "version" {
-				p = &req.Version
-			}
-			if err := json.Unmarshal(b[i:end], p); err != nil {
+			if err := json.Unmarshal(b[i:end], strs[key]); err != nil {
 				return req, errSlowPath
 			}
 			i = end

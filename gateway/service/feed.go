@@ -34,9 +34,17 @@ func (w *wakeup) fire() {
 	}
 }
 
-func newJobFeed(nc *nats.Conn) (*jobFeed, error) {
+// newJobFeed subscribes to the job records' writes; onRecord, when set, is
+// given each record as written.
+func newJobFeed(nc *nats.Conn, onRecord func(job string, data []byte)) (*jobFeed, error) {
 	f := &jobFeed{prefix: "$KV." + wire.BucketJobs + ".", byJob: map[string]map[*wakeup]struct{}{}}
-	sub, err := nc.Subscribe(f.prefix+"*", func(m *nats.Msg) { f.notify(m.Subject[len(f.prefix):]) })
+	sub, err := nc.Subscribe(f.prefix+"*", func(m *nats.Msg) {
+		job := m.Subject[len(f.prefix):]
+		f.notify(job)
+		if onRecord != nil && len(m.Data) > 0 {
+			onRecord(job, m.Data)
+		}
+	})
 	if err != nil {
 		return nil, fmt.Errorf("subscribe job records: %w", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"batchinfer/api"
+	"batchinfer/internal/store"
 	"batchinfer/internal/wire"
 )
 
@@ -175,8 +176,35 @@ func (f *follower) step(sink Sink, c *cursor, finish func()) (caughtUp, ended bo
 		return false, false, nil // a replica behind the leader: read again soon
 	}
 	finish()
-	_ = sink.End(f.ctx, f.rec.Status(time.Now()), max(last, c.sent))
+	last = max(last, c.sent)
+	if f.req.Results {
+		if err := f.sendUnstored(sink, last); err != nil {
+			return false, false, err
+		}
+	}
+	_ = sink.End(f.ctx, f.rec.Status(time.Now()), last)
 	return true, true, nil
+}
+
+// sendUnstored sends, before the end, the chunks whose items failed
+// without a stored result (the results store was full), made from the
+// job record, at the last sequence: they have none of their own.
+func (f *follower) sendUnstored(sink Sink, last uint64) error {
+	for _, span := range f.rec.Unstored {
+		if span.Skipped {
+			continue // skipped items are counted, not streamed
+		}
+		for c := span.From; c < span.To; c++ {
+			if !f.rec.IsCounted(c) {
+				continue
+			}
+			cr := store.UnstoredResult(f.rec, c, span.Reason, false)
+			if err := sink.Results(f.ctx, StoredResult{Seq: max(last, 1), Data: cr.AppendJSON(nil)}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // wait is how long to sleep before the next step when nothing wakes it.

@@ -26,13 +26,22 @@ func (s *Service) loadJob(ctx context.Context, id string) (*wire.JobRecord, erro
 	return r, err
 }
 
-// Job is a job's status.
+// Job is a job's status; a queued one says where it stands.
 func (s *Service) Job(ctx context.Context, id string) (wire.JobStatus, error) {
 	r, err := s.loadJob(ctx, id)
 	if err != nil {
 		return wire.JobStatus{}, err
 	}
-	return r.Status(time.Now()), nil
+	return s.status(r), nil
+}
+
+// status is r's status now, with its queue position when queued.
+func (s *Service) status(r *wire.JobRecord) wire.JobStatus {
+	st := r.Status(time.Now())
+	if st.State == wire.StateQueued {
+		st.Queue = s.queued.position(r.ID)
+	}
+	return st
 }
 
 // Jobs lists up to limit of the caller's jobs, the most recent first; it

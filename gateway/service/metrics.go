@@ -9,6 +9,17 @@ type metrics struct {
 	syncQueued   prometheus.Counter
 	syncMessages prometheus.Counter
 	busy         prometheus.Counter
+	// storageRefused counts jobs refused for want of room in the results
+	// store; storeBytes and storeMax are its size as last read.
+	storageRefused       prometheus.Counter
+	storeBytes, storeMax prometheus.Gauge
+	expired              prometheus.Counter
+}
+
+// storeFill records the results store's size as read.
+func (m *metrics) storeFill(used uint64, limit int64) {
+	m.storeBytes.Set(float64(used))
+	m.storeMax.Set(float64(limit))
 }
 
 func newMetrics(reg prometheus.Registerer, stats func() Stats) *metrics {
@@ -29,6 +40,18 @@ func newMetrics(reg prometheus.Registerer, stats func() Stats) *metrics {
 		syncQueued: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "gateway_predict_queued_total", Help: "Synchronous predictions no worker took at once (none listening, or full), queued on the durable sync queue.",
 		}),
+		storageRefused: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "gateway_jobs_refused_storage_total", Help: "Jobs refused (507 insufficient_storage) because their results would not fit in the results store.",
+		}),
+		storeBytes: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "gateway_results_store_bytes", Help: "Bytes in the results stream, as last read at an admission.",
+		}),
+		storeMax: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "gateway_results_store_max_bytes", Help: "The results stream's bound (RESULT_MAX_BYTES; -1 unbounded).",
+		}),
+		expired: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "gateway_jobs_expired_total", Help: "Finished jobs whose results this gateway expired (RESULT_TTL after they finished).",
+		}),
 		busy: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "gateway_follow_busy_total", Help: "Subscriptions and result streams refused because the gateway follows GATEWAY_MAX_SUBSCRIPTIONS jobs.",
 		}),
@@ -36,7 +59,7 @@ func newMetrics(reg prometheus.Registerer, stats func() Stats) *metrics {
 	gauge := func(name, help string, f func(Stats) float64) prometheus.Collector {
 		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 { return f(stats()) })
 	}
-	reg.MustRegister(m.jobs, m.items, m.syncLatency, m.syncQueued, m.syncMessages, m.busy,
+	reg.MustRegister(m.jobs, m.items, m.syncLatency, m.syncQueued, m.syncMessages, m.busy, m.storageRefused, m.storeBytes, m.storeMax, m.expired,
 		gauge("gateway_followers", "Jobs followed: WebSocket subscriptions and NDJSON result streams.", func(s Stats) float64 { return float64(s.Followers) }),
 		gauge("gateway_followed_jobs", "Distinct jobs followed through the job-record feed.", func(s Stats) float64 { return float64(s.FeedJobs) }),
 		gauge("gateway_inbox_waiting", "Requests waiting for replies (predictions, result reads).", func(s Stats) float64 { return float64(s.InboxWaiting) }),

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"batchinfer/internal/natsx"
-	"batchinfer/internal/wire"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -26,7 +25,9 @@ const (
 // message id makes a repeat harmless.
 type publishWindow struct {
 	js       jetstream.JetStream
+	stream   string
 	maxBytes int
+	fullWait time.Duration // how long a full stream is waited for
 	bytes    int
 	pending  []pendingChunk
 }
@@ -37,12 +38,19 @@ type pendingChunk struct {
 	f   jetstream.PubAckFuture
 }
 
-func newPublishWindow(js jetstream.JetStream, maxBytes int) *publishWindow {
-	return &publishWindow{js: js, maxBytes: maxBytes}
+// newPublishWindow sends to stream; a message the stream refuses as full
+// is sent again for up to fullWait. A message refused because its subject
+// already holds one (the input stream) is already stored: not an error.
+func newPublishWindow(js jetstream.JetStream, stream string, maxBytes int, fullWait time.Duration) *publishWindow {
+	return &publishWindow{js: js, stream: stream, maxBytes: maxBytes, fullWait: fullWait}
 }
 
 func (w *publishWindow) opts(id string) []jetstream.PublishOpt {
-	return []jetstream.PublishOpt{jetstream.WithMsgID(id), jetstream.WithExpectStream(wire.StreamInfer)}
+	o := []jetstream.PublishOpt{jetstream.WithExpectStream(w.stream)}
+	if id != "" {
+		o = append(o, jetstream.WithMsgID(id))
+	}
+	return o
 }
 
 // publish sends msg once the window has room for it.
@@ -81,7 +89,10 @@ func (w *publishWindow) awaitOldest(ctx context.Context) error {
 	case <-p.f.Ok():
 		return nil
 	case err := <-p.f.Err():
-		if natsx.IsTooManyRequests(err) {
+		switch {
+		case natsx.IsSubjectTaken(err):
+			return nil
+		case natsx.IsTooManyRequests(err), natsx.IsFull(err):
 			return w.retry(ctx, p)
 		}
 		return err
@@ -92,11 +103,13 @@ func (w *publishWindow) awaitOldest(ctx context.Context) error {
 	}
 }
 
-// retry sends a refused chunk again, synchronously, with a growing pause.
+// retry sends a refused chunk again, synchronously, with a growing pause:
+// a few times when the stream's ingest queue was full, for up to fullWait
+// when the stream itself was (then errQueueFull).
 func (w *publishWindow) retry(ctx context.Context, p pendingChunk) error {
 	delay := publishBackoff
-	var err error
-	for range publishRetries {
+	tries, full := 0, time.Now().Add(w.fullWait)
+	for {
 		select {
 		case <-time.After(delay):
 		case <-ctx.Done():
@@ -104,10 +117,17 @@ func (w *publishWindow) retry(ctx context.Context, p pendingChunk) error {
 		}
 		// A fresh message: the refused one may still be referenced by the client.
 		m := &nats.Msg{Subject: p.msg.Subject, Header: p.msg.Header, Data: p.msg.Data}
-		if _, err = w.js.PublishMsg(ctx, m, w.opts(p.id)...); err == nil || !natsx.IsTooManyRequests(err) {
+		_, err := w.js.PublishMsg(ctx, m, w.opts(p.id)...)
+		switch {
+		case err == nil || natsx.IsSubjectTaken(err):
+			return nil
+		case natsx.IsFull(err) && time.Now().Before(full):
+		case natsx.IsFull(err):
+			return fmt.Errorf("%w for %s: %w", errQueueFull, w.fullWait, err)
+		case !natsx.IsTooManyRequests(err) || tries >= publishRetries:
 			return err
 		}
+		tries++
 		delay = min(2*delay, time.Second)
 	}
-	return err
 }

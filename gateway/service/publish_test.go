@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"batchinfer/internal/natsx"
 	"batchinfer/internal/wire"
@@ -17,7 +18,7 @@ import (
 func TestPublishWindowBoundsUnacked(t *testing.T) {
 	e := start(t, testConfig())
 	ctx := context.Background()
-	w := newPublishWindow(e.in.JS, 3<<10)
+	w := newPublishWindow(e.in.JS, wire.StreamInfer, 3<<10, time.Second)
 	subject := wire.InferSubject(wire.PriorityBatch, "tiny", "1")
 	for round := range 2 { // the second round repeats the message ids
 		for i := range 50 {

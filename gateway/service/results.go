@@ -2,6 +2,9 @@ package service
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"time"
 
@@ -15,7 +18,7 @@ const MaxResultsPage = 10_000
 // Results returns the finished items of a job in [offset, offset+limit),
 // in index order; Complete says whether all of them are finished.
 func (s *Service) Results(ctx context.Context, id string, offset, limit int) (*api.ResultsPage, error) {
-	rec, err := s.loadJob(ctx, id)
+	rec, err := s.loadResults(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -28,18 +31,26 @@ func (s *Service) Results(ctx context.Context, id string, offset, limit int) (*a
 	end := min(offset+limit, rec.Total)
 	page := &api.ResultsPage{Job: rec.ID, Offset: offset, Limit: limit, Items: make([]wire.ItemResult, 0, end-offset), Complete: true}
 	for c := offset / max(rec.ChunkSize, 1); c*rec.ChunkSize < end; c++ {
-		cr, err := s.results.Chunk(ctx, rec.ID, c)
+		data, err := s.results.View(ctx, rec, c)
 		if err != nil {
 			return nil, err
 		}
-		if cr == nil {
+		if data == nil {
 			page.Complete = false
 			continue
 		}
-		for _, it := range cr.Items {
-			if it.Index >= offset && it.Index < end {
+		err = wire.EachItem(data, func(item []byte) error {
+			if i := wire.ItemIndex(item); i >= offset && i < end {
+				var it wire.ItemResult
+				if err := json.Unmarshal(item, &it); err != nil {
+					return fmt.Errorf("decode result of job %s chunk %d: %w", rec.ID, c, err)
+				}
 				page.Items = append(page.Items, it)
 			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
 		}
 	}
 	if end < rec.Total {
@@ -64,7 +75,7 @@ type ResultStream struct {
 // StreamResults opens a stream of a job's results; it takes one of the
 // gateway's MaxSubscriptions slots until Close.
 func (s *Service) StreamResults(ctx context.Context, id string) (*ResultStream, error) {
-	rec, err := s.loadJob(ctx, id)
+	rec, err := s.loadResults(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -83,7 +94,7 @@ func (s *Service) StreamResults(ctx context.Context, id string) (*ResultStream, 
 func (rs *ResultStream) Next(ctx context.Context, beforeWait func() error) ([]byte, error) {
 	for rs.next < rs.rec.Chunks {
 		octx, cancel := rs.s.op(ctx)
-		data, err := rs.s.results.Raw(octx, rs.rec.ID, rs.next)
+		data, err := rs.s.results.View(octx, rs.rec, rs.next)
 		cancel()
 		if err != nil && ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -96,6 +107,9 @@ func (rs *ResultStream) Next(ctx context.Context, beforeWait func() error) ([]by
 		if err := beforeWait(); err != nil {
 			return nil, err
 		}
+		if err := rs.refresh(ctx); err != nil {
+			return nil, err
+		}
 		rs.poll.Reset(rs.s.cfg.FollowPoll)
 		select {
 		case <-ctx.Done():
@@ -105,6 +119,38 @@ func (rs *ResultStream) Next(ctx context.Context, beforeWait func() error) ([]by
 		}
 	}
 	return nil, io.EOF
+}
+
+// refresh rereads the job's record: counts and unstored chunks change
+// while it runs, and its results may expire.
+func (rs *ResultStream) refresh(ctx context.Context) error {
+	rec, err := rs.s.loadResults(ctx, rs.rec.ID)
+	var ae *api.Error
+	switch {
+	case err == nil:
+		rs.rec = rec
+	case errors.As(err, &ae):
+		return err // expired or gone: the stream ends
+	}
+	return nil // NATS away: wait and read again
+}
+
+// loadResults loads a job whose results are still readable: an expired
+// one answers results_expired.
+func (s *Service) loadResults(ctx context.Context, id string) (*wire.JobRecord, error) {
+	rec, err := s.loadJob(ctx, id)
+	if err == nil && rec.State == wire.StateExpired {
+		return nil, api.Errorf(api.CodeResultsExpired, "the results of job %s expired at %s (kept %s after it finished)",
+			rec.ID, fmtTime(rec.ExpiresAt), time.Duration(rec.RetentionMS)*time.Millisecond)
+	}
+	return rec, err
+}
+
+func fmtTime(t *time.Time) string {
+	if t == nil {
+		return "its retention"
+	}
+	return t.UTC().Format(time.RFC3339)
 }
 
 // Close gives the stream's slot back.

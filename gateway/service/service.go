@@ -18,6 +18,7 @@ import (
 	"batchinfer/internal/natsx"
 	"batchinfer/internal/store"
 
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 )
@@ -40,6 +41,7 @@ type Config struct {
 	MaxLineBytes     int           // one NDJSON line
 	MaxChunkBytes    int           // one queued chunk
 	PublishWindow    int           // bytes of a job's chunks published and not yet acknowledged
+	QueueWait        time.Duration // how long a body waits for room in a full input queue
 	DefaultChunkSize int           // items per chunk for models whose metadata sets none
 	SyncTimeout      time.Duration // default and most a prediction waits
 	MinSyncTimeout   time.Duration // least a prediction may ask to wait
@@ -48,6 +50,13 @@ type Config struct {
 	ProgressInterval time.Duration // least time between progress events of a follower
 	FollowPoll       time.Duration // a follower's reread when no change was announced
 	MaxResultReads   int           // result reads in flight
+	// ResultTTL is how long a finished job's results are kept (its record
+	// states it); set from the stream settings.
+	ResultTTL time.Duration
+	// RecordTTL is how long an expired job's record stays.
+	RecordTTL time.Duration
+	// MaxAge is the streams' backstop age: the furthest deadline.
+	MaxAge time.Duration
 }
 
 // ErrConfig is wrapped by every configuration error.
@@ -61,11 +70,11 @@ func (c Config) Validate() error {
 	}{
 		{"MaxItems", c.MaxItems > 0}, {"MaxSyncItems", c.MaxSyncItems > 0 && c.MaxSyncItems <= c.MaxItems},
 		{"MaxImageBytes", c.MaxImageBytes > 0}, {"MaxLineBytes", c.MaxLineBytes > 0}, {"MaxChunkBytes", c.MaxChunkBytes > 0},
-		{"PublishWindow", c.PublishWindow >= c.MaxChunkBytes},
+		{"PublishWindow", c.PublishWindow >= c.MaxChunkBytes}, {"QueueWait", c.QueueWait > 0},
 		{"DefaultChunkSize", c.DefaultChunkSize > 0}, {"SyncTimeout", c.SyncTimeout > 0},
 		{"MinSyncTimeout", c.MinSyncTimeout > 0 && c.MinSyncTimeout <= c.SyncTimeout}, {"MaxJobsListed", c.MaxJobsListed > 0},
 		{"MaxSubscriptions", c.MaxSubscriptions > 0}, {"ProgressInterval", c.ProgressInterval > 0},
-		{"FollowPoll", c.FollowPoll > 0}, {"MaxResultReads", c.MaxResultReads > 0},
+		{"FollowPoll", c.FollowPoll > 0}, {"MaxResultReads", c.MaxResultReads > 0}, {"ResultTTL", c.ResultTTL > 0}, {"RecordTTL", c.RecordTTL > 0}, {"MaxAge", c.MaxAge > 0},
 	} {
 		if !f.ok {
 			return fmt.Errorf("%w: %s out of range", ErrConfig, f.name)
@@ -81,19 +90,23 @@ type Service struct {
 	in      *natsx.Infra
 	jobs    *store.Jobs
 	results *store.Results
+	inputs  *store.Inputs
 	metrics *metrics
 
 	cat    *catalog
 	inbox  *inbox
 	feed   *jobFeed
 	reader *resultReader
+	store  *storageGate
+	queued *queueView
 	// followers counts WebSocket subscriptions and NDJSON result streams.
 	followers atomic.Int64
 	coalescers
 
-	ctx    context.Context
-	cancel context.CancelFunc
-	stop   sync.Once
+	ctx     context.Context
+	cancel  context.CancelFunc
+	stop    sync.Once
+	expDone chan struct{} // the expirer's end
 }
 
 // New returns a Service over in; Start it before use.
@@ -103,9 +116,10 @@ func New(cfg Config, in *natsx.Infra, reg prometheus.Registerer, log zerolog.Log
 	}
 	s := &Service{
 		cfg: cfg, log: log.With().Str("component", "service").Logger(), in: in,
-		jobs: store.NewJobs(in.Buckets), results: store.NewResults(in.JS, in.Results),
+		jobs: store.NewJobs(in), results: store.NewResults(in.JS, in.Results), inputs: store.NewInputs(in),
 	}
 	s.metrics = newMetrics(reg, s.Stats)
+	s.store = newStorageGate(s.results.Usage, s.metrics.storageRefused.Inc, s.metrics.storeFill)
 	return s, nil
 }
 
@@ -125,10 +139,40 @@ func (s *Service) Start() (err error) {
 	if s.inbox, err = newInbox(s.in.NC); err != nil {
 		return err
 	}
-	if s.feed, err = newJobFeed(s.in.NC); err != nil {
+	if s.feed, err = newJobFeed(s.in.NC, s.store.record); err != nil {
+		return err
+	}
+	wctx, cancel := context.WithTimeout(s.ctx, natsOpTimeout)
+	defer cancel()
+	if err := s.store.watchActive(s.ctx, wctx, s.in.Buckets.Active); err != nil {
 		return err
 	}
 	s.reader = newResultReader(s.in.NC, s.in.Epoch, s.inbox, resultBatch, resultBatchBytes, s.cfg.MaxResultReads)
+	if s.queued, err = newQueueView(s.in.NC); err != nil {
+		return fmt.Errorf("queue positions: %w", err)
+	}
+	return s.startExpirer()
+}
+
+// startExpirer starts acting on the jobs' fired timers.
+func (s *Service) startExpirer() error {
+	ctx, cancel := context.WithTimeout(s.ctx, natsOpTimeout)
+	defer cancel()
+	var cons jetstream.Consumer
+	err := natsx.Retry(ctx, func() (err error) {
+		cons, err = store.NewTimers(s.in.JS).Consumer(ctx, timerAckWait)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	e := &expirer{jobs: s.jobs, results: s.results, recordTTL: s.cfg.RecordTTL, expired: s.metrics.expired.Inc,
+		log: s.log.With().Str("component", "expiry").Logger()}
+	s.expDone = make(chan struct{})
+	go func() {
+		defer close(s.expDone)
+		e.run(s.ctx, cons)
+	}()
 	return nil
 }
 
@@ -143,6 +187,10 @@ func (s *Service) Stop() {
 		}
 		if s.inbox != nil {
 			s.inbox.close()
+		}
+		s.queued.close()
+		if s.expDone != nil {
+			<-s.expDone
 		}
 	})
 }
@@ -168,6 +216,14 @@ func (s *Service) Ready() string {
 		return "following as many jobs as allowed (GATEWAY_MAX_SUBSCRIPTIONS)"
 	}
 	return ""
+}
+
+// Detail is what the service last read of the shared stores, for /ready.
+func (s *Service) Detail() *api.ReadyDetail {
+	if f := s.store.detail(); f != nil {
+		return &api.ReadyDetail{ResultsStore: f}
+	}
+	return nil
 }
 
 // Stats are counts of what the service holds for its clients, for

@@ -29,9 +29,10 @@ import (
 
 func testConfig() Config {
 	return Config{
-		MaxItems: 100, MaxSyncItems: 4, MaxImageBytes: 1 << 20, MaxLineBytes: 1 << 20, MaxChunkBytes: 768 << 10, PublishWindow: 1 << 20,
+		MaxItems: 100, MaxSyncItems: 4, MaxImageBytes: 1 << 20, MaxLineBytes: 1 << 20, MaxChunkBytes: 768 << 10, PublishWindow: 1 << 20, QueueWait: time.Second, MaxAge: time.Hour,
 		DefaultChunkSize: 10, SyncTimeout: time.Second, MinSyncTimeout: 10 * time.Millisecond, MaxJobsListed: 50,
 		MaxSubscriptions: 10, ProgressInterval: 10 * time.Millisecond, FollowPoll: 200 * time.Millisecond, MaxResultReads: 4,
+		ResultTTL: time.Hour, RecordTTL: time.Hour,
 	}
 }
 
@@ -97,7 +98,7 @@ func code(err error) api.Code {
 func (e *env) complete(st wire.JobStatus, chunks ...int) {
 	e.t.Helper()
 	ctx := context.Background()
-	jobs, results := store.NewJobs(e.in.Buckets), store.NewResults(e.in.JS, e.in.Results)
+	jobs, results := store.NewJobs(e.in), store.NewResults(e.in.JS, e.in.Results)
 	rec, err := jobs.Get(ctx, st.ID)
 	if err != nil {
 		e.t.Fatal(err)
@@ -110,9 +111,9 @@ func (e *env) complete(st wire.JobStatus, chunks ...int) {
 			cr.Items = append(cr.Items, wire.ItemResult{Index: i, Class: &cl, Label: tinyModel.Labels[cl]})
 			cr.Done++
 		}
-		stored, err := results.Put(ctx, cr, wire.Marshal(cr))
+		stored, size, err := results.Put(ctx, cr, wire.Marshal(cr))
 		if err == nil {
-			err = jobs.Count(ctx, stored)
+			err = jobs.Count(ctx, stored.Job, wire.ChunkCount{Chunk: stored.Chunk, Done: stored.Done, Failed: stored.Failed, Bytes: int64(size)})
 		}
 		if err != nil {
 			e.t.Fatal(err)
@@ -127,9 +128,9 @@ func TestSubmitQueuesChunksAndChecksInputs(t *testing.T) {
 	if err != nil || replayed || st.Total != 25 || st.Chunks != 3 || st.State != wire.StateQueued {
 		t.Fatalf("%+v %v %v", st, replayed, err)
 	}
-	info, err := e.in.Infer.Info(ctx)
+	info, err := e.in.Input.Info(ctx)
 	if err != nil || info.State.Msgs != 3 {
-		t.Fatalf("queue holds %d chunks (%v), want 3", info.State.Msgs, err)
+		t.Fatalf("input stream holds %d chunks (%v), want 3", info.State.Msgs, err)
 	}
 	for _, tc := range []struct {
 		name string
@@ -143,6 +144,11 @@ func TestSubmitQueuesChunksAndChecksInputs(t *testing.T) {
 		{"empty", Submission{Model: "tiny", Items: rows(0)}, api.CodeInvalidInput},
 		{"out of range", Submission{Model: "tiny", Items: input.JSONItems([]json.RawMessage{[]byte("[11,1]")})}, api.CodeInvalidInput},
 		{"ndjson line too long", Submission{Model: "tiny", Items: input.NDJSON(strings.NewReader(strings.Repeat(" ", 2<<20)))}, api.CodeBodyTooLarge},
+		{"bad priority", Submission{Model: "tiny", Items: rows(1), Priority: "urgent"}, api.CodeBadRequest},
+		{"past deadline", Submission{Model: "tiny", Items: rows(1), Deadline: "2020-01-01T00:00:00Z"}, api.CodeBadRequest},
+		{"bad deadline", Submission{Model: "tiny", Items: rows(1), Deadline: "soon"}, api.CodeBadRequest},
+		{"negative deadline", Submission{Model: "tiny", Items: rows(1), Deadline: "-5m"}, api.CodeBadRequest},
+		{"invalid beyond max_invalid", Submission{Model: "tiny", Items: mixed(30, 3), MaxInvalid: 2}, api.CodeInvalidInput},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if _, _, err := e.svc.Submit(ctx, tc.sub); code(err) != tc.want {
@@ -150,6 +156,32 @@ func TestSubmitQueuesChunksAndChecksInputs(t *testing.T) {
 			}
 		})
 	}
+	// A refused submission leaves nothing: no record, no chunk.
+	if info, err := e.in.Input.Info(ctx); err != nil || info.State.Msgs != 3 {
+		t.Fatalf("input stream holds %d chunks after refusals (%v), want 3", info.State.Msgs, err)
+	}
+	if list, err := e.svc.Jobs(ctx, 50); err != nil || len(list) != 1 {
+		t.Fatalf("jobs after refusals: %d %v", len(list), err)
+	}
+	// Within max_invalid, invalid items are accepted: they fail with their
+	// reason when run.
+	st, _, err = e.svc.Submit(ctx, Submission{Model: "tiny", Items: mixed(30, 3), MaxInvalid: 3, Priority: "high", Deadline: "1h"})
+	if err != nil || st.Total != 30 || st.Priority != "high" || st.Deadline == nil {
+		t.Fatalf("within max_invalid: %+v %v", st, err)
+	}
+}
+
+// mixed is n items of which every tenth, up to bad of them, is out of range.
+func mixed(n, bad int) input.Source {
+	raws := make([]json.RawMessage, n)
+	for i := range raws {
+		v := i % 10
+		if i%10 == 5 && bad > 0 {
+			v, bad = 11, bad-1
+		}
+		raws[i] = json.RawMessage(fmt.Sprintf("[%d,1]", v))
+	}
+	return input.JSONItems(raws)
 }
 
 func TestSubmitIdempotency(t *testing.T) {

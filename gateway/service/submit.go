@@ -17,7 +17,6 @@ import (
 	"batchinfer/internal/wire"
 	"batchinfer/model"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -34,149 +33,272 @@ type Submission struct {
 	// BodyHash, when set, is the request body's SHA-256 (hex); it is called
 	// once the items are read, as a streamed body is hashed while decoded.
 	BodyHash func() string
+	// Drain, when set, reads the rest of the body (to hash it) without
+	// decoding it: a replay of an earlier submission is not read twice.
+	Drain func() error
+	// MaxInvalid is how many invalid items the job accepts (they fail with
+	// their reason); beyond it the submission is refused.
+	MaxInvalid int
+	// IDColumn names a CSV column passed through as each item's id.
+	IDColumn string
+	// Priority (high, normal, low) and Deadline (RFC 3339 or a duration)
+	// as the client gave them.
+	Priority, Deadline string
 }
 
-// Submit checks the items against the model and queues the job. It reports
-// whether the job was an idempotent replay of an earlier submission.
+// Submit reads the items, checking each against the model, into the input
+// stream as they come (nothing is held but the chunk being filled), and
+// queues the job. It reports whether the job was an idempotent replay of an
+// earlier submission. A body with more invalid items than MaxInvalid, or
+// whose results would not fit, is refused and leaves nothing behind.
 func (s *Service) Submit(ctx context.Context, sub Submission) (wire.JobStatus, bool, error) {
 	meta, err := s.Model(sub.Model, sub.Version)
 	if err != nil {
 		return wire.JobStatus{}, false, err
 	}
-	items, err := input.Decode(meta, s.limits(s.cfg.MaxItems), sub.Items)
+	if sub.MaxInvalid < 0 {
+		return wire.JobStatus{}, false, api.Errorf(api.CodeBadRequest, "max_invalid must not be negative")
+	}
+	prio, err := parsePriority(sub.Priority)
 	if err != nil {
 		return wire.JobStatus{}, false, err
+	}
+	deadline, err := parseDeadline(sub.Deadline, time.Now(), s.cfg.MaxAge)
+	if err != nil {
+		return wire.JobStatus{}, false, err
+	}
+	p := caller(ctx)
+	if err := s.admit(ctx, p, 0, ""); err != nil {
+		return wire.JobStatus{}, false, err
+	}
+	id, st, replayed, err := s.claimKey(ctx, p, sub)
+	if err != nil || replayed {
+		return st, replayed, err
+	}
+	rec := s.newRecord(id, meta, p)
+	rec.Priority, rec.Deadline = prio, deadline
+	if err := s.jobs.Create(ctx, rec); err != nil {
+		return wire.JobStatus{}, false, queueErr(err)
+	}
+	// Once the record exists the job is read whole or removed, even if the
+	// client goes away meanwhile: a half-read job would never finish.
+	qctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.QueueWait+2*natsOpTimeout)
+	defer cancel()
+	r, err := s.readBody(ctx, qctx, rec, meta, sub)
+	if err == nil {
+		err = s.queueJob(qctx, p, rec, meta, r, sub)
+	}
+	if err != nil {
+		key := ""
+		if sub.IdempotencyKey != "" {
+			key = idempotencyKey(p.Tenant, sub.IdempotencyKey)
+		}
+		s.abort(qctx, rec, key)
+		return wire.JobStatus{}, false, err
+	}
+	s.metrics.jobs.Inc()
+	s.metrics.items.WithLabelValues("batch").Add(float64(r.items))
+	return rec.Status(time.Now()), false, nil
+}
+
+// readBody reads the submission's items into rec's chunks: a body with
+// more invalid items than allowed is invalid_input, naming them.
+func (s *Service) readBody(ctx, qctx context.Context, rec *wire.JobRecord, meta *model.Metadata, sub Submission) (reading, error) {
+	r, err := s.ingest(qctx, rec, meta, sub.Items, ingestOptions{maxItems: s.cfg.MaxItems, maxInvalid: sub.MaxInvalid, idColumn: sub.IDColumn})
+	var ae *api.Error
+	var we *writeError
+	switch {
+	case errors.As(err, &ae):
+		return r, err
+	case err != nil && ctx.Err() != nil:
+		return r, api.Errorf(api.CodeBadRequest, "the request ended before its body was read")
+	case errors.As(err, &we):
+		return r, queueFullErr(err)
+	case err != nil:
+		return r, &api.Error{Code: api.CodeBadRequest, Message: "the request body could not be read: " + err.Error(), Err: err}
+	case r.stopped:
+		e := r.dec.Invalid()
+		if sub.MaxInvalid > 0 {
+			e.Message += fmt.Sprintf(" (more than max_invalid=%d)", sub.MaxInvalid)
+		}
+		return r, e
+	case r.items == 0:
+		return r, api.Errorf(api.CodeInvalidInput, "no inputs: the batch is empty")
+	}
+	return r, nil
+}
+
+// queueJob admits a fully read job against the results store and the
+// tenant's quotas, then marks it queued: the scheduler starts on it.
+func (s *Service) queueJob(ctx context.Context, p *auth.Principal, rec *wire.JobRecord, meta *model.Metadata, r reading, sub Submission) error {
+	est := jobResultBytes(meta, r.items, rec.ChunkSize)
+	if err := s.store.admit(ctx, rec.ID, est, r.items); err != nil {
+		return err
+	}
+	if err := s.admit(ctx, p, r.items, rec.ID); err != nil {
+		s.store.release(rec.ID)
+		return err
 	}
 	sha := ""
 	if sub.BodyHash != nil {
 		sha = sub.BodyHash()
 	}
-	p := caller(ctx)
-	id := newJobID()
-	if sub.IdempotencyKey != "" {
-		st, replayed, prev, err := s.replay(ctx, p, sub.IdempotencyKey, sha, meta, items, id)
-		if err != nil || replayed {
-			return st, replayed, err
-		}
-		id = prev
-	}
-	if err := s.admit(ctx, p, len(items)); err != nil {
-		return wire.JobStatus{}, false, err
-	}
-	rec := s.newRecord(id, meta, items, sha)
-	rec.Tenant = p.Tenant
-	if err := s.jobs.Create(ctx, rec); err != nil {
-		return wire.JobStatus{}, false, queueErr(err)
-	}
-	// Once the record exists the job is queued whole even if the client
-	// goes away meanwhile: a half-queued job would never finish.
-	qctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*natsOpTimeout)
-	defer cancel()
-	r, err := s.queue(qctx, rec, meta, items)
+	q, err := s.jobs.Queue(ctx, rec.ID, r.items, r.chunks, sha, est)
 	if err != nil {
-		return wire.JobStatus{}, false, err
+		s.store.release(rec.ID)
+		return queueErr(err)
 	}
-	s.metrics.jobs.Inc()
-	s.metrics.items.WithLabelValues("batch").Add(float64(len(items)))
-	return r.Status(time.Now()), false, nil
+	*rec = *q
+	if sub.IdempotencyKey != "" {
+		return s.sealKey(ctx, p, sub.IdempotencyKey, rec.ID, sha)
+	}
+	return nil
+}
+
+// abort removes a job that was not queued: its record, its chunks and its
+// idempotency claim (at key, when not ""). Nothing of it was run.
+func (s *Service) abort(ctx context.Context, rec *wire.JobRecord, key string) {
+	s.store.release(rec.ID)
+	if err := s.inputs.Purge(ctx, rec.ID); err != nil {
+		s.log.Warn().Err(err).Str("job", rec.ID).Msg("purging a refused job's input failed")
+	}
+	if err := s.jobs.Delete(ctx, rec); err != nil {
+		s.log.Warn().Err(err).Str("job", rec.ID).Msg("deleting a refused job failed")
+	}
+	if key != "" {
+		_ = s.in.Buckets.Idempotency.Purge(ctx, key)
+	}
 }
 
 func (s *Service) limits(maxItems int) input.Limits {
 	return input.Limits{MaxItems: maxItems, MaxImageBytes: s.cfg.MaxImageBytes, MaxLineBytes: s.cfg.MaxLineBytes}
 }
 
-func (s *Service) newRecord(id string, meta *model.Metadata, items []wire.Item, bodySHA string) *wire.JobRecord {
-	size := s.chunkSize(meta, items)
+func (s *Service) newRecord(id string, meta *model.Metadata, p *auth.Principal) *wire.JobRecord {
 	return &wire.JobRecord{
-		ID: id, Model: meta.Name, Version: meta.Version, Total: len(items),
-		Chunks: (len(items) + size - 1) / size, ChunkSize: size,
-		State: wire.StateAccepting, CreatedAt: time.Now().UTC(), BodySHA256: bodySHA,
+		ID: id, Tenant: p.Tenant, Model: meta.Name, Version: meta.Version, ChunkSize: s.chunkSize(meta),
+		State: wire.StateAccepting, CreatedAt: time.Now().UTC(), RetentionMS: s.cfg.ResultTTL.Milliseconds(),
+		Weight: max(p.Limits.Weight, 1e-3),
 	}
 }
 
-// replay claims the tenant's idempotency key for id, or finds the job an earlier submission with the key made:
-// replayed, or the id to create the job under (that of a first attempt
-// that died before writing it). Each tenant has its own key space.
-func (s *Service) replay(ctx context.Context, p *auth.Principal, idemKey, sha string, meta *model.Metadata, items []wire.Item, id string) (wire.JobStatus, bool, string, error) {
-	if len(idemKey) > maxIdempotencyKey {
-		return wire.JobStatus{}, false, "", api.Errorf(api.CodeBadRequest, "Idempotency-Key longer than %d bytes", maxIdempotencyKey)
+// idempotencyKey is where a tenant's Idempotency-Key is kept.
+func idempotencyKey(tenant, key string) string {
+	sum := sha256.Sum256([]byte(tenant + "\x00" + key))
+	return hex.EncodeToString(sum[:])
+}
+
+// claimKey claims the tenant's Idempotency-Key for a new job, or answers
+// for an earlier submission with the key: its job (replayed) when the body
+// is the same, 409 when it differs or is still being read. A claim left by
+// a submission that died while reading its body is taken over.
+func (s *Service) claimKey(ctx context.Context, p *auth.Principal, sub Submission) (string, wire.JobStatus, bool, error) {
+	id := newJobID()
+	if sub.IdempotencyKey == "" {
+		return id, wire.JobStatus{}, false, nil
 	}
-	sum := sha256.Sum256([]byte(p.Tenant + "\x00" + idemKey))
-	key := hex.EncodeToString(sum[:])
+	if len(sub.IdempotencyKey) > maxIdempotencyKey {
+		return "", wire.JobStatus{}, false, api.Errorf(api.CodeBadRequest, "Idempotency-Key longer than %d bytes", maxIdempotencyKey)
+	}
+	key := idempotencyKey(p.Tenant, sub.IdempotencyKey)
 	kv := s.in.Buckets.Idempotency
-	_, err := kv.Create(ctx, key, wire.Marshal(wire.IdempotencyRecord{Job: id, BodySHA256: sha}))
-	if err == nil {
-		return wire.JobStatus{}, false, id, nil
+	for attempt := 0; attempt < 3; attempt++ {
+		_, err := kv.Create(ctx, key, wire.Marshal(wire.IdempotencyRecord{Job: id}))
+		if err == nil {
+			return id, wire.JobStatus{}, false, nil
+		}
+		if !errors.Is(err, jetstream.ErrKeyExists) {
+			return "", wire.JobStatus{}, false, fmt.Errorf("store idempotency key: %w", err)
+		}
+		st, replayed, retry, err := s.replay(ctx, p, key, sub)
+		if !retry {
+			return "", st, replayed, err
+		}
 	}
-	if !errors.Is(err, jetstream.ErrKeyExists) {
-		return wire.JobStatus{}, false, "", fmt.Errorf("store idempotency key: %w", err)
-	}
+	return "", wire.JobStatus{}, false, api.Errorf(api.CodeConflict, "Idempotency-Key is being claimed by another request, retry")
+}
+
+// staleClaim is how long a claim of a submission still reading its body
+// is honoured without progress before another submission takes it over.
+const staleClaim = 2 * time.Minute
+
+// replay answers a submission whose key is claimed: the earlier job when
+// the body is the same, 409 otherwise. retry says the claim was stale and
+// removed: claim it again.
+func (s *Service) replay(ctx context.Context, p *auth.Principal, key string, sub Submission) (st wire.JobStatus, replayed, retry bool, err error) {
+	kv := s.in.Buckets.Idempotency
 	e, err := kv.Get(ctx, key)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return st, false, true, nil
+	}
 	if err != nil {
-		return wire.JobStatus{}, false, "", fmt.Errorf("read idempotency key: %w", err)
+		return st, false, false, fmt.Errorf("read idempotency key: %w", err)
 	}
 	var prev wire.IdempotencyRecord
 	if err := json.Unmarshal(e.Value(), &prev); err != nil {
-		return wire.JobStatus{}, false, "", fmt.Errorf("decode idempotency key: %w", err)
-	}
-	if prev.BodySHA256 != sha {
-		return wire.JobStatus{}, false, "", api.Errorf(api.CodeConflict, "Idempotency-Key already used for a different request body")
+		return st, false, false, fmt.Errorf("decode idempotency key: %w", err)
 	}
 	r, err := s.jobs.Get(ctx, prev.Job)
 	switch {
+	case err != nil && !errors.Is(err, store.ErrNotFound):
+		return st, false, false, err
 	case err == nil && !owns(p, r):
-		return wire.JobStatus{}, false, "", api.Errorf(api.CodeConflict, "Idempotency-Key already used")
-	case errors.Is(err, store.ErrNotFound):
-		return wire.JobStatus{}, false, prev.Job, nil
-	case err != nil:
-		return wire.JobStatus{}, false, "", err
-	case r.State == wire.StateAccepting: // the first attempt was cut short
-		if r, err = s.queue(ctx, r, meta, items); err != nil {
-			return wire.JobStatus{}, false, "", err
-		}
+		return st, false, false, api.Errorf(api.CodeConflict, "Idempotency-Key already used")
+	case prev.BodySHA256 == "":
+		retry, err := s.pendingClaim(ctx, key, e.Revision(), r)
+		return st, false, retry, err
 	}
-	return r.Status(time.Now()), true, "", nil
+	if err := sameBody(sub, prev); err != nil {
+		return st, false, false, err
+	}
+	if r == nil { // the job expired: the key outlived it
+		return st, false, false, api.Errorf(api.CodeConflict, "Idempotency-Key already used for job %s, which no longer exists", prev.Job)
+	}
+	return r.Status(time.Now()), true, false, nil
 }
 
-// chunkSize is the model's chunk size, reduced so a chunk of the job's
-// largest items fits in MaxChunkBytes.
-func (s *Service) chunkSize(meta *model.Metadata, items []wire.Item) int {
-	size := meta.ChunkSize
-	if size <= 0 {
-		size = s.cfg.DefaultChunkSize
+// pendingClaim answers a key claimed by a submission still reading its
+// body (409), or takes the claim over when that submission died (r nil or
+// stale): retry claims it again.
+func (s *Service) pendingClaim(ctx context.Context, key string, rev uint64, r *wire.JobRecord) (retry bool, err error) {
+	if r != nil && (r.State != wire.StateAccepting || time.Since(lastWrite(r)) <= staleClaim) {
+		return false, api.RetryLater(api.CodeConflict, time.Second, nil, "a request with this Idempotency-Key is still being read: retry later")
 	}
-	biggest := 0
-	for _, it := range items {
-		biggest = max(biggest, len(it.Data)+16)
+	if r != nil { // a submission that died while reading its body
+		s.abort(ctx, r, "")
 	}
-	return max(1, min(size, s.cfg.MaxChunkBytes/max(biggest, 1)))
+	_ = s.in.Buckets.Idempotency.Delete(ctx, key, jetstream.LastRevision(rev))
+	return true, nil
 }
 
-// queue publishes the job's chunks and marks it queued. JetStream
-// deduplicates the chunks by message id, so this is safe to repeat.
-func (s *Service) queue(ctx context.Context, rec *wire.JobRecord, meta *model.Metadata, items []wire.Item) (*wire.JobRecord, error) {
-	if len(items) != rec.Total {
-		return nil, api.Errorf(api.CodeConflict, "job %s has %d items, the request has %d", rec.ID, rec.Total, len(items))
-	}
-	subject := wire.InferSubject(wire.PriorityBatch, meta.Name, meta.Version)
-	enq := time.Now()
-	w := newPublishWindow(s.in.JS, s.cfg.PublishWindow)
-	for c := 0; c < rec.Chunks; c++ {
-		start := c * rec.ChunkSize
-		end := min(start+rec.ChunkSize, len(items))
-		msg := &nats.Msg{
-			Subject: subject,
-			Header:  wire.ChunkHeader{Job: rec.ID, Chunk: c, Start: start, Count: end - start, Enqueued: enq}.Header(),
-			Data:    wire.EncodeChunk(nil, items[start:end]),
-		}
-		if err := w.publish(ctx, msg, wire.ChunkMsgID(rec.ID, c)); err != nil {
-			return nil, queueErr(fmt.Errorf("queue chunk %d of job %s: %w", c, rec.ID, err))
+// sameBody reads the rest of the body (to hash it) and checks it is the
+// one the key was first used with.
+func sameBody(sub Submission, prev wire.IdempotencyRecord) error {
+	if sub.Drain != nil {
+		if err := sub.Drain(); err != nil {
+			return api.Errorf(api.CodeBadRequest, "reading the body: %v", err)
 		}
 	}
-	if err := w.drain(ctx); err != nil {
-		return nil, queueErr(fmt.Errorf("queue job %s: %w", rec.ID, err))
+	if sub.BodyHash == nil || sub.BodyHash() != prev.BodySHA256 {
+		return api.Errorf(api.CodeConflict, "Idempotency-Key already used for a different request body")
 	}
-	return s.jobs.MarkQueued(ctx, rec.ID)
+	return nil
+}
+
+func lastWrite(r *wire.JobRecord) time.Time {
+	if r.UpdatedAt != nil {
+		return *r.UpdatedAt
+	}
+	return r.CreatedAt
+}
+
+// sealKey records the body's hash with the claim once the job is queued.
+func (s *Service) sealKey(ctx context.Context, p *auth.Principal, idemKey, job, sha string) error {
+	key := idempotencyKey(p.Tenant, idemKey)
+	if _, err := s.in.Buckets.Idempotency.Put(ctx, key, wire.Marshal(wire.IdempotencyRecord{Job: job, BodySHA256: sha})); err != nil {
+		return fmt.Errorf("store idempotency key: %w", err)
+	}
+	return nil
 }
 
 // queueErr maps a failure to queue work to 503: the queue is full or NATS

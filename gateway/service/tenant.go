@@ -37,7 +37,9 @@ const quotaRetry = 5 * time.Second
 // yet finished, and their items not yet done. Finished jobs still in the
 // set (their worker died between finishing and cleaning up) are taken out
 // on the way. Concurrent submissions of one tenant may each pass.
-func (s *Service) admit(ctx context.Context, p *auth.Principal, n int) error {
+// self, when set, is the job being admitted (its record exists already):
+// it is not counted against itself.
+func (s *Service) admit(ctx context.Context, p *auth.Principal, n int, self string) error {
 	if p.Limits.Jobs <= 0 && p.Limits.Items <= 0 {
 		return nil
 	}
@@ -47,6 +49,9 @@ func (s *Service) admit(ctx context.Context, p *auth.Principal, n int) error {
 	}
 	jobs, pending := 0, 0
 	for _, id := range ids {
+		if id == self {
+			continue
+		}
 		r, err := s.jobs.Get(ctx, id)
 		switch {
 		case errors.Is(err, store.ErrNotFound):

@@ -15,7 +15,9 @@ func (s *Set) NATS(c *natsx.ConnConfig, defURL string) {
 
 // Streams registers the retention settings shared by every service.
 func (s *Set) Streams(c *natsx.StreamConfig) {
-	s.Duration(&c.ResultTTL, "result-ttl", "RESULT_TTL", 24*60*60*1e9, "how long job records and results are kept")
+	s.Duration(&c.ResultTTL, "result-ttl", "RESULT_TTL", natsx.DefaultResultTTL, "how long a finished job's results are kept, from when it finished (then the job is expired)")
+	s.Duration(&c.RecordTTL, "record-ttl", "RECORD_TTL", natsx.DefaultRecordTTL, "how long an expired job's status stays readable once its results are gone")
+	s.Duration(&c.MaxAge, "stream-max-age", "STREAM_MAX_AGE", natsx.DefaultMaxAge, "backstop: anything in the streams older than this is dropped, finished or not (at least RESULT_TTL)")
 	s.Int64(&c.ResultMaxBytes, "result-max-bytes", "RESULT_MAX_BYTES", 4<<30, "size bound of the results stream")
 	s.Int64(&c.QueueMaxBytes, "queue-max-bytes", "QUEUE_MAX_BYTES", 4<<30, "size bound of the work queue; beyond it submissions get 503")
 	s.Int(&c.Replicas, "stream-replicas", "STREAM_REPLICAS", 1, "JetStream replicas for streams and buckets")

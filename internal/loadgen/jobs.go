@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -136,6 +137,15 @@ func (j *jobClient) job(ctx context.Context, k int, mode string) error {
 		n *= 10
 	}
 	st, err := j.submit(ctx, j.id*1009+k, n)
+	var refused *errRefused
+	if errors.As(err, &refused) {
+		j.r.count(&j.r.stats.Refused)
+		select { // the system said when to come back
+		case <-time.After(min(refused.retry, 5*time.Second)):
+		case <-ctx.Done():
+		}
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -270,6 +280,8 @@ func (j *jobClient) check(st *jobState, index int, class *int, failed string) er
 	st.count++
 	switch {
 	case failed != "" && st.cancelled && failed == "job cancelled":
+	case strings.HasPrefix(failed, "result not stored"): // the results store was full
+		j.r.count(&j.r.stats.Unstored)
 	case failed != "":
 		return fmt.Errorf("job %s: item %d failed: %s", st.id, index, failed)
 	case class == nil:
@@ -300,6 +312,12 @@ func (j *jobClient) finish(st *jobState, m *wsMsg) error {
 	return nil
 }
 
+// errRefused is a submission the system refused for want of room, with
+// when to try again.
+type errRefused struct{ retry time.Duration }
+
+func (e *errRefused) Error() string { return fmt.Sprintf("refused, retry after %s", e.retry) }
+
 func (j *jobClient) submit(ctx context.Context, k, n int) (*jobState, error) {
 	model, ct, body, want := j.r.corpus.jobBody(k, n)
 	path := "/v1/jobs"
@@ -312,7 +330,12 @@ func (j *jobClient) submit(ctx context.Context, k, n int) (*jobState, error) {
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusAccepted {
+	switch resp.StatusCode {
+	case http.StatusAccepted:
+	case http.StatusInsufficientStorage, http.StatusTooManyRequests:
+		retry, _ := strconv.Atoi(resp.Header.Get("Retry-After"))
+		return nil, &errRefused{retry: time.Duration(max(retry, 1)) * time.Second}
+	default:
 		return nil, fmt.Errorf("submit: status %d: %s", resp.StatusCode, b)
 	}
 	var out struct {

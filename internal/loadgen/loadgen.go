@@ -47,6 +47,10 @@ type Stats struct {
 	Errors, Lost, Duplicates          atomic.Int64
 	Reconnects, Resubscribes, Cancels atomic.Int64
 	SlowCloses, Replays               atomic.Int64
+	// Refused counts submissions the system refused for want of room
+	// (507 insufficient_storage, 429 quota): a clear answer, not a loss.
+	// Unstored counts items that failed because the results store was full.
+	Refused, Unstored atomic.Int64
 }
 
 type runner struct {

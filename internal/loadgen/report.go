@@ -44,6 +44,7 @@ func (r *Report) finish(run *runner) {
 		"errors": s.Errors.Load(), "lost": s.Lost.Load(), "duplicates": s.Duplicates.Load(),
 		"reconnects": s.Reconnects.Load(), "resubscribes": s.Resubscribes.Load(), "cancels": s.Cancels.Load(),
 		"slow_closes": s.SlowCloses.Load(), "replays_dropped": s.Replays.Load(),
+		"refused": s.Refused.Load(), "unstored": s.Unstored.Load(),
 	}
 	run.mu.Lock()
 	r.Errors = slices.Clone(run.errors)
@@ -54,6 +55,8 @@ func (r *Report) finish(run *runner) {
 	add("no errors", s.Errors.Load() == 0, false, "%d errors", s.Errors.Load())
 	add("nothing lost or duplicated", s.Lost.Load() == 0 && s.Duplicates.Load() == 0, false,
 		"%d lost, %d duplicated items", s.Lost.Load(), s.Duplicates.Load())
+	add("refusals and store failures", true, true, "%d submissions refused for want of room, %d items failed unstored (results store full)",
+		s.Refused.Load(), s.Unstored.Load())
 	add("work was done", s.Jobs.Load() > 0 && (run.cfg.SyncClients == 0 || s.Predictions.Load() > 0), false,
 		"%d jobs, %d predictions", s.Jobs.Load(), s.Predictions.Load())
 	r.trendChecks(run.cfg, add)

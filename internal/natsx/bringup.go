@@ -24,6 +24,7 @@ type Infra struct {
 	Epoch   *Epoch
 	JS      jetstream.JetStream
 	Infer   jetstream.Stream
+	Input   jetstream.Stream
 	Results jetstream.Stream
 	Buckets *Buckets
 }
@@ -61,6 +62,9 @@ func (in *Infra) declare(ctx context.Context, streams StreamConfig) error {
 	}
 	if in.Results, err = js.Stream(ctx, wire.StreamResults); err != nil {
 		return fmt.Errorf("stream %s: %w", wire.StreamResults, err)
+	}
+	if in.Input, err = js.Stream(ctx, wire.StreamInput); err != nil {
+		return fmt.Errorf("stream %s: %w", wire.StreamInput, err)
 	}
 	return nil
 }

@@ -14,12 +14,21 @@ import (
 
 // StreamConfig sets the retention limits of the streams and buckets.
 type StreamConfig struct {
-	// ResultTTL bounds how long job records and results are kept.
+	// ResultTTL is how long a finished job's results are kept, from when it
+	// finished (each job's record states it); then they expire.
 	ResultTTL time.Duration
+	// RecordTTL is how long a job's record (state expired) stays once its
+	// results have expired.
+	RecordTTL time.Duration
+	// MaxAge is the backstop: anything older than this (a job still not
+	// finished, a result whose expiry was lost) is dropped.
+	MaxAge time.Duration
 	// ResultMaxBytes bounds the results stream (0 = unlimited).
 	ResultMaxBytes int64
-	// QueueMaxBytes bounds the work queue; publishes beyond it are refused,
-	// which the gateway turns into 503 (0 = unlimited).
+	// QueueMaxBytes bounds the queued inputs (the input stream of batch
+	// jobs, and the work queue of tickets and synchronous requests, each);
+	// a body that cannot be queued within its wait gets 503, a dataset's
+	// reading waits for room (0 = unlimited).
 	QueueMaxBytes int64
 	// Replicas for clustered JetStream: 1 (the default, also for 0) to
 	// MaxReplicas, and no more than the cluster has servers. Setup moves
@@ -30,17 +39,37 @@ type StreamConfig struct {
 // MaxReplicas is the most copies JetStream keeps of a stream.
 const MaxReplicas = 5
 
+// LeaseTTL is how long a leader's lease lasts unless renewed: how long a
+// role (the scheduler) may have no leader after its leader dies.
+const LeaseTTL = 3 * time.Second
+
+// Retention defaults.
+const (
+	DefaultResultTTL = 24 * time.Hour
+	DefaultRecordTTL = 7 * 24 * time.Hour
+	DefaultMaxAge    = 30 * 24 * time.Hour
+)
+
 // Validate checks the settings as given (STREAM_REPLICAS must be 1..5).
 func (c StreamConfig) Validate() error {
 	if c.Replicas < 1 || c.Replicas > MaxReplicas {
 		return fmt.Errorf("stream replicas %d: want 1 to %d", c.Replicas, MaxReplicas)
+	}
+	if c.MaxAge > 0 && c.MaxAge < c.ResultTTL {
+		return fmt.Errorf("stream max age %s is shorter than the result TTL %s", c.MaxAge, c.ResultTTL)
 	}
 	return nil
 }
 
 func (c StreamConfig) withDefaults() StreamConfig {
 	if c.ResultTTL <= 0 {
-		c.ResultTTL = 24 * time.Hour
+		c.ResultTTL = DefaultResultTTL
+	}
+	if c.RecordTTL <= 0 {
+		c.RecordTTL = DefaultRecordTTL
+	}
+	if c.MaxAge <= 0 {
+		c.MaxAge = DefaultMaxAge
 	}
 	if c.Replicas == 0 {
 		c.Replicas = 1
@@ -57,6 +86,7 @@ func (c StreamConfig) withDefaults() StreamConfig {
 // Buckets are the key-value buckets both services use.
 type Buckets struct {
 	Jobs, Cancel, Idempotency, Workers, Models, JobIndex, Active jetstream.KeyValue
+	Sched, Leases                                                jetstream.KeyValue
 }
 
 // Setup declares (or updates) the streams and buckets, all at once (a
@@ -126,13 +156,15 @@ func buckets(b *Buckets, cfg StreamConfig) []bucket {
 		name, desc string
 		ttl        time.Duration
 	}{
-		{&b.Jobs, wire.BucketJobs, "job records", cfg.ResultTTL},
-		{&b.Cancel, wire.BucketCancel, "cancelled jobs", cfg.ResultTTL},
+		{&b.Jobs, wire.BucketJobs, "job records (deleted when they expire; MaxAge is a backstop)", cfg.MaxAge},
+		{&b.Cancel, wire.BucketCancel, "cancelled jobs", cfg.MaxAge},
 		{&b.Idempotency, wire.BucketIdempotency, "Idempotency-Key to job", cfg.ResultTTL},
 		{&b.Workers, wire.BucketWorkers, "live workers", wire.DefaultWorkerTTL},
 		{&b.Models, wire.BucketModels, "model metadata announced by workers", 0},
-		{&b.JobIndex, wire.BucketJobIndex, "jobs of each tenant", cfg.ResultTTL},
-		{&b.Active, wire.BucketActive, "unfinished jobs of each tenant", cfg.ResultTTL},
+		{&b.JobIndex, wire.BucketJobIndex, "jobs of each tenant", cfg.MaxAge},
+		{&b.Active, wire.BucketActive, "unfinished jobs of each tenant", cfg.MaxAge},
+		{&b.Sched, wire.BucketSched, "the scheduler's next chunk of each unfinished job", cfg.MaxAge},
+		{&b.Leases, wire.BucketLeases, "leases of single-leader roles (expire unless renewed)", LeaseTTL},
 	} {
 		out = append(out, bucket{p: k.p, cfg: jetstream.KeyValueConfig{
 			Bucket: k.name, Description: k.desc, TTL: k.ttl, History: 1,
@@ -146,11 +178,15 @@ func buckets(b *Buckets, cfg StreamConfig) []bucket {
 // duplicates is the streams' message-id window: JetStream refuses one
 // longer than the streams' MaxAge, so a short RESULT_TTL shortens it.
 func (c StreamConfig) duplicates() time.Duration {
-	return min(wire.DefaultDuplicateWindow, c.ResultTTL)
+	return min(wire.DefaultDuplicateWindow, c.MaxAge)
 }
 
 func streams(cfg StreamConfig) []jetstream.StreamConfig {
-	return []jetstream.StreamConfig{{
+	return []jetstream.StreamConfig{streamInfer(cfg), streamInput(cfg), streamResults(cfg), streamDeadLetter(cfg), streamTimers(cfg)}
+}
+
+func streamInfer(cfg StreamConfig) jetstream.StreamConfig {
+	return jetstream.StreamConfig{
 		Name:        wire.StreamInfer,
 		Description: "input chunks: a work queue shared by all workers",
 		Subjects:    []string{"infer.>"},
@@ -158,11 +194,35 @@ func streams(cfg StreamConfig) []jetstream.StreamConfig {
 		Storage:     jetstream.FileStorage,
 		Discard:     jetstream.DiscardNew,
 		MaxBytes:    cfg.QueueMaxBytes,
-		MaxAge:      cfg.ResultTTL,
+		MaxAge:      cfg.MaxAge,
 		Duplicates:  cfg.duplicates(),
 		Replicas:    cfg.Replicas,
 		AllowMsgTTL: true,
-	}, {
+	}
+}
+
+func streamInput(cfg StreamConfig) jetstream.StreamConfig {
+	return jetstream.StreamConfig{
+		Name:        wire.StreamInput,
+		Description: "input chunks of batch jobs, one message per chunk part (a second is refused); deleted once the chunk's result is stored",
+		Subjects:    []string{"in.>"},
+		Retention:   jetstream.LimitsPolicy,
+		Storage:     jetstream.FileStorage,
+		// One message per part subject, and DiscardNewPerSubject refuses a
+		// second: reading a job's items again (a retried submission, a
+		// resumed dataset) cannot store a part twice.
+		MaxMsgsPerSubject:    1,
+		Discard:              jetstream.DiscardNew,
+		DiscardNewPerSubject: true,
+		MaxBytes:             cfg.QueueMaxBytes,
+		MaxAge:               cfg.MaxAge,
+		AllowDirect:          true,
+		Replicas:             cfg.Replicas,
+	}
+}
+
+func streamResults(cfg StreamConfig) jetstream.StreamConfig {
+	return jetstream.StreamConfig{
 		Name:        wire.StreamResults,
 		Description: "one result message per chunk; a second one for the same chunk is refused",
 		Subjects:    []string{"res.>"},
@@ -173,20 +233,41 @@ func streams(cfg StreamConfig) []jetstream.StreamConfig {
 		MaxMsgsPerSubject:    1,
 		Discard:              jetstream.DiscardNew,
 		DiscardNewPerSubject: true,
-		MaxAge:               cfg.ResultTTL,
-		MaxBytes:             cfg.ResultMaxBytes,
-		Duplicates:           cfg.duplicates(),
-		AllowDirect:          true,
-		Replicas:             cfg.Replicas,
-	}, {
+		// Results expire per job (a timer at its ExpiresAt purges them);
+		// MaxAge is the backstop.
+		MaxAge:      cfg.MaxAge,
+		MaxBytes:    cfg.ResultMaxBytes,
+		Duplicates:  cfg.duplicates(),
+		AllowDirect: true,
+		Replicas:    cfg.Replicas,
+	}
+}
+
+func streamDeadLetter(cfg StreamConfig) jetstream.StreamConfig {
+	return jetstream.StreamConfig{
 		Name:        wire.StreamDeadLetter,
 		Description: "chunks that exhausted their deliveries, kept for inspection",
 		Subjects:    []string{"dlq.>"},
 		Retention:   jetstream.LimitsPolicy,
 		Storage:     jetstream.FileStorage,
-		MaxAge:      cfg.ResultTTL,
+		MaxAge:      cfg.MaxAge,
 		MaxBytes:    256 << 20,
 		Discard:     jetstream.DiscardOld,
 		Replicas:    cfg.Replicas,
-	}}
+	}
+}
+
+func streamTimers(cfg StreamConfig) jetstream.StreamConfig {
+	return jetstream.StreamConfig{
+		Name:        wire.StreamTimers,
+		Description: "durable timers: a schedule per job and kind fires a message the gateways act on (results expiry, record deletion)",
+		Subjects:    []string{wire.TimerSubjects},
+		Retention:   jetstream.WorkQueuePolicy,
+		Storage:     jetstream.FileStorage,
+		MaxAge:      cfg.MaxAge,
+		Replicas:    cfg.Replicas,
+		// AllowMsgSchedules: the server publishes each schedule's message at
+		// its time, so no process has to be alive then.
+		AllowMsgSchedules: true,
+	}
 }

@@ -10,13 +10,13 @@ import (
 	"batchinfer/internal/wire"
 )
 
-// A result retention shorter than the duplicate window (the soak's 2 m)
-// still declares every stream: the window follows it.
+// A stream max age shorter than the duplicate window still declares every
+// stream: the window follows it.
 func TestSetupWithShortRetention(t *testing.T) {
 	_, js := natstest.JetStream(t)
 	ctx := context.Background()
 	for _, ttl := range []time.Duration{time.Minute, 2 * time.Minute, time.Hour} {
-		if _, err := natsx.Setup(ctx, js, natsx.StreamConfig{ResultTTL: ttl}); err != nil {
+		if _, err := natsx.Setup(ctx, js, natsx.StreamConfig{ResultTTL: ttl, MaxAge: ttl}); err != nil {
 			t.Fatalf("ttl %s: %v", ttl, err)
 		}
 		s, err := js.Stream(ctx, wire.StreamInfer)

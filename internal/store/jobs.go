@@ -22,13 +22,17 @@ const maxCASAttempts = 100
 
 // Jobs is the job records, one key per job id in the jobs bucket, with two
 // per-tenant sets beside them: every job (to list a tenant's jobs without
-// reading anyone else's) and the unfinished ones (for quotas).
+// reading anyone else's) and the unfinished ones (for quotas). A job that
+// finishes leaves the unfinished set and gets its expiry timer.
 type Jobs struct {
 	kv, index, active jetstream.KeyValue
+	timers            *Timers
 }
 
-// NewJobs returns the store over the buckets.
-func NewJobs(b *natsx.Buckets) *Jobs { return &Jobs{kv: b.Jobs, index: b.JobIndex, active: b.Active} }
+// NewJobs returns the store over in's buckets.
+func NewJobs(in *natsx.Infra) *Jobs {
+	return &Jobs{kv: in.Buckets.Jobs, index: in.Buckets.JobIndex, active: in.Buckets.Active, timers: NewTimers(in.JS)}
+}
 
 // Get reads a job record; the error wraps ErrNotFound for an unknown job.
 func (j *Jobs) Get(ctx context.Context, id string) (*wire.JobRecord, error) {
@@ -55,7 +59,7 @@ func (j *Jobs) get(ctx context.Context, id string) (*wire.JobRecord, uint64, err
 // if the id exists.
 func (j *Jobs) Create(ctx context.Context, r *wire.JobRecord) error {
 	key := wire.TenantKey(tenantOf(r), r.ID)
-	if _, err := j.active.Put(ctx, key, []byte(strconv.Itoa(r.Total))); err != nil {
+	if _, err := j.active.Put(ctx, key, wire.Marshal(Active{Items: r.Total, ResultBytes: r.ResultBytesEst})); err != nil {
 		return fmt.Errorf("create job %s: %w", r.ID, err)
 	}
 	if _, err := j.index.Put(ctx, key, nil); err != nil {
@@ -65,6 +69,24 @@ func (j *Jobs) Create(ctx context.Context, r *wire.JobRecord) error {
 		return fmt.Errorf("create job %s: %w", r.ID, err)
 	}
 	return nil
+}
+
+// Active is the value of an unfinished job in the active-jobs bucket: what
+// admission reserves for it.
+type Active struct {
+	Items       int   `json:"items"`
+	ResultBytes int64 `json:"result_bytes"`
+}
+
+// ParseActive reads an Active value (an older deployment's bare item count
+// too).
+func ParseActive(b []byte) (Active, bool) {
+	var a Active
+	if err := json.Unmarshal(b, &a); err == nil {
+		return a, true
+	}
+	n, err := strconv.Atoi(string(b))
+	return Active{Items: n}, err == nil
 }
 
 // NoTenant names the owner of records written without one.
@@ -102,40 +124,139 @@ func (j *Jobs) Update(ctx context.Context, id string, fn func(*wire.JobRecord) b
 	}
 }
 
-// Count adds a stored chunk result to its job, once: a chunk already
-// counted changes nothing. A job that expired is not an error. The count
-// that finishes the job takes it out of its tenant's unfinished set.
-func (j *Jobs) Count(ctx context.Context, cr *wire.ChunkResult) error {
-	r, err := j.Update(ctx, cr.Job, func(r *wire.JobRecord) bool {
-		return r.Count(cr.Chunk, cr.Done, cr.Failed, time.Now().UTC())
+// Count adds one chunk's outcome to its job, once: a chunk already counted
+// changes nothing. A job that expired is not an error. The count that
+// finishes the job takes it out of its tenant's unfinished set and starts
+// its retention.
+func (j *Jobs) Count(ctx context.Context, job string, c wire.ChunkCount) error {
+	r, err := j.Update(ctx, job, func(r *wire.JobRecord) bool {
+		return r.Count(c, time.Now().UTC())
 	})
 	if errors.Is(err, ErrNotFound) {
 		return nil
 	}
 	if err == nil && r.Finished() {
-		err = j.Finished(ctx, r)
+		// Once the record says finished, the clean-up is not cut short by
+		// the caller's context.
+		err = j.Finished(context.WithoutCancel(ctx), r)
 	}
 	return err
 }
 
-// Finished takes a finished job out of its tenant's unfinished set.
+// Finished takes a finished job out of its tenant's unfinished set and
+// sets its expiry timer. It is idempotent: every writer that sees the job
+// finished may call it.
 func (j *Jobs) Finished(ctx context.Context, r *wire.JobRecord) error {
+	ctx, cancel := context.WithTimeout(ctx, cleanupTimeout)
+	defer cancel()
 	if err := j.active.Delete(ctx, wire.TenantKey(tenantOf(r), r.ID)); err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
 		return fmt.Errorf("job %s finished: %w", r.ID, err)
+	}
+	if r.ExpiresAt != nil && r.State != wire.StateExpired {
+		return j.timers.Schedule(ctx, wire.TimerExpire, r.ID, *r.ExpiresAt)
 	}
 	return nil
 }
 
-// MarkQueued moves a job from accepting to queued once all its chunks are
-// in the queue.
-func (j *Jobs) MarkQueued(ctx context.Context, id string) (*wire.JobRecord, error) {
-	return j.Update(ctx, id, func(r *wire.JobRecord) bool {
-		if r.State != wire.StateAccepting {
+// cleanupTimeout bounds the clean-up of a finished job.
+const cleanupTimeout = 10 * time.Second
+
+// MarkQueued moves a job from accepting to queued once all its items are
+// read: total items in chunks chunks.
+func (j *Jobs) MarkQueued(ctx context.Context, id string, total, chunks int) (*wire.JobRecord, error) {
+	r, err := j.Update(ctx, id, func(r *wire.JobRecord) bool {
+		return r.MarkQueued(total, chunks, time.Now().UTC())
+	})
+	if err == nil && r.Finished() {
+		err = j.Finished(context.WithoutCancel(ctx), r)
+	}
+	return r, err
+}
+
+// Queue marks an accepting job queued once its items are all read (items
+// in chunks chunks, a body with the given hash), with the results estimate
+// admission reserved; the scheduler then starts on it.
+func (j *Jobs) Queue(ctx context.Context, id string, items, chunks int, bodySHA string, resultBytes int64) (*wire.JobRecord, error) {
+	r, err := j.Update(ctx, id, func(r *wire.JobRecord) bool {
+		if !r.MarkQueued(items, chunks, time.Now().UTC()) {
 			return false
 		}
-		r.State = wire.StateQueued
+		r.BodySHA256, r.ResultBytesEst = bodySHA, resultBytes
 		return true
 	})
+	if err != nil {
+		return nil, err
+	}
+	if r.State == wire.StateAccepting {
+		return nil, fmt.Errorf("queue job %s: still accepting", id)
+	}
+	key := wire.TenantKey(tenantOf(r), r.ID)
+	if _, err := j.active.Put(ctx, key, wire.Marshal(Active{Items: items, ResultBytes: resultBytes})); err != nil {
+		return nil, fmt.Errorf("queue job %s: %w", id, err)
+	}
+	if r.Finished() {
+		err = j.Finished(context.WithoutCancel(ctx), r)
+	}
+	return r, err
+}
+
+// Skip counts a job's chunks from chunk from on as skipped with reason:
+// the scheduler sent them to no worker (the job was cancelled or passed its
+// deadline).
+func (j *Jobs) Skip(ctx context.Context, id string, from int, reason string) (*wire.JobRecord, error) {
+	r, err := j.Update(ctx, id, func(r *wire.JobRecord) bool {
+		return r.Skip(from, reason, time.Now().UTC())
+	})
+	if err == nil && r.Finished() {
+		err = j.Finished(context.WithoutCancel(ctx), r)
+	}
+	return r, err
+}
+
+// Fail ends a job as a whole with reason (its items not run are skipped);
+// a job already finished is left as it is.
+func (j *Jobs) Fail(ctx context.Context, id, reason string) (*wire.JobRecord, error) {
+	r, err := j.Update(ctx, id, func(r *wire.JobRecord) bool {
+		return r.Fail(reason, time.Now().UTC())
+	})
+	if err == nil && r.Finished() {
+		err = j.Finished(context.WithoutCancel(ctx), r)
+	}
+	return r, err
+}
+
+// Expire marks a finished job's results expired: the record stays, state
+// expired, and its deletion is scheduled after recordTTL.
+func (j *Jobs) Expire(ctx context.Context, id string, recordTTL time.Duration) (*wire.JobRecord, error) {
+	r, err := j.Update(ctx, id, func(r *wire.JobRecord) bool {
+		if r.State == wire.StateExpired {
+			return false
+		}
+		r.State = wire.StateExpired
+		return true
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := j.timers.Schedule(ctx, wire.TimerDelete, id, time.Now().Add(recordTTL)); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// Delete removes a job's record and its entries in its tenant's sets.
+func (j *Jobs) Delete(ctx context.Context, r *wire.JobRecord) error {
+	key := wire.TenantKey(tenantOf(r), r.ID)
+	for _, kv := range []jetstream.KeyValue{j.active, j.index, j.kv} {
+		k := key
+		if kv == j.kv {
+			k = r.ID
+		}
+		if err := kv.Purge(ctx, k); err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
+			return fmt.Errorf("delete job %s: %w", r.ID, err)
+		}
+	}
+	return nil
 }
 
 // Cancel marks a job cancelled unless it has finished; the record says

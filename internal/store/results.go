@@ -26,24 +26,25 @@ func NewResults(js jetstream.JetStream, stream jetstream.Stream) *Results {
 }
 
 // Put stores cr (encoded as data) unless a result for that chunk is
-// already stored, and returns the stored one: cr, or the earlier result.
-func (r *Results) Put(ctx context.Context, cr *wire.ChunkResult, data []byte) (*wire.ChunkResult, error) {
+// already stored, and returns the stored one (cr, or the earlier result)
+// with its size. A full store is an error natsx.IsFull recognises.
+func (r *Results) Put(ctx context.Context, cr *wire.ChunkResult, data []byte) (*wire.ChunkResult, int, error) {
 	subj := wire.ResultSubject(cr.Job, cr.Chunk)
 	ack, err := r.js.Publish(ctx, subj, data, jetstream.WithMsgID(wire.ChunkMsgID(cr.Job, cr.Chunk)), jetstream.WithExpectStream(wire.StreamResults))
 	if err == nil && !ack.Duplicate {
-		return cr, nil
+		return cr, len(data), nil
 	}
 	if err != nil && !natsx.IsSubjectTaken(err) {
-		return nil, fmt.Errorf("store result %s: %w", subj, err)
+		return nil, 0, fmt.Errorf("store result %s: %w", subj, err)
 	}
-	prev, err := r.Chunk(ctx, cr.Job, cr.Chunk)
+	prev, size, err := r.Chunk(ctx, cr.Job, cr.Chunk)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if prev == nil {
-		return nil, fmt.Errorf("store result %s: refused as a duplicate, yet none is stored", subj)
+		return nil, 0, fmt.Errorf("store result %s: refused as a duplicate, yet none is stored", subj)
 	}
-	return prev, nil
+	return prev, size, nil
 }
 
 // Raw returns the stored result of one chunk as the worker encoded it
@@ -59,15 +60,72 @@ func (r *Results) Raw(ctx context.Context, job string, chunk int) ([]byte, error
 	return m.Data, nil
 }
 
-// Chunk returns the stored result of one chunk, or nil when there is none.
-func (r *Results) Chunk(ctx context.Context, job string, chunk int) (*wire.ChunkResult, error) {
+// Chunk returns the stored result of one chunk and its size, or nil when
+// there is none.
+func (r *Results) Chunk(ctx context.Context, job string, chunk int) (*wire.ChunkResult, int, error) {
 	data, err := r.Raw(ctx, job, chunk)
 	if data == nil || err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	var cr wire.ChunkResult
 	if err := json.Unmarshal(data, &cr); err != nil {
-		return nil, fmt.Errorf("decode result %s/%d: %w", job, chunk, err)
+		return nil, 0, fmt.Errorf("decode result %s/%d: %w", job, chunk, err)
 	}
-	return &cr, nil
+	return &cr, len(data), nil
+}
+
+// Purge removes every stored result of a job (its results expired).
+func (r *Results) Purge(ctx context.Context, job string) error {
+	if err := r.stream.Purge(ctx, jetstream.WithPurgeSubject(wire.ResultFilter(job))); err != nil {
+		return fmt.Errorf("purge results of %s: %w", job, err)
+	}
+	return nil
+}
+
+// Usage is the results stream's size and its bound (-1: none).
+func (r *Results) Usage(ctx context.Context) (bytes uint64, maxBytes int64, err error) {
+	info, err := r.stream.Info(ctx)
+	if err != nil {
+		return 0, 0, fmt.Errorf("results stream info: %w", err)
+	}
+	return info.State.Bytes, info.Config.MaxBytes, nil
+}
+
+// View returns chunk c of job rec as the client sees it: its stored result
+// (wire.ChunkResult JSON), or for a chunk counted without a stored result
+// (the store was full, or it was skipped) one made from the record's
+// reason, or nil when it has no outcome yet.
+func (r *Results) View(ctx context.Context, rec *wire.JobRecord, c int) ([]byte, error) {
+	if rec.SkipFrom != nil && c >= *rec.SkipFrom { // counted as skipped, whatever ran
+		return UnstoredResult(rec, c, rec.SkipReason, true).AppendJSON(nil), nil
+	}
+	data, err := r.Raw(ctx, rec.ID, c)
+	if data != nil || err != nil {
+		return data, err
+	}
+	if !rec.IsCounted(c) {
+		return nil, nil
+	}
+	reason, skipped := rec.UnstoredReason(c)
+	if reason == "" {
+		return nil, nil // counted, yet its result is not readable (yet): a lagging replica
+	}
+	return UnstoredResult(rec, c, reason, skipped).AppendJSON(nil), nil
+}
+
+// UnstoredResult is the result of chunk c of rec that has none stored:
+// each of its items fails (or is skipped) with reason.
+func UnstoredResult(rec *wire.JobRecord, c int, reason string, skipped bool) *wire.ChunkResult {
+	start := c * rec.ChunkSize
+	end := min(start+rec.ChunkSize, rec.Total)
+	cr := &wire.ChunkResult{Job: rec.ID, Chunk: c, Start: start, Items: make([]wire.ItemResult, 0, max(end-start, 0))}
+	for i := start; i < end; i++ {
+		cr.Items = append(cr.Items, wire.ItemResult{Index: i, Error: reason, Skipped: skipped})
+	}
+	if skipped {
+		cr.Skipped = len(cr.Items)
+	} else {
+		cr.Failed = len(cr.Items)
+	}
+	return cr
 }

@@ -9,6 +9,8 @@ import (
 	"batchinfer/internal/natsx"
 	"batchinfer/internal/natsx/natstest"
 	"batchinfer/internal/wire"
+
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 func open(t *testing.T) *natsx.Infra {
@@ -22,7 +24,7 @@ func open(t *testing.T) *natsx.Infra {
 func TestJobsCountOnceAndCancel(t *testing.T) {
 	in := open(t)
 	ctx := context.Background()
-	jobs := NewJobs(in.Buckets)
+	jobs := NewJobs(in)
 	rec := &wire.JobRecord{ID: "j1", Total: 30, Chunks: 3, ChunkSize: 10, State: wire.StateAccepting, CreatedAt: time.Now()}
 	if err := jobs.Create(ctx, rec); err != nil {
 		t.Fatal(err)
@@ -30,12 +32,12 @@ func TestJobsCountOnceAndCancel(t *testing.T) {
 	if err := jobs.Create(ctx, rec); err == nil {
 		t.Fatal("a second Create of the same id succeeded")
 	}
-	if r, err := jobs.MarkQueued(ctx, "j1"); err != nil || r.State != wire.StateQueued {
+	if r, err := jobs.MarkQueued(ctx, "j1", 30, 3); err != nil || r.State != wire.StateQueued {
 		t.Fatalf("%+v %v", r, err)
 	}
 	done := make(chan error, 30)
 	for i := 0; i < 30; i++ { // ten racing attempts for each chunk
-		go func(c int) { done <- jobs.Count(ctx, &wire.ChunkResult{Job: "j1", Chunk: c, Done: 9, Failed: 1}) }(i % 3)
+		go func(c int) { done <- jobs.Count(ctx, "j1", wire.ChunkCount{Chunk: c, Done: 9, Failed: 1}) }(i % 3)
 	}
 	for i := 0; i < 30; i++ {
 		if err := <-done; err != nil {
@@ -52,7 +54,7 @@ func TestJobsCountOnceAndCancel(t *testing.T) {
 	if _, err := jobs.Get(ctx, "j2"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("unknown job: %v", err)
 	}
-	if err := jobs.Count(ctx, &wire.ChunkResult{Job: "gone", Chunk: 0}); err != nil {
+	if err := jobs.Count(ctx, "gone", wire.ChunkCount{Chunk: 0}); err != nil {
 		t.Fatalf("counting into an expired job: %v", err)
 	}
 }
@@ -63,15 +65,66 @@ func TestResultsStoredOnce(t *testing.T) {
 	ctx := context.Background()
 	res := NewResults(in.JS, in.Results)
 	first := &wire.ChunkResult{Job: "j1", Chunk: 4, Worker: "a", Done: 1}
-	if got, err := res.Put(ctx, first, first.AppendJSON(nil)); err != nil || got != first {
+	if got, _, err := res.Put(ctx, first, first.AppendJSON(nil)); err != nil || got != first {
 		t.Fatalf("%+v %v", got, err)
 	}
 	second := &wire.ChunkResult{Job: "j1", Chunk: 4, Worker: "b", Done: 1}
-	got, err := res.Put(ctx, second, second.AppendJSON(nil))
+	got, _, err := res.Put(ctx, second, second.AppendJSON(nil))
 	if err != nil || got.Worker != "a" {
 		t.Fatalf("second put returned %+v, %v; want the first (worker a)", got, err)
 	}
-	if cr, err := res.Chunk(ctx, "j1", 5); err != nil || cr != nil {
+	if cr, _, err := res.Chunk(ctx, "j1", 5); err != nil || cr != nil {
 		t.Fatalf("missing chunk: %+v %v", cr, err)
+	}
+}
+
+// A finished job's expiry timer fires at its ExpiresAt; Expire keeps the
+// record (state expired) and Delete removes it and its index entries.
+func TestJobsExpiryTimer(t *testing.T) {
+	in := open(t)
+	ctx := context.Background()
+	jobs := NewJobs(in)
+	rec := &wire.JobRecord{ID: "j1", Tenant: "t1", Total: 1, Chunks: 1, ChunkSize: 1, State: wire.StateQueued, CreatedAt: time.Now(), RetentionMS: 1}
+	if err := jobs.Create(ctx, rec); err != nil {
+		t.Fatal(err)
+	}
+	cons, err := NewTimers(in.JS).Consumer(ctx, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := jobs.Count(ctx, "j1", wire.ChunkCount{Chunk: 0, Done: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if ids, err := jobs.ActiveOf(ctx, "t1"); err != nil || len(ids) != 0 {
+		t.Fatalf("still active: %v %v", ids, err)
+	}
+	batch, err := cons.Fetch(1, jetstream.FetchMaxWait(5*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fired []string
+	for m := range batch.Messages() {
+		kind, job, ok := ParseFired(m.Subject())
+		if !ok {
+			t.Fatalf("subject %s", m.Subject())
+		}
+		fired = append(fired, kind+" "+job)
+		_ = m.Ack()
+	}
+	if len(fired) != 1 || fired[0] != wire.TimerExpire+" j1" {
+		t.Fatalf("fired %v", fired)
+	}
+	r, err := jobs.Expire(ctx, "j1", time.Hour)
+	if err != nil || r.Status(time.Now()).State != wire.StateExpired {
+		t.Fatalf("%+v %v", r, err)
+	}
+	if err := jobs.Delete(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := jobs.Get(ctx, "j1"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("deleted job: %v", err)
+	}
+	if ids, err := jobs.IDsOf(ctx, "t1"); err != nil || len(ids) != 0 {
+		t.Fatalf("still indexed: %v %v", ids, err)
 	}
 }

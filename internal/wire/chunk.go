@@ -12,6 +12,10 @@ const (
 	ItemTensor byte = 1
 	// ItemImage is an encoded image (PNG, JPEG, GIF) the worker decodes.
 	ItemImage byte = 2
+	// ItemInvalid is an input the gateway found invalid, accepted because
+	// the job allows some (max_invalid): Data is the reason, and the worker
+	// fails the item with it.
+	ItemInvalid byte = 3
 )
 
 // Item is one input of a chunk.
@@ -20,8 +24,27 @@ type Item struct {
 	Data []byte
 }
 
-// chunkMagic starts every encoded chunk; the last byte is the format version.
-var chunkMagic = [4]byte{'B', 'I', 'C', 1}
+// chunkMagic starts every encoded chunk; the last byte is the format
+// version: 1 is items only, 2 adds a flags byte and, after the items, each
+// item's input line and id (ChunkMeta).
+var (
+	chunkMagic   = [4]byte{'B', 'I', 'C', 1}
+	chunkMagicV2 = [4]byte{'B', 'I', 'C', 2}
+)
+
+// Flags of a version 2 chunk.
+const (
+	chunkHasLines = 1 << iota
+	chunkHasIDs
+)
+
+// ChunkMeta is what a chunk may carry beside its items: each item's line in
+// the job's input (1-based; 0 when unknown) and its id (a CSV id column).
+// Either slice may be nil; when set, it has one entry per item.
+type ChunkMeta struct {
+	Lines []int
+	IDs   []string
+}
 
 // ErrBadChunk is returned for a chunk payload that cannot be decoded.
 var ErrBadChunk = errors.New("malformed chunk")
@@ -30,6 +53,38 @@ var ErrBadChunk = errors.New("malformed chunk")
 // magic, uvarint count, then per item its kind byte, uvarint length and bytes.
 func EncodeChunk(dst []byte, items []Item) []byte {
 	dst = append(dst, chunkMagic[:]...)
+	return appendItems(dst, items)
+}
+
+// EncodeChunkMeta appends the encoding of items with their lines and ids
+// (version 2; version 1 when meta holds neither).
+func EncodeChunkMeta(dst []byte, items []Item, meta ChunkMeta) []byte {
+	if meta.Lines == nil && meta.IDs == nil {
+		return EncodeChunk(dst, items)
+	}
+	var flags byte
+	if meta.Lines != nil {
+		flags |= chunkHasLines
+	}
+	if meta.IDs != nil {
+		flags |= chunkHasIDs
+	}
+	dst = append(dst, chunkMagicV2[:]...)
+	dst = append(dst, flags)
+	dst = appendItems(dst, items)
+	prev := 0
+	for _, l := range meta.Lines { // usually one byte each: lines grow by one
+		dst = binary.AppendVarint(dst, int64(l-prev))
+		prev = l
+	}
+	for _, id := range meta.IDs {
+		dst = binary.AppendUvarint(dst, uint64(len(id)))
+		dst = append(dst, id...)
+	}
+	return dst
+}
+
+func appendItems(dst []byte, items []Item) []byte {
 	dst = binary.AppendUvarint(dst, uint64(len(items)))
 	for _, it := range items {
 		dst = append(dst, it.Kind)
@@ -39,35 +94,95 @@ func EncodeChunk(dst []byte, items []Item) []byte {
 	return dst
 }
 
-// DecodeChunk decodes a chunk payload. Item data alias b.
+// DecodeChunk decodes a chunk payload (either version), without its meta.
+// Item data alias b.
 func DecodeChunk(b []byte) ([]Item, error) {
-	if len(b) < len(chunkMagic) || [4]byte(b[:4]) != chunkMagic {
-		return nil, fmt.Errorf("%w: bad magic", ErrBadChunk)
+	items, _, err := DecodeChunkMeta(b)
+	return items, err
+}
+
+// DecodeChunkMeta decodes a chunk payload and what it carries beside its
+// items. Item data alias b.
+func DecodeChunkMeta(b []byte) ([]Item, ChunkMeta, error) {
+	if len(b) < len(chunkMagic) {
+		return nil, ChunkMeta{}, fmt.Errorf("%w: bad magic", ErrBadChunk)
 	}
-	b = b[4:]
+	switch [4]byte(b[:4]) {
+	case chunkMagic:
+		items, rest, err := decodeItems(b[4:])
+		if err == nil && len(rest) != 0 {
+			err = fmt.Errorf("%w: %d trailing bytes", ErrBadChunk, len(rest))
+		}
+		if err != nil {
+			return nil, ChunkMeta{}, err
+		}
+		return items, ChunkMeta{}, nil
+	case chunkMagicV2:
+		return decodeV2(b[4:])
+	}
+	return nil, ChunkMeta{}, fmt.Errorf("%w: bad magic", ErrBadChunk)
+}
+
+func decodeV2(b []byte) ([]Item, ChunkMeta, error) {
+	if len(b) < 1 || b[0]&^(chunkHasLines|chunkHasIDs) != 0 {
+		return nil, ChunkMeta{}, fmt.Errorf("%w: bad flags", ErrBadChunk)
+	}
+	flags := b[0]
+	items, rest, err := decodeItems(b[1:])
+	if err != nil {
+		return nil, ChunkMeta{}, err
+	}
+	var meta ChunkMeta
+	if flags&chunkHasLines != 0 {
+		meta.Lines = make([]int, len(items))
+		prev := int64(0)
+		for i := range items {
+			d, k := binary.Varint(rest)
+			if k <= 0 {
+				return nil, ChunkMeta{}, fmt.Errorf("%w: line of item %d", ErrBadChunk, i)
+			}
+			prev += d
+			meta.Lines[i], rest = int(prev), rest[k:]
+		}
+	}
+	if flags&chunkHasIDs != 0 {
+		meta.IDs = make([]string, len(items))
+		for i := range items {
+			l, k := uvarint(rest)
+			if k <= 0 || l > uint64(len(rest)-k) {
+				return nil, ChunkMeta{}, fmt.Errorf("%w: id of item %d", ErrBadChunk, i)
+			}
+			meta.IDs[i], rest = string(rest[k:k+int(l)]), rest[k+int(l):]
+		}
+	}
+	if len(rest) != 0 {
+		return nil, ChunkMeta{}, fmt.Errorf("%w: %d trailing bytes", ErrBadChunk, len(rest))
+	}
+	return items, meta, nil
+}
+
+// decodeItems decodes the item count and items, returning what follows.
+func decodeItems(b []byte) ([]Item, []byte, error) {
 	n, k := uvarint(b)
 	if k <= 0 || n > uint64(len(b)) {
-		return nil, fmt.Errorf("%w: bad item count", ErrBadChunk)
+		return nil, nil, fmt.Errorf("%w: bad item count", ErrBadChunk)
 	}
 	b = b[k:]
 	items := make([]Item, 0, n)
 	for i := uint64(0); i < n; i++ {
 		if len(b) < 1 {
-			return nil, fmt.Errorf("%w: item %d truncated", ErrBadChunk, i)
+			return nil, nil, fmt.Errorf("%w: item %d truncated", ErrBadChunk, i)
 		}
 		kind := b[0]
 		l, k := uvarint(b[1:])
 		if k <= 0 || l > uint64(len(b)-1-k) {
-			return nil, fmt.Errorf("%w: item %d length", ErrBadChunk, i)
+			return nil, nil, fmt.Errorf("%w: item %d length", ErrBadChunk, i)
 		}
 		start := 1 + k
 		items = append(items, Item{Kind: kind, Data: b[start : start+int(l)]})
 		b = b[start+int(l):]
 	}
-	if len(b) != 0 {
-		return nil, fmt.Errorf("%w: %d trailing bytes", ErrBadChunk, len(b))
-	}
-	return items, nil
+	return items, b, nil
 }
 
 // uvarint is binary.Uvarint rejecting (k == 0) overlong encodings such as

@@ -19,6 +19,10 @@ func (c *ChunkResult) AppendJSON(b []byte) []byte {
 	b = strconv.AppendInt(b, int64(c.Done), 10)
 	b = append(b, `,"failed":`...)
 	b = strconv.AppendInt(b, int64(c.Failed), 10)
+	if c.Skipped != 0 {
+		b = append(b, `,"skipped":`...)
+		b = strconv.AppendInt(b, int64(c.Skipped), 10)
+	}
 	if c.Worker != "" {
 		b = append(b, `,"worker":`...)
 		b = appendString(b, c.Worker)
@@ -81,6 +85,17 @@ func (r *ItemResult) appendJSON(b []byte) []byte {
 	if r.Error != "" {
 		b = append(b, `,"error":`...)
 		b = appendString(b, r.Error)
+	}
+	if r.Skipped {
+		b = append(b, `,"skipped":true`...)
+	}
+	if r.Line != 0 {
+		b = append(b, `,"line":`...)
+		b = strconv.AppendInt(b, int64(r.Line), 10)
+	}
+	if r.ID != "" {
+		b = append(b, `,"id":`...)
+		b = appendString(b, r.ID)
 	}
 	return append(b, '}')
 }

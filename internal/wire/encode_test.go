@@ -11,15 +11,16 @@ func TestAppendJSONMatchesEncodingJSON(t *testing.T) {
 	r := rand.New(rand.NewSource(7))
 	floats := []float32{0, 1, 0.5, 1e-7, 3.8355765e-07, 1e-45, 0.99999917, 123456789, 2e21, float32(math.SmallestNonzeroFloat32)}
 	for n := 0; n < 200; n++ {
-		c := ChunkResult{Job: "j0123", Chunk: r.Intn(100), Start: r.Intn(1000), Done: r.Intn(5), Failed: r.Intn(5)}
+		c := ChunkResult{Job: "j0123", Chunk: r.Intn(100), Start: r.Intn(1000), Done: r.Intn(5), Failed: r.Intn(5), Skipped: r.Intn(2) * r.Intn(5)}
 		if n%3 == 0 {
 			c.Worker = "w-1"
 		}
 		for i := 0; i < r.Intn(5); i++ {
-			it := ItemResult{Index: i}
+			it := ItemResult{Index: i, Line: r.Intn(2) * r.Intn(1000), ID: []string{"", "row-7", `"q" é`}[r.Intn(3)]}
 			switch r.Intn(3) {
 			case 0:
 				it.Error = []string{"job cancelled", `image: "bad" <x> & ü`}[r.Intn(2)]
+				it.Skipped = r.Intn(2) == 0
 			default:
 				cl := r.Intn(10)
 				it.Class, it.Label = &cl, []string{"7", "benign", "naïve", ""}[r.Intn(4)]

@@ -24,7 +24,15 @@ type ChunkHeader struct {
 	// Expires, for a synchronous prediction, is when the gateway stops
 	// waiting for it (zero if unknown): a worker skips it after that.
 	Expires time.Time
+	// Parts, on a batch ticket, is how many input-stream messages hold the
+	// chunk's items (0: the items are in the message itself).
+	Parts int
+	// Deadline, when set, is when items not started yet are skipped.
+	Deadline time.Time
 }
+
+// maxParts bounds a chunk's input parts.
+const maxParts = 1 << 16
 
 // SyncJob is the Job of every synchronous prediction chunk.
 const SyncJob = "sync"
@@ -48,6 +56,12 @@ func (h ChunkHeader) Header() nats.Header {
 	}
 	if !h.Expires.IsZero() {
 		hdr[HdrExpires] = []string{strconv.FormatInt(h.Expires.UnixNano(), 10)}
+	}
+	if h.Parts > 0 {
+		hdr[HdrParts] = []string{strconv.Itoa(h.Parts)}
+	}
+	if !h.Deadline.IsZero() {
+		hdr[HdrDeadline] = []string{strconv.FormatInt(h.Deadline.UnixNano(), 10)}
 	}
 	return hdr
 }
@@ -73,6 +87,16 @@ func ParseChunkHeader(hdr nats.Header) (ChunkHeader, error) {
 	}
 	if ns, err := strconv.ParseInt(hdr.Get(HdrExpires), 10, 64); err == nil {
 		h.Expires = time.Unix(0, ns)
+	}
+	if ns, err := strconv.ParseInt(hdr.Get(HdrDeadline), 10, 64); err == nil {
+		h.Deadline = time.Unix(0, ns)
+	}
+	if v := hdr.Get(HdrParts); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxParts {
+			return h, fmt.Errorf("%w: %s %q", ErrBadHeader, HdrParts, v)
+		}
+		h.Parts = n
 	}
 	return h, nil
 }

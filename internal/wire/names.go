@@ -10,6 +10,17 @@ const (
 	StreamResults = "RESULTS"
 	// StreamDeadLetter keeps a copy of chunks that exhausted their deliveries.
 	StreamDeadLetter = "DEADLETTER"
+	// StreamInput holds the input chunks of batch jobs, written once when a
+	// job's items are read (InputSubject) and read by the worker a ticket
+	// sends there; deleted once the chunk's result is stored.
+	StreamInput = "JOBIN"
+	// StreamTimers holds durable timers (TimerSubject, TimerFireSubject).
+	StreamTimers = "TIMERS"
+	// TimerSubjects are the subjects of StreamTimers.
+	TimerSubjects = "timer.>"
+	// ConsumerTimers is the durable consumer of fired timers, shared by
+	// every gateway.
+	ConsumerTimers = "timers"
 
 	// BucketJobs maps a job id to its JobRecord.
 	BucketJobs = "jobs"
@@ -28,6 +39,11 @@ const (
 	// BucketActive has a key "tenant.job" per job not finished yet, whose
 	// value is the job's item count: a tenant's quotas are checked on it.
 	BucketActive = "activejobs"
+	// BucketSched holds the scheduler's dispatch cursor of each unfinished
+	// job (the next chunk to send), so that a new leader resumes it.
+	BucketSched = "sched"
+	// BucketLeases holds the leases of single-leader roles (the scheduler).
+	BucketLeases = "leases"
 
 	// PrioritySync is the queue of synchronous predictions, served first.
 	PrioritySync = "sync"
@@ -45,8 +61,16 @@ const (
 	HdrEnqueue = "Bi-Enqueued" // unix nanoseconds when the gateway queued the chunk
 	HdrExpires = "Bi-Expires"  // unix nanoseconds after which nobody waits for the answer
 	HdrBusy    = "Bi-Busy"     // on a reply: the worker could not take the request
-	HdrMsgID   = "Nats-Msg-Id"
-	HdrTTL     = "Nats-TTL"
+	// HdrParts, on a batch ticket, says the chunk's items are in the input
+	// stream (the ticket carries none); on the first part of a chunk's input
+	// split in several, how many parts there are (InputSubject parts
+	// 0..n-1).
+	HdrParts = "Bi-Parts"
+	// HdrDeadline, on a batch ticket, is the job's deadline (unix
+	// nanoseconds): items not started by then are skipped.
+	HdrDeadline = "Bi-Deadline"
+	HdrMsgID    = "Nats-Msg-Id"
+	HdrTTL      = "Nats-TTL"
 )
 
 // InferSubject is the subject a chunk for model name:version is queued on.
@@ -72,6 +96,29 @@ func ConsumerName(priority, name, version string) string {
 	return priority + "_" + name + "_" + version
 }
 
+// InputSubject is where part of chunk of job (model name:version) is
+// stored in the input stream.
+func InputSubject(name, version, job string, chunk, part int) string {
+	return "in." + name + "." + version + "." + job + "." + itoa(chunk) + "." + itoa(part)
+}
+
+// InputChunkFilter matches every part of one chunk's input.
+func InputChunkFilter(name, version, job string, chunk int) string {
+	return "in." + name + "." + version + "." + job + "." + itoa(chunk) + ".*"
+}
+
+// InputJobFilter matches every input chunk of a job.
+func InputJobFilter(job string) string { return "in.*.*." + job + ".>" }
+
+// InputModelFilter matches every input chunk of model name:version.
+func InputModelFilter(name, version string) string { return "in." + name + "." + version + ".>" }
+
+// BacklogConsumer is the durable consumer of the input stream per model
+// version that nobody pulls: its pending count is the chunks whose
+// results are not stored yet, the backlog autoscalers read (KEDA's NATS
+// JetStream scaler, cmd/autoscaler).
+func BacklogConsumer(name, version string) string { return "backlog_" + name + "_" + version }
+
 // ResultSubject is where the results of one chunk of a job are stored.
 func ResultSubject(job string, chunk int) string {
 	return "res." + job + "." + itoa(chunk)
@@ -83,6 +130,29 @@ func ResultFilter(job string) string { return "res." + job + ".*" }
 // ChunkMsgID is the Nats-Msg-Id of a chunk, so re-publishing a job's chunks
 // (a retried submission) is deduplicated by JetStream.
 func ChunkMsgID(job string, chunk int) string { return job + "." + itoa(chunk) }
+
+// SubjectQueue is the core NATS subject the scheduler publishes each
+// model version's queued jobs on (QueueSnapshot), every second: the
+// gateways answer queue positions from it.
+const SubjectQueue = "sched.queue"
+
+// Timer kinds.
+const (
+	// TimerExpire fires when a finished job's results expire.
+	TimerExpire = "expire"
+	// TimerDelete fires when an expired job's record goes.
+	TimerDelete = "delete"
+)
+
+// TimerSubject holds the schedule of a job's timer of a kind: one per job
+// and kind, a later schedule replacing an earlier one.
+func TimerSubject(kind, job string) string { return "timer.at." + kind + "." + job }
+
+// TimerFireSubject is where a job's timer of a kind fires.
+func TimerFireSubject(kind, job string) string { return "timer.fire." + kind + "." + job }
+
+// TimerFireFilter matches every fired timer.
+const TimerFireFilter = "timer.fire.>"
 
 // TenantKey is the key of a job in BucketJobIndex and BucketActive.
 func TenantKey(tenant, job string) string { return tenant + "." + job }

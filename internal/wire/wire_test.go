@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"math/rand"
 	"strings"
 	"testing"
 	"time"
@@ -101,7 +103,10 @@ func TestDecodeChunkErrors(t *testing.T) {
 		{"nil", nil, "bad magic"},
 		{"short magic", []byte("BIC"), "bad magic"},
 		{"bad magic", cat([]byte("XIC\x01"), valid[4:]), "bad magic"},
-		{"wrong version", cat([]byte("BIC\x02"), valid[4:]), "bad magic"},
+		{"wrong version", cat([]byte("BIC\x03"), valid[4:]), "bad magic"},
+		{"v2 bad flags", cat([]byte("BIC\x02\x08"), valid[4:]), "bad flags"},
+		{"v2 lines missing", cat([]byte("BIC\x02\x01"), valid[4:]), "line of item"},
+		{"v2 id truncated", cat([]byte("BIC\x02\x02"), valid[4:], []byte{5, 'a'}), "id of item"},
 		{"magic only", magic, "bad item count"},
 		{"count overflow varint", cat(magic, bytes.Repeat([]byte{0xff}, 10), []byte{1}), "bad item count"},
 		{"count truncated varint", cat(magic, []byte{0x80}), "bad item count"},
@@ -152,7 +157,7 @@ func TestJobRecordCount(t *testing.T) {
 	if r.IsCounted(0) {
 		t.Fatal("chunk 0 counted before Count")
 	}
-	if !r.Count(1, 9, 1, t1) {
+	if !r.Count(ChunkCount{Chunk: 1, Done: 9, Failed: 1}, t1) {
 		t.Fatal("first count of chunk 1 did nothing")
 	}
 	if len(r.Counted) != 1 || !r.IsCounted(1) || r.IsCounted(0) || r.IsCounted(2) {
@@ -162,21 +167,21 @@ func TestJobRecordCount(t *testing.T) {
 		t.Fatalf("after one chunk: %+v", r)
 	}
 	before := *r
-	if r.Count(1, 9, 1, t2) {
+	if r.Count(ChunkCount{Chunk: 1, Done: 9, Failed: 1}, t2) {
 		t.Fatal("counting chunk 1 twice changed the record")
 	}
 	if r.Done != before.Done || r.Failed != before.Failed || !r.UpdatedAt.Equal(t1) {
 		t.Fatalf("second count changed %+v", r)
 	}
 	for _, c := range []int{-1, 3, 100} {
-		if r.Count(c, 1, 1, t2) || r.IsCounted(c) {
+		if r.Count(ChunkCount{Chunk: c, Done: 1, Failed: 1}, t2) || r.IsCounted(c) {
 			t.Fatalf("out-of-range chunk %d counted", c)
 		}
 	}
 	if r.Done != 9 || r.Failed != 1 {
 		t.Fatalf("out-of-range chunks changed totals: %+v", r)
 	}
-	if !r.Count(0, 10, 0, t2) || !r.Count(2, 5, 0, t2) {
+	if !r.Count(ChunkCount{Chunk: 0, Done: 10, Failed: 0}, t2) || !r.Count(ChunkCount{Chunk: 2, Done: 5, Failed: 0}, t2) {
 		t.Fatal("chunks 0 and 2 not counted")
 	}
 	if !r.StartedAt.Equal(t1) || !r.UpdatedAt.Equal(t2) {
@@ -189,7 +194,7 @@ func TestJobRecordCount(t *testing.T) {
 
 func TestJobRecordCountBitsetGrows(t *testing.T) {
 	r := &JobRecord{Total: 1000, Chunks: 20}
-	if !r.Count(19, 1, 0, t1) {
+	if !r.Count(ChunkCount{Chunk: 19, Done: 1, Failed: 0}, t1) {
 		t.Fatal("chunk 19 not counted")
 	}
 	if len(r.Counted) != 3 {
@@ -203,7 +208,7 @@ func TestJobRecordCountBitsetGrows(t *testing.T) {
 	// A record whose chunk count grew (or an old short bitset) grows again.
 	r.Counted = r.Counted[:1]
 	r.Chunks = 40
-	if !r.Count(39, 1, 0, t1) || len(r.Counted) != 5 || !r.IsCounted(39) {
+	if !r.Count(ChunkCount{Chunk: 39, Done: 1, Failed: 0}, t1) || len(r.Counted) != 5 || !r.IsCounted(39) {
 		t.Fatalf("bitset %v", r.Counted)
 	}
 	// JSON keeps the bitset.
@@ -211,7 +216,7 @@ func TestJobRecordCountBitsetGrows(t *testing.T) {
 	if err := json.Unmarshal(Marshal(r), &back); err != nil {
 		t.Fatal(err)
 	}
-	if !back.IsCounted(39) || back.IsCounted(19) != r.IsCounted(19) || back.Count(39, 1, 0, t2) {
+	if !back.IsCounted(39) || back.IsCounted(19) != r.IsCounted(19) || back.Count(ChunkCount{Chunk: 39, Done: 1}, t2) {
 		t.Fatal("bitset lost in JSON")
 	}
 }
@@ -220,7 +225,7 @@ func TestJobRecordCountAllChunks(t *testing.T) {
 	r := &JobRecord{Total: 17 * 3, Chunks: 17}
 	for round := 0; round < 2; round++ {
 		for c := 16; c >= 0; c-- {
-			if changed := r.Count(c, 2, 1, t1); changed != (round == 0) {
+			if changed := r.Count(ChunkCount{Chunk: c, Done: 2, Failed: 1}, t1); changed != (round == 0) {
 				t.Fatalf("round %d chunk %d changed %v", round, c, changed)
 			}
 		}
@@ -378,6 +383,122 @@ func TestNames(t *testing.T) {
 		s, f := ResultSubject("j1", c), ResultFilter("j1")
 		if !strings.HasPrefix(s, strings.TrimSuffix(f, "*")) || strings.Count(s, ".") != strings.Count(f, ".") {
 			t.Fatalf("%q does not match %q", s, f)
+		}
+	}
+}
+
+// The bitset stays short: counted chunks at its front fold into
+// CountedBelow, so a job of a million chunks counted in order keeps a
+// record of a few bytes, and chunks counted out of order stay exact.
+func TestJobRecordCountCompacts(t *testing.T) {
+	const chunks = 1_000_000
+	r := &JobRecord{Total: chunks, Chunks: chunks}
+	rng := rand.New(rand.NewSource(1))
+	window := make([]int, 0, 64) // counted out of order within a window
+	for c := 0; c < chunks; c++ {
+		window = append(window, c)
+		if len(window) == cap(window) || c == chunks-1 {
+			rng.Shuffle(len(window), func(i, j int) { window[i], window[j] = window[j], window[i] })
+			for _, k := range window {
+				if !r.Count(ChunkCount{Chunk: k, Done: 1}, t1) {
+					t.Fatalf("chunk %d not counted", k)
+				}
+			}
+			window = window[:0]
+			if len(r.Counted) > 16 {
+				t.Fatalf("bitset of %d bytes after chunk %d", len(r.Counted), c)
+			}
+		}
+	}
+	if r.Done != chunks || !r.Finished() || r.CountedBelow < chunks-8 || len(Marshal(r)) > 400 {
+		t.Fatalf("done %d below %d bitset %d record %d bytes", r.Done, r.CountedBelow, len(r.Counted), len(Marshal(r)))
+	}
+	for _, c := range []int{0, 1, chunks / 2, chunks - 1} {
+		if !r.IsCounted(c) || r.Count(ChunkCount{Chunk: c, Done: 1}, t2) {
+			t.Fatalf("chunk %d counted again", c)
+		}
+	}
+}
+
+// Skipped items and unstored chunks are counted apart from failures, and
+// the record says why each unstored chunk has no result.
+func TestJobRecordSkippedAndUnstored(t *testing.T) {
+	r := &JobRecord{Total: 50, Chunks: 5, ChunkSize: 10, RetentionMS: 1000}
+	r.Count(ChunkCount{Chunk: 0, Done: 10, Bytes: 300}, t1)
+	r.Count(ChunkCount{Chunk: 1, Failed: 10, Unstored: "results store full"}, t1)
+	r.Count(ChunkCount{Chunk: 2, Failed: 10, Unstored: "results store full"}, t1)
+	r.Count(ChunkCount{Chunk: 4, Skipped: 10, Unstored: "job cancelled", UnstoredSkipped: true}, t1)
+	if r.Finished() {
+		t.Fatal("finished with chunk 3 not counted")
+	}
+	r.Count(ChunkCount{Chunk: 3, Skipped: 10, Unstored: "job cancelled", UnstoredSkipped: true}, t2)
+	if !r.Finished() || r.FinishedAt == nil || !r.FinishedAt.Equal(t2) || !r.ExpiresAt.Equal(t2.Add(time.Second)) {
+		t.Fatalf("finish: %+v", r)
+	}
+	if r.Done != 10 || r.Failed != 20 || r.Skipped != 20 || r.ResultBytes != 300 || len(r.Unstored) != 2 {
+		t.Fatalf("counts %+v", r)
+	}
+	for c, want := range []struct {
+		reason  string
+		skipped bool
+	}{{"", false}, {"results store full", false}, {"results store full", false}, {"job cancelled", true}, {"job cancelled", true}} {
+		if reason, skipped := r.UnstoredReason(c); reason != want.reason || skipped != want.skipped {
+			t.Fatalf("chunk %d: %q %v", c, reason, skipped)
+		}
+	}
+	if st := r.Status(t2); st.State != StateCompleted || st.Skipped != 20 || st.ExpiresAt == nil {
+		t.Fatalf("status %+v", st)
+	}
+}
+
+// An accepting job counts chunks beyond its current size and finishes only
+// once its items are all read; a failed job is finished at once.
+func TestJobRecordAcceptingAndFailed(t *testing.T) {
+	r := &JobRecord{State: StateAccepting}
+	if !r.Count(ChunkCount{Chunk: 3, Done: 2}, t1) || r.Finished() {
+		t.Fatalf("accepting: %+v", r)
+	}
+	for c := 0; c < 3; c++ {
+		r.Count(ChunkCount{Chunk: c, Done: 2}, t1)
+	}
+	if r.Finished() || r.FinishedAt != nil {
+		t.Fatal("finished while accepting")
+	}
+	if !r.MarkQueued(8, 4, t2) || !r.Finished() || !r.FinishedAt.Equal(t2) || r.MarkQueued(8, 4, t2) {
+		t.Fatalf("queued: %+v", r)
+	}
+	f := &JobRecord{State: StateQueued, Total: 10, Chunks: 1}
+	if !f.Fail("too many invalid rows", t1) || !f.Finished() || f.Fail("again", t2) {
+		t.Fatalf("fail: %+v", f)
+	}
+	if st := f.Status(t2); st.State != StateFailed || st.Error != "too many invalid rows" {
+		t.Fatalf("status %+v", st)
+	}
+}
+
+// Version 2 chunks carry each item's line and id, and round-trip exactly;
+// version 1 chunks still decode.
+func TestChunkMetaRoundTrip(t *testing.T) {
+	items := []Item{{Kind: ItemTensor, Data: []byte{1, 2, 3, 4}}, {Kind: ItemInvalid, Data: []byte("bad row")}, {Kind: ItemImage, Data: []byte{9}}}
+	for _, meta := range []ChunkMeta{
+		{},
+		{Lines: []int{2, 3, 7}},
+		{IDs: []string{"a", "", "ü-7"}},
+		{Lines: []int{1000000, 1000001, 1000003}, IDs: []string{"x", "y", "z"}},
+	} {
+		b := EncodeChunkMeta(nil, items, meta)
+		got, gotMeta, err := DecodeChunkMeta(b)
+		if err != nil || !itemsEqual(got, items) {
+			t.Fatalf("%+v: %v %v", meta, got, err)
+		}
+		if fmt.Sprint(gotMeta) != fmt.Sprint(meta) {
+			t.Fatalf("meta %+v, want %+v", gotMeta, meta)
+		}
+		if again := EncodeChunkMeta(nil, got, gotMeta); !bytes.Equal(again, b) {
+			t.Fatalf("re-encoding differs")
+		}
+		if only, err := DecodeChunk(b); err != nil || !itemsEqual(only, items) {
+			t.Fatalf("DecodeChunk: %v", err)
 		}
 	}
 }

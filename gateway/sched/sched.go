@@ -1,0 +1,173 @@
+// Package sched is the batch scheduler: it sends the chunks of batch jobs
+// to the workers' queues (a ticket each on the model version's work
+// queue; the items stay in the input stream) in weighted fair order across
+// tenants, by priority and fairly between a tenant's jobs, keeping only a
+// few tickets waiting in each queue so that a job submitted behind a
+// backlog is served within a round. Every gateway runs one; the one holding
+// the lease leads (sends), the others follow the same jobs and take over
+// when its lease lapses, resuming from the cursors it saved. Exactly-once
+// does not depend on it: a ticket sent twice (a failover) is deduplicated
+// by its message id, and a chunk is stored and counted once.
+package sched
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"batchinfer/internal/natsx"
+	"batchinfer/internal/store"
+	"batchinfer/internal/wire"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nuid"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
+)
+
+// Config shapes a Scheduler.
+type Config struct {
+	// QueueChunks is how many tickets may wait in a model version's queue:
+	// enough that its workers never idle between two rounds, few enough
+	// that a job submitted now is served within one (default 8).
+	QueueChunks int
+	// Tick is how often each queue's depth is read and topped up.
+	Tick time.Duration
+}
+
+// Defaults for Config.
+const (
+	DefaultQueueChunks = 8
+	DefaultTick        = 20 * time.Millisecond
+	saveEvery          = 500 * time.Millisecond
+	snapshotEvery      = time.Second
+	opTimeout          = 10 * time.Second
+)
+
+// Scheduler sends batch chunks fairly; New, Start, Stop.
+type Scheduler struct {
+	cfg     Config
+	log     zerolog.Logger
+	in      *natsx.Infra
+	jobs    *store.Jobs
+	id      string
+	metrics *metrics
+
+	mu      sync.Mutex
+	queues  map[string]*modelQueue // by model id
+	byID    map[string]*job
+	dirty   map[string]bool // cursors to save
+	leading bool
+	wake    chan struct{}
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	feed   *nats.Subscription
+}
+
+// modelQueue is one model version's fair queue and work queue.
+type modelQueue struct {
+	name, version string
+	fq            *fairQueue
+	cons          jetstream.Consumer // the workers' batch consumer (nil until one exists)
+	rate          float64            // items sent per second (moving average)
+	sent          int                // items sent since the last rate update
+	lastRate      time.Time
+}
+
+// New returns a scheduler over in; Start it.
+func New(cfg Config, in *natsx.Infra, reg prometheus.Registerer, log zerolog.Logger) *Scheduler {
+	if cfg.QueueChunks <= 0 {
+		cfg.QueueChunks = DefaultQueueChunks
+	}
+	if cfg.Tick <= 0 {
+		cfg.Tick = DefaultTick
+	}
+	s := &Scheduler{
+		cfg: cfg, in: in, jobs: store.NewJobs(in), id: nuid.Next(),
+		log:    log.With().Str("component", "scheduler").Logger(),
+		queues: map[string]*modelQueue{}, byID: map[string]*job{}, dirty: map[string]bool{},
+		wake: make(chan struct{}, 1),
+	}
+	s.metrics = newMetrics(reg, s.backlog)
+	return s
+}
+
+// Start follows the unfinished jobs and competes for the lead; on error
+// nothing is left running.
+func (s *Scheduler) Start(ctx context.Context) (err error) {
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	defer func() {
+		if err != nil {
+			s.Stop()
+		}
+	}()
+	if s.feed, err = s.in.NC.Subscribe("$KV."+wire.BucketJobs+".*", s.onRecord); err != nil {
+		return fmt.Errorf("scheduler: subscribe job records: %w", err)
+	}
+	if err := s.feed.SetPendingLimits(-1, 64<<20); err != nil {
+		return fmt.Errorf("scheduler: feed limits: %w", err)
+	}
+	if err := s.watchActive(ctx); err != nil {
+		return err
+	}
+	s.run(s.lead)
+	s.run(s.dispatchLoop)
+	s.run(s.saveLoop)
+	s.run(s.snapshotLoop)
+	return nil
+}
+
+func (s *Scheduler) run(f func()) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		f()
+	}()
+}
+
+// Stop ends the scheduler (and its lead, which another gateway takes).
+func (s *Scheduler) Stop() {
+	if s.cancel != nil {
+		s.cancel()
+	}
+	if s.feed != nil {
+		_ = s.feed.Unsubscribe()
+	}
+	s.wg.Wait()
+	s.mu.Lock()
+	leading := s.leading
+	s.leading = false
+	s.mu.Unlock()
+	if leading {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		_ = s.in.Buckets.Leases.Delete(ctx, leaseKey)
+		cancel()
+	}
+}
+
+// Leading reports whether this scheduler sends (holds the lease).
+func (s *Scheduler) Leading() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.leading
+}
+
+// poke wakes the dispatch loop (a job changed, a chunk was counted).
+func (s *Scheduler) poke() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// op is the context of one NATS operation: it ends after opTimeout, or at
+// a reconnect (its answer would never come: the next tick asks again).
+func (s *Scheduler) op() (context.Context, context.CancelFunc) {
+	ectx, cancel := s.in.Epoch.Context(s.ctx)
+	tctx, stop := context.WithTimeout(ectx, opTimeout)
+	return tctx, func() { stop(); cancel() }
+}

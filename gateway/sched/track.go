@@ -1,0 +1,217 @@
+package sched
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"batchinfer/internal/store"
+	"batchinfer/internal/wire"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// watchActive follows the unfinished jobs (the active-jobs bucket): each
+// one entering is loaded, each one leaving forgotten. It returns once the
+// current ones are loaded.
+func (s *Scheduler) watchActive(ready context.Context) error {
+	w, err := s.in.Buckets.Active.WatchAll(s.ctx)
+	if err != nil {
+		return fmt.Errorf("scheduler: watch active jobs: %w", err)
+	}
+	synced := make(chan struct{})
+	s.run(func() {
+		defer func() { _ = w.Stop() }()
+		var once sync.Once
+		for e := range w.Updates() {
+			if e == nil {
+				once.Do(func() { close(synced) })
+				continue
+			}
+			id := e.Key()[strings.LastIndexByte(e.Key(), '.')+1:]
+			if e.Operation() == jetstream.KeyValuePut {
+				s.load(id)
+			} else {
+				s.forget(id)
+			}
+		}
+	})
+	select {
+	case <-synced:
+		return nil
+	case <-ready.Done():
+		return fmt.Errorf("scheduler: watch active jobs: %w", ready.Err())
+	}
+}
+
+// load reads a job's record and follows it (again).
+func (s *Scheduler) load(id string) {
+	ctx, cancel := s.op()
+	defer cancel()
+	rec, err := s.jobs.Get(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return
+	}
+	if err != nil {
+		s.log.Warn().Err(err).Str("job", id).Msg("scheduler: reading a job failed")
+		return
+	}
+	s.apply(rec)
+}
+
+// onRecord takes a job record as written: its state, size, cancellation.
+func (s *Scheduler) onRecord(m *nats.Msg) {
+	id := m.Subject[strings.LastIndexByte(m.Subject, '.')+1:]
+	s.mu.Lock()
+	_, tracked := s.byID[id]
+	s.mu.Unlock()
+	if !tracked || len(m.Data) == 0 {
+		return
+	}
+	var rec wire.JobRecord
+	if json.Unmarshal(m.Data, &rec) != nil {
+		return
+	}
+	s.apply(&rec)
+}
+
+// apply brings the job of rec up to date, entering it if new.
+func (s *Scheduler) apply(rec *wire.JobRecord) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	j := s.byID[rec.ID]
+	if j == nil {
+		if rec.Finished() {
+			return
+		}
+		j = newJobOf(rec)
+		s.byID[rec.ID] = j
+		s.queue(j).fq.add(j)
+	}
+	j.total, j.chunks = rec.Total, sendable(rec)
+	j.next = max(j.next, rec.CountedBelow)
+	if rec.CancelledAt != nil || rec.State == wire.StateFailed || rec.SkipFrom != nil || rec.Finished() {
+		j.stopped = true
+	}
+	j.skipped = rec.SkipFrom != nil || rec.State == wire.StateFailed
+	s.poke()
+}
+
+// sendable is how many of a job's chunks may be sent: none while its items
+// are being read from a request; those read so far of a dataset.
+func sendable(rec *wire.JobRecord) int {
+	if rec.State == wire.StateAccepting {
+		return rec.Ingested
+	}
+	return rec.Chunks
+}
+
+func newJobOf(rec *wire.JobRecord) *job {
+	j := &job{
+		id: rec.ID, tenant: rec.Tenant, model: rec.Model + ":" + rec.Version, name: rec.Model, version: rec.Version,
+		rank: priorityRank(rec.Priority), weight: rec.Weight, chunkSize: max(rec.ChunkSize, 1), created: rec.CreatedAt,
+	}
+	if j.weight <= 0 {
+		j.weight = 1
+	}
+	if rec.Deadline != nil {
+		j.deadline = *rec.Deadline
+	}
+	return j
+}
+
+// queue is the model queue of j, created on first use.
+func (s *Scheduler) queue(j *job) *modelQueue {
+	q := s.queues[j.model]
+	if q == nil {
+		q = &modelQueue{name: j.name, version: j.version, fq: newFairQueue(), lastRate: time.Now()}
+		s.queues[j.model] = q
+	}
+	return q
+}
+
+// forget drops a finished job.
+func (s *Scheduler) forget(id string) {
+	s.mu.Lock()
+	j := s.byID[id]
+	if j != nil {
+		delete(s.byID, id)
+		delete(s.dirty, id)
+		q := s.queues[j.model]
+		q.fq.remove(j)
+		if len(q.fq.tenants) == 0 {
+			delete(s.queues, j.model)
+		}
+	}
+	leading := s.leading
+	s.mu.Unlock()
+	if j != nil && leading {
+		ctx, cancel := s.op()
+		defer cancel()
+		_ = s.in.Buckets.Sched.Purge(ctx, id)
+	}
+}
+
+// loadCursors reads the saved cursors of the jobs followed: a new leader
+// goes on where the last one saved. Chunks it sent after its last save are
+// sent again, and deduplicated by their message ids.
+func (s *Scheduler) loadCursors() {
+	s.mu.Lock()
+	ids := make([]string, 0, len(s.byID))
+	for id := range s.byID {
+		ids = append(ids, id)
+	}
+	s.mu.Unlock()
+	for _, id := range ids {
+		ctx, cancel := s.op()
+		e, err := s.in.Buckets.Sched.Get(ctx, id)
+		cancel()
+		if err != nil {
+			continue
+		}
+		n, err := strconv.Atoi(string(e.Value()))
+		if err != nil {
+			continue
+		}
+		s.mu.Lock()
+		if j := s.byID[id]; j != nil {
+			j.next = max(j.next, n)
+		}
+		s.mu.Unlock()
+	}
+}
+
+// saveLoop saves the leader's cursors that moved, every saveEvery.
+func (s *Scheduler) saveLoop() {
+	t := time.NewTicker(saveEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-t.C:
+		}
+		s.mu.Lock()
+		cursors := map[string]int{}
+		if s.leading {
+			for id := range s.dirty {
+				if j := s.byID[id]; j != nil {
+					cursors[id] = j.next
+				}
+			}
+			clear(s.dirty)
+		}
+		s.mu.Unlock()
+		for id, n := range cursors {
+			ctx, cancel := s.op()
+			_, _ = s.in.Buckets.Sched.Put(ctx, id, []byte(strconv.Itoa(n)))
+			cancel()
+		}
+	}
+}

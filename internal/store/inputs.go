@@ -1,0 +1,86 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"batchinfer/internal/natsx"
+	"batchinfer/internal/wire"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// ErrInputGone is returned for a chunk whose input is no longer stored
+// (its result was stored and the input deleted, or its job was purged).
+var ErrInputGone = errors.New("chunk input not stored")
+
+// Inputs is the input stream: each chunk of a batch job, in one or more
+// parts (wire.InputSubject), written once when the job's items are read
+// and read by the worker a ticket sends there.
+type Inputs struct {
+	stream jetstream.Stream
+}
+
+// NewInputs returns the store over in's input stream.
+func NewInputs(in *natsx.Infra) *Inputs { return &Inputs{stream: in.Input} }
+
+// Chunk reads the parts of one chunk's input (the first says how many
+// there are) and decodes its items, with their lines and ids. A missing
+// part is ErrInputGone.
+func (i *Inputs) Chunk(ctx context.Context, name, version, job string, chunk int) ([]wire.Item, wire.ChunkMeta, error) {
+	var items []wire.Item
+	var meta wire.ChunkMeta
+	parts := 1
+	for p := 0; p < parts; p++ {
+		m, err := i.stream.GetLastMsgForSubject(ctx, wire.InputSubject(name, version, job, chunk, p))
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			return nil, meta, fmt.Errorf("input of %s chunk %d part %d: %w", job, chunk, p, ErrInputGone)
+		}
+		if err != nil {
+			return nil, meta, fmt.Errorf("input of %s chunk %d part %d: %w", job, chunk, p, err)
+		}
+		if p == 0 && m.Header.Get(wire.HdrParts) != "" {
+			if parts, err = strconv.Atoi(m.Header.Get(wire.HdrParts)); err != nil || parts < 1 {
+				return nil, meta, fmt.Errorf("input of %s chunk %d: bad %s %q", job, chunk, wire.HdrParts, m.Header.Get(wire.HdrParts))
+			}
+		}
+		its, pm, err := wire.DecodeChunkMeta(m.Data)
+		if err != nil {
+			return nil, meta, fmt.Errorf("input of %s chunk %d part %d: %w", job, chunk, p, err)
+		}
+		items = append(items, its...)
+		meta.Lines = appendMeta(meta.Lines, pm.Lines, len(its))
+		meta.IDs = appendMeta(meta.IDs, pm.IDs, len(its))
+	}
+	return items, meta, nil
+}
+
+// appendMeta appends a part's meta; a part without it pads with zeros so
+// the slices stay one entry per item (nil when no part has any).
+func appendMeta[T any](all, part []T, n int) []T {
+	if part == nil {
+		if all == nil {
+			return nil
+		}
+		return append(all, make([]T, n)...)
+	}
+	return append(all, part...)
+}
+
+// DeleteChunk deletes one chunk's input (its result is stored).
+func (i *Inputs) DeleteChunk(ctx context.Context, name, version, job string, chunk int) error {
+	if err := i.stream.Purge(ctx, jetstream.WithPurgeSubject(wire.InputChunkFilter(name, version, job, chunk))); err != nil {
+		return fmt.Errorf("delete input of %s chunk %d: %w", job, chunk, err)
+	}
+	return nil
+}
+
+// Purge deletes every chunk input of a job.
+func (i *Inputs) Purge(ctx context.Context, job string) error {
+	if err := i.stream.Purge(ctx, jetstream.WithPurgeSubject(wire.InputJobFilter(job))); err != nil {
+		return fmt.Errorf("purge input of %s: %w", job, err)
+	}
+	return nil
+}
