@@ -25,6 +25,7 @@ type Infra struct {
 	JS      jetstream.JetStream
 	Infer   jetstream.Stream
 	Results jetstream.Stream
+	Uploads jetstream.Stream
 	Buckets *Buckets
 }
 
@@ -61,6 +62,9 @@ func (in *Infra) declare(ctx context.Context, streams StreamConfig) error {
 	}
 	if in.Results, err = js.Stream(ctx, wire.StreamResults); err != nil {
 		return fmt.Errorf("stream %s: %w", wire.StreamResults, err)
+	}
+	if in.Uploads, err = js.Stream(ctx, wire.StreamUploads); err != nil {
+		return fmt.Errorf("stream %s: %w", wire.StreamUploads, err)
 	}
 	return nil
 }

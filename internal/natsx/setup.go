@@ -21,6 +21,13 @@ type StreamConfig struct {
 	// QueueMaxBytes bounds the work queue; publishes beyond it are refused,
 	// which the gateway turns into 503 (0 = unlimited).
 	QueueMaxBytes int64
+	// UploadTTL is how long an unfinished upload is kept after its
+	// creation; UploadRetention how long a finished one is kept after its
+	// last byte (both 24 h for 0).
+	UploadTTL, UploadRetention time.Duration
+	// UploadMaxBytes bounds the uploads stream: the bytes of every stored
+	// upload together (0 = unlimited).
+	UploadMaxBytes int64
 	// Replicas for clustered JetStream: 1 (the default, also for 0) to
 	// MaxReplicas, and no more than the cluster has servers. Setup moves
 	// streams and buckets declared with another count to this one.
@@ -45,6 +52,15 @@ func (c StreamConfig) withDefaults() StreamConfig {
 	if c.Replicas == 0 {
 		c.Replicas = 1
 	}
+	if c.UploadTTL <= 0 {
+		c.UploadTTL = 24 * time.Hour
+	}
+	if c.UploadRetention <= 0 {
+		c.UploadRetention = 24 * time.Hour
+	}
+	if c.UploadMaxBytes == 0 {
+		c.UploadMaxBytes = -1
+	}
 	if c.ResultMaxBytes == 0 {
 		c.ResultMaxBytes = -1
 	}
@@ -56,7 +72,20 @@ func (c StreamConfig) withDefaults() StreamConfig {
 
 // Buckets are the key-value buckets both services use.
 type Buckets struct {
-	Jobs, Cancel, Idempotency, Workers, Models, JobIndex, Active jetstream.KeyValue
+	Jobs, Cancel, Idempotency, Workers, Models, JobIndex, Active, Uploads jetstream.KeyValue
+}
+
+// uploadSlack is added to the longest life of an upload for the backstop
+// retention of its parts and record.
+const uploadSlack = time.Hour
+
+// UploadMaxAge is the backstop retention of upload parts and records: the
+// longest an upload lives (UploadTTL unfinished, then UploadRetention
+// finished) and an hour. Uploads are deleted at their own expiry; this
+// bounds what a missed deletion (every gateway down) can leave behind.
+func (c StreamConfig) UploadMaxAge() time.Duration {
+	c = c.withDefaults()
+	return c.UploadTTL + c.UploadRetention + uploadSlack
 }
 
 // Setup declares (or updates) the streams and buckets, all at once (a
@@ -133,6 +162,7 @@ func buckets(b *Buckets, cfg StreamConfig) []bucket {
 		{&b.Models, wire.BucketModels, "model metadata announced by workers", 0},
 		{&b.JobIndex, wire.BucketJobIndex, "jobs of each tenant", cfg.ResultTTL},
 		{&b.Active, wire.BucketActive, "unfinished jobs of each tenant", cfg.ResultTTL},
+		{&b.Uploads, wire.BucketUploads, "resumable uploads of each tenant", cfg.UploadMaxAge()},
 	} {
 		out = append(out, bucket{p: k.p, cfg: jetstream.KeyValueConfig{
 			Bucket: k.name, Description: k.desc, TTL: k.ttl, History: 1,
@@ -188,5 +218,22 @@ func streams(cfg StreamConfig) []jetstream.StreamConfig {
 		MaxBytes:    256 << 20,
 		Discard:     jetstream.DiscardOld,
 		Replicas:    cfg.Replicas,
+	}, {
+		Name:        wire.StreamUploads,
+		Description: "bytes of resumable uploads: parts in order, one subject per upload",
+		Subjects:    []string{wire.UploadsFilter},
+		Retention:   jetstream.LimitsPolicy,
+		Storage:     jetstream.FileStorage,
+		// Full: a new part is refused (the client is told), nothing stored is
+		// dropped. Uploads are deleted at their expiry; MaxAge is a backstop.
+		Discard:    jetstream.DiscardNew,
+		MaxBytes:   cfg.UploadMaxBytes,
+		MaxAge:     cfg.UploadMaxAge(),
+		MaxMsgSize: MaxUploadPart + 4096,
+		Duplicates: wire.DefaultDuplicateWindow,
+		Replicas:   cfg.Replicas,
 	}}
 }
+
+// MaxUploadPart is the largest part of an upload the stream takes.
+const MaxUploadPart = 1 << 20

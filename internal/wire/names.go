@@ -10,6 +10,9 @@ const (
 	StreamResults = "RESULTS"
 	// StreamDeadLetter keeps a copy of chunks that exhausted their deliveries.
 	StreamDeadLetter = "DEADLETTER"
+	// StreamUploads holds the bytes of resumable uploads, as parts in order
+	// on one subject per upload (UploadSubject).
+	StreamUploads = "UPLOADS"
 
 	// BucketJobs maps a job id to its JobRecord.
 	BucketJobs = "jobs"
@@ -28,6 +31,9 @@ const (
 	// BucketActive has a key "tenant.job" per job not finished yet, whose
 	// value is the job's item count: a tenant's quotas are checked on it.
 	BucketActive = "activejobs"
+	// BucketUploads has a key "tenant.upload" per resumable upload, whose
+	// value is the upload's record (size, offset, expiry, last part).
+	BucketUploads = "uploads"
 
 	// PrioritySync is the queue of synchronous predictions, served first.
 	PrioritySync = "sync"
@@ -47,6 +53,8 @@ const (
 	HdrBusy    = "Bi-Busy"     // on a reply: the worker could not take the request
 	HdrMsgID   = "Nats-Msg-Id"
 	HdrTTL     = "Nats-TTL"
+	// HdrUploadOffset is the byte offset of an upload part's first byte.
+	HdrUploadOffset = "Bi-Upload-Offset"
 )
 
 // InferSubject is the subject a chunk for model name:version is queued on.
@@ -83,6 +91,12 @@ func ResultFilter(job string) string { return "res." + job + ".*" }
 // ChunkMsgID is the Nats-Msg-Id of a chunk, so re-publishing a job's chunks
 // (a retried submission) is deduplicated by JetStream.
 func ChunkMsgID(job string, chunk int) string { return job + "." + itoa(chunk) }
+
+// UploadSubject is the subject of the parts of one upload in StreamUploads.
+func UploadSubject(id string) string { return "upload.data." + id }
+
+// UploadsFilter matches every upload subject of StreamUploads.
+const UploadsFilter = "upload.>"
 
 // TenantKey is the key of a job in BucketJobIndex and BucketActive.
 func TenantKey(tenant, job string) string { return tenant + "." + job }
