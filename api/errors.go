@@ -37,7 +37,17 @@ const (
 	CodeRateLimited      Code = "rate_limited"
 	CodeQuotaExceeded    Code = "quota_exceeded"
 	CodeInternal         Code = "internal"
+
+	// Resumable uploads (tus).
+	CodePreconditionFailed Code = "precondition_failed"
+	CodeExpired            Code = "expired"
+	CodeChecksumMismatch   Code = "checksum_mismatch"
+	CodeStorageFull        Code = "storage_full"
 )
+
+// StatusChecksumMismatch is tus's status for a body whose Upload-Checksum
+// does not match it.
+const StatusChecksumMismatch = 460
 
 // statuses maps every code to its one HTTP status.
 var statuses = map[Code]int{
@@ -66,6 +76,11 @@ var statuses = map[Code]int{
 	CodeRateLimited:      http.StatusTooManyRequests,
 	CodeQuotaExceeded:    http.StatusTooManyRequests,
 	CodeInternal:         http.StatusInternalServerError,
+
+	CodePreconditionFailed: http.StatusPreconditionFailed,
+	CodeExpired:            http.StatusGone,
+	CodeChecksumMismatch:   StatusChecksumMismatch,
+	CodeStorageFull:        http.StatusInsufficientStorage,
 }
 
 // Codes lists every code (for contract tests).

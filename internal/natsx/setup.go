@@ -45,6 +45,9 @@ func (c StreamConfig) Validate() error {
 	return nil
 }
 
+// WithDefaults returns c with every zero setting at its default.
+func (c StreamConfig) WithDefaults() StreamConfig { return c.withDefaults() }
+
 func (c StreamConfig) withDefaults() StreamConfig {
 	if c.ResultTTL <= 0 {
 		c.ResultTTL = 24 * time.Hour
