@@ -413,8 +413,8 @@ func TestUploadSoakReturnsToBaseline(t *testing.T) {
 	u.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	base := storeState(t, in)
 	n := 2000
-	if testing.Short() {
-		n = 200
+	if raceEnabled || testing.Short() {
+		n = 400
 	}
 	var wg sync.WaitGroup
 	for w := range 4 {

@@ -138,6 +138,9 @@ type appender struct {
 	pendingBytes int64
 	started      bool
 	atomic       bool
+	// orphansBefore: the subject's last part was not the record's last
+	// when the first part was published.
+	orphansBefore bool
 }
 
 // begin publishes the write's first part after whatever the subject
@@ -153,7 +156,7 @@ func (a *appender) begin(ctx context.Context, data []byte) error {
 		case !errors.Is(err, jetstream.ErrMsgNotFound):
 			return fmt.Errorf("upload %s: last part: %w", a.info.ID, err)
 		}
-		a.last = last
+		a.last, a.orphansBefore = last, last != a.info.LastSeq
 		err = a.publish(ctx, data)
 		if err == nil {
 			break
@@ -163,6 +166,9 @@ func (a *appender) begin(ctx context.Context, data []byte) error {
 		}
 	}
 	a.started = true
+	if !a.orphansBefore {
+		return nil // nothing between the last commit and this part
+	}
 	if cur, err := a.u.get(ctx, a.info.Tenant, a.info.ID); err != nil || cur.rev != a.info.rev {
 		return fmt.Errorf("upload %s claimed by another write: %w", a.info.ID, errors.Join(ErrUploadConflict, err))
 	}

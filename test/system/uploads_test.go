@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -601,4 +602,65 @@ func TestUploadLimits(t *testing.T) {
 	if resp := a.do(http.MethodDelete, third, nil); resp.StatusCode != http.StatusNoContent {
 		t.Fatalf("%d", resp.StatusCode)
 	}
+}
+
+// Soak: thousands of uploads created (with their bytes), resumed, finished
+// and deleted through two gateways leave the uploads stream and bucket,
+// the consumers and the gateways' in-flight requests as they were.
+func TestUploadSoakReturnsToBaseline(t *testing.T) {
+	s := Start(t, Options{})
+	g2 := s.NewGateway()
+	base, consumers := s.uploadsState(t), s.Consumers()
+	n, workers := 2000, 8
+	if raceEnabled { // make test-go runs it in full without -race
+		n = 400
+	}
+	data := randBytes(3000, 11)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c1, c2 := s.tus(KeyA), s.tus(KeyA).on(g2)
+			for i := range n / workers {
+				if err := soakUpload(c1, c2, data, (w+i)%3 == 0); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	Eventually(t, 10*time.Second, func() error {
+		st, in := s.uploadsState(t), s.Gateway.Stats().Uploads+g2.Stats().Uploads
+		if st != base || s.Consumers() != consumers || in != 0 {
+			return fmt.Errorf("after %d uploads: %+v, %d consumers, %d in flight; want %+v, %d, 0", n, st, s.Consumers(), in, base, consumers)
+		}
+		return nil
+	})
+}
+
+// soakUpload creates an upload with its first 1000 bytes, then finishes it
+// through the other gateway (in two PATCHes, the first checked by sha1,
+// when split) and deletes it.
+func soakUpload(c1, c2 *tus, data []byte, split bool) error {
+	resp := c1.do(http.MethodPost, "/v1/uploads", data[:1000], "Upload-Length", strconv.Itoa(len(data)), "Content-Type", "application/offset+octet-stream")
+	path := resp.Header.Get("Location")
+	if resp.StatusCode != http.StatusCreated || resp.Header.Get("Upload-Offset") != "1000" {
+		return fmt.Errorf("create: %d %s", resp.StatusCode, body(resp))
+	}
+	off := 1000
+	if split {
+		if resp := c2.patch(path, off, data[off:2000], "Upload-Checksum", sha1b64(data[off:2000])); resp.StatusCode != http.StatusNoContent {
+			return fmt.Errorf("patch: %d %s", resp.StatusCode, body(resp))
+		}
+		off = 2000
+	}
+	if resp := c2.patch(path, off, data[off:]); resp.StatusCode != http.StatusNoContent {
+		return fmt.Errorf("patch: %d %s", resp.StatusCode, body(resp))
+	}
+	if resp := c1.do(http.MethodDelete, path, nil); resp.StatusCode != http.StatusNoContent {
+		return fmt.Errorf("delete: %d %s", resp.StatusCode, body(resp))
+	}
+	return nil
 }
