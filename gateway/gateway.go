@@ -66,6 +66,9 @@ func New(cfg Config, log zerolog.Logger) (*Gateway, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
+	if m := cfg.Streams.UploadMaxBytes; m > 0 && m < cfg.Uploads.MaxSize {
+		cfg.Uploads.MaxSize = m // an upload larger than the whole store can never finish
+	}
 	id := nuid.Next()
 	if cfg.NATS.Name == "" {
 		cfg.NATS.Name = "gateway-" + id

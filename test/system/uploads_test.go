@@ -32,12 +32,12 @@ import (
 // tus is a minimal tus 1.0.0 client over raw HTTP, for the protocol tests
 // (a real client, tuspy, is driven in tusclient_test.go).
 type tus struct {
-	t    *testing.T
+	t    testing.TB
 	base string // the gateway's base URL
 	key  string
 }
 
-func (s *System) tus(key string) *tus { return &tus{t: s.tb.(*testing.T), base: s.BaseURL, key: key} }
+func (s *System) tus(key string) *tus { return &tus{t: s.tb, base: s.BaseURL, key: key} }
 
 func (c *tus) on(g *gateway.Gateway) *tus {
 	d := *c
@@ -148,7 +148,9 @@ func randBytes(n int, seed uint64) []byte {
 
 // uploadStore opens the uploads store on the system's NATS, as a gateway
 // that builds a job from an upload would.
-func (s *System) uploadStore(t *testing.T) *store.Uploads {
+func (s *System) uploadStore(t *testing.T) *store.Uploads { return s.uploadStoreTB(t) }
+
+func (s *System) uploadStoreTB(t testing.TB) *store.Uploads {
 	t.Helper()
 	ctx := context.Background()
 	in, err := natsx.Open(ctx, s.conn(), natsx.StreamConfig{}, zerolog.Nop())
