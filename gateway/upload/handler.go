@@ -6,6 +6,17 @@
 // upload), scopes every upload to the caller's tenant, adds what tusd
 // lacks (checksums, Upload-Expires, per-tenant limits, JSON errors), and
 // sweeps expired uploads.
+//
+// What tusd v2.9.1 has and has not: creation, creation-with-upload and
+// termination, body read deadlines, metrics; no checksum extension (added
+// here: the store's atomic writes discard a body whose digest does not
+// match), no expiration extension (Upload-Expires is added to its answers),
+// errors as plain text (rewritten as the API's JSON), and locks only within
+// one process or on a shared disk. No tusd locker is used: two gateways
+// writing one upload are ordered by the store instead (a claim by
+// compare-and-set, parts chained on their subject, commits by
+// compare-and-set), which stays correct when a writer stalls past any lease;
+// a writer that lost the upload learns it at its next part and stops.
 package upload
 
 import (
