@@ -36,14 +36,23 @@ const (
 	CodeForbidden        Code = "forbidden"
 	CodeRateLimited      Code = "rate_limited"
 	CodeQuotaExceeded    Code = "quota_exceeded"
-	// CodeResultsExpired: the job's results were removed after its
-	// retention (its status remains).
-	CodeResultsExpired Code = "results_expired"
-	// CodeInsufficientStorage: the results store cannot hold what the job
-	// would produce (or the tenant's share of it is used up).
+	CodeInternal         Code = "internal"
+
+	// CodeExpired: what was asked for passed its retention: a job's results
+	// (its status remains), an upload.
+	CodeExpired Code = "expired"
+	// CodeInsufficientStorage: a store cannot hold what is asked (the
+	// results of a job, an upload), or the tenant's share of it is used up.
 	CodeInsufficientStorage Code = "insufficient_storage"
-	CodeInternal            Code = "internal"
+
+	// Resumable uploads (tus).
+	CodePreconditionFailed Code = "precondition_failed"
+	CodeChecksumMismatch   Code = "checksum_mismatch"
 )
+
+// StatusChecksumMismatch is tus's status for a body whose Upload-Checksum
+// does not match it.
+const StatusChecksumMismatch = 460
 
 // statuses maps every code to its one HTTP status.
 var statuses = map[Code]int{
@@ -71,9 +80,12 @@ var statuses = map[Code]int{
 	CodeForbidden:           http.StatusForbidden,
 	CodeRateLimited:         http.StatusTooManyRequests,
 	CodeQuotaExceeded:       http.StatusTooManyRequests,
-	CodeResultsExpired:      http.StatusGone,
+	CodeExpired:             http.StatusGone,
 	CodeInsufficientStorage: http.StatusInsufficientStorage,
 	CodeInternal:            http.StatusInternalServerError,
+
+	CodePreconditionFailed: http.StatusPreconditionFailed,
+	CodeChecksumMismatch:   StatusChecksumMismatch,
 }
 
 // Codes lists every code (for contract tests).

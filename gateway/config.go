@@ -7,6 +7,7 @@ import (
 	"batchinfer/gateway/auth"
 	"batchinfer/gateway/sched"
 	"batchinfer/gateway/service"
+	"batchinfer/gateway/upload"
 	"batchinfer/gateway/ws"
 	"batchinfer/internal/config"
 	"batchinfer/internal/natsx"
@@ -42,6 +43,9 @@ type Config struct {
 	Service service.Config
 	WS      ws.Config
 	Sched   sched.Config
+	// Uploads shapes the tus endpoint at /v1/uploads (how long uploads are
+	// kept is Streams': UploadTTL, UploadRetention, UploadMaxBytes).
+	Uploads upload.Config
 }
 
 // AuthConfig says who may call the API.
@@ -76,6 +80,10 @@ func Defaults() Config {
 			SendBuffer: 1024, SendBufferBytes: 4 << 20, SlowConsumerTimeout: 10 * time.Second, Heartbeat: 15 * time.Second,
 			AuthTimeout: 10 * time.Second,
 			AuthCheck:   5 * time.Second,
+		},
+		Uploads: upload.Config{
+			MaxSize: 10 << 30, PartBytes: 512 << 10, MaxTenantBytes: 10 << 30, MaxTenantUploads: 20,
+			MaxMetadataBytes: 4 << 10, ReadTimeout: 60 * time.Second, SweepInterval: time.Minute,
 		},
 	}
 }
@@ -119,6 +127,18 @@ func (c *Config) Flags(s *config.Set) {
 	s.Duration(&c.Sched.Tick, "sched-tick", "SCHED_TICK", d.Sched.Tick, "how often the scheduler reads each model's queue and tops it up")
 	s.String(&c.UIDir, "ui-dir", "GATEWAY_UI_DIR", d.UIDir, "serve the built web UI from this directory")
 	c.authFlags(s, d)
+	c.uploadFlags(s, d)
+}
+
+func (c *Config) uploadFlags(s *config.Set, d Config) {
+	u := &c.Uploads
+	s.Int64(&u.MaxSize, "max-upload-size", "GATEWAY_MAX_UPLOAD_SIZE", d.Uploads.MaxSize, "largest resumable upload in bytes (Tus-Max-Size); beyond it: 413")
+	s.Int64(&u.MaxTenantBytes, "max-tenant-upload-bytes", "GATEWAY_MAX_TENANT_UPLOAD_BYTES", d.Uploads.MaxTenantBytes, "declared sizes of a tenant's stored uploads together; beyond it: 429")
+	s.Int(&u.MaxTenantUploads, "max-tenant-uploads", "GATEWAY_MAX_TENANT_UPLOADS", d.Uploads.MaxTenantUploads, "unfinished uploads per tenant; beyond it: 429")
+	s.Int(&u.PartBytes, "upload-part-bytes", "GATEWAY_UPLOAD_PART_BYTES", d.Uploads.PartBytes, "bytes per stored part of an upload (a NATS message: under max_payload, at most 1 MiB)")
+	s.Int(&u.MaxMetadataBytes, "max-upload-metadata-bytes", "GATEWAY_MAX_UPLOAD_METADATA_BYTES", d.Uploads.MaxMetadataBytes, "longest Upload-Metadata header")
+	s.Duration(&u.ReadTimeout, "upload-read-timeout", "GATEWAY_UPLOAD_READ_TIMEOUT", d.Uploads.ReadTimeout, "an upload body that sends nothing for this long ends (what arrived is kept)")
+	s.Duration(&u.SweepInterval, "upload-sweep-interval", "GATEWAY_UPLOAD_SWEEP_INTERVAL", d.Uploads.SweepInterval, "how often expired uploads are deleted")
 }
 
 func (c *Config) authFlags(s *config.Set, d Config) {
@@ -155,6 +175,9 @@ func (c Config) validate() error {
 	}
 	if err := c.Auth.validate(); err != nil {
 		return err
+	}
+	if err := c.Uploads.Validate(); err != nil {
+		return fmt.Errorf("%w: gateway: %w", config.ErrInvalid, err)
 	}
 	return c.Service.Validate()
 }

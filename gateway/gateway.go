@@ -16,10 +16,12 @@ import (
 	"batchinfer/gateway/auth"
 	"batchinfer/gateway/sched"
 	"batchinfer/gateway/service"
+	"batchinfer/gateway/upload"
 	"batchinfer/gateway/ws"
 	"batchinfer/internal/config"
 	"batchinfer/internal/natsx"
 	"batchinfer/internal/runx"
+	"batchinfer/internal/store"
 
 	"github.com/nats-io/nuid"
 	"github.com/prometheus/client_golang/prometheus"
@@ -42,12 +44,13 @@ type Gateway struct {
 	reg *prometheus.Registry
 	hm  *httpMetrics
 
-	in    *natsx.Infra
-	svc   *service.Service
-	sched *sched.Scheduler
-	ws    *ws.Handler
-	authn *auth.Authenticator
-	audit zerolog.Logger
+	in      *natsx.Infra
+	svc     *service.Service
+	sched   *sched.Scheduler
+	ws      *ws.Handler
+	uploads *upload.Handler
+	authn   *auth.Authenticator
+	audit   zerolog.Logger
 
 	ln       net.Listener
 	srv, ops *http.Server
@@ -69,6 +72,9 @@ func New(cfg Config, log zerolog.Logger) (*Gateway, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
+	if m := cfg.Streams.UploadMaxBytes; m > 0 && m < cfg.Uploads.MaxSize {
+		cfg.Uploads.MaxSize = m // an upload larger than the whole store can never finish
+	}
 	id := nuid.Next()
 	if cfg.NATS.Name == "" {
 		cfg.NATS.Name = "gateway-" + id
@@ -76,9 +82,13 @@ func New(cfg Config, log zerolog.Logger) (*Gateway, error) {
 	cfg.WS.Server = "batchinfer-gateway/" + cfg.Version
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	glog := log.With().Str("component", "gateway").Str("gateway_id", id).Logger()
+	up, err := upload.New(cfg.Uploads, reg, glog)
+	if err != nil {
+		return nil, fmt.Errorf("%w: gateway: %w", config.ErrInvalid, err)
+	}
 	return &Gateway{
-		cfg: cfg, id: id, reg: reg, hm: newHTTPMetrics(reg),
-		log:     log.With().Str("component", "gateway").Str("gateway_id", id).Logger(),
+		cfg: cfg, id: id, reg: reg, hm: newHTTPMetrics(reg), uploads: up, log: glog,
 		audit:   log.With().Str("component", "audit").Str("gateway_id", id).Logger(),
 		closing: make(chan struct{}), errc: make(chan error, 1),
 	}, nil
@@ -115,11 +125,29 @@ func (g *Gateway) Start(ctx context.Context) (err error) {
 		return err
 	}
 	g.teardown.Add("scheduler", func() error { g.sched.Stop(); return nil })
+	if err := g.startUploads(ctx); err != nil {
+		return err
+	}
 	g.ws = ws.NewHandler(g.ctx, g.cfg.WS, g.svc, g.authn, g.reg, g.log)
 	g.ws.OnAuthFailure = func(remote, reason string) {
 		g.audit.Warn().Str("remote", remote).Str("path", "/v1/ws").Str("reason", reason).Msg("authentication failed")
 	}
 	return g.serve()
+}
+
+// startUploads opens the uploads store and starts sweeping expired uploads.
+func (g *Gateway) startUploads(ctx context.Context) error {
+	u, sc := g.cfg.Uploads, g.cfg.Streams.WithDefaults()
+	st, err := store.NewUploads(ctx, g.in, store.UploadConfig{
+		PartBytes: u.PartBytes, TTL: sc.UploadTTL, Retention: sc.UploadRetention,
+		MaxTenantBytes: u.MaxTenantBytes, MaxTenantUploads: u.MaxTenantUploads,
+	})
+	if err != nil {
+		return err
+	}
+	g.uploads.Start(st)
+	g.teardown.Add("uploads", func() error { g.uploads.Stop(); return nil })
+	return nil
 }
 
 // reconnected is called by the NATS client after each reconnect.
@@ -197,6 +225,7 @@ func (g *Gateway) Stop(ctx context.Context) error {
 	var err error
 	g.stopOnce.Do(func() {
 		close(g.closing)
+		g.uploads.Interrupt()
 		if g.srv != nil {
 			err = g.srv.Shutdown(ctx)
 		}
@@ -216,6 +245,8 @@ func (g *Gateway) Stop(ctx context.Context) error {
 // tests: each returns to zero once its clients are gone.
 type Stats struct {
 	WSConnections int64
+	// Uploads counts the upload requests being served.
+	Uploads int
 	service.Stats
 }
 
@@ -225,7 +256,7 @@ func (g *Gateway) Leading() bool { return g.sched.Leading() }
 
 // Stats returns the current counts; valid after Start.
 func (g *Gateway) Stats() Stats {
-	return Stats{WSConnections: g.ws.Connections(), Stats: g.svc.Stats()}
+	return Stats{WSConnections: g.ws.Connections(), Uploads: g.uploads.InFlight(), Stats: g.svc.Stats()}
 }
 
 // httpErrorLog sends the HTTP server's own messages (bad TLS handshakes,

@@ -36,6 +36,9 @@ func (g *Gateway) routes() *http.ServeMux {
 	mux.Handle("POST /v1/jobs/{id}/cancel", user(g.handleCancel))
 	mux.Handle("GET /v1/cluster", g.authed(auth.RoleOperator, g.api(g.handleCluster)))
 	mux.Handle("GET /v1/ws", g.ws) // credentials in the upgrade or the first message
+	for pattern, h := range g.uploads.Routes() {
+		mux.Handle(pattern, g.authed(auth.RoleUser, h))
+	}
 	if g.cfg.UIDir != "" {
 		mux.Handle("GET /", spaHandler(g.cfg.UIDir))
 	}
@@ -83,7 +86,7 @@ func jsonFallback(mux *http.ServeMux) http.Handler {
 			mux.ServeHTTP(w, r)
 			return
 		}
-		for _, m := range []string{http.MethodGet, http.MethodPost} {
+		for _, m := range routedMethods {
 			if m == r.Method {
 				continue
 			}
@@ -97,6 +100,10 @@ func jsonFallback(mux *http.ServeMux) http.Handler {
 		api.WriteError(w, api.Errorf(api.CodeNotFound, "no route for %s %s", r.Method, r.URL.Path))
 	})
 }
+
+// routedMethods are the methods of the routes, tried to tell a wrong method
+// (405) from an unknown path (404).
+var routedMethods = []string{http.MethodGet, http.MethodPost, http.MethodHead, http.MethodPatch, http.MethodDelete, http.MethodOptions}
 
 // cleanPath is path.Clean keeping a trailing slash, as the mux does.
 func cleanPath(p string) string {

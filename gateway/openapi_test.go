@@ -22,7 +22,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	}
 	defer f.Close()
 	pathRe := regexp.MustCompile(`^  (/[^:]*):\s*$`)
-	opRe := regexp.MustCompile(`^    (get|post|put|delete|patch):\s*$`)
+	opRe := regexp.MustCompile(`^    (get|post|put|delete|patch|head|options):\s*$`)
 	var documented []string
 	path := ""
 	sc := bufio.NewScanner(f)
@@ -44,7 +44,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	routed := map[string]bool{}
 	for _, op := range documented {
 		method, p, _ := strings.Cut(op, " ")
-		url := strings.NewReplacer("{name}", "digits", "{id}", "j0000000000000000000000").Replace(p)
+		url := strings.NewReplacer("{name}", "digits", "{id}", "0123456789abcdef0123456789abcdef").Replace(p)
 		_, pattern := mux.Handler(httptest.NewRequest(method, url, nil))
 		if pattern == "" {
 			t.Errorf("%s is documented but not routed", op)
@@ -55,6 +55,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 		"GET /health", "GET /ready", "GET /metrics", "GET /v1/models", "GET /v1/models/{name}",
 		"POST /v1/models/{name}/predict", "POST /v1/jobs", "GET /v1/jobs", "GET /v1/jobs/{id}",
 		"GET /v1/jobs/{id}/results", "POST /v1/jobs/{id}/cancel", "GET /v1/cluster", "GET /v1/ws",
+		"OPTIONS /v1/uploads", "POST /v1/uploads", "HEAD /v1/uploads/{id}", "PATCH /v1/uploads/{id}", "DELETE /v1/uploads/{id}",
 	} {
 		if !routed[pattern] {
 			t.Errorf("route %s is not documented in openapi.yaml", pattern)

@@ -136,11 +136,11 @@ func (rs *ResultStream) refresh(ctx context.Context) error {
 }
 
 // loadResults loads a job whose results are still readable: an expired
-// one answers results_expired.
+// one answers expired.
 func (s *Service) loadResults(ctx context.Context, id string) (*wire.JobRecord, error) {
 	rec, err := s.loadJob(ctx, id)
 	if err == nil && rec.State == wire.StateExpired {
-		return nil, api.Errorf(api.CodeResultsExpired, "the results of job %s expired at %s (kept %s after it finished)",
+		return nil, api.Errorf(api.CodeExpired, "the results of job %s expired at %s (kept %s after it finished)",
 			rec.ID, fmtTime(rec.ExpiresAt), time.Duration(rec.RetentionMS)*time.Millisecond)
 	}
 	return rec, err

@@ -26,6 +26,7 @@ type Infra struct {
 	Infer   jetstream.Stream
 	Input   jetstream.Stream
 	Results jetstream.Stream
+	Uploads jetstream.Stream
 	Buckets *Buckets
 }
 
@@ -65,6 +66,9 @@ func (in *Infra) declare(ctx context.Context, streams StreamConfig) error {
 	}
 	if in.Input, err = js.Stream(ctx, wire.StreamInput); err != nil {
 		return fmt.Errorf("stream %s: %w", wire.StreamInput, err)
+	}
+	if in.Uploads, err = js.Stream(ctx, wire.StreamUploads); err != nil {
+		return fmt.Errorf("stream %s: %w", wire.StreamUploads, err)
 	}
 	return nil
 }

@@ -156,9 +156,9 @@ func current(name string, ci *jetstream.ClusterInfo, want int) error {
 
 // allStreams are the streams Setup declares, buckets included.
 func allStreams() []string {
-	names := []string{wire.StreamInfer, wire.StreamResults, wire.StreamDeadLetter}
+	names := []string{wire.StreamInfer, wire.StreamResults, wire.StreamDeadLetter, wire.StreamUploads}
 	for _, b := range []string{wire.BucketJobs, wire.BucketCancel, wire.BucketIdempotency, wire.BucketWorkers,
-		wire.BucketModels, wire.BucketJobIndex, wire.BucketActive} {
+		wire.BucketModels, wire.BucketJobIndex, wire.BucketActive, wire.BucketUploads} {
 		names = append(names, "KV_"+b)
 	}
 	return names

@@ -55,3 +55,13 @@ func IsTooManyRequests(err error) bool {
 	var ae *jetstream.APIError
 	return errors.As(err, &ae) && (ae.ErrorCode == codeTooManyRequests || ae.Code == 429)
 }
+
+// IsWrongLastSequence reports whether err is JetStream refusing a publish
+// whose expected last sequence (of the stream or of its subject) is not the
+// stored one: a compare-and-set lost to another writer. Replicated streams
+// answer with a code of their own.
+func IsWrongLastSequence(err error) bool {
+	var ae *jetstream.APIError
+	return errors.As(err, &ae) && (ae.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
+		ae.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant)
+}

@@ -30,6 +30,13 @@ type StreamConfig struct {
 	// a body that cannot be queued within its wait gets 503, a dataset's
 	// reading waits for room (0 = unlimited).
 	QueueMaxBytes int64
+	// UploadTTL is how long an unfinished upload is kept after its
+	// creation; UploadRetention how long a finished one is kept after its
+	// last byte (both 24 h for 0).
+	UploadTTL, UploadRetention time.Duration
+	// UploadMaxBytes bounds the uploads stream: the bytes of every stored
+	// upload together (0 = unlimited).
+	UploadMaxBytes int64
 	// Replicas for clustered JetStream: 1 (the default, also for 0) to
 	// MaxReplicas, and no more than the cluster has servers. Setup moves
 	// streams and buckets declared with another count to this one.
@@ -61,6 +68,9 @@ func (c StreamConfig) Validate() error {
 	return nil
 }
 
+// WithDefaults returns c with every zero setting at its default.
+func (c StreamConfig) WithDefaults() StreamConfig { return c.withDefaults() }
+
 func (c StreamConfig) withDefaults() StreamConfig {
 	if c.ResultTTL <= 0 {
 		c.ResultTTL = DefaultResultTTL
@@ -74,6 +84,15 @@ func (c StreamConfig) withDefaults() StreamConfig {
 	if c.Replicas == 0 {
 		c.Replicas = 1
 	}
+	if c.UploadTTL <= 0 {
+		c.UploadTTL = 24 * time.Hour
+	}
+	if c.UploadRetention <= 0 {
+		c.UploadRetention = 24 * time.Hour
+	}
+	if c.UploadMaxBytes == 0 {
+		c.UploadMaxBytes = -1
+	}
 	if c.ResultMaxBytes == 0 {
 		c.ResultMaxBytes = -1
 	}
@@ -85,8 +104,21 @@ func (c StreamConfig) withDefaults() StreamConfig {
 
 // Buckets are the key-value buckets both services use.
 type Buckets struct {
-	Jobs, Cancel, Idempotency, Workers, Models, JobIndex, Active jetstream.KeyValue
-	Sched, Leases                                                jetstream.KeyValue
+	Jobs, Cancel, Idempotency, Workers, Models, JobIndex, Active, Uploads jetstream.KeyValue
+	Sched, Leases                                                         jetstream.KeyValue
+}
+
+// uploadSlack is added to the longest life of an upload for the backstop
+// retention of its parts and record.
+const uploadSlack = time.Hour
+
+// UploadMaxAge is the backstop retention of upload parts and records: the
+// longest an upload lives (UploadTTL unfinished, then UploadRetention
+// finished) and an hour. Uploads are deleted at their own expiry; this
+// bounds what a missed deletion (every gateway down) can leave behind.
+func (c StreamConfig) UploadMaxAge() time.Duration {
+	c = c.withDefaults()
+	return c.UploadTTL + c.UploadRetention + uploadSlack
 }
 
 // Setup declares (or updates) the streams and buckets, all at once (a
@@ -165,6 +197,7 @@ func buckets(b *Buckets, cfg StreamConfig) []bucket {
 		{&b.Active, wire.BucketActive, "unfinished jobs of each tenant", cfg.MaxAge},
 		{&b.Sched, wire.BucketSched, "the scheduler's next chunk of each unfinished job", cfg.MaxAge},
 		{&b.Leases, wire.BucketLeases, "leases of single-leader roles (expire unless renewed)", LeaseTTL},
+		{&b.Uploads, wire.BucketUploads, "resumable uploads of each tenant", cfg.UploadMaxAge()},
 	} {
 		out = append(out, bucket{p: k.p, cfg: jetstream.KeyValueConfig{
 			Bucket: k.name, Description: k.desc, TTL: k.ttl, History: 1,
@@ -182,7 +215,7 @@ func (c StreamConfig) duplicates() time.Duration {
 }
 
 func streams(cfg StreamConfig) []jetstream.StreamConfig {
-	return []jetstream.StreamConfig{streamInfer(cfg), streamInput(cfg), streamResults(cfg), streamDeadLetter(cfg), streamTimers(cfg)}
+	return []jetstream.StreamConfig{streamInfer(cfg), streamInput(cfg), streamResults(cfg), streamDeadLetter(cfg), streamTimers(cfg), streamUploads(cfg)}
 }
 
 func streamInfer(cfg StreamConfig) jetstream.StreamConfig {
@@ -271,3 +304,24 @@ func streamTimers(cfg StreamConfig) jetstream.StreamConfig {
 		AllowMsgSchedules: true,
 	}
 }
+
+func streamUploads(cfg StreamConfig) jetstream.StreamConfig {
+	return jetstream.StreamConfig{
+		Name:        wire.StreamUploads,
+		Description: "bytes of resumable uploads: parts in order, one subject per upload",
+		Subjects:    []string{wire.UploadsFilter},
+		Retention:   jetstream.LimitsPolicy,
+		Storage:     jetstream.FileStorage,
+		// Full: a new part is refused (the client is told), nothing stored is
+		// dropped. Uploads are deleted at their expiry; MaxAge is a backstop.
+		Discard:    jetstream.DiscardNew,
+		MaxBytes:   cfg.UploadMaxBytes,
+		MaxAge:     cfg.UploadMaxAge(),
+		MaxMsgSize: MaxUploadPart + 4096,
+		Duplicates: wire.DefaultDuplicateWindow,
+		Replicas:   cfg.Replicas,
+	}
+}
+
+// MaxUploadPart is the largest part of an upload the stream takes.
+const MaxUploadPart = 1 << 20

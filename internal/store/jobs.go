@@ -158,7 +158,8 @@ func (j *Jobs) Finished(ctx context.Context, r *wire.JobRecord) error {
 	return nil
 }
 
-// cleanupTimeout bounds the clean-up of a finished job.
+// cleanupTimeout bounds a clean-up that runs even when the request that
+// caused it has ended: a finished job's, a failed upload write's parts.
 const cleanupTimeout = 10 * time.Second
 
 // MarkQueued moves a job from accepting to queued once all its items are

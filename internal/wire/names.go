@@ -21,6 +21,9 @@ const (
 	// ConsumerTimers is the durable consumer of fired timers, shared by
 	// every gateway.
 	ConsumerTimers = "timers"
+	// StreamUploads holds the bytes of resumable uploads, as parts in order
+	// on one subject per upload (UploadSubject).
+	StreamUploads = "UPLOADS"
 
 	// BucketJobs maps a job id to its JobRecord.
 	BucketJobs = "jobs"
@@ -44,6 +47,9 @@ const (
 	BucketSched = "sched"
 	// BucketLeases holds the leases of single-leader roles (the scheduler).
 	BucketLeases = "leases"
+	// BucketUploads has a key "tenant.upload" per resumable upload, whose
+	// value is the upload's record (size, offset, expiry, last part).
+	BucketUploads = "uploads"
 
 	// PrioritySync is the queue of synchronous predictions, served first.
 	PrioritySync = "sync"
@@ -71,6 +77,8 @@ const (
 	HdrDeadline = "Bi-Deadline"
 	HdrMsgID    = "Nats-Msg-Id"
 	HdrTTL      = "Nats-TTL"
+	// HdrUploadOffset is the byte offset of an upload part's first byte.
+	HdrUploadOffset = "Bi-Upload-Offset"
 )
 
 // InferSubject is the subject a chunk for model name:version is queued on.
@@ -153,6 +161,12 @@ func TimerFireSubject(kind, job string) string { return "timer.fire." + kind + "
 
 // TimerFireFilter matches every fired timer.
 const TimerFireFilter = "timer.fire.>"
+
+// UploadSubject is the subject of the parts of one upload in StreamUploads.
+func UploadSubject(id string) string { return "upload.data." + id }
+
+// UploadsFilter matches every upload subject of StreamUploads.
+const UploadsFilter = "upload.>"
 
 // TenantKey is the key of a job in BucketJobIndex and BucketActive.
 func TenantKey(tenant, job string) string { return tenant + "." + job }

@@ -91,7 +91,7 @@ func TestFullResultsStoreEndsEveryJob(t *testing.T) {
 		return nil
 	})
 	var gone apiError
-	if code, _, body := s.Do(http.MethodGet, "/v1/jobs/"+a.ID+"/results", "", nil, &gone); code != http.StatusGone || gone.Error.Code != api.CodeResultsExpired {
+	if code, _, body := s.Do(http.MethodGet, "/v1/jobs/"+a.ID+"/results", "", nil, &gone); code != http.StatusGone || gone.Error.Code != api.CodeExpired {
 		t.Fatalf("results of an expired job: %d %s", code, body)
 	}
 	s.purgeFill(t)

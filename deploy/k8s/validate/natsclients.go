@@ -13,7 +13,8 @@ var natsClientRoles = []string{roleGateway, roleWorker}
 
 // sharedNATSSettings: both clients create the streams, so they must agree on
 // these.
-var sharedNATSSettings = []string{"NATS_URL", "NATS_USER", "STREAM_REPLICAS", "QUEUE_MAX_BYTES", "RESULT_MAX_BYTES", "RESULT_TTL"}
+var sharedNATSSettings = []string{"NATS_URL", "NATS_USER", "STREAM_REPLICAS", "QUEUE_MAX_BYTES", "RESULT_MAX_BYTES", "RESULT_TTL",
+	"UPLOAD_MAX_BYTES", "UPLOAD_TTL", "UPLOAD_RETENTION"}
 
 // natsClient is the gateway or the worker Deployment, as a NATS client.
 type natsClient struct {
@@ -96,17 +97,18 @@ func (c *checker) checkStreamReplicas(cl *natsClient) {
 	}
 }
 
-// checkStreamBytes: QUEUE_MAX_BYTES and RESULT_MAX_BYTES are set, and with
-// the dead letters fit in jetstream.max_file_store.
+// checkStreamBytes: QUEUE_MAX_BYTES, RESULT_MAX_BYTES and UPLOAD_MAX_BYTES
+// are set, and with the dead letters fit in jetstream.max_file_store.
 func (c *checker) checkStreamBytes(cl *natsClient) {
-	fp := cl.fp + "[QUEUE_MAX_BYTES, RESULT_MAX_BYTES]"
+	fp := cl.fp + "[QUEUE_MAX_BYTES, RESULT_MAX_BYTES, UPLOAD_MAX_BYTES]"
 	maxStore := c.nats.opts.JetStreamMaxStore
 	q, qerr := strconv.ParseInt(cl.env["QUEUE_MAX_BYTES"].value, 10, 64)
 	r, rerr := strconv.ParseInt(cl.env["RESULT_MAX_BYTES"].value, 10, 64)
-	if qerr != nil || rerr != nil || q <= 0 || r <= 0 {
-		c.fs.add(cl.w.obj, fp, "must be set (the 4 GiB defaults do not fit max_file_store)")
-	} else if sum := q + r + deadLetterBytes; sum > maxStore {
-		c.fs.add(cl.w.obj, fp, "%d + %d + 256 MiB of dead letters = %d bytes exceed jetstream.max_file_store (%d)", q, r, sum, maxStore)
+	u, uerr := strconv.ParseInt(cl.env["UPLOAD_MAX_BYTES"].value, 10, 64)
+	if qerr != nil || rerr != nil || uerr != nil || q <= 0 || r <= 0 || u <= 0 {
+		c.fs.add(cl.w.obj, fp, "must be set (the 4 GiB and 12 GiB defaults do not fit max_file_store)")
+	} else if sum := q + r + u + deadLetterBytes; sum > maxStore {
+		c.fs.add(cl.w.obj, fp, "%d + %d + %d + 256 MiB of dead letters = %d bytes exceed jetstream.max_file_store (%d)", q, r, u, sum, maxStore)
 	}
 }
 

@@ -6,7 +6,11 @@ package natstest
 
 import (
 	"context"
+	"fmt"
+	"net"
+	"strings"
 	"testing"
+	"time"
 
 	"batchinfer/internal/natsx"
 
@@ -55,4 +59,41 @@ func Infra(tb testing.TB) (*natsx.Infra, string) {
 	}
 	tb.Cleanup(in.Close)
 	return in, ns.ClientURL()
+}
+
+// Cluster starts n embedded JetStream servers routed into one cluster on
+// 127.0.0.1 and returns their client URLs, comma-separated (NATS_URL).
+func Cluster(tb testing.TB, n int) string {
+	tb.Helper()
+	ports := make([]int, n)
+	for i := range ports { // cluster ports must be known up front: every server routes to all
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			tb.Fatal(err)
+		}
+		ports[i] = l.Addr().(*net.TCPAddr).Port
+		_ = l.Close()
+	}
+	var routes, urls []string
+	for _, p := range ports {
+		routes = append(routes, fmt.Sprintf("nats://127.0.0.1:%d", p))
+	}
+	for i, p := range ports {
+		s, err := server.NewServer(&server.Options{
+			ServerName: fmt.Sprintf("n%d", i+1), Host: "127.0.0.1", Port: server.RANDOM_PORT,
+			JetStream: true, StoreDir: tb.TempDir(), NoSigs: true, NoLog: true,
+			Cluster: server.ClusterOpts{Name: "test", Host: "127.0.0.1", Port: p},
+			Routes:  server.RoutesFromStr(strings.Join(routes, ",")),
+		})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		go s.Start()
+		tb.Cleanup(func() { s.Shutdown(); s.WaitForShutdown() })
+		if !s.ReadyForConnections(10 * time.Second) {
+			tb.Fatalf("server %d not ready", i+1)
+		}
+		urls = append(urls, s.ClientURL())
+	}
+	return strings.Join(urls, ",")
 }

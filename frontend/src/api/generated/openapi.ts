@@ -232,6 +232,80 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/uploads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create an upload (tus creation, creation-with-upload)
+         * @description Creates an upload of `Upload-Length` bytes; with
+         *     `Content-Type: application/offset+octet-stream` the body holds its first
+         *     bytes. Refused with 429 `quota_exceeded` (and `Retry-After`, the time to
+         *     the tenant's first upload expiry) past the tenant's unfinished uploads
+         *     (`-max-tenant-uploads`) or the declared bytes of its stored uploads
+         *     (`-max-tenant-upload-bytes`). An unfinished upload expires
+         *     `UPLOAD_TTL` (24 h) after its creation, a finished one `UPLOAD_RETENTION`
+         *     (24 h) after its last byte, and is then deleted with its bytes.
+         */
+        post: operations["createUpload"];
+        delete?: never;
+        /**
+         * tus discovery
+         * @description Resumable uploads speak tus 1.0.0 (https://tus.io/protocols/resumable-upload):
+         *     the core protocol and the creation, creation-with-upload, termination,
+         *     checksum and expiration extensions. Any tus client works unchanged
+         *     (tus-js-client, tuspy, tusd's Go client...); send the API key as for
+         *     every other call. An upload belongs to the caller's tenant; another
+         *     tenant's upload answers exactly like an unknown one (404). Its bytes are
+         *     kept in NATS JetStream, so an upload started through one gateway resumes
+         *     through any other.
+         */
+        options: operations["uploadsDiscovery"];
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/uploads/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The last segment of the upload's `Location`. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete the upload and its bytes (tus termination) */
+        delete: operations["deleteUpload"];
+        options?: never;
+        /**
+         * The upload's offset (tus core)
+         * @description 404 for an unknown upload or another tenant's, 410 for an expired one not yet deleted.
+         */
+        head: operations["uploadOffset"];
+        /**
+         * Append bytes at the upload's offset (tus core, checksum)
+         * @description The body goes at `Upload-Offset`, which must be the upload's offset (409
+         *     `conflict` otherwise: HEAD gives it). A body cut short (a dropped
+         *     connection) keeps what arrived: HEAD and resume. With `Upload-Checksum`
+         *     nothing of the body is kept unless it arrived whole and matches (460
+         *     `checksum_mismatch` otherwise). Bytes past `Upload-Length` are refused
+         *     with 413 and none of them kept. Two requests writing one upload at once
+         *     (through any gateways) cannot mix their bytes: the later one wins, the
+         *     other gets 409. A gateway that stops mid-body answers 503 `unavailable`
+         *     after storing what arrived.
+         */
+        patch: operations["uploadBytes"];
+        trace?: never;
+    };
     "/v1/cluster": {
         parameters: {
             query?: never;
@@ -277,6 +351,17 @@ export type webhooks = Record<string, never>;
 export type NestedNumbers = number | NestedNumbers[];
 export interface components {
     schemas: {
+        /** @description What the gateway last read of the shared stores (not a reason to be unready). */
+        ReadyDetail: {
+            results_store?: {
+                /** @description Bytes of results stored. */
+                bytes: number;
+                /** @description RESULT_MAX_BYTES (-1: unbounded). */
+                max_bytes: number;
+                /** @description bytes / max_bytes (0 when unbounded). */
+                fill: number;
+            };
+        };
         Whoami: {
             tenant: string;
             /** @enum {string} */
@@ -344,10 +429,21 @@ export interface components {
         } | {
             index: number;
             error: string;
+            /** @description The item was not run (its job was cancelled, failed or passed its deadline first); `error` says why. Skipped items are not failures. */
+            skipped?: boolean;
         };
-        /** @enum {string} */
-        JobState: "queued" | "running" | "completed" | "cancelled";
-        /** @description The job is finished when `done + failed == total`. */
+        /**
+         * @description queued (nothing run yet), running, completed (every item has an outcome; `failed` may be above 0),
+         *     cancelled, failed (the job ended early as a whole: `error` says why), expired (finished, and its
+         *     results were removed after their retention: status and counts remain, results answer 410).
+         * @enum {string}
+         */
+        JobState: "queued" | "running" | "completed" | "cancelled" | "failed" | "expired";
+        /**
+         * @description The request counts: `total` items, of which `done` succeeded, `failed` failed and `skipped` were
+         *     not run (cancelled, failed job). The job is finished when `done + failed + skipped == total`, or
+         *     when it failed as a whole.
+         */
         JobStatus: {
             id: string;
             model: string;
@@ -358,7 +454,11 @@ export interface components {
             done: number;
             /** @description Failed items. */
             failed: number;
+            /** @description Items not run: the job was cancelled or failed first. */
+            skipped: number;
             chunks: number;
+            /** @description Why a failed job failed. */
+            error?: string;
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
@@ -367,6 +467,11 @@ export interface components {
             updated_at?: string;
             /** Format: date-time */
             finished_at?: string;
+            /**
+             * Format: date-time
+             * @description When the results of a finished job expire (RESULT_TTL after it finished).
+             */
+            expires_at?: string;
             elapsed_ms: number;
             items_per_sec: number;
             eta_ms?: number;
@@ -518,13 +623,15 @@ export interface components {
                  * @description Stable code, the same on the WebSocket. Each maps to one HTTP status: 400 bad_request,
                  *     invalid_json, invalid_input, invalid_message; 401 unauthorized (with WWW-Authenticate);
                  *     403 forbidden, forbidden_origin; 404 unknown_model, unknown_job, not_found;
-                 *     405 method_not_allowed; 409 conflict; 413 body_too_large, too_many_items;
+                 *     405 method_not_allowed; 409 conflict; 410 expired (a job's results or an upload passed
+                 *     their retention); 412 precondition_failed; 413 body_too_large, too_many_items;
                  *     415 unsupported_media_type; 429 too_many_subscriptions, rate_limited, quota_exceeded
-                 *     (with Retry-After); 503 queue_full, busy, unavailable, not_ready, too_many_connections
-                 *     (with Retry-After); 504 timeout; 500 internal.
+                 *     (with Retry-After); 460 checksum_mismatch; 503 queue_full, busy, unavailable, not_ready,
+                 *     too_many_connections (with Retry-After); 504 timeout; 507 insufficient_storage (a store
+                 *     cannot hold a job's results or an upload, with Retry-After); 500 internal.
                  * @enum {string}
                  */
-                code: "invalid_json" | "invalid_input" | "invalid_message" | "bad_request" | "unauthorized" | "forbidden" | "forbidden_origin" | "unknown_model" | "unknown_job" | "not_found" | "method_not_allowed" | "conflict" | "body_too_large" | "too_many_items" | "unsupported_media_type" | "too_many_subscriptions" | "rate_limited" | "quota_exceeded" | "timeout" | "queue_full" | "busy" | "unavailable" | "not_ready" | "too_many_connections" | "internal";
+                code: "invalid_json" | "invalid_input" | "invalid_message" | "bad_request" | "unauthorized" | "forbidden" | "forbidden_origin" | "unknown_model" | "unknown_job" | "not_found" | "method_not_allowed" | "conflict" | "body_too_large" | "too_many_items" | "unsupported_media_type" | "too_many_subscriptions" | "rate_limited" | "quota_exceeded" | "timeout" | "queue_full" | "busy" | "unavailable" | "not_ready" | "too_many_connections" | "internal" | "precondition_failed" | "expired" | "checksum_mismatch" | "insufficient_storage";
                 message: string;
                 details?: components["schemas"]["ErrorDetail"][];
             };
@@ -567,6 +674,10 @@ export interface components {
         /** @description Model version; the latest when omitted. */
         Version: string;
         JobId: string;
+        /** @description The tus version; 412 `precondition_failed` without it. */
+        TusResumable: "1.0.0";
+        /** @description `ALGORITHM BASE64DIGEST` of this request's body (sha1, sha256, sha512 or md5). */
+        UploadChecksum: string;
     };
     requestBodies: never;
     headers: never;
@@ -620,6 +731,7 @@ export interface operations {
                     "application/json": {
                         /** @constant */
                         status: "ready";
+                        detail?: components["schemas"]["ReadyDetail"];
                     };
                 };
             };
@@ -633,6 +745,7 @@ export interface operations {
                         /** @constant */
                         status: "not_ready";
                         reason: string;
+                        detail?: components["schemas"]["ReadyDetail"];
                     };
                 };
             };
@@ -1053,6 +1166,182 @@ export interface operations {
             404: components["responses"]["Error"];
             409: components["responses"]["Error"];
             429: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    createUpload: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The tus version; 412 `precondition_failed` without it. */
+                "Tus-Resumable": components["parameters"]["TusResumable"];
+                /** @description The upload's size in bytes (`Upload-Defer-Length` is not supported). */
+                "Upload-Length": number;
+                /**
+                 * @description Comma-separated `key base64(value)` pairs, e.g. `filename` and
+                 *     `filetype` (at most `-max-upload-metadata-bytes`, 4 KiB).
+                 */
+                "Upload-Metadata"?: string;
+                /** @description `ALGORITHM BASE64DIGEST` of this request's body (sha1, sha256, sha512 or md5). */
+                "Upload-Checksum"?: components["parameters"]["UploadChecksum"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/offset+octet-stream": string;
+            };
+        };
+        responses: {
+            /** @description Created. */
+            201: {
+                headers: {
+                    /** @description The upload's URL, `/v1/uploads/{id}`. */
+                    Location?: string;
+                    /** @description Bytes stored (with a body). */
+                    "Upload-Offset"?: number;
+                    /** @description When the upload is deleted unless finished (RFC 9110 date). */
+                    "Upload-Expires"?: string;
+                    "Tus-Resumable"?: "1.0.0";
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Unauthorized"];
+            412: components["responses"]["Error"];
+            413: components["responses"]["Error"];
+            429: components["responses"]["Error"];
+            460: components["responses"]["Error"];
+            507: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    uploadsDiscovery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description What the server supports. */
+            200: {
+                headers: {
+                    "Tus-Resumable"?: "1.0.0";
+                    "Tus-Version"?: "1.0.0";
+                    "Tus-Extension"?: string;
+                    /** @description The largest upload in bytes (`-max-upload-size`, 10 GiB by default). */
+                    "Tus-Max-Size"?: number;
+                    "Tus-Checksum-Algorithm"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+        };
+    };
+    deleteUpload: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The tus version; 412 `precondition_failed` without it. */
+                "Tus-Resumable": components["parameters"]["TusResumable"];
+            };
+            path: {
+                /** @description The last segment of the upload's `Location`. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["Error"];
+            412: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    uploadOffset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The last segment of the upload's `Location`. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The upload's state. */
+            200: {
+                headers: {
+                    "Upload-Offset"?: number;
+                    "Upload-Length"?: number;
+                    "Upload-Metadata"?: string;
+                    "Upload-Expires"?: string;
+                    "Cache-Control"?: "no-store";
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["Error"];
+            410: components["responses"]["Error"];
+        };
+    };
+    uploadBytes: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The tus version; 412 `precondition_failed` without it. */
+                "Tus-Resumable": components["parameters"]["TusResumable"];
+                "Upload-Offset": number;
+                /** @description `ALGORITHM BASE64DIGEST` of this request's body (sha1, sha256, sha512 or md5). */
+                "Upload-Checksum"?: components["parameters"]["UploadChecksum"];
+            };
+            path: {
+                /** @description The last segment of the upload's `Location`. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/offset+octet-stream": string;
+            };
+        };
+        responses: {
+            /** @description Stored. */
+            204: {
+                headers: {
+                    /** @description The new offset. */
+                    "Upload-Offset"?: number;
+                    "Upload-Expires"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["Error"];
+            409: components["responses"]["Error"];
+            410: components["responses"]["Error"];
+            412: components["responses"]["Error"];
+            413: components["responses"]["Error"];
+            415: components["responses"]["Error"];
+            460: components["responses"]["Error"];
+            507: components["responses"]["Error"];
             default: components["responses"]["Error"];
         };
     };

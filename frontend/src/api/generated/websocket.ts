@@ -68,6 +68,14 @@ export interface SubmitMessage {
   version?: string
   inputs: components['schemas']['ItemInput'][]
   subscribe?: boolean
+  /**
+   * high, normal (default) or low: the order of the tenant's jobs within its share.
+   */
+  priority?: 'high' | 'normal' | 'low'
+  /**
+   * RFC 3339 time or a duration from now ("30m"): items not started by then are skipped (deadline_exceeded).
+   */
+  deadline?: string
 }
 /**
  * Synchronous prediction through the priority queue (at most GATEWAY_MAX_SYNC_ITEMS inputs); answered by `prediction` or `error`. Go: wsPredict.
@@ -149,7 +157,7 @@ export interface UnsubscribedMessage {
   job: string
 }
 /**
- * One stored chunk of results with its stream sequence: the stored chunk result (Go wire.ChunkResult: job, chunk, start, done, failed, worker, items) with `type` and `seq` spliced in front. Go: wsResults.
+ * One stored chunk of results with its stream sequence: the stored chunk result (Go wire.ChunkResult: job, chunk, start, done, failed, skipped, worker, items) with `type` and `seq` spliced in front. Go: wsResults.
  */
 export interface ResultsMessage {
   type: 'results'
@@ -174,6 +182,10 @@ export interface ResultsMessage {
    * Failed items in this chunk.
    */
   failed: number
+  /**
+   * Items of this chunk not run (cancelled job).
+   */
+  skipped?: number
   /**
    * Id of the worker that ran the chunk.
    */

@@ -1,0 +1,8 @@
+//go:build race
+
+package store
+
+// raceEnabled: the soak runs a fifth of its uploads under the race
+// detector, which slows it several times; make test-go runs it in full
+// without -race.
+const raceEnabled = true
