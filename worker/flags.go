@@ -14,5 +14,6 @@ func (c *Config) Flags(s *config.Set) {
 	s.Duration(&c.AckWait, "ack-wait", "WORKER_ACK_WAIT", d.AckWait, "lease of a chunk, renewed while the worker holds it: how soon a dead worker's chunks are redelivered")
 	s.Int(&c.MaxDeliver, "max-deliver", "WORKER_MAX_DELIVER", d.MaxDeliver, "deliveries of a chunk before its items fail")
 	s.Int(&c.Prefetch, "prefetch", "WORKER_PREFETCH", d.Prefetch, "batch chunks a worker holds per model (pulled ahead, running, being stored)")
-	s.Duration(&c.HeartbeatInterval, "announce-interval", "WORKER_ANNOUNCE_INTERVAL", d.HeartbeatInterval, "how often the worker announces itself")
+	s.Duration(&c.HeartbeatInterval, "announce-interval", "WORKER_ANNOUNCE_INTERVAL", d.HeartbeatInterval, "how often an idle worker announces itself")
+	s.Duration(&c.RateInterval, "rate-interval", "WORKER_RATE_INTERVAL", d.RateInterval, "window of the announced items/s (total and per model); a busy worker announces at this period")
 }

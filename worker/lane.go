@@ -3,6 +3,7 @@ package worker
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"batchinfer/internal/natsx"
@@ -47,6 +48,8 @@ type lane struct {
 	leases   *leases
 	rt       realtime
 	done     chan struct{}
+	// items counts the items run (the announcement's per-model rate).
+	items atomic.Uint64
 }
 
 func newLane(d laneDeps, p Predictor) *lane {
@@ -128,6 +131,7 @@ func (l *lane) batchDeps() batchDeps {
 			m.inference.WithLabelValues(l.id).Observe(d.Seconds())
 			m.batches.Add(1)
 			m.itemsRun.Add(uint64(n))
+			l.items.Add(uint64(n))
 			if err != nil {
 				l.log.Error().Err(err).Int("batch", n).Msg("inference failed")
 			}

@@ -28,6 +28,9 @@ const maxIdempotencyKey = 256
 type Submission struct {
 	Model, Version string
 	Items          input.Source
+	// Name is the client's name for the input (e.g. its file's name),
+	// listed with the job; optional, checked by CheckJobName.
+	Name string
 	// IdempotencyKey, when set, makes a repeated submission (same key, same
 	// body) return the first job instead of a new one.
 	IdempotencyKey string
@@ -41,6 +44,9 @@ type Submission struct {
 func (s *Service) Submit(ctx context.Context, sub Submission) (wire.JobStatus, bool, error) {
 	meta, err := s.Model(sub.Model, sub.Version)
 	if err != nil {
+		return wire.JobStatus{}, false, err
+	}
+	if sub.Name, err = CheckJobName(sub.Name, s.cfg.MaxJobNameBytes); err != nil {
 		return wire.JobStatus{}, false, err
 	}
 	items, err := input.Decode(meta, s.limits(s.cfg.MaxItems), sub.Items)
@@ -64,7 +70,7 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (wire.JobStatus, b
 		return wire.JobStatus{}, false, err
 	}
 	rec := s.newRecord(id, meta, items, sha)
-	rec.Tenant = p.Tenant
+	rec.Tenant, rec.Name = p.Tenant, sub.Name
 	if err := s.jobs.Create(ctx, rec); err != nil {
 		return wire.JobStatus{}, false, queueErr(err)
 	}

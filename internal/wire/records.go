@@ -50,7 +50,10 @@ const (
 type JobRecord struct {
 	ID string `json:"id"`
 	// Tenant owns the job: no other tenant can see or touch it.
-	Tenant      string     `json:"tenant,omitempty"`
+	Tenant string `json:"tenant,omitempty"`
+	// Name is the input's name as the client gave it (e.g. the uploaded
+	// file's name), for people to recognise the job; empty when none.
+	Name        string     `json:"name,omitempty"`
 	Model       string     `json:"model"`
 	Version     string     `json:"version"`
 	Total       int        `json:"total"`
@@ -97,6 +100,7 @@ func (r *JobRecord) Finished() bool { return r.Done+r.Failed >= r.Total }
 // JobStatus is what clients see of a job.
 type JobStatus struct {
 	ID          string     `json:"id"`
+	Name        string     `json:"name,omitempty"`
 	Model       string     `json:"model"`
 	Version     string     `json:"version"`
 	State       string     `json:"state"`
@@ -114,9 +118,15 @@ type JobStatus struct {
 }
 
 // Status derives the client view of r at time now.
+//
+// Items/s is the items counted over the time from the job's acceptance
+// (CreatedAt) to its last count. The first count comes only after the
+// first chunks ran, and with several workers the first counts arrive
+// together: timed from the first count, a job counted once had no rate at
+// all, and a small job counted in a burst an absurd one.
 func (r *JobRecord) Status(now time.Time) JobStatus {
 	s := JobStatus{
-		ID: r.ID, Model: r.Model, Version: r.Version, Total: r.Total, Done: r.Done,
+		ID: r.ID, Name: r.Name, Model: r.Model, Version: r.Version, Total: r.Total, Done: r.Done,
 		Failed: r.Failed, Chunks: r.Chunks, CreatedAt: r.CreatedAt, StartedAt: r.StartedAt,
 		UpdatedAt: r.UpdatedAt,
 	}
@@ -140,8 +150,8 @@ func (r *JobRecord) Status(now time.Time) JobStatus {
 		s.FinishedAt = r.CancelledAt
 	}
 	s.ElapsedMS = end.Sub(r.CreatedAt).Milliseconds()
-	if r.StartedAt != nil && r.UpdatedAt != nil {
-		if d := r.UpdatedAt.Sub(*r.StartedAt).Seconds(); d > 0 {
+	if r.UpdatedAt != nil {
+		if d := r.UpdatedAt.Sub(r.CreatedAt).Seconds(); d > 0 {
 			s.ItemsPerSec = float64(r.Done+r.Failed) / d
 		}
 	}
@@ -167,8 +177,12 @@ type WorkerInfo struct {
 	LastSeen     time.Time `json:"last_seen"`
 	ItemsTotal   uint64    `json:"items_total"`
 	BatchesTotal uint64    `json:"batches_total"`
-	ItemsPerSec  float64   `json:"items_per_sec"`
-	InFlight     int       `json:"in_flight"`
+	// ItemsPerSec is the items run over the worker's last rate interval,
+	// and ItemsPerSecByModel the same per model it serves ("name:version");
+	// a model that ran nothing is 0.
+	ItemsPerSec        float64            `json:"items_per_sec"`
+	ItemsPerSecByModel map[string]float64 `json:"items_per_sec_by_model,omitempty"`
+	InFlight           int                `json:"in_flight"`
 }
 
 // Marshal is json.Marshal for records that cannot fail to encode.

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -257,19 +258,22 @@ func TestJobRecordStatus(t *testing.T) {
 			elapsedMS: 60000,
 		},
 		{
-			name:      "running, first chunk only",
+			name: "running, first chunk only",
+			// Counted once: 25 items in the 10 s since the job was accepted.
 			rec:       JobRecord{Total: 100, Chunks: 4, CreatedAt: t0, Done: 25, StartedAt: ptr(t1), UpdatedAt: ptr(t1)},
 			state:     StateRunning,
 			elapsedMS: 60000,
+			itemsPerS: 2.5,
+			etaMS:     ptr(int64(30000)),
 		},
 		{
 			name: "running with ETA",
-			// 40 items in the 10 s between start and last update: 4/s, 60 left: 15 s.
+			// 40 items in the 20 s between acceptance and last update: 2/s, 60 left: 30 s.
 			rec:       JobRecord{Total: 100, Chunks: 4, CreatedAt: t0, Done: 30, Failed: 10, StartedAt: ptr(t1), UpdatedAt: ptr(t2)},
 			state:     StateRunning,
 			elapsedMS: 60000,
-			itemsPerS: 4,
-			etaMS:     ptr(int64(15000)),
+			itemsPerS: 2,
+			etaMS:     ptr(int64(30000)),
 		},
 		{
 			name:      "completed",
@@ -277,7 +281,25 @@ func TestJobRecordStatus(t *testing.T) {
 			state:     StateCompleted,
 			finished:  ptr(t2),
 			elapsedMS: 20000,
-			itemsPerS: 10,
+			itemsPerS: 5,
+		},
+		{
+			name: "small job finished in one count",
+			// Once 0/s (first count = last count); now 10 items in 250 ms.
+			rec:       JobRecord{Name: "ten.csv", Total: 10, Chunks: 1, CreatedAt: t0, Done: 10, StartedAt: ptr(t0.Add(250 * time.Millisecond)), UpdatedAt: ptr(t0.Add(250 * time.Millisecond))},
+			state:     StateCompleted,
+			finished:  ptr(t0.Add(250 * time.Millisecond)),
+			elapsedMS: 250,
+			itemsPerS: 40,
+		},
+		{
+			name: "small job counted in a burst by parallel workers",
+			// Four chunks counted within 3 ms after 100 ms of work: 1000 items / 103 ms, not / 3 ms.
+			rec:       JobRecord{Total: 1000, Chunks: 4, CreatedAt: t0, Done: 1000, StartedAt: ptr(t0.Add(100 * time.Millisecond)), UpdatedAt: ptr(t0.Add(103 * time.Millisecond))},
+			state:     StateCompleted,
+			finished:  ptr(t0.Add(103 * time.Millisecond)),
+			elapsedMS: 103,
+			itemsPerS: 1000 / 0.103,
 		},
 		{
 			name:      "empty job is completed",
@@ -291,7 +313,7 @@ func TestJobRecordStatus(t *testing.T) {
 			state:     StateCancelled,
 			finished:  ptr(t2),
 			elapsedMS: 20000,
-			itemsPerS: 4,
+			itemsPerS: 20 / 15.0,
 		},
 		{
 			name:      "cancelled before starting",
@@ -306,7 +328,7 @@ func TestJobRecordStatus(t *testing.T) {
 			state:     StateCancelled,
 			finished:  ptr(t2),
 			elapsedMS: 20000,
-			itemsPerS: 10,
+			itemsPerS: 5,
 		},
 	}
 	for _, tc := range tests {
@@ -314,7 +336,7 @@ func TestJobRecordStatus(t *testing.T) {
 			tc.rec.ID, tc.rec.Model, tc.rec.Version = "j1", "digits", "1"
 			s := tc.rec.Status(now)
 			if s.ID != "j1" || s.Model != "digits" || s.Version != "1" || s.Total != tc.rec.Total || s.Chunks != tc.rec.Chunks ||
-				s.Done != tc.rec.Done || s.Failed != tc.rec.Failed || !s.CreatedAt.Equal(t0) {
+				s.Done != tc.rec.Done || s.Failed != tc.rec.Failed || !s.CreatedAt.Equal(t0) || s.Name != tc.rec.Name {
 				t.Fatalf("copied fields differ: %+v", s)
 			}
 			if s.State != tc.state {
@@ -326,7 +348,7 @@ func TestJobRecordStatus(t *testing.T) {
 			if s.ElapsedMS != tc.elapsedMS {
 				t.Fatalf("elapsed %d ms, want %d", s.ElapsedMS, tc.elapsedMS)
 			}
-			if s.ItemsPerSec != tc.itemsPerS {
+			if math.Abs(s.ItemsPerSec-tc.itemsPerS) > 1e-9*max(1, tc.itemsPerS) {
 				t.Fatalf("items/s %v, want %v", s.ItemsPerSec, tc.itemsPerS)
 			}
 			if (s.ETAMS == nil) != (tc.etaMS == nil) || (s.ETAMS != nil && *s.ETAMS != *tc.etaMS) {
