@@ -143,7 +143,13 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Recent jobs, most recent first */
+        /**
+         * The tenant's jobs, most recent first, a page at a time
+         * @description Pages follow `next_cursor` until it is absent. With a filter (`model`,
+         *     `state`) a page reads at most `GATEWAY_MAX_JOBS_SCANNED` (1000) job
+         *     records: it may end early, even empty, with a `next_cursor` to go on
+         *     from.
+         */
         get: operations["listJobs"];
         put?: never;
         /**
@@ -334,6 +340,8 @@ export interface components {
          */
         ItemResult: {
             index: number;
+            line?: components["schemas"]["InputLine"];
+            id?: components["schemas"]["InputId"];
             label: string;
             class: number;
             score: number;
@@ -343,13 +351,30 @@ export interface components {
             probabilities?: number[];
         } | {
             index: number;
+            line?: components["schemas"]["InputLine"];
+            id?: components["schemas"]["InputId"];
             error: string;
+            /** @description The item was not run (the job was cancelled, or its deadline passed); `error` says why. Not a failure. */
+            skipped?: boolean;
         };
-        /** @enum {string} */
-        JobState: "queued" | "running" | "completed" | "cancelled";
-        /** @description The job is finished when `done + failed == total`. */
+        /**
+         * @description `queued`, `running`; then `completed` (every item has a result; some may
+         *     have failed), `cancelled` (unprocessed items were skipped), `failed` (the
+         *     job could not finish: `error` says why), `expired` (its results were
+         *     removed after their retention; status and counts remain) or
+         *     `deadline_exceeded` (unprocessed items were skipped at its deadline).
+         * @enum {string}
+         */
+        JobState: "queued" | "running" | "completed" | "cancelled" | "failed" | "expired" | "deadline_exceeded";
+        /** @description The item's line in an NDJSON or CSV input (1-based, counting a CSV header line). */
+        InputLine: number;
+        /** @description The item's value of the input's id column (a CSV input sent with `id_column`). */
+        InputId: string;
+        /** @description The job is finished when `done + failed + skipped == total`. */
         JobStatus: {
             id: string;
+            /** @description The input's name, as submitted (`name`, or the file name); absent when none was given. */
+            name?: string;
             model: string;
             version: string;
             state: components["schemas"]["JobState"];
@@ -358,6 +383,15 @@ export interface components {
             done: number;
             /** @description Failed items. */
             failed: number;
+            /** @description Items not run because the job was cancelled or its deadline passed (not counted in `failed`). */
+            skipped?: number;
+            /** @description Why a `failed` job failed (e.g. "results store full"). */
+            error?: string;
+            /**
+             * Format: date-time
+             * @description When the results of a finished job expire.
+             */
+            expires_at?: string;
             chunks: number;
             /** Format: date-time */
             created_at: string;
@@ -368,6 +402,7 @@ export interface components {
             /** Format: date-time */
             finished_at?: string;
             elapsed_ms: number;
+            /** @description Items with a result per second, from the job's acceptance to its last counted chunk. */
             items_per_sec: number;
             eta_ms?: number;
         };
@@ -408,6 +443,21 @@ export interface components {
             labels: string[];
             /** @description Feature names of tabular models, in input order. */
             features?: string[];
+            /**
+             * @description One per input value, from the training data: the least and greatest
+             *     value seen and a typical one (the median). Outside the range the
+             *     model's outputs are unreliable.
+             */
+            feature_ranges?: {
+                min: number;
+                max: number;
+                typical: number;
+            }[];
+            /** @description Real inputs from the training data to try, with their true labels (at most 16). */
+            examples?: {
+                label: string;
+                values: number[];
+            }[];
             preprocessing: {
                 note?: string;
                 image?: components["schemas"]["ImagePreprocessing"];
@@ -442,7 +492,18 @@ export interface components {
             last_seen: string;
             items_total: number;
             batches_total: number;
+            /** @description Items run per second over the worker's last rate interval (`WORKER_RATE_INTERVAL`). */
             items_per_sec: number;
+            /**
+             * @description The same per model it serves (`name:version`); 0 for a model that ran nothing.
+             * @example {
+             *       "digits:1": 2950.5,
+             *       "breast_cancer:1": 0
+             *     }
+             */
+            items_per_sec_by_model?: {
+                [key: string]: number;
+            };
             in_flight: number;
         };
         QueueStats: {
@@ -462,10 +523,36 @@ export interface components {
                 };
             };
         };
+        JobList: {
+            jobs: components["schemas"]["JobStatus"][];
+            /** @description The `cursor` of the next page; absent on the last page. */
+            next_cursor?: string;
+            /** @description The tenant's jobs; absent for a filtered listing (counting those would read every job). */
+            total?: number;
+        };
+        /**
+         * @description The caller's limits, known before an upload (GET /v1/limits, added with
+         *     the data path): the largest job, body and upload, the largest
+         *     synchronous prediction, and the tenant's quotas.
+         */
+        Limits: {
+            max_job_items: number;
+            max_body_bytes: number;
+            max_upload_bytes: number;
+            max_sync_items: number;
+            tenant: {
+                /** @description Unfinished jobs at once. */
+                max_jobs: number;
+                /** @description Items of unfinished jobs at once. */
+                max_items_in_flight: number;
+            };
+        };
         SubmitJobRequest: {
             model: string;
             /** @description Optional: the latest version when omitted. */
             version?: string;
+            /** @description A name for the input, listed with the job (see the `name` parameter). */
+            name?: string;
             inputs: components["schemas"]["ItemInput"][];
         };
         SubmitJobResponse: {
@@ -880,7 +967,14 @@ export interface operations {
     listJobs: {
         parameters: {
             query?: {
+                /** @description Most jobs in the page, at most `GATEWAY_MAX_JOBS_LISTED` (100). */
                 limit?: number;
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string;
+                /** @description Only jobs of this model (`name`, any version) or model version (`name:version`). */
+                model?: string;
+                /** @description Only jobs in one of these states (comma-separated, or the parameter repeated). */
+                state?: components["schemas"]["JobState"][];
             };
             header?: never;
             path?: never;
@@ -888,15 +982,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The jobs. */
+            /** @description A page of jobs. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        jobs: components["schemas"]["JobStatus"][];
-                    };
+                    "application/json": components["schemas"]["JobList"];
                 };
             };
             400: components["responses"]["Error"];
@@ -912,8 +1004,21 @@ export interface operations {
                 model?: string;
                 /** @description Model version; the latest when omitted. */
                 version?: components["parameters"]["Version"];
+                /**
+                 * @description A name for the input (e.g. its file's name), listed with the job. It
+                 *     wins over the JSON body's `name` and a `Content-Disposition`
+                 *     filename. Leading directories and surrounding spaces are dropped;
+                 *     UTF-8 of at most `GATEWAY_MAX_JOB_NAME_BYTES` (255) bytes, without
+                 *     control or bidirectional formatting characters, else 400 `bad_request`.
+                 */
+                name?: string;
             };
             header?: {
+                /**
+                 * @description The input's name from `filename` (or `filename*`), when neither `name` is given.
+                 * @example attachment; filename="digits.ndjson"
+                 */
+                "Content-Disposition"?: string;
                 /** @description A client key; repeating it returns the job created by the first request. */
                 "Idempotency-Key"?: string;
             };
