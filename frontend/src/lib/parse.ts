@@ -30,6 +30,8 @@ export interface ParseSummary {
   preview: PreviewRow[]
   /** CSV header, when the file has one. */
   header?: string[]
+  /** CSV field delimiter. */
+  delimiter?: string
   /** A problem with the file as a whole; nothing can be sent. */
   fileError?: string
 }
@@ -37,6 +39,8 @@ export interface ParseSummary {
 export interface ParseResult extends ParseSummary {
   /** Every item, in file order (valid or not). */
   items: ItemInput[]
+  /** Input line of each item, by index (0: none, e.g. a JSON document). */
+  lines: Int32Array
 }
 
 export interface ParseOptions {
@@ -77,6 +81,7 @@ function lines(text: string): string[] {
 
 class Collector {
   readonly items: ItemInput[] = []
+  readonly lines: number[] = []
   readonly bad: BadRow[] = []
   badCount = 0
   readonly preview: PreviewRow[] = []
@@ -93,6 +98,7 @@ class Collector {
     const index = this.items.length
     const error = parseError ?? validateItem(item, this.spec) ?? undefined
     this.items.push(item as ItemInput)
+    this.lines.push(line ?? 0)
     if (error) {
       this.badCount++
       if (this.bad.length < this.maxBad) this.bad.push({ item: index, line, reason: error })
@@ -108,6 +114,7 @@ function result(format: Format, c: Collector, extra: Partial<ParseResult> = {}):
     format,
     count: c.items.length,
     items: c.items,
+    lines: Int32Array.from(c.lines),
     bad: c.bad,
     badCount: c.badCount,
     preview: c.preview,
@@ -226,18 +233,20 @@ export function parseCsv(text: string, spec: InputSpec, opts: ParseOptions = {})
       const dup = header.filter((h, i) => header!.indexOf(h) !== i)
       if (missing.length || unknown.length || dup.length) {
         const parts = []
-        if (missing.length) parts.push(`missing ${missing.map((m) => `"${m}"`).join(', ')}`)
-        if (unknown.length) parts.push(`unknown ${unknown.map((m) => `"${m}"`).join(', ')}`)
-        if (dup.length) parts.push(`repeated ${dup.map((m) => `"${m}"`).join(', ')}`)
+        if (missing.length) parts.push(`${missing.length} missing (${names3(missing)})`)
+        if (unknown.length) parts.push(`${unknown.length} not features of ${spec.name} (${names3(unknown)})`)
+        if (dup.length) parts.push(`repeated ${names3(dup)}`)
         return result('csv', c, {
           header,
-          fileError: `the CSV header does not match the model's features (${spec.features.join(', ')}): ${parts.join('; ')}`,
+          delimiter: delim,
+          fileError: `the CSV header does not name the model's ${spec.features.length} features: ${parts.join('; ')}`,
         })
       }
       order = header.map((h) => spec.features!.indexOf(h))
     } else if (header.length !== spec.itemSize) {
       return result('csv', c, {
         header,
+        delimiter: delim,
         fileError: `the CSV header has ${header.length} columns; model ${spec.name} expects ${spec.itemSize} values per row`,
       })
     }
@@ -281,13 +290,23 @@ export function parseCsv(text: string, spec: InputSpec, opts: ParseOptions = {})
     else c.add(values, i + 1)
     if (opts.onProgress && i % PROGRESS_EVERY === 0) opts.onProgress(i, ls.length)
   }
-  return result('csv', c, { header })
+  return result('csv', c, { header, delimiter: delim })
+}
+
+/** Up to three names, quoted and clipped: a file's garbage never fills the page. */
+function names3(names: string[]): string {
+  const q = names.slice(0, 3).map((n) => `"${clip(n, 30)}"`)
+  return q.join(', ') + (names.length > 3 ? `, … ${names.length - 3} more` : '')
+}
+
+export function clip(s: string, max: number): string {
+  return s.length > max ? `${s.slice(0, max - 1)}…` : s
 }
 
 export function parseText(text: string, fileName: string, spec: InputSpec, opts: ParseOptions = {}): ParseResult {
   const format = opts.format ?? detectFormat(fileName, text)
   if (text.trim() === '') {
-    return { format, count: 0, items: [], bad: [], badCount: 0, preview: [], fileError: 'the file is empty' }
+    return { format, count: 0, items: [], lines: new Int32Array(0), bad: [], badCount: 0, preview: [], fileError: 'the file is empty' }
   }
   switch (format) {
     case 'csv':
@@ -299,9 +318,9 @@ export function parseText(text: string, fileName: string, spec: InputSpec, opts:
   }
 }
 
-/** The POST /v1/jobs JSON body for valid items. */
-export function buildJobBody(spec: InputSpec, items: ItemInput[], pinVersion = true): string {
-  const body: { model: string; version?: string; inputs: ItemInput[] } = { model: spec.name, inputs: items }
-  if (pinVersion) body.version = spec.version
+/** The POST /v1/jobs JSON body for valid items; `name` names the input (e.g. its file). */
+export function buildJobBody(spec: InputSpec, items: ItemInput[], name?: string): string {
+  const body: { model: string; version: string; name?: string; inputs: ItemInput[] } = { model: spec.name, version: spec.version, inputs: items }
+  if (name) body.name = name
   return JSON.stringify(body)
 }

@@ -1,6 +1,10 @@
-// Runs lib/parse in a Web Worker (or inline where Workers are unavailable,
-// e.g. unit tests) and hands back a summary plus the ready-to-send JSON body.
+// Reads, sniffs, parses and validates an upload in a Web Worker (or inline
+// where Workers are unavailable, e.g. unit tests) and hands back a summary,
+// the input line of each item, and how to send it: the file as it is
+// (NDJSON, comma-separated CSV: the gateway numbers its lines) or a JSON
+// body built here.
 import { buildJobBody, parseText, type Format, type ParseSummary } from './parse'
+import { sniff, SNIFF_BYTES } from './sniff'
 import type { InputSpec } from './validate'
 
 export interface ParseRequest {
@@ -13,26 +17,63 @@ export interface ParseRequest {
 
 export type ParseResponse =
   | { type: 'progress'; id: number; done: number; total: number }
-  | { type: 'done'; id: number; summary: ParseSummary; body?: ArrayBuffer }
+  | ({ type: 'done'; id: number } & ParsedUpload)
   | { type: 'error'; id: number; message: string }
+
+/** The content type to send the file itself as, when it can go as it is. */
+export type RawType = 'application/x-ndjson' | 'text/csv'
 
 export interface ParsedUpload {
   summary: ParseSummary
-  /** UTF-8 JSON body for POST /v1/jobs; only when every row is valid. */
+  /** Input line of each item, by index (0: none). */
+  lines: Int32Array
+  /** Every row is valid: send the file itself with this content type... */
+  raw?: RawType
+  /** ...or this UTF-8 JSON body for POST /v1/jobs. */
   body?: ArrayBuffer
 }
 
 let nextId = 1
 
+function viaReader<T>(b: Blob, read: (r: FileReader) => void): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const r = new FileReader()
+    r.onload = () => resolve(r.result as T)
+    r.onerror = () => reject(r.error ?? new Error('cannot read the file'))
+    read(r)
+  })
+}
+
 /** Blob → text (FileReader where Blob.text is missing, e.g. jsdom). */
 export function readText(b: Blob): Promise<string> {
   if (typeof b.text === 'function') return b.text()
-  return new Promise((resolve, reject) => {
-    const r = new FileReader()
-    r.onload = () => resolve(String(r.result))
-    r.onerror = () => reject(r.error ?? new Error('cannot read the file'))
-    r.readAsText(b)
-  })
+  return viaReader<string>(b, (r) => r.readAsText(b))
+}
+
+async function readBytes(b: Blob): Promise<Uint8Array> {
+  const buf = typeof b.arrayBuffer === 'function' ? await b.arrayBuffer() : await viaReader<ArrayBuffer>(b, (r) => r.readAsArrayBuffer(b))
+  return new Uint8Array(buf)
+}
+
+/** The whole preparation of one file: what the worker runs. */
+export async function prepareUpload(
+  file: Blob,
+  fileName: string,
+  spec: InputSpec,
+  opts: { format?: Format; onProgress?: (done: number, total: number) => void } = {},
+): Promise<ParsedUpload> {
+  const sniffed = sniff(await readBytes(file.slice(0, SNIFF_BYTES)), fileName)
+  if (!sniffed.ok) {
+    const summary: ParseSummary = { format: opts.format ?? 'csv', count: 0, bad: [], badCount: 0, preview: [], fileError: sniffed.reason }
+    return { summary, lines: new Int32Array(0) }
+  }
+  const { items, lines, ...summary } = parseText(await readText(file), fileName, spec, opts)
+  if (summary.fileError || summary.badCount > 0 || summary.count === 0) return { summary, lines }
+  let raw: RawType | undefined
+  if (!sniffed.bom && summary.format === 'ndjson') raw = 'application/x-ndjson'
+  if (!sniffed.bom && summary.format === 'csv' && summary.delimiter === ',') raw = 'text/csv'
+  if (raw) return { summary, lines, raw }
+  return { summary, lines, body: new TextEncoder().encode(buildJobBody(spec, items, fileName)).buffer as ArrayBuffer }
 }
 
 export interface ParseHandle {
@@ -49,13 +90,7 @@ export function parseUpload(
 ): ParseHandle {
   const id = nextId++
   if (typeof Worker === 'undefined') {
-    const promise = readText(file).then((text) => {
-      const { items, ...summary } = parseText(text, fileName, spec, { format, onProgress })
-      const ok = !summary.fileError && summary.badCount === 0 && summary.count > 0
-      const body = ok ? (new TextEncoder().encode(buildJobBody(spec, items)).buffer as ArrayBuffer) : undefined
-      return { summary, body }
-    })
-    return { promise, cancel: () => {} }
+    return { promise: prepareUpload(file, fileName, spec, { format, onProgress }), cancel: () => {} }
   }
   const worker = new Worker(new URL('../workers/parse.worker.ts', import.meta.url), { type: 'module' })
   let reject: (e: Error) => void = () => {}
@@ -67,7 +102,7 @@ export function parseUpload(
       if (m.type === 'progress') onProgress?.(m.done, m.total)
       else if (m.type === 'done') {
         worker.terminate()
-        resolve({ summary: m.summary, body: m.body })
+        resolve({ summary: m.summary, lines: m.lines, raw: m.raw, body: m.body })
       } else {
         worker.terminate()
         rej(new Error(m.message))
