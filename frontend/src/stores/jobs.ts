@@ -1,6 +1,7 @@
 import { defineStore } from 'pinia'
 import { computed, markRaw, reactive, ref } from 'vue'
 import * as api from '@/api/http'
+import { SocketError } from '@/api/ws'
 import type { JobStatus } from '@/api/types'
 import { isTerminal } from '@/lib/jobState'
 import { errorText } from '@/lib/errors'
@@ -230,7 +231,7 @@ export const useJobsStore = defineStore('jobs', () => {
         }
       },
       onError: (m) => {
-        subscriptionErrors[id] = `${m.code}: ${m.message}`
+        subscriptionErrors[id] = errorText(new SocketError(m.code, m.message, m.retry_after_ms))
       },
     })
     let stopped = false

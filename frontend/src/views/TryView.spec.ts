@@ -77,6 +77,17 @@ describe('TryView', () => {
     expect(predictions.at(-1)!.inputs).toEqual([[15.46, 19.48, 101.7]])
   })
 
+  it('predicts the typical values when the models were already loaded (opened from another page)', async () => {
+    const router = setup()
+    const { useModelsStore } = await import('@/stores/models')
+    await useModelsStore().load()
+    await router.push('/try/cancer')
+    mount(TryView, { global: { plugins: [router] } })
+    await vi.advanceTimersByTimeAsync(400)
+    await flushPromises()
+    expect(predictions.map((p) => p.inputs)).toEqual([[[13.275, 18.825, 86.04]]])
+  })
+
   it('refuses an impossible value at its field, warns of an unusual one, and marks a verdict that is out of date', async () => {
     const w = await open('/try/cancer')
     const first = w.findAll('input[type=number]')[0]!
