@@ -189,7 +189,9 @@ export function submitJob(
 ): Promise<SubmitJobResponse> {
   const headers: Record<string, string> = { ...jsonHeaders, ...opts.headers }
   if (idempotencyKey) headers['Idempotency-Key'] = idempotencyKey
-  const payload: BodyInit = body instanceof Blob || body instanceof ArrayBuffer ? body : json(body)
+  // (ArrayBuffer by its tag: one made in a worker or another realm fails instanceof)
+  const binary = body instanceof Blob || Object.prototype.toString.call(body) === '[object ArrayBuffer]'
+  const payload: BodyInit = binary ? (body as Blob | ArrayBuffer) : json(body)
   return request('POST', '/jobs', payload, { ...opts, headers })
 }
 

@@ -118,6 +118,24 @@ describe('parseCsv', () => {
     expect(parseCsv('a,b\n1,2\n', d).fileError).toMatch(/header has 2 columns; model digits expects 64/)
   })
 
+  it('offers a single extra column as the rows’ id, and reads it as such when asked', () => {
+    const text = 'case,z,x,y\nA-1,3,1,2\nA-2,6,4,5\n'
+    const offered = parseCsv(text, t)
+    expect(offered.idCandidate).toBe('case')
+    expect(offered.fileError).toMatch(/1 not features of iris \("case"\)/)
+    const r = parseCsv(text, t, { idColumn: 'case' })
+    expect(r.fileError).toBeUndefined()
+    expect(r.items).toEqual([
+      [1, 2, 3],
+      [4, 5, 6],
+    ])
+    expect(r.ids).toEqual(['A-1', 'A-2'])
+    expect(r.idColumn).toBe('case')
+    expect(parseCsv('case,z,x,y\nA-3,1,2\n', t, { idColumn: 'case' }).bad[0]!.reason).toBe('expected 3 values and an id, got 3 columns')
+    // Two extra columns: nothing is offered.
+    expect(parseCsv('case,when,z,x,y\n', t).idCandidate).toBeUndefined()
+  })
+
   it('flags bad cells with the column name', () => {
     const r = parseCsv('x,y,z\n1,2,3\n1,,3\n1,abc,3\n1,2\n1,2,1e999\n', t)
     expect(r.count).toBe(5)

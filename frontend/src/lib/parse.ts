@@ -32,6 +32,10 @@ export interface ParseSummary {
   header?: string[]
   /** CSV field delimiter. */
   delimiter?: string
+  /** CSV: the one header column that is not a feature, offered as the rows' id. */
+  idCandidate?: string
+  /** CSV: the id column in use. */
+  idColumn?: string
   /** A problem with the file as a whole; nothing can be sent. */
   fileError?: string
 }
@@ -41,9 +45,13 @@ export interface ParseResult extends ParseSummary {
   items: ItemInput[]
   /** Input line of each item, by index (0: none, e.g. a JSON document). */
   lines: Int32Array
+  /** CSV with an id column: each item's id, by index. */
+  ids?: string[]
 }
 
 export interface ParseOptions {
+  /** CSV: a header column that is each row's id, not a feature (kept in `ids`). */
+  idColumn?: string
   format?: Format
   maxBad?: number
   previewRows?: number
@@ -215,6 +223,38 @@ function isHeader(cells: string[]): boolean {
   return cells.some((c) => c.trim() !== '' && !LOOKS_NUMERIC.test(c))
 }
 
+interface CsvHeader {
+  header: string[]
+  /** Column → item position (-1: the id column). */
+  order?: number[]
+  idIdx: number
+  error?: string
+  idCandidate?: string
+}
+
+/** Matches a header row to the model's features (and the id column, when asked for one). */
+function csvHeader(first: string[], spec: InputSpec, opts: ParseOptions): CsvHeader {
+  const header = first.map((h) => h.trim())
+  const idIdx = opts.idColumn ? header.indexOf(opts.idColumn) : -1
+  const named = header.filter((_, i) => i !== idIdx)
+  if (!spec.features) {
+    if (named.length === spec.itemSize) return { header, idIdx }
+    return { header, idIdx, error: `the CSV header has ${header.length} columns; model ${spec.name} expects ${spec.itemSize} values per row` }
+  }
+  const missing = spec.features.filter((f) => !named.includes(f))
+  const unknown = named.filter((h) => !spec.features!.includes(h))
+  const dup = named.filter((h, i) => named.indexOf(h) !== i)
+  if (missing.length || unknown.length || dup.length) {
+    const parts = []
+    if (missing.length) parts.push(`${missing.length} missing (${names3(missing)})`)
+    if (unknown.length) parts.push(`${unknown.length} not features of ${spec.name} (${names3(unknown)})`)
+    if (dup.length) parts.push(`repeated ${names3(dup)}`)
+    const idCandidate = !missing.length && !dup.length && unknown.length === 1 ? unknown[0] : undefined
+    return { header, idIdx, idCandidate, error: `the CSV header does not name the model's ${spec.features.length} features: ${parts.join('; ')}` }
+  }
+  return { header, idIdx, order: header.map((h, i) => (i === idIdx ? -1 : spec.features!.indexOf(h))) }
+}
+
 export function parseCsv(text: string, spec: InputSpec, opts: ParseOptions = {}): ParseResult {
   const c = new Collector(spec, opts)
   const ls = lines(text)
@@ -224,34 +264,16 @@ export function parseCsv(text: string, spec: InputSpec, opts: ParseOptions = {})
   let header: string[] | undefined
   // column order → item position
   let order: number[] | undefined
+  let idIdx = -1
   const first = splitCsvLine(ls[firstIdx]!, delim)
   if (typeof first !== 'string' && isHeader(first)) {
-    header = first.map((h) => h.trim())
-    if (spec.features) {
-      const missing = spec.features.filter((f) => !header!.includes(f))
-      const unknown = header.filter((h) => !spec.features!.includes(h))
-      const dup = header.filter((h, i) => header!.indexOf(h) !== i)
-      if (missing.length || unknown.length || dup.length) {
-        const parts = []
-        if (missing.length) parts.push(`${missing.length} missing (${names3(missing)})`)
-        if (unknown.length) parts.push(`${unknown.length} not features of ${spec.name} (${names3(unknown)})`)
-        if (dup.length) parts.push(`repeated ${names3(dup)}`)
-        return result('csv', c, {
-          header,
-          delimiter: delim,
-          fileError: `the CSV header does not name the model's ${spec.features.length} features: ${parts.join('; ')}`,
-        })
-      }
-      order = header.map((h) => spec.features!.indexOf(h))
-    } else if (header.length !== spec.itemSize) {
-      return result('csv', c, {
-        header,
-        delimiter: delim,
-        fileError: `the CSV header has ${header.length} columns; model ${spec.name} expects ${spec.itemSize} values per row`,
-      })
-    }
+    const h = csvHeader(first, spec, opts)
+    if (h.error) return result('csv', c, { header: h.header, delimiter: delim, fileError: h.error, idCandidate: h.idCandidate })
+    ;({ header, order, idIdx } = h)
     firstIdx++
   }
+  const ids: string[] | undefined = idIdx >= 0 ? [] : undefined
+  const width = spec.itemSize + (idIdx >= 0 ? 1 : 0)
   const names = header ?? spec.features
   for (let i = firstIdx; i < ls.length; i++) {
     const raw = ls[i]!
@@ -261,13 +283,16 @@ export function parseCsv(text: string, spec: InputSpec, opts: ParseOptions = {})
       c.add(null, i + 1, cells)
       continue
     }
-    if (cells.length !== spec.itemSize) {
-      c.add(null, i + 1, `expected ${spec.itemSize} values, got ${cells.length}`)
+    if (cells.length !== width) {
+      c.add(null, i + 1, idIdx >= 0 ? `expected ${spec.itemSize} values and an id, got ${cells.length} columns` : `expected ${spec.itemSize} values, got ${cells.length}`)
+      ids?.push('')
       continue
     }
+    ids?.push(cells[idIdx]!.trim())
     const values = new Array<number>(spec.itemSize)
     let err: string | undefined
     for (let j = 0; j < cells.length; j++) {
+      if (j === idIdx) continue
       const cell = cells[j]!.trim()
       const col = names?.[j] !== undefined ? `column ${j + 1} ("${names[j]}")` : `column ${j + 1}`
       if (cell === '') {
@@ -290,7 +315,7 @@ export function parseCsv(text: string, spec: InputSpec, opts: ParseOptions = {})
     else c.add(values, i + 1)
     if (opts.onProgress && i % PROGRESS_EVERY === 0) opts.onProgress(i, ls.length)
   }
-  return result('csv', c, { header, delimiter: delim })
+  return result('csv', c, { header, delimiter: delim, ids, idColumn: idIdx >= 0 ? opts.idColumn : undefined })
 }
 
 /** Up to three names, quoted and clipped: a file's garbage never fills the page. */

@@ -13,6 +13,7 @@ export interface ParseRequest {
   fileName: string
   spec: InputSpec
   format?: Format
+  idColumn?: string
 }
 
 export type ParseResponse =
@@ -27,6 +28,8 @@ export interface ParsedUpload {
   summary: ParseSummary
   /** Input line of each item, by index (0: none). */
   lines: Int32Array
+  /** CSV with an id column: each item's id. */
+  ids?: string[]
   /** Every row is valid: send the file itself with this content type... */
   raw?: RawType
   /** ...or this UTF-8 JSON body for POST /v1/jobs. */
@@ -60,20 +63,21 @@ export async function prepareUpload(
   file: Blob,
   fileName: string,
   spec: InputSpec,
-  opts: { format?: Format; onProgress?: (done: number, total: number) => void } = {},
+  opts: { format?: Format; idColumn?: string; onProgress?: (done: number, total: number) => void } = {},
 ): Promise<ParsedUpload> {
   const sniffed = sniff(await readBytes(file.slice(0, SNIFF_BYTES)), fileName)
   if (!sniffed.ok) {
     const summary: ParseSummary = { format: opts.format ?? 'csv', count: 0, bad: [], badCount: 0, preview: [], fileError: sniffed.reason }
     return { summary, lines: new Int32Array(0) }
   }
-  const { items, lines, ...summary } = parseText(await readText(file), fileName, spec, opts)
-  if (summary.fileError || summary.badCount > 0 || summary.count === 0) return { summary, lines }
+  const { items, lines, ids, ...summary } = parseText(await readText(file), fileName, spec, opts)
+  if (summary.fileError || summary.badCount > 0 || summary.count === 0) return { summary, lines, ids }
   let raw: RawType | undefined
   if (!sniffed.bom && summary.format === 'ndjson') raw = 'application/x-ndjson'
-  if (!sniffed.bom && summary.format === 'csv' && summary.delimiter === ',') raw = 'text/csv'
+  // With an id column the body is built here until the gateway takes ?id_column= (then: the file as it is).
+  if (!sniffed.bom && summary.format === 'csv' && summary.delimiter === ',' && !ids) raw = 'text/csv'
   if (raw) return { summary, lines, raw }
-  return { summary, lines, body: new TextEncoder().encode(buildJobBody(spec, items, fileName)).buffer as ArrayBuffer }
+  return { summary, lines, ids, body: new TextEncoder().encode(buildJobBody(spec, items, fileName)).buffer as ArrayBuffer }
 }
 
 export interface ParseHandle {
@@ -87,10 +91,11 @@ export function parseUpload(
   spec: InputSpec,
   onProgress?: (done: number, total: number) => void,
   format?: Format,
+  idColumn?: string,
 ): ParseHandle {
   const id = nextId++
   if (typeof Worker === 'undefined') {
-    return { promise: prepareUpload(file, fileName, spec, { format, onProgress }), cancel: () => {} }
+    return { promise: prepareUpload(file, fileName, spec, { format, idColumn, onProgress }), cancel: () => {} }
   }
   const worker = new Worker(new URL('../workers/parse.worker.ts', import.meta.url), { type: 'module' })
   let reject: (e: Error) => void = () => {}
@@ -102,7 +107,7 @@ export function parseUpload(
       if (m.type === 'progress') onProgress?.(m.done, m.total)
       else if (m.type === 'done') {
         worker.terminate()
-        resolve({ summary: m.summary, lines: m.lines, raw: m.raw, body: m.body })
+        resolve({ summary: m.summary, lines: m.lines, ids: m.ids, raw: m.raw, body: m.body })
       } else {
         worker.terminate()
         rej(new Error(m.message))
@@ -114,7 +119,7 @@ export function parseUpload(
     }
   })
   // A plain copy: reactive proxies cannot be structured-cloned.
-  const req: ParseRequest = { id, file, fileName, spec: JSON.parse(JSON.stringify(spec)) as InputSpec, format }
+  const req: ParseRequest = { id, file, fileName, spec: JSON.parse(JSON.stringify(spec)) as InputSpec, format, idColumn }
   worker.postMessage(req)
   return {
     promise,

@@ -3,7 +3,7 @@ import { flushPromises, mount } from '@vue/test-utils'
 import { createPinia, setActivePinia } from 'pinia'
 import { createMemoryHistory, createRouter } from 'vue-router'
 import BatchView from './BatchView.vue'
-import { digits } from '@/lib/testModels'
+import { digits, tabular } from '@/lib/testModels'
 
 let posts: { url: string; contentType: string; body: unknown }[]
 
@@ -90,6 +90,47 @@ describe('BatchView', () => {
     expect(posts.map((p) => [p.url, p.contentType])).toEqual([['/v1/jobs?model=digits&version=1&name=ok.ndjson', 'application/x-ndjson']])
     expect(posts[0]!.body).toBeInstanceOf(Blob)
     expect(router.currentRoute.value.fullPath).toBe('/jobs/j1')
+  })
+
+  it('reads a CSV id column when the user says it is one, and keeps it out of the inputs', async () => {
+    const router = setup()
+    const { useModelsStore } = await import('@/stores/models')
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async (url: string, init?: RequestInit) => {
+        if (init?.method === 'POST') {
+          posts.push({ url, contentType: (init.headers as Record<string, string>)['Content-Type']!, body: init.body })
+          return new Response(JSON.stringify({ job: { id: 'j2', model: 'iris', version: '2', state: 'queued', total: 2, done: 0, failed: 0, chunks: 1, created_at: '', elapsed_ms: 0, items_per_sec: 0 }, links: {} }), { status: 202 })
+        }
+        if (url === '/v1/limits') return new Response('{}', { status: 404 })
+        return new Response(JSON.stringify({ models: [tabular] }))
+      }),
+    )
+    await useModelsStore().load(true)
+    await router.push('/batch/iris')
+    const w = mount(BatchView, { global: { plugins: [router] } })
+    await flushPromises()
+    await upload(w, 'cases.csv', 'case,z,x,y\nA-1,3,1,2\nA-2,6,4,5\n')
+    expect(w.find('[data-testid=upload-error]').text()).toContain('not features of iris ("case")')
+    await w.get('[data-testid=use-id-column]').trigger('click')
+    for (let i = 0; i < 5; i++) {
+      await flushPromises()
+      await new Promise((r) => setTimeout(r, 5))
+    }
+    expect(w.find('[data-testid=upload-error]').exists()).toBe(false)
+    expect(w.get('[data-testid=id-column]').text()).toContain('“case” is each row’s id')
+    await w.get('[data-testid=submit-job]').trigger('click')
+    await flushPromises()
+    expect(posts).toHaveLength(1)
+    const raw = posts[0]!.body as ArrayBuffer
+    const body = JSON.parse(String.fromCharCode(...new Uint8Array(raw))) as { name: string; inputs: number[][] }
+    expect(body.name).toBe('cases.csv')
+    expect(body.inputs).toEqual([
+      [1, 2, 3],
+      [4, 5, 6],
+    ])
+    const { useJobsStore } = await import('@/stores/jobs')
+    expect(useJobsStore().inputRefs.get('j2')?.ids).toEqual(['A-1', 'A-2'])
   })
 
   it('refuses a spreadsheet with what it is and what to do, not as "0 items"', async () => {

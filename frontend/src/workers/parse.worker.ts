@@ -8,10 +8,11 @@ function post(msg: ParseResponse, transfer: Transferable[] = []): void {
 }
 
 self.onmessage = async (ev: MessageEvent<ParseRequest>) => {
-  const { id, file, fileName, spec, format } = ev.data
+  const { id, file, fileName, spec, format, idColumn } = ev.data
   try {
     const r = await prepareUpload(file, fileName, spec, {
       format,
+      idColumn,
       onProgress: (done, total) => post({ type: 'progress', id, done, total }),
     })
     const transfer: Transferable[] = [r.lines.buffer as ArrayBuffer]
