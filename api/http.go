@@ -20,6 +20,7 @@ type ErrorBody struct {
 type JobRequest struct {
 	Model   string            `json:"model"`
 	Version string            `json:"version,omitempty"`
+	Name    string            `json:"name,omitempty"`
 	Inputs  []json.RawMessage `json:"inputs"`
 	// Priority is high, normal (the default) or low: the order a tenant's
 	// jobs are served in, within its share.
@@ -62,9 +63,13 @@ type PredictResponse struct {
 	LatencyMS float64         `json:"latency_ms"`
 }
 
-// JobList is GET /v1/jobs.
+// JobList is GET /v1/jobs: a page of jobs, the most recent first.
 type JobList struct {
 	Jobs []wire.JobStatus `json:"jobs"`
+	// NextCursor is the cursor of the next page; absent on the last.
+	NextCursor string `json:"next_cursor,omitempty"`
+	// Total counts the tenant's jobs; absent for a filtered listing.
+	Total *int `json:"total,omitempty"`
 }
 
 // ResultsPage is GET /v1/jobs/{id}/results as JSON: finished items in index

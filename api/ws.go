@@ -62,6 +62,7 @@ type Submit struct {
 	Ref       string            `json:"ref,omitempty"`
 	Model     string            `json:"model"`
 	Version   string            `json:"version,omitempty"`
+	Name      string            `json:"name,omitempty"`
 	Inputs    []json.RawMessage `json:"inputs"`
 	Subscribe *bool             `json:"subscribe,omitempty"`
 	Priority  string            `json:"priority,omitempty"`

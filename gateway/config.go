@@ -71,7 +71,7 @@ func Defaults() Config {
 		Service: service.Config{
 			MaxItems: 100_000_000, MaxSyncItems: 64, MaxImageBytes: 1 << 20, MaxLineBytes: 32 << 20,
 			MaxChunkBytes: 768 << 10, PublishWindow: 32 << 20, QueueWait: 10 * time.Second, DefaultChunkSize: 256,
-			SyncTimeout: 10 * time.Second, MinSyncTimeout: 10 * time.Millisecond, MaxJobsListed: 100,
+			SyncTimeout: 10 * time.Second, MinSyncTimeout: 10 * time.Millisecond, MaxJobsListed: 100, MaxJobsScanned: 1000, MaxJobNameBytes: 255,
 			MaxSubscriptions: 10_000, ProgressInterval: 200 * time.Millisecond, FollowPoll: 5 * time.Second, MaxResultReads: 64,
 		},
 		Sched: sched.Config{QueueChunks: sched.DefaultQueueChunks, Tick: sched.DefaultTick},
@@ -108,6 +108,8 @@ func (c *Config) Flags(s *config.Set) {
 	s.Duration(&sv.SyncTimeout, "sync-timeout", "GATEWAY_SYNC_TIMEOUT", d.Service.SyncTimeout, "default and maximum wait of a synchronous prediction")
 	s.Duration(&sv.MinSyncTimeout, "min-sync-timeout", "GATEWAY_MIN_SYNC_TIMEOUT", d.Service.MinSyncTimeout, "least timeout a synchronous prediction may ask for")
 	s.Int(&sv.MaxJobsListed, "max-jobs-listed", "GATEWAY_MAX_JOBS_LISTED", d.Service.MaxJobsListed, "most jobs one listing returns")
+	s.Int(&sv.MaxJobsScanned, "max-jobs-scanned", "GATEWAY_MAX_JOBS_SCANNED", d.Service.MaxJobsScanned, "most job records one filtered listing (model=, state=) reads; past it the page ends early with a next_cursor")
+	s.Int(&sv.MaxJobNameBytes, "max-job-name-bytes", "GATEWAY_MAX_JOB_NAME_BYTES", d.Service.MaxJobNameBytes, "longest job name (the input's name: ?name=, the JSON body's name, or the upload's file name)")
 	s.Int(&sv.MaxSubscriptions, "max-subscriptions", "GATEWAY_MAX_SUBSCRIPTIONS", d.Service.MaxSubscriptions, "most jobs this gateway follows at once (WebSocket subscriptions and NDJSON result streams); beyond it: busy")
 	s.Duration(&sv.ProgressInterval, "progress-interval", "GATEWAY_PROGRESS_INTERVAL", d.Service.ProgressInterval, "least time between progress events per job")
 	s.Duration(&sv.FollowPoll, "follow-poll", "GATEWAY_FOLLOW_POLL", d.Service.FollowPoll, "how often a followed job is reread when no change was announced")

@@ -79,18 +79,34 @@ func (g *Gateway) submission(r *http.Request, body io.Reader) (service.Submissio
 		if req.Model == "" {
 			return service.Submission{}, api.Errorf(api.CodeBadRequest, `"model" is required`)
 		}
-		return service.Submission{Model: req.Model, Version: req.Version, Items: input.JSONItems(req.Inputs),
+		return service.Submission{Model: req.Model, Version: req.Version, Name: jobName(r, req.Name), Items: input.JSONItems(req.Inputs),
 			Priority: cmp.Or(req.Priority, r.URL.Query().Get("priority")), Deadline: cmp.Or(req.Deadline, r.URL.Query().Get("deadline"))}, nil
 	case "application/x-ndjson", "application/ndjson", "text/csv", "application/octet-stream", "application/x-npy", "application/npy":
 		q := r.URL.Query()
 		if q.Get("model") == "" {
 			return service.Submission{}, api.Errorf(api.CodeBadRequest, "the model query parameter is required for %s uploads", ct)
 		}
-		return service.Submission{Model: q.Get("model"), Version: q.Get("version"), Items: streamed(ct, body),
+		return service.Submission{Model: q.Get("model"), Version: q.Get("version"), Name: jobName(r, ""), Items: streamed(ct, body),
 			Priority: q.Get("priority"), Deadline: q.Get("deadline")}, nil
 	}
 	return service.Submission{}, api.Errorf(api.CodeUnsupportedMedia,
 		"content type %q is not supported: use application/json, application/x-ndjson, text/csv, application/octet-stream (raw float32) or application/x-npy", ct)
+}
+
+// jobName is the name a submission gives its input: the name query
+// parameter, else the JSON body's name, else the file name of a
+// Content-Disposition header (checked later by service.CheckJobName).
+func jobName(r *http.Request, fromBody string) string {
+	if n := r.URL.Query().Get("name"); n != "" {
+		return n
+	}
+	if fromBody != "" {
+		return fromBody
+	}
+	if _, params, err := mime.ParseMediaType(r.Header.Get("Content-Disposition")); err == nil {
+		return params["filename"]
+	}
+	return ""
 }
 
 // streamed is the source of a body read as it arrives.
@@ -128,11 +144,24 @@ func (g *Gateway) handleListJobs(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	jobs, err := g.svc.Jobs(r.Context(), limit)
+	q := r.URL.Query()
+	query := service.JobQuery{Limit: limit, Cursor: q.Get("cursor"), Model: q.Get("model")}
+	for _, v := range q["state"] { // state=a,b or state=a&state=b
+		for _, st := range strings.Split(v, ",") {
+			if st = strings.TrimSpace(st); st != "" {
+				query.States = append(query.States, st)
+			}
+		}
+	}
+	page, err := g.svc.Jobs(r.Context(), query)
 	if err != nil {
 		return err
 	}
-	api.WriteJSON(w, http.StatusOK, api.JobList{Jobs: jobs})
+	list := api.JobList{Jobs: page.Jobs, NextCursor: page.NextCursor}
+	if page.Total >= 0 {
+		list.Total = &page.Total
+	}
+	api.WriteJSON(w, http.StatusOK, list)
 	return nil
 }
 

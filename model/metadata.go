@@ -22,19 +22,23 @@ const (
 // export pipeline next to the SavedModel and checked against the SavedModel's
 // signature when the worker loads it.
 type Metadata struct {
-	Name          string        `json:"name"`
-	Version       string        `json:"version"`
-	Description   string        `json:"description"`
-	Kind          string        `json:"kind"`
-	BenchmarkOnly bool          `json:"benchmark_only,omitempty"`
-	Signature     string        `json:"signature"`
-	Input         TensorSpec    `json:"input"`
-	Output        TensorSpec    `json:"output"`
-	Labels        []string      `json:"labels"`
-	Features      []string      `json:"features,omitempty"`
-	Preprocessing Preprocessing `json:"preprocessing"`
-	TopK          int           `json:"top_k,omitempty"`
-	ChunkSize     int           `json:"chunk_size,omitempty"`
+	Name          string     `json:"name"`
+	Version       string     `json:"version"`
+	Description   string     `json:"description"`
+	Kind          string     `json:"kind"`
+	BenchmarkOnly bool       `json:"benchmark_only,omitempty"`
+	Signature     string     `json:"signature"`
+	Input         TensorSpec `json:"input"`
+	Output        TensorSpec `json:"output"`
+	Labels        []string   `json:"labels"`
+	Features      []string   `json:"features,omitempty"`
+	// FeatureRanges, when set, has one range per input value, from the
+	// training data; Examples are real inputs to try (see examples.go).
+	FeatureRanges []FeatureRange `json:"feature_ranges,omitempty"`
+	Examples      []Example      `json:"examples,omitempty"`
+	Preprocessing Preprocessing  `json:"preprocessing"`
+	TopK          int            `json:"top_k,omitempty"`
+	ChunkSize     int            `json:"chunk_size,omitempty"`
 	// MaxBatch, when set, is the largest batch worth running: past it
 	// items/s stop growing (large inputs) and latency only grows.
 	MaxBatch  int                `json:"max_batch,omitempty"`
@@ -112,7 +116,7 @@ func (m *Metadata) Validate() error {
 	if m.Kind != KindImage && m.Kind != KindTabular {
 		errs = append(errs, fmt.Errorf("kind %q must be %q or %q", m.Kind, KindImage, KindTabular))
 	}
-	errs = append(errs, m.Input.check("input"), m.Output.check("output"), m.checkOutputs(), m.checkInputs())
+	errs = append(errs, m.Input.check("input"), m.Output.check("output"), m.checkOutputs(), m.checkInputs(), m.checkExamples())
 	if m.TopK < 0 || m.ChunkSize < 0 || m.MaxBatch < 0 {
 		errs = append(errs, errors.New("top_k, chunk_size and max_batch must not be negative"))
 	}

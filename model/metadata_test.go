@@ -1,6 +1,7 @@
 package model
 
 import (
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -28,6 +29,14 @@ func tabularMeta() Metadata {
 		Labels:   []string{"malignant", "benign"},
 		Features: []string{"radius", "texture"},
 	}
+}
+
+func withExamples() Metadata {
+	m := tabularMeta()
+	m.Input.Min = new(float64)
+	m.FeatureRanges = []FeatureRange{{Min: 6.9, Typical: 13.4, Max: 28.1}, {Min: 9.7, Typical: 18.8, Max: 39.3}}
+	m.Examples = []Example{{Label: "benign", Values: []float64{12.1, 17.9}}, {Label: "malignant", Values: []float64{17.9, 21.6}}}
+	return m
 }
 
 func TestValidate(t *testing.T) {
@@ -66,6 +75,20 @@ func TestValidate(t *testing.T) {
 		{"top_k", imageMeta, func(m *Metadata) { m.TopK = -1 }, "top_k, chunk_size and max_batch must not be negative"},
 		{"chunk_size", imageMeta, func(m *Metadata) { m.ChunkSize = -5 }, "top_k, chunk_size and max_batch must not be negative"},
 		{"max_batch", imageMeta, func(m *Metadata) { m.MaxBatch = -1 }, "top_k, chunk_size and max_batch must not be negative"},
+		{"ranges and examples", withExamples, func(m *Metadata) {}, ""},
+		{"ranges of an image model", imageMeta, func(m *Metadata) {
+			m.FeatureRanges = slices.Repeat([]FeatureRange{{Min: 0, Typical: 3, Max: 16}}, 64)
+		}, ""},
+		{"a range per value", withExamples, func(m *Metadata) { m.FeatureRanges = m.FeatureRanges[:1] }, "1 feature_ranges for an input of 2 elements"},
+		{"range min above max", withExamples, func(m *Metadata) { m.FeatureRanges[1] = FeatureRange{Min: 5, Typical: 5, Max: 4} }, "feature_ranges[1]: want min <= typical <= max"},
+		{"typical outside the range", withExamples, func(m *Metadata) { m.FeatureRanges[0].Typical = 99 }, "feature_ranges[0]"},
+		{"range not finite", withExamples, func(m *Metadata) { m.FeatureRanges[0].Max = math.Inf(1) }, "feature_ranges[0]"},
+		{"range below the input's min", withExamples, func(m *Metadata) { m.FeatureRanges[0].Min = -1 }, "feature_ranges[0]"},
+		{"example size", withExamples, func(m *Metadata) { m.Examples[0].Values = []float64{1} }, "examples[0]: 1 values for an input of 2 elements"},
+		{"example label", withExamples, func(m *Metadata) { m.Examples[1].Label = "unsure" }, `examples[1]: label "unsure" is not one of the labels`},
+		{"example value", withExamples, func(m *Metadata) { m.Examples[1].Values[1] = math.NaN() }, "examples[1]: value NaN is not finite"},
+		{"example below the input's min", withExamples, func(m *Metadata) { m.Examples[0].Values[0] = -2 }, "examples[0]: value -2 is below the input's min 0"},
+		{"too many examples", withExamples, func(m *Metadata) { m.Examples = slices.Repeat(m.Examples, 9) }, "18 examples, at most 16"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m := tc.base()
@@ -196,6 +219,16 @@ func TestCommittedModels(t *testing.T) {
 		}
 		if want := filepath.Base(filepath.Dir(dir)) + ":" + filepath.Base(dir); m.ID() != want {
 			t.Errorf("%s: metadata says %s", dir, m.ID())
+		}
+		// A tabular model says what its inputs look like: clients start
+		// from typical values and check ranges (the web UI's Try page).
+		if m.Kind == KindTabular && len(m.FeatureRanges) != m.ItemSize() {
+			t.Errorf("%s: %d feature_ranges for %d features", dir, len(m.FeatureRanges), m.ItemSize())
+		}
+		for _, label := range m.Labels {
+			if m.Kind == KindTabular && !slices.ContainsFunc(m.Examples, func(e Example) bool { return e.Label == label }) {
+				t.Errorf("%s: no example of %s", dir, label)
+			}
 		}
 	}
 }

@@ -52,8 +52,12 @@ type Config struct {
 	// Prefetch is how many batch chunks a worker holds per model: pulled
 	// ahead, running and being stored.
 	Prefetch int
-	// HeartbeatInterval is how often the worker announces itself.
+	// HeartbeatInterval is how often an idle worker announces itself.
 	HeartbeatInterval time.Duration
+	// RateInterval is the window of the announced items/s: while the
+	// worker runs items it announces at this period, so the rates follow
+	// the work within about one interval.
+	RateInterval time.Duration
 	// Finalizers is the number of goroutines storing results and acking.
 	Finalizers int
 	// StoreRetry is how long a chunk whose result the results store refuses
@@ -70,7 +74,7 @@ type Config struct {
 func Defaults() Config {
 	return Config{
 		Version: "dev", HealthAddr: "", MaxBatch: 256, MaxSyncBatch: 64, SyncQueue: 512, AckWait: 2 * time.Second, MaxDeliver: 5, Prefetch: 6,
-		HeartbeatInterval: 5 * time.Second, Finalizers: 8, StoreRetry: 30 * time.Second, ExecTimeout: 60 * time.Second,
+		HeartbeatInterval: 5 * time.Second, RateInterval: time.Second, Finalizers: 8, StoreRetry: 30 * time.Second, ExecTimeout: 60 * time.Second,
 	}
 }
 
@@ -80,8 +84,8 @@ func (c Config) validate() error {
 		return fmt.Errorf("%w: worker: NATS URL is required", config.ErrInvalid)
 	case c.MaxBatch <= 0 || c.MaxSyncBatch <= 0 || c.SyncQueue <= 0 || c.Prefetch <= 0 || c.MaxDeliver <= 0 || c.Finalizers <= 0:
 		return fmt.Errorf("%w: worker: MaxBatch, MaxSyncBatch, SyncQueue, Prefetch, MaxDeliver and Finalizers must be positive", config.ErrInvalid)
-	case c.AckWait < 100*time.Millisecond || c.HeartbeatInterval <= 0 || c.MaxWait < 0 || c.StoreRetry <= 0:
-		return fmt.Errorf("%w: worker: AckWait must be at least 100ms, HeartbeatInterval and StoreRetry positive, MaxWait not negative", config.ErrInvalid)
+	case c.AckWait < 100*time.Millisecond || c.HeartbeatInterval <= 0 || c.RateInterval < 100*time.Millisecond || c.MaxWait < 0 || c.StoreRetry <= 0:
+		return fmt.Errorf("%w: worker: AckWait and RateInterval must be at least 100ms, HeartbeatInterval and StoreRetry positive, MaxWait not negative", config.ErrInvalid)
 	}
 	return nil
 }

@@ -99,6 +99,7 @@ func (f *finisher) complete(t *task) {
 	f.metrics.items.WithLabelValues(t.lane, "failed").Add(float64(cr.Failed))
 	data := cr.AppendJSON(make([]byte, 0, 64+len(cr.Items)*256))
 	count, outcome, err := f.store(cr, data)
+	count.Started = t.started
 	if err == nil {
 		// Counting is idempotent: an attempt a reconnect cuts short is
 		// simply made again on the new connection.

@@ -16,5 +16,6 @@ func (c *Config) Flags(s *config.Set) {
 	s.Int(&c.Prefetch, "prefetch", "WORKER_PREFETCH", d.Prefetch, "batch chunks a worker holds per model (pulled ahead, running, being stored)")
 	s.Duration(&c.StoreRetry, "store-retry", "WORKER_STORE_RETRY", d.StoreRetry, "how long a result the full results store refuses is retried before its items fail with the reason")
 	s.Duration(&c.ExecTimeout, "exec-timeout", "WORKER_EXEC_TIMEOUT", d.ExecTimeout, "longest TensorFlow call: past it the batch's items fail and the worker goes on (0: no bound)")
-	s.Duration(&c.HeartbeatInterval, "announce-interval", "WORKER_ANNOUNCE_INTERVAL", d.HeartbeatInterval, "how often the worker announces itself")
+	s.Duration(&c.HeartbeatInterval, "announce-interval", "WORKER_ANNOUNCE_INTERVAL", d.HeartbeatInterval, "how often an idle worker announces itself")
+	s.Duration(&c.RateInterval, "rate-interval", "WORKER_RATE_INTERVAL", d.RateInterval, "window of the announced items/s (total and per model); a busy worker announces at this period")
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"batchinfer/internal/natsx"
@@ -53,6 +54,8 @@ type lane struct {
 	takes    sync.WaitGroup // tickets reading their input
 	rt       realtime
 	done     chan struct{}
+	// items counts the items run (the announcement's per-model rate).
+	items atomic.Uint64
 }
 
 func newLane(d laneDeps, p Predictor) *lane {
@@ -157,6 +160,7 @@ func (l *lane) batchDeps() batchDeps {
 			m.inference.WithLabelValues(l.id).Observe(d.Seconds())
 			m.batches.Add(1)
 			m.itemsRun.Add(uint64(n))
+			l.items.Add(uint64(n))
 			if err != nil {
 				l.log.Error().Err(err).Int("batch", n).Msg("inference failed")
 			}
@@ -218,6 +222,7 @@ func (l *lane) onMessage(prio string, m jetstream.Msg) {
 // at once: a redelivery whose result is stored, a cancelled job's.
 func (l *lane) accept(t *task) {
 	prio := t.priority
+	t.started = time.Now()
 	if !t.enqueued.IsZero() {
 		l.d.metrics.queueWait.WithLabelValues(l.id, prio).Observe(time.Since(t.enqueued).Seconds())
 	}

@@ -28,6 +28,7 @@ type task struct {
 	parts    int
 	count    int
 	deadline time.Time
+	started  time.Time // when the worker began it
 
 	items     []wire.Item
 	lines     []int

@@ -152,7 +152,7 @@ func (w *Worker) startWork(ctx context.Context) error {
 		}
 	}
 	a := &announcer{w: w}
-	a.announce(sctx)
+	a.announce(sctx, true)
 	announced := make(chan struct{})
 	w.bgDone = append(w.bgDone, announced)
 	go a.run(w.ctx, announced)

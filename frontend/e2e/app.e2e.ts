@@ -105,11 +105,13 @@ test.describe('batch inference UI', () => {
     expect(domRows).toBeLessThan(100)
     await shot(page, 'job')
 
-    // CSV built client-side: a header plus one line per row.
+    // CSV built client-side: a header plus one line per row, each with its input line.
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download-csv').click()])
     const csv = readFileSync((await download.path())!, 'utf8').trim().split('\n')
-    expect(csv[0]).toMatch(/^index,label,class,score,error,p_0,/)
+    expect(csv[0]).toMatch(/^index,line,id,status,label,class,score,error,p_0,/)
     expect(csv).toHaveLength(1001)
+    expect(csv[1]).toMatch(/^0,1,,ok,\d,/)
+    expect(csv[1000]).toMatch(/^999,1000,,ok,\d,/)
 
     // The jobs list shows it finished.
     await page.goto('/jobs')
@@ -302,7 +304,7 @@ test.describe('refusals of the gateway', () => {
   })
 
   test('a job over the tenant quota (429) shows the Retry-After hint', async ({ page }) => {
-    await page.route(/\/v1\/jobs$/, (route) =>
+    await page.route(/\/v1\/jobs(\?|$)/, (route) =>
       route.request().method() === 'POST'
         ? route.fulfill({
             status: 429,

@@ -25,7 +25,7 @@ func checkSplit(t *testing.T, body []byte) {
 		}
 		t.Fatalf("fast path accepted %q which encoding/json rejects: %v", body, err)
 	}
-	if got.Model != want.Model || got.Version != want.Version || len(got.Inputs) != len(want.Inputs) {
+	if got.Model != want.Model || got.Version != want.Version || got.Name != want.Name || len(got.Inputs) != len(want.Inputs) {
 		t.Fatalf("%q: got %+v, want %+v", body, got, want)
 	}
 	for i := range got.Inputs {
@@ -47,6 +47,8 @@ var splitSeeds = []string{
 	`{"model":"digits","inputs":[[1,2,3],[4,5]]}`,
 	` { "version" : "1" , "model" : "digits" , "inputs" : [ {"b64":"AAAA"} , {"image":"a\"b"} ] } `,
 	`{"model":"digits","inputs":[]}`,
+	`{"name":"rows \u00e9.csv","model":"digits","inputs":[[1]]}`,
+	`{"model":"digits","name":7,"inputs":[[1]]}`,
 	`{"model":"digits","inputs":[[1,[2,{"a":"]"}]]]}`,
 	`{"model":"digits","inputs":[[1,2],]}`,
 	`{"model":"digits","inputs":[[1,2]],}`,
@@ -66,6 +68,9 @@ func TestSplitJobBody(t *testing.T) {
 	r, err := SplitJobBody([]byte(splitSeeds[0]))
 	if err != nil || r.Model != "digits" || len(r.Inputs) != 2 || string(r.Inputs[1]) != "[4,5]" {
 		t.Fatalf("%+v %v", r, err)
+	}
+	if r, err := SplitJobBody([]byte(splitSeeds[3])); err != nil || r.Name != "rows é.csv" {
+		t.Fatalf("name: %+v %v", r, err)
 	}
 }
 

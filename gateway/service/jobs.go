@@ -44,32 +44,48 @@ func (s *Service) status(r *wire.JobRecord) wire.JobStatus {
 	return st
 }
 
-// Jobs lists up to limit of the caller's jobs, the most recent first; it
-// reads the tenant's index, never anyone else's jobs.
-func (s *Service) Jobs(ctx context.Context, limit int) ([]wire.JobStatus, error) {
-	if limit < 1 || limit > s.cfg.MaxJobsListed {
-		return nil, api.Errorf(api.CodeBadRequest, "limit must be an integer in [1, %d]", s.cfg.MaxJobsListed)
+// Jobs lists a page of the caller's jobs, the most recent first; it reads
+// the tenant's index, never anyone else's jobs. A filtered page reads at
+// most MaxJobsScanned records: it may end early (even empty) with a
+// cursor to go on from.
+func (s *Service) Jobs(ctx context.Context, q JobQuery) (JobPage, error) {
+	if err := s.checkJobQuery(q); err != nil {
+		return JobPage{}, err
 	}
 	p := caller(ctx)
 	ids, err := s.jobs.IDsOf(ctx, p.Tenant)
 	if err != nil {
-		return nil, err
+		return JobPage{}, err
 	}
 	slices.Sort(ids)
 	slices.Reverse(ids)
-	out := make([]wire.JobStatus, 0, min(limit, len(ids)))
+	page := JobPage{Jobs: []wire.JobStatus{}, Total: -1}
+	if !q.filtered() {
+		page.Total = len(ids)
+	}
+	i := 0
+	if q.Cursor != "" { // ids after the cursor are older: smaller
+		i = slices.IndexFunc(ids, func(id string) bool { return id < q.Cursor })
+		if i < 0 {
+			i = len(ids)
+		}
+	}
 	now := time.Now()
-	for _, id := range ids {
-		if len(out) == limit {
+	for read := 0; i < len(ids); i++ {
+		if len(page.Jobs) == q.Limit || (q.filtered() && read == s.cfg.MaxJobsScanned) {
+			page.NextCursor = ids[i-1]
 			break
 		}
-		rec, err := s.jobs.Get(ctx, id)
+		read++
+		rec, err := s.jobs.Get(ctx, ids[i])
 		if err != nil || !owns(p, rec) {
 			continue // expired between list and get
 		}
-		out = append(out, rec.Status(now))
+		if st := rec.Status(now); q.matches(st) {
+			page.Jobs = append(page.Jobs, st)
+		}
 	}
-	return out, nil
+	return page, nil
 }
 
 // Cancel cancels a job: its remaining items fail with "job cancelled". A

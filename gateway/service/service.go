@@ -46,6 +46,8 @@ type Config struct {
 	SyncTimeout      time.Duration // default and most a prediction waits
 	MinSyncTimeout   time.Duration // least a prediction may ask to wait
 	MaxJobsListed    int           // jobs in one listing
+	MaxJobsScanned   int           // job records one filtered listing reads
+	MaxJobNameBytes  int           // a job's name
 	MaxSubscriptions int           // jobs followed at once (subscriptions and result streams)
 	ProgressInterval time.Duration // least time between progress events of a follower
 	FollowPoll       time.Duration // a follower's reread when no change was announced
@@ -73,6 +75,7 @@ func (c Config) Validate() error {
 		{"PublishWindow", c.PublishWindow >= c.MaxChunkBytes}, {"QueueWait", c.QueueWait > 0},
 		{"DefaultChunkSize", c.DefaultChunkSize > 0}, {"SyncTimeout", c.SyncTimeout > 0},
 		{"MinSyncTimeout", c.MinSyncTimeout > 0 && c.MinSyncTimeout <= c.SyncTimeout}, {"MaxJobsListed", c.MaxJobsListed > 0},
+		{"MaxJobsScanned", c.MaxJobsScanned > 0}, {"MaxJobNameBytes", c.MaxJobNameBytes > 0},
 		{"MaxSubscriptions", c.MaxSubscriptions > 0}, {"ProgressInterval", c.ProgressInterval > 0},
 		{"FollowPoll", c.FollowPoll > 0}, {"MaxResultReads", c.MaxResultReads > 0}, {"ResultTTL", c.ResultTTL > 0}, {"RecordTTL", c.RecordTTL > 0}, {"MaxAge", c.MaxAge > 0},
 	} {

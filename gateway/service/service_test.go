@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -33,6 +34,7 @@ func testConfig() Config {
 		DefaultChunkSize: 10, SyncTimeout: time.Second, MinSyncTimeout: 10 * time.Millisecond, MaxJobsListed: 50,
 		MaxSubscriptions: 10, ProgressInterval: 10 * time.Millisecond, FollowPoll: 200 * time.Millisecond, MaxResultReads: 4,
 		ResultTTL: time.Hour, RecordTTL: time.Hour,
+		MaxJobsScanned: 100, MaxJobNameBytes: 32,
 	}
 }
 
@@ -160,8 +162,8 @@ func TestSubmitQueuesChunksAndChecksInputs(t *testing.T) {
 	if info, err := e.in.Input.Info(ctx); err != nil || info.State.Msgs != 3 {
 		t.Fatalf("input stream holds %d chunks after refusals (%v), want 3", info.State.Msgs, err)
 	}
-	if list, err := e.svc.Jobs(ctx, 50); err != nil || len(list) != 1 {
-		t.Fatalf("jobs after refusals: %d %v", len(list), err)
+	if list, err := e.svc.Jobs(ctx, JobQuery{Limit: 50}); err != nil || len(list.Jobs) != 1 {
+		t.Fatalf("jobs after refusals: %+v %v", list, err)
 	}
 	// Within max_invalid, invalid items are accepted: they fail with their
 	// reason when run.
@@ -213,12 +215,9 @@ func TestJobStatusListCancel(t *testing.T) {
 	if st, err := e.svc.Job(ctx, b.ID); err != nil || st.State != wire.StateCompleted || st.Done != 10 {
 		t.Fatalf("completed job: %+v %v", st, err)
 	}
-	list, err := e.svc.Jobs(ctx, 10)
-	if err != nil || len(list) != 2 || list[0].ID != b.ID || list[1].ID != a.ID {
-		t.Fatalf("list %v %v, want newest first", list, err)
-	}
-	if _, err := e.svc.Jobs(ctx, 51); code(err) != api.CodeBadRequest {
-		t.Fatalf("limit above the maximum: %v", err)
+	page, err := e.svc.Jobs(ctx, JobQuery{Limit: 10})
+	if err != nil || len(page.Jobs) != 2 || page.Jobs[0].ID != b.ID || page.Jobs[1].ID != a.ID || page.NextCursor != "" || page.Total != 2 {
+		t.Fatalf("list %+v %v, want newest first", page, err)
 	}
 	if _, err := e.svc.Cancel(ctx, b.ID); code(err) != api.CodeConflict {
 		t.Fatalf("cancel of a completed job: %v", err)
@@ -411,5 +410,112 @@ func TestConfigValidation(t *testing.T) {
 func TestTinyModelIsValid(t *testing.T) {
 	if err := tinyModel.Validate(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestJobsPagesAndFilters(t *testing.T) {
+	cfg := testConfig()
+	cfg.MaxJobsScanned = 3
+	e := start(t, cfg)
+	ctx := context.Background()
+	var ids []string // oldest first
+	for i := range 8 {
+		st, _, err := e.svc.Submit(ctx, Submission{Model: "tiny", Items: rows(5), Name: fmt.Sprintf("in-%d.csv", i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, st.ID)
+		if i%3 == 0 {
+			e.complete(st, 0)
+		}
+	}
+	if _, err := e.svc.Cancel(ctx, ids[7]); err != nil {
+		t.Fatal(err)
+	}
+	newest := slices.Clone(ids)
+	slices.Reverse(newest)
+	// all pages of a query: the jobs' ids, and every page's total
+	pages := func(q JobQuery) (got []string, totals []int) {
+		t.Helper()
+		for n := 0; ; n++ {
+			page, err := e.svc.Jobs(ctx, q)
+			if err != nil || n > 20 {
+				t.Fatalf("page %d of %+v: %v", n, q, err)
+			}
+			for _, j := range page.Jobs {
+				got = append(got, j.ID)
+			}
+			totals = append(totals, page.Total)
+			if page.NextCursor == "" {
+				return got, totals
+			}
+			q.Cursor = page.NextCursor
+		}
+	}
+	for _, tc := range []struct {
+		name   string
+		q      JobQuery
+		want   []string
+		totals []int
+	}{
+		{"pages of 3, newest first", JobQuery{Limit: 3}, newest, []int{8, 8, 8}},
+		{"one page", JobQuery{Limit: 8}, newest, []int{8}},
+		{"completed, at most 3 records read per page", JobQuery{Limit: 10, States: []string{"completed"}},
+			[]string{ids[6], ids[3], ids[0]}, []int{-1, -1, -1}},
+		{"queued or cancelled", JobQuery{Limit: 10, States: []string{"queued", "cancelled"}},
+			[]string{ids[7], ids[5], ids[4], ids[2], ids[1]}, []int{-1, -1, -1}},
+		{"a state this server does not produce", JobQuery{Limit: 10, States: []string{"expired"}}, nil, []int{-1, -1, -1}},
+		{"model by name", JobQuery{Limit: 8, Model: "tiny"}, newest, []int{-1, -1, -1}},
+		{"model by name:version", JobQuery{Limit: 8, Model: "tiny:1"}, newest, []int{-1, -1, -1}},
+		{"another model", JobQuery{Limit: 8, Model: "tiny:2"}, nil, []int{-1, -1, -1}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, totals := pages(tc.q)
+			if !slices.Equal(got, tc.want) || !slices.Equal(totals, tc.totals) {
+				t.Fatalf("jobs %v totals %v, want %v %v", got, totals, tc.want, tc.totals)
+			}
+		})
+	}
+	first, _ := e.svc.Jobs(ctx, JobQuery{Limit: 1})
+	if first.Jobs[0].Name != "in-7.csv" {
+		t.Fatalf("listed name %q", first.Jobs[0].Name)
+	}
+	for _, q := range []JobQuery{
+		{Limit: 0}, {Limit: 51}, {Limit: 5, Cursor: "not-an-id"}, {Limit: 5, Model: "../x"}, {Limit: 5, Model: "tiny:"},
+		{Limit: 5, States: []string{"done"}},
+	} {
+		if _, err := e.svc.Jobs(ctx, q); code(err) != api.CodeBadRequest {
+			t.Errorf("%+v: %v, want bad_request", q, err)
+		}
+	}
+}
+
+func TestJobNames(t *testing.T) {
+	e := start(t, testConfig())
+	ctx := context.Background()
+	for _, tc := range []struct {
+		in, want string
+		code     api.Code
+	}{
+		{"", "", ""},
+		{"digits.ndjson", "digits.ndjson", ""},
+		{`C:\Users\me\data.csv`, "data.csv", ""},
+		{"  /tmp/x/échantillon 1.csv ", "échantillon 1.csv", ""},
+		{strings.Repeat("n", 32), strings.Repeat("n", 32), ""},
+		{strings.Repeat("n", 33), "", api.CodeBadRequest},
+		{"a\x00b", "", api.CodeBadRequest},
+		{"line\nbreak", "", api.CodeBadRequest},
+		{"evil\u202egnp.exe", "", api.CodeBadRequest},
+		{"\xff\xfe", "", api.CodeBadRequest},
+	} {
+		st, _, err := e.svc.Submit(ctx, Submission{Model: "tiny", Items: rows(1), Name: tc.in})
+		if code(err) != tc.code || (tc.code == "" && st.Name != tc.want) {
+			t.Errorf("name %q: %q %v, want %q %s", tc.in, st.Name, err, tc.want, tc.code)
+		}
+		if tc.code == "" {
+			if got, err := e.svc.Job(ctx, st.ID); err != nil || got.Name != tc.want {
+				t.Errorf("stored name %q %v, want %q", got.Name, err, tc.want)
+			}
+		}
 	}
 }

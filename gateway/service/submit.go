@@ -27,6 +27,9 @@ const maxIdempotencyKey = 256
 type Submission struct {
 	Model, Version string
 	Items          input.Source
+	// Name is the client's name for the input (e.g. its file's name),
+	// listed with the job; optional, checked by CheckJobName.
+	Name string
 	// IdempotencyKey, when set, makes a repeated submission (same key, same
 	// body) return the first job instead of a new one.
 	IdempotencyKey string
@@ -59,6 +62,9 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (wire.JobStatus, b
 	if sub.MaxInvalid < 0 {
 		return wire.JobStatus{}, false, api.Errorf(api.CodeBadRequest, "max_invalid must not be negative")
 	}
+	if sub.Name, err = CheckJobName(sub.Name, s.cfg.MaxJobNameBytes); err != nil {
+		return wire.JobStatus{}, false, err
+	}
 	prio, err := parsePriority(sub.Priority)
 	if err != nil {
 		return wire.JobStatus{}, false, err
@@ -76,7 +82,7 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (wire.JobStatus, b
 		return st, replayed, err
 	}
 	rec := s.newRecord(id, meta, p)
-	rec.Priority, rec.Deadline = prio, deadline
+	rec.Priority, rec.Deadline, rec.Name = prio, deadline, sub.Name
 	if err := s.jobs.Create(ctx, rec); err != nil {
 		return wire.JobStatus{}, false, queueErr(err)
 	}

@@ -30,7 +30,10 @@ const (
 type JobRecord struct {
 	ID string `json:"id"`
 	// Tenant owns the job: no other tenant can see or touch it.
-	Tenant    string `json:"tenant,omitempty"`
+	Tenant string `json:"tenant,omitempty"`
+	// Name is the input's name as the client gave it (e.g. the uploaded
+	// file's name), for people to recognise the job; empty when none.
+	Name      string `json:"name,omitempty"`
 	Model     string `json:"model"`
 	Version   string `json:"version"`
 	Total     int    `json:"total"`
@@ -104,6 +107,9 @@ type ChunkCount struct {
 	Bytes                 int64 // its stored result's size (0: not stored)
 	Unstored              string
 	UnstoredSkipped       bool
+	// Started is when a worker began the chunk (zero: unknown): the job's
+	// StartedAt is its first chunk's, so its items/s exclude queueing.
+	Started time.Time
 }
 
 // IsCounted reports whether chunk c's results have been added to the totals.
@@ -138,14 +144,26 @@ func (r *JobRecord) Count(c ChunkCount, now time.Time) bool {
 	if c.Unstored != "" {
 		r.addUnstored(c.Chunk, c.Unstored, c.UnstoredSkipped)
 	}
-	if r.StartedAt == nil && c.Done+c.Failed > 0 {
-		r.StartedAt = &now
+	if c.Done+c.Failed > 0 {
+		r.started(c.Started, now)
 	}
 	r.UpdatedAt = &now
 	if r.Finished() && r.FinishedAt == nil {
 		r.finish(now)
 	}
 	return true
+}
+
+// started moves the job's start to a chunk's start on a worker (now when
+// unknown) when it is earlier.
+func (r *JobRecord) started(at, now time.Time) {
+	if at.IsZero() || at.After(now) {
+		at = now
+	}
+	at = at.UTC()
+	if r.StartedAt == nil || at.Before(*r.StartedAt) {
+		r.StartedAt = &at
+	}
 }
 
 // addUnstored records chunk c as unstored, merging it with a span next to
@@ -265,6 +283,7 @@ func (r *JobRecord) MarkQueued(total, chunks int, now time.Time) bool {
 // JobStatus is what clients see of a job.
 type JobStatus struct {
 	ID          string     `json:"id"`
+	Name        string     `json:"name,omitempty"`
 	Model       string     `json:"model"`
 	Version     string     `json:"version"`
 	State       string     `json:"state"`
@@ -302,10 +321,12 @@ type QueueSnapshot struct {
 	Jobs map[string]QueuePosition `json:"jobs"`
 }
 
-// Status derives the client view of r at time now.
+// Status derives the client view of r at time now. Items/s are the items
+// run over the time from the first chunk's start on a worker to the last
+// count: queueing is not counted, and a job of one chunk has a rate.
 func (r *JobRecord) Status(now time.Time) JobStatus {
 	s := JobStatus{
-		ID: r.ID, Model: r.Model, Version: r.Version, Total: r.Total, Done: r.Done,
+		ID: r.ID, Name: r.Name, Model: r.Model, Version: r.Version, Total: r.Total, Done: r.Done,
 		Failed: r.Failed, Skipped: r.Skipped, Chunks: r.Chunks, Error: r.Error, CreatedAt: r.CreatedAt,
 		StartedAt: r.StartedAt, UpdatedAt: r.UpdatedAt, ExpiresAt: r.ExpiresAt,
 		Priority: cmp.Or(r.Priority, "normal"), Deadline: r.Deadline,

@@ -60,8 +60,12 @@ type WorkerInfo struct {
 	LastSeen     time.Time `json:"last_seen"`
 	ItemsTotal   uint64    `json:"items_total"`
 	BatchesTotal uint64    `json:"batches_total"`
-	ItemsPerSec  float64   `json:"items_per_sec"`
-	InFlight     int       `json:"in_flight"`
+	// ItemsPerSec is the items run over the worker's last rate interval,
+	// and ItemsPerSecByModel the same per model it serves ("name:version");
+	// a model that ran nothing is 0.
+	ItemsPerSec        float64            `json:"items_per_sec"`
+	ItemsPerSecByModel map[string]float64 `json:"items_per_sec_by_model,omitempty"`
+	InFlight           int                `json:"in_flight"`
 }
 
 // Marshal is json.Marshal for records that cannot fail to encode.

@@ -285,6 +285,16 @@ func TestJobRecordStatus(t *testing.T) {
 			itemsPerS: 10,
 		},
 		{
+			name: "small job finished in one count",
+			// Its chunk started on a worker 100 ms after acceptance and was
+			// counted 150 ms later: 10 items / 150 ms (queueing not counted).
+			rec:       JobRecord{Name: "ten.csv", Total: 10, Chunks: 1, CreatedAt: t0, Done: 10, StartedAt: ptr(t0.Add(100 * time.Millisecond)), UpdatedAt: ptr(t0.Add(250 * time.Millisecond))},
+			state:     StateCompleted,
+			finished:  ptr(t0.Add(250 * time.Millisecond)),
+			elapsedMS: 250,
+			itemsPerS: 10 / 0.15,
+		},
+		{
 			name:      "empty job is completed",
 			rec:       JobRecord{Total: 0, CreatedAt: t0},
 			state:     StateCompleted,
@@ -500,5 +510,19 @@ func TestChunkMetaRoundTrip(t *testing.T) {
 		if only, err := DecodeChunk(b); err != nil || !itemsEqual(only, items) {
 			t.Fatalf("DecodeChunk: %v", err)
 		}
+	}
+}
+
+// A chunk's start on a worker, not its count, starts the job: its items/s
+// exclude queueing, and the earliest start wins.
+func TestJobRecordStartedFromWorkers(t *testing.T) {
+	r := &JobRecord{Total: 20, Chunks: 2, ChunkSize: 10, CreatedAt: t0}
+	r.Count(ChunkCount{Chunk: 1, Done: 10, Started: t1.Add(-time.Second)}, t1)
+	r.Count(ChunkCount{Chunk: 0, Done: 10, Started: t1.Add(-2 * time.Second)}, t1)
+	if !r.StartedAt.Equal(t1.Add(-2 * time.Second)) {
+		t.Fatalf("started %v", r.StartedAt)
+	}
+	if st := r.Status(t2); st.ItemsPerSec != 10 {
+		t.Fatalf("items/s %v, want 20 items in 2 s", st.ItemsPerSec)
 	}
 }

@@ -26,7 +26,28 @@ def load_frame():
     return df, list(d.feature_names), [str(n) for n in d.target_names]
 
 
-def spec(features: list[str], labels: list[str]) -> Spec:
+def feature_summary(train_df, features: list[str], labels: list[str]) -> tuple[list[dict], list[dict]]:
+    """What metadata.json says of the inputs, from the training split only:
+    per feature its least, greatest and median value, and for each class
+    the training case nearest that class's medians (in standard deviations,
+    over all features) as an example to try."""
+    x = train_df[features].astype(np.float64)
+    ranges = [
+        {"min": float(x[f].min()), "max": float(x[f].max()), "typical": round(float(x[f].median()), 6)}
+        for f in features
+    ]
+    z = (x - x.mean()) / x.std()
+    examples = []
+    for c, label in enumerate(labels):
+        of_class = train_df["target"] == c
+        dist = ((z[of_class] - z[of_class].median()) ** 2).sum(axis=1)
+        row = x.loc[dist.idxmin()]
+        examples.append({"label": label, "values": [float(v) for v in row]})
+    return ranges, examples
+
+
+def spec(features: list[str], labels: list[str], train_df=None) -> Spec:
+    ranges, examples = feature_summary(train_df, features, labels) if train_df is not None else (None, None)
     return Spec(
         name=NAME,
         version=VERSION,
@@ -38,6 +59,10 @@ def spec(features: list[str], labels: list[str]) -> Spec:
         output_key="probabilities",
         labels=labels,
         features=features,
+        # Every feature is a non-negative measurement (sizes, counts, errors).
+        input_min=0.0,
+        feature_ranges=ranges,
+        examples=examples,
         note="30 raw feature values in the order of `features` (scikit-learn "
         "load_breast_cancer units); the model standardises them itself",
         top_k=2,
@@ -85,7 +110,7 @@ def run(out_root: Path, testdata: Path | None) -> dict:
     model.fit(x_train, y_train, epochs=EPOCHS, batch_size=BATCH, shuffle=True, verbose=0)
     keras_probs = model.predict(x_test, batch_size=256, verbose=0)
 
-    s = spec(features, labels)
+    s = spec(features, labels, train_df)
     dest = common.export_savedmodel(model, s, out_root)
 
     _, sig = common.load_serving(dest, s)

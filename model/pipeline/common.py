@@ -56,6 +56,10 @@ class Spec:
     image: dict[str, Any] | None = None
     benchmark_only: bool = False
     max_batch: int = 0  # largest batch worth running (0: the worker's limits)
+    # Tabular models: per input value {min, max, typical} of the training
+    # split, and real training inputs to try ({label, values}).
+    feature_ranges: list[dict[str, float]] | None = None
+    examples: list[dict[str, Any]] | None = None
     metrics: dict[str, float] = field(default_factory=dict)
 
     def metadata(self, tf_version: str) -> dict[str, Any]:
@@ -78,6 +82,10 @@ class Spec:
         m["labels"] = self.labels
         if self.features is not None:
             m["features"] = self.features
+        if self.feature_ranges:
+            m["feature_ranges"] = self.feature_ranges
+        if self.examples:
+            m["examples"] = self.examples
         pre: dict[str, Any] = {}
         if self.note:
             pre["note"] = self.note
@@ -126,8 +134,34 @@ def validate_metadata(m: dict[str, Any]) -> None:
             errs.append("preprocessing.image.channels must be 1 or 3")
     if m.get("top_k", 0) < 0 or m.get("chunk_size", 0) < 0 or m.get("max_batch", 0) < 0:
         errs.append("negative top_k/chunk_size/max_batch")
+    errs += _example_errors(m, item)
     if errs:
         raise ValueError(f"invalid metadata for {m['name']}: " + "; ".join(errs))
+
+
+def _example_errors(m: dict[str, Any], item: int) -> list[str]:
+    """Mirrors Metadata.checkExamples in model/examples.go."""
+    import math
+
+    lo, hi = m["input"].get("min"), m["input"].get("max")
+
+    def bad(v: float) -> bool:
+        return not math.isfinite(v) or (lo is not None and v < lo) or (hi is not None and v > hi)
+
+    errs = []
+    ranges = m.get("feature_ranges") or []
+    if ranges and len(ranges) != item:
+        errs.append("feature_ranges do not match input size")
+    for i, r in enumerate(ranges):
+        if any(bad(r[k]) for k in ("min", "typical", "max")) or not r["min"] <= r["typical"] <= r["max"]:
+            errs.append(f"feature_ranges[{i}] invalid: {r}")
+    examples = m.get("examples") or []
+    if len(examples) > 16:
+        errs.append("more than 16 examples")
+    for i, e in enumerate(examples):
+        if e["label"] not in m["labels"] or len(e["values"]) != item or any(bad(v) for v in e["values"]):
+            errs.append(f"examples[{i}] invalid")
+    return errs
 
 
 def export_savedmodel(keras_model, spec: Spec, out_root: Path) -> Path:

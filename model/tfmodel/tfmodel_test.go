@@ -431,3 +431,26 @@ func TestImageFixtures(t *testing.T) {
 		})
 	}
 }
+
+// The examples a model's metadata offers to try are predicted as their
+// labels: the Try page starts from them.
+func TestMetadataExamplesPredictTheirLabels(t *testing.T) {
+	m := loadModel(t, "breast_cancer")
+	meta := m.Meta()
+	if len(meta.Examples) < len(meta.Labels) || len(meta.FeatureRanges) != meta.ItemSize() {
+		t.Fatalf("%d examples and %d feature ranges", len(meta.Examples), len(meta.FeatureRanges))
+	}
+	for _, e := range meta.Examples {
+		in := make([]float32, len(e.Values))
+		for i, v := range e.Values {
+			in[i] = float32(v)
+		}
+		out, err := m.Predict(in, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := meta.Labels[argmax(out)]; got != e.Label {
+			t.Errorf("example of %s predicted %s (%v)", e.Label, got, out)
+		}
+	}
+}

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { ApiError, checkKey, getCluster, listJobs, parseRetryAfter, probeOpen, setAuth } from './http'
+import { ApiError, checkKey, getCluster, getLimits, listJobs, parseRetryAfter, probeOpen, setAuth, submitJobFile } from './http'
 
 type Call = { url: string; headers: Record<string, string> }
 
@@ -29,11 +29,11 @@ describe('HTTP client authentication', () => {
   it('sends the session key as Authorization: Bearer on every request, never in the URL', async () => {
     const calls = stubFetch(() => new Response(JSON.stringify({ jobs: [] })))
     setAuth({ token: () => 'bi_secret' })
-    await listJobs(10)
+    await listJobs({ limit: 10 })
     expect(calls[0]!.headers.Authorization).toBe('Bearer bi_secret')
     expect(calls[0]!.url).not.toContain('bi_secret')
     setAuth({ token: () => null })
-    await listJobs(10)
+    await listJobs({ limit: 10 })
     expect(calls[1]!.headers.Authorization).toBeUndefined()
   })
 
@@ -96,5 +96,26 @@ describe('HTTP client authentication', () => {
     expect(parseRetryAfter('Wed, 01 Jan 2025 00:00:30 GMT', now)).toBe(30_000)
     expect(parseRetryAfter(null)).toBeUndefined()
     expect(parseRetryAfter('soon')).toBeUndefined()
+  })
+})
+
+describe('HTTP client requests', () => {
+  it('lists jobs a page at a time, with filters', async () => {
+    const calls = stubFetch(() => new Response(JSON.stringify({ jobs: [] })))
+    await listJobs({ limit: 20, cursor: 'j0abc', model: 'digits:1', state: 'queued,running' })
+    expect(calls[0]!.url).toBe('/v1/jobs?limit=20&cursor=j0abc&model=digits%3A1&state=queued%2Crunning')
+  })
+
+  it('sends an NDJSON or CSV file as it is, with the model and its name in the query', async () => {
+    const calls = stubFetch(() => new Response(JSON.stringify({ job: { id: 'j1' }, links: {} }), { status: 202 }))
+    await submitJobFile(new Blob(['1,2\n']), { contentType: 'text/csv', model: 'breast_cancer', version: '1', name: 'my rows.csv' }, 'k1')
+    expect(calls[0]!.url).toBe('/v1/jobs?model=breast_cancer&version=1&name=my+rows.csv')
+    expect(calls[0]!.headers['Content-Type']).toBe('text/csv')
+    expect(calls[0]!.headers['Idempotency-Key']).toBe('k1')
+  })
+
+  it('reads the limits, or none from a gateway without the route', async () => {
+    stubFetch(() => new Response(JSON.stringify({ error: { code: 'not_found', message: 'no route' } }), { status: 404 }))
+    expect(await getLimits()).toBeNull()
   })
 })

@@ -7,6 +7,7 @@ import type {
   ItemInput,
   JobStatus,
   JobsResponse,
+  Limits,
   ModelsResponse,
   ModelVersionsResponse,
   PredictResponse,
@@ -188,12 +189,54 @@ export function submitJob(
 ): Promise<SubmitJobResponse> {
   const headers: Record<string, string> = { ...jsonHeaders, ...opts.headers }
   if (idempotencyKey) headers['Idempotency-Key'] = idempotencyKey
-  const payload: BodyInit = body instanceof Blob || body instanceof ArrayBuffer ? body : json(body)
+  // (ArrayBuffer by its tag: one made in a worker or another realm fails instanceof)
+  const binary = body instanceof Blob || Object.prototype.toString.call(body) === '[object ArrayBuffer]'
+  const payload: BodyInit = binary ? (body as Blob | ArrayBuffer) : json(body)
   return request('POST', '/jobs', payload, { ...opts, headers })
 }
 
-export function listJobs(limit = 50, opts?: RequestOptions): Promise<JobsResponse> {
-  return request('GET', `/jobs${query({ limit })}`, undefined, opts)
+/**
+ * POST /v1/jobs with an NDJSON or CSV file as it is: the gateway numbers
+ * its lines (ItemResult.line). Model, version and the input's name go in
+ * the query.
+ */
+export function submitJobFile(
+  file: Blob,
+  p: { contentType: 'application/x-ndjson' | 'text/csv'; model: string; version?: string; name?: string },
+  idempotencyKey?: string,
+  opts: RequestOptions = {},
+): Promise<SubmitJobResponse> {
+  const headers: Record<string, string> = { 'Content-Type': p.contentType, ...opts.headers }
+  if (idempotencyKey) headers['Idempotency-Key'] = idempotencyKey
+  return request('POST', `/jobs${query({ model: p.model, version: p.version, name: p.name })}`, file, { ...opts, headers })
+}
+
+/** GET /v1/jobs's query: a page size, the previous page's next_cursor, filters. */
+export interface ListJobsQuery {
+  limit?: number
+  cursor?: string
+  /** Model name, or name:version. */
+  model?: string
+  /** Comma-separated states. */
+  state?: string
+}
+
+export function listJobs(q: ListJobsQuery = {}, opts?: RequestOptions): Promise<JobsResponse> {
+  return request('GET', `/jobs${query({ limit: q.limit ?? 50, cursor: q.cursor, model: q.model, state: q.state })}`, undefined, opts)
+}
+
+/**
+ * GET /v1/limits: the caller's limits, known before an upload. Null when
+ * the gateway does not offer the route (404): the page then checks only
+ * what it knows and the gateway's answer explains the rest.
+ */
+export async function getLimits(opts?: RequestOptions): Promise<Limits | null> {
+  try {
+    return await request<Limits>('GET', '/limits', undefined, opts)
+  } catch (e) {
+    if (e instanceof ApiError && (e.status === 404 || e.status === 405)) return null
+    throw e
+  }
 }
 
 export function getJob(id: string, opts?: RequestOptions): Promise<JobStatus> {

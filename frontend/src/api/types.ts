@@ -29,9 +29,19 @@ export function isFailure(r: ItemResult): r is ItemFailure {
   return typeof (r as ItemFailure).error === 'string'
 }
 
+/** An item not run (its job was cancelled or passed its deadline): not a failure. */
+export function isSkipped(r: ItemResult): r is ItemFailure {
+  return isFailure(r) && r.skipped === true
+}
+
 export type JobState = Schemas['JobState']
 
-export const TERMINAL_STATES: readonly JobState[] = ['completed', 'cancelled']
+/** States after which nothing changes (every JobState but queued and running). */
+export const TERMINAL_STATES: readonly JobState[] = ['completed', 'cancelled', 'failed', 'expired', 'deadline_exceeded']
+
+// Does not compile while JobState has a state that is neither live nor terminal.
+type UnclassifiedState = Exclude<JobState, 'queued' | 'running' | 'completed' | 'cancelled' | 'failed' | 'expired' | 'deadline_exceeded'>
+type _EveryStateClassified = Assert<[UnclassifiedState] extends [never] ? true : false>
 
 export type JobStatus = Schemas['JobStatus']
 
@@ -48,6 +58,9 @@ export type ClusterInfo = Schemas['ClusterInfo']
 /** Who the credentials make the caller (GET /v1/whoami). */
 export type Whoami = Schemas['Whoami']
 export type Role = Whoami['role']
+
+/** The caller's limits (GET /v1/limits). */
+export type Limits = Schemas['Limits']
 
 export type ErrorDetail = Schemas['ErrorDetail']
 export type ErrorBody = Schemas['Error']

@@ -39,3 +39,28 @@ export function fmtTime(iso: string | undefined): string {
 export function fmtScore(s: number | undefined): string {
   return s === undefined || !Number.isFinite(s) ? '—' : s.toFixed(3)
 }
+
+/** Compact axis labels: 950, 1.2k, 10k, 2.5M. */
+export function fmtCompact(n: number): string {
+  if (!Number.isFinite(n)) return '—'
+  const a = Math.abs(n)
+  const trim = (v: number) => String(Number(v.toFixed(v < 10 ? 1 : 0)))
+  if (a >= 1e9) return `${trim(n / 1e9)}G`
+  if (a >= 1e6) return `${trim(n / 1e6)}M`
+  if (a >= 1e4) return `${trim(n / 1e3)}k`
+  if (a >= 100 || Number.isInteger(n)) return Math.round(n).toLocaleString('en-US')
+  return n.toFixed(a >= 10 ? 1 : 2)
+}
+
+/** Bytes for people: 980 B, 12.3 KB, 64 MB (powers of 1024, as the limits are set). */
+export function fmtBytes(n: number): string {
+  if (!Number.isFinite(n) || n < 0) return '—'
+  const units = ['B', 'KiB', 'MiB', 'GiB']
+  let v = n
+  let u = 0
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024
+    u++
+  }
+  return `${u === 0 ? v : Number(v.toFixed(v < 10 ? 1 : 0))} ${units[u]}`
+}

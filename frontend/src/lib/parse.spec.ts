@@ -109,8 +109,31 @@ describe('parseCsv', () => {
 
   it('rejects a header that does not match the features', () => {
     const r = parseCsv('x,y,w\n1,2,3\n', t)
-    expect(r.fileError).toMatch(/missing "z"; unknown "w"/)
+    expect(r.fileError).toBe('the CSV header does not name the model\'s 3 features: 1 missing ("z"); 1 not features of iris ("w")')
+    // A binary file read as CSV: a few names, clipped, never the whole garbage.
+    const garbage = Array.from({ length: 40 }, (_, i) => `\u0001PK${'x'.repeat(100)}${i}`).join(',')
+    const g = parseCsv(`${garbage}\n1,2,3\n`, t).fileError!
+    expect(g).toMatch(/3 missing \("x", "y", "z"\); 40 not features of iris \("\u0001PKx+…", .*, … 37 more\)$/)
+    expect(g.length).toBeLessThan(250)
     expect(parseCsv('a,b\n1,2\n', d).fileError).toMatch(/header has 2 columns; model digits expects 64/)
+  })
+
+  it('offers a single extra column as the rows’ id, and reads it as such when asked', () => {
+    const text = 'case,z,x,y\nA-1,3,1,2\nA-2,6,4,5\n'
+    const offered = parseCsv(text, t)
+    expect(offered.idCandidate).toBe('case')
+    expect(offered.fileError).toMatch(/1 not features of iris \("case"\)/)
+    const r = parseCsv(text, t, { idColumn: 'case' })
+    expect(r.fileError).toBeUndefined()
+    expect(r.items).toEqual([
+      [1, 2, 3],
+      [4, 5, 6],
+    ])
+    expect(r.ids).toEqual(['A-1', 'A-2'])
+    expect(r.idColumn).toBe('case')
+    expect(parseCsv('case,z,x,y\nA-3,1,2\n', t, { idColumn: 'case' }).bad[0]!.reason).toBe('expected 3 values and an id, got 3 columns')
+    // Two extra columns: nothing is offered.
+    expect(parseCsv('case,when,z,x,y\n', t).idCandidate).toBeUndefined()
   })
 
   it('flags bad cells with the column name', () => {
@@ -142,10 +165,18 @@ describe('parseText', () => {
   it('reports an empty file', () => {
     expect(parseText('  \n', 'x.csv', d).fileError).toBe('the file is empty')
   })
+
+  it('keeps the input line of each item', () => {
+    const r = parseText('x,y,z\n1,2,3\n\n4,5,6\n', 'rows.csv', t)
+    expect(Array.from(r.lines)).toEqual([2, 4])
+    expect(r.delimiter).toBe(',')
+    expect(Array.from(parseText('[[1,2,3],[4,5,6]]', 'a.json', t).lines)).toEqual([0, 0])
+  })
 })
 
 describe('buildJobBody', () => {
   it('builds the POST /v1/jobs JSON body', () => {
     expect(JSON.parse(buildJobBody(t, [[1, 2, 3]]))).toEqual({ model: 'iris', version: '2', inputs: [[1, 2, 3]] })
+    expect(JSON.parse(buildJobBody(t, [[1, 2, 3]], 'rows.json'))).toEqual({ model: 'iris', version: '2', name: 'rows.json', inputs: [[1, 2, 3]] })
   })
 })

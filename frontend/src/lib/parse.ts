@@ -30,6 +30,12 @@ export interface ParseSummary {
   preview: PreviewRow[]
   /** CSV header, when the file has one. */
   header?: string[]
+  /** CSV field delimiter. */
+  delimiter?: string
+  /** CSV: the one header column that is not a feature, offered as the rows' id. */
+  idCandidate?: string
+  /** CSV: the id column in use. */
+  idColumn?: string
   /** A problem with the file as a whole; nothing can be sent. */
   fileError?: string
 }
@@ -37,9 +43,15 @@ export interface ParseSummary {
 export interface ParseResult extends ParseSummary {
   /** Every item, in file order (valid or not). */
   items: ItemInput[]
+  /** Input line of each item, by index (0: none, e.g. a JSON document). */
+  lines: Int32Array
+  /** CSV with an id column: each item's id, by index. */
+  ids?: string[]
 }
 
 export interface ParseOptions {
+  /** CSV: a header column that is each row's id, not a feature (kept in `ids`). */
+  idColumn?: string
   format?: Format
   maxBad?: number
   previewRows?: number
@@ -77,6 +89,7 @@ function lines(text: string): string[] {
 
 class Collector {
   readonly items: ItemInput[] = []
+  readonly lines: number[] = []
   readonly bad: BadRow[] = []
   badCount = 0
   readonly preview: PreviewRow[] = []
@@ -93,6 +106,7 @@ class Collector {
     const index = this.items.length
     const error = parseError ?? validateItem(item, this.spec) ?? undefined
     this.items.push(item as ItemInput)
+    this.lines.push(line ?? 0)
     if (error) {
       this.badCount++
       if (this.bad.length < this.maxBad) this.bad.push({ item: index, line, reason: error })
@@ -108,6 +122,7 @@ function result(format: Format, c: Collector, extra: Partial<ParseResult> = {}):
     format,
     count: c.items.length,
     items: c.items,
+    lines: Int32Array.from(c.lines),
     bad: c.bad,
     badCount: c.badCount,
     preview: c.preview,
@@ -208,6 +223,38 @@ function isHeader(cells: string[]): boolean {
   return cells.some((c) => c.trim() !== '' && !LOOKS_NUMERIC.test(c))
 }
 
+interface CsvHeader {
+  header: string[]
+  /** Column → item position (-1: the id column). */
+  order?: number[]
+  idIdx: number
+  error?: string
+  idCandidate?: string
+}
+
+/** Matches a header row to the model's features (and the id column, when asked for one). */
+function csvHeader(first: string[], spec: InputSpec, opts: ParseOptions): CsvHeader {
+  const header = first.map((h) => h.trim())
+  const idIdx = opts.idColumn ? header.indexOf(opts.idColumn) : -1
+  const named = header.filter((_, i) => i !== idIdx)
+  if (!spec.features) {
+    if (named.length === spec.itemSize) return { header, idIdx }
+    return { header, idIdx, error: `the CSV header has ${header.length} columns; model ${spec.name} expects ${spec.itemSize} values per row` }
+  }
+  const missing = spec.features.filter((f) => !named.includes(f))
+  const unknown = named.filter((h) => !spec.features!.includes(h))
+  const dup = named.filter((h, i) => named.indexOf(h) !== i)
+  if (missing.length || unknown.length || dup.length) {
+    const parts = []
+    if (missing.length) parts.push(`${missing.length} missing (${names3(missing)})`)
+    if (unknown.length) parts.push(`${unknown.length} not features of ${spec.name} (${names3(unknown)})`)
+    if (dup.length) parts.push(`repeated ${names3(dup)}`)
+    const idCandidate = !missing.length && !dup.length && unknown.length === 1 ? unknown[0] : undefined
+    return { header, idIdx, idCandidate, error: `the CSV header does not name the model's ${spec.features.length} features: ${parts.join('; ')}` }
+  }
+  return { header, idIdx, order: header.map((h, i) => (i === idIdx ? -1 : spec.features!.indexOf(h))) }
+}
+
 export function parseCsv(text: string, spec: InputSpec, opts: ParseOptions = {}): ParseResult {
   const c = new Collector(spec, opts)
   const ls = lines(text)
@@ -217,32 +264,16 @@ export function parseCsv(text: string, spec: InputSpec, opts: ParseOptions = {})
   let header: string[] | undefined
   // column order → item position
   let order: number[] | undefined
+  let idIdx = -1
   const first = splitCsvLine(ls[firstIdx]!, delim)
   if (typeof first !== 'string' && isHeader(first)) {
-    header = first.map((h) => h.trim())
-    if (spec.features) {
-      const missing = spec.features.filter((f) => !header!.includes(f))
-      const unknown = header.filter((h) => !spec.features!.includes(h))
-      const dup = header.filter((h, i) => header!.indexOf(h) !== i)
-      if (missing.length || unknown.length || dup.length) {
-        const parts = []
-        if (missing.length) parts.push(`missing ${missing.map((m) => `"${m}"`).join(', ')}`)
-        if (unknown.length) parts.push(`unknown ${unknown.map((m) => `"${m}"`).join(', ')}`)
-        if (dup.length) parts.push(`repeated ${dup.map((m) => `"${m}"`).join(', ')}`)
-        return result('csv', c, {
-          header,
-          fileError: `the CSV header does not match the model's features (${spec.features.join(', ')}): ${parts.join('; ')}`,
-        })
-      }
-      order = header.map((h) => spec.features!.indexOf(h))
-    } else if (header.length !== spec.itemSize) {
-      return result('csv', c, {
-        header,
-        fileError: `the CSV header has ${header.length} columns; model ${spec.name} expects ${spec.itemSize} values per row`,
-      })
-    }
+    const h = csvHeader(first, spec, opts)
+    if (h.error) return result('csv', c, { header: h.header, delimiter: delim, fileError: h.error, idCandidate: h.idCandidate })
+    ;({ header, order, idIdx } = h)
     firstIdx++
   }
+  const ids: string[] | undefined = idIdx >= 0 ? [] : undefined
+  const width = spec.itemSize + (idIdx >= 0 ? 1 : 0)
   const names = header ?? spec.features
   for (let i = firstIdx; i < ls.length; i++) {
     const raw = ls[i]!
@@ -252,13 +283,16 @@ export function parseCsv(text: string, spec: InputSpec, opts: ParseOptions = {})
       c.add(null, i + 1, cells)
       continue
     }
-    if (cells.length !== spec.itemSize) {
-      c.add(null, i + 1, `expected ${spec.itemSize} values, got ${cells.length}`)
+    if (cells.length !== width) {
+      c.add(null, i + 1, idIdx >= 0 ? `expected ${spec.itemSize} values and an id, got ${cells.length} columns` : `expected ${spec.itemSize} values, got ${cells.length}`)
+      ids?.push('')
       continue
     }
+    ids?.push(cells[idIdx]!.trim())
     const values = new Array<number>(spec.itemSize)
     let err: string | undefined
     for (let j = 0; j < cells.length; j++) {
+      if (j === idIdx) continue
       const cell = cells[j]!.trim()
       const col = names?.[j] !== undefined ? `column ${j + 1} ("${names[j]}")` : `column ${j + 1}`
       if (cell === '') {
@@ -281,13 +315,23 @@ export function parseCsv(text: string, spec: InputSpec, opts: ParseOptions = {})
     else c.add(values, i + 1)
     if (opts.onProgress && i % PROGRESS_EVERY === 0) opts.onProgress(i, ls.length)
   }
-  return result('csv', c, { header })
+  return result('csv', c, { header, delimiter: delim, ids, idColumn: idIdx >= 0 ? opts.idColumn : undefined })
+}
+
+/** Up to three names, quoted and clipped: a file's garbage never fills the page. */
+function names3(names: string[]): string {
+  const q = names.slice(0, 3).map((n) => `"${clip(n, 30)}"`)
+  return q.join(', ') + (names.length > 3 ? `, … ${names.length - 3} more` : '')
+}
+
+export function clip(s: string, max: number): string {
+  return s.length > max ? `${s.slice(0, max - 1)}…` : s
 }
 
 export function parseText(text: string, fileName: string, spec: InputSpec, opts: ParseOptions = {}): ParseResult {
   const format = opts.format ?? detectFormat(fileName, text)
   if (text.trim() === '') {
-    return { format, count: 0, items: [], bad: [], badCount: 0, preview: [], fileError: 'the file is empty' }
+    return { format, count: 0, items: [], lines: new Int32Array(0), bad: [], badCount: 0, preview: [], fileError: 'the file is empty' }
   }
   switch (format) {
     case 'csv':
@@ -299,9 +343,9 @@ export function parseText(text: string, fileName: string, spec: InputSpec, opts:
   }
 }
 
-/** The POST /v1/jobs JSON body for valid items. */
-export function buildJobBody(spec: InputSpec, items: ItemInput[], pinVersion = true): string {
-  const body: { model: string; version?: string; inputs: ItemInput[] } = { model: spec.name, inputs: items }
-  if (pinVersion) body.version = spec.version
+/** The POST /v1/jobs JSON body for valid items; `name` names the input (e.g. its file). */
+export function buildJobBody(spec: InputSpec, items: ItemInput[], name?: string): string {
+  const body: { model: string; version: string; name?: string; inputs: ItemInput[] } = { model: spec.name, version: spec.version, inputs: items }
+  if (name) body.name = name
   return JSON.stringify(body)
 }

@@ -12,15 +12,26 @@ export interface ThroughputPoint {
   byModel: Record<string, number>
 }
 
-export const HISTORY_POINTS = 150 // 5 minutes at 2 s
-export const POLL_MS = 2000
+export const POLL_MS = 1000
+export const HISTORY_POINTS = 300 // 5 minutes at 1 s
 
-/** Items/s per model: a worker serving several models has its rate split evenly. */
+/** Series name of the rate of workers that do not say it per model (older workers serving several models). */
+export const UNSPLIT = 'not split by model'
+
+/**
+ * Items/s per model, as each worker announces it (items_per_sec_by_model).
+ * A worker without the map is counted for its model when it serves one,
+ * else under UNSPLIT: a rate is never split evenly over models that may
+ * have run nothing.
+ */
 export function throughputByModel(c: ClusterInfo): Record<string, number> {
   const out: Record<string, number> = {}
+  const add = (k: string, v: number) => (out[k] = (out[k] ?? 0) + (Number.isFinite(v) ? v : 0))
   for (const w of c.workers) {
-    const n = w.models.length || 1
-    for (const m of w.models) out[m] = (out[m] ?? 0) + (w.items_per_sec || 0) / n
+    const by = w.items_per_sec_by_model
+    if (by) for (const m of w.models) add(m, by[m] ?? 0)
+    else if (w.models.length === 1) add(w.models[0]!, w.items_per_sec || 0)
+    else if (w.items_per_sec) add(UNSPLIT, w.items_per_sec)
   }
   return out
 }

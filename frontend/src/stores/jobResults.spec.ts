@@ -16,6 +16,15 @@ describe('JobResults', () => {
     expect(r.version.value).toBeGreaterThan(0)
   })
 
+  it('counts items skipped by a cancel apart: they are not failures', () => {
+    const r = new JobResults('j', 0)
+    r.applyFrame(1, [...items(0, 2), { index: 2, error: 'boom' }, { index: 3, error: 'job cancelled', skipped: true }, { index: 4, error: 'job cancelled', skipped: true }])
+    expect(r.received).toBe(5)
+    expect(r.failed).toBe(1)
+    expect(r.skipped).toBe(2)
+    expect(r.errors).toEqual([2])
+  })
+
   it('ignores stale frames (seq ≤ last applied)', () => {
     const r = new JobResults('j', 0)
     r.applyFrame(10, items(0, 2))

@@ -2,7 +2,7 @@
 // dense array by item index plus counters; `version` is the only reactive bit
 // and is bumped (coalesced) after each applied batch.
 import { ref, type Ref } from 'vue'
-import { isFailure, type ItemResult } from '@/api/types'
+import { isFailure, isSkipped, type ItemResult } from '@/api/types'
 
 export class JobResults {
   readonly job: string
@@ -12,13 +12,15 @@ export class JobResults {
   /** Unique indices received. */
   received = 0
   failed = 0
+  /** Items not run (cancelled, deadline): neither done nor failed. */
+  skipped = 0
   /** Items that arrived for an index already filled (should stay 0). */
   duplicates = 0
   /** Item indices in the order they were applied (for checks and the debug hook). */
   readonly arrival: number[] = []
   /** Successful predictions per class. */
   readonly classCounts: number[] = []
-  /** Indices of failed items, in arrival order. */
+  /** Indices of failed items (not skipped ones), in arrival order. */
   readonly errors: number[] = []
   /** Highest result seq applied. */
   lastSeq = 0
@@ -68,7 +70,8 @@ export class JobResults {
       this.byIndex[i] = r
       this.received++
       if (i >= this.total) this.total = i + 1
-      if (isFailure(r)) {
+      if (isSkipped(r)) this.skipped++
+      else if (isFailure(r)) {
         this.failed++
         this.errors.push(i)
       } else if (Number.isInteger(r.class) && r.class >= 0) {

@@ -103,7 +103,7 @@ describe('jobs store', () => {
     setup()
     const jobs = useJobsStore()
     jobs.follow('missing')
-    expect(jobs.subscriptionErrors.missing).toMatch(/unknown_job/)
+    expect(jobs.subscriptionErrors.missing).toBe('There is no such job: it may have expired, or belong to another API key’s tenant.')
   })
 
   it('loads results over HTTP page by page (fallback)', async () => {

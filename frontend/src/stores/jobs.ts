@@ -1,7 +1,9 @@
 import { defineStore } from 'pinia'
 import { computed, markRaw, reactive, ref } from 'vue'
 import * as api from '@/api/http'
-import { TERMINAL_STATES, type JobStatus } from '@/api/types'
+import { SocketError } from '@/api/ws'
+import type { JobStatus } from '@/api/types'
+import { isTerminal } from '@/lib/jobState'
 import { errorText } from '@/lib/errors'
 import { useConnectionStore } from './connection'
 import { JobResults } from './jobResults'
@@ -9,14 +11,7 @@ import { JobResults } from './jobResults'
 /** Result sets kept in memory (a 100k-row job holds tens of MB). */
 export const MAX_CACHED_RESULTS = 4
 
-export function isTerminal(s: Pick<JobStatus, 'state'>): boolean {
-  return TERMINAL_STATES.includes(s.state)
-}
-
-/** Fraction of items finished (done + failed) / total. */
-export function progressOf(s: Pick<JobStatus, 'done' | 'failed' | 'total'>): number {
-  return s.total > 0 ? (s.done + s.failed) / s.total : 0
-}
+export { isTerminal, progressOf } from '@/lib/jobState'
 
 function ts(s: string | undefined): number {
   const t = s ? Date.parse(s) : NaN
@@ -32,17 +27,53 @@ function newer(a: JobStatus, b: JobStatus): boolean {
   return ts(b.updated_at) >= ts(a.updated_at)
 }
 
+/** Filters of the jobs list (GET /v1/jobs model=, state=). */
+export interface JobFilter {
+  /** Model name, or name:version. */
+  model?: string
+  states?: string[]
+}
+
+function sameFilter(a: JobFilter, b: JobFilter): boolean {
+  return (a.model ?? '') === (b.model ?? '') && (a.states ?? []).join(',') === (b.states ?? []).join(',')
+}
+
+function matches(f: JobFilter, j: JobStatus): boolean {
+  if (f.model && f.model !== j.model && f.model !== `${j.model}:${j.version}`) return false
+  return !f.states?.length || f.states.includes(j.state)
+}
+
+/** Where an upload's items came from, kept for the exports of the session that submitted it. */
+export interface InputRefs {
+  /** Input line of each item (NDJSON, CSV), by item index. */
+  lines?: Int32Array
+  /** A name per item (e.g. image files), by item index. */
+  ids?: string[]
+}
+
+export const LIST_PAGE = 50
+
 export const useJobsStore = defineStore('jobs', () => {
   const byId = reactive<Record<string, JobStatus>>({})
-  /** Ids from the last GET /v1/jobs, most recent first, plus jobs submitted here. */
-  const order = ref<string[]>([])
+  /** Ids of the list's first page (refreshed), as the gateway sorts them: most recent first. */
+  const firstPage = ref<string[]>([])
+  /** Ids of the pages loaded after it ("Show more"). */
+  const morePages = ref<string[]>([])
+  /** Jobs submitted here that the list does not show yet. */
+  const submitted = ref<string[]>([])
+  /** The cursor of the page after those loaded; null: none left. */
+  const nextCursor = ref<string | null>(null)
+  /** The tenant's jobs (unfiltered lists only). */
+  const total = ref<number | null>(null)
+  const filter = ref<JobFilter>({})
   const listLoading = ref(false)
   const listError = ref<string | null>(null)
   const subscriptionErrors = reactive<Record<string, string>>({})
   const results = new Map<string, JobResults>()
+  const inputRefs = new Map<string, InputRefs>()
   /**
-   * Bumped by clear() (sign-out): answers to requests sent before it belong
-   * to the previous key's tenant and are dropped.
+   * Bumped by clear() (sign-out) and by a change of filter: answers to
+   * requests sent before it are dropped.
    */
   let epoch = 0
 
@@ -52,17 +83,52 @@ export const useJobsStore = defineStore('jobs', () => {
     results.get(s.id)?.setTotal(s.total)
   }
 
-  async function fetchList(limit = 50): Promise<void> {
+  function query(cursor?: string, limit = LIST_PAGE): api.ListJobsQuery {
+    return { limit, cursor, model: filter.value.model, state: filter.value.states?.join(',') }
+  }
+
+  /**
+   * Loads the first page of the list (with f, a new filter: from scratch);
+   * the pages loaded after it are kept.
+   */
+  async function fetchList(f?: JobFilter): Promise<void> {
+    if (f && !sameFilter(f, filter.value)) {
+      epoch++
+      filter.value = { ...f }
+      firstPage.value = []
+      morePages.value = []
+      nextCursor.value = null
+      total.value = null
+    }
     listLoading.value = true
     const my = epoch
     try {
-      const r = await api.listJobs(limit)
+      const r = await api.listJobs(query())
       if (my !== epoch) return
       for (const j of r.jobs) applyStatus(j)
-      const ids = r.jobs.map((j) => j.id)
-      // Keep jobs submitted from this page that the list does not show yet.
-      const extra = order.value.filter((id) => !ids.includes(id) && byId[id] && !isTerminal(byId[id]!))
-      order.value = [...extra, ...ids]
+      firstPage.value = r.jobs.map((j) => j.id)
+      if (morePages.value.length === 0) nextCursor.value = r.next_cursor ?? null
+      total.value = r.total ?? null
+      submitted.value = submitted.value.filter((id) => !firstPage.value.includes(id) && byId[id] && !isTerminal(byId[id]!))
+      listError.value = null
+    } catch (e) {
+      if (my === epoch) listError.value = errorText(e)
+    } finally {
+      if (my === epoch) listLoading.value = false
+    }
+  }
+
+  /** Loads the next page of the list. */
+  async function fetchMore(): Promise<void> {
+    if (nextCursor.value === null || listLoading.value) return
+    listLoading.value = true
+    const my = epoch
+    try {
+      const r = await api.listJobs(query(nextCursor.value))
+      if (my !== epoch) return
+      for (const j of r.jobs) applyStatus(j)
+      morePages.value = [...morePages.value, ...r.jobs.map((j) => j.id)]
+      nextCursor.value = r.next_cursor ?? null
       listError.value = null
     } catch (e) {
       if (my === epoch) listError.value = errorText(e)
@@ -87,11 +153,14 @@ export const useJobsStore = defineStore('jobs', () => {
   }
 
   async function submit(body: Parameters<typeof api.submitJob>[0], idempotencyKey?: string): Promise<JobStatus> {
-    const my = epoch
-    const r = await api.submitJob(body, idempotencyKey)
-    if (my !== epoch) return r.job
+    return added(await api.submitJob(body, idempotencyKey))
+  }
+
+  /** A job just accepted (by any upload transport): shown in the list at once, and its input's lines kept. */
+  function added(r: { job: JobStatus }, refs?: InputRefs): JobStatus {
     applyStatus(r.job)
-    if (!order.value.includes(r.job.id)) order.value = [r.job.id, ...order.value]
+    if (refs) inputRefs.set(r.job.id, refs)
+    if (!submitted.value.includes(r.job.id)) submitted.value = [r.job.id, ...submitted.value]
     return r.job
   }
 
@@ -162,7 +231,7 @@ export const useJobsStore = defineStore('jobs', () => {
         }
       },
       onError: (m) => {
-        subscriptionErrors[id] = `${m.code}: ${m.message}`
+        subscriptionErrors[id] = errorText(new SocketError(m.code, m.message, m.retry_after_ms))
       },
     })
     let stopped = false
@@ -178,14 +247,33 @@ export const useJobsStore = defineStore('jobs', () => {
     }
   }
 
-  const list = computed(() => order.value.map((id) => byId[id]).filter((j): j is JobStatus => !!j))
+  /** Ids shown in the list, most recent first. */
+  const order = computed(() => {
+    const seen = new Set<string>()
+    const out: string[] = []
+    for (const id of [...submitted.value, ...firstPage.value, ...morePages.value]) {
+      if (seen.has(id)) continue
+      seen.add(id)
+      out.push(id)
+    }
+    return out
+  })
+  const list = computed(() =>
+    order.value.map((id) => byId[id]).filter((j): j is JobStatus => !!j && matches(filter.value, j)),
+  )
 
   /** Forgets every job and result (sign-out); requests still in flight are ignored when they answer. */
   function clear(): void {
     epoch++
     for (const id of Object.keys(byId)) delete byId[id]
     for (const id of Object.keys(subscriptionErrors)) delete subscriptionErrors[id]
-    order.value = []
+    firstPage.value = []
+    morePages.value = []
+    submitted.value = []
+    nextCursor.value = null
+    total.value = null
+    filter.value = {}
+    inputRefs.clear()
     listError.value = null
     listLoading.value = false
     results.clear()
@@ -196,6 +284,12 @@ export const useJobsStore = defineStore('jobs', () => {
     byId,
     order,
     list,
+    nextCursor,
+    total,
+    filter,
+    fetchMore,
+    added,
+    inputRefs,
     listLoading,
     listError,
     subscriptionErrors,

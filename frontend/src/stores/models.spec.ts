@@ -29,6 +29,6 @@ describe('models store', () => {
     vi.stubGlobal('fetch', vi.fn(async () => new Response('{"error":{"code":"unavailable","message":"down"}}', { status: 503 })))
     const m = useModelsStore()
     await m.load()
-    expect(m.error).toBe('down')
+    expect(m.error).toBe('The service is unavailable right now: down.')
   })
 })

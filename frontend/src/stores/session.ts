@@ -18,6 +18,7 @@ import { ApiError, checkKey, probeOpen, setAuth, whoami } from '@/api/http'
 import { CloseCode, type Role, type Whoami } from '@/api/types'
 import { errorText } from '@/lib/errors'
 import { useClusterStore } from './cluster'
+import { useLimitsStore } from './limits'
 import { useConnectionStore } from './connection'
 import { useJobsStore } from './jobs'
 
@@ -241,6 +242,7 @@ export const useSessionStore = defineStore('session', () => {
     useConnectionStore().reset()
     useJobsStore().clear()
     useClusterStore().clear()
+    useLimitsStore().clear()
   }
 
   return { status, active, tenant, role, operator, notice, signingIn, signInError, token, init, refresh, signIn, signOut, expire }

@@ -143,7 +143,13 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Recent jobs, most recent first */
+        /**
+         * The tenant's jobs, most recent first, a page at a time
+         * @description Pages follow `next_cursor` until it is absent. With a filter (`model`,
+         *     `state`) a page reads at most `GATEWAY_MAX_JOBS_SCANNED` (1000) job
+         *     records: it may end early, even empty, with a `next_cursor` to go on
+         *     from.
+         */
         get: operations["listJobs"];
         put?: never;
         /**
@@ -419,6 +425,8 @@ export interface components {
          */
         ItemResult: {
             index: number;
+            line?: components["schemas"]["InputLine"];
+            id?: components["schemas"]["InputId"];
             label: string;
             class: number;
             score: number;
@@ -428,24 +436,34 @@ export interface components {
             probabilities?: number[];
         } | {
             index: number;
+            line?: components["schemas"]["InputLine"];
+            id?: components["schemas"]["InputId"];
             error: string;
             /** @description The item was not run (its job was cancelled, failed or passed its deadline first); `error` says why. Skipped items are not failures. */
             skipped?: boolean;
         };
         /**
-         * @description queued (nothing run yet), running, completed (every item has an outcome; `failed` may be above 0),
-         *     cancelled, failed (the job ended early as a whole: `error` says why), expired (finished, and its
-         *     results were removed after their retention: status and counts remain, results answer 410).
+         * @description queued (nothing run yet; `queue` says where it stands), running, then completed (every item has
+         *     an outcome; `failed` may be above 0), cancelled (items not run were skipped), failed (the job ended
+         *     early as a whole: `error` says why), expired (finished, and its results were removed after their
+         *     retention: status and counts remain, results answer 410) or deadline_exceeded (items not started
+         *     by the job's deadline were skipped).
          * @enum {string}
          */
-        JobState: "queued" | "running" | "completed" | "cancelled" | "failed" | "expired";
+        JobState: "queued" | "running" | "completed" | "cancelled" | "failed" | "expired" | "deadline_exceeded";
+        /** @description The item's line in an NDJSON or CSV input (1-based, counting a CSV header line). */
+        InputLine: number;
+        /** @description The item's value of the input's id column (a CSV input sent with `id_column`). */
+        InputId: string;
         /**
          * @description The request counts: `total` items, of which `done` succeeded, `failed` failed and `skipped` were
-         *     not run (cancelled, failed job). The job is finished when `done + failed + skipped == total`, or
-         *     when it failed as a whole.
+         *     not run (cancelled, failed job, deadline passed). The job is finished when
+         *     `done + failed + skipped == total`, or when it failed as a whole.
          */
         JobStatus: {
             id: string;
+            /** @description The input's name, as submitted (`name`, or the file name); absent when none was given. */
+            name?: string;
             model: string;
             version: string;
             state: components["schemas"]["JobState"];
@@ -454,7 +472,7 @@ export interface components {
             done: number;
             /** @description Failed items. */
             failed: number;
-            /** @description Items not run: the job was cancelled or failed first. */
+            /** @description Items not run: the job was cancelled, failed first or passed its deadline (not counted in `failed`). */
             skipped: number;
             chunks: number;
             /** @description Why a failed job failed. */
@@ -473,8 +491,30 @@ export interface components {
              */
             expires_at?: string;
             elapsed_ms: number;
+            /** @description Items run per second, from the start of its first chunk on a worker to its last counted chunk (queueing not counted). */
             items_per_sec: number;
             eta_ms?: number;
+            /**
+             * @description The order a tenant's jobs are served in, within its fair share.
+             * @enum {string}
+             */
+            priority: "high" | "normal" | "low";
+            /**
+             * Format: date-time
+             * @description Items not started by then are skipped (deadline_exceeded).
+             */
+            deadline?: string;
+            queue?: components["schemas"]["QueuePosition"];
+        };
+        /** @description Where a queued job stands (absent once it runs, or when the scheduler's last snapshot is older than a few seconds). */
+        QueuePosition: {
+            /** @description Items served before its first: those in flight, and what fair share serves first (one round of the other tenants, the tenant's jobs of a better priority). */
+            items_ahead: number;
+            /**
+             * Format: date-time
+             * @description At the model's current rate.
+             */
+            estimated_start?: string;
         };
         TensorSpec: {
             key: string;
@@ -513,6 +553,21 @@ export interface components {
             labels: string[];
             /** @description Feature names of tabular models, in input order. */
             features?: string[];
+            /**
+             * @description One per input value, from the training data: the least and greatest
+             *     value seen and a typical one (the median). Outside the range the
+             *     model's outputs are unreliable.
+             */
+            feature_ranges?: {
+                min: number;
+                max: number;
+                typical: number;
+            }[];
+            /** @description Real inputs from the training data to try, with their true labels (at most 16). */
+            examples?: {
+                label: string;
+                values: number[];
+            }[];
             preprocessing: {
                 note?: string;
                 image?: components["schemas"]["ImagePreprocessing"];
@@ -547,7 +602,18 @@ export interface components {
             last_seen: string;
             items_total: number;
             batches_total: number;
+            /** @description Items run per second over the worker's last rate interval (`WORKER_RATE_INTERVAL`). */
             items_per_sec: number;
+            /**
+             * @description The same per model it serves (`name:version`); 0 for a model that ran nothing.
+             * @example {
+             *       "digits:1": 2950.5,
+             *       "breast_cancer:1": 0
+             *     }
+             */
+            items_per_sec_by_model?: {
+                [key: string]: number;
+            };
             in_flight: number;
         };
         QueueStats: {
@@ -567,10 +633,36 @@ export interface components {
                 };
             };
         };
+        JobList: {
+            jobs: components["schemas"]["JobStatus"][];
+            /** @description The `cursor` of the next page; absent on the last page. */
+            next_cursor?: string;
+            /** @description The tenant's jobs; absent for a filtered listing (counting those would read every job). */
+            total?: number;
+        };
+        /**
+         * @description The caller's limits, known before an upload (GET /v1/limits, added with
+         *     the data path): the largest job, body and upload, the largest
+         *     synchronous prediction, and the tenant's quotas.
+         */
+        Limits: {
+            max_job_items: number;
+            max_body_bytes: number;
+            max_upload_bytes: number;
+            max_sync_items: number;
+            tenant: {
+                /** @description Unfinished jobs at once. */
+                max_jobs: number;
+                /** @description Items of unfinished jobs at once. */
+                max_items_in_flight: number;
+            };
+        };
         SubmitJobRequest: {
             model: string;
             /** @description Optional: the latest version when omitted. */
             version?: string;
+            /** @description A name for the input, listed with the job (see the `name` parameter). */
+            name?: string;
             inputs: components["schemas"]["ItemInput"][];
         };
         SubmitJobResponse: {
@@ -993,7 +1085,14 @@ export interface operations {
     listJobs: {
         parameters: {
             query?: {
+                /** @description Most jobs in the page, at most `GATEWAY_MAX_JOBS_LISTED` (100). */
                 limit?: number;
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string;
+                /** @description Only jobs of this model (`name`, any version) or model version (`name:version`). */
+                model?: string;
+                /** @description Only jobs in one of these states (comma-separated, or the parameter repeated). */
+                state?: components["schemas"]["JobState"][];
             };
             header?: never;
             path?: never;
@@ -1001,15 +1100,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The jobs. */
+            /** @description A page of jobs. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        jobs: components["schemas"]["JobStatus"][];
-                    };
+                    "application/json": components["schemas"]["JobList"];
                 };
             };
             400: components["responses"]["Error"];
@@ -1025,8 +1122,21 @@ export interface operations {
                 model?: string;
                 /** @description Model version; the latest when omitted. */
                 version?: components["parameters"]["Version"];
+                /**
+                 * @description A name for the input (e.g. its file's name), listed with the job. It
+                 *     wins over the JSON body's `name` and a `Content-Disposition`
+                 *     filename. Leading directories and surrounding spaces are dropped;
+                 *     UTF-8 of at most `GATEWAY_MAX_JOB_NAME_BYTES` (255) bytes, without
+                 *     control or bidirectional formatting characters, else 400 `bad_request`.
+                 */
+                name?: string;
             };
             header?: {
+                /**
+                 * @description The input's name from `filename` (or `filename*`), when neither `name` is given.
+                 * @example attachment; filename="digits.ndjson"
+                 */
+                "Content-Disposition"?: string;
                 /** @description A client key; repeating it returns the job created by the first request. */
                 "Idempotency-Key"?: string;
             };

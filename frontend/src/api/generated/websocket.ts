@@ -66,6 +66,10 @@ export interface SubmitMessage {
    * The latest version when omitted.
    */
   version?: string
+  /**
+   * A name for the input, listed with the job (as `name` in POST /v1/jobs).
+   */
+  name?: string
   inputs: components['schemas']['ItemInput'][]
   subscribe?: boolean
   /**
