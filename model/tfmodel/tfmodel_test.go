@@ -1,6 +1,7 @@
 package tfmodel
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"math"
@@ -337,29 +338,49 @@ func TestLoadSignatureMismatch(t *testing.T) {
 
 func TestLoadErrors(t *testing.T) {
 	for _, tc := range []struct {
-		name string
-		prep func(t *testing.T, dir string)
-		want string
+		name     string
+		prep     func(t *testing.T, dir string)
+		want     string
+		mismatch bool // the error must match ErrSignatureMismatch
 	}{
-		{"no metadata", func(t *testing.T, dir string) {}, "read metadata"},
+		{"no model files", func(t *testing.T, dir string) {}, `load model "digits:1": read SavedModel`, false},
+		{"metadata not JSON", func(t *testing.T, dir string) {
+			copyModel(t, dir, "digits", "1", nil)
+			if err := os.WriteFile(filepath.Join(dir, "digits", "1", model.MetadataFile), []byte("{"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}, `load model in "`, false},
+		{"no serving_default", func(t *testing.T, dir string) {
+			copyModel(t, dir, "digits", "1", func(m map[string]any) { delete(m, "signature") })
+			// The committed SavedModel's only signature, renamed: the same
+			// length keeps the protobuf valid.
+			p := filepath.Join(dir, "digits", "1", "saved_model.pb")
+			b, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(p, bytes.ReplaceAll(b, []byte("serving_default"), []byte("serving_other__")), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}, `load model "digits:1": signature "serving_default": not in SavedModel (it has ["serving_other__"])`, true},
 		{"no SavedModel", func(t *testing.T, dir string) {
 			copyModel(t, dir, "digits", "1", nil)
 			if err := os.Remove(filepath.Join(dir, "digits", "1", "saved_model.pb")); err != nil {
 				t.Fatal(err)
 			}
-		}, `load model "digits:1": read SavedModel`},
+		}, `load model "digits:1": read SavedModel`, false},
 		{"corrupt SavedModel", func(t *testing.T, dir string) {
 			copyModel(t, dir, "digits", "1", nil)
 			if err := os.WriteFile(filepath.Join(dir, "digits", "1", "saved_model.pb"), []byte("not a protobuf"), 0o644); err != nil {
 				t.Fatal(err)
 			}
-		}, `load model "digits:1": parse`},
+		}, `load model "digits:1": parse`, false},
 		{"no variables", func(t *testing.T, dir string) {
 			copyModel(t, dir, "digits", "1", nil)
 			if err := os.RemoveAll(filepath.Join(dir, "digits", "1", "variables")); err != nil {
 				t.Fatal(err)
 			}
-		}, `load model "digits:1": warm-up prediction: run session: `},
+		}, `load model "digits:1": check prediction: run session: `, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			root := t.TempDir()
@@ -369,8 +390,8 @@ func TestLoadErrors(t *testing.T) {
 				m.Close()
 				t.Fatal("Load succeeded")
 			}
-			if errors.Is(err, ErrSignatureMismatch) {
-				t.Errorf("%v matches ErrSignatureMismatch", err)
+			if errors.Is(err, ErrSignatureMismatch) != tc.mismatch {
+				t.Errorf("errors.Is(%v, ErrSignatureMismatch) != %v", err, tc.mismatch)
 			}
 			if !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error %q\ndoes not contain %q", err, tc.want)
