@@ -69,7 +69,12 @@ typedef struct {
 
 typedef enum {
   kLiteRtEnvOptionTagAutoRegisterAccelerators = 24,
+  kLiteRtEnvOptionTagMinLoggerSeverity = 25,
 } LiteRtEnvOptionTag;
+
+// ---------------------------------------------------------------- internal/litert_logging.h
+
+enum { kLiteRtLogSeverityWarning = 2 };
 
 typedef struct {
   LiteRtEnvOptionTag tag;

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -448,6 +449,41 @@ func TestImageFixtures(t *testing.T) {
 			}
 			if c := argmax(out); c != f.Label || out[c] < 0.9 {
 				t.Errorf("predicted %d (p=%.3f), label %d: %v", c, out[c], f.Label, out)
+			}
+		})
+	}
+}
+
+// TestInferredMetadata loads the committed SavedModels without their
+// metadata.json: what the signature says must be what the committed
+// metadata says.
+func TestInferredMetadata(t *testing.T) {
+	for _, name := range []string{"digits", "breast_cancer"} {
+		t.Run(name, func(t *testing.T) {
+			committed, err := model.ReadMetadata(repoDir(t, "models", name, "1"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			dir := copyModel(t, t.TempDir(), name, "1", nil)
+			if err := os.Remove(filepath.Join(dir, model.MetadataFile)); err != nil {
+				t.Fatal(err)
+			}
+			m, err := Load(dir, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer m.Close()
+			got := m.Meta()
+			if got.ID() != committed.ID() || got.Signature != committed.Signature || got.Kind != committed.Kind {
+				t.Errorf("inferred %s %s %s, committed %s %s %s", got.ID(), got.Signature, got.Kind, committed.ID(), committed.Signature, committed.Kind)
+			}
+			for _, p := range []struct {
+				what      string
+				got, want model.TensorSpec
+			}{{"input", got.Input, committed.Input}, {"output", got.Output, committed.Output}} {
+				if p.got.Key != p.want.Key || p.got.DType != p.want.DType || fmt.Sprint(p.got.Shape) != fmt.Sprint(p.want.Shape) {
+					t.Errorf("%s: inferred %s %s %v, committed %s %s %v", p.what, p.got.Key, p.got.DType, p.got.Shape, p.want.Key, p.want.DType, p.want.Shape)
+				}
 			}
 		})
 	}
