@@ -31,7 +31,7 @@ func (f *Flags) Register(s *config.Set) {
 	s.String(&f.Dir, "models-dir", "WORKER_MODELS_DIR", "model/models", "directory of NAME/VERSION/ model versions: a SavedModel (saved_model.pb) and/or model.tflite, metadata.json optional")
 	s.List(&f.Only, "serve", "WORKER_MODELS", nil, "serve only these models (name or name:version); benchmark-only models must be named")
 	s.Int(&f.WarmupRounds, "warmup-rounds", "WORKER_WARMUP_ROUNDS", model.DefaultWarmupRounds, "rounds of synthetic batches (of 1, max-sync-batch and max-batch items) each model runs at load, before the worker reports ready (0: none)")
-	s.Int(&f.LiteThreads, "litert-threads", "LITERT_THREADS", 1, "LiteRT CPU (XNNPACK) threads per TFLite model (0: LiteRT chooses); 1 measured best on 2 vCPUs (docs/benchmarks.md): scale with workers")
+	s.Int(&f.LiteThreads, "litert-threads", "LITERT_THREADS", 1, "LiteRT CPU (XNNPACK) threads per TFLite model (0: LiteRT chooses); 1, as TensorFlow's default: scale with workers")
 }
 
 // LiteRT is the runtime of TFLite models (model.tflite).
