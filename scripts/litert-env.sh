@@ -4,8 +4,8 @@
 #
 #   eval "$(scripts/litert-env.sh)"   # fetch if needed, then export CGO_LDFLAGS and LD_LIBRARY_PATH
 #
-# It composes with scripts/tf-env.sh in either order: it adds to CGO_LDFLAGS and
-# LD_LIBRARY_PATH instead of replacing them.
+# Run it after scripts/tf-env.sh (which sets CGO_LDFLAGS): it adds to
+# CGO_LDFLAGS and LD_LIBRARY_PATH instead of replacing them.
 #
 # The library comes from the ai-edge-litert wheel on PyPI, pinned by version and
 # SHA-256, the way tf-env.sh takes TensorFlow from its wheel. The wheel carries
