@@ -363,9 +363,15 @@ if WORKER_LITE_REPLICAS=1 docker compose up -d --no-build --wait --wait-timeout 
     sleep 1
   done
   [ "$(jq -r .done <<<"$st")" = 3000 ] || bad "worker-lite step: job $id did not finish: $st"
-  cluster=$(curl -fsS "${auth[@]}" "$base/v1/cluster")
-  lite_items=$(jq --arg h "$lite_host" '[.workers[] | select(.host == $h) | .items_total] | add // 0' <<<"$cluster")
-  tf_items=$(jq --arg h "$lite_host" '[.workers[] | select(.host != $h) | .items_total] | add // 0' <<<"$cluster")
+  # Workers announce their item counts every 5 s: wait for the counts to add up.
+  lite_items=0 tf_items=0
+  for _ in $(seq 1 30); do
+    cluster=$(curl -fsS "${auth[@]}" "$base/v1/cluster") || cluster='{"workers":[]}'
+    lite_items=$(jq --arg h "$lite_host" '[.workers[] | select(.host == $h) | .items_total] | add // 0' <<<"$cluster")
+    tf_items=$(jq --arg h "$lite_host" '[.workers[] | select(.host != $h) | .items_total] | add // 0' <<<"$cluster")
+    [ $((lite_items + tf_items)) -ge 3000 ] && break
+    sleep 1
+  done
   [ "$lite_items" -gt 0 ] || bad "worker-lite ran no items of job $id"
   [ "$tf_items" -gt 0 ] || bad "the TensorFlow workers ran no items of job $id"
   note "worker-lite beside 2 TensorFlow workers: 3000 items, $lite_items run by LiteRT, $tf_items by TensorFlow ($(secs "$t") s)"
