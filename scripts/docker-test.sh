@@ -180,7 +180,7 @@ go version -m "$work/worker-lite" | grep -qi tensorflow && bad "worker-lite: its
 if command -v readelf >/dev/null 2>&1; then
   readelf -d "$work/worker-lite" | grep -i 'NEEDED.*tensorflow' && bad "worker-lite: it needs a TensorFlow library"
 fi
-docker history --no-trunc --format '{{.CreatedBy}}' "worker-lite:$VERSION" | grep -qi tensorflow && bad "worker-lite: a layer holds TensorFlow"
+[ "$(layer_bytes "worker-lite:$VERSION" '[Tt]ensor[Ff]low')" = 0 ] || bad "worker-lite: a layer holds TensorFlow"
 
 # ---------------------------------------------------------------- 4. rebuild
 if [ "$DOCKER_TEST_REBUILD" = 1 ]; then
