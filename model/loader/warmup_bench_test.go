@@ -19,7 +19,7 @@ import (
 // batches: 1, 64 and 256 items, model.DefaultWarmupRounds rounds) is what
 // runs. Loading itself runs one prediction of one item (the check that the
 // model runs). Each iteration is a fresh load; the figures are the
-// iterations' means.
+// iterations' medians (a shared machine preempts whole iterations).
 func BenchmarkFirstPredictions(b *testing.B) {
 	root := modelsDir(b)
 	for _, rt := range []loader.Runtime{tf, lite} {
@@ -27,15 +27,23 @@ func BenchmarkFirstPredictions(b *testing.B) {
 			for _, batch := range []int{1, 256} {
 				for _, rounds := range []int{0, model.DefaultWarmupRounds} {
 					b.Run(fmt.Sprintf("%s/%s/batch=%d/warmup=%d", rt.Name, name, batch, rounds), func(b *testing.B) {
-						var sum latencies
+						var all []latencies
 						for b.Loop() {
-							sum = sum.add(firstAndSteady(b, root, rt, name, batch, rounds))
+							all = append(all, firstAndSteady(b, root, rt, name, batch, rounds))
 						}
-						n := float64(b.N)
-						b.ReportMetric(sum.firstP99/n, "first100_p99_µs")
-						b.ReportMetric(sum.firstMax/n, "first_max_µs")
-						b.ReportMetric(sum.steadyP99/n, "steady_p99_µs")
-						b.ReportMetric(sum.firstP99/sum.steadyP99, "ratio")
+						med := func(f func(latencies) float64) float64 {
+							vs := make([]float64, len(all))
+							for i, l := range all {
+								vs[i] = f(l)
+							}
+							slices.Sort(vs)
+							return vs[len(vs)/2]
+						}
+						first, steady := med(func(l latencies) float64 { return l.firstP99 }), med(func(l latencies) float64 { return l.steadyP99 })
+						b.ReportMetric(first, "first100_p99_µs")
+						b.ReportMetric(med(func(l latencies) float64 { return l.firstMax }), "first_max_µs")
+						b.ReportMetric(steady, "steady_p99_µs")
+						b.ReportMetric(first/steady, "ratio")
 					})
 				}
 			}
@@ -44,10 +52,6 @@ func BenchmarkFirstPredictions(b *testing.B) {
 }
 
 type latencies struct{ firstP99, firstMax, steadyP99 float64 }
-
-func (a latencies) add(b latencies) latencies {
-	return latencies{a.firstP99 + b.firstP99, a.firstMax + b.firstMax, a.steadyP99 + b.steadyP99}
-}
 
 func firstAndSteady(b *testing.B, root string, rt loader.Runtime, name string, batch, rounds int) latencies {
 	b.StopTimer()
