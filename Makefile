@@ -70,7 +70,6 @@ fuzz: ## run each fuzz target for FUZZTIME (default 20s)
 models: ## train and export the committed models, SavedModel and model.tflite (Python venv in model/.venv)
 	model/setup-venv.sh
 	cd model && .venv/bin/python -m pipeline.train --out models
-	cd model && .venv/bin/python -m pipeline.tflite --models models
 
 .PHONY: tflite
 tflite: ## convert the committed SavedModels to model.tflite (checked against them) and write the parity fixtures

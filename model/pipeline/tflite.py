@@ -26,6 +26,7 @@ import numpy as np
 from . import common
 
 HERE = Path(__file__).resolve().parent
+CHECKED = ("digits", "breast_cancer")  # the models export() has check inputs for
 DIGITS17 = "0123456789abcdefg"  # digits pixel values are integers 0..16
 
 
@@ -126,7 +127,7 @@ def export(version_dir: Path) -> Path:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m pipeline.tflite", description=__doc__.split("\n")[0])
     p.add_argument("--models", type=Path, default=HERE.parent / "models", help="models root")
-    p.add_argument("--only", default="digits,breast_cancer", help="comma-separated models")
+    p.add_argument("--only", default=",".join(CHECKED), help="comma-separated models")
     p.add_argument("--testdata", type=Path, default=HERE.parent / "testdata", help="where to write Go test fixtures")
     p.add_argument("--no-testdata", action="store_true", help="do not write test fixtures")
     args = p.parse_args(argv)
