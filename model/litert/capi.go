@@ -27,6 +27,8 @@ type StatusError struct {
 	Status int    // its LiteRtStatus
 }
 
+// Error names the call and its status, e.g.
+// "LiteRtCreateModelFromFile: invalid flatbuffer (501)".
 func (e *StatusError) Error() string {
 	name, ok := statusNames[C.LiteRtStatus(e.Status)]
 	if !ok {

@@ -25,7 +25,9 @@ func modelsDir(t testing.TB) string {
 }
 
 var (
-	tf   = loader.Runtime{Name: "tensorflow", File: model.SavedModelFile, Load: func(dir string) (loader.Model, error) { return tfmodel.Load(dir, tfmodel.Options{IntraOpThreads: 1, InterOpThreads: 1}) }}
+	tf = loader.Runtime{Name: "tensorflow", File: model.SavedModelFile, Load: func(dir string) (loader.Model, error) {
+		return tfmodel.Load(dir, tfmodel.Options{IntraOpThreads: 1, InterOpThreads: 1})
+	}}
 	lite = loader.Runtime{Name: "litert", File: model.TFLiteFile, Load: func(dir string) (loader.Model, error) { return litert.Load(dir, litert.Options{Threads: 1}) }}
 )
 
