@@ -7,7 +7,8 @@ SHELL := /bin/bash
 VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.0.0-dev)
 REVISION := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 LDFLAGS  := -s -w -X main.version=$(VERSION)
-TF_ENV    = eval "$$(scripts/tf-env.sh)"
+TF_ENV    = eval "$$(scripts/tf-env.sh)" && eval "$$(scripts/litert-env.sh)"
+LITE_ENV  = eval "$$(scripts/litert-env.sh)"
 GO_PKGS   = $$(go list ./... | grep -v /node_modules/)
 FRONTEND := frontend
 
@@ -16,13 +17,15 @@ help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
 .PHONY: tf
-tf: ## fetch the pinned TensorFlow C library (cached in .cache/)
+tf: ## fetch the pinned TensorFlow and LiteRT C libraries (cached in .cache/)
 	@scripts/tf-env.sh >/dev/null
+	@scripts/litert-env.sh >/dev/null
 
 .PHONY: build
-build: tf ## build bin/gateway (static), bin/worker, bin/standalone, and the load tools bin/loadgen, bin/benchload, bin/rawtf
+build: tf ## build bin/gateway (static), bin/worker, bin/worker-lite (LiteRT only), bin/standalone, and the load tools bin/loadgen, bin/benchload, bin/rawtf
 	CGO_ENABLED=0 go build -trimpath -ldflags '$(LDFLAGS)' -o bin/ ./cmd/gateway ./cmd/loadgen ./cmd/benchload
 	$(TF_ENV) && go build -trimpath -ldflags '$(LDFLAGS)' -o bin/ ./cmd/worker ./cmd/standalone ./cmd/rawtf
+	$(LITE_ENV) && go build -trimpath -ldflags '$(LDFLAGS)' -o bin/ ./cmd/worker-lite
 
 .PHONY: ui
 ui: ## build the web UI into frontend/dist
@@ -65,9 +68,14 @@ fuzz: ## run each fuzz target for FUZZTIME (default 20s)
 	for t in $$(go test -list 'Fuzz.*' ./model | grep ^Fuzz); do go test -run '^$$' -fuzz "^$$t$$" -fuzztime $${FUZZTIME:-20s} ./model; done
 
 .PHONY: models
-models: ## train and export the committed models (Python venv in model/.venv)
+models: ## train and export the committed models, SavedModel and model.tflite (Python venv in model/.venv)
 	model/setup-venv.sh
 	cd model && .venv/bin/python -m pipeline.train --out models
+
+.PHONY: tflite
+tflite: ## convert the committed SavedModels to model.tflite (checked against them) and write the parity fixtures
+	model/setup-venv.sh
+	cd model && .venv/bin/python -m pipeline.tflite --models models
 
 .PHONY: bench-model
 bench-model: ## generate the benchmark-only MobileNetV2 model (not committed)
@@ -80,7 +88,7 @@ bench: build nats-server bench-model ## docs/benchmarks.md: separate processes u
 
 .PHONY: bench-go
 bench-go: tf ## Go micro-benchmarks (in-process: input decoding, tensors, follow designs)
-	$(TF_ENV) && go test -run '^$$' -bench . -benchtime $${BENCHTIME:-2s} ./model/tfmodel ./gateway/... ./internal/... ./test/system | tee bench.out
+	$(TF_ENV) && go test -run '^$$' -bench . -benchtime $${BENCHTIME:-2s} ./model/tfmodel ./model/litert ./model/loader ./gateway/... ./internal/... ./test/system | tee bench.out
 
 include mk/docker.mk
 include mk/k8s.mk

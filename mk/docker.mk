@@ -1,7 +1,7 @@
 # Container targets (docs/docker.md). Included by the Makefile, whose VERSION
 # (the VERSION file) and REVISION (git sha) they use.
 #
-#   make images          gateway, worker, frontend, autoscaler images: NAME:VERSION and NAME:<git sha>
+#   make images          gateway, worker, worker-lite, frontend, autoscaler images: NAME:VERSION and NAME:<git sha>
 #   make compose-up      the whole system at http://localhost:8080
 #   make test-docker     build, inspect and run them for real (compose, e2e, faults, swarm)
 
@@ -12,8 +12,8 @@ DOCKER_ENV    = VERSION=$(VERSION) IMAGE_PREFIX=$(IMAGE_PREFIX)
 SHARED_DOCKER = ../shared/docker
 
 .PHONY: images
-images: ## build the gateway, worker, frontend and autoscaler images (tags VERSION and git sha)
-	$(DOCKER_ENV) scripts/docker-images.sh gateway worker frontend autoscaler
+images: ## build the gateway, worker, worker-lite, frontend and autoscaler images (tags VERSION and git sha)
+	$(DOCKER_ENV) scripts/docker-images.sh gateway worker worker-lite frontend autoscaler
 
 .PHONY: models-image
 models-image: ## build the model training image (python:3.11-slim, model/requirements.txt)

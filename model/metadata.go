@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 )
 
 // MetadataFile is the name of the metadata file in each model version directory.
@@ -188,16 +189,33 @@ func ReadMetadata(dir string) (*Metadata, error) {
 	return &m, nil
 }
 
+// Model files: a version directory holding SavedModelFile is a TensorFlow
+// SavedModel; one holding a file named TFLiteFile (or, given as a path, any
+// file ending in TFLiteExt) is a TFLite model. A directory may hold both.
+const (
+	SavedModelFile = "saved_model.pb"
+	TFLiteFile     = "model.tflite"
+	TFLiteExt      = ".tflite"
+)
+
 // Discover finds model version directories under root, laid out as
-// root/<name>/<version>/metadata.json, and returns their paths in sorted order.
+// root/<name>/<version>/ holding metadata.json, a SavedModel or a TFLite
+// model, and returns their paths in sorted order.
 func Discover(root string) ([]string, error) {
-	dirs, err := filepath.Glob(filepath.Join(root, "*", "*", MetadataFile))
-	if err != nil {
-		return nil, fmt.Errorf("discover models in %q: %w", root, err)
+	seen := map[string]bool{}
+	var out []string
+	for _, file := range []string{MetadataFile, SavedModelFile, TFLiteFile} {
+		found, err := filepath.Glob(filepath.Join(root, "*", "*", file))
+		if err != nil {
+			return nil, fmt.Errorf("discover models in %q: %w", root, err)
+		}
+		for _, f := range found {
+			if d := filepath.Dir(f); !seen[d] {
+				seen[d] = true
+				out = append(out, d)
+			}
+		}
 	}
-	out := make([]string, 0, len(dirs))
-	for _, d := range dirs {
-		out = append(out, filepath.Dir(d))
-	}
+	slices.Sort(out)
 	return out, nil
 }

@@ -173,7 +173,9 @@ func TestDiscover(t *testing.T) {
 		"a/2/metadata.json",
 		"a/1/metadata.json",
 		"a/10/metadata.json",
-		"c/1/saved_model.pb",       // no metadata: not a model
+		"c/1/saved_model.pb",       // a SavedModel without metadata
+		"g/2/model.tflite",         // a TFLite model without metadata
+		"h/1/README.md",            // no model files
 		"d/metadata.json",          // too shallow
 		"e/1/extra/metadata.json",  // too deep
 		"f/1/metadata.json.backup", // other name
@@ -192,7 +194,7 @@ func TestDiscover(t *testing.T) {
 		}
 		rel = append(rel, filepath.ToSlash(r))
 	}
-	if want := []string{"a/1", "a/10", "a/2", "b/1"}; !slices.Equal(rel, want) {
+	if want := []string{"a/1", "a/10", "a/2", "b/1", "c/1", "g/2"}; !slices.Equal(rel, want) {
 		t.Fatalf("Discover = %v, want %v", rel, want)
 	}
 

@@ -13,6 +13,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 eval "$(scripts/tf-env.sh)"
+eval "$(scripts/litert-env.sh)"
 
 dir=${BENCH_DIR:-$(mktemp -d -t bench.XXXXXX)}
 mkdir -p "$dir/profiles"

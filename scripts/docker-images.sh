@@ -2,13 +2,13 @@
 # Builds the project's images, tagged <prefix><name>:<VERSION> and
 # <prefix><name>:<git sha> (the sha gets "-dirty" when the tree has changes).
 #
-#   scripts/docker-images.sh [gateway] [worker] [frontend] [autoscaler] [models]   (default: the first four)
+#   scripts/docker-images.sh [gateway] [worker] [worker-lite] [frontend] [autoscaler] [models]   (default: all but models)
 #
 # Environment: VERSION (default: the VERSION file), REVISION (default: git sha),
 # CREATED (default: now, RFC 3339), SOURCE (default: git remote origin),
 # IMAGE_PREFIX (default: none, e.g. registry.example.com/batchinfer/),
 # DOCKER_BUILD_ARGS (extra `docker build` arguments, e.g. --no-cache).
-# gateway, worker and frontend are built in parallel by `docker compose build`
+# gateway, worker, worker-lite and frontend are built in parallel by `docker compose build`
 # (the same build definitions `docker compose up --build` uses).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,15 +25,15 @@ IMAGE_PREFIX=${IMAGE_PREFIX:-}
 export VERSION REVISION CREATED SOURCE IMAGE_PREFIX DOCKER_BUILDKIT=1
 
 want=("$@")
-[ ${#want[@]} -gt 0 ] || want=(gateway worker frontend autoscaler)
+[ ${#want[@]} -gt 0 ] || want=(gateway worker worker-lite frontend autoscaler)
 
 services=() models=0 autoscaler=0
 for w in "${want[@]}"; do
   case "$w" in
-    gateway|worker|frontend) services+=("$w") ;;
+    gateway|worker|worker-lite|frontend) services+=("$w") ;;
     models) models=1 ;;
     autoscaler) autoscaler=1 ;;
-    *) echo "docker-images: unknown image $w (gateway, worker, frontend, autoscaler, models)" >&2; exit 2 ;;
+    *) echo "docker-images: unknown image $w (gateway, worker, worker-lite, frontend, autoscaler, models)" >&2; exit 2 ;;
   esac
 done
 

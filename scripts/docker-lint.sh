@@ -17,7 +17,7 @@ log() { printf 'docker-lint: %s\n' "$*" >&2; }
 fail=0
 bad() { log "FAIL: $*"; fail=1; }
 
-dockerfiles=(Dockerfile.gateway Dockerfile.worker Dockerfile.autoscaler frontend/Dockerfile model/Dockerfile)
+dockerfiles=(Dockerfile.gateway Dockerfile.worker Dockerfile.worker-lite Dockerfile.autoscaler frontend/Dockerfile model/Dockerfile)
 
 # ---------------------------------------------------------------- hadolint
 tools=.cache/docker-tools

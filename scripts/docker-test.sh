@@ -91,9 +91,9 @@ scripts/docker-lint.sh || bad "lint"
 # ---------------------------------------------------------------- 2. build
 log "build images $VERSION"
 t=$(date +%s)
-scripts/docker-images.sh gateway worker frontend autoscaler || die "image build"
-note "build gateway+worker+frontend (parallel) + autoscaler: $(secs "$t") s"
-images=(gateway worker frontend autoscaler)
+scripts/docker-images.sh gateway worker worker-lite frontend autoscaler || die "image build"
+note "build gateway+worker+worker-lite+frontend (parallel) + autoscaler: $(secs "$t") s"
+images=(gateway worker worker-lite frontend autoscaler)
 if [ "$DOCKER_TEST_MODELS" = 1 ]; then
   t=$(date +%s)
   scripts/docker-images.sh models || die "models image build"
@@ -159,11 +159,28 @@ a=$(docker image inspect -f '{{.Size}}' "autoscaler:$VERSION")
 note "budget autoscaler <= 25 MB: $(mb "$a")"
 [ "${project_bytes[frontend]}" -le $((5 * MB)) ] || bad "frontend: own layers $(mb "${project_bytes[frontend]}") > 5 MB"
 note "budget frontend <= nginx base + 5 MB: +$(mb "${project_bytes[frontend]}")"
-tf=$(docker history --no-trunc --human=false --format '{{.Size}}\t{{.CreatedBy}}' "worker:$VERSION" | awk -F'\t' '/tensorflow/ {s+=$1} END{print s+0}')
+layer_bytes() { # IMAGE REGEX: bytes of the layers whose creating step matches
+  docker history --no-trunc --human=false --format '{{.Size}}\t{{.CreatedBy}}' "$1" | awk -F'\t' -v re="$2" '$2 ~ re {s+=$1} END{print s+0}'
+}
+tf=$(layer_bytes "worker:$VERSION" /tensorflow/)
+lrt=$(layer_bytes "worker:$VERSION" /lib/litert/)
 w=$(docker image inspect -f '{{.Size}}' "worker:$VERSION")
 [ "$tf" -gt 0 ] || bad "worker: no TensorFlow layer found"
-[ $((w - tf)) -le $((45 * MB)) ] || bad "worker: $(mb "$w") is more than the TensorFlow library ($(mb "$tf")) + 45 MB"
-note "budget worker <= TensorFlow C library + 45 MB: $(mb "$w") = $(mb "$tf") + $(mb $((w - tf)))"
+[ "$lrt" -gt 0 ] || bad "worker: no LiteRT layer found"
+[ $((w - tf - lrt)) -le $((45 * MB)) ] || bad "worker: $(mb "$w") is more than the TensorFlow ($(mb "$tf")) and LiteRT ($(mb "$lrt")) libraries + 45 MB"
+note "budget worker <= TensorFlow + LiteRT C libraries + 45 MB: $(mb "$w") = $(mb "$tf") + $(mb "$lrt") + $(mb $((w - tf - lrt)))"
+wl=$(docker image inspect -f '{{.Size}}' "worker-lite:$VERSION")
+[ "$wl" -le $((60 * MB)) ] || bad "worker-lite: $(mb "$wl") > 60 MB"
+note "budget worker-lite <= 60 MB: $(mb "$wl") (LiteRT $(mb "$(layer_bytes "worker-lite:$VERSION" /lib/litert/)"), own layers $(mb "${project_bytes[worker-lite]}"))"
+docker run --rm --network none "worker-lite:$VERSION" -h >/dev/null 2>&1 || bad "worker-lite:$VERSION does not start (libraries?)"
+# worker-lite links no TensorFlow: neither in its Go build nor among its libraries.
+cid=$(docker create "worker-lite:$VERSION")
+docker cp -q "$cid:/worker-lite" "$work/worker-lite" && docker rm "$cid" >/dev/null
+go version -m "$work/worker-lite" | grep -qi tensorflow && bad "worker-lite: its Go build has a TensorFlow package"
+if command -v readelf >/dev/null 2>&1; then
+  readelf -d "$work/worker-lite" | grep -i 'NEEDED.*tensorflow' && bad "worker-lite: it needs a TensorFlow library"
+fi
+[ "$(layer_bytes "worker-lite:$VERSION" '[Tt]ensor[Ff]low')" = 0 ] || bad "worker-lite: a layer holds TensorFlow"
 
 # ---------------------------------------------------------------- 4. rebuild
 if [ "$DOCKER_TEST_REBUILD" = 1 ]; then
@@ -327,6 +344,42 @@ code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 3 --http1.1 -H 'Connect
   -H 'Sec-WebSocket-Version: 13' -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' -H "Origin: $base" "$base/v1/ws" || true)
 [ "$code" = 101 ] || bad "WebSocket upgrade through nginx: HTTP $code"
 docker compose exec -T frontend nginx -t >/dev/null 2>&1 || bad "nginx -t in the running frontend"
+
+# ------------------------------------------------------- 5b. worker-lite
+# A LiteRT worker joins the TensorFlow workers on the same queue (compose.yaml
+# runs one; compose.test.yaml holds it back for the steps that time the
+# TensorFlow workers alone): a job's chunks go to both kinds, every item once.
+log "worker-lite beside the TensorFlow workers"
+t=$(date +%s)
+if WORKER_LITE_REPLICAS=1 docker compose up -d --no-build --wait --wait-timeout 120 worker-lite >/dev/null 2>&1; then
+  lite_host=$(docker inspect -f '{{.Config.Hostname}}' "$(docker compose ps -q worker-lite | sed -n 1p)")
+  body=$work/lite-job.json
+  jq -s '{model: "digits", inputs: [range(60) as $_ | .[]]}' model/testdata/digits_sample.ndjson >"$body" # 3,000 items
+  id=$(curl -fsS "${auth[@]}" -H 'Content-Type: application/json' --data-binary "@$body" "$base/v1/jobs" | jq -r .job.id)
+  st=
+  for _ in $(seq 1 120); do
+    st=$(curl -fsS "${auth[@]}" "$base/v1/jobs/$id") || true
+    [ "$(jq -r '.done + .failed' <<<"$st" 2>/dev/null)" = 3000 ] && break
+    sleep 1
+  done
+  [ "$(jq -r .done <<<"$st")" = 3000 ] || bad "worker-lite step: job $id did not finish: $st"
+  # Workers announce their item counts every 5 s: wait for the counts to add up.
+  lite_items=0 tf_items=0
+  for _ in $(seq 1 30); do
+    cluster=$(curl -fsS "${auth[@]}" "$base/v1/cluster") || cluster='{"workers":[]}'
+    lite_items=$(jq --arg h "$lite_host" '[.workers[] | select(.host == $h) | .items_total] | add // 0' <<<"$cluster")
+    tf_items=$(jq --arg h "$lite_host" '[.workers[] | select(.host != $h) | .items_total] | add // 0' <<<"$cluster")
+    [ $((lite_items + tf_items)) -ge 3000 ] && break
+    sleep 1
+  done
+  [ "$lite_items" -gt 0 ] || bad "worker-lite ran no items of job $id"
+  [ "$tf_items" -gt 0 ] || bad "the TensorFlow workers ran no items of job $id"
+  note "worker-lite beside 2 TensorFlow workers: 3000 items, $lite_items run by LiteRT, $tf_items by TensorFlow ($(secs "$t") s)"
+  WORKER_LITE_REPLICAS=0 docker compose up -d --no-build worker-lite >/dev/null 2>&1 || bad "worker-lite did not stop"
+else
+  docker compose logs --tail 30 worker-lite >&2
+  bad "worker-lite did not become healthy"
+fi
 
 # ---------------------------------------------------------------- 6. e2e
 if [ "$DOCKER_TEST_E2E" = 1 ]; then

@@ -6,6 +6,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 eval "$(scripts/tf-env.sh)"
+eval "$(scripts/litert-env.sh)"
 
 port=${E2E_PORT:-18000}
 data=$(mktemp -d)

@@ -12,6 +12,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 eval "$(scripts/tf-env.sh)"
+eval "$(scripts/litert-env.sh)"
 
 dir=${SOAK_DIR:-$(mktemp -d -t soak.XXXXXX)}
 mkdir -p "$dir"

@@ -10,7 +10,9 @@ import (
 	"batchinfer/model"
 )
 
-// Predictor is one loaded model version. *tfmodel.Model implements it.
+// Predictor is one loaded model version. *tfmodel.Model (TensorFlow) and
+// *litert.Model (LiteRT) implement it; the worker takes them as they come
+// and runs one batch at a time per model version.
 type Predictor interface {
 	Meta() *model.Metadata
 	// Predict runs n items (n*ItemSize values) and returns n*OutputSize values.

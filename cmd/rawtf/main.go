@@ -1,10 +1,11 @@
-// Command rawtf measures raw in-process TensorFlow: one model's Predict at
-// one batch size, back to back, with nothing else in the process. It is
-// the reference the end-to-end benchmarks (scripts/bench.sh) compare with,
-// run as its own process on the same machine in the same run. It prints
-// one JSON line: items/s and the process's CPU per item.
+// Command rawtf measures a raw in-process runtime: one model's Predict at
+// one batch size, back to back, with nothing else in the process, on
+// TensorFlow (the SavedModel) or LiteRT (model.tflite). It is the reference
+// the end-to-end benchmarks (scripts/bench.sh) compare with, run as its own
+// process on the same machine in the same run. It prints one JSON line:
+// items/s and the process's CPU per item.
 //
-//	rawtf -model digits -batch 256 -duration 5s
+//	rawtf -model digits -batch 256 -duration 5s [-runtime litert]
 package main
 
 import (
@@ -17,8 +18,10 @@ import (
 	"time"
 
 	"batchinfer/cmd/internal/modelflags"
+	"batchinfer/cmd/internal/tfflags"
 	"batchinfer/internal/config"
-	"batchinfer/model/tfmodel"
+	"batchinfer/model"
+	"batchinfer/model/loader"
 )
 
 // Result is what rawtf prints.
@@ -30,6 +33,7 @@ type Result struct {
 	ItemsPerSec  float64 `json:"items_per_s"`
 	CPUMicrosPer float64 `json:"cpu_us_per_item"`
 	Threads      int     `json:"intra_op_threads"`
+	Runtime      string  `json:"runtime"`
 }
 
 func main() {
@@ -42,6 +46,8 @@ func main() {
 func run(args []string) error {
 	var (
 		mf       modelflags.Flags
+		tf       tfflags.Flags
+		rt       string
 		name     string
 		batch    int
 		duration time.Duration
@@ -49,6 +55,8 @@ func run(args []string) error {
 	)
 	s := config.New("rawtf")
 	mf.Register(s)
+	tf.Register(s)
+	s.String(&rt, "runtime", "RAWTF_RUNTIME", "tensorflow", "runtime: tensorflow (the SavedModel) or litert (model.tflite)")
 	s.String(&name, "model", "RAWTF_MODEL", "digits", "model to run")
 	s.Int(&batch, "batch", "RAWTF_BATCH", 256, "items per Predict call")
 	s.Duration(&duration, "duration", "RAWTF_DURATION", 5*time.Second, "how long to measure (after a warm-up)")
@@ -56,14 +64,17 @@ func run(args []string) error {
 	if err := s.Parse(args); err != nil {
 		return err
 	}
-	mf.Only = []string{name}
-	reg, ps, err := mf.Load()
+	runtimes := map[string]loader.Runtime{"tensorflow": tf.Runtime(), "litert": mf.LiteRT()}
+	if _, ok := runtimes[rt]; !ok {
+		return fmt.Errorf("runtime %q: want tensorflow or litert", rt)
+	}
+	reg, err := loader.LoadDir(mf.Dir, []loader.Runtime{runtimes[rt]}, loader.Options{Only: []string{name}})
 	if err != nil {
 		return err
 	}
 	defer reg.Close()
 	m, ok := reg.Get(name, "")
-	if !ok || len(ps) == 0 {
+	if !ok {
 		return fmt.Errorf("model %s not found in %s", name, mf.Dir)
 	}
 	in, err := batchOf(m, samples, batch)
@@ -74,12 +85,15 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	r.Threads = mf.Intra
+	r.Threads, r.Runtime = tf.Options().IntraOpThreads, rt
+	if rt == "litert" {
+		r.Threads = mf.LiteThreads
+	}
 	return json.NewEncoder(os.Stdout).Encode(r)
 }
 
 // measure runs Predict for a tenth of d to warm up, then for d.
-func measure(m *tfmodel.Model, in []float32, batch int, d time.Duration) (Result, error) {
+func measure(m model.Predictor, in []float32, batch int, d time.Duration) (Result, error) {
 	loop := func(d time.Duration) (int, error) {
 		n := 0
 		for end := time.Now().Add(d); time.Now().Before(end); n += batch {
@@ -106,7 +120,7 @@ func measure(m *tfmodel.Model, in []float32, batch int, d time.Duration) (Result
 
 // batchOf is batch inputs taken in turn from the model's samples file, or
 // random ones in the model's input range.
-func batchOf(m *tfmodel.Model, dir string, batch int) ([]float32, error) {
+func batchOf(m model.Predictor, dir string, batch int) ([]float32, error) {
 	size := m.Meta().ItemSize()
 	items, err := samplesOf(filepath.Join(dir, m.Meta().Name+"_samples.json"))
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 
 	"batchinfer/cmd/internal/modelflags"
 	"batchinfer/cmd/internal/settings"
+	"batchinfer/cmd/internal/tfflags"
 	"batchinfer/gateway"
 	"batchinfer/gateway/auth"
 	"batchinfer/internal/config"
@@ -30,14 +31,16 @@ var version = "dev"
 
 func main() { runx.Main("standalone", run) }
 
-func parse(args []string, log zerolog.Logger) (*settings.Standalone, *modelflags.Flags, error) {
+func parse(args []string, log zerolog.Logger) (*settings.Standalone, *modelflags.Flags, *tfflags.Flags, error) {
 	var st settings.Standalone
 	var mf modelflags.Flags
+	var tf tfflags.Flags
 	s := config.New("standalone")
 	st.Register(s)
 	mf.Register(s)
+	tf.Register(s)
 	if err := s.Parse(args); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if st.Gateway.UIDir == "" {
 		if fi, err := os.Stat(filepath.Join("frontend", "dist", "index.html")); err == nil && !fi.IsDir() {
@@ -47,19 +50,19 @@ func parse(args []string, log zerolog.Logger) (*settings.Standalone, *modelflags
 	st.Worker.HealthAddr = "" // the gateway's /ready covers the process
 	st.Gateway.Version, st.Worker.Version = version, version
 	if r := st.Gateway.Streams.Replicas; r > 1 {
-		return nil, nil, fmt.Errorf("stream replicas %d: the standalone system embeds one NATS server (STREAM_REPLICAS is for a cluster)", r)
+		return nil, nil, nil, fmt.Errorf("stream replicas %d: the standalone system embeds one NATS server (STREAM_REPLICAS is for a cluster)", r)
 	}
 	st.Worker.Streams = st.Gateway.Streams
 	s.Log(log.Info()).Str("version", version).Msg("starting")
 	if err := devKeys(&st, os.Stdout, log); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return &st, &mf, nil
+	return &st, &mf, &tf, nil
 }
 
 func run(args []string) error {
 	log := config.Logger("standalone")
-	st, mf, err := parse(args, log)
+	st, mf, tf, err := parse(args, log)
 	if err != nil {
 		return err
 	}
@@ -75,11 +78,13 @@ func run(args []string) error {
 	defer func() { ns.Shutdown(); ns.WaitForShutdown() }()
 	conn := natsx.ConnConfig{URL: ns.ClientURL(), User: st.NATS.User, Password: st.NATS.Password}
 	st.Gateway.NATS, st.Worker.NATS = conn, conn
-	reg, models, err := mf.Load()
+	loadStart := time.Now()
+	reg, models, err := mf.Load(modelflags.WarmupBatches(st.Worker), tf.Runtime())
 	if err != nil {
 		return err
 	}
 	defer reg.Close()
+	modelflags.LogLoaded(log, reg, time.Since(loadStart))
 	sys, err := start(context.Background(), st, models, log)
 	if err != nil {
 		return err

@@ -1,4 +1,6 @@
-// Command worker runs TensorFlow SavedModels for the queue.
+// Command worker runs model versions for the queue: SavedModels on
+// TensorFlow, and TFLite models (model.tflite) on LiteRT where a version has
+// no SavedModel.
 //
 //	worker [flags]          run the service (see -h)
 //	worker healthcheck      exit 0 if the worker at -health-addr / WORKER_HEALTH_ADDR is ready
@@ -12,6 +14,7 @@ import (
 
 	"batchinfer/cmd/internal/modelflags"
 	"batchinfer/cmd/internal/settings"
+	"batchinfer/cmd/internal/tfflags"
 	"batchinfer/internal/config"
 	"batchinfer/internal/runx"
 	"batchinfer/worker"
@@ -27,10 +30,12 @@ func run(args []string) error {
 	log := config.Logger("worker")
 	var cfg worker.Config
 	var mf modelflags.Flags
+	var tf tfflags.Flags
 	var proc settings.Process
 	s := config.New("worker")
 	settings.Worker(s, &cfg, &proc)
 	mf.Register(s)
+	tf.Register(s)
 	if err := s.Parse(args); err != nil {
 		return err
 	}
@@ -46,12 +51,12 @@ func run(args []string) error {
 	defer stopPprof()
 
 	loadStart := time.Now()
-	reg, models, err := mf.Load()
+	reg, models, err := mf.Load(modelflags.WarmupBatches(cfg), tf.Runtime())
 	if err != nil {
 		return err
 	}
 	defer reg.Close()
-	log.Info().Int("models", len(models)).Dur("took", time.Since(loadStart)).Msg("models loaded")
+	modelflags.LogLoaded(log, reg, time.Since(loadStart))
 	w, err := worker.New(cfg, models, log)
 	if err != nil {
 		return err

@@ -6,7 +6,8 @@ Run from model/ (the Makefile's `make models` does this):
 
 Each model is written to <out>/<name>/<version>/ as a TensorFlow SavedModel with a
 `serving_default` signature, plus metadata.json and MODEL_CARD.md, and reloaded to
-check its signature keys and test accuracy. Test fixtures for the Go side are written
+check its signature keys and test accuracy; digits and breast_cancer also get their
+model.tflite (pipeline/tflite.py), checked against the SavedModel. Test fixtures for the Go side are written
 to --testdata (default: model/testdata) for the models trained in this run.
 By default the committed models are built: digits and breast_cancer; the
 benchmark-only mobilenet_bench is built only when named with --only.
@@ -66,12 +67,18 @@ def main(argv: list[str] | None = None) -> int:
     if testdata is not None:
         testdata.mkdir(parents=True, exist_ok=True)
 
+    from . import tflite
+
     results = []
     for name in args.only:
         t0 = time.monotonic()
         r = runners[name](out, testdata)
+        if name in tflite.CHECKED:
+            tflite.export(Path(r["path"]))  # model.tflite beside the SavedModel, checked against it
         r["seconds"] = time.monotonic() - t0
         results.append(r)
+    if testdata is not None and set(args.only) & set(tflite.CHECKED):
+        tflite.write_fixtures(testdata)
 
     print("exported and verified:")
     for r in results:

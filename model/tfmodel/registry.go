@@ -3,6 +3,7 @@ package tfmodel
 import (
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -59,13 +60,17 @@ func selectModels(root string, only []string) ([]string, error) {
 	matched := make([]bool, len(only))
 	var selected []string
 	for _, dir := range dirs {
-		meta, err := model.ReadMetadata(dir)
+		meta, err := model.ReadMetadataFile(dir)
 		if err != nil {
 			return nil, fmt.Errorf("load models in %q: %w", root, err)
 		}
-		if name, version := filepath.Base(filepath.Dir(dir)), filepath.Base(dir); meta.Name != name || meta.Version != version {
-			return nil, fmt.Errorf("load models in %q: %s says %s, its directory %s:%s", root, filepath.Join(dir, model.MetadataFile), meta.ID(), name, version)
+		if err := model.CheckDirNames(meta, dir); err != nil {
+			return nil, fmt.Errorf("load models in %q: %w", root, err)
 		}
+		if _, err := os.Stat(filepath.Join(dir, model.SavedModelFile)); err != nil {
+			continue // not a SavedModel (a TFLite model only): package litert serves it
+		}
+		meta.Name, meta.Version = filepath.Base(filepath.Dir(dir)), filepath.Base(dir)
 		named := false
 		for i, o := range only {
 			if o == meta.Name || o == meta.ID() {

@@ -1,11 +1,9 @@
 package tfmodel
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -21,41 +19,14 @@ import (
 // SavedModel's signature does not agree with metadata.json: the signature or a
 // key is missing, or a dtype or shape differs. The error is a
 // *SignatureError.
-var ErrSignatureMismatch = errors.New("SavedModel signature does not match metadata")
+var ErrSignatureMismatch = model.ErrSignatureMismatch
 
 // SignatureError says how a SavedModel's signature differs from the model's
-// metadata. It matches ErrSignatureMismatch.
-type SignatureError struct {
-	// Tensor is "input" or "output", or "" when the signature itself is
-	// missing or malformed.
-	Tensor string
-	// Key is the metadata's key for Tensor, or the signature name when Tensor
-	// is "".
-	Key string
-	// Field is what differs: "signature", "key", "dtype", "shape" or
-	// "inputs".
-	Field string
-	// Metadata and SavedModel are the two values, formatted.
-	Metadata, SavedModel string
-}
+// metadata (Source "SavedModel"). It matches ErrSignatureMismatch.
+type SignatureError = model.SignatureError
 
-// Error formats the mismatch, e.g.
-// input "pixels": shape [-1 8 8 1] in metadata, [-1 64] in SavedModel.
-func (e *SignatureError) Error() string {
-	switch {
-	case e.Field == "signature":
-		return fmt.Sprintf("signature %q: not in SavedModel (it has %s)", e.Key, e.SavedModel)
-	case e.Tensor == "":
-		return fmt.Sprintf("signature %q: %s %s in metadata, %s in SavedModel", e.Key, e.Field, e.Metadata, e.SavedModel)
-	case e.Field == "key":
-		return fmt.Sprintf("%s %q: key not in SavedModel signature (it has %s)", e.Tensor, e.Key, e.SavedModel)
-	default:
-		return fmt.Sprintf("%s %q: %s %s in metadata, %s in SavedModel", e.Tensor, e.Key, e.Field, e.Metadata, e.SavedModel)
-	}
-}
-
-// Unwrap returns ErrSignatureMismatch.
-func (e *SignatureError) Unwrap() error { return ErrSignatureMismatch }
+// source names SavedModels in errors.
+const source = "SavedModel"
 
 // readSignature reads the signature named name from the "serve" meta graph of
 // the SavedModel in dir. The galeone binding's LoadSavedModel would return the
@@ -87,66 +58,48 @@ func readSignature(dir, name string) (*corepb.SignatureDef, error) {
 	sigs := mg.GetSignatureDef()
 	sig, ok := sigs[name]
 	if !ok {
-		return nil, &SignatureError{Key: name, Field: "signature", Metadata: name, SavedModel: quotedKeys(sigs)}
+		return nil, &SignatureError{Source: source, Key: name, Field: "signature", Metadata: name, Model: quotedKeys(sigs)}
 	}
 	return sig, nil
 }
 
-// checkSignature compares sig with meta's input and output specs and returns
-// the graph tensor names ("op:index") of the input and the output.
-func checkSignature(meta *model.Metadata, sig *corepb.SignatureDef) (input, output string, err error) {
-	ins := sig.GetInputs()
-	if len(ins) != 1 {
-		return "", "", &SignatureError{Key: meta.Signature, Field: "inputs", Metadata: "1 (" + strconv.Quote(meta.Input.Key) + ")", SavedModel: fmt.Sprintf("%d (%s)", len(ins), quotedKeys(ins))}
-	}
-	if input, err = checkTensor("input", meta.Input, ins); err != nil {
-		return "", "", err
-	}
-	if output, err = checkTensor("output", meta.Output, sig.GetOutputs()); err != nil {
-		return "", "", err
-	}
-	return input, output, nil
-}
-
-func checkTensor(what string, spec model.TensorSpec, infos map[string]*corepb.TensorInfo) (string, error) {
-	info, ok := infos[spec.Key]
-	if !ok {
-		return "", &SignatureError{Tensor: what, Key: spec.Key, Field: "key", SavedModel: quotedKeys(infos)}
-	}
-	if info.GetName() == "" {
-		// A sparse or composite tensor: it has no single dense name.
-		return "", &SignatureError{Tensor: what, Key: spec.Key, Field: "encoding", Metadata: "dense", SavedModel: "not a dense tensor"}
-	}
-	if dt := dtypeName(info.GetDtype()); dt != spec.DType {
-		return "", &SignatureError{Tensor: what, Key: spec.Key, Field: "dtype", Metadata: spec.DType, SavedModel: dt}
-	}
-	if s := info.GetTensorShape(); s.GetUnknownRank() || !shapeCompatible(spec.Shape, s.GetDim()) {
-		got := "unknown rank"
-		if !s.GetUnknownRank() {
-			dims := make([]int64, len(s.GetDim()))
-			for i, d := range s.GetDim() {
-				dims[i] = d.GetSize()
+// checkSignature completes the metadata given (see model.Complete) from the
+// SavedModel signature sig of the version in dir, and returns it with the
+// graph tensor names ("op:index") of the input and the output.
+func checkSignature(dir string, given *model.Metadata, sig *corepb.SignatureDef) (meta *model.Metadata, input, output string, err error) {
+	ms := model.Signature{Source: source, Name: given.SignatureName()}
+	names := map[string]string{} // "input key" or "output key" -> tensor name
+	for _, side := range []struct {
+		what  string
+		infos map[string]*corepb.TensorInfo
+		specs *[]model.TensorSpec
+	}{{"input", sig.GetInputs(), &ms.Inputs}, {"output", sig.GetOutputs(), &ms.Outputs}} {
+		for key, info := range side.infos {
+			if info.GetName() == "" {
+				// A sparse or composite tensor: it has no single dense name.
+				return nil, "", "", &SignatureError{Source: source, Tensor: side.what, Key: key, Field: "encoding", Metadata: "dense", Model: "not a dense tensor"}
 			}
-			got = fmt.Sprint(dims)
+			*side.specs = append(*side.specs, model.TensorSpec{Key: key, DType: dtypeName(info.GetDtype()), Shape: shapeOf(info.GetTensorShape())})
+			names[side.what+" "+key] = info.GetName()
 		}
-		return "", &SignatureError{Tensor: what, Key: spec.Key, Field: "shape", Metadata: fmt.Sprint(spec.Shape), SavedModel: got}
 	}
-	return info.GetName(), nil
+	if meta, err = model.Complete(given, &ms, dir); err != nil {
+		return nil, "", "", err
+	}
+	return meta, names["input "+meta.Input.Key], names["output "+meta.Output.Key], nil
 }
 
-// shapeCompatible reports whether a SavedModel shape fits the metadata shape
-// [-1, d1, d2, ...]: same rank, a variable batch dimension, and each other
-// dimension equal or unknown (-1) in the SavedModel.
-func shapeCompatible(meta []int64, dims []*tspb.TensorShapeProto_Dim) bool {
-	if len(meta) != len(dims) || len(dims) == 0 || dims[0].GetSize() != -1 {
-		return false
+// shapeOf returns a SavedModel shape, -1 for unknown dimensions, nil for an
+// unknown rank.
+func shapeOf(s *tspb.TensorShapeProto) []int64 {
+	if s.GetUnknownRank() {
+		return nil
 	}
-	for i, d := range dims[1:] {
-		if s := d.GetSize(); s != -1 && s != meta[i+1] {
-			return false
-		}
+	dims := make([]int64, len(s.GetDim()))
+	for i, d := range s.GetDim() {
+		dims[i] = d.GetSize()
 	}
-	return true
+	return dims
 }
 
 // dtypeName names a TensorFlow dtype as metadata.json does (NumPy names).
@@ -200,11 +153,7 @@ func splitTensorName(name string) (string, int, error) {
 func quotedKeys[V any](m map[string]V) string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
-		if strings.HasPrefix(k, "__") {
-			continue // internal, such as __saved_model_init_op
-		}
-		keys = append(keys, strconv.Quote(k))
+		keys = append(keys, k)
 	}
-	slices.Sort(keys)
-	return "[" + strings.Join(keys, " ") + "]"
+	return model.QuotedKeys(keys)
 }

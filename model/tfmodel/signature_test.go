@@ -23,7 +23,7 @@ func tensorInfo(name string, dt dtpb.DataType, dims ...int64) *corepb.TensorInfo
 // cannot produce: other dtypes, fixed or unknown dimensions, several inputs.
 func TestCheckSignature(t *testing.T) {
 	meta := &model.Metadata{
-		Name: "m", Version: "1", Signature: "serving_default",
+		Name: "m", Version: "1", Kind: model.KindImage, Signature: "serving_default",
 		Input:  model.TensorSpec{Key: "x", DType: "float32", Shape: []int64{-1, 8, 8, 1}},
 		Output: model.TensorSpec{Key: "y", DType: "float32", Shape: []int64{-1, 10}},
 	}
@@ -55,7 +55,7 @@ func TestCheckSignature(t *testing.T) {
 			`input "x": encoding dense in metadata, not a dense tensor in SavedModel`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			in, outName, err := checkSignature(meta, &corepb.SignatureDef{Inputs: tc.in, Outputs: tc.out})
+			_, in, outName, err := checkSignature("m/1", meta, &corepb.SignatureDef{Inputs: tc.in, Outputs: tc.out})
 			if tc.want == "" {
 				if err != nil {
 					t.Fatal(err)

@@ -78,35 +78,35 @@ type Model struct {
 	closed bool
 }
 
-// Load loads the model version in dir: it reads and validates
-// dir/metadata.json, checks that the SavedModel's signature named there
-// (meta.Signature) has the metadata's input and output keys with the same
-// dtype and shape, loads the SavedModel with the "serve" tag, and runs one
-// warm-up prediction (an item of zeros) to check that the model runs. A
-// signature that does not match the metadata is refused with an error that
-// matches ErrSignatureMismatch (errors.Is) and says which field differs.
+// Load loads the model version in dir: it reads dir/metadata.json if there is
+// one, completes it from the SavedModel's signature (the one the metadata
+// names, or serving_default; see model.Complete), loads the SavedModel with
+// the "serve" tag, and runs one prediction (an item of zeros) to check that
+// the model runs. A signature that does not match the metadata is refused
+// with an error that matches ErrSignatureMismatch (errors.Is) and says which
+// field differs.
 func Load(dir string, opts Options) (*Model, error) {
-	meta, err := model.ReadMetadata(dir)
+	given, err := model.ReadMetadataFile(dir)
 	if err != nil {
 		return nil, fmt.Errorf("load model in %q: %w", dir, err)
 	}
-	m, err := load(dir, meta, opts)
+	m, err := load(dir, given, opts)
 	if err != nil {
-		return nil, fmt.Errorf("load model %q: %w", meta.ID(), err)
+		return nil, fmt.Errorf("load model %q: %w", model.DirID(given, dir), err)
 	}
 	return m, nil
 }
 
-func load(dir string, meta *model.Metadata, opts Options) (*Model, error) {
+func load(dir string, given *model.Metadata, opts Options) (*Model, error) {
 	so, err := opts.sessionOptions()
 	if err != nil {
 		return nil, err
 	}
-	sig, err := readSignature(dir, meta.Signature)
+	sig, err := readSignature(dir, given.SignatureName())
 	if err != nil {
 		return nil, err
 	}
-	inName, outName, err := checkSignature(meta, sig)
+	meta, inName, outName, err := checkSignature(dir, given, sig)
 	if err != nil {
 		return nil, err
 	}
@@ -132,11 +132,10 @@ func load(dir string, meta *model.Metadata, opts Options) (*Model, error) {
 	}
 	// One prediction finds what loading does not: TensorFlow loads a
 	// SavedModel without its variables directory and only fails when it
-	// runs. It also takes the first run's graph optimization off the first
-	// request.
+	// runs.
 	if _, err := m.predict(make([]float32, m.itemSize), 1); err != nil {
 		m.Close()
-		return nil, fmt.Errorf("warm-up prediction: %w", err)
+		return nil, fmt.Errorf("check prediction: %w", err)
 	}
 	return m, nil
 }

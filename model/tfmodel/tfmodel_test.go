@@ -1,8 +1,10 @@
 package tfmodel
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -337,29 +339,49 @@ func TestLoadSignatureMismatch(t *testing.T) {
 
 func TestLoadErrors(t *testing.T) {
 	for _, tc := range []struct {
-		name string
-		prep func(t *testing.T, dir string)
-		want string
+		name     string
+		prep     func(t *testing.T, dir string)
+		want     string
+		mismatch bool // the error must match ErrSignatureMismatch
 	}{
-		{"no metadata", func(t *testing.T, dir string) {}, "read metadata"},
+		{"no model files", func(t *testing.T, dir string) {}, `load model "digits:1": read SavedModel`, false},
+		{"metadata not JSON", func(t *testing.T, dir string) {
+			copyModel(t, dir, "digits", "1", nil)
+			if err := os.WriteFile(filepath.Join(dir, "digits", "1", model.MetadataFile), []byte("{"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}, `load model in "`, false},
+		{"no serving_default", func(t *testing.T, dir string) {
+			copyModel(t, dir, "digits", "1", func(m map[string]any) { delete(m, "signature") })
+			// The committed SavedModel's only signature, renamed: the same
+			// length keeps the protobuf valid.
+			p := filepath.Join(dir, "digits", "1", "saved_model.pb")
+			b, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(p, bytes.ReplaceAll(b, []byte("serving_default"), []byte("serving_other__")), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}, `load model "digits:1": signature "serving_default": not in SavedModel (it has ["serving_other__"])`, true},
 		{"no SavedModel", func(t *testing.T, dir string) {
 			copyModel(t, dir, "digits", "1", nil)
 			if err := os.Remove(filepath.Join(dir, "digits", "1", "saved_model.pb")); err != nil {
 				t.Fatal(err)
 			}
-		}, `load model "digits:1": read SavedModel`},
+		}, `load model "digits:1": read SavedModel`, false},
 		{"corrupt SavedModel", func(t *testing.T, dir string) {
 			copyModel(t, dir, "digits", "1", nil)
 			if err := os.WriteFile(filepath.Join(dir, "digits", "1", "saved_model.pb"), []byte("not a protobuf"), 0o644); err != nil {
 				t.Fatal(err)
 			}
-		}, `load model "digits:1": parse`},
+		}, `load model "digits:1": parse`, false},
 		{"no variables", func(t *testing.T, dir string) {
 			copyModel(t, dir, "digits", "1", nil)
 			if err := os.RemoveAll(filepath.Join(dir, "digits", "1", "variables")); err != nil {
 				t.Fatal(err)
 			}
-		}, `load model "digits:1": warm-up prediction: run session: `},
+		}, `load model "digits:1": check prediction: run session: `, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			root := t.TempDir()
@@ -369,8 +391,8 @@ func TestLoadErrors(t *testing.T) {
 				m.Close()
 				t.Fatal("Load succeeded")
 			}
-			if errors.Is(err, ErrSignatureMismatch) {
-				t.Errorf("%v matches ErrSignatureMismatch", err)
+			if errors.Is(err, ErrSignatureMismatch) != tc.mismatch {
+				t.Errorf("errors.Is(%v, ErrSignatureMismatch) != %v", err, tc.mismatch)
 			}
 			if !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error %q\ndoes not contain %q", err, tc.want)
@@ -452,5 +474,40 @@ func TestMetadataExamplesPredictTheirLabels(t *testing.T) {
 		if got := meta.Labels[argmax(out)]; got != e.Label {
 			t.Errorf("example of %s predicted %s (%v)", e.Label, got, out)
 		}
+	}
+}
+
+// TestInferredMetadata loads the committed SavedModels without their
+// metadata.json: what the signature says must be what the committed
+// metadata says.
+func TestInferredMetadata(t *testing.T) {
+	for _, name := range []string{"digits", "breast_cancer"} {
+		t.Run(name, func(t *testing.T) {
+			committed, err := model.ReadMetadata(repoDir(t, "models", name, "1"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			dir := copyModel(t, t.TempDir(), name, "1", nil)
+			if err := os.Remove(filepath.Join(dir, model.MetadataFile)); err != nil {
+				t.Fatal(err)
+			}
+			m, err := Load(dir, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer m.Close()
+			got := m.Meta()
+			if got.ID() != committed.ID() || got.Signature != committed.Signature || got.Kind != committed.Kind {
+				t.Errorf("inferred %s %s %s, committed %s %s %s", got.ID(), got.Signature, got.Kind, committed.ID(), committed.Signature, committed.Kind)
+			}
+			for _, p := range []struct {
+				what      string
+				got, want model.TensorSpec
+			}{{"input", got.Input, committed.Input}, {"output", got.Output, committed.Output}} {
+				if p.got.Key != p.want.Key || p.got.DType != p.want.DType || fmt.Sprint(p.got.Shape) != fmt.Sprint(p.want.Shape) {
+					t.Errorf("%s: inferred %s %s %v, committed %s %s %v", p.what, p.got.Key, p.got.DType, p.got.Shape, p.want.Key, p.want.DType, p.want.Shape)
+				}
+			}
+		})
 	}
 }

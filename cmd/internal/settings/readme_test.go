@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"batchinfer/cmd/internal/modelflags"
+	"batchinfer/cmd/internal/tfflags"
 	"batchinfer/gateway"
 	"batchinfer/internal/config"
 	"batchinfer/worker"
@@ -19,6 +20,7 @@ func TestREADMESettingsTables(t *testing.T) {
 		g  gateway.Config
 		w  worker.Config
 		mf modelflags.Flags
+		tf tfflags.Flags
 		st Standalone
 		d  Process
 	)
@@ -26,6 +28,7 @@ func TestREADMESettingsTables(t *testing.T) {
 	Gateway(gs, &g, &d)
 	Worker(ws, &w, &d)
 	mf.Register(ws)
+	tf.Register(ws)
 	st.Own(ss)
 	tables := map[string]string{"gateway": gs.Markdown(), "worker": ws.Markdown(), "standalone": ss.Markdown()}
 
