@@ -81,6 +81,9 @@ type UploadInfo struct {
 	// Size is the declared length; Offset how many bytes are stored.
 	Size   int64 `json:"size"`
 	Offset int64 `json:"offset"`
+	// Lines counts the newlines stored: a text dataset has at most Lines+1
+	// rows, known before it is read.
+	Lines int64 `json:"lines,omitempty"`
 	// Metadata is the client's Upload-Metadata (e.g. filename, filetype).
 	Metadata   map[string]string `json:"metadata,omitempty"`
 	CreatedAt  time.Time         `json:"created_at"`

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -131,6 +132,7 @@ type appender struct {
 	// pending are the parts published since the last commit.
 	pending      []uint64
 	pendingBytes int64
+	pendingLines int64
 	started      bool
 	atomic       bool
 	// orphansBefore: the subject's last part was not the record's last
@@ -233,6 +235,7 @@ func (a *appender) publish(ctx context.Context, data []byte) error {
 		a.last = ack.Sequence
 		a.pending = append(a.pending, ack.Sequence)
 		a.pendingBytes += int64(len(data))
+		a.pendingLines += int64(bytes.Count(data, newline))
 		return nil
 	case natsx.IsWrongLastSequence(err):
 		return fmt.Errorf("upload %s: %w", a.info.ID, ErrUploadConflict)
@@ -252,6 +255,7 @@ func (a *appender) commit(ctx context.Context) error {
 	}
 	next := a.info
 	next.Offset += a.pendingBytes
+	next.Lines += a.pendingLines
 	next.LastSeq = a.last
 	if next.Offset == next.Size {
 		now := a.u.Now().UTC()
@@ -268,7 +272,7 @@ func (a *appender) commit(ctx context.Context) error {
 		return err
 	}
 	next.rev = rev
-	a.info, a.pending, a.pendingBytes = next, a.pending[:0], 0
+	a.info, a.pending, a.pendingBytes, a.pendingLines = next, a.pending[:0], 0, 0
 	return nil
 }
 
@@ -279,5 +283,9 @@ func (a *appender) discard(ctx context.Context) {
 	for _, seq := range a.pending {
 		_ = a.u.stream.DeleteMsg(ctx, seq) // left over: the next write or the deletion drops it
 	}
-	a.pending, a.pendingBytes = a.pending[:0], 0
+	a.pending, a.pendingBytes, a.pendingLines = a.pending[:0], 0, 0
 }
+
+// newline ends the lines an upload counts (Lines): a dataset's items are
+// bounded by them before it is read.
+var newline = []byte{'\n'}
