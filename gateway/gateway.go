@@ -12,7 +12,10 @@ import (
 	"sync"
 	"time"
 
+	"batchinfer/gateway/audit"
 	"batchinfer/gateway/auth"
+	"batchinfer/gateway/peer"
+	"batchinfer/gateway/reqbody"
 	"batchinfer/gateway/service"
 	"batchinfer/gateway/ws"
 	"batchinfer/internal/config"
@@ -40,11 +43,14 @@ type Gateway struct {
 	reg *prometheus.Registry
 	hm  *httpMetrics
 
-	in    *natsx.Infra
-	svc   *service.Service
-	ws    *ws.Handler
-	authn *auth.Authenticator
-	audit zerolog.Logger
+	in      *natsx.Infra
+	svc     *service.Service
+	ws      *ws.Handler
+	authn   *auth.Authenticator
+	audit   *audit.Log
+	proxies *peer.Proxies
+	budget  *reqbody.Budget
+	conns   *addrLimit
 
 	ln       net.Listener
 	srv, ops *http.Server
@@ -63,6 +69,10 @@ func New(cfg Config, log zerolog.Logger) (*Gateway, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
+	proxies, err := peer.ParseProxies(cfg.TrustedProxies)
+	if err != nil {
+		return nil, fmt.Errorf("%w: gateway: %v", config.ErrInvalid, err)
+	}
 	id := nuid.Next()
 	if cfg.NATS.Name == "" {
 		cfg.NATS.Name = "gateway-" + id
@@ -71,9 +81,10 @@ func New(cfg Config, log zerolog.Logger) (*Gateway, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return &Gateway{
-		cfg: cfg, id: id, reg: reg, hm: newHTTPMetrics(reg),
+		cfg: cfg, id: id, reg: reg, hm: newHTTPMetrics(reg), proxies: proxies,
 		log:     log.With().Str("component", "gateway").Str("gateway_id", id).Logger(),
-		audit:   log.With().Str("component", "audit").Str("gateway_id", id).Logger(),
+		audit:   audit.New(log.With().Str("gateway_id", id).Logger(), cfg.Audit, reg),
+		budget:  reqbody.NewBudget(cfg.HTTP.DecodeBudget, cfg.HTTP.DecodeWait, reg),
 		closing: make(chan struct{}), errc: make(chan error, 1),
 	}, nil
 }
@@ -100,14 +111,13 @@ func (g *Gateway) Start(ctx context.Context) (err error) {
 	if g.svc, err = service.New(g.cfg.Service, g.in, g.reg, g.log); err != nil {
 		return err
 	}
+	g.svc.Audit = g.audit
 	if err = g.svc.Start(); err != nil {
 		return err
 	}
 	g.teardown.Add("service", func() error { g.svc.Stop(); return nil })
 	g.ws = ws.NewHandler(g.ctx, g.cfg.WS, g.svc, g.authn, g.reg, g.log)
-	g.ws.OnAuthFailure = func(remote, reason string) {
-		g.audit.Warn().Str("remote", remote).Str("path", "/v1/ws").Str("reason", reason).Msg("authentication failed")
-	}
+	g.ws.Audit, g.ws.Budget = g.audit, g.budget
 	return g.serve()
 }
 
@@ -126,6 +136,8 @@ func (g *Gateway) serve() error {
 		return fmt.Errorf("listen %s: %w", g.cfg.Addr, err)
 	}
 	g.teardown.Add("listener", func() error { _ = ln.Close(); return nil })
+	g.conns = newAddrLimit(ln, g.cfg.HTTP.MaxConnsPerAddr, g.proxies, g.cfg.TLSCert == "", g.hm.connsRefused)
+	ln = g.conns
 	if g.cfg.TLSCert != "" {
 		c, err := newCertReloader(g.cfg.TLSCert, g.cfg.TLSKey)
 		if err != nil {
@@ -142,7 +154,7 @@ func (g *Gateway) serve() error {
 		if err != nil {
 			return fmt.Errorf("listen %s: %w", g.cfg.OpsAddr, err)
 		}
-		g.ops = g.httpServer(g.instrument(jsonFallback(g.opsRoutes())))
+		g.ops = g.httpServer(g.instrument(g.guard(jsonFallback(g.opsRoutes()))))
 		g.teardown.Add("ops server", g.ops.Close)
 		go g.run(g.ops, oln, "ops")
 	}
@@ -156,6 +168,7 @@ func (g *Gateway) httpServer(h http.Handler) *http.Server {
 		ErrorLog:          httpErrorLog(g.log),
 		ReadHeaderTimeout: readHeaderTimeout,
 		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    g.cfg.HTTP.MaxHeaderBytes,
 		BaseContext:       func(net.Listener) context.Context { return g.ctx },
 	}
 }
@@ -204,13 +217,18 @@ func (g *Gateway) Stop(ctx context.Context) error {
 // Stats are counts of what the gateway holds for its clients, for leak
 // tests: each returns to zero once its clients are gone.
 type Stats struct {
-	WSConnections int64
+	WSConnections int64 // authenticated WebSockets
+	WSPreauth     int   // WebSockets waiting for their auth message
+	ConnAddrs     int   // client addresses with connections open
+	AuthFailAddrs int   // client addresses whose failed authentications are counted
+	RateLimiters  int   // token buckets of keys
 	service.Stats
 }
 
 // Stats returns the current counts; valid after Start.
 func (g *Gateway) Stats() Stats {
-	return Stats{WSConnections: g.ws.Connections(), Stats: g.svc.Stats()}
+	return Stats{WSConnections: g.ws.Connections(), WSPreauth: g.ws.Preauth(), ConnAddrs: g.conns.open(),
+		AuthFailAddrs: g.audit.Tracked(), RateLimiters: g.authn.Limiters(), Stats: g.svc.Stats()}
 }
 
 // httpErrorLog sends the HTTP server's own messages (bad TLS handshakes,

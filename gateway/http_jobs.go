@@ -15,13 +15,22 @@ import (
 
 	"batchinfer/api"
 	"batchinfer/gateway/input"
+	"batchinfer/gateway/reqbody"
 	"batchinfer/gateway/service"
 	"batchinfer/internal/wire"
 )
 
-// handleSubmit accepts a job as a JSON body, NDJSON or CSV.
+// handleSubmit accepts a job as a JSON body, NDJSON or CSV. The body is
+// read within the gateway's bounds (reqbody) and one of the tenant's
+// upload slots.
 func (g *Gateway) handleSubmit(w http.ResponseWriter, r *http.Request) error {
-	r.Body = http.MaxBytesReader(w, r.Body, g.cfg.MaxBodyBytes)
+	done, err := g.svc.BeginUpload(r.Context())
+	if err != nil {
+		return err
+	}
+	defer done()
+	rd := g.openBody(w, r, g.cfg.MaxBodyBytes)
+	defer rd.Release()
 	hash := sha256.New()
 	body := io.TeeReader(r.Body, hash)
 	sub, err := submission(r, body)
@@ -33,9 +42,6 @@ func (g *Gateway) handleSubmit(w http.ResponseWriter, r *http.Request) error {
 	st, replayed, err := g.svc.Submit(r.Context(), sub)
 	if err != nil {
 		return err
-	}
-	if !replayed {
-		auditEvent(g.audit, r.Context(), "job_submitted", st.ID, r.RemoteAddr)
 	}
 	resp := api.SubmitResponse{Job: st, Links: api.LinksFor(st.ID)}
 	w.Header().Set("Location", resp.Links.Self)
@@ -93,12 +99,25 @@ func streamed(ct string, body io.Reader) input.Source {
 	return input.NDJSON(body)
 }
 
+// openBody wraps r's body in the gateway's bounds: at most limit bytes, the
+// pace of GATEWAY_BODY_IDLE_TIMEOUT and GATEWAY_MIN_BODY_RATE, and a share
+// of the decode budget while it is decoded.
+func (g *Gateway) openBody(w http.ResponseWriter, r *http.Request, limit int64) *reqbody.Reader {
+	return reqbody.Open(w, r, limit, reqbody.Pace{Idle: g.cfg.HTTP.BodyIdleTimeout, MinRate: g.cfg.HTTP.MinBodyRate}, g.budget)
+}
+
+// bodyErr names a failed body read for the client (reqbody's errors are
+// already *api.Error).
 func bodyErr(err error) error {
+	var ae *api.Error
+	if errors.As(err, &ae) {
+		return ae
+	}
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
 		return api.Errorf(api.CodeBodyTooLarge, "request body exceeds %d bytes", mbe.Limit)
 	}
-	return err
+	return api.Errorf(api.CodeBadRequest, "request body could not be read")
 }
 
 func (g *Gateway) handleJob(w http.ResponseWriter, r *http.Request) error {
@@ -128,7 +147,6 @@ func (g *Gateway) handleCancel(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	auditEvent(g.audit, r.Context(), "job_cancelled", st.ID, r.RemoteAddr)
 	api.WriteJSON(w, http.StatusOK, st)
 	return nil
 }

@@ -27,7 +27,8 @@ func (g *Gateway) handleModel(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (g *Gateway) handlePredict(w http.ResponseWriter, r *http.Request) error {
-	r.Body = http.MaxBytesReader(w, r.Body, g.cfg.MaxSyncBodyBytes)
+	rd := g.openBody(w, r, g.cfg.MaxSyncBodyBytes)
+	defer rd.Release()
 	if err := checkJSONContentType(r); err != nil {
 		return err
 	}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/rs/zerolog"
 )
 
 // maxIdempotencyKey bounds an Idempotency-Key.
@@ -43,7 +44,7 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (wire.JobStatus, b
 	if err != nil {
 		return wire.JobStatus{}, false, err
 	}
-	items, err := input.Decode(meta, s.limits(s.cfg.MaxItems), sub.Items)
+	items, err := input.Decode(meta, s.limits(meta, s.cfg.MaxItems), sub.Items)
 	if err != nil {
 		return wire.JobStatus{}, false, err
 	}
@@ -60,12 +61,14 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (wire.JobStatus, b
 		}
 		id = prev
 	}
-	if err := s.admit(ctx, p, len(items)); err != nil {
+	cost := input.Cost(meta, items)
+	if err := s.reserve(ctx, p, id, cost); err != nil {
 		return wire.JobStatus{}, false, err
 	}
 	rec := s.newRecord(id, meta, items, sha)
-	rec.Tenant = p.Tenant
+	rec.Tenant, rec.Cost = p.Tenant, cost
 	if err := s.jobs.Create(ctx, rec); err != nil {
+		s.unreserve(p, id)
 		return wire.JobStatus{}, false, queueErr(err)
 	}
 	// Once the record exists the job is queued whole even if the client
@@ -78,11 +81,15 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (wire.JobStatus, b
 	}
 	s.metrics.jobs.Inc()
 	s.metrics.items.WithLabelValues("batch").Add(float64(len(items)))
+	s.Audit.Job(ctx, "job_submitted", r.ID, func(e *zerolog.Event) {
+		e.Str("model", meta.ID()).Int("items", r.Total).Int64("cost", cost)
+	})
 	return r.Status(time.Now()), false, nil
 }
 
-func (s *Service) limits(maxItems int) input.Limits {
-	return input.Limits{MaxItems: maxItems, MaxImageBytes: s.cfg.MaxImageBytes, MaxLineBytes: s.cfg.MaxLineBytes}
+func (s *Service) limits(meta *model.Metadata, maxItems int) input.Limits {
+	return input.Limits{MaxItems: maxItems, MaxImageBytes: s.cfg.MaxImageBytes, MaxLineBytes: s.cfg.MaxLineBytes,
+		MaxImagePixels: input.MaxImagePixels(meta, s.cfg.MaxImagePixelsFactor)}
 }
 
 func (s *Service) newRecord(id string, meta *model.Metadata, items []wire.Item, bodySHA string) *wire.JobRecord {

@@ -56,7 +56,7 @@ func (c StreamConfig) withDefaults() StreamConfig {
 
 // Buckets are the key-value buckets both services use.
 type Buckets struct {
-	Jobs, Cancel, Idempotency, Workers, Models, JobIndex, Active jetstream.KeyValue
+	Jobs, Cancel, Idempotency, Workers, Models, JobIndex, Quotas jetstream.KeyValue
 }
 
 // Setup declares (or updates) the streams and buckets, all at once (a
@@ -132,7 +132,7 @@ func buckets(b *Buckets, cfg StreamConfig) []bucket {
 		{&b.Workers, wire.BucketWorkers, "live workers", wire.DefaultWorkerTTL},
 		{&b.Models, wire.BucketModels, "model metadata announced by workers", 0},
 		{&b.JobIndex, wire.BucketJobIndex, "jobs of each tenant", cfg.ResultTTL},
-		{&b.Active, wire.BucketActive, "unfinished jobs of each tenant", cfg.ResultTTL},
+		{&b.Quotas, wire.BucketQuotas, "each tenant's reservations against its job quotas", cfg.ResultTTL},
 	} {
 		out = append(out, bucket{p: k.p, cfg: jetstream.KeyValueConfig{
 			Bucket: k.name, Description: k.desc, TTL: k.ttl, History: 1,

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"batchinfer/internal/natsx"
@@ -21,14 +20,14 @@ var ErrNotFound = errors.New("job not found")
 const maxCASAttempts = 100
 
 // Jobs is the job records, one key per job id in the jobs bucket, with two
-// per-tenant sets beside them: every job (to list a tenant's jobs without
-// reading anyone else's) and the unfinished ones (for quotas).
+// per-tenant records beside them: the set of every job (to list a tenant's
+// jobs without reading anyone else's) and its quota reservations (Quotas).
 type Jobs struct {
-	kv, index, active jetstream.KeyValue
+	kv, index, quotas jetstream.KeyValue
 }
 
 // NewJobs returns the store over the buckets.
-func NewJobs(b *natsx.Buckets) *Jobs { return &Jobs{kv: b.Jobs, index: b.JobIndex, active: b.Active} }
+func NewJobs(b *natsx.Buckets) *Jobs { return &Jobs{kv: b.Jobs, index: b.JobIndex, quotas: b.Quotas} }
 
 // Get reads a job record; the error wraps ErrNotFound for an unknown job.
 func (j *Jobs) Get(ctx context.Context, id string) (*wire.JobRecord, error) {
@@ -51,13 +50,10 @@ func (j *Jobs) get(ctx context.Context, id string) (*wire.JobRecord, uint64, err
 	return &r, e.Revision(), nil
 }
 
-// Create writes a new record and enters it in its tenant's sets; it fails
-// if the id exists.
+// Create writes a new record and enters it in its tenant's index; it
+// fails if the id exists. (Its quota is reserved before: Quotas.Reserve.)
 func (j *Jobs) Create(ctx context.Context, r *wire.JobRecord) error {
 	key := wire.TenantKey(tenantOf(r), r.ID)
-	if _, err := j.active.Put(ctx, key, []byte(strconv.Itoa(r.Total))); err != nil {
-		return fmt.Errorf("create job %s: %w", r.ID, err)
-	}
 	if _, err := j.index.Put(ctx, key, nil); err != nil {
 		return fmt.Errorf("create job %s: %w", r.ID, err)
 	}
@@ -104,7 +100,7 @@ func (j *Jobs) Update(ctx context.Context, id string, fn func(*wire.JobRecord) b
 
 // Count adds a stored chunk result to its job, once: a chunk already
 // counted changes nothing. A job that expired is not an error. The count
-// that finishes the job takes it out of its tenant's unfinished set.
+// that finishes the job releases its quota reservation.
 func (j *Jobs) Count(ctx context.Context, cr *wire.ChunkResult) error {
 	r, err := j.Update(ctx, cr.Job, func(r *wire.JobRecord) bool {
 		return r.Count(cr.Chunk, cr.Done, cr.Failed, time.Now().UTC())
@@ -118,9 +114,10 @@ func (j *Jobs) Count(ctx context.Context, cr *wire.ChunkResult) error {
 	return err
 }
 
-// Finished takes a finished job out of its tenant's unfinished set.
+// Finished releases a finished job's quota reservation (doing it twice
+// changes nothing).
 func (j *Jobs) Finished(ctx context.Context, r *wire.JobRecord) error {
-	if err := j.active.Delete(ctx, wire.TenantKey(tenantOf(r), r.ID)); err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
+	if err := NewQuotas(j).Release(ctx, tenantOf(r), r.ID); err != nil {
 		return fmt.Errorf("job %s finished: %w", r.ID, err)
 	}
 	return nil
@@ -153,11 +150,6 @@ func (j *Jobs) Cancel(ctx context.Context, id string, now time.Time) (*wire.JobR
 // IDsOf lists the ids of a tenant's jobs.
 func (j *Jobs) IDsOf(ctx context.Context, tenant string) ([]string, error) {
 	return tenantIDs(ctx, j.index, tenant)
-}
-
-// ActiveOf lists the ids of a tenant's unfinished jobs.
-func (j *Jobs) ActiveOf(ctx context.Context, tenant string) ([]string, error) {
-	return tenantIDs(ctx, j.active, tenant)
 }
 
 func tenantIDs(ctx context.Context, kv jetstream.KeyValue, tenant string) ([]string, error) {

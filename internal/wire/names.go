@@ -25,9 +25,9 @@ const (
 	// BucketJobIndex has a key "tenant.job" per job: a tenant's jobs are
 	// listed without reading anyone else's.
 	BucketJobIndex = "jobindex"
-	// BucketActive has a key "tenant.job" per job not finished yet, whose
-	// value is the job's item count: a tenant's quotas are checked on it.
-	BucketActive = "activejobs"
+	// BucketQuotas has a key per tenant: its reservations against its job
+	// quotas (store.Quotas), changed with compare-and-set only.
+	BucketQuotas = "quotas"
 
 	// PrioritySync is the queue of synchronous predictions, served first.
 	PrioritySync = "sync"
@@ -84,7 +84,7 @@ func ResultFilter(job string) string { return "res." + job + ".*" }
 // (a retried submission) is deduplicated by JetStream.
 func ChunkMsgID(job string, chunk int) string { return job + "." + itoa(chunk) }
 
-// TenantKey is the key of a job in BucketJobIndex and BucketActive.
+// TenantKey is the key of a job in BucketJobIndex.
 func TenantKey(tenant, job string) string { return tenant + "." + job }
 
 // ModelKey is the key of a model version in BucketModels.

@@ -65,6 +65,28 @@ type JobRecord struct {
 	UpdatedAt   *time.Time `json:"updated_at,omitempty"`
 	CancelledAt *time.Time `json:"cancelled_at,omitempty"`
 	BodySHA256  string     `json:"body_sha256,omitempty"`
+	// Cost is what the job counts against its tenant's items quota: one per
+	// item, more for an image larger than the model's input (0 in records
+	// written before costs: Total).
+	Cost int64 `json:"cost,omitempty"`
+}
+
+// TotalCost is the job's cost (Total for records written without one).
+func (r *JobRecord) TotalCost() int64 {
+	if r.Cost > 0 {
+		return r.Cost
+	}
+	return int64(r.Total)
+}
+
+// RemainingCost is the cost of the items not done yet: the job's cost
+// shared evenly among its items, rounded up.
+func (r *JobRecord) RemainingCost() int64 {
+	left := int64(r.Total - r.Done - r.Failed)
+	if left <= 0 || r.Total <= 0 {
+		return 0
+	}
+	return (r.TotalCost()*left + int64(r.Total) - 1) / int64(r.Total)
 }
 
 // IsCounted reports whether chunk c's results have been added to the totals.
@@ -104,6 +126,7 @@ type JobStatus struct {
 	Done        int        `json:"done"`
 	Failed      int        `json:"failed"`
 	Chunks      int        `json:"chunks"`
+	Cost        int64      `json:"cost"`
 	CreatedAt   time.Time  `json:"created_at"`
 	StartedAt   *time.Time `json:"started_at,omitempty"`
 	UpdatedAt   *time.Time `json:"updated_at,omitempty"`
@@ -117,7 +140,7 @@ type JobStatus struct {
 func (r *JobRecord) Status(now time.Time) JobStatus {
 	s := JobStatus{
 		ID: r.ID, Model: r.Model, Version: r.Version, Total: r.Total, Done: r.Done,
-		Failed: r.Failed, Chunks: r.Chunks, CreatedAt: r.CreatedAt, StartedAt: r.StartedAt,
+		Failed: r.Failed, Chunks: r.Chunks, Cost: r.TotalCost(), CreatedAt: r.CreatedAt, StartedAt: r.StartedAt,
 		UpdatedAt: r.UpdatedAt,
 	}
 	finished := r.Finished()
