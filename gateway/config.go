@@ -216,6 +216,13 @@ func (c Config) validate() error {
 		return fmt.Errorf("%w: gateway: WebSocket limits must be positive", config.ErrInvalid)
 	case (c.TLSCert == "") != (c.TLSKey == ""):
 		return fmt.Errorf("%w: gateway: -tls-cert and -tls-key go together", config.ErrInvalid)
+	case c.WS.PreauthMessageBytes > c.WS.MaxMessageBytes:
+		return fmt.Errorf("%w: gateway: -ws-preauth-message-bytes is above -max-ws-message-bytes", config.ErrInvalid)
+	case c.Audit.FailureRate <= 0 || c.Audit.FailureBurst <= 0 || c.Audit.MaxAddresses <= 0 || c.Audit.MaxPathBytes <= 0:
+		return fmt.Errorf("%w: gateway: the failed-authentication limits must be positive", config.ErrInvalid)
+	}
+	if err := c.HTTP.validate(c); err != nil {
+		return err
 	}
 	if err := c.Auth.validate(); err != nil {
 		return err
@@ -223,10 +230,27 @@ func (c Config) validate() error {
 	return c.Service.Validate()
 }
 
+// validate checks the HTTP bounds: positive, and a decode budget that can
+// hold the largest body or message (a body takes it as it arrives, 64 KiB
+// at a time).
+func (h HTTPConfig) validate(c Config) error {
+	for _, v := range []int64{int64(h.MaxHeaderBytes), int64(h.MaxConnsPerAddr), int64(h.WriteTimeout), int64(h.StreamWriteTimeout),
+		int64(h.BodyIdleTimeout), h.MinBodyRate, h.DecodeBudget, int64(h.DecodeWait)} {
+		if v <= 0 {
+			return fmt.Errorf("%w: gateway: HTTP limits must be positive", config.ErrInvalid)
+		}
+	}
+	if need := max(c.MaxBodyBytes, c.MaxSyncBodyBytes, c.WS.MaxMessageBytes) + 64<<10; h.DecodeBudget < need {
+		return fmt.Errorf("%w: gateway: -decode-budget-bytes %d cannot hold the largest body or message: at least %d", config.ErrInvalid, h.DecodeBudget, need)
+	}
+	return nil
+}
+
 // wsLimitsSet says whether every WebSocket limit is set.
 func wsLimitsSet(w ws.Config) bool {
 	for _, v := range []int64{int64(w.MaxConnections), w.MaxMessageBytes, int64(w.MaxSubscriptions), int64(w.MaxInflight),
-		int64(w.SendBuffer), w.SendBufferBytes, int64(w.SlowConsumerTimeout), int64(w.Heartbeat), int64(w.AuthTimeout), int64(w.AuthCheck)} {
+		int64(w.SendBuffer), w.SendBufferBytes, int64(w.SlowConsumerTimeout), int64(w.Heartbeat), int64(w.AuthTimeout), int64(w.AuthCheck),
+		int64(w.MaxPreauth), int64(w.MaxPreauthPerAddr), w.PreauthMessageBytes, int64(w.MaxRefBytes)} {
 		if v <= 0 {
 			return false
 		}

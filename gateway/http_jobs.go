@@ -10,11 +10,15 @@ import (
 	"io"
 	"math"
 	"mime"
+	"net"
 	"net/http"
+	"os"
 	"strings"
+	"time"
 
 	"batchinfer/api"
 	"batchinfer/gateway/input"
+	"batchinfer/gateway/peer"
 	"batchinfer/gateway/reqbody"
 	"batchinfer/gateway/service"
 	"batchinfer/internal/wire"
@@ -180,8 +184,10 @@ func (g *Gateway) handleResults(w http.ResponseWriter, r *http.Request) error {
 }
 
 // streamResults writes every item result as NDJSON in index order, waiting
-// for chunks still in the queue, until all are written, the client leaves
-// or the gateway stops.
+// for chunks still in the queue, until all are written, the client leaves,
+// the client reads nothing for StreamWriteTimeout (each write has that
+// deadline, as a WebSocket's send buffer has its 4008) or the gateway
+// stops.
 func (g *Gateway) streamResults(w http.ResponseWriter, r *http.Request) error {
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
@@ -200,12 +206,14 @@ func (g *Gateway) streamResults(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Content-Type", "application/x-ndjson")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)
-	bw := bufio.NewWriterSize(w, 64<<10)
 	rc := http.NewResponseController(w)
+	dw := &deadlineWriter{w: w, rc: rc, d: g.cfg.HTTP.StreamWriteTimeout}
+	bw := bufio.NewWriterSize(dw, 64<<10)
 	flush := func() error {
 		if err := bw.Flush(); err != nil {
 			return err
 		}
+		dw.arm()
 		return rc.Flush()
 	}
 	line := func(item []byte) error {
@@ -219,10 +227,36 @@ func (g *Gateway) streamResults(w http.ResponseWriter, r *http.Request) error {
 		}
 		if err != nil {
 			_ = flush()
-			if !errors.Is(err, io.EOF) && ctx.Err() == nil {
-				g.log.Error().Err(err).Str("job", r.PathValue("id")).Msg("results stream ended early")
-			}
+			g.streamEnded(r, ctx, err)
 			return nil // the status line is sent: end the stream
 		}
 	}
+}
+
+// streamEnded logs a stream that ended for another reason than its end,
+// its client leaving, or its client not reading (a client's doing: debug).
+func (g *Gateway) streamEnded(r *http.Request, ctx context.Context, err error) {
+	var ne net.Error
+	switch {
+	case errors.Is(err, io.EOF) || ctx.Err() != nil:
+	case errors.Is(err, os.ErrDeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()):
+		g.log.Debug().Str("job", r.PathValue("id")).Str("remote", peer.From(r.Context()).String()).Msg("results stream ended: the client read nothing in time")
+	default:
+		g.log.Error().Err(err).Str("job", r.PathValue("id")).Msg("results stream ended early")
+	}
+}
+
+// deadlineWriter gives each write to the connection d to complete: a
+// client that reads nothing for that long ends the stream.
+type deadlineWriter struct {
+	w  io.Writer
+	rc *http.ResponseController
+	d  time.Duration
+}
+
+func (w *deadlineWriter) arm() { _ = w.rc.SetWriteDeadline(time.Now().Add(w.d)) }
+
+func (w *deadlineWriter) Write(p []byte) (int, error) {
+	w.arm()
+	return w.w.Write(p)
 }

@@ -39,11 +39,14 @@ func (c *tenantCounter) acquire(tenant string, limit int) (release func(), ok bo
 	}, true
 }
 
-// tenants is the number of tenants holding something.
-func (c *tenantCounter) tenants() int {
+// counts is the number of tenants holding something, and of what they hold.
+func (c *tenantCounter) counts() (tenants, held int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return len(c.n)
+	for _, n := range c.n {
+		held += n
+	}
+	return len(c.n), held
 }
 
 // BeginUpload takes one of the caller's tenant's upload slots

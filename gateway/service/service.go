@@ -189,6 +189,7 @@ type Stats struct {
 	InboxWaiting  int   // requests waiting for replies
 	FollowTenants int   // tenants following jobs
 	UploadTenants int   // tenants with submissions being decoded
+	Uploads       int   // submissions being decoded
 }
 
 // Stats returns the current counts; valid after Start.
@@ -197,6 +198,8 @@ func (s *Service) Stats() Stats {
 		return Stats{}
 	}
 	w, j := s.feed.followers()
+	ft, _ := s.follows.counts()
+	ut, u := s.uploads.counts()
 	return Stats{Followers: s.followers.Load(), FeedWatchers: w, FeedJobs: j, InboxWaiting: s.inbox.waiting(),
-		FollowTenants: s.follows.tenants(), UploadTenants: s.uploads.tenants()}
+		FollowTenants: ft, UploadTenants: ut, Uploads: u}
 }
