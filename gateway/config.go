@@ -107,7 +107,7 @@ func Defaults() Config {
 		},
 		WS: ws.Config{
 			MaxConnections: 1000, MaxMessageBytes: 4 << 20, MaxSubscriptions: 64, MaxInflight: 16,
-			SendBuffer: 1024, SendBufferBytes: 4 << 20, SlowConsumerTimeout: 10 * time.Second, Heartbeat: 15 * time.Second,
+			SendBuffer: 1024, SendBufferBytes: 4 << 20, SendBudgetBytes: 128 << 20, SlowConsumerTimeout: 10 * time.Second, Heartbeat: 15 * time.Second,
 			AuthTimeout: 5 * time.Second, AuthCheck: 5 * time.Second,
 			MaxPreauth: 256, MaxPreauthPerAddr: 8, PreauthMessageBytes: 8 << 10, MaxRefBytes: 256,
 		},
@@ -160,6 +160,7 @@ func (c *Config) wsFlags(s *config.Set, d Config) {
 	s.Int(&w.MaxInflight, "max-ws-inflight", "GATEWAY_MAX_WS_INFLIGHT", d.WS.MaxInflight, "most submits and predictions in flight per WebSocket")
 	s.Int(&w.SendBuffer, "ws-send-buffer", "GATEWAY_WS_SEND_BUFFER", d.WS.SendBuffer, "outbound messages buffered per WebSocket before it is closed as slow")
 	s.Int64(&w.SendBufferBytes, "ws-send-buffer-bytes", "GATEWAY_WS_SEND_BUFFER_BYTES", d.WS.SendBufferBytes, "outbound bytes buffered per WebSocket before it is closed as slow")
+	s.Int64(&w.SendBudgetBytes, "ws-send-budget-bytes", "GATEWAY_WS_SEND_BUDGET_BYTES", d.WS.SendBudgetBytes, "outbound bytes buffered for all WebSockets together (a connection that cannot buffer for slow-consumer-timeout is closed 4008)")
 	s.Duration(&w.SlowConsumerTimeout, "slow-consumer-timeout", "GATEWAY_SLOW_CONSUMER_TIMEOUT", d.WS.SlowConsumerTimeout, "how long a WebSocket's send buffer may stay full before it is closed (4008)")
 	s.Duration(&w.Heartbeat, "heartbeat", "GATEWAY_HEARTBEAT", d.WS.Heartbeat, "WebSocket heartbeat period")
 	s.Duration(&w.AuthTimeout, "ws-auth-timeout", "GATEWAY_WS_AUTH_TIMEOUT", d.WS.AuthTimeout, "how long a WebSocket without credentials has to send its auth message")
@@ -216,8 +217,8 @@ func (c Config) validate() error {
 		return fmt.Errorf("%w: gateway: WebSocket limits must be positive", config.ErrInvalid)
 	case (c.TLSCert == "") != (c.TLSKey == ""):
 		return fmt.Errorf("%w: gateway: -tls-cert and -tls-key go together", config.ErrInvalid)
-	case c.WS.PreauthMessageBytes > c.WS.MaxMessageBytes:
-		return fmt.Errorf("%w: gateway: -ws-preauth-message-bytes is above -max-ws-message-bytes", config.ErrInvalid)
+	case c.WS.SendBudgetBytes > 0 && c.WS.SendBudgetBytes < c.WS.SendBufferBytes:
+		return fmt.Errorf("%w: gateway: -ws-send-budget-bytes is below -ws-send-buffer-bytes", config.ErrInvalid)
 	case c.Audit.FailureRate <= 0 || c.Audit.FailureBurst <= 0 || c.Audit.MaxAddresses <= 0 || c.Audit.MaxPathBytes <= 0:
 		return fmt.Errorf("%w: gateway: the failed-authentication limits must be positive", config.ErrInvalid)
 	}
@@ -249,7 +250,7 @@ func (h HTTPConfig) validate(c Config) error {
 // wsLimitsSet says whether every WebSocket limit is set.
 func wsLimitsSet(w ws.Config) bool {
 	for _, v := range []int64{int64(w.MaxConnections), w.MaxMessageBytes, int64(w.MaxSubscriptions), int64(w.MaxInflight),
-		int64(w.SendBuffer), w.SendBufferBytes, int64(w.SlowConsumerTimeout), int64(w.Heartbeat), int64(w.AuthTimeout), int64(w.AuthCheck),
+		int64(w.SendBuffer), w.SendBufferBytes, w.SendBudgetBytes, int64(w.SlowConsumerTimeout), int64(w.Heartbeat), int64(w.AuthTimeout), int64(w.AuthCheck),
 		int64(w.MaxPreauth), int64(w.MaxPreauthPerAddr), w.PreauthMessageBytes, int64(w.MaxRefBytes)} {
 		if v <= 0 {
 			return false

@@ -1,27 +1,20 @@
 package gateway
 
 import (
-	"bufio"
 	"bytes"
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"io"
 	"math"
 	"mime"
-	"net"
 	"net/http"
-	"os"
 	"strings"
-	"time"
 
 	"batchinfer/api"
 	"batchinfer/gateway/input"
-	"batchinfer/gateway/peer"
 	"batchinfer/gateway/reqbody"
 	"batchinfer/gateway/service"
-	"batchinfer/internal/wire"
 )
 
 // handleSubmit accepts a job as a JSON body, NDJSON or CSV. The body is
@@ -65,7 +58,7 @@ func submission(r *http.Request, body io.Reader) (service.Submission, error) {
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	switch ct {
 	case "application/json", "", "application/x-www-form-urlencoded": // the last is curl -d's default
-		raw, err := io.ReadAll(body)
+		raw, err := readAll(body, r.ContentLength)
 		if err != nil {
 			return service.Submission{}, bodyErr(err)
 		}
@@ -88,6 +81,28 @@ func submission(r *http.Request, body io.Reader) (service.Submission, error) {
 	}
 	return service.Submission{}, api.Errorf(api.CodeUnsupportedMedia,
 		"content type %q is not supported: use application/json, application/x-ndjson, text/csv, application/octet-stream (raw float32) or application/x-npy", ct)
+}
+
+// readAll reads a whole body into one buffer of its declared length (the
+// body's reader bounds it), instead of growing one by doubling: a JSON
+// body is held once, not up to twice.
+func readAll(body io.Reader, length int64) ([]byte, error) {
+	if length <= 0 {
+		return io.ReadAll(body)
+	}
+	buf := make([]byte, length+1) // +1: the end is seen without growing
+	n, err := io.ReadFull(body, buf)
+	var ae *api.Error
+	switch {
+	case errors.As(err, &ae):
+		return nil, ae
+	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
+		return buf[:n], nil
+	case err != nil:
+		return nil, err
+	}
+	rest, err := io.ReadAll(body) // more than declared: the body's reader decides
+	return append(buf, rest...), err
 }
 
 // streamed is the source of a body read as it arrives.
@@ -181,82 +196,4 @@ func (g *Gateway) handleResults(w http.ResponseWriter, r *http.Request) error {
 	}
 	api.WriteJSON(w, http.StatusOK, page)
 	return nil
-}
-
-// streamResults writes every item result as NDJSON in index order, waiting
-// for chunks still in the queue, until all are written, the client leaves,
-// the client reads nothing for StreamWriteTimeout (each write has that
-// deadline, as a WebSocket's send buffer has its 4008) or the gateway
-// stops.
-func (g *Gateway) streamResults(w http.ResponseWriter, r *http.Request) error {
-	ctx, cancel := context.WithCancel(r.Context())
-	defer cancel()
-	go func() {
-		select {
-		case <-g.closing: // a graceful stop does not wait for endless streams
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
-	rs, err := g.svc.StreamResults(ctx, r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	defer rs.Close()
-	w.Header().Set("Content-Type", "application/x-ndjson")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusOK)
-	rc := http.NewResponseController(w)
-	dw := &deadlineWriter{w: w, rc: rc, d: g.cfg.HTTP.StreamWriteTimeout}
-	bw := bufio.NewWriterSize(dw, 64<<10)
-	flush := func() error {
-		if err := bw.Flush(); err != nil {
-			return err
-		}
-		dw.arm()
-		return rc.Flush()
-	}
-	line := func(item []byte) error {
-		_, _ = bw.Write(item)
-		return bw.WriteByte('\n')
-	}
-	for {
-		data, err := rs.Next(ctx, flush)
-		if err == nil {
-			err = wire.EachItem(data, line) // stored bytes, never decoded
-		}
-		if err != nil {
-			_ = flush()
-			g.streamEnded(r, ctx, err)
-			return nil // the status line is sent: end the stream
-		}
-	}
-}
-
-// streamEnded logs a stream that ended for another reason than its end,
-// its client leaving, or its client not reading (a client's doing: debug).
-func (g *Gateway) streamEnded(r *http.Request, ctx context.Context, err error) {
-	var ne net.Error
-	switch {
-	case errors.Is(err, io.EOF) || ctx.Err() != nil:
-	case errors.Is(err, os.ErrDeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()):
-		g.log.Debug().Str("job", r.PathValue("id")).Str("remote", peer.From(r.Context()).String()).Msg("results stream ended: the client read nothing in time")
-	default:
-		g.log.Error().Err(err).Str("job", r.PathValue("id")).Msg("results stream ended early")
-	}
-}
-
-// deadlineWriter gives each write to the connection d to complete: a
-// client that reads nothing for that long ends the stream.
-type deadlineWriter struct {
-	w  io.Writer
-	rc *http.ResponseController
-	d  time.Duration
-}
-
-func (w *deadlineWriter) arm() { _ = w.rc.SetWriteDeadline(time.Now().Add(w.d)) }
-
-func (w *deadlineWriter) Write(p []byte) (int, error) {
-	w.arm()
-	return w.w.Write(p)
 }

@@ -66,6 +66,16 @@ func (b *Budget) Acquire(ctx context.Context, n int64) error {
 	return nil
 }
 
+// Idle reports whether none of the budget is in use (tests: that
+// the budget came back).
+func (b *Budget) Idle() bool {
+	if !b.sem.TryAcquire(b.size) {
+		return false
+	}
+	b.sem.Release(b.size)
+	return true
+}
+
 // Release gives n bytes back (as many as were acquired for them).
 func (b *Budget) Release(n int64) {
 	n = min(n, b.size)

@@ -21,6 +21,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
+	"golang.org/x/sync/semaphore"
 )
 
 // Timing constants of the protocol.
@@ -36,13 +37,16 @@ type Config struct {
 	Server string // name/version in hello
 	// AllowedOrigins lists the browser origins allowed besides the
 	// gateway's own ("*" allows any).
-	AllowedOrigins      []string
-	MaxConnections      int
-	MaxMessageBytes     int64
-	MaxSubscriptions    int // jobs one connection follows at once
-	MaxInflight         int // submits and predictions in flight per connection
-	SendBuffer          int // messages waiting to be written per connection
-	SendBufferBytes     int64
+	AllowedOrigins   []string
+	MaxConnections   int
+	MaxMessageBytes  int64
+	MaxSubscriptions int // jobs one connection follows at once
+	MaxInflight      int // submits and predictions in flight per connection
+	SendBuffer       int // messages waiting to be written per connection
+	SendBufferBytes  int64
+	// SendBudgetBytes bounds the bytes waiting in all connections' send
+	// buffers together.
+	SendBudgetBytes     int64
 	SlowConsumerTimeout time.Duration
 	Heartbeat           time.Duration
 	// AuthTimeout is how long a connection opened without credentials has
@@ -56,7 +60,8 @@ type Config struct {
 	// against MaxConnections only once authenticated.
 	MaxPreauth        int
 	MaxPreauthPerAddr int
-	// PreauthMessageBytes is the read limit until authentication.
+	// PreauthMessageBytes is the read limit until authentication (at
+	// most MaxMessageBytes).
 	PreauthMessageBytes int64
 	// MaxRefBytes bounds the ref (and job) a message carries, which the
 	// answer echoes.
@@ -102,6 +107,8 @@ type Handler struct {
 	Audit Auditor
 	// Budget, when set, bounds the bytes of the messages being decoded.
 	Budget Budget
+	// sendBudget bounds the bytes waiting in every connection's buffer.
+	sendBudget *semaphore.Weighted
 
 	base    context.Context // connections derive from it
 	closing chan struct{}
@@ -115,7 +122,8 @@ func NewHandler(base context.Context, cfg Config, b Backend, a Authenticator, re
 	return &Handler{
 		cfg: cfg, backend: b, auth: a, log: log.With().Str("component", "ws").Logger(), metrics: newMetrics(reg),
 		base: base, closing: make(chan struct{}), Audit: nopAuditor{},
-		preauth: preauthPool{max: cfg.MaxPreauth, perAddr: cfg.MaxPreauthPerAddr},
+		preauth:    preauthPool{max: cfg.MaxPreauth, perAddr: cfg.MaxPreauthPerAddr},
+		sendBudget: semaphore.NewWeighted(cfg.SendBudgetBytes),
 	}
 }
 
@@ -161,14 +169,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer h.wg.Done()
 	h.metrics.conns.Inc()
 	defer h.metrics.conns.Dec()
-	readLimit := h.cfg.PreauthMessageBytes
+	readLimit := min(h.cfg.PreauthMessageBytes, h.cfg.MaxMessageBytes)
 	if p != nil {
 		readLimit = h.cfg.MaxMessageBytes
 	}
 	t := newTransport(peer.With(h.base, who), c, transportConfig{
 		Heartbeat: h.cfg.Heartbeat, WriteWait: writeWait, CloseGrace: closeGrace,
 		SlowConsumerTimeout: h.cfg.SlowConsumerTimeout, MaxMessageBytes: readLimit,
-		BufferMessages: h.cfg.SendBuffer, BufferBytes: h.cfg.SendBufferBytes,
+		BufferMessages: h.cfg.SendBuffer, BufferBytes: h.cfg.SendBufferBytes, Shared: h.sendBudget, Budget: h.Budget,
 	})
 	t.onSent = func(typ string) { h.metrics.messages.WithLabelValues(typ).Inc() }
 	t.onSlow = h.metrics.slowClosed.Inc
@@ -185,9 +193,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		MaxMessageBytes: h.cfg.MaxMessageBytes, MaxSubscriptions: h.cfg.MaxSubscriptions, AuthRequired: p == nil,
 	})
 	go t.writeLoop(hello, heartbeat, h.closing)
-	t.readLoop(s.handle, maxInvalidInRow)
+	t.readLoop(s.handle, func(err error) { s.sendError("", "", err) }, maxInvalidInRow)
 	s.close()
 	<-t.written
+	t.drain()
 }
 
 // clientOf is the client of r as the gateway resolved it (package peer),

@@ -159,8 +159,8 @@ func (s *session) handlers() map[string]func([]byte) bool {
 		api.TypePing:        decodeThen(s, s.ping),
 		api.TypeSubscribe:   decodeThen(s, s.onSubscribe),
 		api.TypeUnsubscribe: decodeThen(s, s.onUnsubscribe),
-		api.TypeSubmit:      decodeSized(s, s.onSubmit),
-		api.TypePredict:     decodeSized(s, s.onPredict),
+		api.TypeSubmit:      decodeThen(s, s.onSubmit),
+		api.TypePredict:     decodeThen(s, s.onPredict),
 	}
 }
 
@@ -169,15 +169,6 @@ func decodeThen[M any](s *session, f func(M) bool) func([]byte) bool {
 	return func(data []byte) bool {
 		var m M
 		return s.decode(data, &m) && f(m)
-	}
-}
-
-// decodeSized is decodeThen for messages that hold their size of the
-// decode budget while they are worked on.
-func decodeSized[M any](s *session, f func(M, int64) bool) func([]byte) bool {
-	return func(data []byte) bool {
-		var m M
-		return s.decode(data, &m) && f(m, int64(len(data)))
 	}
 }
 
@@ -234,7 +225,7 @@ func (s *session) onUnsubscribe(m api.Unsubscribe) bool {
 	return true
 }
 
-func (s *session) onSubmit(m api.Submit, size int64) bool {
+func (s *session) onSubmit(m api.Submit) bool {
 	if !s.bounded(m.Ref, "") {
 		return false
 	}
@@ -249,11 +240,11 @@ func (s *session) onSubmit(m api.Submit, size int64) bool {
 		s.sendError(m.Ref, "", err)
 		return true
 	}
-	s.spawn(m.Ref, size, func(ctx context.Context) { defer done(); s.submit(ctx, m) }, done)
+	s.spawn(func(ctx context.Context) { defer done(); s.submit(ctx, m) }, done)
 	return true
 }
 
-func (s *session) onPredict(m api.Predict, size int64) bool {
+func (s *session) onPredict(m api.Predict) bool {
 	if !s.bounded(m.Ref, "") {
 		return false
 	}
@@ -263,39 +254,28 @@ func (s *session) onPredict(m api.Predict, size int64) bool {
 	if !s.allow(m.Ref, "") {
 		return true
 	}
-	s.spawn(m.Ref, size, func(ctx context.Context) { s.predict(ctx, m) }, func() {})
+	s.spawn(func(ctx context.Context) { s.predict(ctx, m) }, func() {})
 	return true
 }
 
 // spawn runs f on its own goroutine, at most MaxInflight at once per
-// connection, holding size bytes of the decode budget: beyond either the
-// reader waits, which slows the client down instead of queueing without
-// bound (a budget that stays full answers busy). dropped runs when f does
-// not.
-func (s *session) spawn(ref string, size int64, f func(ctx context.Context), dropped func()) {
+// connection: beyond that the reader waits, which slows the client down
+// instead of queueing without bound. f keeps the decode budget its message
+// holds until it returns. dropped runs when f does not.
+func (s *session) spawn(f func(ctx context.Context), dropped func()) {
+	held := s.t.takeHeld()
 	select {
 	case s.slots <- struct{}{}:
 	case <-s.t.ctx.Done():
+		held()
 		dropped()
 		return
-	}
-	if b := s.h.Budget; b != nil {
-		if err := b.Acquire(s.t.ctx, size); err != nil {
-			<-s.slots
-			dropped()
-			if s.t.ctx.Err() == nil {
-				s.sendError(ref, "", err)
-			}
-			return
-		}
 	}
 	s.work.Add(1)
 	go func() {
 		defer s.work.Done()
 		defer func() { <-s.slots }()
-		if b := s.h.Budget; b != nil {
-			defer b.Release(size)
-		}
+		defer held()
 		f(s.ctx())
 	}()
 }

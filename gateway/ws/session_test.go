@@ -136,7 +136,7 @@ func (f *fakeFollower) Run(sink service.Sink, onFinish func()) {
 func testConfig() Config {
 	return Config{
 		Server: "test", MaxConnections: 10, MaxMessageBytes: 1 << 16, MaxSubscriptions: 3, MaxInflight: 2,
-		SendBuffer: 64, SendBufferBytes: 1 << 20, SlowConsumerTimeout: time.Second, Heartbeat: time.Minute,
+		SendBuffer: 64, SendBufferBytes: 1 << 20, SendBudgetBytes: 8 << 20, SlowConsumerTimeout: time.Second, Heartbeat: time.Minute,
 		AuthTimeout: 5 * time.Second, AuthCheck: 20 * time.Millisecond,
 		MaxPreauth: 8, MaxPreauthPerAddr: 4, PreauthMessageBytes: 1 << 10, MaxRefBytes: 64,
 	}
