@@ -93,7 +93,7 @@ func Defaults() Config {
 		MaxBodyBytes: 64 << 20, MaxSyncBodyBytes: 8 << 20,
 		HTTP: HTTPConfig{
 			MaxHeaderBytes: 64 << 10, MaxConnsPerAddr: 256, WriteTimeout: 30 * time.Second, StreamWriteTimeout: 10 * time.Second,
-			BodyIdleTimeout: 10 * time.Second, MinBodyRate: 8 << 10, DecodeBudget: 160 << 20, DecodeWait: 5 * time.Second,
+			BodyIdleTimeout: 10 * time.Second, MinBodyRate: 8 << 10, DecodeBudget: 96 << 20, DecodeWait: 5 * time.Second,
 		},
 		Audit: audit.Config{FailureRate: 1, FailureBurst: 20, MaxAddresses: 10_000, MaxPathBytes: 256},
 		Auth: AuthConfig{Mode: "keys", JWT: auth.JWTConfig{TenantClaim: "tenant"},
