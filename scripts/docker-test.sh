@@ -296,7 +296,7 @@ for c in json.load(sys.stdin):
     if c["State"].get("Health", {}).get("Status") != "healthy": fail("not healthy")
     if bool(ports) != (svc == "frontend"): fail(f"published ports {ports}")
     for b in [b for bs in (ports or {}).values() for b in (bs or [])]:
-        if b.get("HostIp") != "127.0.0.1": fail(f"published on {b.get('HostIp') or 'all interfaces'}, not 127.0.0.1")
+        if b.get("HostIp") != "127.0.0.1": fail("published on %s, not 127.0.0.1" % (b.get("HostIp") or "all interfaces"))
     if svc != "nats" and (cfg.get("User") or "0").split(":")[0] in ("", "0", "root"): fail("runs as root")
 sys.exit(1 if bad else 0)' || bad "runtime hardening"
 
@@ -338,7 +338,7 @@ docker compose exec -T frontend nginx -t >/dev/null 2>&1 || bad "nginx -t in the
 # without ALLOW_DEV_KEY (checked by the lint and the Go tests).
 curl -s -o /dev/null -H 'Authorization: Bearer bik_not_a_key' "$base/v1/models" || true
 for _ in $(seq 1 20); do
-  line=$(docker compose logs --no-log-prefix gateway 2>/dev/null | grep '"message":"authentication failed"' | tail -1)
+  line=$(docker compose logs --no-log-prefix --no-color gateway 2>/dev/null | grep '"message":"authentication failed"' | tail -1 | sed 's/^[^{]*//')
   [ -n "$line" ] && break
   sleep 0.5
 done
