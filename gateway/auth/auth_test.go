@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -258,5 +259,37 @@ func TestJWT(t *testing.T) {
 	a := &Authenticator{JWT: v, Defaults: Limits{Rate: 1, Burst: 1}}
 	if p, err := a.Authenticate(ctx, sign(func(b *jwt.Builder) *jwt.Builder { return b })); err != nil || p.Limits.Rate != 1 {
 		t.Fatalf("through the authenticator: %+v %v", p, err)
+	}
+}
+
+// Token buckets of thousands of keys (JWT subjects are unbounded in
+// number) are dropped once they are full again: the table returns to its
+// baseline.
+func TestRateBucketsReturnToBaseline(t *testing.T) {
+	now := time.Unix(1_000_000, 0)
+	a := &Authenticator{clock: func() time.Time { return now }}
+	for round := 0; round < 3; round++ {
+		for i := 0; i < 5000; i++ {
+			p := &Principal{Tenant: "t", KeyID: "jwt:" + strconv.Itoa(round*5000+i), Limits: Limits{Rate: 10, Burst: 20}}
+			if ok, _ := a.Allow(p); !ok {
+				t.Fatalf("first request of %s refused", p.KeyID)
+			}
+		}
+		if n := a.Limiters(); n < 5000 {
+			t.Fatalf("round %d: %d buckets for 5,000 keys", round, n)
+		}
+		now = now.Add(2 * limiterSweep)
+		a.Allow(&Principal{Tenant: "t", KeyID: "probe", Limits: Limits{Rate: 10, Burst: 20}})
+		if n := a.Limiters(); n != 1 {
+			t.Fatalf("round %d: %d buckets after they all refilled", round, n)
+		}
+	}
+	// Same id, two tenants: two buckets, not one shared.
+	x, y := &Principal{Tenant: "x", KeyID: "k", Limits: Limits{Rate: 1, Burst: 1}}, &Principal{Tenant: "y", KeyID: "k", Limits: Limits{Rate: 1, Burst: 1}}
+	if ok, _ := a.Allow(x); !ok {
+		t.Fatal("x refused")
+	}
+	if ok, _ := a.Allow(y); !ok {
+		t.Fatal("y shares x's bucket")
 	}
 }

@@ -57,6 +57,7 @@ type Authenticator struct {
 	mu       sync.Mutex
 	limiters map[string]*rate.Limiter // by tenant and key id
 	swept    time.Time
+	clock    func() time.Time // time.Now unless a test sets it
 }
 
 // Bearer returns the token of an "Authorization: Bearer ..." header or,
@@ -134,6 +135,9 @@ func (a *Authenticator) Allow(p *Principal) (bool, time.Duration) {
 		return true, 0
 	}
 	now := time.Now()
+	if a.clock != nil {
+		now = a.clock()
+	}
 	key := p.Tenant + "\x00" + p.KeyID
 	a.mu.Lock()
 	if a.limiters == nil {

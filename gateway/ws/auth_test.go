@@ -214,3 +214,43 @@ func TestAuthenticatorValid(t *testing.T) {
 		}
 	}
 }
+
+// Before auth a message may be PreauthMessageBytes at most (1009 beyond);
+// once authenticated, MaxMessageBytes; the audit is told how each
+// connection authenticated; an address over its failure budget is refused
+// before its token is checked (4429).
+func TestSessionPreauthLimitsThenFull(t *testing.T) {
+	cfg := testConfig()
+	_, dial, rec := authServer(t, cfg)
+	big := `{"type":"predict","ref":"r","model":"m","inputs":[` + strings.TrimSuffix(strings.Repeat("[1],", 2000), ",") + `]}` // 8 KB
+	c := dial()
+	c.send(big)
+	if code := closeCode(t, c); code != websocket.CloseMessageTooBig {
+		t.Fatalf("8 KB before auth: close %d, want 1009", code)
+	}
+	c = dial()
+	c.send(`{"type":"auth","token":"` + keyB + `"}`)
+	if f := c.read(); f.Type != api.TypeAuthenticated {
+		t.Fatalf("auth: %s", f.raw)
+	}
+	c.send(big)
+	if f := c.read(); f.Type != api.TypePrediction {
+		t.Fatalf("8 KB after auth: %s", f.raw)
+	}
+	c.send(`{"type":"ping","ref":"` + strings.Repeat("x", cfg.MaxRefBytes+1) + `"}`)
+	if f := c.read(); f.Type != api.TypeError || f.Code != api.CodeInvalidMessage || len(f.raw) > 1000 {
+		t.Fatalf("a ref over the limit: %s", f.raw)
+	}
+	rec.mu.Lock()
+	authed := strings.Join(rec.authed, ",")
+	rec.blocked = true
+	rec.mu.Unlock()
+	if authed != "b by message" {
+		t.Fatalf("audit told %q", authed)
+	}
+	c = dial()
+	c.send(`{"type":"auth","token":"` + keyB + `"}`)
+	if code := closeCode(t, c); code != api.CloseQuotaExceeded {
+		t.Fatalf("an address over its failure budget: close %d, want 4429", code)
+	}
+}

@@ -44,7 +44,8 @@ func (s *System) settled(t *testing.T, consumers, goroutines int) {
 	t.Helper()
 	Eventually(t, 20*time.Second, func() error {
 		st := s.Gateway.Stats()
-		if st.Followers != 0 || st.FeedWatchers != 0 || st.FeedJobs != 0 || st.InboxWaiting != 0 || st.WSConnections != 0 {
+		if st.Followers != 0 || st.FeedWatchers != 0 || st.FeedJobs != 0 || st.InboxWaiting != 0 || st.WSConnections != 0 ||
+			st.WSPreauth != 0 || st.FollowTenants != 0 || st.Uploads != 0 {
 			return fmt.Errorf("gateway still holds %+v", st)
 		}
 		if c := s.Consumers(); c != consumers {
