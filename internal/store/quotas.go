@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"batchinfer/internal/wire"
 
@@ -25,17 +26,28 @@ type Quotas struct {
 	jobs *Jobs
 }
 
-// Usage is a tenant's quota record: the reserved cost of each unfinished
-// job.
+// orphanAfter is how long a reservation may wait for its job's record: a
+// submission reserves first and creates the record at once after, so a
+// reservation without a record older than this is one whose creation
+// failed.
+const orphanAfter = time.Minute
+
+// Usage is a tenant's quota record: each unfinished job's reservation.
 type Usage struct {
-	Jobs map[string]int64 `json:"jobs"`
+	Jobs map[string]Reserved `json:"jobs"`
+}
+
+// Reserved is one job's reservation.
+type Reserved struct {
+	Cost int64 `json:"c"` // an upper bound of the cost of its items not done
+	At   int64 `json:"t"` // when it was made (Unix ms)
 }
 
 // Cost is the reserved cost of every job.
 func (u *Usage) Cost() int64 {
 	var c int64
-	for _, v := range u.Jobs {
-		c += v
+	for _, r := range u.Jobs {
+		c += r.Cost
 	}
 	return c
 }
@@ -86,7 +98,7 @@ func (q *Quotas) Reserve(ctx context.Context, tenant, job string, cost int64, li
 		if qerr != nil {
 			return qerr
 		}
-		u.Jobs[job] = cost
+		u.Jobs[job] = Reserved{Cost: cost, At: time.Now().UnixMilli()}
 		err = q.put(ctx, tenant, u, rev)
 		if err == nil || !retryable(err, attempt) {
 			return err
@@ -117,28 +129,20 @@ func (q *Quotas) Release(ctx context.Context, tenant, job string) error {
 }
 
 // refresh brings every reserved job's cost down to what is left of it,
-// and drops the jobs that finished or expired; jobs reserved meanwhile are
-// left as they are.
+// and drops the jobs that finished, expired, or whose creation failed;
+// jobs reserved meanwhile are left as they are.
 func (q *Quotas) refresh(ctx context.Context, tenant string) error {
 	before, _, err := q.get(ctx, tenant)
 	if err != nil {
 		return err
 	}
-	left := make(map[string]int64, len(before.Jobs))
-	for id := range before.Jobs {
-		r, err := q.jobs.Get(ctx, id)
-		switch {
-		case errors.Is(err, ErrNotFound):
-			continue // expired, or its creation failed
-		case err != nil:
-			return err
-		case !r.Finished():
-			left[id] = r.RemainingCost()
-		}
+	left, err := q.left(ctx, before)
+	if err != nil {
+		return err
 	}
 	return q.update(ctx, tenant, func(u *Usage) bool {
 		changed := false
-		for id, c := range u.Jobs {
+		for id, r := range u.Jobs {
 			if _, seen := before.Jobs[id]; !seen {
 				continue
 			}
@@ -147,13 +151,36 @@ func (q *Quotas) refresh(ctx context.Context, tenant string) error {
 			case !ok:
 				delete(u.Jobs, id)
 				changed = true
-			case l < c:
-				u.Jobs[id] = l
+			case l < r.Cost:
+				u.Jobs[id] = Reserved{Cost: l, At: r.At}
 				changed = true
 			}
 		}
 		return changed
 	})
+}
+
+// left reads each reserved job's record: what is left of its cost, for
+// the jobs that are neither finished nor gone (a job without a record yet,
+// reserved less than orphanAfter ago, is being created: it keeps its
+// reservation).
+func (q *Quotas) left(ctx context.Context, u *Usage) (map[string]int64, error) {
+	left := make(map[string]int64, len(u.Jobs))
+	now := time.Now().UnixMilli()
+	for id, res := range u.Jobs {
+		r, err := q.jobs.Get(ctx, id)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			if now-res.At < orphanAfter.Milliseconds() {
+				left[id] = res.Cost
+			}
+		case err != nil:
+			return nil, err
+		case !r.Finished():
+			left[id] = r.RemainingCost()
+		}
+	}
+	return left, nil
 }
 
 // update applies fn to tenant's record with compare-and-set, retrying on
@@ -181,7 +208,7 @@ func (q *Quotas) Usage(ctx context.Context, tenant string) (*Usage, error) {
 }
 
 func (q *Quotas) get(ctx context.Context, tenant string) (*Usage, uint64, error) {
-	u := &Usage{Jobs: map[string]int64{}}
+	u := &Usage{Jobs: map[string]Reserved{}}
 	e, err := q.kv.Get(ctx, tenant)
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
 		return u, 0, nil
@@ -195,7 +222,7 @@ func (q *Quotas) get(ctx context.Context, tenant string) (*Usage, uint64, error)
 		}
 	}
 	if u.Jobs == nil {
-		u.Jobs = map[string]int64{}
+		u.Jobs = map[string]Reserved{}
 	}
 	return u, e.Revision(), nil
 }
