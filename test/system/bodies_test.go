@@ -44,16 +44,16 @@ func TestSlowAndShortBodiesAnsweredInTime(t *testing.T) {
 		t.Fatalf("unauthenticated: answered after %s, close %v", took, resp.Close)
 	}
 	// A trickle: 10 bytes every 50 ms (200 B/s, the minimum is 2000).
-	c = s.rawConn(t, authHead("POST", "/v1/jobs?model=digits", "Content-Type: application/x-ndjson", "Content-Length: 100000"), "")
+	trickle := s.rawConn(t, authHead("POST", "/v1/jobs?model=digits", "Content-Type: application/x-ndjson", "Content-Length: 100000"), "")
 	go func() {
 		for i := 0; i < 200; i++ {
-			if _, err := io.WriteString(c, "[1,1,1,1,]"); err != nil {
+			if _, err := io.WriteString(trickle, "[1,1,1,1,]"); err != nil {
 				return
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
 	}()
-	resp, body = readHTTP(t, c, deadline+time.Second)
+	resp, body = readHTTP(t, trickle, deadline+time.Second)
 	wantError(t, "a trickle", resp, body, http.StatusRequestTimeout, api.CodeBodyTimeout)
 	// Cut short: 20 of 1000 bytes, then the client stops sending.
 	for _, path := range []string{"/v1/models/digits/predict", "/v1/jobs", "/v1/jobs?model=digits"} {
