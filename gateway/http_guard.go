@@ -17,12 +17,22 @@ import (
 // hstsValue is sent on every response served over TLS.
 const hstsValue = "max-age=31536000"
 
+// A body the handler left unread is discarded when it is small and has
+// arrived (the client sent its request whole, and keeps its connection);
+// anything else closes the connection with the response.
+const (
+	maxDrain  = 64 << 10
+	drainWait = 10 * time.Millisecond
+)
+
 // guard applies what holds for every request: the client's address
 // (through trusted proxies) in the context; nosniff, and HSTS over TLS, on
 // every response; a write deadline once the response starts (a client that
 // does not read cannot hold a handler); and a body the handler left unread
 // is closed with the connection (Connection: close) rather than drained,
-// so that a body that never comes cannot hold the connection either.
+// so that a body that never comes cannot hold the connection either (one
+// that has already arrived, up to 64 KiB, is discarded within 10 ms and
+// the connection kept).
 func (g *Gateway) guard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
@@ -31,7 +41,8 @@ func (g *Gateway) guard(next http.Handler) http.Handler {
 			h.Set("Strict-Transport-Security", hstsValue)
 		}
 		upgrade := websocket.IsWebSocketUpgrade(r)
-		gw := &guardedWriter{ResponseWriter: w, rc: http.NewResponseController(w), writeTimeout: g.cfg.HTTP.WriteTimeout, upgrade: upgrade}
+		gw := &guardedWriter{ResponseWriter: w, rc: http.NewResponseController(w), writeTimeout: g.cfg.HTTP.WriteTimeout, upgrade: upgrade,
+			length: r.ContentLength}
 		if r.Body != nil && r.Body != http.NoBody && r.ContentLength != 0 {
 			gw.body = &eofBody{ReadCloser: r.Body}
 			r.Body = gw.body
@@ -63,6 +74,7 @@ type guardedWriter struct {
 	writeTimeout time.Duration
 	upgrade      bool
 	started      bool
+	length       int64 // the request's Content-Length (-1: unknown)
 }
 
 func (w *guardedWriter) start(code int) {
@@ -70,12 +82,27 @@ func (w *guardedWriter) start(code int) {
 		return
 	}
 	w.started = true
-	if w.body != nil && !w.body.eof.Load() {
+	if w.body != nil && !w.body.eof.Load() && !w.drain() {
 		w.Header().Set("Connection", "close")
 	}
 	if !w.upgrade {
 		_ = w.rc.SetWriteDeadline(time.Now().Add(w.writeTimeout))
 	}
+}
+
+// drain discards what is left of a small body that has already arrived,
+// within drainWait; false when it has not (or is large, or of unknown
+// length).
+func (w *guardedWriter) drain() bool {
+	if w.length < 0 || w.length > maxDrain {
+		return false
+	}
+	if w.rc.SetReadDeadline(time.Now().Add(drainWait)) != nil {
+		return false
+	}
+	_, err := io.CopyN(io.Discard, w.body, maxDrain+1)
+	_ = w.rc.SetReadDeadline(time.Time{})
+	return errors.Is(err, io.EOF) && w.body.eof.Load()
 }
 
 func (w *guardedWriter) WriteHeader(code int) {
