@@ -262,8 +262,8 @@ type Stats struct {
 	ConnAddrs     int   // client addresses with connections open
 	AuthFailAddrs int   // client addresses whose failed authentications are counted
 	RateLimiters  int   // token buckets of keys
-	// Uploads counts the upload requests being served.
-	Uploads int
+	// TusRequests counts the resumable-upload requests being served.
+	TusRequests int
 	service.Stats
 }
 
@@ -274,7 +274,7 @@ func (g *Gateway) Leading() bool { return g.sched.Leading() }
 // Stats returns the current counts; valid after Start.
 func (g *Gateway) Stats() Stats {
 	return Stats{WSConnections: g.ws.Connections(), WSPreauth: g.ws.Preauth(), ConnAddrs: g.conns.open(),
-		AuthFailAddrs: g.audit.Tracked(), RateLimiters: g.authn.Limiters(), Uploads: g.uploads.InFlight(), Stats: g.svc.Stats()}
+		AuthFailAddrs: g.audit.Tracked(), RateLimiters: g.authn.Limiters(), TusRequests: g.uploads.InFlight(), Stats: g.svc.Stats()}
 }
 
 // httpErrorLog sends the HTTP server's own messages (bad TLS handshakes,

@@ -141,7 +141,7 @@ func readAll(body io.Reader, length int64) ([]byte, error) {
 // line or record being decoded and the chunk being filled are what the
 // gateway holds of it (GATEWAY_MAX_LINE_BYTES bounds a line; chunks are
 // under GATEWAY_MAX_CHUNK_BYTES).
-const streamWindow = 2 << 20
+const streamWindow = 1 << 20
 
 // streamed is the source of a body read as it arrives.
 func streamed(ct string, body io.Reader) input.Source {
@@ -166,6 +166,9 @@ func (g *Gateway) openBody(w http.ResponseWriter, r *http.Request, limit int64) 
 // bodyErr names a failed body read for the client (reqbody's errors are
 // already *api.Error).
 func bodyErr(err error) error {
+	if err == nil {
+		return nil
+	}
 	var ae *api.Error
 	if errors.As(err, &ae) {
 		return ae

@@ -64,7 +64,7 @@ func TestUploadsPerTenantAndDecodeBudget(t *testing.T) {
 		TenantA + " " + auth.HashKey(KeyA) + " role=operator rate=100000 burst=100000 uploads=10",
 		"up " + auth.HashKey(key) + " uploads=2 rate=100000 burst=100000",
 	}, Gateway: func(c *gateway.Config) {
-		c.MaxBodyBytes, c.MaxSyncBodyBytes, c.WS.MaxMessageBytes = 1536<<10, 1<<20, 1<<20
+		c.MaxBodyBytes, c.MaxJSONBodyBytes, c.MaxSyncBodyBytes, c.WS.MaxMessageBytes = 1536<<10, 1536<<10, 1<<20, 1<<20
 		c.HTTP.DecodeBudget, c.HTTP.DecodeWait = 2<<20, 300*time.Millisecond
 		c.HTTP.BodyIdleTimeout, c.HTTP.MinBodyRate = 10*time.Second, 1
 	}})
