@@ -22,6 +22,7 @@ const (
 	CodeMethodNotAllowed Code = "method_not_allowed"
 	CodeConflict         Code = "conflict"
 	CodeBodyTooLarge     Code = "body_too_large"
+	CodeBodyTimeout      Code = "body_timeout"
 	CodeTooManyItems     Code = "too_many_items"
 	CodeUnsupportedMedia Code = "unsupported_media_type"
 	CodeForbiddenOrigin  Code = "forbidden_origin"
@@ -66,6 +67,7 @@ var statuses = map[Code]int{
 	CodeMethodNotAllowed:    http.StatusMethodNotAllowed,
 	CodeConflict:            http.StatusConflict,
 	CodeBodyTooLarge:        http.StatusRequestEntityTooLarge,
+	CodeBodyTimeout:         http.StatusRequestTimeout,
 	CodeTooManyItems:        http.StatusRequestEntityTooLarge,
 	CodeUnsupportedMedia:    http.StatusUnsupportedMediaType,
 	CodeForbiddenOrigin:     http.StatusForbidden,

@@ -1,15 +1,13 @@
 package gateway
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"time"
 
 	"batchinfer/api"
 	"batchinfer/gateway/auth"
-
-	"github.com/rs/zerolog"
+	"batchinfer/gateway/peer"
 )
 
 // startAuth sets up who may call the API: the keys file (watched), the
@@ -21,8 +19,11 @@ func (g *Gateway) startAuth() error {
 		g.log.Warn().Msg("authentication is off (-auth=none): anyone who reaches this gateway can submit, read and cancel every job")
 		return nil
 	}
+	if a.AllowDevKey {
+		g.log.Warn().Msg("the public development key is allowed (-allow-dev-key): anyone may use it; for local trials only")
+	}
 	if a.KeysFile != "" {
-		k, err := auth.OpenKeyring(a.KeysFile, g.log)
+		k, err := auth.OpenKeyring(a.KeysFile, g.log, auth.KeyringOptions{AllowDevKey: a.AllowDevKey, Registerer: g.reg})
 		if err != nil {
 			return err
 		}
@@ -51,19 +52,29 @@ func (g *Gateway) ReloadKeys() error {
 
 // authed lets through requests whose credentials give a principal with
 // role (RoleUser: anyone authenticated) and whose key has a request left
-// in its token bucket; the principal goes into the request's context.
+// in its token bucket; the principal goes into the request's context. A
+// client address over its budget of failed authentications is refused
+// before its credentials are even looked at.
 func (g *Gateway) authed(role auth.Role, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, err := g.authn.Authenticate(r.Context(), auth.Bearer(r.Header))
+		token := auth.Bearer(r.Header)
+		if token != "" {
+			if blocked, wait := g.audit.Blocked(peer.From(r.Context())); blocked {
+				api.WriteError(w, api.RetryLater(api.CodeRateLimited, wait, nil,
+					"too many failed authentications from your address (GATEWAY_AUTH_FAILURE_RATE): retry after %s", wait.Round(time.Millisecond)))
+				return
+			}
+		}
+		p, err := g.authn.Authenticate(r.Context(), token)
 		if err != nil {
 			g.auditFailure(r, err)
 			unauthorized(w, err)
 			return
 		}
+		ctx := auth.With(r.Context(), p)
 		if role == auth.RoleOperator && p.Role != auth.RoleOperator {
-			g.audit.Warn().Str("tenant", p.Tenant).Str("key_id", p.KeyID).Str("remote", r.RemoteAddr).
-				Str("path", r.URL.Path).Msg("operator route refused")
-			api.WriteError(w, api.Errorf(api.CodeForbidden, "%s needs an operator key", r.URL.Path))
+			g.audit.Forbidden(ctx, r.URL.Path)
+			api.WriteError(w, api.Errorf(api.CodeForbidden, "this route needs an operator key"))
 			return
 		}
 		if ok, wait := g.authn.Allow(p); !ok {
@@ -71,7 +82,7 @@ func (g *Gateway) authed(role auth.Role, h http.Handler) http.Handler {
 				"key %s is over its request rate (%g/s, burst %d): retry after %s", p.KeyID, p.Limits.Rate, p.Limits.Burst, wait.Round(time.Millisecond)))
 			return
 		}
-		h.ServeHTTP(w, r.WithContext(auth.With(r.Context(), p)))
+		h.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 
@@ -87,15 +98,17 @@ func unauthorized(w http.ResponseWriter, err error) {
 	api.WriteError(w, api.Errorf(api.CodeUnauthorized, "%s", msg))
 }
 
-// auditFailure logs a refused authentication (never the credentials):
-// invalid credentials as a warning, missing ones (a browser's first visit,
-// a probe) at debug level only.
+// auditFailure records a refused authentication (never the credentials):
+// invalid ones in the audit log (sampled per client address, and counted
+// against its budget), missing ones (a browser's first visit, a probe) at
+// debug level only.
 func (g *Gateway) auditFailure(r *http.Request, err error) {
-	ev := g.audit.Warn().Str("reason", "invalid credentials")
+	who := peer.From(r.Context())
 	if errors.Is(err, auth.ErrNoCredentials) {
-		ev = g.audit.Debug().Str("reason", "missing credentials")
+		g.log.Debug().Str("remote", who.String()).Str("method", r.Method).Str("path", g.audit.Path(r.URL.Path)).Msg("missing credentials")
+		return
 	}
-	ev.Str("remote", r.RemoteAddr).Str("method", r.Method).Str("path", r.URL.Path).Msg("authentication failed")
+	g.audit.Failed(who, r.Method, r.URL.Path, "invalid credentials")
 }
 
 // handleWhoami tells the caller who its credentials make it.
@@ -103,13 +116,4 @@ func (g *Gateway) handleWhoami(w http.ResponseWriter, r *http.Request) error {
 	p := auth.From(r.Context())
 	api.WriteJSON(w, http.StatusOK, api.Whoami{Tenant: p.Tenant, Role: string(p.Role), KeyID: p.KeyID, AuthRequired: !g.authn.Off})
 	return nil
-}
-
-// auditEvent logs a job submission or cancel with who did it.
-func auditEvent(log zerolog.Logger, ctx context.Context, event, job, remote string) {
-	p := auth.From(ctx)
-	if p == nil {
-		p = auth.Anonymous
-	}
-	log.Info().Str("event", event).Str("tenant", p.Tenant).Str("key_id", p.KeyID).Str("job", job).Str("remote", remote).Msg("audit")
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"batchinfer/gateway/audit"
 	"batchinfer/gateway/auth"
 	"batchinfer/gateway/sched"
 	"batchinfer/gateway/service"
@@ -39,6 +40,12 @@ type Config struct {
 	// files are read again when they change.
 	TLSCert, TLSKey string
 
+	// TrustedProxies are the CIDRs (or addresses) of the proxies whose
+	// X-Forwarded-For and X-Real-IP name the client (package peer).
+	TrustedProxies []string
+
+	HTTP    HTTPConfig
+	Audit   audit.Config
 	Auth    AuthConfig
 	Service service.Config
 	WS      ws.Config
@@ -46,6 +53,29 @@ type Config struct {
 	// Uploads shapes the tus endpoint at /v1/uploads (how long uploads are
 	// kept is Streams': UploadTTL, UploadRetention, UploadMaxBytes).
 	Uploads upload.Config
+}
+
+// HTTPConfig bounds the HTTP server and what one request may hold.
+type HTTPConfig struct {
+	// MaxHeaderBytes bounds a request's header section.
+	MaxHeaderBytes int
+	// MaxConnsPerAddr bounds the connections open at once from one client
+	// address (an IPv6 /64); trusted proxies are not counted.
+	MaxConnsPerAddr int
+	// WriteTimeout is how long a response may take to write once started
+	// (NDJSON streams: StreamWriteTimeout without progress instead).
+	WriteTimeout time.Duration
+	// StreamWriteTimeout ends an NDJSON result stream whose client has
+	// read nothing for this long.
+	StreamWriteTimeout time.Duration
+	// BodyIdleTimeout and MinBodyRate are the pace a request body must keep
+	// (reqbody.Pace).
+	BodyIdleTimeout time.Duration
+	MinBodyRate     int64
+	// DecodeBudget bounds the bytes of bodies and WebSocket messages being
+	// decoded at once; a request waits up to DecodeWait for room.
+	DecodeBudget int64
+	DecodeWait   time.Duration
 }
 
 // AuthConfig says who may call the API.
@@ -58,6 +88,9 @@ type AuthConfig struct {
 	JWT      auth.JWTConfig
 	// Defaults are the limits of keys that set none.
 	Defaults auth.Limits
+	// AllowDevKey lets the keys file hold a publicly known development key
+	// (auth.PublicDevKeys); without it such a file is refused.
+	AllowDevKey bool
 }
 
 // Defaults are every setting's default, written once: the flags and
@@ -66,20 +99,26 @@ func Defaults() Config {
 	return Config{
 		Addr: ":8000", Version: "dev",
 		MaxBodyBytes: 4 << 30, MaxJSONBodyBytes: 64 << 20, MaxSyncBodyBytes: 8 << 20,
+		HTTP: HTTPConfig{
+			MaxHeaderBytes: 64 << 10, MaxConnsPerAddr: 256, WriteTimeout: 30 * time.Second, StreamWriteTimeout: 10 * time.Second,
+			BodyIdleTimeout: 10 * time.Second, MinBodyRate: 8 << 10, DecodeBudget: 96 << 20, DecodeWait: 5 * time.Second,
+		},
+		Audit: audit.Config{FailureRate: 1, FailureBurst: 20, MaxAddresses: 10_000, MaxPathBytes: 256},
 		Auth: AuthConfig{Mode: "keys", JWT: auth.JWTConfig{TenantClaim: "tenant"},
-			Defaults: auth.Limits{Rate: 50, Burst: 100, Jobs: 16, Items: 1_000_000, Conns: 100}},
+			Defaults: auth.Limits{Rate: 50, Burst: 100, Jobs: 16, Items: 1_000_000, Conns: 100, Uploads: 2, Follows: 1000}},
 		Service: service.Config{
 			MaxItems: 100_000_000, MaxSyncItems: 64, MaxImageBytes: 1 << 20, MaxLineBytes: 32 << 20,
 			MaxChunkBytes: 768 << 10, PublishWindow: 32 << 20, QueueWait: 10 * time.Second, DefaultChunkSize: 256,
 			SyncTimeout: 10 * time.Second, MinSyncTimeout: 10 * time.Millisecond, MaxJobsListed: 100, MaxJobsScanned: 1000, MaxJobNameBytes: 255,
 			MaxSubscriptions: 10_000, ProgressInterval: 200 * time.Millisecond, FollowPoll: 5 * time.Second, MaxResultReads: 64,
+			MaxImagePixelsFactor: 64,
 		},
 		Sched: sched.Config{QueueChunks: sched.DefaultQueueChunks, Tick: sched.DefaultTick},
 		WS: ws.Config{
 			MaxConnections: 1000, MaxMessageBytes: 4 << 20, MaxSubscriptions: 64, MaxInflight: 16,
-			SendBuffer: 1024, SendBufferBytes: 4 << 20, SlowConsumerTimeout: 10 * time.Second, Heartbeat: 15 * time.Second,
-			AuthTimeout: 10 * time.Second,
-			AuthCheck:   5 * time.Second,
+			SendBuffer: 1024, SendBufferBytes: 4 << 20, SendBudgetBytes: 128 << 20, SlowConsumerTimeout: 10 * time.Second, Heartbeat: 15 * time.Second,
+			AuthTimeout: 5 * time.Second, AuthCheck: 5 * time.Second,
+			MaxPreauth: 256, MaxPreauthPerAddr: 8, PreauthMessageBytes: 8 << 10, MaxRefBytes: 256,
 		},
 		Uploads: upload.Config{
 			MaxSize: 10 << 30, PartBytes: 512 << 10, MaxTenantBytes: 10 << 30, MaxTenantUploads: 20,
@@ -92,14 +131,26 @@ func Defaults() Config {
 // settings are registered by config.Set.NATS and Streams).
 func (c *Config) Flags(s *config.Set) {
 	d := Defaults()
-	sv, w := &c.Service, &c.WS
 	s.String(&c.Addr, "addr", "GATEWAY_ADDR", d.Addr, "HTTP listen address")
 	s.Int64(&c.MaxBodyBytes, "max-body-bytes", "GATEWAY_MAX_BODY_BYTES", d.MaxBodyBytes, "largest streamed batch submission body (NDJSON, CSV, binary tensors: read as it arrives, not held)")
 	s.Int64(&c.MaxJSONBodyBytes, "max-json-body-bytes", "GATEWAY_MAX_JSON_BODY_BYTES", d.MaxJSONBodyBytes, "largest JSON batch submission body (read whole)")
+	s.Int64(&c.MaxSyncBodyBytes, "max-sync-body-bytes", "GATEWAY_MAX_SYNC_BODY_BYTES", d.MaxSyncBodyBytes, "largest synchronous prediction body")
+	c.serviceFlags(s, d)
+	c.wsFlags(s, d)
+	c.httpFlags(s, d)
+	s.String(&c.UIDir, "ui-dir", "GATEWAY_UI_DIR", d.UIDir, "serve the built web UI from this directory")
+	s.Int(&c.Sched.QueueChunks, "sched-queue-chunks", "SCHED_QUEUE_CHUNKS", d.Sched.QueueChunks, "batch chunks the scheduler keeps waiting per model version for its workers (fewer: a new job is served sooner; more: workers never idle)")
+	s.Duration(&c.Sched.Tick, "sched-tick", "SCHED_TICK", d.Sched.Tick, "how often the scheduler reads each model's queue and tops it up")
+	c.authFlags(s, d)
+	c.uploadFlags(s, d)
+}
+
+func (c *Config) serviceFlags(s *config.Set, d Config) {
+	sv := &c.Service
 	s.Int(&sv.MaxItems, "max-items", "GATEWAY_MAX_ITEMS", d.Service.MaxItems, "most items in one batch job")
 	s.Int(&sv.MaxSyncItems, "max-sync-items", "GATEWAY_MAX_SYNC_ITEMS", d.Service.MaxSyncItems, "most items in one synchronous prediction")
-	s.Int64(&c.MaxSyncBodyBytes, "max-sync-body-bytes", "GATEWAY_MAX_SYNC_BODY_BYTES", d.MaxSyncBodyBytes, "largest synchronous prediction body")
 	s.Int(&sv.MaxImageBytes, "max-image-bytes", "GATEWAY_MAX_IMAGE_BYTES", d.Service.MaxImageBytes, "largest encoded input image")
+	s.Int(&sv.MaxImagePixelsFactor, "max-image-pixels-factor", "GATEWAY_MAX_IMAGE_PIXELS_FACTOR", d.Service.MaxImagePixelsFactor, "an input image may have at most this many times the pixels of the model's input (read from its header before it is accepted)")
 	s.Int(&sv.MaxLineBytes, "max-line-bytes", "GATEWAY_MAX_LINE_BYTES", d.Service.MaxLineBytes, "longest NDJSON line")
 	s.Int(&sv.MaxChunkBytes, "max-chunk-bytes", "GATEWAY_MAX_CHUNK_BYTES", d.Service.MaxChunkBytes, "largest queued chunk (keep under NATS max_payload)")
 	s.Int(&sv.PublishWindow, "publish-window-bytes", "GATEWAY_PUBLISH_WINDOW_BYTES", d.Service.PublishWindow, "bytes of a job's chunks sent to JetStream and not yet acknowledged (at least max-chunk-bytes; the stream's ingest queue holds 128 MiB for all gateways)")
@@ -114,22 +165,26 @@ func (c *Config) Flags(s *config.Set) {
 	s.Duration(&sv.ProgressInterval, "progress-interval", "GATEWAY_PROGRESS_INTERVAL", d.Service.ProgressInterval, "least time between progress events per job")
 	s.Duration(&sv.FollowPoll, "follow-poll", "GATEWAY_FOLLOW_POLL", d.Service.FollowPoll, "how often a followed job is reread when no change was announced")
 	s.Int(&sv.MaxResultReads, "max-result-reads", "GATEWAY_MAX_RESULT_READS", d.Service.MaxResultReads, "most result reads (JetStream direct gets) in flight")
+}
+
+func (c *Config) wsFlags(s *config.Set, d Config) {
+	w := &c.WS
 	s.List(&w.AllowedOrigins, "allowed-origins", "GATEWAY_ALLOWED_ORIGINS", d.WS.AllowedOrigins, "extra browser origins allowed on the WebSocket (same-origin always is; * for any)")
-	s.Int(&w.MaxConnections, "max-ws-connections", "GATEWAY_MAX_WS_CONNECTIONS", d.WS.MaxConnections, "most concurrent WebSocket connections")
+	s.Int(&w.MaxConnections, "max-ws-connections", "GATEWAY_MAX_WS_CONNECTIONS", d.WS.MaxConnections, "most concurrent authenticated WebSocket connections")
+	s.Int(&w.MaxPreauth, "max-ws-preauth", "GATEWAY_MAX_WS_PREAUTH", d.WS.MaxPreauth, "most WebSocket connections waiting for their auth message (a pool apart from the authenticated ones)")
+	s.Int(&w.MaxPreauthPerAddr, "max-ws-preauth-per-addr", "GATEWAY_MAX_WS_PREAUTH_PER_ADDR", d.WS.MaxPreauthPerAddr, "most WebSocket connections waiting for their auth message per client address")
+	s.Int64(&w.PreauthMessageBytes, "ws-preauth-message-bytes", "GATEWAY_WS_PREAUTH_MESSAGE_BYTES", d.WS.PreauthMessageBytes, "largest inbound WebSocket message before authentication")
 	s.Int64(&w.MaxMessageBytes, "max-ws-message-bytes", "GATEWAY_MAX_WS_MESSAGE_BYTES", d.WS.MaxMessageBytes, "largest inbound WebSocket message")
+	s.Int(&w.MaxRefBytes, "ws-max-ref-bytes", "GATEWAY_WS_MAX_REF_BYTES", d.WS.MaxRefBytes, "longest ref a WebSocket message may carry (echoed in the answer)")
 	s.Int(&w.MaxSubscriptions, "max-ws-subscriptions", "GATEWAY_MAX_WS_SUBSCRIPTIONS", d.WS.MaxSubscriptions, "most jobs one WebSocket follows")
 	s.Int(&w.MaxInflight, "max-ws-inflight", "GATEWAY_MAX_WS_INFLIGHT", d.WS.MaxInflight, "most submits and predictions in flight per WebSocket")
 	s.Int(&w.SendBuffer, "ws-send-buffer", "GATEWAY_WS_SEND_BUFFER", d.WS.SendBuffer, "outbound messages buffered per WebSocket before it is closed as slow")
 	s.Int64(&w.SendBufferBytes, "ws-send-buffer-bytes", "GATEWAY_WS_SEND_BUFFER_BYTES", d.WS.SendBufferBytes, "outbound bytes buffered per WebSocket before it is closed as slow")
+	s.Int64(&w.SendBudgetBytes, "ws-send-budget-bytes", "GATEWAY_WS_SEND_BUDGET_BYTES", d.WS.SendBudgetBytes, "outbound bytes buffered for all WebSockets together (a connection that cannot buffer for slow-consumer-timeout is closed 4008)")
 	s.Duration(&w.SlowConsumerTimeout, "slow-consumer-timeout", "GATEWAY_SLOW_CONSUMER_TIMEOUT", d.WS.SlowConsumerTimeout, "how long a WebSocket's send buffer may stay full before it is closed (4008)")
 	s.Duration(&w.Heartbeat, "heartbeat", "GATEWAY_HEARTBEAT", d.WS.Heartbeat, "WebSocket heartbeat period")
 	s.Duration(&w.AuthTimeout, "ws-auth-timeout", "GATEWAY_WS_AUTH_TIMEOUT", d.WS.AuthTimeout, "how long a WebSocket without credentials has to send its auth message")
 	s.Duration(&w.AuthCheck, "ws-auth-check", "GATEWAY_WS_AUTH_CHECK", d.WS.AuthCheck, "how often a WebSocket checks its key is not revoked nor its JWT expired (closed with 4401)")
-	s.Int(&c.Sched.QueueChunks, "sched-queue-chunks", "SCHED_QUEUE_CHUNKS", d.Sched.QueueChunks, "batch chunks the scheduler keeps waiting per model version for its workers (fewer: a new job is served sooner; more: workers never idle)")
-	s.Duration(&c.Sched.Tick, "sched-tick", "SCHED_TICK", d.Sched.Tick, "how often the scheduler reads each model's queue and tops it up")
-	s.String(&c.UIDir, "ui-dir", "GATEWAY_UI_DIR", d.UIDir, "serve the built web UI from this directory")
-	c.authFlags(s, d)
-	c.uploadFlags(s, d)
 }
 
 func (c *Config) uploadFlags(s *config.Set, d Config) {
@@ -141,6 +196,23 @@ func (c *Config) uploadFlags(s *config.Set, d Config) {
 	s.Int(&u.MaxMetadataBytes, "max-upload-metadata-bytes", "GATEWAY_MAX_UPLOAD_METADATA_BYTES", d.Uploads.MaxMetadataBytes, "longest Upload-Metadata header")
 	s.Duration(&u.ReadTimeout, "upload-read-timeout", "GATEWAY_UPLOAD_READ_TIMEOUT", d.Uploads.ReadTimeout, "an upload body that sends nothing for this long ends (what arrived is kept)")
 	s.Duration(&u.SweepInterval, "upload-sweep-interval", "GATEWAY_UPLOAD_SWEEP_INTERVAL", d.Uploads.SweepInterval, "how often expired uploads are deleted")
+}
+
+func (c *Config) httpFlags(s *config.Set, d Config) {
+	h, a := &c.HTTP, &c.Audit
+	s.List(&c.TrustedProxies, "trusted-proxies", "GATEWAY_TRUSTED_PROXIES", d.TrustedProxies, "CIDRs of proxies whose X-Forwarded-For / X-Real-IP name the client (audit log, per-address limits); none by default")
+	s.Int(&h.MaxHeaderBytes, "max-header-bytes", "GATEWAY_MAX_HEADER_BYTES", d.HTTP.MaxHeaderBytes, "largest request header section")
+	s.Int(&h.MaxConnsPerAddr, "max-conns-per-addr", "GATEWAY_MAX_CONNS_PER_ADDR", d.HTTP.MaxConnsPerAddr, "most connections open at once from one client address (IPv6: its /64); trusted proxies are not counted")
+	s.Duration(&h.WriteTimeout, "write-timeout", "GATEWAY_WRITE_TIMEOUT", d.HTTP.WriteTimeout, "longest a response may take to write once started (not NDJSON streams)")
+	s.Duration(&h.StreamWriteTimeout, "stream-write-timeout", "GATEWAY_STREAM_WRITE_TIMEOUT", d.HTTP.StreamWriteTimeout, "an NDJSON result stream whose client reads nothing for this long is ended")
+	s.Duration(&h.BodyIdleTimeout, "body-idle-timeout", "GATEWAY_BODY_IDLE_TIMEOUT", d.HTTP.BodyIdleTimeout, "a request body that sends nothing for this long is refused (408)")
+	s.Int64(&h.MinBodyRate, "min-body-rate", "GATEWAY_MIN_BODY_RATE", d.HTTP.MinBodyRate, "least average rate of a request body in bytes/s, counted after body-idle-timeout (408 below it)")
+	s.Int64(&h.DecodeBudget, "decode-budget-bytes", "GATEWAY_DECODE_BUDGET_BYTES", d.HTTP.DecodeBudget, "bytes of request bodies and WebSocket messages being decoded at once, gateway-wide")
+	s.Duration(&h.DecodeWait, "decode-wait", "GATEWAY_DECODE_WAIT", d.HTTP.DecodeWait, "how long a request waits for room in the decode budget before it is refused (503 busy)")
+	s.Float(&a.FailureRate, "auth-failure-rate", "GATEWAY_AUTH_FAILURE_RATE", d.Audit.FailureRate, "failed authentications per second one client address may make (beyond the burst its attempts get 429 unchecked)")
+	s.Int(&a.FailureBurst, "auth-failure-burst", "GATEWAY_AUTH_FAILURE_BURST", d.Audit.FailureBurst, "burst of failed authentications per client address (each logged; beyond: sampled)")
+	s.Int(&a.MaxAddresses, "auth-failure-addresses", "GATEWAY_AUTH_FAILURE_ADDRESSES", d.Audit.MaxAddresses, "most client addresses whose failed authentications are tracked")
+	s.Int(&a.MaxPathBytes, "audit-max-path-bytes", "GATEWAY_AUDIT_MAX_PATH_BYTES", d.Audit.MaxPathBytes, "longest path written to the audit log (longer ones are truncated)")
 }
 
 func (c *Config) authFlags(s *config.Set, d Config) {
@@ -158,6 +230,9 @@ func (c *Config) authFlags(s *config.Set, d Config) {
 	s.Int(&l.Jobs, "max-tenant-jobs", "GATEWAY_MAX_TENANT_JOBS", d.Auth.Defaults.Jobs, "unfinished batch jobs per tenant, unless the key sets jobs=")
 	s.Int(&l.Items, "max-tenant-items", "GATEWAY_MAX_TENANT_ITEMS", d.Auth.Defaults.Items, "items in flight per tenant, unless the key sets items=")
 	s.Int(&l.Conns, "max-tenant-ws", "GATEWAY_MAX_TENANT_WS", d.Auth.Defaults.Conns, "WebSocket connections per tenant and gateway, unless the key sets conns=")
+	s.Int(&l.Uploads, "max-tenant-submissions", "GATEWAY_MAX_TENANT_SUBMISSIONS", d.Auth.Defaults.Uploads, "batch submission bodies being received and decoded at once per tenant and gateway, unless the key sets uploads=")
+	s.Int(&l.Follows, "max-tenant-follows", "GATEWAY_MAX_TENANT_FOLLOWS", d.Auth.Defaults.Follows, "jobs followed at once (WebSocket subscriptions and NDJSON streams) per tenant and gateway, unless the key sets follows=")
+	s.Bool(&a.AllowDevKey, "allow-dev-key", "GATEWAY_ALLOW_DEV_KEY", "accept the publicly known development key of deploy/secrets/api_keys.dev (local trials only)")
 	s.String(&c.OpsAddr, "ops-addr", "GATEWAY_OPS_ADDR", "", "operators' listener: /health, /ready, /metrics, /v1/cluster without credentials (bind to an internal interface)")
 	s.String(&c.TLSCert, "tls-cert", "GATEWAY_TLS_CERT", "", "serve HTTPS with this certificate (PEM), reloaded on change")
 	s.String(&c.TLSKey, "tls-key", "GATEWAY_TLS_KEY", "", "the certificate's private key (PEM)")
@@ -165,15 +240,11 @@ func (c *Config) authFlags(s *config.Set, d Config) {
 
 // validate checks what the parts do not check themselves.
 func (c Config) validate() error {
-	switch {
-	case c.NATS.URL == "":
-		return fmt.Errorf("%w: gateway: NATS URL is required", config.ErrInvalid)
-	case c.MaxBodyBytes <= 0 || c.MaxSyncBodyBytes <= 0 || c.MaxJSONBodyBytes <= 0:
-		return fmt.Errorf("%w: gateway: body limits must be positive", config.ErrInvalid)
-	case !wsLimitsSet(c.WS):
-		return fmt.Errorf("%w: gateway: WebSocket limits must be positive", config.ErrInvalid)
-	case (c.TLSCert == "") != (c.TLSKey == ""):
-		return fmt.Errorf("%w: gateway: -tls-cert and -tls-key go together", config.ErrInvalid)
+	if err := c.validateBasics(); err != nil {
+		return err
+	}
+	if err := c.HTTP.validate(c); err != nil {
+		return err
 	}
 	if err := c.Auth.validate(); err != nil {
 		return err
@@ -184,10 +255,48 @@ func (c Config) validate() error {
 	return c.Service.Validate()
 }
 
+// validateBasics checks the settings no part checks itself.
+func (c Config) validateBasics() error {
+	switch {
+	case c.NATS.URL == "":
+		return fmt.Errorf("%w: gateway: NATS URL is required", config.ErrInvalid)
+	case c.MaxBodyBytes <= 0 || c.MaxSyncBodyBytes <= 0 || c.MaxJSONBodyBytes <= 0:
+		return fmt.Errorf("%w: gateway: body limits must be positive", config.ErrInvalid)
+	case !wsLimitsSet(c.WS):
+		return fmt.Errorf("%w: gateway: WebSocket limits must be positive", config.ErrInvalid)
+	case (c.TLSCert == "") != (c.TLSKey == ""):
+		return fmt.Errorf("%w: gateway: -tls-cert and -tls-key go together", config.ErrInvalid)
+	case c.WS.SendBudgetBytes > 0 && c.WS.SendBudgetBytes < c.WS.SendBufferBytes:
+		return fmt.Errorf("%w: gateway: -ws-send-budget-bytes is below -ws-send-buffer-bytes", config.ErrInvalid)
+	case c.Audit.FailureRate <= 0 || c.Audit.FailureBurst <= 0 || c.Audit.MaxAddresses <= 0 || c.Audit.MaxPathBytes <= 0:
+		return fmt.Errorf("%w: gateway: the failed-authentication limits must be positive", config.ErrInvalid)
+	}
+	return nil
+}
+
+// validate checks the HTTP bounds: positive, and a decode budget that can
+// hold the largest body or message (a body takes it as it arrives, 64 KiB
+// at a time).
+func (h HTTPConfig) validate(c Config) error {
+	for _, v := range []int64{int64(h.MaxHeaderBytes), int64(h.MaxConnsPerAddr), int64(h.WriteTimeout), int64(h.StreamWriteTimeout),
+		int64(h.BodyIdleTimeout), h.MinBodyRate, h.DecodeBudget, int64(h.DecodeWait)} {
+		if v <= 0 {
+			return fmt.Errorf("%w: gateway: HTTP limits must be positive", config.ErrInvalid)
+		}
+	}
+	// Streamed bodies (NDJSON, CSV, binary) hold only streamWindow of
+	// themselves; JSON bodies, predictions and messages are held whole.
+	if need := max(c.MaxJSONBodyBytes, c.MaxSyncBodyBytes, c.WS.MaxMessageBytes, streamWindow) + 64<<10; h.DecodeBudget < need {
+		return fmt.Errorf("%w: gateway: -decode-budget-bytes %d cannot hold the largest JSON body or message: at least %d", config.ErrInvalid, h.DecodeBudget, need)
+	}
+	return nil
+}
+
 // wsLimitsSet says whether every WebSocket limit is set.
 func wsLimitsSet(w ws.Config) bool {
 	for _, v := range []int64{int64(w.MaxConnections), w.MaxMessageBytes, int64(w.MaxSubscriptions), int64(w.MaxInflight),
-		int64(w.SendBuffer), w.SendBufferBytes, int64(w.SlowConsumerTimeout), int64(w.Heartbeat), int64(w.AuthTimeout), int64(w.AuthCheck)} {
+		int64(w.SendBuffer), w.SendBufferBytes, w.SendBudgetBytes, int64(w.SlowConsumerTimeout), int64(w.Heartbeat), int64(w.AuthTimeout), int64(w.AuthCheck),
+		int64(w.MaxPreauth), int64(w.MaxPreauthPerAddr), w.PreauthMessageBytes, int64(w.MaxRefBytes)} {
 		if v <= 0 {
 			return false
 		}
@@ -197,13 +306,16 @@ func wsLimitsSet(w ws.Config) bool {
 
 func (a AuthConfig) validate() error {
 	switch {
+	case a.Defaults.Jobs > auth.MaxJobsQuota:
+		return fmt.Errorf("%w: gateway: -max-tenant-jobs %d: at most %d", config.ErrInvalid, a.Defaults.Jobs, auth.MaxJobsQuota)
 	case a.Mode == "none":
 		return nil
 	case a.Mode != "keys":
 		return fmt.Errorf("%w: gateway: -auth %q: want keys or none", config.ErrInvalid, a.Mode)
 	case a.KeysFile == "" && a.JWT.Issuer == "":
 		return fmt.Errorf("%w: gateway: no credentials configured: set -api-keys-file (GATEWAY_API_KEYS_FILE) or -jwt-issuer, or run with -auth=none on a trusted network", config.ErrInvalid)
-	case a.Defaults.Rate <= 0 || a.Defaults.Burst <= 0 || a.Defaults.Jobs <= 0 || a.Defaults.Items <= 0 || a.Defaults.Conns <= 0:
+	case a.Defaults.Rate <= 0 || a.Defaults.Burst <= 0 || a.Defaults.Jobs <= 0 || a.Defaults.Items <= 0 || a.Defaults.Conns <= 0 ||
+		a.Defaults.Uploads <= 0 || a.Defaults.Follows <= 0:
 		return fmt.Errorf("%w: gateway: the default per-key and per-tenant limits must be positive", config.ErrInvalid)
 	}
 	return nil

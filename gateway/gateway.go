@@ -13,7 +13,10 @@ import (
 	"sync"
 	"time"
 
+	"batchinfer/gateway/audit"
 	"batchinfer/gateway/auth"
+	"batchinfer/gateway/peer"
+	"batchinfer/gateway/reqbody"
 	"batchinfer/gateway/sched"
 	"batchinfer/gateway/service"
 	"batchinfer/gateway/upload"
@@ -50,7 +53,10 @@ type Gateway struct {
 	ws      *ws.Handler
 	uploads *upload.Handler
 	authn   *auth.Authenticator
-	audit   zerolog.Logger
+	audit   *audit.Log
+	proxies *peer.Proxies
+	budget  *reqbody.Budget
+	conns   *addrLimit
 
 	ln       net.Listener
 	srv, ops *http.Server
@@ -75,6 +81,10 @@ func New(cfg Config, log zerolog.Logger) (*Gateway, error) {
 	if m := cfg.Streams.UploadMaxBytes; m > 0 && m < cfg.Uploads.MaxSize {
 		cfg.Uploads.MaxSize = m // an upload larger than the whole store can never finish
 	}
+	proxies, err := peer.ParseProxies(cfg.TrustedProxies)
+	if err != nil {
+		return nil, fmt.Errorf("%w: gateway: %v", config.ErrInvalid, err)
+	}
 	id := nuid.Next()
 	if cfg.NATS.Name == "" {
 		cfg.NATS.Name = "gateway-" + id
@@ -88,8 +98,9 @@ func New(cfg Config, log zerolog.Logger) (*Gateway, error) {
 		return nil, fmt.Errorf("%w: gateway: %w", config.ErrInvalid, err)
 	}
 	return &Gateway{
-		cfg: cfg, id: id, reg: reg, hm: newHTTPMetrics(reg), uploads: up, log: glog,
-		audit:   log.With().Str("component", "audit").Str("gateway_id", id).Logger(),
+		cfg: cfg, id: id, reg: reg, hm: newHTTPMetrics(reg), uploads: up, log: glog, proxies: proxies,
+		audit:   audit.New(log.With().Str("gateway_id", id).Logger(), cfg.Audit, reg),
+		budget:  reqbody.NewBudget(cfg.HTTP.DecodeBudget, cfg.HTTP.DecodeWait, reg),
 		closing: make(chan struct{}), errc: make(chan error, 1),
 	}, nil
 }
@@ -116,6 +127,7 @@ func (g *Gateway) Start(ctx context.Context) (err error) {
 	if g.svc, err = service.New(g.cfg.Service, g.in, g.reg, g.log); err != nil {
 		return err
 	}
+	g.svc.Audit = g.audit
 	if err = g.svc.Start(); err != nil {
 		return err
 	}
@@ -129,9 +141,7 @@ func (g *Gateway) Start(ctx context.Context) (err error) {
 		return err
 	}
 	g.ws = ws.NewHandler(g.ctx, g.cfg.WS, g.svc, g.authn, g.reg, g.log)
-	g.ws.OnAuthFailure = func(remote, reason string) {
-		g.audit.Warn().Str("remote", remote).Str("path", "/v1/ws").Str("reason", reason).Msg("authentication failed")
-	}
+	g.ws.Audit, g.ws.Budget = g.audit, g.budget
 	return g.serve()
 }
 
@@ -165,6 +175,8 @@ func (g *Gateway) serve() error {
 		return fmt.Errorf("listen %s: %w", g.cfg.Addr, err)
 	}
 	g.teardown.Add("listener", func() error { _ = ln.Close(); return nil })
+	g.conns = newAddrLimit(ln, g.cfg.HTTP.MaxConnsPerAddr, g.proxies, g.cfg.TLSCert == "", g.hm.connsRefused)
+	ln = g.conns
 	if g.cfg.TLSCert != "" {
 		c, err := newCertReloader(g.cfg.TLSCert, g.cfg.TLSKey)
 		if err != nil {
@@ -181,7 +193,7 @@ func (g *Gateway) serve() error {
 		if err != nil {
 			return fmt.Errorf("listen %s: %w", g.cfg.OpsAddr, err)
 		}
-		g.ops = g.httpServer(g.instrument(jsonFallback(g.opsRoutes())))
+		g.ops = g.httpServer(g.instrument(g.guard(jsonFallback(g.opsRoutes()))))
 		g.teardown.Add("ops server", g.ops.Close)
 		go g.run(g.ops, oln, "ops")
 	}
@@ -195,6 +207,7 @@ func (g *Gateway) httpServer(h http.Handler) *http.Server {
 		ErrorLog:          httpErrorLog(g.log),
 		ReadHeaderTimeout: readHeaderTimeout,
 		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    g.cfg.HTTP.MaxHeaderBytes,
 		BaseContext:       func(net.Listener) context.Context { return g.ctx },
 	}
 }
@@ -244,9 +257,13 @@ func (g *Gateway) Stop(ctx context.Context) error {
 // Stats are counts of what the gateway holds for its clients, for leak
 // tests: each returns to zero once its clients are gone.
 type Stats struct {
-	WSConnections int64
-	// Uploads counts the upload requests being served.
-	Uploads int
+	WSConnections int64 // authenticated WebSockets
+	WSPreauth     int   // WebSockets waiting for their auth message
+	ConnAddrs     int   // client addresses with connections open
+	AuthFailAddrs int   // client addresses whose failed authentications are counted
+	RateLimiters  int   // token buckets of keys
+	// TusRequests counts the resumable-upload requests being served.
+	TusRequests int
 	service.Stats
 }
 
@@ -256,7 +273,8 @@ func (g *Gateway) Leading() bool { return g.sched.Leading() }
 
 // Stats returns the current counts; valid after Start.
 func (g *Gateway) Stats() Stats {
-	return Stats{WSConnections: g.ws.Connections(), Uploads: g.uploads.InFlight(), Stats: g.svc.Stats()}
+	return Stats{WSConnections: g.ws.Connections(), WSPreauth: g.ws.Preauth(), ConnAddrs: g.conns.open(),
+		AuthFailAddrs: g.audit.Tracked(), RateLimiters: g.authn.Limiters(), TusRequests: g.uploads.InFlight(), Stats: g.svc.Stats()}
 }
 
 // httpErrorLog sends the HTTP server's own messages (bad TLS handshakes,

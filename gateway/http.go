@@ -13,7 +13,7 @@ import (
 
 // Handler returns the gateway's HTTP handler.
 func (g *Gateway) Handler() http.Handler {
-	return g.instrument(jsonFallback(g.routes()))
+	return g.instrument(g.guard(jsonFallback(g.routes())))
 }
 
 // routes is the API's route table (api/openapi.yaml documents it).
@@ -65,8 +65,11 @@ func (g *Gateway) api(h func(http.ResponseWriter, *http.Request) error) http.Han
 	return func(w http.ResponseWriter, r *http.Request) {
 		if err := h(w, r); err != nil {
 			e := api.As(err)
-			if e.Code.HTTPStatus() >= 500 && !e.Code.Capacity() {
-				g.log.Error().Err(err).Str("method", r.Method).Str("path", r.URL.Path).Str("code", string(e.Code)).Msg("request failed")
+			switch {
+			case e.Code.HTTPStatus() >= 500 && !e.Code.Capacity():
+				g.log.Error().Err(err).Str("method", r.Method).Str("path", g.audit.Path(r.URL.Path)).Str("code", string(e.Code)).Msg("request failed")
+			case e.Err != nil: // a client's fault with a cause worth a look (a body cut short)
+				g.log.Debug().Err(err).Str("method", r.Method).Str("path", g.audit.Path(r.URL.Path)).Str("code", string(e.Code)).Msg("request refused")
 			}
 			api.WriteError(w, e)
 		}

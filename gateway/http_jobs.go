@@ -1,10 +1,8 @@
 package gateway
 
 import (
-	"bufio"
 	"bytes"
 	"cmp"
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -16,18 +14,29 @@ import (
 
 	"batchinfer/api"
 	"batchinfer/gateway/input"
+	"batchinfer/gateway/reqbody"
 	"batchinfer/gateway/service"
-	"batchinfer/internal/wire"
 )
 
-// handleSubmit accepts a job as a JSON body, NDJSON or CSV.
+// handleSubmit accepts a job as a JSON body, NDJSON or CSV. The body is
+// read within the gateway's bounds (reqbody) and one of the tenant's
+// upload slots.
 func (g *Gateway) handleSubmit(w http.ResponseWriter, r *http.Request) error {
-	r.Body = http.MaxBytesReader(w, r.Body, g.cfg.MaxBodyBytes)
+	done, err := g.svc.BeginUpload(r.Context())
+	if err != nil {
+		return err
+	}
+	defer done()
+	rd := g.openBody(w, r, g.cfg.MaxBodyBytes)
+	defer rd.Release()
 	hash := sha256.New()
 	body := io.TeeReader(r.Body, hash)
 	sub, err := g.submission(r, body)
 	if err != nil {
 		return err
+	}
+	if sub.Streamed {
+		rd.Stream(streamWindow)
 	}
 	if sub.MaxInvalid, err = intParam(r, "max_invalid", 0, 0, math.MaxInt32); err != nil {
 		return err
@@ -39,9 +48,6 @@ func (g *Gateway) handleSubmit(w http.ResponseWriter, r *http.Request) error {
 	st, replayed, err := g.svc.Submit(r.Context(), sub)
 	if err != nil {
 		return err
-	}
-	if !replayed {
-		auditEvent(g.audit, r.Context(), "job_submitted", st.ID, r.RemoteAddr)
 	}
 	resp := api.SubmitResponse{Job: st, Links: api.LinksFor(st.ID)}
 	w.Header().Set("Location", resp.Links.Self)
@@ -62,7 +68,7 @@ func (g *Gateway) submission(r *http.Request, body io.Reader) (service.Submissio
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	switch ct {
 	case "application/json", "", "application/x-www-form-urlencoded": // the last is curl -d's default
-		raw, err := io.ReadAll(io.LimitReader(body, g.cfg.MaxJSONBodyBytes+1))
+		raw, err := readAll(io.LimitReader(body, g.cfg.MaxJSONBodyBytes+1), min(r.ContentLength, g.cfg.MaxJSONBodyBytes+1))
 		if err == nil && int64(len(raw)) > g.cfg.MaxJSONBodyBytes {
 			return service.Submission{}, api.Errorf(api.CodeBodyTooLarge,
 				"a JSON job body is read whole and exceeds %d bytes (GATEWAY_MAX_JSON_BODY_BYTES): send NDJSON, CSV or binary tensors, which are streamed", g.cfg.MaxJSONBodyBytes)
@@ -87,7 +93,7 @@ func (g *Gateway) submission(r *http.Request, body io.Reader) (service.Submissio
 			return service.Submission{}, api.Errorf(api.CodeBadRequest, "the model query parameter is required for %s uploads", ct)
 		}
 		return service.Submission{Model: q.Get("model"), Version: q.Get("version"), Name: jobName(r, ""), Items: streamed(ct, body),
-			Priority: q.Get("priority"), Deadline: q.Get("deadline")}, nil
+			Priority: q.Get("priority"), Deadline: q.Get("deadline"), Streamed: true}, nil
 	}
 	return service.Submission{}, api.Errorf(api.CodeUnsupportedMedia,
 		"content type %q is not supported: use application/json, application/x-ndjson, text/csv, application/octet-stream (raw float32) or application/x-npy", ct)
@@ -109,6 +115,34 @@ func jobName(r *http.Request, fromBody string) string {
 	return ""
 }
 
+// readAll reads a whole body into one buffer of its declared length (the
+// body's reader bounds it), instead of growing one by doubling: a JSON
+// body is held once, not up to twice.
+func readAll(body io.Reader, length int64) ([]byte, error) {
+	if length <= 0 {
+		return io.ReadAll(body)
+	}
+	buf := make([]byte, length+1) // +1: the end is seen without growing
+	n, err := io.ReadFull(body, buf)
+	var ae *api.Error
+	switch {
+	case errors.As(err, &ae):
+		return nil, ae
+	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
+		return buf[:n], nil
+	case err != nil:
+		return nil, err
+	}
+	rest, err := io.ReadAll(body) // more than declared: the body's reader decides
+	return append(buf, rest...), err
+}
+
+// streamWindow is how much of a streamed body the decode budget counts: a
+// line or record being decoded and the chunk being filled are what the
+// gateway holds of it (GATEWAY_MAX_LINE_BYTES bounds a line; chunks are
+// under GATEWAY_MAX_CHUNK_BYTES).
+const streamWindow = 1 << 20
+
 // streamed is the source of a body read as it arrives.
 func streamed(ct string, body io.Reader) input.Source {
 	switch ct {
@@ -122,12 +156,28 @@ func streamed(ct string, body io.Reader) input.Source {
 	return input.NDJSON(body)
 }
 
+// openBody wraps r's body in the gateway's bounds: at most limit bytes, the
+// pace of GATEWAY_BODY_IDLE_TIMEOUT and GATEWAY_MIN_BODY_RATE, and a share
+// of the decode budget while it is decoded.
+func (g *Gateway) openBody(w http.ResponseWriter, r *http.Request, limit int64) *reqbody.Reader {
+	return reqbody.Open(w, r, limit, reqbody.Pace{Idle: g.cfg.HTTP.BodyIdleTimeout, MinRate: g.cfg.HTTP.MinBodyRate}, g.budget)
+}
+
+// bodyErr names a failed body read for the client (reqbody's errors are
+// already *api.Error).
 func bodyErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	var ae *api.Error
+	if errors.As(err, &ae) {
+		return ae
+	}
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
 		return api.Errorf(api.CodeBodyTooLarge, "request body exceeds %d bytes", mbe.Limit)
 	}
-	return err
+	return api.Errorf(api.CodeBadRequest, "request body could not be read")
 }
 
 func (g *Gateway) handleJob(w http.ResponseWriter, r *http.Request) error {
@@ -170,7 +220,6 @@ func (g *Gateway) handleCancel(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	auditEvent(g.audit, r.Context(), "job_cancelled", st.ID, r.RemoteAddr)
 	api.WriteJSON(w, http.StatusOK, st)
 	return nil
 }
@@ -201,52 +250,4 @@ func (g *Gateway) handleResults(w http.ResponseWriter, r *http.Request) error {
 	}
 	api.WriteJSON(w, http.StatusOK, page)
 	return nil
-}
-
-// streamResults writes every item result as NDJSON in index order, waiting
-// for chunks still in the queue, until all are written, the client leaves
-// or the gateway stops.
-func (g *Gateway) streamResults(w http.ResponseWriter, r *http.Request) error {
-	ctx, cancel := context.WithCancel(r.Context())
-	defer cancel()
-	go func() {
-		select {
-		case <-g.closing: // a graceful stop does not wait for endless streams
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
-	rs, err := g.svc.StreamResults(ctx, r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	defer rs.Close()
-	w.Header().Set("Content-Type", "application/x-ndjson")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusOK)
-	bw := bufio.NewWriterSize(w, 64<<10)
-	rc := http.NewResponseController(w)
-	flush := func() error {
-		if err := bw.Flush(); err != nil {
-			return err
-		}
-		return rc.Flush()
-	}
-	line := func(item []byte) error {
-		_, _ = bw.Write(item)
-		return bw.WriteByte('\n')
-	}
-	for {
-		data, err := rs.Next(ctx, flush)
-		if err == nil {
-			err = wire.EachItem(data, line) // stored bytes, never decoded
-		}
-		if err != nil {
-			_ = flush()
-			if !errors.Is(err, io.EOF) && ctx.Err() == nil {
-				g.log.Error().Err(err).Str("job", r.PathValue("id")).Msg("results stream ended early")
-			}
-			return nil // the status line is sent: end the stream
-		}
-	}
 }

@@ -27,7 +27,8 @@ func (g *Gateway) handleModel(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (g *Gateway) handlePredict(w http.ResponseWriter, r *http.Request) error {
-	r.Body = http.MaxBytesReader(w, r.Body, g.cfg.MaxSyncBodyBytes)
+	rd := g.openBody(w, r, g.cfg.MaxSyncBodyBytes)
+	defer rd.Release()
 	if err := checkJSONContentType(r); err != nil {
 		return err
 	}
@@ -40,7 +41,7 @@ func (g *Gateway) handlePredict(w http.ResponseWriter, r *http.Request) error {
 		}
 		timeout = d
 	}
-	req, err := predictBody(r.Body)
+	req, err := predictBody(r.Body, r.ContentLength)
 	if err != nil {
 		return err
 	}
@@ -57,8 +58,8 @@ func (g *Gateway) handlePredict(w http.ResponseWriter, r *http.Request) error {
 // predictBody reads {"inputs":[...]}: split without decoding the inputs
 // (input.SplitJobBody) when it is plain, else decoded strictly for the
 // precise error.
-func predictBody(body io.Reader) (api.PredictRequest, error) {
-	raw, err := io.ReadAll(body)
+func predictBody(body io.Reader, length int64) (api.PredictRequest, error) {
+	raw, err := readAll(body, length)
 	if err != nil {
 		return api.PredictRequest{}, bodyErr(err)
 	}

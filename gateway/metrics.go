@@ -12,15 +12,21 @@ import (
 )
 
 type httpMetrics struct {
-	requests *prometheus.HistogramVec
+	requests     *prometheus.HistogramVec
+	connsRefused prometheus.Counter
 }
 
 func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
-	m := &httpMetrics{requests: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Name: "gateway_http_request_duration_seconds", Help: "HTTP request latency by route and status.",
-		Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
-	}, []string{"route", "code"})}
-	reg.MustRegister(m.requests)
+	m := &httpMetrics{
+		requests: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "gateway_http_request_duration_seconds", Help: "HTTP request latency by route and status.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
+		}, []string{"route", "code"}),
+		connsRefused: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "gateway_connections_refused_total", Help: "Connections closed at accept: their address had GATEWAY_MAX_CONNS_PER_ADDR open.",
+		}),
+	}
+	reg.MustRegister(m.requests, m.connsRefused)
 	return m
 }
 

@@ -38,8 +38,8 @@ test-docker-ha: ## the HA queue alone: 3 NATS servers, R3, a server killed and a
 	$(DOCKER_ENV) scripts/docker-ha-test.sh
 
 .PHONY: compose-up
-compose-up: ## docker compose up --build: the whole system at http://localhost:8080
-	$(DOCKER_ENV) REVISION=$(REVISION) docker compose up --build --detach --wait
+compose-up: ## docker compose up --build: the whole system at http://localhost:8080 (the public development key allowed unless API_KEYS_SECRET is set)
+	$(DOCKER_ENV) REVISION=$(REVISION) $(if $(API_KEYS_SECRET),,ALLOW_DEV_KEY=true) docker compose up --build --detach --wait
 	@echo "up: http://localhost:$${FRONTEND_PORT:-8080}"
 
 .PHONY: compose-down

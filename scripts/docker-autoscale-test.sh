@@ -14,7 +14,9 @@
 #     stopped failed (they drain on SIGTERM);
 #   - the stack is removed; a swarm this script created is left again.
 # Needs the gateway, worker and frontend images (make images); builds the
-# autoscaler image when it is missing.
+# autoscaler image when it is missing (or AUTOSCALE_BUILD=1). The autoscaler
+# reaches the engine only through the docker-proxy service; the test also
+# checks that the proxy refuses what the autoscaler does not need.
 #
 # Refuses to touch an engine that is already part of a swarm it did not
 # create, unless SWARM_TEST_REUSE=1.
@@ -29,7 +31,6 @@ items=${AUTOSCALE_ITEMS:-100000}
 jobs=${AUTOSCALE_JOBS:-6}
 export FRONTEND_PORT=$port NATS_SECRET_NAME=${stack}_nats_password API_KEYS_SECRET_NAME=${stack}_api_keys RESOLVE_IMAGE=never
 export DOCKER_GID=${DOCKER_GID:-$(stat -c %g /var/run/docker.sock)}
-auth=(-H "Authorization: Bearer bik_development_key_public_do_not_use_in_production") # deploy/secrets/api_keys.dev
 work=$(mktemp -d)
 worker=${stack}_worker
 
@@ -46,13 +47,14 @@ die() {
 for img in gateway worker frontend; do
   docker image inspect "${IMAGE_PREFIX:-}$img:$VERSION" >/dev/null 2>&1 || die "no image ${IMAGE_PREFIX:-}$img:$VERSION (make images)"
 done
-if ! docker image inspect "${IMAGE_PREFIX:-}autoscaler:$VERSION" >/dev/null 2>&1; then
+if [ "${AUTOSCALE_BUILD:-0}" = 1 ] || ! docker image inspect "${IMAGE_PREFIX:-}autoscaler:$VERSION" >/dev/null 2>&1; then
   log "building ${IMAGE_PREFIX:-}autoscaler:$VERSION"
   docker build -q -f Dockerfile.autoscaler --build-arg VERSION="$VERSION" -t "${IMAGE_PREFIX:-}autoscaler:$VERSION" . >/dev/null
 fi
 
 # shellcheck source=scripts/lib/swarm.sh
 . scripts/lib/swarm.sh
+swarm_test_key
 swarm_enter
 
 cleanup() {
@@ -78,6 +80,9 @@ services:
       AUTOSCALER_ASSUMED_RATE: "1000"
       AUTOSCALER_SCALE_UP_COOLDOWN: 5s
       AUTOSCALER_SCALE_DOWN_COOLDOWN: 15s
+    deploy:
+      endpoint_mode: dnsrr
+  dockerproxy:
     deploy:
       endpoint_mode: dnsrr
 EOF
@@ -142,6 +147,11 @@ for _ in $(seq 1 600); do
 done
 [ -n "$t_done" ] || die "the jobs did not complete within 600 s"
 awk -v t="$t_up" 'BEGIN{exit !(t != "" && t <= 30)}' || die "the scale up took $t_up s (more than 30)"
+# The autoscaler reached the engine through the proxy only.
+ac=$(docker ps -q --filter "label=com.docker.swarm.service.name=${stack}_autoscaler" | head -1)
+if docker inspect -f '{{range .Mounts}}{{.Source}} {{end}}' "$ac" | grep -q docker.sock; then die "the autoscaler mounts the Docker socket"; fi
+docker service logs --raw "${stack}_dockerproxy" 2>&1 | grep -q '"replica count update let through"' || die "no scaling went through the docker proxy"
+log "the autoscaler scaled through the docker proxy (no socket in its container)"
 busy=$(awk '$2 > 0 {seen[$1] = 1} END {print length(seen)}' "$work/items")
 peak=$(awk '$2 > m {m = $2} END {print m + 0}' "$work/samples")
 peak_running=$(awk '$3 > m {m = $3} END {print m + 0}' "$work/samples")

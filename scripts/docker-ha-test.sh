@@ -94,8 +94,14 @@ chmod 644 "$work/secrets/nats_password" # bind-mounted as is: the services run a
 files=compose.yaml
 [ "$HA_FAULTS" = 1 ] && files=$files:deploy/compose.test.yaml
 [ "$HA_CLUSTER" = 1 ] && files=$files:deploy/compose.ha.yaml
-export COMPOSE_PROJECT_NAME=$project COMPOSE_FILE=$files
+# The cluster is TLS only, routes mutual TLS: certificates made for the test
+# (compose mounts file secrets with the host file's mode: NATS_CERTS_SHARED).
+NATS_CERTS_SHARED=1 scripts/nats-certs.sh "$work/nats-tls" 2>/dev/null
+export COMPOSE_PROJECT_NAME=$project COMPOSE_FILE=$files NATS_TLS_DIR=$work/nats-tls
 export FRONTEND_PORT=$port NATS_PASSWORD_SECRET=$work/secrets/nats_password
+# The follower signs in with the public development key: allowed for this
+# throwaway project, which publishes on 127.0.0.1 only.
+export ALLOW_DEV_KEY=true
 base=http://127.0.0.1:$port
 t=$(date +%s)
 docker compose up -d --no-build --wait --wait-timeout 240 || die "compose up"

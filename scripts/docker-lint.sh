@@ -52,7 +52,18 @@ done
 log "docker compose config: compose.yaml, + deploy/compose.test.yaml"
 docker compose -f compose.yaml config -q || bad "compose.yaml"
 docker compose -f compose.yaml -f deploy/compose.test.yaml config -q || bad "compose.yaml + deploy/compose.test.yaml"
-docker compose -f compose.yaml -f deploy/compose.ha.yaml config -q || bad "compose.yaml + deploy/compose.ha.yaml"
+NATS_TLS_DIR=/nonexistent docker compose -f compose.yaml -f deploy/compose.ha.yaml config -q || bad "compose.yaml + deploy/compose.ha.yaml"
+# Safe defaults: the port on the loopback interface, the development key
+# refused unless asked for (docs/security.md).
+bind=$(docker compose -f compose.yaml config --format json | jq -r '.services.frontend.ports[0].host_ip // ""')
+[ "$bind" = 127.0.0.1 ] || bad "compose.yaml: the frontend must publish on 127.0.0.1 by default (got ${bind:-all interfaces})"
+allow=$(docker compose -f compose.yaml config --format json | jq -r '.services.gateway.environment.GATEWAY_ALLOW_DEV_KEY // ""')
+[ "$allow" = false ] || bad "compose.yaml: the development key must be refused by default (GATEWAY_ALLOW_DEV_KEY=$allow)"
+for f in deploy/stack.yaml deploy/stack.autoscaler.yaml; do
+  grep -q 'encrypted: "true"' "$f" || bad "$f: its overlay networks must be encrypted"
+done
+mounts=$(awk '/^  [a-z]+:$/ {svc = $1} /docker\.sock/ && !/^ *#/ {print svc}' deploy/*.yaml compose.yaml | sort -u | tr '\n' ' ')
+[ "$mounts" = "dockerproxy: " ] || bad "only the docker proxy may mount the Docker socket (found in: $mounts)"
 published=$(docker compose -f compose.yaml config --format json | python3 -c '
 import json, sys
 c = json.load(sys.stdin)

@@ -19,7 +19,6 @@ stack=${SWARM_STACK:-bitest$$}
 port=${FRONTEND_PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')}
 base=http://127.0.0.1:$port
 export FRONTEND_PORT=$port NATS_SECRET_NAME=${stack}_nats_password API_KEYS_SECRET_NAME=${stack}_api_keys RESOLVE_IMAGE=never
-auth=(-H "Authorization: Bearer bik_development_key_public_do_not_use_in_production") # deploy/secrets/api_keys.dev
 export STACK_OVERRIDES=deploy/stack.test.yaml
 work=$(mktemp -d)
 
@@ -28,6 +27,7 @@ die() { log "FAIL: $*"; exit 1; }
 
 # shellcheck source=scripts/lib/swarm.sh
 . scripts/lib/swarm.sh
+swarm_test_key
 swarm_enter
 
 cleanup() {

@@ -11,7 +11,8 @@
 #
 # Environment: VERSION (default: the VERSION file), IMAGE_PREFIX (registry
 # path of the images, e.g. registry.example.com/batchinfer/), FRONTEND_PORT,
-# NATS_SECRET_NAME (default batchinfer_nats_password), STACK_OVERRIDES
+# NATS_SECRET_NAME (default batchinfer_nats_password), NATS_TLS_SECRET_PREFIX
+# (default batchinfer_nats_tls: secrets PREFIX_ca, _cert, _key), STACK_OVERRIDES
 # (extra compose files, colon-separated, e.g. deploy/stack.test.yaml),
 # RESOLVE_IMAGE (always|changed|never; default always, never for local images).
 set -euo pipefail
@@ -29,11 +30,20 @@ case "$cmd" in
 deploy)
   export VERSION=${VERSION:-$(cat VERSION)}
   export NATS_SECRET_NAME=${NATS_SECRET_NAME:-batchinfer_nats_password}
-  export NATS_CONF_DIGEST NGINX_CONF_DIGEST
+  export NATS_CONF_DIGEST NGINX_CONF_DIGEST NATS_TLS_CONF_DIGEST NATS_MAIN_CONF_DIGEST NATS_CLUSTER_CONF_DIGEST
   NATS_CONF_DIGEST=$(sha256sum deploy/nats/nats.conf | cut -c1-12)
+  NATS_TLS_CONF_DIGEST=$(sha256sum deploy/nats/tls.conf | cut -c1-12)
+  NATS_MAIN_CONF_DIGEST=$(sha256sum deploy/nats/nats-tls.conf | cut -c1-12)
+  NATS_CLUSTER_CONF_DIGEST=$(sha256sum deploy/nats/cluster.conf | cut -c1-12)
   NGINX_CONF_DIGEST=$(sha256sum frontend/nginx/default.conf | cut -c1-12)
   docker secret inspect "$NATS_SECRET_NAME" >/dev/null 2>&1 || die "no secret $NATS_SECRET_NAME; create it with:
   openssl rand -hex 24 | tr -d '\\n' | docker secret create $NATS_SECRET_NAME -"
+  export NATS_TLS_SECRET_PREFIX=${NATS_TLS_SECRET_PREFIX:-batchinfer_nats_tls}
+  for k in ca cert key; do
+    docker secret inspect "${NATS_TLS_SECRET_PREFIX}_$k" >/dev/null 2>&1 || die "no secret ${NATS_TLS_SECRET_PREFIX}_$k (NATS is TLS only); make them with:
+  scripts/nats-certs.sh /secure/nats-tls && for f in ca:ca.pem cert:server.pem key:server-key.pem; do
+    docker secret create ${NATS_TLS_SECRET_PREFIX}_\${f%%:*} /secure/nats-tls/\${f#*:}; done"
+  done
   export API_KEYS_SECRET_NAME=${API_KEYS_SECRET_NAME:-batchinfer_api_keys}
   docker secret inspect "$API_KEYS_SECRET_NAME" >/dev/null 2>&1 || die "no secret $API_KEYS_SECRET_NAME; create it from your keys file
   (deploy/secrets/api_keys.example shows the format): docker secret create $API_KEYS_SECRET_NAME /secure/api_keys"

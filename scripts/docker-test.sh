@@ -233,6 +233,9 @@ printf '%s' "t$(openssl rand -hex 24)" >"$secret"
 chmod 644 "$secret" # bind-mounted as is: the services run as uid 65532
 export COMPOSE_PROJECT_NAME=$project COMPOSE_FILE=compose.yaml:deploy/compose.test.yaml
 export FRONTEND_PORT=$port NATS_PASSWORD_SECRET=$secret
+# The e2e tests sign in with the public development key: allowed for this
+# project, which publishes on 127.0.0.1 only (compose.yaml's defaults).
+export ALLOW_DEV_KEY=true
 base=http://127.0.0.1:$port
 # Worker time to healthy is read from the engine's health_status events,
 # recorded while compose starts the project (the engine keeps only the last
@@ -309,6 +312,8 @@ for c in json.load(sys.stdin):
     if h["RestartPolicy"]["Name"] not in ("always", "unless-stopped", "on-failure"): fail("no restart policy")
     if c["State"].get("Health", {}).get("Status") != "healthy": fail("not healthy")
     if bool(ports) != (svc == "frontend"): fail(f"published ports {ports}")
+    for b in [b for bs in (ports or {}).values() for b in (bs or [])]:
+        if b.get("HostIp") != "127.0.0.1": fail("published on %s, not 127.0.0.1" % (b.get("HostIp") or "all interfaces"))
     if svc != "nats" and (cfg.get("User") or "0").split(":")[0] in ("", "0", "root"): fail("runs as root")
 sys.exit(1 if bad else 0)' || bad "runtime hardening"
 
@@ -331,6 +336,7 @@ asset=$(curl -fsS "$base/" | grep -o '/assets/[^"]*\.js' | sed -n 1p)
 for path in / /healthz /jobs/some-job "$asset" /v1/models; do
   h=$(hdr "$path") || { bad "GET $path"; continue; }
   for want in "content-security-policy: .*default-src 'self'" "content-security-policy: .*frame-ancestors 'none'" \
+              "content-security-policy: .*connect-src 'self';" \
               "x-content-type-options: nosniff" "referrer-policy: no-referrer"; do
     grep -qiE "^$want" <<<"$h" || bad "GET $path: no '$want'"
   done
@@ -344,6 +350,17 @@ code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 3 --http1.1 -H 'Connect
   -H 'Sec-WebSocket-Version: 13' -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' -H "Origin: $base" "$base/v1/ws" || true)
 [ "$code" = 101 ] || bad "WebSocket upgrade through nginx: HTTP $code"
 docker compose exec -T frontend nginx -t >/dev/null 2>&1 || bad "nginx -t in the running frontend"
+# Behind nginx the audit log names the client (the trusted proxy's
+# X-Forwarded-For), with nginx as `via`; the gateway is refused the dev key
+# without ALLOW_DEV_KEY (checked by the lint and the Go tests).
+curl -s -o /dev/null -H 'Authorization: Bearer bik_not_a_key' "$base/v1/models" || true
+for _ in $(seq 1 20); do
+  line=$(docker compose logs --no-log-prefix --no-color gateway 2>/dev/null | grep '"message":"authentication failed"' | tail -1 | sed 's/^[^{]*//')
+  [ -n "$line" ] && break
+  sleep 0.5
+done
+jq -e '.via != null and .remote != null and .remote != (.via | split(":")[0])' <<<"$line" >/dev/null 2>&1 ||
+  bad "the audit log does not name the client behind nginx: $line"
 
 # ------------------------------------------------------- 5b. worker-lite
 # A LiteRT worker joins the TensorFlow workers on the same queue (compose.yaml

@@ -5,6 +5,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -71,6 +73,7 @@ func run(args []string) error {
 		return err
 	}
 	defer stopPprof()
+	protectNATS(&st.NATS, log)
 	ns, err := natsx.RunEmbedded(st.NATS)
 	if err != nil {
 		return err
@@ -92,7 +95,7 @@ func run(args []string) error {
 	log.Info().Str("api", "http://"+sys.gateway.Addr()).Str("ui", st.Gateway.UIDir).Str("nats", ns.ClientURL()).Msg("standalone system ready")
 	runx.OnHangup(context.Background(), func() {
 		if err := sys.gateway.ReloadKeys(); err != nil {
-			log.Error().Err(err).Msg("api keys not reloaded, keeping the previous ones")
+			log.Error().Err(err).Msg("api keys reload incomplete")
 		}
 	})
 	sig, failed := runx.Wait(context.Background(), sys.gateway.Err())
@@ -100,6 +103,23 @@ func run(args []string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), st.Process.Shutdown)
 	defer cancel()
 	return errors.Join(failed, sys.stop(ctx))
+}
+
+// protectNATS makes the embedded NATS server require a password when none
+// is set: it listens on a port anyone on the machine can reach, and holds
+// every tenant's inputs and results. The password is new at every start
+// and only the in-process services know it; set -nats-user and
+// -nats-password to reach the server with other tools.
+func protectNATS(c *natsx.EmbeddedConfig, log zerolog.Logger) {
+	if c.User != "" || c.Password != "" || c.Token != "" {
+		return
+	}
+	var b [24]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // the system's randomness failed: nothing is safe
+	}
+	c.User, c.Password = "standalone", hex.EncodeToString(b[:])
+	log.Info().Str("nats_user", c.User).Msg("embedded NATS requires a password generated for this run (set -nats-user and -nats-password to connect other tools)")
 }
 
 // system is the services of the process.

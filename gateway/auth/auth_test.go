@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +18,8 @@ import (
 	"github.com/lestrrat-go/jwx/v3/jwa"
 	"github.com/lestrrat-go/jwx/v3/jwk"
 	"github.com/lestrrat-go/jwx/v3/jwt"
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/rs/zerolog"
 )
 
@@ -40,6 +43,8 @@ func TestParseKeys(t *testing.T) {
 		{"bad role", "acme " + h + " role=root\n", "role"},
 		{"bad number", "acme " + h + " jobs=-1\n", "positive"},
 		{"duplicate", "acme " + h + "\nbeta " + h + "\n", "line 2: the same key twice"},
+		{"duplicate id", "acme " + h + " id=k\nbeta " + HashKey("bik_y") + " id=k\n", `line 2: id "k" twice`},
+		{"too many jobs", "acme " + h + " jobs=100000\n", "at most 4096"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if _, err := ParseKeys(strings.NewReader(tc.in)); err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -77,15 +82,73 @@ func TestKeyringVerifyAndReload(t *testing.T) {
 	}
 	writeKeys(t, path, "acme "+HashKey("bik_a"), "beta "+HashKey("bik_b"))
 	waitFor(t, func() bool { _, ok := k.Verify("bik_b"); return ok })
-	loads := k.Loads()
-	writeKeys(t, path, "garbage")
-	waitFor(t, func() bool { return true })
-	time.Sleep(300 * time.Millisecond)
-	if _, ok := k.Verify("bik_b"); !ok || k.Loads() != loads {
-		t.Fatal("a broken keys file replaced the keys")
-	}
 	if _, err := OpenKeyring(filepath.Join(t.TempDir(), "missing"), zerolog.Nop()); err == nil {
 		t.Fatal("a missing keys file opened")
+	}
+	writeKeys(t, path, "acme "+HashKey("bik_a")+" id=x", "beta "+HashKey("bik_b")+" id=x")
+	if _, err := OpenKeyring(path, zerolog.Nop()); err == nil || !strings.Contains(err.Error(), `id "x" twice`) {
+		t.Fatalf("a keys file with an id twice opened: %v", err)
+	}
+}
+
+// A reload that finds bad lines applies what is safe: removed keys stop
+// working, good lines load, a bad line keeps its key as it was, a line
+// without a readable key is dropped; the error is counted.
+func TestReloadWithBadLines(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "keys")
+	writeKeys(t, path, "acme "+HashKey("bik_a")+" jobs=3", "beta "+HashKey("bik_b"), "gone "+HashKey("bik_gone"))
+	reg := prometheus.NewRegistry()
+	k, err := OpenKeyring(path, zerolog.Nop(), KeyringOptions{Registerer: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeKeys(t, path,
+		"acme "+HashKey("bik_a")+" jobs=lots",                                            // bad: keeps acme as it was
+		"beta "+HashKey("bik_b")+" jobs=7",                                               // changed: applied
+		"new "+HashKey("bik_new"),                                                        // added
+		"garbage",                                                                        // bad, no key
+		"dup "+HashKey("bik_dup")+" id=acme-b", "dup2 "+HashKey("bik_dup2")+" id=acme-b") // the second id is refused
+	if err := k.Reload(); err == nil || !strings.Contains(err.Error(), "3 bad line(s)") {
+		t.Fatalf("reload error %v", err)
+	}
+	for token, want := range map[string]int{"bik_a": 3, "bik_b": 7, "bik_new": 0, "bik_dup": 0, "bik_gone": -1, "bik_dup2": -1} {
+		got, ok := k.Verify(token)
+		if want < 0 && ok {
+			t.Errorf("%s still valid after its removal", token)
+		} else if want >= 0 && (!ok || got.Limits.Jobs != want) {
+			t.Errorf("%s: %+v %v, want jobs=%d", token, got, ok, want)
+		}
+	}
+	if n := value(k.metrics.errors); n != 1 {
+		t.Errorf("reload errors %v", n)
+	}
+	if n := value(k.metrics.bad); n != 3 {
+		t.Errorf("bad lines %v", n)
+	}
+}
+
+func value(c prometheus.Metric) float64 {
+	var m dto.Metric
+	_ = c.Write(&m)
+	if m.Counter != nil {
+		return m.Counter.GetValue()
+	}
+	return m.GetGauge().GetValue()
+}
+
+// The public development key is refused unless allowed.
+func TestPublicDevKeyRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "keys")
+	writeKeys(t, path, "dev "+HashKey(PublicDevKey)+" role=operator")
+	if _, err := OpenKeyring(path, zerolog.Nop()); err == nil || !strings.Contains(err.Error(), "GATEWAY_ALLOW_DEV_KEY") {
+		t.Fatalf("the public key opened: %v", err)
+	}
+	k, err := OpenKeyring(path, zerolog.Nop(), KeyringOptions{AllowDevKey: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := k.Verify(PublicDevKey); !ok {
+		t.Fatal("allowed, the development key does not verify")
 	}
 }
 
@@ -196,5 +259,37 @@ func TestJWT(t *testing.T) {
 	a := &Authenticator{JWT: v, Defaults: Limits{Rate: 1, Burst: 1}}
 	if p, err := a.Authenticate(ctx, sign(func(b *jwt.Builder) *jwt.Builder { return b })); err != nil || p.Limits.Rate != 1 {
 		t.Fatalf("through the authenticator: %+v %v", p, err)
+	}
+}
+
+// Token buckets of thousands of keys (JWT subjects are unbounded in
+// number) are dropped once they are full again: the table returns to its
+// baseline.
+func TestRateBucketsReturnToBaseline(t *testing.T) {
+	now := time.Unix(1_000_000, 0)
+	a := &Authenticator{clock: func() time.Time { return now }}
+	for round := 0; round < 3; round++ {
+		for i := 0; i < 5000; i++ {
+			p := &Principal{Tenant: "t", KeyID: "jwt:" + strconv.Itoa(round*5000+i), Limits: Limits{Rate: 10, Burst: 20}}
+			if ok, _ := a.Allow(p); !ok {
+				t.Fatalf("first request of %s refused", p.KeyID)
+			}
+		}
+		if n := a.Limiters(); n < 5000 {
+			t.Fatalf("round %d: %d buckets for 5,000 keys", round, n)
+		}
+		now = now.Add(2 * limiterSweep)
+		a.Allow(&Principal{Tenant: "t", KeyID: "probe", Limits: Limits{Rate: 10, Burst: 20}})
+		if n := a.Limiters(); n != 1 {
+			t.Fatalf("round %d: %d buckets after they all refilled", round, n)
+		}
+	}
+	// Same id, two tenants: two buckets, not one shared.
+	x, y := &Principal{Tenant: "x", KeyID: "k", Limits: Limits{Rate: 1, Burst: 1}}, &Principal{Tenant: "y", KeyID: "k", Limits: Limits{Rate: 1, Burst: 1}}
+	if ok, _ := a.Allow(x); !ok {
+		t.Fatal("x refused")
+	}
+	if ok, _ := a.Allow(y); !ok {
+		t.Fatal("y shares x's bucket")
 	}
 }

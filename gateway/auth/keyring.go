@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,47 +14,120 @@ import (
 	"time"
 
 	"github.com/fsnotify/fsnotify"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 )
 
 // Keyring holds the API keys of a keys file and reloads them when the file
 // changes (or on Reload, which the command calls on SIGHUP). A reload that
-// fails keeps the keys it had.
+// finds bad lines applies what is safe: the good lines' keys are loaded,
+// keys whose line is gone are removed (a revocation always takes effect),
+// a bad line keeps the key it names as it was, and the errors are logged
+// and counted (gateway_api_keys_reload_errors_total).
 type Keyring struct {
 	path string
 	log  zerolog.Logger
+	opts KeyringOptions
 	keys atomic.Pointer[[]Key]
 	mu   sync.Mutex // one reload at a time
-	// Loaded counts successful loads (for tests and the reload log).
-	loaded atomic.Int64
+	// Loaded counts loads (for tests and the reload log).
+	loaded  atomic.Int64
+	metrics *keyMetrics
 }
 
-// OpenKeyring loads path; it fails if the file cannot be read or parsed.
-func OpenKeyring(path string, log zerolog.Logger) (*Keyring, error) {
+// KeyringOptions are a Keyring's settings.
+type KeyringOptions struct {
+	// AllowDevKey accepts the hash of PublicDevKey; otherwise a line
+	// holding it is refused.
+	AllowDevKey bool
+	// Registerer, when set, gets the keyring's metrics.
+	Registerer prometheus.Registerer
+}
+
+// OpenKeyring loads path; it fails if the file cannot be read or has any
+// bad line: a gateway does not start with a keys file it cannot read whole.
+func OpenKeyring(path string, log zerolog.Logger, opts ...KeyringOptions) (*Keyring, error) {
 	k := &Keyring{path: path, log: log.With().Str("component", "auth").Str("keys_file", path).Logger()}
-	if err := k.Reload(); err != nil {
+	if len(opts) > 0 {
+		k.opts = opts[0]
+	}
+	k.metrics = newKeyMetrics(k.opts.Registerer)
+	p, err := k.read()
+	if err != nil {
 		return nil, err
 	}
+	if err := p.Err(); err != nil {
+		return nil, fmt.Errorf("api keys %s: %w", k.path, err)
+	}
+	k.store(p.Keys, 0)
 	return k, nil
 }
 
-// Reload reads the file again.
+// Reload reads the file again. Its error names what was not applied: the
+// file could not be read (nothing changed), or bad lines (the rest was).
 func (k *Keyring) Reload() error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	p, err := k.read()
+	if err != nil {
+		k.metrics.errors.Inc()
+		return err
+	}
+	keys := p.Keys
+	prev := map[[sha256.Size]byte]Key{}
+	for _, key := range *k.keys.Load() {
+		prev[key.Hash] = key
+	}
+	for _, b := range p.Bad {
+		if old, ok := prev[b.Hash]; ok && b.HasHash {
+			keys = append(keys, old) // a bad line keeps its key as it was
+		}
+	}
+	k.store(keys, len(p.Bad))
+	if err := p.Err(); err != nil {
+		k.metrics.errors.Inc()
+		return fmt.Errorf("api keys %s: %d bad line(s) not applied (the rest was): %w", k.path, len(p.Bad), err)
+	}
+	return nil
+}
+
+// read parses the file and refuses the public development key unless
+// allowed.
+func (k *Keyring) read() (Parsed, error) {
 	f, err := os.Open(k.path)
 	if err != nil {
-		return fmt.Errorf("api keys: %w", err)
+		return Parsed{}, fmt.Errorf("api keys: %w", err)
 	}
 	defer f.Close()
-	keys, err := ParseKeys(f)
+	p, err := ReadKeys(f)
 	if err != nil {
-		return fmt.Errorf("api keys %s: %w", k.path, err)
+		return Parsed{}, fmt.Errorf("api keys %s: %w", k.path, err)
 	}
+	if k.opts.AllowDevKey {
+		return p, nil
+	}
+	dev := sha256.Sum256([]byte(PublicDevKey))
+	good := p.Keys[:0]
+	for _, key := range p.Keys {
+		if key.Hash == dev {
+			p.Bad = append(p.Bad, BadLine{Line: key.Line, Err: errDevKey})
+			continue
+		}
+		good = append(good, key)
+	}
+	p.Keys = good
+	return p, nil
+}
+
+var errDevKey = errors.New("the public development key of deploy/secrets/api_keys.dev: " +
+	"use keys of your own (docs/security.md), or set GATEWAY_ALLOW_DEV_KEY=true for a local trial")
+
+func (k *Keyring) store(keys []Key, bad int) {
 	k.keys.Store(&keys)
 	k.loaded.Add(1)
-	k.log.Info().Int("keys", len(keys)).Msg("api keys loaded")
-	return nil
+	k.metrics.keys.Set(float64(len(keys)))
+	k.metrics.bad.Set(float64(bad))
+	k.log.Info().Int("keys", len(keys)).Int("bad_lines", bad).Msg("api keys loaded")
 }
 
 // Path is the keys file.
@@ -114,10 +188,31 @@ func (k *Keyring) Watch(ctx context.Context) error {
 				k.log.Warn().Err(err).Msg("watching api keys failed")
 			case <-settle:
 				if err := k.Reload(); err != nil {
-					k.log.Error().Err(err).Msg("api keys not reloaded, keeping the previous ones")
+					k.log.Error().Err(err).Msg("api keys file has errors: bad lines keep their keys as they were")
 				}
 			}
 		}
 	}()
 	return nil
+}
+
+type keyMetrics struct {
+	errors    prometheus.Counter
+	keys, bad prometheus.Gauge
+}
+
+func newKeyMetrics(reg prometheus.Registerer) *keyMetrics {
+	m := &keyMetrics{
+		errors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "gateway_api_keys_reload_errors_total", Help: "Reloads of the API keys file that could not read it or found bad lines.",
+		}),
+		keys: prometheus.NewGauge(prometheus.GaugeOpts{Name: "gateway_api_keys", Help: "API keys loaded."}),
+		bad: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "gateway_api_keys_bad_lines", Help: "Lines of the API keys file not applied at its last load.",
+		}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.errors, m.keys, m.bad)
+	}
+	return m
 }

@@ -10,6 +10,7 @@ import (
 	"crypto/sha256"
 	"encoding/base32"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"regexp"
@@ -27,14 +28,16 @@ const (
 	RoleOperator Role = "operator"
 )
 
-// Limits bound one key (Rate, Burst) and its tenant (Jobs, Items, Conns);
-// a zero field takes the gateway's default.
+// Limits bound one key (Rate, Burst) and its tenant (the others); a zero
+// field takes the gateway's default.
 type Limits struct {
-	Rate  float64 // requests per second (token bucket refill)
-	Burst int     // token bucket size
-	Jobs  int     // batch jobs not yet finished
-	Items int     // items of those jobs not yet done
-	Conns int     // WebSocket connections per gateway
+	Rate    float64 // requests per second (token bucket refill)
+	Burst   int     // token bucket size
+	Jobs    int     // batch jobs not yet finished
+	Items   int     // cost of those jobs' items not yet done (an item costs 1, an image more: see input.Cost)
+	Conns   int     // WebSocket connections per gateway
+	Uploads int     // batch submissions being uploaded and decoded at once, per gateway
+	Follows int     // jobs followed at once (subscriptions, NDJSON streams), per gateway
 	// Weight is the tenant's share of the batch workers relative to other
 	// tenants' (fair share; default 1).
 	Weight float64
@@ -50,6 +53,7 @@ type Key struct {
 	Hash   [sha256.Size]byte
 	Role   Role
 	Limits Limits
+	Line   int // the line of the keys file
 }
 
 // TenantPattern is what a tenant name may be (it names keys and subjects).
@@ -72,14 +76,63 @@ func NewKey() string {
 	return "bik_" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:]))
 }
 
+// MaxJobsQuota is the most unfinished jobs a tenant may be allowed
+// (jobs=): its reservations are kept in one record (store.Quotas).
+const MaxJobsQuota = 4096
+
+// PublicDevKey is the development key of deploy/secrets/api_keys.dev,
+// published in the repository: a keys file that holds its hash is refused
+// unless the gateway is told to allow it (a local trial).
+const PublicDevKey = "bik_development_key_public_do_not_use_in_production"
+
+// Parsed is a keys file read line by line.
+type Parsed struct {
+	Keys []Key     // the good lines' keys
+	Bad  []BadLine // the other lines
+}
+
+// BadLine is a line of a keys file that gives no key.
+type BadLine struct {
+	Line int
+	// Hash is the key hash the line names, when it has a readable one.
+	Hash    [sha256.Size]byte
+	HasHash bool
+	Err     error
+}
+
+// Err is nil for a file without bad lines, else the bad lines' errors.
+func (p Parsed) Err() error {
+	errs := make([]error, 0, len(p.Bad))
+	for _, b := range p.Bad {
+		errs = append(errs, fmt.Errorf("keys file line %d: %w", b.Line, b.Err))
+	}
+	return errors.Join(errs...)
+}
+
 // ParseKeys reads a keys file: one key per line,
 //
-//	TENANT SHA256HEX [role=user|operator] [id=NAME] [rate=N] [burst=N] [jobs=N] [items=N] [conns=N]
+//	TENANT SHA256HEX [role=user|operator] [id=NAME] [rate=N] [burst=N] [jobs=N] [items=N] [conns=N] [uploads=N] [follows=N]
 //
-// with '#' starting a comment. Any malformed line is an error naming it:
-// a keys file is never half-loaded.
+// with '#' starting a comment. Any malformed line is an error naming it
+// (ReadKeys tells the good lines from the bad ones).
 func ParseKeys(r io.Reader) ([]Key, error) {
-	var keys []Key
+	p, err := ReadKeys(r)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.Err(); err != nil {
+		return nil, err
+	}
+	return p.Keys, nil
+}
+
+// ReadKeys reads a keys file, keeping the good lines and naming the bad
+// ones: malformed, a key already on an earlier line, or an id= already
+// used (ids name keys in the logs and their request rates; each must be
+// unique). The error is only that of reading.
+func ReadKeys(r io.Reader) (Parsed, error) {
+	var p Parsed
+	hashes, ids := map[[sha256.Size]byte]bool{}, map[string]bool{}
 	sc := bufio.NewScanner(r)
 	for n := 1; sc.Scan(); n++ {
 		line, _, _ := strings.Cut(sc.Text(), "#")
@@ -88,20 +141,40 @@ func ParseKeys(r io.Reader) ([]Key, error) {
 			continue
 		}
 		k, err := parseKey(fields)
+		switch {
+		case err == nil && hashes[k.Hash]:
+			err = errors.New("the same key twice")
+		case err == nil && ids[k.ID]:
+			err = fmt.Errorf("id %q twice: each key needs its own id=", k.ID)
+		}
 		if err != nil {
-			return nil, fmt.Errorf("keys file line %d: %w", n, err)
+			b := BadLine{Line: n, Err: err}
+			b.Hash, b.HasHash = lineHash(fields)
+			p.Bad = append(p.Bad, b)
+			continue
 		}
-		for _, prev := range keys {
-			if prev.Hash == k.Hash {
-				return nil, fmt.Errorf("keys file line %d: the same key twice", n)
-			}
-		}
-		keys = append(keys, k)
+		hashes[k.Hash], ids[k.ID] = true, true
+		k.Line = n
+		p.Keys = append(p.Keys, k)
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("read keys file: %w", err)
+		return Parsed{}, fmt.Errorf("read keys file: %w", err)
 	}
-	return keys, nil
+	return p, nil
+}
+
+// lineHash reads the hash a line names, if it has one.
+func lineHash(fields []string) ([sha256.Size]byte, bool) {
+	var h [sha256.Size]byte
+	if len(fields) < 2 {
+		return h, false
+	}
+	b, err := hex.DecodeString(fields[1])
+	if err != nil || len(b) != sha256.Size {
+		return h, false
+	}
+	copy(h[:], b)
+	return h, true
 }
 
 func parseKey(fields []string) (Key, error) {
@@ -165,13 +238,17 @@ func (k *Key) set(f string) error {
 	case "rate", "weight":
 		return k.setFloat(name, v)
 	}
-	p := map[string]*int{"burst": &k.Limits.Burst, "jobs": &k.Limits.Jobs, "items": &k.Limits.Items, "conns": &k.Limits.Conns}[name]
+	p := map[string]*int{"burst": &k.Limits.Burst, "jobs": &k.Limits.Jobs, "items": &k.Limits.Items, "conns": &k.Limits.Conns,
+		"uploads": &k.Limits.Uploads, "follows": &k.Limits.Follows}[name]
 	if p == nil {
-		return fmt.Errorf("unknown setting %q (known: role, id, rate, weight, burst, jobs, items, conns)", name)
+		return fmt.Errorf("unknown setting %q (known: role, id, rate, weight, burst, jobs, items, conns, uploads, follows)", name)
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n <= 0 {
 		return fmt.Errorf("%s %q: want a positive integer", name, v)
+	}
+	if name == "jobs" && n > MaxJobsQuota {
+		return fmt.Errorf("jobs %q: at most %d", v, MaxJobsQuota)
 	}
 	*p = n
 	return nil

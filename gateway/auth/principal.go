@@ -55,7 +55,9 @@ type Authenticator struct {
 	Defaults Limits
 
 	mu       sync.Mutex
-	limiters map[string]*rate.Limiter // by key id
+	limiters map[string]*rate.Limiter // by tenant and key id
+	swept    time.Time
+	clock    func() time.Time // time.Now unless a test sets it
 }
 
 // Bearer returns the token of an "Authorization: Bearer ..." header or,
@@ -115,7 +117,8 @@ func (a *Authenticator) withDefaults(l Limits) Limits {
 	if l.Weight == 0 {
 		l.Weight = max(d.Weight, 1)
 	}
-	for _, f := range []struct{ p, def *int }{{&l.Burst, &d.Burst}, {&l.Jobs, &d.Jobs}, {&l.Items, &d.Items}, {&l.Conns, &d.Conns}} {
+	for _, f := range []struct{ p, def *int }{{&l.Burst, &d.Burst}, {&l.Jobs, &d.Jobs}, {&l.Items, &d.Items}, {&l.Conns, &d.Conns},
+		{&l.Uploads, &d.Uploads}, {&l.Follows, &d.Follows}} {
 		if *f.p == 0 {
 			*f.p = *f.def
 		}
@@ -123,26 +126,56 @@ func (a *Authenticator) withDefaults(l Limits) Limits {
 	return l
 }
 
+// limiterSweep is how often the token buckets of idle keys are dropped.
+const limiterSweep = time.Minute
+
 // Allow takes one request from p's key's token bucket; when it is empty it
-// says how long until a request would be allowed.
+// says how long until a request would be allowed. Buckets are per tenant
+// and key id; those of keys idle long enough to be full again are dropped
+// (JWT subjects are unbounded in number).
 func (a *Authenticator) Allow(p *Principal) (bool, time.Duration) {
 	if a.Off || p.Limits.Rate <= 0 {
 		return true, 0
 	}
+	now := time.Now()
+	if a.clock != nil {
+		now = a.clock()
+	}
+	key := p.Tenant + "\x00" + p.KeyID
 	a.mu.Lock()
 	if a.limiters == nil {
 		a.limiters = map[string]*rate.Limiter{}
 	}
-	l := a.limiters[p.KeyID]
+	if now.Sub(a.swept) >= limiterSweep {
+		a.sweep(now)
+	}
+	l := a.limiters[key]
 	if l == nil || l.Limit() != rate.Limit(p.Limits.Rate) || l.Burst() != p.Limits.Burst {
 		l = rate.NewLimiter(rate.Limit(p.Limits.Rate), max(p.Limits.Burst, 1))
-		a.limiters[p.KeyID] = l
+		a.limiters[key] = l
 	}
 	a.mu.Unlock()
-	r := l.Reserve()
-	if d := r.Delay(); d > 0 {
-		r.Cancel()
+	r := l.ReserveN(now, 1)
+	if d := r.DelayFrom(now); d > 0 {
+		r.CancelAt(now)
 		return false, d
 	}
 	return true, 0
+}
+
+// sweep drops the buckets that are full (the caller holds mu).
+func (a *Authenticator) sweep(now time.Time) {
+	a.swept = now
+	for k, l := range a.limiters {
+		if l.TokensAt(now) >= float64(l.Burst()) {
+			delete(a.limiters, k)
+		}
+	}
+}
+
+// Limiters is the number of token buckets kept (leak tests).
+func (a *Authenticator) Limiters() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return len(a.limiters)
 }

@@ -52,7 +52,10 @@ func (d *Decoder) decodeRaw(r io.Reader, width, want int) error {
 	for ; want < 0 || n < want; n++ {
 		buf := make([]byte, size)
 		k, err := io.ReadFull(r, buf)
+		var ae *api.Error
 		switch {
+		case errors.As(err, &ae): // the body's own error (too slow, cut short)
+			return ae
 		case errors.Is(err, io.EOF) && want < 0:
 			return nil
 		case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):

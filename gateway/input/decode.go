@@ -34,11 +34,13 @@ type Decoder struct {
 	itemSize      int
 	maxItems      int
 	maxImageBytes int
-	items         []wire.Item
-	n             int // items read
-	details       []api.Detail
-	invalid       int
-	featureIndex  map[string]int
+	// maxImagePixels, when set, bounds an image's pixels (Limits).
+	maxImagePixels int
+	items          []wire.Item
+	n              int // items read
+	details        []api.Detail
+	invalid        int
+	featureIndex   map[string]int
 	// sink, when set, takes each item as it is read instead of items.
 	sink Sink
 	// idColumn names a CSV column passed through as each item's id.
@@ -234,6 +236,12 @@ func (d *Decoder) image(s string) (wire.Item, error) {
 	}
 	if cfg.Width < 1 || cfg.Height < 1 || cfg.Width > model.MaxImageSide || cfg.Height > model.MaxImageSide {
 		return wire.Item{}, fmt.Errorf("image: %s of %dx%d, sides must be 1..%d", format, cfg.Width, cfg.Height, model.MaxImageSide)
+	}
+	if px := cfg.Width * cfg.Height; d.maxImagePixels > 0 && px > d.maxImagePixels {
+		p := d.meta.Preprocessing.Image
+		return wire.Item{}, fmt.Errorf("image: %s of %dx%d (%d pixels), more than the %d allowed for model %s, whose input is %dx%d "+
+			"(GATEWAY_MAX_IMAGE_PIXELS_FACTOR times its pixels): scale it down", format, cfg.Width, cfg.Height, px, d.maxImagePixels,
+			d.meta.ID(), p.Width, p.Height)
 	}
 	return wire.Item{Kind: wire.ItemImage, Data: b}, nil
 }

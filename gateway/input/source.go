@@ -18,6 +18,9 @@ import (
 type Limits struct {
 	MaxItems      int
 	MaxImageBytes int
+	// MaxImagePixels bounds an image's width × height, read from its
+	// header (0: no bound but model.MaxImageSide).
+	MaxImagePixels int
 	// MaxLineBytes bounds one NDJSON line.
 	MaxLineBytes int
 }
@@ -71,7 +74,7 @@ func Stream(meta *model.Metadata, l Limits, src Source, o Options, sink Sink) (*
 		return nil, api.Errorf(api.CodeTooManyItems, "%d items, the limit is %d", len(raws), l.MaxItems)
 	}
 	d := NewDecoder(meta, l.MaxItems, l.MaxImageBytes)
-	d.sink, d.idColumn = sink, o.IDColumn
+	d.sink, d.idColumn, d.maxImagePixels = sink, o.IDColumn, l.MaxImagePixels
 	if err := src.into(d, l); err != nil {
 		return d, err
 	}
@@ -87,6 +90,7 @@ func Decode(meta *model.Metadata, l Limits, src Source) ([]wire.Item, error) {
 		return nil, api.Errorf(api.CodeTooManyItems, "%d items, the limit is %d", len(raws), l.MaxItems)
 	}
 	d := NewDecoder(meta, l.MaxItems, l.MaxImageBytes)
+	d.maxImagePixels = l.MaxImagePixels
 	if err := src.into(d, l); err != nil {
 		return nil, err
 	}

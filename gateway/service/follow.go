@@ -49,7 +49,7 @@ type FollowRequest struct {
 // Follow creates a follower of req.Job, taking one of the gateway's
 // MaxSubscriptions slots until it ends. It answers unknown_job and busy.
 func (s *Service) Follow(ctx context.Context, req FollowRequest) (Follower, error) {
-	release, err := s.acquireFollower()
+	release, err := s.acquireFollower(ctx)
 	if err != nil {
 		return nil, err
 	}

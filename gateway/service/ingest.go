@@ -141,6 +141,7 @@ type reading struct {
 	dec           *input.Decoder
 	// stopped: more items were invalid than allowed; writing stopped.
 	stopped bool
+	cost    int64 // the items' quota cost
 }
 
 // ingest reads src's items into rec's chunks. Invalid items beyond
@@ -148,9 +149,10 @@ type reading struct {
 // those within it are written as items that fail with their reason.
 func (s *Service) ingest(ctx context.Context, rec *wire.JobRecord, meta *model.Metadata, src input.Source, o ingestOptions) (reading, error) {
 	cw := newChunkWriter(rec, newPublishWindow(s.in.JS, wire.StreamInput, s.cfg.PublishWindow, s.cfg.QueueWait), s.cfg.MaxChunkBytes)
-	writing, invalids := true, 0
-	dec, err := input.Stream(meta, s.limits(o.maxItems), src, input.Options{IDColumn: o.idColumn},
+	writing, invalids, cost, costOf := true, 0, int64(0), input.CostPer(meta)
+	dec, err := input.Stream(meta, s.limits(meta, o.maxItems), src, input.Options{IDColumn: o.idColumn},
 		func(_ int, it wire.Item, line int, id string, invalid error) error {
+			cost += costOf(it)
 			if invalid != nil {
 				if invalids++; invalids > o.maxInvalid {
 					writing = false
@@ -171,7 +173,7 @@ func (s *Service) ingest(ctx context.Context, rec *wire.JobRecord, meta *model.M
 		_ = cw.w.drain(ctx)
 		return reading{dec: dec, stopped: !writing}, err
 	}
-	r := reading{items: dec.Count(), dec: dec}
+	r := reading{items: dec.Count(), dec: dec, cost: cost}
 	if err := cw.finish(ctx); err != nil {
 		_ = cw.w.drain(ctx)
 		return r, &writeError{err}

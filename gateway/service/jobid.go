@@ -2,6 +2,7 @@ package service
 
 import (
 	"crypto/rand"
+	"encoding/binary"
 	"strings"
 	"sync"
 	"time"
@@ -9,13 +10,22 @@ import (
 
 const jobIDAlphabet = "0123456789abcdefghjkmnpqrstvwxyz"
 
+// Random part of an id: 12 base-32 digits (60 bits); a later id in the
+// same millisecond adds a random step of up to 2^40 to it.
+const (
+	randBits = 60
+	stepBits = 40
+)
+
 // ids makes job ids that sort by creation within this process, even
-// several in one millisecond (ULID-style: the random part of a second id in
-// the same millisecond is the first one's plus one).
+// several in one millisecond, and that cannot be guessed from another: the
+// random part of the first id of a millisecond is drawn whole, and each
+// later one in the same millisecond adds a random step to it (ULID-style
+// monotonic, but never the previous id plus one).
 var ids struct {
 	sync.Mutex
 	ms  uint64
-	rnd [12]byte // base-32 digits
+	rnd uint64 // randBits bits
 }
 
 // newJobID returns "j" + 10 characters of millisecond time (so ids sort by
@@ -24,13 +34,12 @@ func newJobID() string {
 	ids.Lock()
 	defer ids.Unlock()
 	if ms := uint64(time.Now().UnixMilli()); ms > ids.ms {
-		ids.ms = ms
-		_, _ = rand.Read(ids.rnd[:])
-		for i := range ids.rnd {
-			ids.rnd[i] &= 31
-		}
-	} else if !incrementDigits(ids.rnd[:]) {
-		ids.ms++ // the random part overflowed: borrow the next millisecond
+		ids.ms, ids.rnd = ms, randomBits(randBits)
+	} else if next := ids.rnd + 1 + randomBits(stepBits); next < 1<<randBits {
+		ids.rnd = next
+	} else { // the random part would overflow: borrow the next millisecond
+		ids.ms++
+		ids.rnd = randomBits(randBits - 1) // leaves room for steps after it
 	}
 	var b [23]byte
 	b[0] = 'j'
@@ -39,22 +48,21 @@ func newJobID() string {
 		b[i] = jobIDAlphabet[t&31]
 		t >>= 5
 	}
-	for i, r := range ids.rnd {
-		b[11+i] = jobIDAlphabet[r]
+	r := ids.rnd
+	for i := 22; i >= 11; i-- {
+		b[i] = jobIDAlphabet[r&31]
+		r >>= 5
 	}
 	return string(b[:])
 }
 
-// incrementDigits adds one to base-32 digits d; false when it wrapped.
-func incrementDigits(d []byte) bool {
-	for i := len(d) - 1; i >= 0; i-- {
-		if d[i] < 31 {
-			d[i]++
-			return true
-		}
-		d[i] = 0
+// randomBits is a uniformly random number below 2^n (n <= 64).
+func randomBits(n uint) uint64 {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // the system's randomness failed: nothing is safe
 	}
-	return false
+	return binary.LittleEndian.Uint64(b[:]) >> (64 - n)
 }
 
 // validJobID reports whether id has the form newJobID gives: anything else

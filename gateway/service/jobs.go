@@ -111,6 +111,7 @@ func (s *Service) Cancel(ctx context.Context, id string) (wire.JobStatus, error)
 	if _, err := s.in.Buckets.Cancel.Put(ctx, rec.ID, []byte("1")); err != nil {
 		return wire.JobStatus{}, queueErr(err)
 	}
+	s.Audit.Job(ctx, "job_cancelled", rec.ID, nil)
 	return rec.Status(time.Now()), nil
 }
 

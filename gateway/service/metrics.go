@@ -14,6 +14,7 @@ type metrics struct {
 	storageRefused       prometheus.Counter
 	storeBytes, storeMax prometheus.Gauge
 	expired              prometheus.Counter
+	quota                *prometheus.CounterVec
 }
 
 // storeFill records the results store's size as read.
@@ -55,11 +56,14 @@ func newMetrics(reg prometheus.Registerer, stats func() Stats) *metrics {
 		busy: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "gateway_follow_busy_total", Help: "Subscriptions and result streams refused because the gateway follows GATEWAY_MAX_SUBSCRIPTIONS jobs.",
 		}),
+		quota: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gateway_quota_refused_total", Help: "Requests refused quota_exceeded, by quota (jobs, items, uploads, follows).",
+		}, []string{"quota"}),
 	}
 	gauge := func(name, help string, f func(Stats) float64) prometheus.Collector {
 		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 { return f(stats()) })
 	}
-	reg.MustRegister(m.jobs, m.items, m.syncLatency, m.syncQueued, m.syncMessages, m.busy, m.storageRefused, m.storeBytes, m.storeMax, m.expired,
+	reg.MustRegister(m.jobs, m.items, m.syncLatency, m.syncQueued, m.syncMessages, m.busy, m.storageRefused, m.storeBytes, m.storeMax, m.expired, m.quota,
 		gauge("gateway_followers", "Jobs followed: WebSocket subscriptions and NDJSON result streams.", func(s Stats) float64 { return float64(s.Followers) }),
 		gauge("gateway_followed_jobs", "Distinct jobs followed through the job-record feed.", func(s Stats) float64 { return float64(s.FeedJobs) }),
 		gauge("gateway_inbox_waiting", "Requests waiting for replies (predictions, result reads).", func(s Stats) float64 { return float64(s.InboxWaiting) }),

@@ -39,7 +39,7 @@ func (s *Service) Predict(ctx context.Context, req PredictRequest) (*api.Predict
 	if err != nil {
 		return nil, err
 	}
-	items, err := input.Decode(meta, s.limits(s.cfg.MaxSyncItems), input.JSONItems(req.Inputs))
+	items, err := input.Decode(meta, s.limits(meta, s.cfg.MaxSyncItems), input.JSONItems(req.Inputs))
 	if err != nil {
 		return nil, err
 	}

@@ -79,7 +79,7 @@ func (s *Service) StreamResults(ctx context.Context, id string) (*ResultStream, 
 	if err != nil {
 		return nil, err
 	}
-	release, err := s.acquireFollower()
+	release, err := s.acquireFollower(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"batchinfer/api"
+	"batchinfer/gateway/audit"
 	"batchinfer/internal/config"
 	"batchinfer/internal/natsx"
 	"batchinfer/internal/store"
@@ -59,6 +60,9 @@ type Config struct {
 	RecordTTL time.Duration
 	// MaxAge is the streams' backstop age: the furthest deadline.
 	MaxAge time.Duration
+	// MaxImagePixelsFactor bounds an input image's pixels to this many
+	// times the model's input's (read from the image's header).
+	MaxImagePixelsFactor int
 }
 
 // ErrConfig is wrapped by every configuration error.
@@ -78,6 +82,7 @@ func (c Config) Validate() error {
 		{"MaxJobsScanned", c.MaxJobsScanned > 0}, {"MaxJobNameBytes", c.MaxJobNameBytes > 0},
 		{"MaxSubscriptions", c.MaxSubscriptions > 0}, {"ProgressInterval", c.ProgressInterval > 0},
 		{"FollowPoll", c.FollowPoll > 0}, {"MaxResultReads", c.MaxResultReads > 0}, {"ResultTTL", c.ResultTTL > 0}, {"RecordTTL", c.RecordTTL > 0}, {"MaxAge", c.MaxAge > 0},
+		{"MaxImagePixelsFactor", c.MaxImagePixelsFactor > 0},
 	} {
 		if !f.ok {
 			return fmt.Errorf("%w: %s out of range", ErrConfig, f.name)
@@ -92,6 +97,7 @@ type Service struct {
 	log     zerolog.Logger
 	in      *natsx.Infra
 	jobs    *store.Jobs
+	quotas  *store.Quotas
 	results *store.Results
 	inputs  *store.Inputs
 	metrics *metrics
@@ -102,9 +108,15 @@ type Service struct {
 	reader *resultReader
 	store  *storageGate
 	queued *queueView
-	// followers counts WebSocket subscriptions and NDJSON result streams.
+	// followers counts WebSocket subscriptions and NDJSON result streams;
+	// follows the same per tenant, uploads the submissions being decoded.
 	followers atomic.Int64
+	follows   tenantCounter
+	uploads   tenantCounter
 	coalescers
+
+	// Audit records submissions and cancels (both transports).
+	Audit *audit.Log
 
 	ctx     context.Context
 	cancel  context.CancelFunc
@@ -119,8 +131,9 @@ func New(cfg Config, in *natsx.Infra, reg prometheus.Registerer, log zerolog.Log
 	}
 	s := &Service{
 		cfg: cfg, log: log.With().Str("component", "service").Logger(), in: in,
-		jobs: store.NewJobs(in), results: store.NewResults(in.JS, in.Results), inputs: store.NewInputs(in),
+		jobs: store.NewJobs(in), results: store.NewResults(in.JS, in.Results), inputs: store.NewInputs(in), Audit: audit.Nop(),
 	}
+	s.quotas = store.NewQuotas(s.jobs)
 	s.metrics = newMetrics(reg, s.Stats)
 	s.store = newStorageGate(s.results.Usage, s.metrics.storageRefused.Inc, s.metrics.storeFill)
 	return s, nil
@@ -215,8 +228,6 @@ func (s *Service) Ready() string {
 		return "catalogue not loaded"
 	case !s.feed.valid() || !s.inbox.valid():
 		return "cannot follow jobs: result subscriptions closed"
-	case s.followers.Load() >= int64(s.cfg.MaxSubscriptions):
-		return "following as many jobs as allowed (GATEWAY_MAX_SUBSCRIPTIONS)"
 	}
 	return ""
 }
@@ -232,10 +243,13 @@ func (s *Service) Detail() *api.ReadyDetail {
 // Stats are counts of what the service holds for its clients, for
 // /metrics and for leak tests: each returns to zero once its clients are gone.
 type Stats struct {
-	Followers    int64 // WebSocket subscriptions and NDJSON result streams
-	FeedWatchers int   // registrations with the job-record feed
-	FeedJobs     int   // distinct jobs followed
-	InboxWaiting int   // requests waiting for replies
+	Followers     int64 // WebSocket subscriptions and NDJSON result streams
+	FeedWatchers  int   // registrations with the job-record feed
+	FeedJobs      int   // distinct jobs followed
+	InboxWaiting  int   // requests waiting for replies
+	FollowTenants int   // tenants following jobs
+	UploadTenants int   // tenants with submissions being decoded
+	Uploads       int   // submissions being decoded
 }
 
 // Stats returns the current counts; valid after Start.
@@ -244,17 +258,8 @@ func (s *Service) Stats() Stats {
 		return Stats{}
 	}
 	w, j := s.feed.followers()
-	return Stats{Followers: s.followers.Load(), FeedWatchers: w, FeedJobs: j, InboxWaiting: s.inbox.waiting()}
-}
-
-// acquireFollower takes a follower slot or answers busy.
-func (s *Service) acquireFollower() (func(), error) {
-	if n := s.followers.Add(1); n > int64(s.cfg.MaxSubscriptions) {
-		s.followers.Add(-1)
-		s.metrics.busy.Inc()
-		return nil, api.RetryLater(api.CodeBusy, time.Second, nil,
-			"this gateway follows %d jobs, its limit (GATEWAY_MAX_SUBSCRIPTIONS): retry later or elsewhere", s.cfg.MaxSubscriptions)
-	}
-	var once sync.Once
-	return func() { once.Do(func() { s.followers.Add(-1) }) }, nil
+	ft, _ := s.follows.counts()
+	ut, u := s.uploads.counts()
+	return Stats{Followers: s.followers.Load(), FeedWatchers: w, FeedJobs: j, InboxWaiting: s.inbox.waiting(),
+		FollowTenants: ft, UploadTenants: ut, Uploads: u}
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"batchinfer/api"
+	"batchinfer/gateway/auth"
 	"batchinfer/gateway/input"
 	"batchinfer/internal/natsx"
 	"batchinfer/internal/natsx/natstest"
@@ -35,6 +36,7 @@ func testConfig() Config {
 		MaxSubscriptions: 10, ProgressInterval: 10 * time.Millisecond, FollowPoll: 200 * time.Millisecond, MaxResultReads: 4,
 		ResultTTL: time.Hour, RecordTTL: time.Hour,
 		MaxJobsScanned: 100, MaxJobNameBytes: 32,
+		MaxImagePixelsFactor: 64,
 	}
 }
 
@@ -361,12 +363,43 @@ func TestFollowerLimitIsBusy(t *testing.T) {
 	if _, err := e.svc.Follow(ctx, FollowRequest{Job: st.ID}); !errors.As(err, &ae) || ae.Code != api.CodeBusy || ae.RetryAfter <= 0 {
 		t.Fatalf("second follower: %v", err)
 	}
-	if r := e.svc.Ready(); !strings.Contains(r, "GATEWAY_MAX_SUBSCRIPTIONS") {
-		t.Fatalf("ready %q at the limit", r)
+	if r := e.svc.Ready(); r != "" {
+		t.Fatalf("ready %q at the limit: a full gateway stays in service (new followers get busy)", r)
 	}
 	f.Stop()
-	if r := e.svc.Ready(); r != "" {
-		t.Fatalf("ready %q below the limit", r)
+	if _, err := e.svc.Follow(ctx, FollowRequest{Job: st.ID}); err != nil {
+		t.Fatalf("a follower after the first stopped: %v", err)
+	}
+}
+
+// A tenant at its own follower limit gets quota_exceeded; another tenant
+// still follows; every slot comes back.
+func TestTenantFollowerLimit(t *testing.T) {
+	e := start(t, testConfig())
+	hog := auth.With(context.Background(), &auth.Principal{Tenant: "hog", Limits: auth.Limits{Follows: 2}})
+	other := auth.With(context.Background(), &auth.Principal{Tenant: "other", Limits: auth.Limits{Follows: 2}})
+	var fs []Follower
+	for _, ctx := range []context.Context{hog, hog, other} {
+		st, _, err := e.svc.Submit(ctx, Submission{Model: "tiny", Items: rows(5)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := e.svc.Follow(ctx, FollowRequest{Job: st.ID})
+		if err != nil {
+			t.Fatalf("follow within the limit: %v", err)
+		}
+		fs = append(fs, f)
+		if ctx == hog && len(fs) == 2 {
+			if _, err := e.svc.Follow(hog, FollowRequest{Job: st.ID}); code(err) != api.CodeQuotaExceeded {
+				t.Fatalf("third follower of the tenant: %v", err)
+			}
+		}
+	}
+	for _, f := range fs {
+		f.Stop()
+	}
+	if st := e.svc.Stats(); st.Followers != 0 || st.FollowTenants != 0 {
+		t.Fatalf("after stopping: %+v", st)
 	}
 }
 

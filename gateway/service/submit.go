@@ -18,6 +18,7 @@ import (
 	"batchinfer/model"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/rs/zerolog"
 )
 
 // maxIdempotencyKey bounds an Idempotency-Key.
@@ -47,6 +48,8 @@ type Submission struct {
 	// Priority (high, normal, low) and Deadline (RFC 3339 or a duration)
 	// as the client gave them.
 	Priority, Deadline string
+	// Streamed: Items are read as the body arrives (not held whole).
+	Streamed bool
 }
 
 // Submit reads the items, checking each against the model, into the input
@@ -74,16 +77,23 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (wire.JobStatus, b
 		return wire.JobStatus{}, false, err
 	}
 	p := caller(ctx)
-	if err := s.admit(ctx, p, 0, ""); err != nil {
-		return wire.JobStatus{}, false, err
-	}
 	id, st, replayed, err := s.claimKey(ctx, p, sub)
 	if err != nil || replayed {
 		return st, replayed, err
 	}
+	key := ""
+	if sub.IdempotencyKey != "" {
+		key = idempotencyKey(p.Tenant, sub.IdempotencyKey)
+	}
+	if err := s.reserve(ctx, p, id, 0); err != nil { // the jobs quota; the items' cost once they are read
+		s.dropKey(key)
+		return wire.JobStatus{}, false, err
+	}
 	rec := s.newRecord(id, meta, p)
 	rec.Priority, rec.Deadline, rec.Name = prio, deadline, sub.Name
 	if err := s.jobs.Create(ctx, rec); err != nil {
+		s.unreserve(p, id)
+		s.dropKey(key)
 		return wire.JobStatus{}, false, queueErr(err)
 	}
 	// Once the record exists the job is read whole or removed, even if the
@@ -95,15 +105,15 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (wire.JobStatus, b
 		err = s.queueJob(qctx, p, rec, meta, r, sub)
 	}
 	if err != nil {
-		key := ""
-		if sub.IdempotencyKey != "" {
-			key = idempotencyKey(p.Tenant, sub.IdempotencyKey)
-		}
 		s.abort(qctx, rec, key)
+		s.unreserve(p, id)
 		return wire.JobStatus{}, false, err
 	}
 	s.metrics.jobs.Inc()
 	s.metrics.items.WithLabelValues("batch").Add(float64(r.items))
+	s.Audit.Job(ctx, "job_submitted", rec.ID, func(e *zerolog.Event) {
+		e.Str("model", meta.ID()).Int("items", rec.Total).Int64("cost", rec.Cost)
+	})
 	return rec.Status(time.Now()), false, nil
 }
 
@@ -141,7 +151,7 @@ func (s *Service) queueJob(ctx context.Context, p *auth.Principal, rec *wire.Job
 	if err := s.store.admit(ctx, rec.ID, est, r.items); err != nil {
 		return err
 	}
-	if err := s.admit(ctx, p, r.items, rec.ID); err != nil {
+	if err := s.setCost(ctx, p, rec.ID, r.cost); err != nil {
 		s.store.release(rec.ID)
 		return err
 	}
@@ -149,7 +159,7 @@ func (s *Service) queueJob(ctx context.Context, p *auth.Principal, rec *wire.Job
 	if sub.BodyHash != nil {
 		sha = sub.BodyHash()
 	}
-	q, err := s.jobs.Queue(ctx, rec.ID, r.items, r.chunks, sha, est)
+	q, err := s.jobs.Queue(ctx, rec.ID, store.Queueing{Items: r.items, Chunks: r.chunks, BodySHA: sha, ResultBytes: est, Cost: r.cost})
 	if err != nil {
 		s.store.release(rec.ID)
 		return queueErr(err)
@@ -159,6 +169,17 @@ func (s *Service) queueJob(ctx context.Context, p *auth.Principal, rec *wire.Job
 		return s.sealKey(ctx, p, sub.IdempotencyKey, rec.ID, sha)
 	}
 	return nil
+}
+
+// dropKey removes an idempotency claim (at key, when not "") of a
+// submission that created nothing.
+func (s *Service) dropKey(key string) {
+	if key == "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), natsOpTimeout)
+	defer cancel()
+	_ = s.in.Buckets.Idempotency.Purge(ctx, key)
 }
 
 // abort removes a job that was not queued: its record, its chunks and its
@@ -176,8 +197,9 @@ func (s *Service) abort(ctx context.Context, rec *wire.JobRecord, key string) {
 	}
 }
 
-func (s *Service) limits(maxItems int) input.Limits {
-	return input.Limits{MaxItems: maxItems, MaxImageBytes: s.cfg.MaxImageBytes, MaxLineBytes: s.cfg.MaxLineBytes}
+func (s *Service) limits(meta *model.Metadata, maxItems int) input.Limits {
+	return input.Limits{MaxItems: maxItems, MaxImageBytes: s.cfg.MaxImageBytes, MaxLineBytes: s.cfg.MaxLineBytes,
+		MaxImagePixels: input.MaxImagePixels(meta, s.cfg.MaxImagePixelsFactor)}
 }
 
 func (s *Service) newRecord(id string, meta *model.Metadata, p *auth.Principal) *wire.JobRecord {

@@ -33,46 +33,56 @@ func owns(p *auth.Principal, r *wire.JobRecord) bool {
 // quotaRetry is the retry hint of a tenant over its quotas.
 const quotaRetry = 5 * time.Second
 
-// admit checks a new job of n items against its tenant's quotas: jobs not
-// yet finished, and their items not yet done. Finished jobs still in the
-// set (their worker died between finishing and cleaning up) are taken out
-// on the way. Concurrent submissions of one tenant may each pass.
-// self, when set, is the job being admitted (its record exists already):
-// it is not counted against itself.
-func (s *Service) admit(ctx context.Context, p *auth.Principal, n int, self string) error {
+// reserve admits a new job of cost against its tenant's quotas (its
+// unfinished jobs, and the cost of their items not done) with one
+// compare-and-set on the tenant's quota record (store.Quotas): concurrent
+// submissions, through any gateways, never pass a limit together. The
+// reservation is released when the job finishes.
+func (s *Service) reserve(ctx context.Context, p *auth.Principal, id string, cost int64) error {
 	if p.Limits.Jobs <= 0 && p.Limits.Items <= 0 {
 		return nil
 	}
-	ids, err := s.jobs.ActiveOf(ctx, p.Tenant)
-	if err != nil {
+	return s.quotaErr(p, s.quotas.Reserve(ctx, p.Tenant, id, cost, limitsOf(p)))
+}
+
+// setCost sets a reserved job's cost once its items are read (a streamed
+// body: its cost was unknown when it was reserved), within the tenant's
+// items quota.
+func (s *Service) setCost(ctx context.Context, p *auth.Principal, id string, cost int64) error {
+	if p.Limits.Jobs <= 0 && p.Limits.Items <= 0 {
+		return nil
+	}
+	return s.quotaErr(p, s.quotas.SetCost(ctx, p.Tenant, id, cost, limitsOf(p)))
+}
+
+func limitsOf(p *auth.Principal) store.QuotaLimits {
+	return store.QuotaLimits{Jobs: p.Limits.Jobs, Cost: int64(p.Limits.Items)}
+}
+
+// quotaErr turns a reservation's failure into the client's answer.
+func (s *Service) quotaErr(p *auth.Principal, err error) error {
+	var qe *store.QuotaError
+	switch {
+	case errors.As(err, &qe) && qe.Jobs:
+		s.metrics.quota.WithLabelValues("jobs").Inc()
+		return api.RetryLater(api.CodeQuotaExceeded, quotaRetry, nil,
+			"tenant %s has %d unfinished jobs, its limit (GATEWAY_MAX_TENANT_JOBS, or the key's jobs=): retry when one finishes", p.Tenant, qe.Have)
+	case errors.As(err, &qe):
+		s.metrics.quota.WithLabelValues("items").Inc()
+		return api.RetryLater(api.CodeQuotaExceeded, quotaRetry, nil,
+			"tenant %s has %d items in flight (by cost: an image counts once per model input's worth of pixels); %d more would pass its limit of %d (GATEWAY_MAX_TENANT_ITEMS, or the key's items=)",
+			p.Tenant, qe.Have, qe.Want, p.Limits.Items)
+	case err != nil:
 		return queueErr(err)
 	}
-	jobs, pending := 0, 0
-	for _, id := range ids {
-		if id == self {
-			continue
-		}
-		r, err := s.jobs.Get(ctx, id)
-		switch {
-		case errors.Is(err, store.ErrNotFound):
-			continue // expired
-		case err != nil:
-			return queueErr(err)
-		case r.Finished():
-			_ = s.jobs.Finished(ctx, r)
-			continue
-		}
-		jobs++
-		pending += r.Total - r.Done - r.Failed
-	}
-	if p.Limits.Jobs > 0 && jobs >= p.Limits.Jobs {
-		return api.RetryLater(api.CodeQuotaExceeded, quotaRetry, nil,
-			"tenant %s has %d unfinished jobs, its limit (GATEWAY_MAX_TENANT_JOBS, or the key's jobs=): retry when one finishes", p.Tenant, jobs)
-	}
-	if p.Limits.Items > 0 && pending+n > p.Limits.Items {
-		return api.RetryLater(api.CodeQuotaExceeded, quotaRetry, nil,
-			"tenant %s has %d items in flight; %d more would pass its limit of %d (GATEWAY_MAX_TENANT_ITEMS, or the key's items=)",
-			p.Tenant, pending, n, p.Limits.Items)
-	}
 	return nil
+}
+
+// unreserve gives back the reservation of a job that was not created.
+func (s *Service) unreserve(p *auth.Principal, id string) {
+	ctx, cancel := context.WithTimeout(context.Background(), natsOpTimeout)
+	defer cancel()
+	if err := s.quotas.Release(ctx, p.Tenant, id); err != nil {
+		s.log.Warn().Err(err).Str("job", id).Msg("quota reservation not released: the next admission that needs it drops it")
+	}
 }

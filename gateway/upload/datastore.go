@@ -126,7 +126,7 @@ func (d dataStore) fail(st *reqState, err error) error {
 
 func clientError(st *reqState, err error) *api.Error {
 	var (
-		qe *store.QuotaError
+		qe *store.UploadQuotaError
 		oe *store.OffsetError
 	)
 	switch {

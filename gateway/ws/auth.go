@@ -9,6 +9,9 @@ import (
 
 	"batchinfer/api"
 	"batchinfer/gateway/auth"
+	"batchinfer/gateway/peer"
+
+	"github.com/gorilla/websocket"
 )
 
 // Authenticator is what the WebSocket side needs of package auth.
@@ -59,25 +62,60 @@ func (c *tenantConns) total() int {
 }
 
 // upgradeAuth checks the credentials of the upgrade request, when it has
-// any: a connection is either authenticated here (non-browser clients) or
-// by its first message. It answers 401 or 429 itself and returns !ok.
-func (h *Handler) upgradeAuth(w http.ResponseWriter, r *http.Request) (p *auth.Principal, release func(), ok bool) {
-	p, err := h.auth.Authenticate(r.Context(), auth.Bearer(r.Header))
+// any: a connection is either authenticated here (non-browser clients,
+// counted against MaxConnections and its tenant's connections) or by its
+// first message (counted in the pre-authentication pool until then). It
+// answers 401, 429 or 503 itself and returns !ok; release gives back the
+// slots taken (once).
+func (h *Handler) upgradeAuth(w http.ResponseWriter, r *http.Request, who peer.Info) (p *auth.Principal, release func(), ok bool) {
+	token := auth.Bearer(r.Header)
+	if token != "" {
+		if blocked, wait := h.Audit.Blocked(who); blocked {
+			api.WriteError(w, blockedError(wait))
+			return nil, nil, false
+		}
+	}
+	p, err := h.auth.Authenticate(r.Context(), token)
 	switch {
 	case errors.Is(err, auth.ErrNoCredentials):
-		return nil, func() {}, true // the first message will authenticate
+		release, aerr := h.preauth.acquire(who.Bucket())
+		if aerr != nil {
+			api.WriteError(w, aerr)
+			return nil, nil, false
+		}
+		return nil, release, true // the first message will authenticate
 	case err != nil:
-		h.OnAuthFailure(r.RemoteAddr, "invalid credentials")
+		h.Audit.Failed(who, r.Method, r.URL.Path, "invalid credentials")
 		w.Header().Set("WWW-Authenticate", `Bearer realm="batchinfer", error="invalid_token"`)
 		api.WriteError(w, api.Errorf(api.CodeUnauthorized, "invalid credentials"))
 		return nil, nil, false
 	}
-	release, ok = h.tenants.acquire(p)
-	if !ok {
-		api.WriteError(w, h.quotaError(p))
+	release, aerr := h.admitAuthenticated(p)
+	if aerr != nil {
+		api.WriteError(w, aerr)
 		return nil, nil, false
 	}
 	return p, release, true
+}
+
+// admitAuthenticated takes a slot of the authenticated pool and one of p's
+// tenant; release gives both back.
+func (h *Handler) admitAuthenticated(p *auth.Principal) (func(), *api.Error) {
+	conn, err := h.acquireConn()
+	if err != nil {
+		return nil, err
+	}
+	tenant, ok := h.tenants.acquire(p)
+	if !ok {
+		conn()
+		return nil, h.quotaError(p)
+	}
+	return func() { tenant(); conn() }, nil
+}
+
+func blockedError(wait time.Duration) *api.Error {
+	return api.RetryLater(api.CodeRateLimited, wait, nil,
+		"too many failed authentications from your address (GATEWAY_AUTH_FAILURE_RATE): retry after %s", wait.Round(time.Millisecond))
 }
 
 func (h *Handler) quotaError(p *auth.Principal) *api.Error {
@@ -86,23 +124,36 @@ func (h *Handler) quotaError(p *auth.Principal) *api.Error {
 }
 
 // onAuth handles the auth message of a connection opened without
-// credentials: it authenticates the session or closes it (4401, 4429).
+// credentials: it authenticates the session, moving it from the
+// pre-authentication pool to the authenticated one, or closes it (4401,
+// 4429, or 1013 when the authenticated pool is full).
 func (s *session) onAuth(m api.Auth) bool {
 	if s.principal() != nil {
 		return s.invalid("", "", "already authenticated")
 	}
+	if blocked, wait := s.h.Audit.Blocked(s.who); blocked {
+		s.t.closeWith(api.CloseQuotaExceeded, blockedError(wait).Message)
+		return true
+	}
 	p, err := s.h.auth.Authenticate(s.t.ctx, m.Token)
 	if err != nil {
-		s.h.OnAuthFailure(s.remote, "invalid credentials")
+		s.h.Audit.Failed(s.who, "", "/v1/ws", "invalid credentials")
 		s.t.closeWith(api.CloseUnauthorized, "invalid credentials")
 		return true
 	}
-	release, ok := s.h.tenants.acquire(p)
-	if !ok {
-		s.t.closeWith(api.CloseQuotaExceeded, s.h.quotaError(p).Message)
+	release, aerr := s.h.admitAuthenticated(p)
+	if aerr != nil {
+		code := websocket.CloseTryAgainLater
+		if aerr.Code == api.CodeQuotaExceeded {
+			code = api.CloseQuotaExceeded
+		}
+		s.t.closeWith(code, aerr.Message)
 		return true
 	}
 	s.authenticate(p, release)
+	s.leavePreauth()
+	s.t.c.SetReadLimit(s.cfg.MaxMessageBytes) // on the reader's goroutine: onAuth runs in handle
+	s.h.Audit.Authenticated(s.ctx(), "message")
 	_ = s.send(s.ctx(), api.TypeAuthenticated, api.Authenticated{Type: api.TypeAuthenticated, Tenant: p.Tenant})
 	return true
 }
@@ -117,7 +168,7 @@ func (s *session) watchAuth(d, period time.Duration) {
 		select {
 		case <-t.C:
 			if s.principal() == nil {
-				s.h.OnAuthFailure(s.remote, "no credentials in time")
+				s.h.Audit.Failed(s.who, "", "/v1/ws", "no credentials in time")
 				s.t.closeWith(api.CloseUnauthorized, `authentication required: send {"type":"auth","token":...} first`)
 				return
 			}
@@ -132,7 +183,7 @@ func (s *session) watchAuth(d, period time.Duration) {
 		select {
 		case now := <-tick.C:
 			if !s.h.auth.Valid(s.principal(), now) {
-				s.h.OnAuthFailure(s.remote, "credentials revoked or expired")
+				s.h.Audit.Failed(s.who, "", "/v1/ws", "credentials revoked or expired")
 				s.t.closeWith(api.CloseUnauthorized, "credentials revoked or expired: sign in again")
 				return
 			}

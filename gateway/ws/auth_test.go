@@ -1,15 +1,18 @@
 package ws
 
 import (
+	"context"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"batchinfer/api"
 	"batchinfer/gateway/auth"
+	"batchinfer/gateway/peer"
 
 	"github.com/gorilla/websocket"
 	"github.com/rs/zerolog"
@@ -30,14 +33,49 @@ func keyring(t *testing.T, lines ...string) *auth.Keyring {
 	return k
 }
 
-func authServer(t *testing.T, cfg Config) (string, func() *client, *[]string) {
+// auditRecorder is an Auditor that remembers what it was told.
+type auditRecorder struct {
+	mu       sync.Mutex
+	failures []string
+	authed   []string
+	blocked  bool
+}
+
+func (a *auditRecorder) Blocked(peer.Info) (bool, time.Duration) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.blocked, time.Second
+}
+
+func (a *auditRecorder) Failed(_ peer.Info, _, _, reason string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.failures = append(a.failures, reason)
+}
+
+func (a *auditRecorder) Authenticated(ctx context.Context, how string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.authed = append(a.authed, auth.From(ctx).Tenant+" by "+how)
+}
+
+func (a *auditRecorder) last() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(a.failures) == 0 {
+		return ""
+	}
+	return a.failures[len(a.failures)-1]
+}
+
+func authServer(t *testing.T, cfg Config) (*Handler, func() *client, *auditRecorder) {
 	t.Helper()
 	a := &auth.Authenticator{Keys: keyring(t, "a "+auth.HashKey(keyA)+" conns=1 rate=1 burst=2", "b "+auth.HashKey(keyB)),
 		Defaults: auth.Limits{Rate: 100, Burst: 100, Conns: 10}}
 	h, dial := serveAuth(t, &fakeBackend{results: 1}, cfg, a)
-	var failures []string
-	h.OnAuthFailure = func(remote, reason string) { failures = append(failures, reason) }
-	return "", dial, &failures
+	rec := &auditRecorder{}
+	h.Audit = rec
+	return h, dial, rec
 }
 
 // A browser authenticates with its first message; until then only auth
@@ -79,8 +117,8 @@ func TestSessionAuthTimeout(t *testing.T) {
 	if code := closeCode(t, c); code != api.CloseUnauthorized {
 		t.Fatalf("close %d", code)
 	}
-	if len(*failures) == 0 || (*failures)[len(*failures)-1] != "no credentials in time" {
-		t.Fatalf("audit %v", *failures)
+	if failures.last() != "no credentials in time" {
+		t.Fatalf("audit %v", failures.failures)
 	}
 }
 
@@ -174,5 +212,45 @@ func TestAuthenticatorValid(t *testing.T) {
 		if got := tc.a.Valid(tc.p, tc.at); got != tc.want {
 			t.Errorf("%s: Valid %v, want %v", tc.name, got, tc.want)
 		}
+	}
+}
+
+// Before auth a message may be PreauthMessageBytes at most (1009 beyond);
+// once authenticated, MaxMessageBytes; the audit is told how each
+// connection authenticated; an address over its failure budget is refused
+// before its token is checked (4429).
+func TestSessionPreauthLimitsThenFull(t *testing.T) {
+	cfg := testConfig()
+	_, dial, rec := authServer(t, cfg)
+	big := `{"type":"predict","ref":"r","model":"m","inputs":[` + strings.TrimSuffix(strings.Repeat("[1],", 2000), ",") + `]}` // 8 KB
+	c := dial()
+	c.send(big)
+	if code := closeCode(t, c); code != websocket.CloseMessageTooBig {
+		t.Fatalf("8 KB before auth: close %d, want 1009", code)
+	}
+	c = dial()
+	c.send(`{"type":"auth","token":"` + keyB + `"}`)
+	if f := c.read(); f.Type != api.TypeAuthenticated {
+		t.Fatalf("auth: %s", f.raw)
+	}
+	c.send(big)
+	if f := c.read(); f.Type != api.TypePrediction {
+		t.Fatalf("8 KB after auth: %s", f.raw)
+	}
+	c.send(`{"type":"ping","ref":"` + strings.Repeat("x", cfg.MaxRefBytes+1) + `"}`)
+	if f := c.read(); f.Type != api.TypeError || f.Code != api.CodeInvalidMessage || len(f.raw) > 1000 {
+		t.Fatalf("a ref over the limit: %s", f.raw)
+	}
+	rec.mu.Lock()
+	authed := strings.Join(rec.authed, ",")
+	rec.blocked = true
+	rec.mu.Unlock()
+	if authed != "b by message" {
+		t.Fatalf("audit told %q", authed)
+	}
+	c = dial()
+	c.send(`{"type":"auth","token":"` + keyB + `"}`)
+	if code := closeCode(t, c); code != api.CloseQuotaExceeded {
+		t.Fatalf("an address over its failure budget: close %d, want 4429", code)
 	}
 }

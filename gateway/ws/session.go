@@ -11,6 +11,7 @@ import (
 	"batchinfer/api"
 	"batchinfer/gateway/auth"
 	"batchinfer/gateway/input"
+	"batchinfer/gateway/peer"
 	"batchinfer/gateway/service"
 	"batchinfer/internal/wire"
 
@@ -22,6 +23,8 @@ type Backend interface {
 	Follow(ctx context.Context, req service.FollowRequest) (service.Follower, error)
 	Submit(ctx context.Context, sub service.Submission) (wire.JobStatus, bool, error)
 	Predict(ctx context.Context, req service.PredictRequest) (*api.PredictResponse, error)
+	// BeginUpload takes one of the caller's tenant's upload slots.
+	BeginUpload(ctx context.Context) (func(), error)
 }
 
 // session is the protocol half of a WebSocket connection (api/websocket.md):
@@ -36,13 +39,15 @@ type session struct {
 	t       *transport
 	cfg     Config
 	log     zerolog.Logger
-	remote  string
+	who     peer.Info // the client
 
-	// who is the session's principal once authenticated; authed is closed
-	// then; release gives back its tenant's connection slot.
-	who     atomic.Pointer[auth.Principal]
-	authed  chan struct{}
-	release func()
+	// principal is the session's once authenticated; authed is closed
+	// then; release gives back its connection slots, and leavePreauth its
+	// slot in the pre-authentication pool.
+	p            atomic.Pointer[auth.Principal]
+	authed       chan struct{}
+	release      func()
+	leavePreauth func()
 
 	mu     sync.Mutex
 	subs   map[string]service.Follower
@@ -54,23 +59,29 @@ type session struct {
 	byType map[string]func([]byte) bool // handlers of an authenticated session
 }
 
-func newSession(h *Handler, t *transport, remote string, log zerolog.Logger) *session {
+func newSession(h *Handler, t *transport, who peer.Info, log zerolog.Logger) *session {
 	s := &session{
-		backend: h.backend, h: h, t: t, cfg: h.cfg, log: log, remote: remote, authed: make(chan struct{}), release: func() {},
+		backend: h.backend, h: h, t: t, cfg: h.cfg, log: log, who: who, authed: make(chan struct{}),
+		release: func() {}, leavePreauth: func() {},
 		subs: map[string]service.Follower{}, slots: make(chan struct{}, h.cfg.MaxInflight),
 	}
 	s.byType = s.handlers()
 	return s
 }
 
-// authenticate makes p the session's principal.
+// authenticate makes p the session's principal; release gives back the
+// slots it holds as an authenticated connection.
 func (s *session) authenticate(p *auth.Principal, release func()) {
 	s.release = release
-	s.who.Store(p)
+	s.p.Store(p)
 	close(s.authed)
 }
 
-func (s *session) principal() *auth.Principal { return s.who.Load() }
+// waitAuth notes the pre-authentication slot to give back once the
+// session authenticates.
+func (s *session) waitAuth(leave func()) { s.leavePreauth = leave }
+
+func (s *session) principal() *auth.Principal { return s.p.Load() }
 
 // ctx is the context of the session's work: the connection's, with its
 // principal.
@@ -161,6 +172,16 @@ func decodeThen[M any](s *session, f func(M) bool) func([]byte) bool {
 	}
 }
 
+// bounded says whether the ref and job a message carries fit MaxRefBytes:
+// answers echo them.
+func (s *session) bounded(ref, job string) bool {
+	if len(ref) <= s.cfg.MaxRefBytes && len(job) <= s.cfg.MaxRefBytes {
+		return true
+	}
+	s.sendError("", "", api.Errorf(api.CodeInvalidMessage, "ref and job may be at most %d bytes (GATEWAY_WS_MAX_REF_BYTES)", s.cfg.MaxRefBytes))
+	return false
+}
+
 // beforeAuth accepts only auth (and ping) from a connection that has not
 // authenticated; anything else closes it (4401).
 func (s *session) beforeAuth(typ string, data []byte) bool {
@@ -172,7 +193,7 @@ func (s *session) beforeAuth(typ string, data []byte) bool {
 		var m api.Ping
 		return s.decode(data, &m) && s.ping(m)
 	}
-	s.h.OnAuthFailure(s.remote, "message before authentication")
+	s.h.Audit.Failed(s.who, "", "/v1/ws", "message before authentication")
 	s.t.closeWith(api.CloseUnauthorized, `authentication required: send {"type":"auth","token":...} first`)
 	return true
 }
@@ -185,6 +206,9 @@ func (s *session) decode(data []byte, v any) bool {
 }
 
 func (s *session) ping(m api.Ping) bool {
+	if !s.bounded(m.Ref, "") {
+		return false
+	}
 	_ = s.send(s.ctx(), api.TypePong, api.Pong{Type: api.TypePong, Ref: m.Ref})
 	return true
 }
@@ -193,46 +217,65 @@ func (s *session) onUnsubscribe(m api.Unsubscribe) bool {
 	if m.Job == "" {
 		return s.invalid("", "", "unsubscribe needs a job")
 	}
+	if !s.bounded("", m.Job) {
+		return false
+	}
 	s.stopSub(m.Job)
 	_ = s.send(s.t.ctx, api.TypeUnsubscribed, api.Unsubscribed{Type: api.TypeUnsubscribed, Job: m.Job})
 	return true
 }
 
 func (s *session) onSubmit(m api.Submit) bool {
+	if !s.bounded(m.Ref, "") {
+		return false
+	}
 	if m.Model == "" {
 		return s.invalid(m.Ref, "", "submit needs a model")
 	}
 	if !s.allow(m.Ref, "") {
 		return true
 	}
-	s.spawn(func(ctx context.Context) { s.submit(ctx, m) })
+	done, err := s.backend.BeginUpload(s.ctx())
+	if err != nil {
+		s.sendError(m.Ref, "", err)
+		return true
+	}
+	s.spawn(func(ctx context.Context) { defer done(); s.submit(ctx, m) }, done)
 	return true
 }
 
 func (s *session) onPredict(m api.Predict) bool {
+	if !s.bounded(m.Ref, "") {
+		return false
+	}
 	if m.Model == "" {
 		return s.invalid(m.Ref, "", "predict needs a model")
 	}
 	if !s.allow(m.Ref, "") {
 		return true
 	}
-	s.spawn(func(ctx context.Context) { s.predict(ctx, m) })
+	s.spawn(func(ctx context.Context) { s.predict(ctx, m) }, func() {})
 	return true
 }
 
 // spawn runs f on its own goroutine, at most MaxInflight at once per
 // connection: beyond that the reader waits, which slows the client down
-// instead of queueing without bound.
-func (s *session) spawn(f func(ctx context.Context)) {
+// instead of queueing without bound. f keeps the decode budget its message
+// holds until it returns. dropped runs when f does not.
+func (s *session) spawn(f func(ctx context.Context), dropped func()) {
+	held := s.t.takeHeld()
 	select {
 	case s.slots <- struct{}{}:
 	case <-s.t.ctx.Done():
+		held()
+		dropped()
 		return
 	}
 	s.work.Add(1)
 	go func() {
 		defer s.work.Done()
 		defer func() { <-s.slots }()
+		defer held()
 		f(s.ctx())
 	}()
 }

@@ -53,6 +53,8 @@ func (b *fakeBackend) Follow(ctx context.Context, req service.FollowRequest) (se
 	return f, nil
 }
 
+func (b *fakeBackend) BeginUpload(context.Context) (func(), error) { return func() {}, nil }
+
 func (b *fakeBackend) Submit(context.Context, service.Submission) (wire.JobStatus, bool, error) {
 	return wire.JobStatus{ID: "j1", State: wire.StateQueued, Total: 1}, false, nil
 }
@@ -134,8 +136,9 @@ func (f *fakeFollower) Run(sink service.Sink, onFinish func()) {
 func testConfig() Config {
 	return Config{
 		Server: "test", MaxConnections: 10, MaxMessageBytes: 1 << 16, MaxSubscriptions: 3, MaxInflight: 2,
-		SendBuffer: 64, SendBufferBytes: 1 << 20, SlowConsumerTimeout: time.Second, Heartbeat: time.Minute,
+		SendBuffer: 64, SendBufferBytes: 1 << 20, SendBudgetBytes: 8 << 20, SlowConsumerTimeout: time.Second, Heartbeat: time.Minute,
 		AuthTimeout: 5 * time.Second, AuthCheck: 20 * time.Millisecond,
+		MaxPreauth: 8, MaxPreauthPerAddr: 4, PreauthMessageBytes: 1 << 10, MaxRefBytes: 64,
 	}
 }
 

@@ -12,6 +12,9 @@ func (s *session) onSubscribe(m api.Subscribe) bool {
 	if m.Job == "" {
 		return s.invalid("", "", "subscribe needs a job")
 	}
+	if !s.bounded("", m.Job) {
+		return false
+	}
 	after := int64(0)
 	if m.After != nil {
 		after = *m.After

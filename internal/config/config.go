@@ -100,6 +100,13 @@ func (s *Set) Duration(p *time.Duration, name, env string, def time.Duration, us
 	s.add((*durValue)(p), name, env, usage, false)
 }
 
+// Bool registers a boolean setting (default false): -name or -name=true,
+// NAME=true or 1.
+func (s *Set) Bool(p *bool, name, env, usage string) {
+	*p = false
+	s.add((*boolValue)(p), name, env, usage, false)
+}
+
 // List registers a comma-separated list setting.
 func (s *Set) List(p *[]string, name, env string, def []string, usage string) {
 	*p = def
@@ -153,6 +160,23 @@ func (s *Set) Markdown() string {
 }
 
 type strValue string
+
+type boolValue bool
+
+func (v *boolValue) String() string   { return strconv.FormatBool(bool(*v)) }
+func (v *boolValue) IsBoolFlag() bool { return true }
+func (v *boolValue) Set(s string) error {
+	if s == "" {
+		*v = false
+		return nil
+	}
+	b, err := strconv.ParseBool(s)
+	if err != nil {
+		return fmt.Errorf("%q is not true or false", s)
+	}
+	*v = boolValue(b)
+	return nil
+}
 
 func (v *strValue) String() string     { return string(*v) }
 func (v *strValue) Set(s string) error { *v = strValue(s); return nil }

@@ -359,3 +359,32 @@ func TestMarkdownShowsDefaultNotEnv(t *testing.T) {
 		t.Fatalf("markdown shows current values, not defaults:\n%s", md)
 	}
 }
+
+func TestBool(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		env  string
+		want bool
+		bad  bool
+	}{
+		{nil, "", false, false},
+		{[]string{"-on"}, "", true, false},
+		{[]string{"-on=false"}, "", false, false},
+		{nil, "true", true, false},
+		{nil, "1", true, false},
+		{[]string{"-on=false"}, "true", false, false},
+		{nil, "yes please", false, true},
+	} {
+		if tc.env != "" {
+			t.Setenv("CT_ON", tc.env)
+		}
+		var on bool
+		s := New("t")
+		s.Bool(&on, "on", "CT_ON", "switch")
+		err := s.Parse(tc.args)
+		if (err != nil) != tc.bad || on != tc.want {
+			t.Errorf("args %v env %q: %v, err %v; want %v", tc.args, tc.env, on, err, tc.want)
+		}
+		t.Setenv("CT_ON", "")
+	}
+}

@@ -11,6 +11,9 @@ func (s *Set) NATS(c *natsx.ConnConfig, defURL string) {
 	s.Secret(&c.Password, "nats-password", "NATS_PASSWORD", "NATS password")
 	s.Secret(&c.Token, "nats-token", "NATS_TOKEN", "NATS token")
 	s.String(&c.CredsFile, "nats-creds", "NATS_CREDS", "", "NATS credentials file (JWT + nkey)")
+	s.String(&c.TLSCA, "nats-tls-ca", "NATS_TLS_CA", "", "verify the NATS servers' TLS certificates with these CAs (PEM); connects with TLS")
+	s.String(&c.TLSCert, "nats-tls-cert", "NATS_TLS_CERT", "", "client certificate (PEM) for NATS servers that verify clients")
+	s.String(&c.TLSKey, "nats-tls-key", "NATS_TLS_KEY", "", "the client certificate's private key (PEM)")
 }
 
 // Streams registers the retention settings shared by every service.

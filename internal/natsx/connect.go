@@ -2,8 +2,10 @@ package natsx
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -19,6 +21,40 @@ type ConnConfig struct {
 	Token    string
 	// CredsFile is a NATS .creds file (JWT + nkey), optional.
 	CredsFile string
+	// TLSCA, when set, is the PEM file of the certificate authorities that
+	// sign the servers' certificates: the connection is TLS and the server
+	// is verified against them (not the system's roots).
+	TLSCA string
+	// TLSCert and TLSKey, when set, are this client's certificate and key
+	// (PEM), for servers that verify clients (mutual TLS). Both files are
+	// read again at each (re)connection, so renewed ones are picked up.
+	TLSCert, TLSKey string
+}
+
+// tlsOptions are the TLS options of c; the files must be readable now.
+func (c ConnConfig) tlsOptions() ([]nats.Option, error) {
+	var opts []nats.Option
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return nil, errors.New("nats tls: a client certificate and its key go together (NATS_TLS_CERT, NATS_TLS_KEY)")
+	}
+	for _, f := range []string{c.TLSCA, c.TLSCert, c.TLSKey} {
+		if f == "" {
+			continue
+		}
+		if _, err := os.Stat(f); err != nil {
+			return nil, fmt.Errorf("nats tls: %w", err)
+		}
+	}
+	if c.TLSCA != "" {
+		opts = append(opts, nats.RootCAs(c.TLSCA))
+	}
+	if c.TLSCert != "" {
+		opts = append(opts, nats.ClientCert(c.TLSCert, c.TLSKey))
+	}
+	if len(opts) > 0 {
+		opts = append(opts, nats.Secure(&tls.Config{MinVersion: tls.VersionTLS12}))
+	}
+	return opts, nil
 }
 
 // Connect dials NATS, retrying with backoff until ctx ends (Swarm ignores
@@ -66,6 +102,11 @@ func Connect(ctx context.Context, cfg ConnConfig, log zerolog.Logger, onReconnec
 	if cfg.CredsFile != "" {
 		opts = append(opts, nats.UserCredentials(cfg.CredsFile))
 	}
+	tlsOpts, err := cfg.tlsOptions()
+	if err != nil {
+		return nil, err
+	}
+	opts = append(opts, tlsOpts...)
 	backoff := 100 * time.Millisecond
 	for attempt := 1; ; attempt++ {
 		nc, err := nats.Connect(cfg.URL, opts...)

@@ -21,17 +21,20 @@ var ErrNotFound = errors.New("job not found")
 const maxCASAttempts = 100
 
 // Jobs is the job records, one key per job id in the jobs bucket, with two
-// per-tenant sets beside them: every job (to list a tenant's jobs without
-// reading anyone else's) and the unfinished ones (for quotas). A job that
-// finishes leaves the unfinished set and gets its expiry timer.
+// per-tenant records beside them: the set of every job (to list a tenant's
+// jobs without reading anyone else's), the unfinished ones (what the
+// scheduler and admission follow) and its quota reservations (Quotas). A job
+// that finishes leaves the unfinished set, releases its reservation and gets
+// its expiry timer.
 type Jobs struct {
-	kv, index, active jetstream.KeyValue
-	timers            *Timers
+	kv, index, active, quotas jetstream.KeyValue
+	timers                    *Timers
 }
 
 // NewJobs returns the store over in's buckets.
 func NewJobs(in *natsx.Infra) *Jobs {
-	return &Jobs{kv: in.Buckets.Jobs, index: in.Buckets.JobIndex, active: in.Buckets.Active, timers: NewTimers(in.JS)}
+	b := in.Buckets
+	return &Jobs{kv: b.Jobs, index: b.JobIndex, active: b.Active, quotas: b.Quotas, timers: NewTimers(in.JS)}
 }
 
 // Get reads a job record; the error wraps ErrNotFound for an unknown job.
@@ -55,8 +58,8 @@ func (j *Jobs) get(ctx context.Context, id string) (*wire.JobRecord, uint64, err
 	return &r, e.Revision(), nil
 }
 
-// Create writes a new record and enters it in its tenant's sets; it fails
-// if the id exists.
+// Create writes a new record and enters it in its tenant's index; it
+// fails if the id exists. (Its quota is reserved before: Quotas.Reserve.)
 func (j *Jobs) Create(ctx context.Context, r *wire.JobRecord) error {
 	key := wire.TenantKey(tenantOf(r), r.ID)
 	if _, err := j.active.Put(ctx, key, wire.Marshal(Active{Items: r.Total, ResultBytes: r.ResultBytesEst})); err != nil {
@@ -143,12 +146,15 @@ func (j *Jobs) Count(ctx context.Context, job string, c wire.ChunkCount) error {
 	return err
 }
 
-// Finished takes a finished job out of its tenant's unfinished set and
-// sets its expiry timer. It is idempotent: every writer that sees the job
-// finished may call it.
+// Finished takes a finished job out of its tenant's unfinished set,
+// releases its quota reservation and sets its expiry timer. It is
+// idempotent: every writer that sees the job finished may call it.
 func (j *Jobs) Finished(ctx context.Context, r *wire.JobRecord) error {
 	ctx, cancel := context.WithTimeout(ctx, cleanupTimeout)
 	defer cancel()
+	if err := NewQuotas(j).Release(ctx, tenantOf(r), r.ID); err != nil {
+		return fmt.Errorf("job %s finished: %w", r.ID, err)
+	}
 	if err := j.active.Delete(ctx, wire.TenantKey(tenantOf(r), r.ID)); err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
 		return fmt.Errorf("job %s finished: %w", r.ID, err)
 	}
@@ -174,15 +180,23 @@ func (j *Jobs) MarkQueued(ctx context.Context, id string, total, chunks int) (*w
 	return r, err
 }
 
-// Queue marks an accepting job queued once its items are all read (items
-// in chunks chunks, a body with the given hash), with the results estimate
-// admission reserved; the scheduler then starts on it.
-func (j *Jobs) Queue(ctx context.Context, id string, items, chunks int, bodySHA string, resultBytes int64) (*wire.JobRecord, error) {
+// Queueing is what a job's reading found: Items in Chunks, the body's hash,
+// the results estimate admission reserved, and the items' quota cost.
+type Queueing struct {
+	Items, Chunks int
+	BodySHA       string
+	ResultBytes   int64
+	Cost          int64
+}
+
+// Queue marks an accepting job queued once its items are all read; the
+// scheduler then starts on it.
+func (j *Jobs) Queue(ctx context.Context, id string, q Queueing) (*wire.JobRecord, error) {
 	r, err := j.Update(ctx, id, func(r *wire.JobRecord) bool {
-		if !r.MarkQueued(items, chunks, time.Now().UTC()) {
+		if !r.MarkQueued(q.Items, q.Chunks, time.Now().UTC()) {
 			return false
 		}
-		r.BodySHA256, r.ResultBytesEst = bodySHA, resultBytes
+		r.BodySHA256, r.ResultBytesEst, r.Cost = q.BodySHA, q.ResultBytes, q.Cost
 		return true
 	})
 	if err != nil {
@@ -192,7 +206,7 @@ func (j *Jobs) Queue(ctx context.Context, id string, items, chunks int, bodySHA 
 		return nil, fmt.Errorf("queue job %s: still accepting", id)
 	}
 	key := wire.TenantKey(tenantOf(r), r.ID)
-	if _, err := j.active.Put(ctx, key, wire.Marshal(Active{Items: items, ResultBytes: resultBytes})); err != nil {
+	if _, err := j.active.Put(ctx, key, wire.Marshal(Active{Items: q.Items, ResultBytes: q.ResultBytes})); err != nil {
 		return nil, fmt.Errorf("queue job %s: %w", id, err)
 	}
 	if r.Finished() {

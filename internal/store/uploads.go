@@ -49,8 +49,8 @@ func (e *OffsetError) Error() string {
 // Unwrap makes an OffsetError an ErrUploadConflict.
 func (e *OffsetError) Unwrap() error { return ErrUploadConflict }
 
-// QuotaError is a new upload refused by a per-tenant limit.
-type QuotaError struct {
+// UploadQuotaError is a new upload refused by a per-tenant limit.
+type UploadQuotaError struct {
 	// Limit is "uploads" (unfinished uploads) or "bytes" (declared sizes
 	// of stored uploads).
 	Limit           string
@@ -60,14 +60,14 @@ type QuotaError struct {
 	RetryAfter time.Duration
 }
 
-func (e *QuotaError) Error() string {
+func (e *UploadQuotaError) Error() string {
 	if e.Limit == QuotaUploads {
 		return fmt.Sprintf("the tenant has %d unfinished uploads, the most allowed (%d)", e.Used, e.Max)
 	}
 	return fmt.Sprintf("the tenant's uploads hold %d bytes; %d more would pass its limit of %d", e.Used, e.Want, e.Max)
 }
 
-// Quota limits named in QuotaError.
+// Quota limits named in UploadQuotaError.
 const (
 	QuotaUploads = "uploads"
 	QuotaBytes   = "bytes"
@@ -222,7 +222,7 @@ func decodeUpload(e jetstream.KeyValueEntry) (UploadInfo, error) {
 }
 
 // Create records a new upload of size bytes for tenant, unless the
-// tenant's limits refuse it (a *QuotaError). An empty upload is finished
+// tenant's limits refuse it (a *UploadQuotaError). An empty upload is finished
 // at once.
 func (u *Uploads) Create(ctx context.Context, tenant string, size int64, meta map[string]string) (UploadInfo, error) {
 	if size < 0 {

@@ -40,10 +40,10 @@ func (u *Uploads) admit(ctx context.Context, info UploadInfo) error {
 		}
 	}
 	if u.cfg.MaxTenantUploads > 0 && !info.Finished() && open+1 > int64(u.cfg.MaxTenantUploads) {
-		return &QuotaError{Limit: QuotaUploads, Max: int64(u.cfg.MaxTenantUploads), Used: open, Want: 1, RetryAfter: until(now, firstOpen)}
+		return &UploadQuotaError{Limit: QuotaUploads, Max: int64(u.cfg.MaxTenantUploads), Used: open, Want: 1, RetryAfter: until(now, firstOpen)}
 	}
 	if u.cfg.MaxTenantBytes > 0 && bytes+info.Size > u.cfg.MaxTenantBytes {
-		return &QuotaError{Limit: QuotaBytes, Max: u.cfg.MaxTenantBytes, Used: bytes, Want: info.Size, RetryAfter: until(now, firstAny)}
+		return &UploadQuotaError{Limit: QuotaBytes, Max: u.cfg.MaxTenantBytes, Used: bytes, Want: info.Size, RetryAfter: until(now, firstAny)}
 	}
 	return nil
 }

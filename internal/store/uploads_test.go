@@ -292,7 +292,7 @@ func TestUploadQuotas(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			info, err := u.Create(ctx, "t1", testPart, nil)
-			var qe *QuotaError
+			var qe *UploadQuotaError
 			switch {
 			case err == nil:
 				admitted.Add(1)
@@ -317,7 +317,7 @@ func TestUploadQuotas(t *testing.T) {
 	if _, err := u.Create(ctx, "t1", 95*testPart, nil); err != nil {
 		t.Fatalf("a finished upload still counts as open: %v", err)
 	}
-	var qe *QuotaError
+	var qe *UploadQuotaError
 	if _, err := u.Create(ctx, "t1", 1, nil); !errors.As(err, &qe) || qe.Limit != QuotaUploads {
 		t.Fatalf("sixth open upload: %v", err)
 	}

@@ -85,6 +85,28 @@ type JobRecord struct {
 	RetentionMS int64      `json:"retention_ms,omitempty"`
 	ExpiresAt   *time.Time `json:"expires_at,omitempty"`
 	BodySHA256  string     `json:"body_sha256,omitempty"`
+	// Cost is what the job counts against its tenant's items quota: one per
+	// item, more for an image larger than the model's input (0 in records
+	// written before costs: Total).
+	Cost int64 `json:"cost,omitempty"`
+}
+
+// TotalCost is the job's cost (Total for records written without one).
+func (r *JobRecord) TotalCost() int64 {
+	if r.Cost > 0 {
+		return r.Cost
+	}
+	return int64(r.Total)
+}
+
+// RemainingCost is the cost of the items not done yet: the job's cost
+// shared evenly among its items, rounded up.
+func (r *JobRecord) RemainingCost() int64 {
+	left := int64(r.Total - r.Processed())
+	if left <= 0 || r.Total <= 0 || r.Finished() {
+		return 0
+	}
+	return (r.TotalCost()*left + int64(r.Total) - 1) / int64(r.Total)
 }
 
 // ChunkSpan is the chunks [From, To) of a job whose items share Reason.
@@ -292,6 +314,7 @@ type JobStatus struct {
 	Failed      int        `json:"failed"`
 	Skipped     int        `json:"skipped"`
 	Chunks      int        `json:"chunks"`
+	Cost        int64      `json:"cost"`
 	Error       string     `json:"error,omitempty"`
 	CreatedAt   time.Time  `json:"created_at"`
 	StartedAt   *time.Time `json:"started_at,omitempty"`
@@ -327,7 +350,7 @@ type QueueSnapshot struct {
 func (r *JobRecord) Status(now time.Time) JobStatus {
 	s := JobStatus{
 		ID: r.ID, Name: r.Name, Model: r.Model, Version: r.Version, Total: r.Total, Done: r.Done,
-		Failed: r.Failed, Skipped: r.Skipped, Chunks: r.Chunks, Error: r.Error, CreatedAt: r.CreatedAt,
+		Failed: r.Failed, Skipped: r.Skipped, Chunks: r.Chunks, Cost: r.TotalCost(), Error: r.Error, CreatedAt: r.CreatedAt,
 		StartedAt: r.StartedAt, UpdatedAt: r.UpdatedAt, ExpiresAt: r.ExpiresAt,
 		Priority: cmp.Or(r.Priority, "normal"), Deadline: r.Deadline,
 	}

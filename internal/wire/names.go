@@ -50,6 +50,9 @@ const (
 	// BucketUploads has a key "tenant.upload" per resumable upload, whose
 	// value is the upload's record (size, offset, expiry, last part).
 	BucketUploads = "uploads"
+	// BucketQuotas has a key per tenant: its reservations against its job
+	// quotas (store.Quotas), changed with compare-and-set only.
+	BucketQuotas = "quotas"
 
 	// PrioritySync is the queue of synchronous predictions, served first.
 	PrioritySync = "sync"

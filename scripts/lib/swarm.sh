@@ -1,7 +1,16 @@
 # Helpers for the single-node Swarm tests (scripts/docker-swarm-test.sh,
 # scripts/docker-autoscale-test.sh); sourced, not run. They use the caller's
-# $stack, $base, $auth (curl arguments), $NATS_SECRET_NAME,
-# $API_KEYS_SECRET_NAME and its log and die functions.
+# $stack, $base, $work, $NATS_SECRET_NAME, $API_KEYS_SECRET_NAME and its log
+# and die functions; swarm_test_key sets $test_key and $auth (curl
+# arguments) and exports NATS_TLS_SECRET_PREFIX.
+
+# swarm_test_key: a key of this test's own (the stack refuses the public
+# development key) for tenant test, operator.
+swarm_test_key() {
+  test_key=bik_test_$(openssl rand -hex 16)
+  auth=(-H "Authorization: Bearer $test_key")
+  export NATS_TLS_SECRET_PREFIX=${stack}_nats_tls
+}
 
 # swarm_enter: join a swarm to test in. A fresh engine becomes a one-node
 # swarm (left again by swarm_remove_stack); an engine already in a swarm is
@@ -32,7 +41,8 @@ swarm_remove_stack() {
     sleep 1
   done
   docker volume rm "${stack}_nats-data" >/dev/null 2>&1
-  docker secret rm "$NATS_SECRET_NAME" "$API_KEYS_SECRET_NAME" >/dev/null 2>&1
+  docker secret rm "$NATS_SECRET_NAME" "$API_KEYS_SECRET_NAME" \
+    "${NATS_TLS_SECRET_PREFIX}_ca" "${NATS_TLS_SECRET_PREFIX}_cert" "${NATS_TLS_SECRET_PREFIX}_key" >/dev/null 2>&1
   if [ "$created_swarm" = 1 ]; then
     log "docker swarm leave --force"
     docker swarm leave --force >/dev/null 2>&1
@@ -41,10 +51,16 @@ swarm_remove_stack() {
 }
 
 # swarm_deploy: create the stack's secrets (a random NATS password, the
-# public development key) and deploy it with $STACK_OVERRIDES; sets t0.
+# test's key, NATS certificates made for the test) and deploy it with
+# $STACK_OVERRIDES; sets t0.
 swarm_deploy() {
   printf '%s' "s$(openssl rand -hex 20)" | docker secret create "$NATS_SECRET_NAME" - >/dev/null
-  docker secret create "$API_KEYS_SECRET_NAME" deploy/secrets/api_keys.dev >/dev/null
+  printf 'test %s role=operator id=swarm-test\n' "$(printf '%s' "$test_key" | sha256sum | cut -d' ' -f1)" >"$work/api_keys"
+  docker secret create "$API_KEYS_SECRET_NAME" "$work/api_keys" >/dev/null
+  scripts/nats-certs.sh "$work/nats-tls" 2>/dev/null
+  docker secret create "${NATS_TLS_SECRET_PREFIX}_ca" "$work/nats-tls/ca.pem" >/dev/null
+  docker secret create "${NATS_TLS_SECRET_PREFIX}_cert" "$work/nats-tls/server.pem" >/dev/null
+  docker secret create "${NATS_TLS_SECRET_PREFIX}_key" "$work/nats-tls/server-key.pem" >/dev/null
   t0=$(date +%s)
   scripts/docker-swarm.sh deploy "$stack" >/dev/null
 }

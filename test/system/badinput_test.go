@@ -29,7 +29,7 @@ func f32b64(vals ...float32) string {
 func TestBadInputGets4xxJSON(t *testing.T) {
 	s := Start(t, Options{Gateway: func(c *gateway.Config) {
 		c.Service.MaxItems = 50
-		c.MaxBodyBytes = 64 << 10
+		c.MaxBodyBytes, c.MaxJSONBodyBytes = 64<<10, 64<<10
 		c.Service.MaxSyncItems = 4
 	}})
 	ok64 := "[" + strings.TrimSuffix(strings.Repeat("1,", 64), ",") + "]"

@@ -78,6 +78,8 @@ type Options struct {
 	// Keys are the lines of the gateway's API keys file (default: KeyA as
 	// an operator of TenantA, KeyB as a user of TenantB).
 	Keys []string
+	// GatewayLog, when set, receives the gateways' logs (JSON lines).
+	GatewayLog io.Writer
 }
 
 // System is a running in-process deployment.
@@ -219,7 +221,11 @@ func (s *System) NewGatewayWith(more func(*gateway.Config)) *gateway.Gateway {
 	if more != nil {
 		more(&cfg)
 	}
-	g, err := gateway.New(cfg, Logger())
+	log := Logger()
+	if s.opts.GatewayLog != nil {
+		log = zerolog.New(s.opts.GatewayLog).Level(zerolog.InfoLevel)
+	}
+	g, err := gateway.New(cfg, log)
 	if err != nil {
 		s.tb.Fatalf("gateway: %v", err)
 	}

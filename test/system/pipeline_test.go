@@ -211,9 +211,9 @@ func TestIdempotentSubmission(t *testing.T) {
 		t.Fatalf("first: %d", code)
 	}
 	b, _ := json.Marshal(body)
-	code, hdr, _ := s.Do(http.MethodPost, "/v1/jobs", "application/json", b, &second, "Idempotency-Key", "k-1")
+	code, hdr, raw := s.Do(http.MethodPost, "/v1/jobs", "application/json", b, &second, "Idempotency-Key", "k-1")
 	if code != http.StatusOK || hdr.Get("Idempotent-Replayed") != "true" || second.Job.ID != first.Job.ID {
-		t.Fatalf("replay: %d %v %q vs %q", code, hdr, second.Job.ID, first.Job.ID)
+		t.Fatalf("replay: %d %v %q vs %q: %s", code, hdr, second.Job.ID, first.Job.ID, raw)
 	}
 	var e apiError
 	other, _ := DigitInputs(t, 5)

@@ -198,7 +198,8 @@ func TestRateAndQuotaLimits(t *testing.T) {
 }
 
 // The keys file is read again when it changes: a new key works and a
-// removed one stops working, without a restart.
+// removed one stops working, without a restart, even when another line of
+// the file is bad.
 func TestKeysReloadWithoutRestart(t *testing.T) {
 	s := Start(t, Options{})
 	const newKey = "bik_test_new_key"
@@ -218,13 +219,24 @@ func TestKeysReloadWithoutRestart(t *testing.T) {
 		}
 		return nil
 	})
-	// A broken file is refused; the keys loaded before stay.
-	if err := os.WriteFile(s.KeysFile, []byte("not a keys file\n"), 0o600); err != nil {
+	// A file with a bad line: the removal of another key still takes
+	// effect, the bad line's key stays as it was, and the error is counted.
+	lines = TenantA + " " + auth.HashKey(KeyA) + " role=operator rate=100000 burst=100000 jobs=many\n" + "not a keys line\n"
+	if err := os.WriteFile(s.KeysFile, []byte(lines), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(500 * time.Millisecond)
-	if code, _, _ := s.As(newKey).Do("GET", "/v1/models", "", nil, nil); code != 200 {
-		t.Fatalf("after a broken keys file: %d", code)
+	Eventually(t, 10*time.Second, func() error {
+		if code, _, _ := s.As(newKey).Do("GET", "/v1/models", "", nil, nil); code != 401 {
+			return fmt.Errorf("the key removed beside a bad line: %d", code)
+		}
+		return nil
+	})
+	if code, _, _ := s.Do("GET", "/v1/models", "", nil, nil); code != 200 {
+		t.Fatalf("the key of the bad line: %d", code)
+	}
+	_, _, metrics := s.Do("GET", "/metrics", "", nil, nil)
+	if !strings.Contains(string(metrics), "gateway_api_keys_reload_errors_total 1") || !strings.Contains(string(metrics), "gateway_api_keys_bad_lines 2") {
+		t.Fatalf("reload errors not in /metrics")
 	}
 }
 

@@ -54,8 +54,9 @@ func writeCert(t *testing.T, dir string, n int64) (certFile, keyFile string, cer
 	return certFile, keyFile, cert
 }
 
-// With a certificate the API is HTTPS, and a renewed certificate is used
-// without a restart; the operators' listener answers without credentials.
+// With a certificate the API is HTTPS (with HSTS), and a renewed
+// certificate is used without a restart; the operators' listener answers
+// without credentials.
 func TestTLSWithReloadAndOpsListener(t *testing.T) {
 	dir := t.TempDir()
 	certFile, keyFile, first := writeCert(t, dir, 1)
@@ -70,6 +71,9 @@ func TestTLSWithReloadAndOpsListener(t *testing.T) {
 			return nil, err
 		}
 		defer resp.Body.Close()
+		if hsts := resp.Header.Get("Strict-Transport-Security"); hsts != "max-age=31536000" {
+			return nil, fmt.Errorf("HSTS %q over TLS", hsts)
+		}
 		return resp.TLS.PeerCertificates[0], nil
 	}
 	if got, err := served(); err != nil || got.SerialNumber.Cmp(first.SerialNumber) != 0 {

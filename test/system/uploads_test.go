@@ -197,6 +197,31 @@ func (s *System) uploadsState(t *testing.T) uploadsState {
 }
 
 // stored reads a finished upload back from the store.
+// uploadParts counts the parts stored on an upload's subject (committed or
+// not).
+func (s *System) uploadParts(t *testing.T, path string) int {
+	t.Helper()
+	nc, err := natsx.Connect(context.Background(), s.conn(), zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	st, err := js.Stream(context.Background(), wire.StreamUploads)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := st.Info(context.Background(), jetstream.WithSubjectFilter(wire.UploadSubject(strings.TrimPrefix(path, "/v1/uploads/"))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, c := range info.State.Subjects {
+		n += int(c)
+	}
+	return n
+}
+
 func (s *System) stored(t *testing.T, tenant, path string) []byte {
 	t.Helper()
 	rc, _, err := s.uploadStore(t).Open(context.Background(), tenant, strings.TrimPrefix(path, "/v1/uploads/"))
@@ -382,7 +407,7 @@ func TestUploadKilledConnectionKeepsWhatArrived(t *testing.T) {
 		t.Fatal("resumed upload differs")
 	}
 	Eventually(t, 5*time.Second, func() error {
-		if n := s.Gateway.Stats().Uploads; n != 0 {
+		if n := s.Gateway.Stats().TusRequests; n != 0 {
 			return fmt.Errorf("%d upload requests still in flight", n)
 		}
 		return nil
@@ -445,6 +470,14 @@ func TestUploadAcrossGateways(t *testing.T) {
 	if _, err := pw.Write(data[700000 : 700000+600<<10]); err != nil { // more than a part: one is stored
 		t.Fatal(err)
 	}
+	// Gateway 1 has claimed the upload once its first part is stored: then
+	// gateway 2's write is the later one (the one that wins).
+	Eventually(t, 10*time.Second, func() error {
+		if n := s.uploadParts(t, path); n < 3 {
+			return fmt.Errorf("%d parts stored", n)
+		}
+		return nil
+	})
 	if resp := c2.patch(path, 700000, other); resp.StatusCode != http.StatusNoContent {
 		t.Fatalf("second writer: %d %s", resp.StatusCode, body(resp))
 	}
@@ -634,7 +667,7 @@ func TestUploadSoakReturnsToBaseline(t *testing.T) {
 	}
 	wg.Wait()
 	Eventually(t, 10*time.Second, func() error {
-		st, in := s.uploadsState(t), s.Gateway.Stats().Uploads+g2.Stats().Uploads
+		st, in := s.uploadsState(t), s.Gateway.Stats().TusRequests+g2.Stats().TusRequests
 		if st != base || s.Consumers() != consumers || in != 0 {
 			return fmt.Errorf("after %d uploads: %+v, %d consumers, %d in flight; want %+v, %d, 0", n, st, s.Consumers(), in, base, consumers)
 		}

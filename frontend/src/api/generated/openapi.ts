@@ -205,7 +205,10 @@ export interface paths {
          *     `format=ndjson` (or `Accept: application/x-ndjson`): an NDJSON stream of
          *     every `ItemResult` in index order that waits for pending items until
          *     the job ends. A stream counts against the gateway's
-         *     `GATEWAY_MAX_SUBSCRIPTIONS`; beyond it: 503 `busy` with `Retry-After`.
+         *     `GATEWAY_MAX_SUBSCRIPTIONS` (beyond it: 503 `busy` with `Retry-After`;
+         *     the gateway stays ready) and the tenant's `follows=` (429
+         *     `quota_exceeded`). A client that reads nothing for
+         *     `GATEWAY_STREAM_WRITE_TIMEOUT` has its stream ended.
          */
         get: operations["getResults"];
         put?: never;
@@ -477,6 +480,12 @@ export interface components {
             chunks: number;
             /** @description Why a failed job failed. */
             error?: string;
+            /**
+             * @description What the job counts against its tenant's items quota until it
+             *     finishes: one per item, and for an image one per model input's worth
+             *     of pixels (a 64×64 image for an 8×8 model costs 64).
+             */
+            cost?: number;
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
@@ -715,15 +724,15 @@ export interface components {
                  * @description Stable code, the same on the WebSocket. Each maps to one HTTP status: 400 bad_request,
                  *     invalid_json, invalid_input, invalid_message; 401 unauthorized (with WWW-Authenticate);
                  *     403 forbidden, forbidden_origin; 404 unknown_model, unknown_job, not_found;
-                 *     405 method_not_allowed; 409 conflict; 410 expired (a job's results or an upload passed
-                 *     their retention); 412 precondition_failed; 413 body_too_large, too_many_items;
+                 *     405 method_not_allowed; 408 body_timeout; 409 conflict; 410 expired (a job's results or an
+                 *     upload passed their retention); 412 precondition_failed; 413 body_too_large, too_many_items;
                  *     415 unsupported_media_type; 429 too_many_subscriptions, rate_limited, quota_exceeded
                  *     (with Retry-After); 460 checksum_mismatch; 503 queue_full, busy, unavailable, not_ready,
                  *     too_many_connections (with Retry-After); 504 timeout; 507 insufficient_storage (a store
                  *     cannot hold a job's results or an upload, with Retry-After); 500 internal.
                  * @enum {string}
                  */
-                code: "invalid_json" | "invalid_input" | "invalid_message" | "bad_request" | "unauthorized" | "forbidden" | "forbidden_origin" | "unknown_model" | "unknown_job" | "not_found" | "method_not_allowed" | "conflict" | "body_too_large" | "too_many_items" | "unsupported_media_type" | "too_many_subscriptions" | "rate_limited" | "quota_exceeded" | "timeout" | "queue_full" | "busy" | "unavailable" | "not_ready" | "too_many_connections" | "internal" | "precondition_failed" | "expired" | "checksum_mismatch" | "insufficient_storage";
+                code: "invalid_json" | "invalid_input" | "invalid_message" | "bad_request" | "unauthorized" | "forbidden" | "forbidden_origin" | "unknown_model" | "unknown_job" | "not_found" | "method_not_allowed" | "conflict" | "body_too_large" | "body_timeout" | "too_many_items" | "unsupported_media_type" | "too_many_subscriptions" | "rate_limited" | "quota_exceeded" | "timeout" | "queue_full" | "busy" | "unavailable" | "not_ready" | "too_many_connections" | "internal" | "precondition_failed" | "expired" | "checksum_mismatch" | "insufficient_storage";
                 message: string;
                 details?: components["schemas"]["ErrorDetail"][];
             };
@@ -1066,6 +1075,7 @@ export interface operations {
             400: components["responses"]["Error"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["Error"];
+            408: components["responses"]["Error"];
             413: components["responses"]["Error"];
             415: components["responses"]["Error"];
             429: components["responses"]["Error"];
@@ -1183,10 +1193,24 @@ export interface operations {
             400: components["responses"]["Error"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["Error"];
+            408: components["responses"]["Error"];
             409: components["responses"]["Error"];
             413: components["responses"]["Error"];
             415: components["responses"]["Error"];
-            429: components["responses"]["Error"];
+            /**
+             * @description The key's request rate (`rate_limited`), the tenant's quotas
+             *     (`quota_exceeded`: unfinished jobs, items in flight by cost,
+             *     submissions uploading at once), with `Retry-After`.
+             */
+            429: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             503: components["responses"]["Error"];
             default: components["responses"]["Error"];
         };
@@ -1527,7 +1551,12 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many connections (`too_many_connections`), with `Retry-After`. */
+            /**
+             * @description Too many connections (`too_many_connections`: authenticated ones,
+             *     `GATEWAY_MAX_WS_CONNECTIONS`; or ones waiting for their `auth`
+             *     message, `GATEWAY_MAX_WS_PREAUTH`, per client address
+             *     `GATEWAY_MAX_WS_PREAUTH_PER_ADDR`), with `Retry-After`.
+             */
             503: {
                 headers: {
                     "Retry-After"?: number;

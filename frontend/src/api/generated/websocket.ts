@@ -58,7 +58,7 @@ export interface UnsubscribeMessage {
 export interface SubmitMessage {
   type: 'submit'
   /**
-   * Client string, echoed in the answer.
+   * Client string, echoed in the answer (at most GATEWAY_WS_MAX_REF_BYTES, 256 bytes).
    */
   ref?: string
   model: string
@@ -87,7 +87,7 @@ export interface SubmitMessage {
 export interface PredictMessage {
   type: 'predict'
   /**
-   * Client string, echoed in the answer.
+   * Client string, echoed in the answer (at most GATEWAY_WS_MAX_REF_BYTES, 256 bytes).
    */
   ref?: string
   model: string
