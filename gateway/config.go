@@ -108,7 +108,7 @@ func Defaults() Config {
 			Defaults: auth.Limits{Rate: 50, Burst: 100, Jobs: 16, Items: 1_000_000, Conns: 100, Uploads: 2, Follows: 1000}},
 		Service: service.Config{
 			MaxItems: 100_000_000, MaxSyncItems: 64, MaxImageBytes: 1 << 20, MaxLineBytes: 32 << 20,
-			MaxChunkBytes: 768 << 10, PublishWindow: 32 << 20, QueueWait: 10 * time.Second, DefaultChunkSize: 256,
+			MaxChunkBytes: 768 << 10, PublishWindow: 32 << 20, QueueWait: 10 * time.Second, DefaultChunkSize: 256, Readers: 2,
 			SyncTimeout: 10 * time.Second, MinSyncTimeout: 10 * time.Millisecond, MaxJobsListed: 100, MaxJobsScanned: 1000, MaxJobNameBytes: 255,
 			MaxSubscriptions: 10_000, ProgressInterval: 200 * time.Millisecond, FollowPoll: 5 * time.Second, MaxResultReads: 64,
 			MaxImagePixelsFactor: 64,
@@ -155,6 +155,7 @@ func (c *Config) serviceFlags(s *config.Set, d Config) {
 	s.Int(&sv.MaxChunkBytes, "max-chunk-bytes", "GATEWAY_MAX_CHUNK_BYTES", d.Service.MaxChunkBytes, "largest queued chunk (keep under NATS max_payload)")
 	s.Int(&sv.PublishWindow, "publish-window-bytes", "GATEWAY_PUBLISH_WINDOW_BYTES", d.Service.PublishWindow, "bytes of a job's chunks sent to JetStream and not yet acknowledged (at least max-chunk-bytes; the stream's ingest queue holds 128 MiB for all gateways)")
 	s.Duration(&sv.QueueWait, "queue-wait", "GATEWAY_QUEUE_WAIT", d.Service.QueueWait, "how long a submission waits for room in a full input queue (QUEUE_MAX_BYTES) before 503 queue_full")
+	s.Int(&sv.Readers, "dataset-readers", "GATEWAY_DATASET_READERS", d.Service.Readers, "datasets (jobs from uploads) this gateway reads at once; others wait for a gateway with room")
 	s.Int(&sv.DefaultChunkSize, "chunk-size", "GATEWAY_CHUNK_SIZE", d.Service.DefaultChunkSize, "items per chunk for models whose metadata sets none")
 	s.Duration(&sv.SyncTimeout, "sync-timeout", "GATEWAY_SYNC_TIMEOUT", d.Service.SyncTimeout, "default and maximum wait of a synchronous prediction")
 	s.Duration(&sv.MinSyncTimeout, "min-sync-timeout", "GATEWAY_MIN_SYNC_TIMEOUT", d.Service.MinSyncTimeout, "least timeout a synchronous prediction may ask for")

@@ -124,10 +124,14 @@ func (g *Gateway) Start(ctx context.Context) (err error) {
 		return err
 	}
 	g.teardown.Add("nats", func() error { g.in.Close(); return nil })
+	st, err := g.uploadStore(ctx)
+	if err != nil {
+		return err
+	}
 	if g.svc, err = service.New(g.cfg.Service, g.in, g.reg, g.log); err != nil {
 		return err
 	}
-	g.svc.Audit = g.audit
+	g.svc.Audit, g.svc.UploadStore = g.audit, st
 	if err = g.svc.Start(); err != nil {
 		return err
 	}
@@ -137,27 +141,21 @@ func (g *Gateway) Start(ctx context.Context) (err error) {
 		return err
 	}
 	g.teardown.Add("scheduler", func() error { g.sched.Stop(); return nil })
-	if err := g.startUploads(ctx); err != nil {
-		return err
-	}
+	g.uploads.Start(st)
+	g.teardown.Add("uploads", func() error { g.uploads.Stop(); return nil })
 	g.ws = ws.NewHandler(g.ctx, g.cfg.WS, g.svc, g.authn, g.reg, g.log)
 	g.ws.Audit, g.ws.Budget = g.audit, g.budget
 	return g.serve()
 }
 
-// startUploads opens the uploads store and starts sweeping expired uploads.
-func (g *Gateway) startUploads(ctx context.Context) error {
+// uploadStore opens the uploads store (the tus endpoint writes it, dataset
+// jobs read it).
+func (g *Gateway) uploadStore(ctx context.Context) (*store.Uploads, error) {
 	u, sc := g.cfg.Uploads, g.cfg.Streams.WithDefaults()
-	st, err := store.NewUploads(ctx, g.in, store.UploadConfig{
+	return store.NewUploads(ctx, g.in, store.UploadConfig{
 		PartBytes: u.PartBytes, TTL: sc.UploadTTL, Retention: sc.UploadRetention,
 		MaxTenantBytes: u.MaxTenantBytes, MaxTenantUploads: u.MaxTenantUploads,
 	})
-	if err != nil {
-		return err
-	}
-	g.uploads.Start(st)
-	g.teardown.Add("uploads", func() error { g.uploads.Stop(); return nil })
-	return nil
 }
 
 // reconnected is called by the NATS client after each reconnect.

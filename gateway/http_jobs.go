@@ -22,6 +22,9 @@ import (
 // read within the gateway's bounds (reqbody) and one of the tenant's
 // upload slots.
 func (g *Gateway) handleSubmit(w http.ResponseWriter, r *http.Request) error {
+	if r.URL.Query().Has("upload") {
+		return g.handleSubmitUpload(w, r)
+	}
 	done, err := g.svc.BeginUpload(r.Context())
 	if err != nil {
 		return err
@@ -161,6 +164,31 @@ func streamed(ct string, body io.Reader) input.Source {
 // of the decode budget while it is decoded.
 func (g *Gateway) openBody(w http.ResponseWriter, r *http.Request, limit int64) *reqbody.Reader {
 	return reqbody.Open(w, r, limit, reqbody.Pace{Idle: g.cfg.HTTP.BodyIdleTimeout, MinRate: g.cfg.HTTP.MinBodyRate}, g.budget)
+}
+
+// handleSubmitUpload creates a job reading a finished upload (a dataset):
+// POST /v1/jobs?model=M&upload=ID[&format=][&max_invalid=][&id_column=].
+func (g *Gateway) handleSubmitUpload(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	if q.Get("model") == "" {
+		return api.Errorf(api.CodeBadRequest, "the model query parameter is required")
+	}
+	maxInvalid, err := intParam(r, "max_invalid", 0, 0, math.MaxInt32)
+	if err != nil {
+		return err
+	}
+	st, err := g.svc.SubmitUpload(r.Context(), service.DatasetSubmission{
+		Model: q.Get("model"), Version: q.Get("version"), Upload: q.Get("upload"), Format: q.Get("format"),
+		MaxInvalid: maxInvalid, IDColumn: q.Get("id_column"), Name: q.Get("name"),
+		Priority: q.Get("priority"), Deadline: q.Get("deadline"),
+	})
+	if err != nil {
+		return err
+	}
+	resp := api.SubmitResponse{Job: st, Links: api.LinksFor(st.ID)}
+	w.Header().Set("Location", resp.Links.Self)
+	api.WriteJSON(w, http.StatusAccepted, resp)
+	return nil
 }
 
 // bodyErr names a failed body read for the client (reqbody's errors are

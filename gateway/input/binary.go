@@ -82,6 +82,9 @@ func (d *Decoder) addRaw(buf []byte, width int) error {
 	if d.n >= d.maxItems {
 		return d.tooMany()
 	}
+	if d.skipped() {
+		return nil
+	}
 	if width == 8 {
 		for i := range d.itemSize {
 			v := float32(math.Float64frombits(binary.LittleEndian.Uint64(buf[8*i:])))

@@ -45,6 +45,8 @@ type Decoder struct {
 	sink Sink
 	// idColumn names a CSV column passed through as each item's id.
 	idColumn string
+	// skip is how many items to pass over unread (a resumed reading).
+	skip int
 }
 
 // Sink takes each item in input order: its index, the item, its input line
@@ -71,8 +73,20 @@ func (d *Decoder) add(raw []byte, line int) error {
 	if d.n >= d.maxItems {
 		return d.tooMany()
 	}
+	if d.skipped() {
+		return nil
+	}
 	it, err := d.decodeItem(raw)
 	return d.emit(it, line, "", err)
+}
+
+// skipped passes over the next item when it is one of the first skip.
+func (d *Decoder) skipped() bool {
+	if d.n < d.skip {
+		d.n++
+		return true
+	}
+	return false
 }
 
 func (d *Decoder) tooMany() error {
@@ -518,6 +532,9 @@ func (d *Decoder) decodeCSV(r io.Reader) error {
 		}
 		if d.n >= d.maxItems {
 			return d.tooMany()
+		}
+		if d.skipped() {
+			continue
 		}
 		id := ""
 		if idCol >= 0 && idCol < len(rec) {

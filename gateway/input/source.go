@@ -63,6 +63,10 @@ func CSV(r io.Reader) Source { return csvRows{r} }
 type Options struct {
 	// IDColumn names a CSV column passed through as each item's id.
 	IDColumn string
+	// Skip passes over the first Skip items without checking them (a
+	// reading resumed where an earlier one stopped): they count, but are
+	// not handed to the sink.
+	Skip int
 }
 
 // Stream reads and checks src's items for meta within l, handing each to
@@ -74,7 +78,7 @@ func Stream(meta *model.Metadata, l Limits, src Source, o Options, sink Sink) (*
 		return nil, api.Errorf(api.CodeTooManyItems, "%d items, the limit is %d", len(raws), l.MaxItems)
 	}
 	d := NewDecoder(meta, l.MaxItems, l.MaxImageBytes)
-	d.sink, d.idColumn, d.maxImagePixels = sink, o.IDColumn, l.MaxImagePixels
+	d.sink, d.idColumn, d.maxImagePixels, d.skip = sink, o.IDColumn, l.MaxImagePixels, o.Skip
 	if err := src.into(d, l); err != nil {
 		return d, err
 	}

@@ -60,6 +60,8 @@ type Config struct {
 	RecordTTL time.Duration
 	// MaxAge is the streams' backstop age: the furthest deadline.
 	MaxAge time.Duration
+	// Readers is how many datasets this gateway reads into jobs at once.
+	Readers int
 	// MaxImagePixelsFactor bounds an input image's pixels to this many
 	// times the model's input's (read from the image's header).
 	MaxImagePixelsFactor int
@@ -81,7 +83,7 @@ func (c Config) Validate() error {
 		{"MinSyncTimeout", c.MinSyncTimeout > 0 && c.MinSyncTimeout <= c.SyncTimeout}, {"MaxJobsListed", c.MaxJobsListed > 0},
 		{"MaxJobsScanned", c.MaxJobsScanned > 0}, {"MaxJobNameBytes", c.MaxJobNameBytes > 0},
 		{"MaxSubscriptions", c.MaxSubscriptions > 0}, {"ProgressInterval", c.ProgressInterval > 0},
-		{"FollowPoll", c.FollowPoll > 0}, {"MaxResultReads", c.MaxResultReads > 0}, {"ResultTTL", c.ResultTTL > 0}, {"RecordTTL", c.RecordTTL > 0}, {"MaxAge", c.MaxAge > 0},
+		{"FollowPoll", c.FollowPoll > 0}, {"MaxResultReads", c.MaxResultReads > 0}, {"ResultTTL", c.ResultTTL > 0}, {"RecordTTL", c.RecordTTL > 0}, {"MaxAge", c.MaxAge > 0}, {"Readers", c.Readers > 0},
 		{"MaxImagePixelsFactor", c.MaxImagePixelsFactor > 0},
 	} {
 		if !f.ok {
@@ -117,6 +119,11 @@ type Service struct {
 
 	// Audit records submissions and cancels (both transports).
 	Audit *audit.Log
+	// UploadStore, when set (before Start), holds the uploads that dataset
+	// jobs read (SubmitUpload).
+	UploadStore *store.Uploads
+	ingests     *store.Ingests
+	readers     *readers
 
 	ctx     context.Context
 	cancel  context.CancelFunc
@@ -132,6 +139,7 @@ func New(cfg Config, in *natsx.Infra, reg prometheus.Registerer, log zerolog.Log
 	s := &Service{
 		cfg: cfg, log: log.With().Str("component", "service").Logger(), in: in,
 		jobs: store.NewJobs(in), results: store.NewResults(in.JS, in.Results), inputs: store.NewInputs(in), Audit: audit.Nop(),
+		ingests: store.NewIngests(in),
 	}
 	s.quotas = store.NewQuotas(s.jobs)
 	s.metrics = newMetrics(reg, s.Stats)
@@ -167,7 +175,31 @@ func (s *Service) Start() (err error) {
 	if s.queued, err = newQueueView(s.in.NC); err != nil {
 		return fmt.Errorf("queue positions: %w", err)
 	}
-	return s.startExpirer()
+	if err := s.startExpirer(); err != nil {
+		return err
+	}
+	return s.startReaders()
+}
+
+// startReaders starts reading datasets (when uploads are served here).
+func (s *Service) startReaders() error {
+	if s.UploadStore == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(s.ctx, natsOpTimeout)
+	defer cancel()
+	var cons jetstream.Consumer
+	err := natsx.Retry(ctx, func() (err error) {
+		cons, err = s.ingests.Consumer(ctx, readLease)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	s.readers = &readers{s: s, cons: cons, slots: make(chan struct{}, s.cfg.Readers), done: make(chan struct{}),
+		log: s.log.With().Str("component", "datasets").Logger()}
+	go s.readers.run(s.ctx)
+	return nil
 }
 
 // startExpirer starts acting on the jobs' fired timers.
@@ -207,6 +239,9 @@ func (s *Service) Stop() {
 		s.queued.close()
 		if s.expDone != nil {
 			<-s.expDone
+		}
+		if s.readers != nil {
+			<-s.readers.done
 		}
 	})
 }
@@ -250,6 +285,7 @@ type Stats struct {
 	FollowTenants int   // tenants following jobs
 	UploadTenants int   // tenants with submissions being decoded
 	Uploads       int   // submissions being decoded
+	Reading       int   // datasets being read into jobs here
 }
 
 // Stats returns the current counts; valid after Start.
@@ -261,5 +297,5 @@ func (s *Service) Stats() Stats {
 	ft, _ := s.follows.counts()
 	ut, u := s.uploads.counts()
 	return Stats{Followers: s.followers.Load(), FeedWatchers: w, FeedJobs: j, InboxWaiting: s.inbox.waiting(),
-		FollowTenants: ft, UploadTenants: ut, Uploads: u}
+		FollowTenants: ft, UploadTenants: ut, Uploads: u, Reading: s.readers.reading()}
 }

@@ -216,7 +216,7 @@ func (c StreamConfig) duplicates() time.Duration {
 }
 
 func streams(cfg StreamConfig) []jetstream.StreamConfig {
-	return []jetstream.StreamConfig{streamInfer(cfg), streamInput(cfg), streamResults(cfg), streamDeadLetter(cfg), streamTimers(cfg), streamUploads(cfg)}
+	return []jetstream.StreamConfig{streamInfer(cfg), streamInput(cfg), streamResults(cfg), streamDeadLetter(cfg), streamTimers(cfg), streamUploads(cfg), streamIngest(cfg)}
 }
 
 func streamInfer(cfg StreamConfig) jetstream.StreamConfig {
@@ -303,6 +303,19 @@ func streamTimers(cfg StreamConfig) jetstream.StreamConfig {
 		// AllowMsgSchedules: the server publishes each schedule's message at
 		// its time, so no process has to be alive then.
 		AllowMsgSchedules: true,
+	}
+}
+
+func streamIngest(cfg StreamConfig) jetstream.StreamConfig {
+	return jetstream.StreamConfig{
+		Name:        wire.StreamIngest,
+		Description: "datasets to read into jobs: one message per job, held by the gateway reading it (a lease)",
+		Subjects:    []string{"ingest.>"},
+		Retention:   jetstream.WorkQueuePolicy,
+		Storage:     jetstream.FileStorage,
+		MaxAge:      cfg.MaxAge,
+		Duplicates:  cfg.duplicates(),
+		Replicas:    cfg.Replicas,
 	}
 }
 

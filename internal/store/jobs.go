@@ -61,14 +61,16 @@ func (j *Jobs) get(ctx context.Context, id string) (*wire.JobRecord, uint64, err
 // Create writes a new record and enters it in its tenant's index; it
 // fails if the id exists. (Its quota is reserved before: Quotas.Reserve.)
 func (j *Jobs) Create(ctx context.Context, r *wire.JobRecord) error {
-	key := wire.TenantKey(tenantOf(r), r.ID)
-	if _, err := j.active.Put(ctx, key, wire.Marshal(Active{Items: r.Total, ResultBytes: r.ResultBytesEst})); err != nil {
+	// The record first: whoever follows the unfinished set (the scheduler,
+	// admission) reads the record when a job enters it.
+	if _, err := j.kv.Create(ctx, r.ID, wire.Marshal(r)); err != nil {
 		return fmt.Errorf("create job %s: %w", r.ID, err)
 	}
+	key := wire.TenantKey(tenantOf(r), r.ID)
 	if _, err := j.index.Put(ctx, key, nil); err != nil {
 		return fmt.Errorf("create job %s: %w", r.ID, err)
 	}
-	if _, err := j.kv.Create(ctx, r.ID, wire.Marshal(r)); err != nil {
+	if _, err := j.active.Put(ctx, key, wire.Marshal(Active{Items: r.Total, ResultBytes: r.ResultBytesEst})); err != nil {
 		return fmt.Errorf("create job %s: %w", r.ID, err)
 	}
 	return nil
@@ -213,6 +215,19 @@ func (j *Jobs) Queue(ctx context.Context, id string, q Queueing) (*wire.JobRecor
 		err = j.Finished(context.WithoutCancel(ctx), r)
 	}
 	return r, err
+}
+
+// Checkpoint records how far a dataset's reading got: its chunks so far
+// may run (Ingested). It returns the record, whose CancelledAt or State
+// say whether to go on.
+func (j *Jobs) Checkpoint(ctx context.Context, id string, st wire.IngestState) (*wire.JobRecord, error) {
+	return j.Update(ctx, id, func(r *wire.JobRecord) bool {
+		if r.State != wire.StateAccepting || r.Ingest != nil && r.Ingest.Chunks >= st.Chunks {
+			return false
+		}
+		r.Ingest, r.Ingested = &st, st.Chunks
+		return true
+	})
 }
 
 // Skip counts a job's chunks from chunk from on as skipped with reason:

@@ -44,8 +44,12 @@ type JobRecord struct {
 	// Ingested, while a dataset is read (accepting), is how many of its
 	// chunks are in the input stream: they may run before the rest is read.
 	Ingested int `json:"ingested,omitempty"`
-	Done     int `json:"done"`
-	Failed   int `json:"failed"`
+	// Source, for a job read from an upload (a dataset), is that upload and
+	// how to read it; Ingest is how far the reading got (its checkpoint).
+	Source *JobSource   `json:"source,omitempty"`
+	Ingest *IngestState `json:"ingest,omitempty"`
+	Done   int          `json:"done"`
+	Failed int          `json:"failed"`
 	// Skipped counts items not run: the job was cancelled, failed as a whole
 	// or passed its deadline first.
 	Skipped int `json:"skipped,omitempty"`
@@ -107,6 +111,23 @@ func (r *JobRecord) RemainingCost() int64 {
 		return 0
 	}
 	return (r.TotalCost()*left + int64(r.Total) - 1) / int64(r.Total)
+}
+
+// JobSource is the upload a dataset job reads, and how.
+type JobSource struct {
+	Upload     string `json:"upload"`
+	Format     string `json:"format"` // ndjson, csv, npy or octet-stream
+	IDColumn   string `json:"id_column,omitempty"`
+	MaxInvalid int    `json:"max_invalid,omitempty"`
+}
+
+// IngestState is how far a dataset's reading got, at a chunk boundary: a
+// reader that takes over skips Items items and writes from chunk Chunks.
+type IngestState struct {
+	Items   int   `json:"items"`
+	Chunks  int   `json:"chunks"`
+	Invalid int   `json:"invalid,omitempty"`
+	Cost    int64 `json:"cost,omitempty"`
 }
 
 // ChunkSpan is the chunks [From, To) of a job whose items share Reason.
@@ -328,6 +349,10 @@ type JobStatus struct {
 	Deadline    *time.Time `json:"deadline,omitempty"`
 	// Queue, for a job not started yet, is where it stands.
 	Queue *QueuePosition `json:"queue,omitempty"`
+	// Ingesting: the job's dataset is still being read (Total is then an
+	// upper bound, from the upload's lines), and Read how many items so far.
+	Ingesting bool `json:"ingesting,omitempty"`
+	Read      int  `json:"read,omitempty"`
 }
 
 // QueuePosition is where a queued job stands: the items that will be
@@ -353,6 +378,12 @@ func (r *JobRecord) Status(now time.Time) JobStatus {
 		Failed: r.Failed, Skipped: r.Skipped, Chunks: r.Chunks, Cost: r.TotalCost(), Error: r.Error, CreatedAt: r.CreatedAt,
 		StartedAt: r.StartedAt, UpdatedAt: r.UpdatedAt, ExpiresAt: r.ExpiresAt,
 		Priority: cmp.Or(r.Priority, "normal"), Deadline: r.Deadline,
+	}
+	if r.State == StateAccepting && r.Source != nil {
+		s.Ingesting = true
+		if r.Ingest != nil {
+			s.Read = r.Ingest.Items
+		}
 	}
 	finished := r.Finished()
 	s.State = r.derivedState(finished)

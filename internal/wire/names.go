@@ -14,6 +14,11 @@ const (
 	// job's items are read (InputSubject) and read by the worker a ticket
 	// sends there; deleted once the chunk's result is stored.
 	StreamInput = "JOBIN"
+	// StreamIngest is the work queue of datasets to read: a message per job
+	// read from an upload (IngestSubject), taken by one gateway at a time.
+	StreamIngest = "INGEST"
+	// ConsumerIngest is the gateways' shared consumer of StreamIngest.
+	ConsumerIngest = "ingest"
 	// StreamTimers holds durable timers (TimerSubject, TimerFireSubject).
 	StreamTimers = "TIMERS"
 	// TimerSubjects are the subjects of StreamTimers.
@@ -141,6 +146,9 @@ func ResultFilter(job string) string { return "res." + job + ".*" }
 // ChunkMsgID is the Nats-Msg-Id of a chunk, so re-publishing a job's chunks
 // (a retried submission) is deduplicated by JetStream.
 func ChunkMsgID(job string, chunk int) string { return job + "." + itoa(chunk) }
+
+// IngestSubject is the work-queue message of a dataset job to read.
+func IngestSubject(job string) string { return "ingest." + job }
 
 // SubjectQueue is the core NATS subject the scheduler publishes each
 // model version's queued jobs on (QueueSnapshot), every second: the

@@ -19,6 +19,7 @@ type itemResult struct {
 	Class   *int   `json:"class"`
 	Error   string `json:"error"`
 	Skipped bool   `json:"skipped"`
+	Line    int    `json:"line"`
 }
 
 type jobStatus struct {

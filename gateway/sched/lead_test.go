@@ -1,0 +1,82 @@
+package sched
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"batchinfer/internal/natsx/natstest"
+	"batchinfer/internal/store"
+	"batchinfer/internal/wire"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
+)
+
+// One scheduler leads at a time; when it stops another takes over.
+func TestOneLeader(t *testing.T) {
+	in, _ := natstest.Infra(t)
+	a := New(Config{}, in, prometheus.NewRegistry(), zerolog.Nop())
+	b := New(Config{}, in, prometheus.NewRegistry(), zerolog.Nop())
+	ctx := context.Background()
+	if err := a.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer a.Stop()
+	if err := b.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer b.Stop()
+	deadline := time.Now().Add(3 * time.Second)
+	for time.Now().Before(deadline) {
+		if a.Leading() && b.Leading() {
+			t.Fatal("two leaders")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if a.Leading() == b.Leading() {
+		t.Fatalf("leading: a %v b %v", a.Leading(), b.Leading())
+	}
+}
+
+// A dataset job still being read has its chunks read so far sent.
+func TestSendsChunksOfAJobBeingRead(t *testing.T) {
+	in, _ := natstest.Infra(t)
+	ctx := context.Background()
+	if _, err := in.JS.CreateOrUpdateConsumer(ctx, wire.StreamInfer, jetstream.ConsumerConfig{
+		Durable: wire.ConsumerName(wire.PriorityBatch, "m", "1"), FilterSubject: wire.InferSubject(wire.PriorityBatch, "m", "1"),
+		AckPolicy: jetstream.AckExplicitPolicy,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	s := New(Config{}, in, prometheus.NewRegistry(), zerolog.Nop())
+	if err := s.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Stop()
+	jobs := store.NewJobs(in)
+	rec := &wire.JobRecord{ID: "j1", Tenant: "t", Model: "m", Version: "1", ChunkSize: 10, Total: 1000, State: wire.StateAccepting,
+		CreatedAt: time.Now(), Source: &wire.JobSource{Upload: "u", Format: "ndjson"}}
+	if err := jobs.Create(ctx, rec); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := jobs.Checkpoint(ctx, "j1", wire.IngestState{Items: 80, Chunks: 8}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		info, err := in.Infer.Info(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.State.Msgs == 8 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d tickets sent, want 8 (leading %v)", info.State.Msgs, s.Leading())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
