@@ -7,9 +7,11 @@
 #              kwok in one binary (k8s kubectl ..., or a link named kubectl)
 #   keda-operator, keda-adapter   KEDA's own main packages
 #
-# The key is a hash of the module's files, this script and the Go version, so a
-# second run (and every run after a change elsewhere in the repository) builds
-# nothing. K8S_CACHE overrides .cache/k8s.
+# The key is a hash of what goes into the binaries: the module versions of
+# every package linked (go list -deps), the wrapper's main package, the link
+# flags and the Go version. A second run builds nothing; so does a change to
+# the tests or to anything else in the repository. K8S_CACHE overrides
+# .cache/k8s.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -22,30 +24,38 @@ kwok_version=$(awk '$1 == "sigs.k8s.io/kwok" {print $2}' "$mod/go.mod")
 [ -n "$kube_version" ] && [ -n "$keda_version" ] && [ -n "$kwok_version" ] ||
   { echo "k8s-build: versions not found in $mod/go.mod" >&2; exit 1; }
 
-key=$( { cat "$mod"/go.mod "$mod"/go.sum "$mod"/*.go "$0"; go version; } | sha256sum | cut -c1-16)
-out=${K8S_CACHE:-$root/.cache/k8s}/$key
-if [ -x "$out/bin/k8s" ] && [ -x "$out/bin/keda-operator" ] && [ -x "$out/bin/keda-adapter" ]; then
-  echo "$out/bin"
-  exit 0
-fi
-
 major=${kube_version#v}; major=${major%%.*}
 minor=${kube_version#v*.}; minor=${minor%%.*}
 cv=k8s.io/component-base/version
 gv=k8s.io/client-go/pkg/version
-date=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 kube_ldflags="-s -w"
 for pkg in $cv $gv; do
   kube_ldflags+=" -X $pkg.gitVersion=$kube_version -X $pkg.gitMajor=$major -X $pkg.gitMinor=$minor"
-  kube_ldflags+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=$date"
+  kube_ldflags+=" -X $pkg.gitTreeState=clean"
 done
 kube_ldflags+=" -X sigs.k8s.io/kwok/pkg/consts.Version=${kwok_version#v}"
 kube_ldflags+=" -X sigs.k8s.io/kwok/pkg/consts.KubeVersion=${kube_version#v}"
 keda_ldflags="-s -w -X github.com/kedacore/keda/v2/version.Version=${keda_version#v} -X $cv.gitVersion=$kube_version"
 
-tmp=$(mktemp -d "${out%/*}.tmp.XXXXXX" 2>/dev/null || { mkdir -p "${out%/*}"; mktemp -d "${out%/*}.tmp.XXXXXX"; })
-trap 'rm -rf "$tmp"' EXIT
+keda_pkgs="github.com/kedacore/keda/v2/cmd/operator github.com/kedacore/keda/v2/cmd/adapter"
 export CGO_ENABLED=0 GOFLAGS=-mod=readonly
+# shellcheck disable=SC2086 # word splitting of the package list is meant
+deps=$(cd "$mod" && go list -deps -f '{{with .Module}}{{.Path}}@{{.Version}}{{with .Replace}}=>{{.Path}}@{{.Version}}{{end}}{{end}}' . $keda_pkgs | sort -u)
+key=$( {
+  echo "$deps"
+  cat "$mod"/*.go
+  echo "$kube_ldflags" "$keda_ldflags"
+  go version
+} | sha256sum | cut -c1-16)
+out=${K8S_CACHE:-$root/.cache/k8s}/$key
+if [ -x "$out/bin/k8s" ] && [ -x "$out/bin/keda-operator" ] && [ -x "$out/bin/keda-adapter" ] && [ -d "$out/bin/keda" ]; then
+  echo "$out/bin"
+  exit 0
+fi
+
+mkdir -p "${out%/*}"
+tmp=$(mktemp -d "$out.tmp.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
 start=$SECONDS
 echo "k8s-build: building kubernetes $kube_version, kwok $kwok_version, keda $keda_version into $out (cold: about 25 minutes on 2 cores)" >&2
 (cd "$mod" && go build -trimpath -ldflags "$kube_ldflags" -o "$tmp/k8s" .)
@@ -53,11 +63,14 @@ echo "k8s-build: control plane built after $((SECONDS - start)) s" >&2
 (cd "$mod" && go build -trimpath -ldflags "$keda_ldflags" -o "$tmp/keda-operator" github.com/kedacore/keda/v2/cmd/operator)
 (cd "$mod" && go build -trimpath -ldflags "$keda_ldflags" -o "$tmp/keda-adapter" github.com/kedacore/keda/v2/cmd/adapter)
 echo "k8s-build: built in $((SECONDS - start)) s" >&2
-# The CRDs KEDA's operator serves, from the same module version.
+# From the same KEDA module: the CRDs its operator serves, and the RBAC that
+# lets the HPA controller read external metrics and the adapter delegate
+# authentication.
 kedadir=$(cd "$mod" && go list -m -f '{{.Dir}}' github.com/kedacore/keda/v2)
-mkdir -p "$tmp/crds"
-cp "$kedadir"/config/crd/bases/keda.sh_*.yaml "$tmp/crds/"
-chmod -R u+w "$tmp/crds"
+mkdir -p "$tmp/keda/crds" "$tmp/keda/rbac"
+cp "$kedadir"/config/crd/bases/keda.sh_*.yaml "$tmp/keda/crds/"
+cp "$kedadir"/config/metrics-server/role.yaml "$kedadir"/config/metrics-server/role_binding.yaml "$tmp/keda/rbac/"
+chmod -R u+w "$tmp/keda"
 mkdir -p "$out"
 rm -rf "$out/bin"
 mv "$tmp" "$out/bin"

@@ -40,8 +40,12 @@ func runKubectl([]string) int {
 	return 0
 }
 
-// runKwok is kwok's own main: its global flags, then its command.
+// runKwok is kwok's own main: its global flags, then its command. The flags
+// that Kubernetes packages register globally (among them a non-boolean
+// --version, which cobra refuses in a command with a version) are left out,
+// as they are in kwok's own binary.
 func runKwok([]string) int {
+	pflag.CommandLine = pflag.NewFlagSet("kwok", pflag.ExitOnError)
 	flags := pflag.NewFlagSet("global", pflag.ContinueOnError)
 	flags.ParseErrorsAllowlist.UnknownFlags = true
 	flags.Usage = func() {}
