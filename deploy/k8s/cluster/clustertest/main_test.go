@@ -18,6 +18,7 @@ var (
 		overlay: "dev", ns: "batchinfer-dev", gateway: 1, frontend: 1, workers: 1, maxWorkers: 3, keda: true,
 		secrets: map[string]map[string]string{
 			"nats-auth":        {"password": devSecrets + "nats_password.dev"},
+			"nats-route-auth":  {"password": devSecrets + "nats_route_password.dev"},
 			"gateway-api-keys": {"api_keys": devSecrets + "api_keys.dev"},
 		},
 	}
@@ -25,6 +26,7 @@ var (
 		overlay: "prod", ns: "batchinfer", gateway: 2, frontend: 2, workers: 2, maxWorkers: 10, keda: true, natsPerNode: true,
 		secrets: map[string]map[string]string{
 			"nats-auth":        {"password": prodSecrets + "nats_password"},
+			"nats-route-auth":  {"password": prodSecrets + "nats_route_password"},
 			"gateway-api-keys": {"api_keys": prodSecrets + "api_keys"},
 		},
 	}

@@ -244,7 +244,7 @@ func (c *cluster) networkPolicyAccepted(e expect) {
 var secretFiles = map[string][]string{
 	"gateway": {"NATS_PASSWORD_FILE", "GATEWAY_API_KEYS_FILE"},
 	"worker":  {"NATS_PASSWORD_FILE"},
-	"nats":    {"/etc/nats-auth/password"},
+	"nats":    {"/etc/nats-auth/password", "/etc/nats-route-auth/password"},
 }
 
 // secretsMounted: every pod of a workload mounts Secrets that exist, each
@@ -268,6 +268,23 @@ func (c *cluster) secretsMounted(e expect) {
 	}
 	if len(natsAuth) != 1 {
 		c.t.Errorf("%s: the NATS servers and clients mount different nats-auth Secrets: %v", e.ns, natsAuth)
+	}
+	c.routeSecretServersOnly(e)
+}
+
+// routeSecretServersOnly: no pod but the NATS servers mounts the route
+// password.
+func (c *cluster) routeSecretServersOnly(e expect) {
+	pods, err := c.cs.CoreV1().Pods(e.ns).List(bg, metav1.ListOptions{})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	for _, p := range pods.Items {
+		for _, v := range p.Spec.Volumes {
+			if v.Secret != nil && strings.HasPrefix(v.Secret.SecretName, "nats-route-auth-") && p.Labels["app.kubernetes.io/name"] != "nats" {
+				c.t.Errorf("%s: pod %s mounts the NATS route password (%s)", e.ns, p.Name, v.Secret.SecretName)
+			}
+		}
 	}
 }
 
