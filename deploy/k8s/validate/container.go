@@ -127,20 +127,17 @@ func containsCap(l []corev1.Capability, c corev1.Capability) bool {
 
 // ---------------------------------------------------------------- resources, ports, probes
 
-// checkResources: CPU and memory have a request and a limit, the request
-// not above the limit.
+// checkResources: CPU and memory have a request and a limit (a request above
+// its limit the API server refuses).
 func (c *checker) checkResources(o *Object, ctr *corev1.Container, fp string) {
 	for _, kind := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory} {
-		req, hasReq := ctr.Resources.Requests[kind]
-		lim, hasLim := ctr.Resources.Limits[kind]
+		_, hasReq := ctr.Resources.Requests[kind]
+		_, hasLim := ctr.Resources.Limits[kind]
 		if !hasReq {
 			c.fs.add(o, fp+".resources.requests."+string(kind), "missing")
 		}
 		if !hasLim {
 			c.fs.add(o, fp+".resources.limits."+string(kind), "missing")
-		}
-		if hasReq && hasLim && req.Cmp(lim) > 0 {
-			c.fs.add(o, fp+".resources.requests."+string(kind), "%s is above the limit %s", req.String(), lim.String())
 		}
 	}
 }

@@ -70,7 +70,7 @@ func overlayNATSConf(t *testing.T, overlay string) string {
 		t.Fatal(err)
 	}
 	for _, o := range objs {
-		decode(&Findings{}, o, loadKEDA())
+		decode(&Findings{}, o)
 		if cm, ok := o.Typed.(*corev1.ConfigMap); ok && strings.HasPrefix(cm.Name, "nats-config") {
 			return cm.Data["nats.conf"]
 		}
