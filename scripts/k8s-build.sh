@@ -48,7 +48,22 @@ key=$( {
   go version
 } | sha256sum | cut -c1-16)
 out=${K8S_CACHE:-$root/.cache/k8s}/$key
-if [ -x "$out/bin/k8s" ] && [ -x "$out/bin/keda-operator" ] && [ -x "$out/bin/keda-adapter" ] && [ -d "$out/bin/keda" ]; then
+
+# From the KEDA module the programs are built from (copied on every run: it
+# is quick): the CRDs its operator serves, and the RBAC that lets the HPA
+# controller read external metrics and the adapter delegate authentication.
+keda_config() {
+  local dir
+  dir=$(cd "$mod" && go list -m -f '{{.Dir}}' github.com/kedacore/keda/v2)
+  rm -rf "$out/bin/keda"
+  mkdir -p "$out/bin/keda/crds" "$out/bin/keda/rbac"
+  cp "$dir"/config/crd/bases/*.yaml "$out/bin/keda/crds/"
+  cp "$dir"/config/metrics-server/role.yaml "$dir"/config/metrics-server/role_binding.yaml "$out/bin/keda/rbac/"
+  chmod -R u+w "$out/bin/keda"
+}
+
+if [ -x "$out/bin/k8s" ] && [ -x "$out/bin/keda-operator" ] && [ -x "$out/bin/keda-adapter" ]; then
+  keda_config
   echo "$out/bin"
   exit 0
 fi
@@ -63,16 +78,11 @@ echo "k8s-build: control plane built after $((SECONDS - start)) s" >&2
 (cd "$mod" && go build -trimpath -ldflags "$keda_ldflags" -o "$tmp/keda-operator" github.com/kedacore/keda/v2/cmd/operator)
 (cd "$mod" && go build -trimpath -ldflags "$keda_ldflags" -o "$tmp/keda-adapter" github.com/kedacore/keda/v2/cmd/adapter)
 echo "k8s-build: built in $((SECONDS - start)) s" >&2
-# From the same KEDA module: the CRDs its operator serves, and the RBAC that
-# lets the HPA controller read external metrics and the adapter delegate
-# authentication.
-kedadir=$(cd "$mod" && go list -m -f '{{.Dir}}' github.com/kedacore/keda/v2)
-mkdir -p "$tmp/keda/crds" "$tmp/keda/rbac"
-cp "$kedadir"/config/crd/bases/keda.sh_*.yaml "$tmp/keda/crds/"
-cp "$kedadir"/config/metrics-server/role.yaml "$kedadir"/config/metrics-server/role_binding.yaml "$tmp/keda/rbac/"
-chmod -R u+w "$tmp/keda"
 mkdir -p "$out"
 rm -rf "$out/bin"
 mv "$tmp" "$out/bin"
 trap - EXIT
+# Builds of other versions are of no use any more.
+find "${out%/*}" -mindepth 1 -maxdepth 1 ! -name "$key" -exec rm -rf {} +
+keda_config
 echo "$out/bin"

@@ -27,7 +27,10 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 CGO_ENABLED=0 nice -n 10 go build -o "$tmp/backlog" ./deploy/k8s/backlog
 
+# The build flags of scripts/k8s-build.sh, so that vet and the test reuse the
+# Kubernetes packages it compiled instead of compiling them again.
+export CGO_ENABLED=0 GOFLAGS=-trimpath
 cd deploy/k8s/cluster
-go vet ./...
+nice -n 10 go vet ./...
 K8S_BIN=$bin BACKLOG_BIN=$tmp/backlog K8S_TEST_REQUIRED=1 \
   go test -count=1 -timeout 20m -v -run "${K8S_TEST_RUN:-.}" ./clustertest

@@ -1,6 +1,6 @@
 // Command k8s is one binary for the Kubernetes control plane that
 // scripts/k8s-test.sh runs: kube-apiserver, kube-controller-manager,
-// kube-scheduler, kubectl and kwok. The first argument (or the name the
+// kube-scheduler, kubectl, kwok and metrics-server. The first argument (or the name the
 // binary is called by) picks the program; the rest are its own flags.
 // Linking them together compiles and links the packages they share once.
 package main
@@ -19,6 +19,7 @@ var programs = map[string]func(args []string) int{
 	"kube-scheduler":          runScheduler,
 	"kubectl":                 runKubectl,
 	"kwok":                    runKwok,
+	"metrics-server":          runMetricsServer,
 	"version":                 runVersion,
 }
 

@@ -5,7 +5,9 @@ import (
 	"os"
 
 	"github.com/spf13/pflag"
+	genericapiserver "k8s.io/apiserver/pkg/server"
 	"k8s.io/component-base/cli"
+	"k8s.io/component-base/logs"
 	_ "k8s.io/component-base/logs/json/register"          // the json log format
 	_ "k8s.io/component-base/metrics/prometheus/clientgo" // client-go metrics
 	_ "k8s.io/component-base/metrics/prometheus/version"  // the version metric
@@ -19,6 +21,7 @@ import (
 	kwok "sigs.k8s.io/kwok/pkg/kwok/cmd"
 	kwoklog "sigs.k8s.io/kwok/pkg/log"
 	"sigs.k8s.io/kwok/pkg/utils/signals"
+	metricsserver "sigs.k8s.io/metrics-server/cmd/metrics-server/app"
 )
 
 func runAPIServer([]string) int {
@@ -60,6 +63,17 @@ func runKwok([]string) int {
 	command.PersistentFlags().AddFlagSet(flags)
 	if err := command.ExecuteContext(ctx); err != nil {
 		logger.Error("kwok", "err", err)
+		return 1
+	}
+	return 0
+}
+
+// runMetricsServer is metrics-server's own main.
+func runMetricsServer([]string) int {
+	logs.InitLogs()
+	defer logs.FlushLogs()
+	if err := metricsserver.NewMetricsServerCommand(genericapiserver.SetupSignalHandler()).Execute(); err != nil {
+		fmt.Fprintln(os.Stderr, "metrics-server:", err)
 		return 1
 	}
 	return 0

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 )
 
@@ -17,10 +16,14 @@ var (
 	extraCRDs       []string
 )
 
-// repoRoot is the repository's root folder.
+// repoRoot is the repository's root folder (go test runs in the package's
+// folder, deploy/k8s/cluster/clustertest).
 func repoRoot() string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", "..", "..", ".."))
+	dir, err := filepath.Abs(filepath.Join("..", "..", "..", ".."))
+	if err != nil {
+		panic(err)
+	}
+	return dir
 }
 
 // overlayDir is deploy/k8s/overlays/name.

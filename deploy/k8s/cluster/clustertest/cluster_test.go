@@ -27,6 +27,7 @@ type cluster struct {
 	ca         *authority
 	cs         kubernetes.Interface
 	procs      []*proc
+	kwokPort   int // kwok's server: the nodes' kubelet endpoint
 }
 
 // Bounds of the waits: generous, since CI shares two cores with the build.
@@ -183,6 +184,12 @@ func (c *cluster) startControllers() {
 		"--service-account-private-key-file=" + c.path("sa.key"), "--root-ca-file=" + c.path("ca.crt"),
 		// The HPA controller's default is 15 s; 5 s shortens the KEDA test.
 		"--horizontal-pod-autoscaler-sync-period=5s",
+		// The CPU of a pod younger than this (5 min by default) is not
+		// trusted for scaling up; the test's pods are minutes old.
+		"--horizontal-pod-autoscaler-cpu-initialization-period=10s",
+		// A node is NotReady after 50 s without a heartbeat by default; kwok's
+		// come every 20-45 s, later when CI's two cores are busy.
+		"--node-monitor-grace-period=3m",
 	}, common...))
 	c.start("kube-scheduler", c.k8s, append([]string{"kube-scheduler",
 		fmt.Sprintf("--secure-port=%d", freePort(c.t)),

@@ -58,37 +58,68 @@ func (c *cluster) startKEDA() {
 	c.registerAdapter(port)
 }
 
-// registerAdapter points the APIService at the adapter's port and waits
-// until the aggregator reports it Available.
+// registerAdapter points the APIService of external metrics at the
+// adapter's port.
 func (c *cluster) registerAdapter(port int) {
+	c.registerAPIService("external.metrics.k8s.io", kedaNamespace, "keda-metrics-apiserver", port)
+}
+
+// registerAPIService registers an aggregated API served on this machine's
+// loopback port: a Service of type ExternalName (localhost) that the API
+// server's aggregator follows, and the APIService v1beta1.GROUP; then waits
+// until the aggregator reports it Available.
+func (c *cluster) registerAPIService(group, ns, svc string, port int) {
+	name := "v1beta1." + group
 	objs := fmt.Sprintf(`apiVersion: v1
 kind: Service
-metadata: {name: keda-metrics-apiserver, namespace: %[1]s}
+metadata: {name: %[2]s, namespace: %[1]s}
 spec:
   type: ExternalName
   externalName: localhost
-  ports: [{name: https, port: %[2]d}]
+  ports: [{name: https, port: %[3]d}]
 ---
 apiVersion: apiregistration.k8s.io/v1
 kind: APIService
-metadata: {name: v1beta1.external.metrics.k8s.io}
+metadata: {name: %[5]s}
 spec:
-  service: {name: keda-metrics-apiserver, namespace: %[1]s, port: %[2]d}
-  group: external.metrics.k8s.io
+  service: {name: %[2]s, namespace: %[1]s, port: %[3]d}
+  group: %[6]s
   version: v1beta1
-  caBundle: %[3]s
+  caBundle: %[4]s
   groupPriorityMinimum: 100
   versionPriority: 100
-`, kedaNamespace, port, base64.StdEncoding.EncodeToString(c.ca.pem))
-	writeFile(c.t, c.path("keda-apiservice.yaml"), []byte(objs))
-	c.mustKubectl("apply", "--server-side", "-f", c.path("keda-apiservice.yaml"))
-	c.eventually(startTimeout, "KEDA's external metrics APIService Available", func() (bool, string) {
-		out, _, err := c.kubectl("get", "apiservice", "v1beta1.external.metrics.k8s.io",
+`, ns, svc, port, base64.StdEncoding.EncodeToString(c.ca.pem), name, group)
+	file := c.path(name + ".yaml")
+	writeFile(c.t, file, []byte(objs))
+	c.mustKubectl("apply", "--server-side", "-f", file)
+	c.eventually(startTimeout, "APIService "+name+" Available", func() (bool, string) {
+		out, _, err := c.kubectl("get", "apiservice", name,
 			"-o", `jsonpath={range .status.conditions[*]}{.type}={.status} {.message}{"\n"}{end}`)
 		if err != nil {
 			return false, err.Error()
 		}
-		_, err = c.cs.Discovery().RESTClient().Get().AbsPath("/apis/external.metrics.k8s.io/v1beta1").DoRaw(context.Background())
+		_, err = c.cs.Discovery().RESTClient().Get().AbsPath("/apis/" + group + "/v1beta1").DoRaw(context.Background())
 		return err == nil, out + errOrEmpty(err)
-	}, []string{"get", "apiservice", "v1beta1.external.metrics.k8s.io", "-o", "yaml"})
+	}, []string{"get", "apiservice", name, "-o", "yaml"})
+}
+
+// startMetricsServer runs metrics-server on this machine, reading the
+// nodes' kubelet metrics from kwok, and registers it as the
+// metrics.k8s.io APIService, which the HPA controller reads CPU from.
+func (c *cluster) startMetricsServer() {
+	c.ca.issue(c.t, c.dir, "metrics-server", certSpec{
+		cn: "metrics-server", server: true,
+		dns: []string{"metrics-server.kube-system.svc", "localhost"}, ips: []string{"127.0.0.1"},
+	})
+	port := freePort(c.t)
+	kc := c.kubeconfig
+	c.start("metrics-server", c.k8s, []string{"metrics-server",
+		"--bind-address=127.0.0.1", fmt.Sprintf("--secure-port=%d", port),
+		"--tls-cert-file=" + c.path("metrics-server.crt"), "--tls-private-key-file=" + c.path("metrics-server.key"),
+		"--kubeconfig=" + kc, "--authentication-kubeconfig=" + kc, "--authorization-kubeconfig=" + kc,
+		"--kubelet-preferred-address-types=InternalIP", "--kubelet-use-node-status-port",
+		"--kubelet-certificate-authority=" + c.path("ca.crt"),
+		"--metric-resolution=10s", "--kubelet-request-timeout=5s",
+	})
+	c.registerAPIService("metrics.k8s.io", "kube-system", "metrics-server", port)
 }

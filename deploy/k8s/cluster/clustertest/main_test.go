@@ -40,6 +40,7 @@ func TestOverlays(t *testing.T) {
 	c := startCluster(t)
 	nats := startBacklog(t, c.path("nats"))
 	c.startKEDA()
+	c.startMetricsServer()
 	c.installExtraCRDs()
 	step := func(name string, f func()) {
 		t.Run(name, func(st *testing.T) {
@@ -63,7 +64,7 @@ func TestOverlays(t *testing.T) {
 // switchToHPA moves prod to prod-hpa as an operator would: the
 // ScaledObject is deleted first (KEDA removes its HPA; two autoscalers must
 // never share the Deployment), then prod-hpa is applied; its HPA reads the
-// CPU of the workers from the resource metrics API.
+// CPU of the workers from the resource metrics API and scales on it.
 func (c *cluster) switchToHPA(monitor string) {
 	e := prod
 	e.overlay, e.keda = "prod-hpa", false
@@ -76,4 +77,5 @@ func (c *cluster) switchToHPA(monitor string) {
 	c.converge(e)
 	hpa := c.hpaAccepted(e)
 	c.t.Logf("%s: HPA worker: %s", e.ns, conditions(hpa))
+	c.cpuScaling(e)
 }

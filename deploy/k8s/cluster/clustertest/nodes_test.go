@@ -9,8 +9,10 @@ import (
 	storagev1 "k8s.io/api/storage/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	kwokmetrics "sigs.k8s.io/kwok/kustomize/metrics/resource"
+	kwokusage "sigs.k8s.io/kwok/kustomize/metrics/usage"
 	nodefast "sigs.k8s.io/kwok/kustomize/stage/node/fast"
-	nodelease "sigs.k8s.io/kwok/kustomize/stage/node/heartbeat-with-lease"
+	nodeheartbeat "sigs.k8s.io/kwok/kustomize/stage/node/heartbeat"
 	podfast "sigs.k8s.io/kwok/kustomize/stage/pod/fast"
 )
 
@@ -18,20 +20,29 @@ import (
 const kwokAnnotation = "kwok.x-k8s.io/node"
 
 // startKwok runs kwok with its own "fast" stages: nodes become Ready and
-// renew their leases; pods are marked running and ready once scheduled
-// (probes are not run), and removed once deleted (a pod with a finalizer
-// stays terminating until the finalizer is gone, as with a kubelet).
+// report a heartbeat in their status every 20-45 s (not through a Lease:
+// kwok's lease renewals conflict on a busy machine); pods are marked running
+// and ready once scheduled (probes are not run), and removed once deleted (a
+// pod with a finalizer stays terminating until the finalizer is gone, as
+// with a kubelet). kwok also serves each node's kubelet resource metrics
+// (/metrics/nodes/NODE/metrics/resource, over TLS), with each container
+// using the CPU its pod's annotation kwok.x-k8s.io/usage-cpu says (1m
+// without).
 func (c *cluster) startKwok() {
 	stages := strings.Join([]string{
-		nodefast.DefaultNodeInit, nodelease.DefaultNodeHeartbeatWithLease,
+		nodefast.DefaultNodeInit, nodeheartbeat.DefaultNodeHeartbeat,
 		podfast.DefaultPodReady, podfast.DefaultPodComplete, podfast.DefaultPodDelete,
+		kwokmetrics.DefaultMetricsResource, kwokusage.DefaultUsageFromAnnotation,
 	}, "\n---\n")
 	writeFile(c.t, c.path("kwok.yaml"), []byte(stages))
+	c.ca.issue(c.t, c.dir, "kwok", certSpec{cn: "kwok", server: true, ips: []string{"127.0.0.1"}})
+	c.kwokPort = freePort(c.t)
 	c.start("kwok", c.k8s, []string{"kwok",
 		"--kubeconfig=" + c.kubeconfig, "--config=" + c.path("kwok.yaml"),
 		"--manage-all-nodes=false", "--manage-nodes-with-annotation-selector=" + kwokAnnotation + "=fake",
-		"--node-ip=127.0.0.1", "--node-lease-duration-seconds=40",
-		fmt.Sprintf("--server-address=127.0.0.1:%d", freePort(c.t)),
+		"--node-ip=127.0.0.1", "--node-lease-duration-seconds=0",
+		fmt.Sprintf("--server-address=127.0.0.1:%d", c.kwokPort),
+		"--tls-cert-file=" + c.path("kwok.crt"), "--tls-private-key-file=" + c.path("kwok.key"),
 	})
 }
 
@@ -49,14 +60,25 @@ func (c *cluster) addNodes(n int) {
 		}
 		node := &corev1.Node{
 			ObjectMeta: metav1.ObjectMeta{
-				Name:        name,
-				Annotations: map[string]string{kwokAnnotation: "fake"},
+				Name: name,
+				Annotations: map[string]string{
+					kwokAnnotation: "fake",
+					// Where metrics-server reads the node's kubelet metrics
+					// from kwok (all nodes share its address and port).
+					"metrics.k8s.io/resource-metrics-path": "/metrics/nodes/" + name + "/metrics/resource",
+				},
 				Labels: map[string]string{
 					"kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
 					"type": "kwok",
 				},
 			},
-			Status: corev1.NodeStatus{Capacity: capacity, Allocatable: capacity},
+			Status: corev1.NodeStatus{
+				Capacity: capacity, Allocatable: capacity,
+				Addresses: []corev1.NodeAddress{
+					{Type: corev1.NodeInternalIP, Address: "127.0.0.1"}, {Type: corev1.NodeHostName, Address: name},
+				},
+				DaemonEndpoints: corev1.NodeDaemonEndpoints{KubeletEndpoint: corev1.DaemonEndpoint{Port: int32(c.kwokPort)}},
+			},
 		}
 		if _, err := c.cs.CoreV1().Nodes().Create(ctx, node, metav1.CreateOptions{}); err != nil {
 			c.t.Fatalf("node %s: %v", name, err)

@@ -196,13 +196,13 @@ func (c *cluster) externalMetrics(ns string) ([2]int64, error) {
 }
 
 // hpaAccepted: prod-hpa's HPA is stored as written (2-10 workers at 70 %
-// of their CPU request) and the HPA controller has taken it up: it can
-// scale the Deployment and asks the resource metrics API
-// (metrics.k8s.io) for the workers' CPU.
+// of their CPU request) and the HPA controller computes replicas from the
+// workers' CPU, read from the resource metrics API (metrics-server, from
+// kwok's kubelet metrics).
 func (c *cluster) hpaAccepted(e expect) *autoscalingv2.HorizontalPodAutoscaler {
 	c.t.Helper()
 	var hpa *autoscalingv2.HorizontalPodAutoscaler
-	c.eventually(convergeTimeout, e.ns+": HPA worker taken up by the HPA controller", func() (bool, string) {
+	c.eventually(convergeTimeout, e.ns+": HPA worker reading the workers' CPU", func() (bool, string) {
 		var err error
 		hpa, err = c.cs.AutoscalingV2().HorizontalPodAutoscalers(e.ns).Get(bg, "worker", metav1.GetOptions{})
 		if err != nil {
@@ -213,8 +213,34 @@ func (c *cluster) hpaAccepted(e expect) *autoscalingv2.HorizontalPodAutoscaler {
 			m[0].Resource == nil || m[0].Resource.Name != "cpu" || deref(m[0].Resource.Target.AverageUtilization) != 70 {
 			return false, fmt.Sprintf("spec %+v", hpa.Spec)
 		}
-		return condition(hpa, autoscalingv2.AbleToScale) == "True" && condition(hpa, autoscalingv2.ScalingActive) != "",
-			conditions(hpa)
+		cur := hpa.Status.CurrentMetrics
+		return condition(hpa, autoscalingv2.ScalingActive) == "True" && len(cur) == 1 && cur[0].Resource != nil &&
+			cur[0].Resource.Current.AverageUtilization != nil, conditions(hpa)
 	}, dumps(e.ns, "hpa/worker")...)
 	return hpa
+}
+
+// cpuScaling makes the two workers use 1.4 CPUs each (kwok's usage
+// annotation on the pods; 140 % of the request) and waits for the HPA to
+// ask for, and get, 4 workers: ceil(2 x 140 / 70). The two new ones use
+// next to nothing, which keeps the average at 70 %: 4 it stays.
+func (c *cluster) cpuScaling(e expect) {
+	c.t.Helper()
+	c.mustKubectl("-n", e.ns, "annotate", "pods", "-l", "app.kubernetes.io/name=worker", "kwok.x-k8s.io/usage-cpu=1400m")
+	c.eventually(convergeTimeout, e.ns+": 4 workers for 140 % CPU", func() (bool, string) {
+		hpa, err := c.cs.AutoscalingV2().HorizontalPodAutoscalers(e.ns).Get(bg, "worker", metav1.GetOptions{})
+		if err != nil {
+			return false, err.Error()
+		}
+		d, err := c.cs.AppsV1().Deployments(e.ns).Get(bg, "worker", metav1.GetOptions{})
+		if err != nil {
+			return false, err.Error()
+		}
+		util := int32(-1)
+		if cur := hpa.Status.CurrentMetrics; len(cur) == 1 && cur[0].Resource != nil {
+			util = deref(cur[0].Resource.Current.AverageUtilization)
+		}
+		return hpa.Status.DesiredReplicas == 4 && deref(d.Spec.Replicas) == 4 && d.Status.AvailableReplicas == 4,
+			fmt.Sprintf("CPU %d %%, HPA desires %d, Deployment %d available (%s)", util, hpa.Status.DesiredReplicas, d.Status.AvailableReplicas, conditions(hpa))
+	}, dumps(e.ns, "hpa/worker")...)
 }

@@ -30,6 +30,10 @@ var bg = context.Background()
 func dumps(ns string, objs ...string) [][]string {
 	d := [][]string{
 		{"-n", ns, "get", "deploy,rs,sts,pods,pvc,pdb,hpa,scaledobjects,endpointslices", "-o", "wide"},
+		{"-n", ns, "get", "pods", "-o", "custom-columns=POD:.metadata.name,NODE:.spec.nodeName,PHASE:.status.phase," +
+			`READY:.status.conditions[?(@.type=="Ready")].status,SINCE:.status.conditions[?(@.type=="Ready")].lastTransitionTime,` +
+			"DELETED:.metadata.deletionTimestamp"},
+		{"get", "nodes,leases.coordination.k8s.io", "-A", "-o", "wide"},
 		{"-n", ns, "get", "events", "--sort-by=.lastTimestamp"},
 	}
 	for _, o := range objs {
