@@ -17,8 +17,8 @@
 # The validator (deploy/k8s/validate) and the control plane's build and test
 # (deploy/k8s/cluster) are Go modules of their own, so the Kubernetes
 # dependencies stay out of the main module; their first run downloads them
-# through the Go module proxy. The control plane's first build takes about 25
-# minutes on 2 cores; it is kept in .cache/k8s.
+# through the Go module proxy. The control plane's first build takes 23
+# CPU-minutes (12-15 minutes on 2 idle cores); it is kept in .cache/k8s.
 
 K8S_DIR      ?= deploy/k8s
 K8S_VALIDATE := $(K8S_DIR)/validate
