@@ -140,13 +140,8 @@ func CheckDir(dir, name string, repo *Repo, opt Options) *Findings {
 func Check(name string, objs []*Object, repo *Repo, opt Options) *Findings {
 	c := &checker{fs: &Findings{Overlay: name}, repo: repo, opt: opt, objs: objs,
 		cms: map[string]*corev1.ConfigMap{}, secrets: map[string]*corev1.Secret{}}
-	keda := loadKEDA()
 	for _, o := range objs {
-		if o.Kind == "ScaledObject" {
-			decode(c.fs, o, keda)
-		} else {
-			decode(c.fs, o, nil)
-		}
+		decode(c.fs, o)
 	}
 	c.index()
 	c.checkNamespace()

@@ -1,9 +1,6 @@
 package main
 
 import (
-	"encoding/json"
-	"fmt"
-
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
@@ -28,22 +25,13 @@ var typed = map[string]func() any{
 	"keda.sh/v1alpha1/ScaledObject":          func() any { return &ScaledObject{} },
 }
 
-// strictUnmarshal decodes JSON the way the API server's strict field
-// validation does (sigs.k8s.io/json): field names are case-sensitive, and
-// an unknown or duplicate field is an error.
-func strictUnmarshal(data []byte, v any) []error {
-	strict, err := kjson.UnmarshalStrict(data, v, kjson.DisallowUnknownFields, kjson.DisallowDuplicateFields)
-	if err != nil {
-		return []error{err}
-	}
-	return strict
-}
-
-// decode fills o.Typed. Built-in kinds are decoded strictly into their
-// k8s.io/api types. A ScaledObject is checked against KEDA's CRD schema
-// (keda.go), its metadata decoded strictly into ObjectMeta, and its spec read
-// into the local ScaledObject mirror.
-func decode(fs *Findings, o *Object, keda *kedaSchema) {
+// decode fills o.Typed with the object read into its k8s.io/api type (a
+// ScaledObject into the local mirror), field names case-sensitive as the API
+// server reads them. Unknown and duplicate fields, and the ScaledObject's
+// schema, are not checked here: the API server refuses them (server-side
+// apply validates fields strictly, KEDA's CRD carries the schema), and make
+// test-k8s applies every overlay to one.
+func decode(fs *Findings, o *Object) {
 	key := o.APIVersion + "/" + o.Kind
 	mk, ok := typed[key]
 	if !ok {
@@ -51,55 +39,15 @@ func decode(fs *Findings, o *Object, keda *kedaSchema) {
 		return
 	}
 	v := mk()
-	if so, ok := v.(*ScaledObject); ok {
-		for _, e := range keda.validate(o.JSON) {
-			fs.add(o, e.field, "%s (KEDA %s CRD schema)", e.msg, kedaVersion)
-		}
-		var meta struct {
-			Metadata metav1.ObjectMeta `json:"metadata"`
-		}
-		// Only metadata is strict here (the schema covers the rest).
-		if err := decodeMetadata(o.JSON, &meta.Metadata); err != nil {
-			fs.add(o, "metadata", "%v", err)
-		}
-		if err := kjson.UnmarshalCaseSensitivePreserveInts(o.JSON, so); err != nil {
-			fs.add(o, "", "cannot read: %v", err)
-			return
-		}
-		o.Typed = so
+	if err := kjson.UnmarshalCaseSensitivePreserveInts(o.JSON, v); err != nil {
+		fs.add(o, "", "cannot read into %T: %v", v, err)
 		return
 	}
-	strict, err := kjson.UnmarshalStrict(o.JSON, v, kjson.DisallowUnknownFields, kjson.DisallowDuplicateFields)
-	if err != nil {
-		fs.add(o, "", "decoding into %T: %v", v, err)
-		return
-	}
-	for _, e := range strict {
-		fs.add(o, "", "strict decoding into %T: %v", v, e)
-	}
-	// Decoded despite unknown fields: the other checks still run on it.
 	o.Typed = v
 }
 
-func decodeMetadata(objJSON []byte, meta *metav1.ObjectMeta) error {
-	var raw map[string]json.RawMessage
-	if err := kjson.UnmarshalCaseSensitivePreserveInts(objJSON, &raw); err != nil {
-		return err
-	}
-	m, ok := raw["metadata"]
-	if !ok {
-		return fmt.Errorf("missing")
-	}
-	if errs := strictUnmarshal(m, meta); len(errs) > 0 {
-		return fmt.Errorf("strict decoding into ObjectMeta: %v", errs[0])
-	}
-	return nil
-}
-
 // ScaledObject mirrors the fields of KEDA's ScaledObject (keda.sh/v1alpha1)
-// that the policy checks read. It is not the strict check: keda.go validates
-// the whole object against KEDA's own CRD schema, with unknown fields
-// rejected.
+// that the policy checks read.
 type ScaledObject struct {
 	metav1.TypeMeta `json:",inline"`
 	Metadata        metav1.ObjectMeta `json:"metadata"`

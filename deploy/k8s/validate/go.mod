@@ -4,7 +4,6 @@ go 1.26.0
 
 require (
 	github.com/nats-io/nats-server/v2 v2.15.2
-	github.com/santhosh-tekuri/jsonschema/v6 v6.0.3
 	k8s.io/api v0.37.2
 	k8s.io/apimachinery v0.37.2
 	sigs.k8s.io/json v0.0.0-20250730193827-2d320260d730

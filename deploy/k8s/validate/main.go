@@ -1,10 +1,11 @@
 // Command validate renders the kustomize overlays of deploy/k8s in process and
-// checks them offline: every object decoded strictly into its Kubernetes API
-// type (the ScaledObject against KEDA's CRD schema), the NATS configuration
-// through nats-server's own parser, and the project's policies (security
-// context, resources, probes, pinned images, selectors, NATS routes and
-// clients, autoscaling, the frontend's nginx configuration). See
-// deploy/k8s/README.md.
+// checks offline what an API server cannot: the NATS configuration through
+// nats-server's own parser, the project's policies (security context beyond
+// Pod Security, resources, probes, pinned images) and the consistency between
+// objects (selectors, NATS routes and clients, secrets, autoscaling, the
+// frontend's nginx configuration). What an API server checks (field names,
+// schemas, Pod Security admission) make test-k8s checks on a real one (see
+// deploy/k8s/cluster). See deploy/k8s/README.md.
 //
 //	go run . render DIR          print the rendered overlay (kubectl kustomize DIR)
 //	go run . check [DIR...]      check overlays (default: every ../overlays/*)

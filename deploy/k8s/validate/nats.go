@@ -23,15 +23,24 @@ type natsInfo struct {
 	opts       *server.Options
 	clientURLs []string // nats://<pod>.<headless service>:<client port>
 	password   *mountedFile
+	// routePassword is the servers' own: the route credentials.
+	routePassword *mountedFile
 }
 
 // The password is quoted for the NATS parser by the entry point, so it must
 // stay within this set (same rule as compose.yaml).
 var reNATSPassword = regexp.MustCompile(`^[A-Za-z0-9._~+/=-]+$`)
 
+// The route password also goes into the route URLs as it is: characters a
+// URL's user information carries unescaped.
+var reRoutePassword = regexp.MustCompile(`^[A-Za-z0-9._~-]+$`)
+
+// reReadSecret finds the entry point's reads of its password files:
+// `read -r pw < FILE` (client password), `read -r rpw < FILE` (routes).
+var reReadSecret = regexp.MustCompile(`read -r (pw|rpw) < (/\S+)`)
+
 var (
 	reConfigArg = regexp.MustCompile(`(?:--config|-c)[= ]+(\S+)`)
-	reAbsPath   = regexp.MustCompile(`(/[A-Za-z0-9._/-]+)`)
 	envMu       sync.Mutex
 )
 
@@ -75,6 +84,7 @@ type natsServer struct {
 	fp   string          // the container's field path
 	cf   string          // the configuration file in findings: ConfigMap[nats.conf]
 	pw   string          // the password the entry point passes (natsPassword)
+	rpw  string          // the route password it passes
 	opts *server.Options // the parsed configuration
 }
 
@@ -136,8 +146,9 @@ func (c *checker) checkHeadlessService(s *natsServer) {
 }
 
 // checkNATSEntryPoint: the entry point passes a mounted --config file, reads
-// the password from a mounted Secret and sets NATS_PASSWORD. It returns the
-// configuration file, and sets c.nats (with the password file, if any);
+// the client and route passwords from mounted Secrets and sets
+// NATS_PASSWORD, NATS_ROUTE_PASSWORD and NATS_ROUTES. It returns the
+// configuration file, and sets c.nats (with the password files found);
 // false where there is no configuration to read further.
 func (c *checker) checkNATSEntryPoint(s *natsServer) (*mountedFile, bool) {
 	fp := s.fp + ".command"
@@ -152,20 +163,31 @@ func (c *checker) checkNATSEntryPoint(s *natsServer) (*mountedFile, bool) {
 		c.fs.add(s.o, fp, "--config %v", err)
 		return nil, false
 	}
-	for _, p := range reAbsPath.FindAllString(script, -1) {
-		if p == m[1] {
+	c.nats = &natsInfo{w: s.w}
+	for _, r := range reReadSecret.FindAllStringSubmatch(script, -1) {
+		f, err := c.mountedFile(s.w, s.ctr, r[2])
+		if err != nil || f.kind != "Secret" {
+			c.fs.add(s.o, fp, "reads %s from %s, which is not a mounted Secret (%v)", r[1], r[2], err)
 			continue
 		}
-		if f, err := c.mountedFile(s.w, s.ctr, p); err == nil && f.kind == "Secret" {
-			c.nats = &natsInfo{w: s.w, password: f}
+		if r[1] == "pw" {
+			c.nats.password = f
+		} else {
+			c.nats.routePassword = f
 		}
 	}
-	if c.nats == nil {
-		c.nats = &natsInfo{w: s.w}
-		c.fs.add(s.o, fp, "the entry point reads no password file from a mounted Secret")
+	if c.nats.password == nil {
+		c.fs.add(s.o, fp, "the entry point reads no password file from a mounted Secret (read -r pw < FILE)")
 	}
-	if !strings.Contains(script, "NATS_PASSWORD=") {
-		c.fs.add(s.o, fp, "the entry point does not set NATS_PASSWORD")
+	if c.nats.routePassword == nil {
+		c.fs.add(s.o, fp, "the entry point reads no route password file from a mounted Secret (read -r rpw < FILE)")
+	} else if p := c.nats.password; p != nil && p.name == c.nats.routePassword.name {
+		c.fs.add(s.o, fp, "the route password comes from Secret %s, which the clients mount too: give the routes a Secret of their own", p.name)
+	}
+	for _, v := range []string{"NATS_PASSWORD=", "NATS_ROUTE_PASSWORD=", "NATS_ROUTES="} {
+		if !strings.Contains(script, v) {
+			c.fs.add(s.o, fp, "the entry point does not set %s", strings.TrimSuffix(v, "="))
+		}
 	}
 	return confFile, true
 }
@@ -174,7 +196,8 @@ func (c *checker) checkNATSEntryPoint(s *natsServer) (*mountedFile, bool) {
 // in the server's environment (natsEnv), into s.opts and c.nats.opts;
 // false, with a finding, where nats-server rejects it.
 func (c *checker) parseNATSConfig(s *natsServer, confFile *mountedFile) bool {
-	s.pw = c.natsPassword(s)
+	s.pw = c.natsPassword(s, c.nats.password, reNATSPassword, "A-Z a-z 0-9 . _ ~ + / = -")
+	s.rpw = c.natsPassword(s, c.nats.routePassword, reRoutePassword, "A-Z a-z 0-9 . _ ~ -")
 	opts, err := natsOptions(string(confFile.data), c.natsEnv(s))
 	if err != nil {
 		c.fs.add(s.o, s.fp, "nats-server rejects %s %s key %s: %s", confFile.kind, confFile.name, confFile.key, strings.TrimSpace(err.Error()))
@@ -188,7 +211,9 @@ func (c *checker) parseNATSConfig(s *natsServer, confFile *mountedFile) bool {
 }
 
 // natsEnv is the server's environment as the entry point leaves it: the
-// first pod's name from the downward API, NATS_PASSWORD (s.pw) quoted.
+// first pod's name from the downward API, NATS_PASSWORD (s.pw) and
+// NATS_ROUTE_PASSWORD (s.rpw) quoted, NATS_ROUTES with one quoted
+// nats://$NATS_ROUTE_USER:ROUTE_PASSWORD@HOST per host of NATS_ROUTE_HOSTS.
 func (c *checker) natsEnv(s *natsServer) map[string]string {
 	env := map[string]string{}
 	for k, v := range c.env(s.w, s.ctr, s.fp) {
@@ -199,24 +224,30 @@ func (c *checker) natsEnv(s *natsServer) map[string]string {
 		}
 	}
 	env["NATS_PASSWORD"] = `"` + s.pw + `"`
+	env["NATS_ROUTE_PASSWORD"] = `"` + s.rpw + `"`
+	var routes []string
+	for _, h := range strings.Fields(env["NATS_ROUTE_HOSTS"]) {
+		routes = append(routes, fmt.Sprintf(`"nats://%s:%s@%s"`, env["NATS_ROUTE_USER"], s.rpw, h))
+	}
+	env["NATS_ROUTES"] = "[" + strings.Join(routes, ", ") + "]"
 	return env
 }
 
-// natsPassword is the password the entry point passes: the first line of the
-// password file, or "placeholder" where there is no file, the file holds a
+// natsPassword is the password the entry point passes from file f: its
+// first line, or "placeholder" where there is no file, the file holds a
 // REPLACE-ME placeholder (the server refuses it, as intended), or the
-// password has characters the entry point cannot quote (a finding).
-func (c *checker) natsPassword(s *natsServer) string {
-	f := c.nats.password
+// password has characters outside re, which the entry point refuses (a
+// finding).
+func (c *checker) natsPassword(s *natsServer, f *mountedFile, re *regexp.Regexp, allowed string) string {
 	if f == nil {
 		return "placeholder"
 	}
 	raw := strings.TrimRight(strings.SplitN(string(f.data), "\n", 2)[0], "\r")
-	if reNATSPassword.MatchString(raw) {
+	if re.MatchString(raw) {
 		return raw
 	}
 	if !strings.Contains(raw, "REPLACE-ME") {
-		c.fs.add(s.o, s.fp+".command", "the password in Secret %s (key %s) uses characters outside A-Z a-z 0-9 . _ ~ + / = -: the server would refuse to start", f.name, f.key)
+		c.fs.add(s.o, s.fp+".command", "the password in Secret %s (key %s) uses characters outside %s: the server would refuse to start", f.name, f.key, allowed)
 	}
 	return "placeholder"
 }
@@ -273,12 +304,17 @@ func (s *natsServer) podAddrs(prefix string, port int) []string {
 	return out
 }
 
-// checkNATSRoutes: the cluster has a name, and its routes are exactly the
-// StatefulSet's pods, through the headless Service, over nats://. It sets
-// the client URLs in c.nats.
+// checkNATSRoutes: the cluster has a name, its routes are exactly the
+// StatefulSet's pods, through the headless Service, over nats://, and both
+// sides authenticate: the cluster authorizes a user with the route password
+// and every route presents it. It sets the client URLs in c.nats.
 func (c *checker) checkNATSRoutes(s *natsServer) {
 	if s.opts.Cluster.Name == "" {
 		c.fs.add(s.o, s.cf, "cluster.name is not set")
+	}
+	cl := s.opts.Cluster
+	if cl.Username == "" || cl.Password != s.rpw {
+		c.fs.add(s.o, s.cf, "cluster.authorization must be user $NATS_ROUTE_USER with password $NATS_ROUTE_PASSWORD: without it any pod that reaches port %d joins the cluster", cl.Port)
 	}
 	got := map[string]bool{}
 	ns := s.o.Namespace
@@ -290,7 +326,10 @@ func (c *checker) checkNATSRoutes(s *natsServer) {
 		}
 		got[h+":"+u.Port()] = true
 		if u.Scheme != "nats" && u.Scheme != "nats-route" {
-			c.fs.add(s.o, s.cf, "cluster.routes: %s: scheme must be nats://", u)
+			c.fs.add(s.o, s.cf, "cluster.routes: %s: scheme must be nats://", u.Redacted())
+		}
+		if pw, _ := u.User.Password(); u.User.Username() != cl.Username || pw != cl.Password {
+			c.fs.add(s.o, s.cf, "cluster.routes: %s does not present the cluster's route user and password", u.Redacted())
 		}
 	}
 	if d := diff(set(s.podAddrs("", s.opts.Cluster.Port)), got); d != "" {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -97,7 +98,7 @@ func TestOverlayShapes(t *testing.T) {
 		}
 		var got shape
 		for _, o := range objs {
-			decode(&Findings{}, o, loadKEDA())
+			decode(&Findings{}, o)
 			switch v := o.Typed.(type) {
 			case *appsv1.Deployment:
 				if o.Name == "gateway" && v.Spec.Replicas != nil {
@@ -176,35 +177,6 @@ func TestAccepted(t *testing.T) {
 	}
 }
 
-// TestKEDASchemaStrict: the CRD schema, closed, rejects unknown and mistyped
-// fields and accepts a minimal valid object.
-func TestKEDASchemaStrict(t *testing.T) {
-	k := loadKEDA()
-	if k.err != nil {
-		t.Fatal(k.err)
-	}
-	ok := `{"apiVersion":"keda.sh/v1alpha1","kind":"ScaledObject","metadata":{"name":"w"},
-	  "spec":{"scaleTargetRef":{"name":"worker"},"triggers":[{"type":"cpu","metadata":{"value":"50"}}]}}`
-	if errs := k.validate([]byte(ok)); len(errs) > 0 {
-		t.Errorf("valid object rejected: %v", errs)
-	}
-	for bad, field := range map[string]string{
-		`{"apiVersion":"keda.sh/v1alpha1","kind":"ScaledObject","metadata":{"name":"w"},"spec":{"scaleTargetRef":{"name":"worker"},"minReplicas":1,"triggers":[]}}`:                      "spec",
-		`{"apiVersion":"keda.sh/v1alpha1","kind":"ScaledObject","metadata":{"name":"w"},"spec":{"scaleTargetRef":{"name":"worker"},"triggers":[{"type":"cpu","metadata":{"value":5}}]}}`: "spec.triggers[0].metadata.value",
-		`{"apiVersion":"keda.sh/v1alpha1","kind":"ScaledObject","metadata":{"name":"w"},"spec":{"triggers":[]}}`:                                                                         "spec",
-	} {
-		errs := k.validate([]byte(bad))
-		var fields []string
-		for _, e := range errs {
-			fields = append(fields, e.field)
-		}
-		sort.Strings(fields)
-		if len(errs) == 0 || !contains(fields, field) {
-			t.Errorf("%s: errors %v, want one at %s", bad, errs, field)
-		}
-	}
-}
-
 func contains(l []string, s string) bool {
 	for _, x := range l {
 		if x == s {
@@ -215,73 +187,103 @@ func contains(l []string, s string) bool {
 }
 
 // TestNATSEntrypoint runs the NATS container's entry point, as rendered,
-// under sh with a stand-in nats-server: it must pass the Secret's password
-// quoted in $NATS_PASSWORD and refuse the prod placeholder and passwords the
-// NATS parser cannot take quoted.
+// under sh with a stand-in nats-server: it must pass the Secrets' passwords
+// quoted in $NATS_PASSWORD and $NATS_ROUTE_PASSWORD, the routes with the
+// route credentials in $NATS_ROUTES, and refuse the prod placeholders and
+// passwords the NATS parser (or a route URL) cannot take as they are.
 func TestNATSEntrypoint(t *testing.T) {
 	sh, err := exec.LookPath("sh")
 	if err != nil {
 		t.Skip("no sh")
 	}
+	script, env, placeholder := prodEntryPoint(t)
+	dir := t.TempDir()
+	fake := "#!/bin/sh\nprintf '%s|%s|%s|%s' \"$*\" \"$NATS_PASSWORD\" \"$NATS_ROUTE_PASSWORD\" \"$NATS_ROUTES\"\n"
+	if err := os.WriteFile(filepath.Join(dir, "nats-server"), []byte(fake), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	pwFile, routeFile := filepath.Join(dir, "password"), filepath.Join(dir, "route_password")
+	for from, to := range map[string]string{"/etc/nats-auth/password": pwFile, "/etc/nats-route-auth/password": routeFile} {
+		if !strings.Contains(script, from) {
+			t.Fatalf("the entry point does not read %s", from)
+		}
+		script = strings.ReplaceAll(script, from, to)
+	}
+	good := "dev-only-not-a-secret-change-me"
+	for _, tc := range []struct {
+		password, route string
+		ok              bool
+	}{
+		{good, "dev-only-route-password-not-a-secret", true},
+		{"aB3+/=~._-x\n", "aB3~._-x\n", true},
+		{placeholder, good, false},
+		{good, placeholder, false},
+		{"", good, false},
+		{good, "", false},
+		{`with"quote`, good, false},
+		{"two words", good, false},
+		{good, "with/slash", false},
+		{good, "with:colon", false},
+		{good, "with+plus", false},
+	} {
+		write(t, pwFile, tc.password)
+		write(t, routeFile, tc.route)
+		cmd := exec.Command(sh, "-ec", script)
+		cmd.Env = append(append(os.Environ(), env...), "PATH="+dir+string(os.PathListSeparator)+os.Getenv("PATH"))
+		out, err := cmd.Output()
+		if !tc.ok {
+			if err == nil {
+				t.Errorf("passwords %q, %q accepted: %s", tc.password, tc.route, out)
+			}
+			continue
+		}
+		pw, rpw := strings.TrimSuffix(tc.password, "\n"), strings.TrimSuffix(tc.route, "\n")
+		routes := fmt.Sprintf(`["nats://route:%[1]s@nats-0.nats-headless:6222", "nats://route:%[1]s@nats-1.nats-headless:6222", "nats://route:%[1]s@nats-2.nats-headless:6222"]`, rpw)
+		want := fmt.Sprintf("--config /etc/nats/nats.conf|%q|%q|%s", pw, rpw, routes)
+		if err != nil || string(out) != want {
+			t.Errorf("passwords %q, %q: got %q, %v; want %q", tc.password, tc.route, out, err, want)
+		}
+	}
+}
+
+// prodEntryPoint is the NATS StatefulSet's script in prod, the plain
+// variables of its environment (NAME=value) and prod's placeholder password.
+func prodEntryPoint(t *testing.T) (string, []string, string) {
+	t.Helper()
 	repo := testRepo(t)
 	objs, err := Objects(filepath.Join(repo.Root, "deploy", "k8s", "overlays", "prod"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var script string
-	var prodPassword []byte
+	var script, placeholder string
+	var env []string
 	for _, o := range objs {
-		decode(&Findings{}, o, loadKEDA())
+		decode(&Findings{}, o)
 		switch v := o.Typed.(type) {
 		case *appsv1.StatefulSet:
-			cmd := v.Spec.Template.Spec.Containers[0].Command
-			if len(cmd) != 3 || cmd[0] != "/bin/sh" || cmd[1] != "-ec" {
-				t.Fatalf("command %q: want /bin/sh -ec SCRIPT", cmd)
+			ctr := v.Spec.Template.Spec.Containers[0]
+			if len(ctr.Command) != 3 || ctr.Command[0] != "/bin/sh" || ctr.Command[1] != "-ec" {
+				t.Fatalf("command %q: want /bin/sh -ec SCRIPT", ctr.Command)
 			}
-			script = cmd[2]
+			script = ctr.Command[2]
+			for _, e := range ctr.Env {
+				if e.ValueFrom == nil {
+					env = append(env, e.Name+"="+e.Value)
+				}
+			}
 		case *corev1.Secret:
-			if p, ok := v.Data["password"]; ok {
-				prodPassword = p
+			if p, ok := v.Data["password"]; ok && v.Name[:len("nats-auth")] == "nats-auth" {
+				placeholder = string(p)
 			}
 		}
 	}
-	dir := t.TempDir()
-	fake := "#!/bin/sh\nprintf '%s|%s' \"$*\" \"$NATS_PASSWORD\"\n"
-	if err := os.WriteFile(filepath.Join(dir, "nats-server"), []byte(fake), 0o755); err != nil {
+	return script, env, placeholder
+}
+
+func write(t *testing.T, path, data string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
 		t.Fatal(err)
-	}
-	pwFile := filepath.Join(dir, "password")
-	if !strings.Contains(script, "/etc/nats-auth/password") {
-		t.Fatal("the entry point does not read /etc/nats-auth/password")
-	}
-	script = strings.ReplaceAll(script, "/etc/nats-auth/password", pwFile)
-	for _, tc := range []struct {
-		password string
-		ok       bool
-	}{
-		{"dev-only-not-a-secret-change-me", true},
-		{"aB3+/=~._-x\n", true},
-		{string(prodPassword), false},
-		{"", false},
-		{`with"quote`, false},
-		{"two words", false},
-	} {
-		if err := os.WriteFile(pwFile, []byte(tc.password), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		cmd := exec.Command(sh, "-ec", script)
-		cmd.Env = append(os.Environ(), "PATH="+dir+string(os.PathListSeparator)+os.Getenv("PATH"))
-		out, err := cmd.Output()
-		if !tc.ok {
-			if err == nil {
-				t.Errorf("password %q accepted: %s", tc.password, out)
-			}
-			continue
-		}
-		want := "--config /etc/nats/nats.conf|\"" + strings.TrimSuffix(tc.password, "\n") + "\""
-		if err != nil || string(out) != want {
-			t.Errorf("password %q: got %q, %v; want %q", tc.password, out, err, want)
-		}
 	}
 }
 
