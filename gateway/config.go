@@ -8,6 +8,7 @@ import (
 	"batchinfer/gateway/sched"
 	"batchinfer/gateway/service"
 	"batchinfer/gateway/upload"
+	"batchinfer/gateway/webhook"
 	"batchinfer/gateway/ws"
 	"batchinfer/internal/config"
 	"batchinfer/internal/natsx"
@@ -46,6 +47,8 @@ type Config struct {
 	// Uploads shapes the tus endpoint at /v1/uploads (how long uploads are
 	// kept is Streams': UploadTTL, UploadRetention, UploadMaxBytes).
 	Uploads upload.Config
+	// Webhooks shapes the delivery of jobs' webhooks.
+	Webhooks webhook.Config
 }
 
 // AuthConfig says who may call the API.
@@ -85,6 +88,7 @@ func Defaults() Config {
 			MaxSize: 10 << 30, PartBytes: 512 << 10, MaxTenantBytes: 10 << 30, MaxTenantUploads: 20,
 			MaxMetadataBytes: 4 << 10, ReadTimeout: 60 * time.Second, SweepInterval: time.Minute,
 		},
+		Webhooks: webhook.Defaults(),
 	}
 }
 
@@ -130,6 +134,7 @@ func (c *Config) Flags(s *config.Set) {
 	s.String(&c.UIDir, "ui-dir", "GATEWAY_UI_DIR", d.UIDir, "serve the built web UI from this directory")
 	c.authFlags(s, d)
 	c.uploadFlags(s, d)
+	c.Webhooks.Flags(s)
 }
 
 func (c *Config) uploadFlags(s *config.Set, d Config) {

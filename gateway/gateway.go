@@ -17,6 +17,7 @@ import (
 	"batchinfer/gateway/sched"
 	"batchinfer/gateway/service"
 	"batchinfer/gateway/upload"
+	"batchinfer/gateway/webhook"
 	"batchinfer/gateway/ws"
 	"batchinfer/internal/config"
 	"batchinfer/internal/natsx"
@@ -49,6 +50,7 @@ type Gateway struct {
 	sched   *sched.Scheduler
 	ws      *ws.Handler
 	uploads *upload.Handler
+	hooks   *webhook.Dispatcher
 	authn   *auth.Authenticator
 	audit   zerolog.Logger
 
@@ -87,8 +89,12 @@ func New(cfg Config, log zerolog.Logger) (*Gateway, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: gateway: %w", config.ErrInvalid, err)
 	}
+	hooks, err := webhook.New(cfg.Webhooks, reg, glog)
+	if err != nil {
+		return nil, err
+	}
 	return &Gateway{
-		cfg: cfg, id: id, reg: reg, hm: newHTTPMetrics(reg), uploads: up, log: glog,
+		cfg: cfg, id: id, reg: reg, hm: newHTTPMetrics(reg), uploads: up, hooks: hooks, log: glog,
 		audit:   log.With().Str("component", "audit").Str("gateway_id", id).Logger(),
 		closing: make(chan struct{}), errc: make(chan error, 1),
 	}, nil
@@ -116,10 +122,15 @@ func (g *Gateway) Start(ctx context.Context) (err error) {
 	if g.svc, err = service.New(g.cfg.Service, g.in, g.reg, g.log); err != nil {
 		return err
 	}
+	g.svc.UseWebhooks(g.hooks.Resolve)
 	if err = g.svc.Start(); err != nil {
 		return err
 	}
 	g.teardown.Add("service", func() error { g.svc.Stop(); return nil })
+	if err = g.hooks.Start(ctx, g.in); err != nil {
+		return err
+	}
+	g.teardown.Add("webhooks", func() error { g.hooks.Stop(); return nil })
 	g.sched = sched.New(g.cfg.Sched, g.in, g.reg, g.log)
 	if err = g.sched.Start(ctx); err != nil {
 		return err

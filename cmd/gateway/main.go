@@ -50,7 +50,7 @@ func run(args []string) error {
 	}
 	runx.OnHangup(context.Background(), func() {
 		if err := g.ReloadKeys(); err != nil {
-			log.Error().Err(err).Msg("api keys not reloaded, keeping the previous ones")
+			log.Error().Err(err).Msg("settings files not reloaded, keeping the previous ones")
 		}
 	})
 	sig, failed := runx.Wait(context.Background(), g.Err())

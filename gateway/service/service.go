@@ -102,6 +102,8 @@ type Service struct {
 	reader *resultReader
 	store  *storageGate
 	queued *queueView
+	// resolveHook checks submissions' webhooks (UseWebhooks).
+	resolveHook WebhookResolver
 	// followers counts WebSocket subscriptions and NDJSON result streams.
 	followers atomic.Int64
 	coalescers

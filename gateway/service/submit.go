@@ -47,6 +47,9 @@ type Submission struct {
 	// Priority (high, normal, low) and Deadline (RFC 3339 or a duration)
 	// as the client gave them.
 	Priority, Deadline string
+	// Webhook is the URL the job's end is posted to: "" for the tenant's
+	// default, "none" for no webhook.
+	Webhook string
 }
 
 // Submit reads the items, checking each against the model, into the input
@@ -74,6 +77,10 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (wire.JobStatus, b
 		return wire.JobStatus{}, false, err
 	}
 	p := caller(ctx)
+	hook, err := s.webhookOf(ctx, p.Tenant, sub.Webhook)
+	if err != nil {
+		return wire.JobStatus{}, false, err
+	}
 	if err := s.admit(ctx, p, 0, ""); err != nil {
 		return wire.JobStatus{}, false, err
 	}
@@ -82,7 +89,7 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (wire.JobStatus, b
 		return st, replayed, err
 	}
 	rec := s.newRecord(id, meta, p)
-	rec.Priority, rec.Deadline, rec.Name = prio, deadline, sub.Name
+	rec.Priority, rec.Deadline, rec.Name, rec.Webhook = prio, deadline, sub.Name, hook
 	if err := s.jobs.Create(ctx, rec); err != nil {
 		return wire.JobStatus{}, false, queueErr(err)
 	}

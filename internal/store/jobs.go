@@ -27,11 +27,12 @@ const maxCASAttempts = 100
 type Jobs struct {
 	kv, index, active jetstream.KeyValue
 	timers            *Timers
+	hooks             *Webhooks
 }
 
 // NewJobs returns the store over in's buckets.
 func NewJobs(in *natsx.Infra) *Jobs {
-	return &Jobs{kv: in.Buckets.Jobs, index: in.Buckets.JobIndex, active: in.Buckets.Active, timers: NewTimers(in.JS)}
+	return &Jobs{kv: in.Buckets.Jobs, index: in.Buckets.JobIndex, active: in.Buckets.Active, timers: NewTimers(in.JS), hooks: NewWebhooks(in)}
 }
 
 // Get reads a job record; the error wraps ErrNotFound for an unknown job.
@@ -143,14 +144,17 @@ func (j *Jobs) Count(ctx context.Context, job string, c wire.ChunkCount) error {
 	return err
 }
 
-// Finished takes a finished job out of its tenant's unfinished set and
-// sets its expiry timer. It is idempotent: every writer that sees the job
-// finished may call it.
+// Finished takes a finished job out of its tenant's unfinished set, queues
+// its webhook event (when it has a webhook URL) and sets its expiry timer.
+// It is idempotent: every writer that sees the job finished may call it.
 func (j *Jobs) Finished(ctx context.Context, r *wire.JobRecord) error {
 	ctx, cancel := context.WithTimeout(ctx, cleanupTimeout)
 	defer cancel()
 	if err := j.active.Delete(ctx, wire.TenantKey(tenantOf(r), r.ID)); err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
 		return fmt.Errorf("job %s finished: %w", r.ID, err)
+	}
+	if err := j.hooks.queue(ctx, r); err != nil {
+		return err
 	}
 	if r.ExpiresAt != nil && r.State != wire.StateExpired {
 		return j.timers.Schedule(ctx, wire.TimerExpire, r.ID, *r.ExpiresAt)
@@ -245,8 +249,12 @@ func (j *Jobs) Expire(ctx context.Context, id string, recordTTL time.Duration) (
 	return r, nil
 }
 
-// Delete removes a job's record and its entries in its tenant's sets.
+// Delete removes a job's record, its entries in its tenant's sets and its
+// webhook delivery log.
 func (j *Jobs) Delete(ctx context.Context, r *wire.JobRecord) error {
+	if err := j.hooks.delete(ctx, r.ID); err != nil {
+		return err
+	}
 	key := wire.TenantKey(tenantOf(r), r.ID)
 	for _, kv := range []jetstream.KeyValue{j.active, j.index, j.kv} {
 		k := key

@@ -85,6 +85,8 @@ type JobRecord struct {
 	RetentionMS int64      `json:"retention_ms,omitempty"`
 	ExpiresAt   *time.Time `json:"expires_at,omitempty"`
 	BodySHA256  string     `json:"body_sha256,omitempty"`
+	// Webhook is the URL the job's end is posted to (WebhookEvent), or "".
+	Webhook string `json:"webhook,omitempty"`
 }
 
 // ChunkSpan is the chunks [From, To) of a job whose items share Reason.
@@ -305,6 +307,8 @@ type JobStatus struct {
 	Deadline    *time.Time `json:"deadline,omitempty"`
 	// Queue, for a job not started yet, is where it stands.
 	Queue *QueuePosition `json:"queue,omitempty"`
+	// Webhook is the URL the job's end is posted to, when it has one.
+	Webhook string `json:"webhook,omitempty"`
 }
 
 // QueuePosition is where a queued job stands: the items that will be
@@ -329,7 +333,7 @@ func (r *JobRecord) Status(now time.Time) JobStatus {
 		ID: r.ID, Name: r.Name, Model: r.Model, Version: r.Version, Total: r.Total, Done: r.Done,
 		Failed: r.Failed, Skipped: r.Skipped, Chunks: r.Chunks, Error: r.Error, CreatedAt: r.CreatedAt,
 		StartedAt: r.StartedAt, UpdatedAt: r.UpdatedAt, ExpiresAt: r.ExpiresAt,
-		Priority: cmp.Or(r.Priority, "normal"), Deadline: r.Deadline,
+		Priority: cmp.Or(r.Priority, "normal"), Deadline: r.Deadline, Webhook: r.Webhook,
 	}
 	finished := r.Finished()
 	s.State = r.derivedState(finished)
