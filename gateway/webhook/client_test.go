@@ -1,7 +1,6 @@
 package webhook
 
 import (
-	"context"
 	"errors"
 	"io"
 	"net"
@@ -13,12 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"batchinfer/internal/natsx"
-	"batchinfer/internal/store"
 	"batchinfer/internal/wire"
-
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/rs/zerolog"
 )
 
 // The delivery client refuses what the guard refuses on every hop: a
@@ -156,18 +150,4 @@ func TestStoppedGatewayHandsTheEventOver(t *testing.T) {
 		t.Errorf("delivery %+v after %d requests", d, len(reqs))
 	}
 	second.drained()
-}
-
-// startOn starts another dispatcher (another gateway's) on in.
-func startOn(t *testing.T, cfg Config, in *natsx.Infra) *env {
-	t.Helper()
-	d, err := New(cfg, prometheus.NewRegistry(), zerolog.Nop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := d.Start(context.Background(), in); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(d.Stop)
-	return &env{t: t, in: in, jobs: store.NewJobs(in), d: d}
 }

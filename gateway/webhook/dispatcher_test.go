@@ -75,6 +75,13 @@ func TestDeliveryRetriesUntilTheReceiverComesBack(t *testing.T) {
 		}
 	}
 	e.drained()
+	if ok, retried := e.metric("gateway_webhook_deliveries_total", outcomeDelivered), e.metric("gateway_webhook_deliveries_total", outcomeRetried); ok != 4 || retried != 8 {
+		t.Errorf("metrics: %v delivered, %v retried; want 4 and 8", ok, retried)
+	}
+	e.d.readBacklog()
+	if q := e.metric("gateway_webhook_retry_queue", ""); q != 0 {
+		t.Errorf("retry queue %v once delivered", q)
+	}
 }
 
 // drained checks the stream and the consumer hold nothing and no attempt
@@ -200,5 +207,9 @@ func TestDeadEndpointDoesNotBlockOtherTenants(t *testing.T) {
 	}
 	if n := hung.Load(); n != 2 {
 		t.Errorf("%d attempts at the dead endpoint at once, want its tenant's 2", n)
+	}
+	e.d.readBacklog()
+	if q, in := e.metric("gateway_webhook_retry_queue", ""), e.metric("gateway_webhook_in_flight", ""); q != 6 || in != 2 {
+		t.Errorf("retry queue %v, in flight %v; want the dead endpoint's 6 and 2", q, in)
 	}
 }

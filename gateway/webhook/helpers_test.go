@@ -34,6 +34,7 @@ type env struct {
 	in   *natsx.Infra
 	jobs *store.Jobs
 	d    *Dispatcher
+	reg  *prometheus.Registry
 }
 
 // testConfig delivers fast: short timeout, backoff and window.
@@ -52,7 +53,14 @@ func testConfig(t *testing.T) Config {
 func start(t *testing.T, cfg Config) *env {
 	t.Helper()
 	in, _ := natstest.Infra(t)
-	d, err := New(cfg, prometheus.NewRegistry(), zerolog.Nop())
+	return startOn(t, cfg, in)
+}
+
+// startOn starts a dispatcher (a gateway's) on in.
+func startOn(t *testing.T, cfg Config, in *natsx.Infra) *env {
+	t.Helper()
+	reg := prometheus.NewRegistry()
+	d, err := New(cfg, reg, zerolog.Nop())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +68,33 @@ func start(t *testing.T, cfg Config) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(d.Stop)
-	return &env{t: t, in: in, jobs: store.NewJobs(in), d: d}
+	return &env{t: t, in: in, jobs: store.NewJobs(in), d: d, reg: reg}
+}
+
+// metric reads a gauge's or a counter's value (with the label value of
+// a vector's one label, when not "").
+func (e *env) metric(name, label string) float64 {
+	e.t.Helper()
+	mfs, err := e.reg.Gather()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			if label != "" && (len(m.GetLabel()) != 1 || m.GetLabel()[0].GetValue() != label) {
+				continue
+			}
+			if m.GetCounter() != nil {
+				return m.GetCounter().GetValue()
+			}
+			return m.GetGauge().GetValue()
+		}
+	}
+	e.t.Fatalf("no metric %s{%s}", name, label)
+	return 0
 }
 
 // finish creates a job of tenant with webhook url and ends it: completed,
