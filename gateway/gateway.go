@@ -74,6 +74,8 @@ func New(cfg Config, log zerolog.Logger) (*Gateway, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
+	// A job's delivery log goes with its record: no retry outlives them.
+	cfg.Webhooks.RetryWindow = min(cfg.Webhooks.RetryWindow, cfg.Service.ResultTTL+cfg.Service.RecordTTL)
 	if m := cfg.Streams.UploadMaxBytes; m > 0 && m < cfg.Uploads.MaxSize {
 		cfg.Uploads.MaxSize = m // an upload larger than the whole store can never finish
 	}

@@ -66,7 +66,7 @@ func (c *Config) Flags(s *config.Set) {
 	s.List(&c.AllowCIDRs, "webhook-allow-cidrs", "WEBHOOK_ALLOW_CIDRS", nil, "addresses webhooks may reach although loopback, private, link-local or reserved (CIDRs or addresses)")
 	s.List(&c.AllowHosts, "webhook-allow-hosts", "WEBHOOK_ALLOW_HOSTS", nil, "host names webhooks may reach whatever they resolve to")
 	s.Duration(&c.Timeout, "webhook-timeout", "WEBHOOK_TIMEOUT", d.Timeout, "one delivery attempt, redirects included")
-	s.Duration(&c.RetryWindow, "webhook-retry-window", "WEBHOOK_RETRY_WINDOW", d.RetryWindow, "how long after a job ends its webhook is retried; then it is dead-lettered")
+	s.Duration(&c.RetryWindow, "webhook-retry-window", "WEBHOOK_RETRY_WINDOW", d.RetryWindow, "how long after a job ends its webhook is retried, then dead-lettered (at most RESULT_TTL + RECORD_TTL: the delivery log goes with the job's record)")
 	s.Duration(&c.BackoffMin, "webhook-backoff-min", "WEBHOOK_BACKOFF_MIN", d.BackoffMin, "wait after a webhook's first failed attempt; doubled (with jitter) after each")
 	s.Duration(&c.BackoffMax, "webhook-backoff-max", "WEBHOOK_BACKOFF_MAX", d.BackoffMax, "longest wait between two attempts of a webhook")
 	s.Int(&c.Concurrency, "webhook-concurrency", "WEBHOOK_CONCURRENCY", d.Concurrency, "webhook attempts in flight per gateway")
