@@ -30,7 +30,7 @@ import (
 // workers and the scheduler end them.
 
 type env struct {
-	t    *testing.T
+	t    testing.TB
 	in   *natsx.Infra
 	jobs *store.Jobs
 	d    *Dispatcher
@@ -38,7 +38,7 @@ type env struct {
 }
 
 // testConfig delivers fast: short timeout, backoff and window.
-func testConfig(t *testing.T) Config {
+func testConfig(t testing.TB) Config {
 	path := filepath.Join(t.TempDir(), "webhooks")
 	file := "tenant-a secret=" + secretA + "\ntenant-b secret=" + secretB + "\n"
 	if err := os.WriteFile(path, []byte(file), 0o600); err != nil {
@@ -50,14 +50,14 @@ func testConfig(t *testing.T) Config {
 	return cfg
 }
 
-func start(t *testing.T, cfg Config) *env {
+func start(t testing.TB, cfg Config) *env {
 	t.Helper()
 	in, _ := natstest.Infra(t)
 	return startOn(t, cfg, in)
 }
 
 // startOn starts a dispatcher (a gateway's) on in.
-func startOn(t *testing.T, cfg Config, in *natsx.Infra) *env {
+func startOn(t testing.TB, cfg Config, in *natsx.Infra) *env {
 	t.Helper()
 	reg := prometheus.NewRegistry()
 	d, err := New(cfg, reg, zerolog.Nop())
@@ -155,7 +155,7 @@ func (e *env) settled(state string, jobs ...string) {
 }
 
 // eventually retries f until it succeeds or timeout passes.
-func eventually(t *testing.T, timeout time.Duration, f func() error) {
+func eventually(t testing.TB, timeout time.Duration, f func() error) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
@@ -182,7 +182,7 @@ type request struct {
 // n-th request of an event id (1-based): a status, or hang until the
 // client gives up (0).
 type receiver struct {
-	t      *testing.T
+	t      testing.TB
 	srv    *httptest.Server
 	wh     *standardwebhooks.Webhook
 	answer func(n int) int
@@ -191,7 +191,7 @@ type receiver struct {
 	perID  map[string]int
 }
 
-func newReceiver(t *testing.T, secret string, answer func(n int) int) *receiver {
+func newReceiver(t testing.TB, secret string, answer func(n int) int) *receiver {
 	wh, err := standardwebhooks.NewWebhook(secret)
 	if err != nil {
 		t.Fatal(err)
