@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"time"
 
 	"batchinfer/internal/wire"
@@ -32,12 +34,16 @@ func (r result) ok() bool { return r.err == nil && r.status >= 200 && r.status <
 
 // errorText is what the delivery log says of a failed attempt.
 func (r result) errorText() string {
-	s := ""
+	s, err := "", r.err
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err // without the URL, which the log has (and whose query may hold a token)
+	}
 	switch {
-	case r.err != nil && isTimeout(r.err):
-		s = "timeout: " + r.err.Error()
-	case r.err != nil:
-		s = r.err.Error()
+	case err != nil && isTimeout(err):
+		s = "timeout: " + err.Error()
+	case err != nil:
+		s = err.Error()
 	case !r.ok():
 		s = fmt.Sprintf("HTTP %d", r.status)
 	}
