@@ -15,6 +15,7 @@ require (
 	github.com/nats-io/nuid v1.0.1
 	github.com/prometheus/client_golang v1.23.2
 	github.com/rs/zerolog v1.35.1
+	github.com/standard-webhooks/standard-webhooks/libraries v1.3.0 // the reference Standard Webhooks signer (gateway/webhook)
 	github.com/tus/tusd/v2 v2.9.1 // the tus 1.0.0 handler of /v1/uploads (gateway/upload)
 	golang.org/x/exp v0.0.0-20250106191152-7588d65b2ba8 // slog of tusd's logger
 	golang.org/x/sync v0.25.0

@@ -28,6 +28,9 @@ type JobRequest struct {
 	// Deadline is an RFC 3339 time or a duration from now ("30m"): items
 	// not started by then are skipped (deadline_exceeded).
 	Deadline string `json:"deadline,omitempty"`
+	// Webhook is the URL the job's end is posted to (signed, Standard
+	// Webhooks): the tenant's default when omitted, none for "none".
+	Webhook string `json:"webhook,omitempty"`
 }
 
 // SubmitResponse answers an accepted (202) or replayed (200) job.

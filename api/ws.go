@@ -67,6 +67,7 @@ type Submit struct {
 	Subscribe *bool             `json:"subscribe,omitempty"`
 	Priority  string            `json:"priority,omitempty"`
 	Deadline  string            `json:"deadline,omitempty"`
+	Webhook   string            `json:"webhook,omitempty"`
 }
 
 // Predict asks for a synchronous prediction.

@@ -42,12 +42,14 @@ func (g *Gateway) startAuth() error {
 	return nil
 }
 
-// ReloadKeys reads the API keys file again (the command calls it on SIGHUP).
+// ReloadKeys reads the API keys file and the webhooks file again (the
+// command calls it on SIGHUP).
 func (g *Gateway) ReloadKeys() error {
+	err := g.hooks.Reload()
 	if g.authn == nil || g.authn.Keys == nil {
-		return nil
+		return err
 	}
-	return g.authn.Keys.Reload()
+	return errors.Join(g.authn.Keys.Reload(), err)
 }
 
 // authed lets through requests whose credentials give a principal with

@@ -9,6 +9,7 @@ import (
 	"batchinfer/gateway/sched"
 	"batchinfer/gateway/service"
 	"batchinfer/gateway/upload"
+	"batchinfer/gateway/webhook"
 	"batchinfer/gateway/ws"
 	"batchinfer/internal/config"
 	"batchinfer/internal/natsx"
@@ -53,6 +54,8 @@ type Config struct {
 	// Uploads shapes the tus endpoint at /v1/uploads (how long uploads are
 	// kept is Streams': UploadTTL, UploadRetention, UploadMaxBytes).
 	Uploads upload.Config
+	// Webhooks shapes the delivery of jobs' webhooks.
+	Webhooks webhook.Config
 }
 
 // HTTPConfig bounds the HTTP server and what one request may hold.
@@ -124,6 +127,7 @@ func Defaults() Config {
 			MaxSize: 10 << 30, PartBytes: 512 << 10, MaxTenantBytes: 10 << 30, MaxTenantUploads: 20,
 			MaxMetadataBytes: 4 << 10, ReadTimeout: 60 * time.Second, SweepInterval: time.Minute,
 		},
+		Webhooks: webhook.Defaults(),
 	}
 }
 
@@ -186,6 +190,7 @@ func (c *Config) wsFlags(s *config.Set, d Config) {
 	s.Duration(&w.Heartbeat, "heartbeat", "GATEWAY_HEARTBEAT", d.WS.Heartbeat, "WebSocket heartbeat period")
 	s.Duration(&w.AuthTimeout, "ws-auth-timeout", "GATEWAY_WS_AUTH_TIMEOUT", d.WS.AuthTimeout, "how long a WebSocket without credentials has to send its auth message")
 	s.Duration(&w.AuthCheck, "ws-auth-check", "GATEWAY_WS_AUTH_CHECK", d.WS.AuthCheck, "how often a WebSocket checks its key is not revoked nor its JWT expired (closed with 4401)")
+	c.Webhooks.Flags(s)
 }
 
 func (c *Config) uploadFlags(s *config.Set, d Config) {

@@ -20,6 +20,7 @@ import (
 	"batchinfer/gateway/sched"
 	"batchinfer/gateway/service"
 	"batchinfer/gateway/upload"
+	"batchinfer/gateway/webhook"
 	"batchinfer/gateway/ws"
 	"batchinfer/internal/config"
 	"batchinfer/internal/natsx"
@@ -52,6 +53,7 @@ type Gateway struct {
 	sched   *sched.Scheduler
 	ws      *ws.Handler
 	uploads *upload.Handler
+	hooks   *webhook.Dispatcher
 	authn   *auth.Authenticator
 	audit   *audit.Log
 	proxies *peer.Proxies
@@ -78,6 +80,8 @@ func New(cfg Config, log zerolog.Logger) (*Gateway, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
+	// A job's delivery log goes with its record: no retry outlives them.
+	cfg.Webhooks.RetryWindow = min(cfg.Webhooks.RetryWindow, cfg.Service.ResultTTL+cfg.Service.RecordTTL)
 	if m := cfg.Streams.UploadMaxBytes; m > 0 && m < cfg.Uploads.MaxSize {
 		cfg.Uploads.MaxSize = m // an upload larger than the whole store can never finish
 	}
@@ -97,8 +101,12 @@ func New(cfg Config, log zerolog.Logger) (*Gateway, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: gateway: %w", config.ErrInvalid, err)
 	}
+	hooks, err := webhook.New(cfg.Webhooks, reg, glog)
+	if err != nil {
+		return nil, err
+	}
 	return &Gateway{
-		cfg: cfg, id: id, reg: reg, hm: newHTTPMetrics(reg), uploads: up, log: glog, proxies: proxies,
+		cfg: cfg, id: id, reg: reg, hm: newHTTPMetrics(reg), uploads: up, hooks: hooks, log: glog, proxies: proxies,
 		audit:   audit.New(log.With().Str("gateway_id", id).Logger(), cfg.Audit, reg),
 		budget:  reqbody.NewBudget(cfg.HTTP.DecodeBudget, cfg.HTTP.DecodeWait, reg),
 		closing: make(chan struct{}), errc: make(chan error, 1),
@@ -132,10 +140,15 @@ func (g *Gateway) Start(ctx context.Context) (err error) {
 		return err
 	}
 	g.svc.Audit, g.svc.UploadStore = g.audit, st
+	g.svc.UseWebhooks(g.hooks.Resolve)
 	if err = g.svc.Start(); err != nil {
 		return err
 	}
 	g.teardown.Add("service", func() error { g.svc.Stop(); return nil })
+	if err = g.hooks.Start(ctx, g.in); err != nil {
+		return err
+	}
+	g.teardown.Add("webhooks", func() error { g.hooks.Stop(); return nil })
 	g.sched = sched.New(g.cfg.Sched, g.in, g.reg, g.log)
 	if err = g.sched.Start(ctx); err != nil {
 		return err

@@ -45,6 +45,7 @@ func (g *Gateway) handleSubmit(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	sub.IDColumn = r.URL.Query().Get("id_column")
+	sub.Webhook = cmp.Or(sub.Webhook, r.URL.Query().Get("webhook")) // a JSON body's wins
 	sub.IdempotencyKey = r.Header.Get("Idempotency-Key")
 	sub.BodyHash = func() string { return hex.EncodeToString(hash.Sum(nil)) }
 	sub.Drain = func() error { _, err := io.Copy(io.Discard, body); return bodyErr(err) }
@@ -89,7 +90,7 @@ func (g *Gateway) submission(r *http.Request, body io.Reader) (service.Submissio
 			return service.Submission{}, api.Errorf(api.CodeBadRequest, `"model" is required`)
 		}
 		return service.Submission{Model: req.Model, Version: req.Version, Name: jobName(r, req.Name), Items: input.JSONItems(req.Inputs),
-			Priority: cmp.Or(req.Priority, r.URL.Query().Get("priority")), Deadline: cmp.Or(req.Deadline, r.URL.Query().Get("deadline"))}, nil
+			Priority: cmp.Or(req.Priority, r.URL.Query().Get("priority")), Deadline: cmp.Or(req.Deadline, r.URL.Query().Get("deadline")), Webhook: req.Webhook}, nil
 	case "application/x-ndjson", "application/ndjson", "text/csv", "application/octet-stream", "application/x-npy", "application/npy":
 		q := r.URL.Query()
 		if q.Get("model") == "" {
@@ -180,7 +181,7 @@ func (g *Gateway) handleSubmitUpload(w http.ResponseWriter, r *http.Request) err
 	st, err := g.svc.SubmitUpload(r.Context(), service.DatasetSubmission{
 		Model: q.Get("model"), Version: q.Get("version"), Upload: q.Get("upload"), Format: q.Get("format"),
 		MaxInvalid: maxInvalid, IDColumn: q.Get("id_column"), Name: q.Get("name"),
-		Priority: q.Get("priority"), Deadline: q.Get("deadline"),
+		Priority: q.Get("priority"), Deadline: q.Get("deadline"), Webhook: q.Get("webhook"),
 	})
 	if err != nil {
 		return err
@@ -206,6 +207,16 @@ func bodyErr(err error) error {
 		return api.Errorf(api.CodeBodyTooLarge, "request body exceeds %d bytes", mbe.Limit)
 	}
 	return api.Errorf(api.CodeBadRequest, "request body could not be read")
+}
+
+// handleWebhooks answers a job's webhook and its delivery log.
+func (g *Gateway) handleWebhooks(w http.ResponseWriter, r *http.Request) error {
+	hooks, err := g.svc.Webhooks(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	api.WriteJSON(w, http.StatusOK, hooks)
+	return nil
 }
 
 func (g *Gateway) handleJob(w http.ResponseWriter, r *http.Request) error {

@@ -50,7 +50,7 @@ func run(args []string) error {
 	}
 	runx.OnHangup(context.Background(), func() {
 		if err := g.ReloadKeys(); err != nil {
-			log.Error().Err(err).Msg("api keys reload incomplete")
+			log.Error().Err(err).Msg("settings files reloaded with errors: what could not be read keeps its previous settings")
 		}
 	})
 	sig, failed := runx.Wait(context.Background(), g.Err())

@@ -95,7 +95,7 @@ func run(args []string) error {
 	log.Info().Str("api", "http://"+sys.gateway.Addr()).Str("ui", st.Gateway.UIDir).Str("nats", ns.ClientURL()).Msg("standalone system ready")
 	runx.OnHangup(context.Background(), func() {
 		if err := sys.gateway.ReloadKeys(); err != nil {
-			log.Error().Err(err).Msg("api keys reload incomplete")
+			log.Error().Err(err).Msg("settings files reloaded with errors: what could not be read keeps its previous settings")
 		}
 	})
 	sig, failed := runx.Wait(context.Background(), sys.gateway.Err())

@@ -161,17 +161,23 @@ func (k *Keyring) Has(hash [sha256.Size]byte) bool {
 	return false
 }
 
-// Watch reloads the keys when the file changes until ctx ends. It watches
-// the directory, so that an editor's rename or a Kubernetes secret's
-// symlink swap are seen too; a short pause lets a write finish.
+// Watch reloads the keys when the file changes until ctx ends (WatchFile).
 func (k *Keyring) Watch(ctx context.Context) error {
+	return WatchFile(ctx, k.path, k.Reload, k.log)
+}
+
+// WatchFile calls reload when the file at path changes, until ctx ends;
+// a reload that fails is logged (the caller keeps what it had). It
+// watches the directory, so that an editor's rename or a Kubernetes
+// secret's symlink swap are seen too; a short pause lets a write finish.
+func WatchFile(ctx context.Context, path string, reload func() error, log zerolog.Logger) error {
 	w, err := fsnotify.NewWatcher()
 	if err != nil {
-		return fmt.Errorf("watch api keys: %w", err)
+		return fmt.Errorf("watch %s: %w", path, err)
 	}
-	if err := w.Add(filepath.Dir(k.path)); err != nil {
+	if err := w.Add(filepath.Dir(path)); err != nil {
 		_ = w.Close()
-		return fmt.Errorf("watch api keys: %w", err)
+		return fmt.Errorf("watch %s: %w", path, err)
 	}
 	go func() {
 		defer w.Close()
@@ -181,14 +187,14 @@ func (k *Keyring) Watch(ctx context.Context) error {
 			case <-ctx.Done():
 				return
 			case ev := <-w.Events:
-				if name := filepath.Base(ev.Name); name == filepath.Base(k.path) || strings.HasPrefix(name, "..") {
+				if name := filepath.Base(ev.Name); name == filepath.Base(path) || strings.HasPrefix(name, "..") {
 					settle = time.After(100 * time.Millisecond) // the file, or a Kubernetes secret's ..data swap
 				}
 			case err := <-w.Errors:
-				k.log.Warn().Err(err).Msg("watching api keys failed")
+				log.Warn().Err(err).Msg("watching a settings file failed")
 			case <-settle:
-				if err := k.Reload(); err != nil {
-					k.log.Error().Err(err).Msg("api keys file has errors: bad lines keep their keys as they were")
+				if err := reload(); err != nil {
+					log.Error().Err(err).Msg("settings file has errors: what could not be read keeps its previous settings")
 				}
 			}
 		}

@@ -8,7 +8,7 @@ import (
 
 var errSlowPath = errors.New("take the encoding/json path")
 
-// SplitJobBody splits {"model":..,"version":..,"name":..,"inputs":[...]} into its
+// SplitJobBody splits {"model":..,"version":..,"name":..,"webhook":..,"inputs":[...]} into its
 // fields and the raw bytes of each input without decoding the inputs: for a
 // 50 MB upload this replaces two full encoding/json passes by one cheap
 // scan. Anything unusual returns errSlowPath, and the caller decodes with
@@ -38,9 +38,9 @@ func SplitJobBody(b []byte) (req api.JobRequest, err error) {
 			return req, errSlowPath
 		}
 		i = skipWS(b, i+1)
-		strs := map[string]*string{"model": &req.Model, "version": &req.Version, "priority": &req.Priority, "deadline": &req.Deadline, "name": &req.Name}
+		strs := map[string]*string{"model": &req.Model, "version": &req.Version, "priority": &req.Priority, "deadline": &req.Deadline, "name": &req.Name, "webhook": &req.Webhook}
 		switch key {
-		case "model", "version", "priority", "deadline", "name":
+		case "model", "version", "priority", "deadline", "name", "webhook":
 			end = skipValue(b, i)
 			if end < 0 {
 				return req, errSlowPath

@@ -36,6 +36,8 @@ type DatasetSubmission struct {
 	MaxInvalid         int
 	IDColumn, Name     string
 	Priority, Deadline string
+	// Webhook: "" for the tenant's default, "none" for none.
+	Webhook string
 }
 
 // SubmitUpload creates a job that reads a finished upload of the caller's
@@ -50,7 +52,7 @@ func (s *Service) SubmitUpload(ctx context.Context, sub DatasetSubmission) (wire
 		return wire.JobStatus{}, err
 	}
 	p := caller(ctx)
-	prio, deadline, name, err := s.jobOptions(sub.Priority, sub.Deadline, cmpName(sub.Name, info.Filename()))
+	opts, err := s.jobOptions(ctx, p, sub.Priority, sub.Deadline, cmpName(sub.Name, info.Filename()), sub.Webhook)
 	if err != nil {
 		return wire.JobStatus{}, err
 	}
@@ -60,7 +62,8 @@ func (s *Service) SubmitUpload(ctx context.Context, sub DatasetSubmission) (wire
 	}
 	id := newJobID()
 	rec := s.newRecord(id, meta, p)
-	rec.Priority, rec.Deadline, rec.Name, rec.Total = prio, deadline, name, bound
+	opts.apply(rec)
+	rec.Total = bound
 	rec.Source = &wire.JobSource{Upload: info.ID, Format: format, IDColumn: sub.IDColumn, MaxInvalid: sub.MaxInvalid}
 	rec.ResultBytesEst = jobResultBytes(meta, bound, rec.ChunkSize)
 	if err := s.admitDataset(ctx, p, rec); err != nil {
@@ -194,18 +197,31 @@ func datasetSource(format string, r interface{ Read([]byte) (int, error) }) inpu
 	return input.NDJSON(r)
 }
 
-// jobOptions checks a job's priority, deadline and name.
-func (s *Service) jobOptions(priority, deadline, name string) (string, *time.Time, string, error) {
-	prio, err := parsePriority(priority)
-	if err != nil {
-		return "", nil, "", err
+// jobOpts are a job's checked options.
+type jobOpts struct {
+	priority, name, webhook string
+	deadline                *time.Time
+}
+
+func (o jobOpts) apply(r *wire.JobRecord) {
+	r.Priority, r.Deadline, r.Name, r.Webhook = o.priority, o.deadline, o.name, o.webhook
+}
+
+// jobOptions checks a job's priority, deadline, name and webhook.
+func (s *Service) jobOptions(ctx context.Context, p *auth.Principal, priority, deadline, name, webhook string) (jobOpts, error) {
+	var o jobOpts
+	var err error
+	if o.priority, err = parsePriority(priority); err != nil {
+		return o, err
 	}
-	dl, err := parseDeadline(deadline, time.Now(), s.cfg.MaxAge)
-	if err != nil {
-		return "", nil, "", err
+	if o.deadline, err = parseDeadline(deadline, time.Now(), s.cfg.MaxAge); err != nil {
+		return o, err
 	}
-	name, err = CheckJobName(name, s.cfg.MaxJobNameBytes)
-	return prio, dl, name, err
+	if o.name, err = CheckJobName(name, s.cfg.MaxJobNameBytes); err != nil {
+		return o, err
+	}
+	o.webhook, err = s.webhookOf(ctx, p.Tenant, webhook)
+	return o, err
 }
 
 func cmpName(asked, fromUpload string) string {
@@ -214,4 +230,3 @@ func cmpName(asked, fromUpload string) string {
 	}
 	return fromUpload
 }
-

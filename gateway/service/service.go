@@ -110,6 +110,8 @@ type Service struct {
 	reader *resultReader
 	store  *storageGate
 	queued *queueView
+	// resolveHook checks submissions' webhooks (UseWebhooks).
+	resolveHook WebhookResolver
 	// followers counts WebSocket subscriptions and NDJSON result streams;
 	// follows the same per tenant, uploads the submissions being decoded.
 	followers atomic.Int64

@@ -50,6 +50,9 @@ type Submission struct {
 	Priority, Deadline string
 	// Streamed: Items are read as the body arrives (not held whole).
 	Streamed bool
+	// Webhook is the URL the job's end is posted to: "" for the tenant's
+	// default, "none" for no webhook.
+	Webhook string
 }
 
 // Submit reads the items, checking each against the model, into the input
@@ -65,18 +68,11 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (wire.JobStatus, b
 	if sub.MaxInvalid < 0 {
 		return wire.JobStatus{}, false, api.Errorf(api.CodeBadRequest, "max_invalid must not be negative")
 	}
-	if sub.Name, err = CheckJobName(sub.Name, s.cfg.MaxJobNameBytes); err != nil {
-		return wire.JobStatus{}, false, err
-	}
-	prio, err := parsePriority(sub.Priority)
-	if err != nil {
-		return wire.JobStatus{}, false, err
-	}
-	deadline, err := parseDeadline(sub.Deadline, time.Now(), s.cfg.MaxAge)
-	if err != nil {
-		return wire.JobStatus{}, false, err
-	}
 	p := caller(ctx)
+	opts, err := s.jobOptions(ctx, p, sub.Priority, sub.Deadline, sub.Name, sub.Webhook)
+	if err != nil {
+		return wire.JobStatus{}, false, err
+	}
 	id, st, replayed, err := s.claimKey(ctx, p, sub)
 	if err != nil || replayed {
 		return st, replayed, err
@@ -90,7 +86,7 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (wire.JobStatus, b
 		return wire.JobStatus{}, false, err
 	}
 	rec := s.newRecord(id, meta, p)
-	rec.Priority, rec.Deadline, rec.Name = prio, deadline, sub.Name
+	opts.apply(rec)
 	if err := s.jobs.Create(ctx, rec); err != nil {
 		s.unreserve(p, id)
 		s.dropKey(key)

@@ -282,7 +282,7 @@ func (s *session) spawn(f func(ctx context.Context), dropped func()) {
 
 func (s *session) submit(ctx context.Context, m api.Submit) {
 	st, _, err := s.backend.Submit(ctx, service.Submission{Model: m.Model, Version: m.Version, Name: m.Name, Items: input.JSONItems(m.Inputs),
-		Priority: m.Priority, Deadline: m.Deadline})
+		Priority: m.Priority, Deadline: m.Deadline, Webhook: m.Webhook})
 	if err != nil {
 		s.sendError(m.Ref, "", err)
 		return

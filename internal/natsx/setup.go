@@ -106,6 +106,8 @@ func (c StreamConfig) withDefaults() StreamConfig {
 type Buckets struct {
 	Jobs, Cancel, Idempotency, Workers, Models, JobIndex, Active, Uploads jetstream.KeyValue
 	Sched, Leases, Quotas                                                 jetstream.KeyValue
+	// Webhooks holds each job's webhook delivery log.
+	Webhooks jetstream.KeyValue
 }
 
 // uploadSlack is added to the longest life of an upload for the backstop
@@ -199,6 +201,7 @@ func buckets(b *Buckets, cfg StreamConfig) []bucket {
 		{&b.Leases, wire.BucketLeases, "leases of single-leader roles (expire unless renewed)", LeaseTTL},
 		{&b.Uploads, wire.BucketUploads, "resumable uploads of each tenant", cfg.UploadMaxAge()},
 		{&b.Quotas, wire.BucketQuotas, "each tenant's reservations against its job quotas", cfg.MaxAge},
+		{&b.Webhooks, wire.BucketWebhooks, "webhook delivery log of each job (deleted with the job; MaxAge is a backstop)", cfg.MaxAge},
 	} {
 		out = append(out, bucket{p: k.p, cfg: jetstream.KeyValueConfig{
 			Bucket: k.name, Description: k.desc, TTL: k.ttl, History: 1,
@@ -216,7 +219,7 @@ func (c StreamConfig) duplicates() time.Duration {
 }
 
 func streams(cfg StreamConfig) []jetstream.StreamConfig {
-	return []jetstream.StreamConfig{streamInfer(cfg), streamInput(cfg), streamResults(cfg), streamDeadLetter(cfg), streamTimers(cfg), streamUploads(cfg), streamIngest(cfg)}
+	return []jetstream.StreamConfig{streamInfer(cfg), streamInput(cfg), streamResults(cfg), streamDeadLetter(cfg), streamTimers(cfg), streamUploads(cfg), streamIngest(cfg), streamWebhooks(cfg)}
 }
 
 func streamInfer(cfg StreamConfig) jetstream.StreamConfig {
@@ -333,6 +336,22 @@ func streamUploads(cfg StreamConfig) jetstream.StreamConfig {
 		MaxAge:     cfg.UploadMaxAge(),
 		MaxMsgSize: MaxUploadPart + 4096,
 		Duplicates: wire.DefaultDuplicateWindow,
+		Replicas:   cfg.Replicas,
+	}
+}
+
+func streamWebhooks(cfg StreamConfig) jetstream.StreamConfig {
+	return jetstream.StreamConfig{
+		Name:        wire.StreamWebhooks,
+		Description: "webhook events of finished jobs, one per job and event (message id), until delivered or dead-lettered",
+		Subjects:    []string{wire.WebhookSubjects},
+		Retention:   jetstream.WorkQueuePolicy,
+		Storage:     jetstream.FileStorage,
+		// Events are small and leave once delivered or given up (a retry
+		// window ends each); MaxAge is the backstop. No byte bound: a job's
+		// end is never refused because endpoints are down.
+		MaxAge:     cfg.MaxAge,
+		Duplicates: cfg.duplicates(),
 		Replicas:   cfg.Replicas,
 	}
 }

@@ -29,12 +29,13 @@ const maxCASAttempts = 100
 type Jobs struct {
 	kv, index, active, quotas jetstream.KeyValue
 	timers                    *Timers
+	hooks                     *Webhooks
 }
 
 // NewJobs returns the store over in's buckets.
 func NewJobs(in *natsx.Infra) *Jobs {
 	b := in.Buckets
-	return &Jobs{kv: b.Jobs, index: b.JobIndex, active: b.Active, quotas: b.Quotas, timers: NewTimers(in.JS)}
+	return &Jobs{kv: b.Jobs, index: b.JobIndex, active: b.Active, quotas: b.Quotas, timers: NewTimers(in.JS), hooks: NewWebhooks(in)}
 }
 
 // Get reads a job record; the error wraps ErrNotFound for an unknown job.
@@ -149,8 +150,9 @@ func (j *Jobs) Count(ctx context.Context, job string, c wire.ChunkCount) error {
 }
 
 // Finished takes a finished job out of its tenant's unfinished set,
-// releases its quota reservation and sets its expiry timer. It is
-// idempotent: every writer that sees the job finished may call it.
+// releases its quota reservation, queues its webhook event (when it has a
+// webhook URL) and sets its expiry timer. It is idempotent: every writer
+// that sees the job finished may call it.
 func (j *Jobs) Finished(ctx context.Context, r *wire.JobRecord) error {
 	ctx, cancel := context.WithTimeout(ctx, cleanupTimeout)
 	defer cancel()
@@ -159,6 +161,9 @@ func (j *Jobs) Finished(ctx context.Context, r *wire.JobRecord) error {
 	}
 	if err := j.active.Delete(ctx, wire.TenantKey(tenantOf(r), r.ID)); err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
 		return fmt.Errorf("job %s finished: %w", r.ID, err)
+	}
+	if err := j.hooks.queue(ctx, r); err != nil {
+		return err
 	}
 	if r.ExpiresAt != nil && r.State != wire.StateExpired {
 		return j.timers.Schedule(ctx, wire.TimerExpire, r.ID, *r.ExpiresAt)
@@ -274,8 +279,12 @@ func (j *Jobs) Expire(ctx context.Context, id string, recordTTL time.Duration) (
 	return r, nil
 }
 
-// Delete removes a job's record and its entries in its tenant's sets.
+// Delete removes a job's record, its entries in its tenant's sets and its
+// webhook delivery log.
 func (j *Jobs) Delete(ctx context.Context, r *wire.JobRecord) error {
+	if err := j.hooks.delete(ctx, r.ID); err != nil {
+		return err
+	}
 	key := wire.TenantKey(tenantOf(r), r.ID)
 	for _, kv := range []jetstream.KeyValue{j.active, j.index, j.kv} {
 		k := key

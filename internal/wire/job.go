@@ -93,6 +93,8 @@ type JobRecord struct {
 	// item, more for an image larger than the model's input (0 in records
 	// written before costs: Total).
 	Cost int64 `json:"cost,omitempty"`
+	// Webhook is the URL the job's end is posted to (WebhookEvent), or "".
+	Webhook string `json:"webhook,omitempty"`
 }
 
 // TotalCost is the job's cost (Total for records written without one).
@@ -353,6 +355,8 @@ type JobStatus struct {
 	// upper bound, from the upload's lines), and Read how many items so far.
 	Ingesting bool `json:"ingesting,omitempty"`
 	Read      int  `json:"read,omitempty"`
+	// Webhook is the URL the job's end is posted to, when it has one.
+	Webhook string `json:"webhook,omitempty"`
 }
 
 // QueuePosition is where a queued job stands: the items that will be
@@ -377,7 +381,7 @@ func (r *JobRecord) Status(now time.Time) JobStatus {
 		ID: r.ID, Name: r.Name, Model: r.Model, Version: r.Version, Total: r.Total, Done: r.Done,
 		Failed: r.Failed, Skipped: r.Skipped, Chunks: r.Chunks, Cost: r.TotalCost(), Error: r.Error, CreatedAt: r.CreatedAt,
 		StartedAt: r.StartedAt, UpdatedAt: r.UpdatedAt, ExpiresAt: r.ExpiresAt,
-		Priority: cmp.Or(r.Priority, "normal"), Deadline: r.Deadline,
+		Priority: cmp.Or(r.Priority, "normal"), Deadline: r.Deadline, Webhook: r.Webhook,
 	}
 	if r.State == StateAccepting && r.Source != nil {
 		s.Ingesting = true

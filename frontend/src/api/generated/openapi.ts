@@ -241,6 +241,34 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/jobs/{id}/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["JobId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * A job's webhook and its delivery log
+         * @description The URL the job's end is posted to and, once the job has ended, its
+         *     event's delivery: `pending` (queued), `retrying` (with
+         *     `next_attempt_at`), `delivered` or `failed` (given up and
+         *     dead-lettered, with `error`); every attempt's time, HTTP status (none
+         *     when there was no answer), error and duration, the latest
+         *     `WEBHOOK_MAX_LOGGED_ATTEMPTS` (20) of them. Kept as long as the job's
+         *     record.
+         */
+        get: operations["getJobWebhooks"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/uploads": {
         parameters: {
             query?: never;
@@ -355,7 +383,40 @@ export interface paths {
         trace?: never;
     };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+    jobEnded: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A job ended (sent to the job's webhook URL)
+         * @description When a job with a webhook (`webhook` of POST /v1/jobs, or its tenant's
+         *     default) ends, the gateway POSTs this to the URL, signed per Standard
+         *     Webhooks with the tenant's secret (`whsec_…`, from the operator):
+         *     `webhook-signature` is `v1,` and the base64 HMAC-SHA256 of
+         *     `{webhook-id}.{webhook-timestamp}.{body}` (one per secret while a new
+         *     one is rolled out, separated by spaces). Verify it, and that the
+         *     timestamp is recent, before trusting the body; drop a `webhook-id`
+         *     already seen (delivery is at least once). Any 2xx is success; anything
+         *     else (or no answer within `WEBHOOK_TIMEOUT`) is retried with
+         *     exponential backoff until `WEBHOOK_RETRY_WINDOW` after the job ended,
+         *     then given up (dead-lettered); 410 gives up at once. Redirects are
+         *     followed only as 307/308. `GET /v1/jobs/{id}/webhooks` shows every
+         *     attempt.
+         */
+        post: operations["jobEnded"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
 /** @description A number, or an array of NestedNumbers. */
 export type NestedNumbers = number | NestedNumbers[];
 export interface components {
@@ -514,6 +575,8 @@ export interface components {
              */
             deadline?: string;
             queue?: components["schemas"]["QueuePosition"];
+            /** @description The URL the job's end is posted to (`jobEnded`), when it has one. */
+            webhook?: string;
         };
         /** @description Where a queued job stands (absent once it runs, or when the scheduler's last snapshot is older than a few seconds). */
         QueuePosition: {
@@ -673,17 +736,82 @@ export interface components {
             /** @description A name for the input, listed with the job (see the `name` parameter). */
             name?: string;
             inputs: components["schemas"]["ItemInput"][];
+            /** @description A URL the job's end is POSTed to (see the `webhook` parameter); `none` for no webhook, omitted for the tenant's default. */
+            webhook?: string;
+        };
+        /** @description The body of a webhook request (Standard Webhooks). */
+        WebhookPayload: {
+            /**
+             * @description `job.failed` for a job that failed as a whole or passed its deadline (`data.job.state` says which).
+             * @enum {string}
+             */
+            type: "job.completed" | "job.failed" | "job.cancelled";
+            /**
+             * Format: date-time
+             * @description When the job ended.
+             */
+            timestamp: string;
+            data: {
+                job: components["schemas"]["JobStatus"];
+                links: components["schemas"]["JobLinks"];
+            };
+        };
+        JobWebhooks: {
+            job: string;
+            /** @description The job's webhook; empty when it has none. */
+            url: string;
+            deliveries: components["schemas"]["WebhookDelivery"][];
+        };
+        WebhookDelivery: {
+            /** @description The `webhook-id` of every attempt. */
+            id: string;
+            /** @enum {string} */
+            type: "job.completed" | "job.failed" | "job.cancelled";
+            url: string;
+            /** @enum {string} */
+            state: "pending" | "retrying" | "delivered" | "failed";
+            /** @description Attempts made (the log keeps the latest). */
+            attempts: number;
+            /**
+             * Format: date-time
+             * @description When the job ended; the retry window runs from it.
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description While `retrying`: when the next attempt is due.
+             */
+            next_attempt_at?: string;
+            /**
+             * Format: date-time
+             * @description When it was delivered or given up.
+             */
+            finished_at?: string;
+            /** @description Why it was given up (`failed`). */
+            error?: string;
+            log: components["schemas"]["WebhookAttempt"][];
+        };
+        WebhookAttempt: {
+            n: number;
+            /** Format: date-time */
+            at: string;
+            /** @description The HTTP status; absent when there was no answer. */
+            status?: number;
+            /** @description What went wrong: `HTTP 503`, a timeout, a refused address. */
+            error?: string;
+            duration_ms: number;
+        };
+        JobLinks: {
+            /** @description URL of GET /v1/jobs/{id} */
+            self: string;
+            /** @description URL of GET /v1/jobs/{id}/results */
+            results: string;
+            /** @description URL of the WebSocket */
+            ws: string;
         };
         SubmitJobResponse: {
             job: components["schemas"]["JobStatus"];
-            links: {
-                /** @description URL of GET /v1/jobs/{id} */
-                self: string;
-                /** @description URL of GET /v1/jobs/{id}/results */
-                results: string;
-                /** @description URL of the WebSocket */
-                ws: string;
-            };
+            links: components["schemas"]["JobLinks"];
         };
         ResultsPage: {
             job: string;
@@ -1140,6 +1268,19 @@ export interface operations {
                  *     control or bidirectional formatting characters, else 400 `bad_request`.
                  */
                 name?: string;
+                /**
+                 * @description A URL the job's end is POSTed to (`jobEnded` in `webhooks`), for
+                 *     bodies other than JSON (a JSON body's `webhook` wins). `none`
+                 *     turns the tenant's default webhook off. 400 `bad_request` when it
+                 *     is not an absolute `https` URL (`http` only where
+                 *     `WEBHOOK_SCHEMES` allows it), carries credentials or a fragment,
+                 *     is longer than `WEBHOOK_MAX_URL_BYTES` (2048), names or resolves
+                 *     to a loopback, private, link-local, multicast, unspecified,
+                 *     reserved or cloud-metadata address (unless the operator
+                 *     allow-lists it), does not resolve, or when the tenant has no
+                 *     webhook secret.
+                 */
+                webhook?: string;
             };
             header?: {
                 /**
@@ -1299,6 +1440,32 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["Error"];
             409: components["responses"]["Error"];
+            429: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    getJobWebhooks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["JobId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The webhook and its deliveries (none before the job ends, or without a webhook). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobWebhooks"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["Error"];
             429: components["responses"]["Error"];
             default: components["responses"]["Error"];
         };
@@ -1565,6 +1732,35 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
+            };
+        };
+    };
+    jobEnded: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id, the same on every attempt (`msg_{job}_{completed|failed|cancelled}`). */
+                "webhook-id": string;
+                /** @description When this attempt was signed (Unix seconds). */
+                "webhook-timestamp": string;
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` signatures. */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookPayload"];
+            };
+        };
+        responses: {
+            /** @description Received; not sent again. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };

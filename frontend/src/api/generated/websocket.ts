@@ -80,6 +80,10 @@ export interface SubmitMessage {
    * RFC 3339 time or a duration from now ("30m"): items not started by then are skipped (deadline_exceeded).
    */
   deadline?: string
+  /**
+   * A URL the job's end is POSTed to, signed (as `webhook` in POST /v1/jobs): `none` for no webhook, omitted for the tenant's default.
+   */
+  webhook?: string
 }
 /**
  * Synchronous prediction through the priority queue (at most GATEWAY_MAX_SYNC_ITEMS inputs); answered by `prediction` or `error`. Go: wsPredict.
