@@ -73,6 +73,7 @@ func Defaults() Config {
 			MaxChunkBytes: 768 << 10, PublishWindow: 32 << 20, QueueWait: 10 * time.Second, DefaultChunkSize: 256,
 			SyncTimeout: 10 * time.Second, MinSyncTimeout: 10 * time.Millisecond, MaxJobsListed: 100, MaxJobsScanned: 1000, MaxJobNameBytes: 255,
 			MaxSubscriptions: 10_000, ProgressInterval: 200 * time.Millisecond, FollowPoll: 5 * time.Second, MaxResultReads: 64,
+			MaxDownloads: 256,
 		},
 		Sched: sched.Config{QueueChunks: sched.DefaultQueueChunks, Tick: sched.DefaultTick},
 		WS: ws.Config{
@@ -114,6 +115,7 @@ func (c *Config) Flags(s *config.Set) {
 	s.Duration(&sv.ProgressInterval, "progress-interval", "GATEWAY_PROGRESS_INTERVAL", d.Service.ProgressInterval, "least time between progress events per job")
 	s.Duration(&sv.FollowPoll, "follow-poll", "GATEWAY_FOLLOW_POLL", d.Service.FollowPoll, "how often a followed job is reread when no change was announced")
 	s.Int(&sv.MaxResultReads, "max-result-reads", "GATEWAY_MAX_RESULT_READS", d.Service.MaxResultReads, "most result reads (JetStream direct gets) in flight")
+	s.Int(&sv.MaxDownloads, "max-downloads", "GATEWAY_MAX_DOWNLOADS", d.Service.MaxDownloads, "most output and errors files this gateway serves at once, and most file indexes it builds at once; beyond it: 503 busy")
 	s.List(&w.AllowedOrigins, "allowed-origins", "GATEWAY_ALLOWED_ORIGINS", d.WS.AllowedOrigins, "extra browser origins allowed on the WebSocket (same-origin always is; * for any)")
 	s.Int(&w.MaxConnections, "max-ws-connections", "GATEWAY_MAX_WS_CONNECTIONS", d.WS.MaxConnections, "most concurrent WebSocket connections")
 	s.Int64(&w.MaxMessageBytes, "max-ws-message-bytes", "GATEWAY_MAX_WS_MESSAGE_BYTES", d.WS.MaxMessageBytes, "largest inbound WebSocket message")

@@ -33,6 +33,8 @@ func (g *Gateway) routes() *http.ServeMux {
 	mux.Handle("GET /v1/jobs", user(g.handleListJobs))
 	mux.Handle("GET /v1/jobs/{id}", user(g.handleJob))
 	mux.Handle("GET /v1/jobs/{id}/results", user(g.handleResults))
+	mux.Handle("GET /v1/jobs/{id}/output", user(g.handleOutput)) // and HEAD
+	mux.Handle("GET /v1/jobs/{id}/errors", user(g.handleErrors))
 	mux.Handle("POST /v1/jobs/{id}/cancel", user(g.handleCancel))
 	mux.Handle("GET /v1/cluster", g.authed(auth.RoleOperator, g.api(g.handleCluster)))
 	mux.Handle("GET /v1/ws", g.ws) // credentials in the upgrade or the first message

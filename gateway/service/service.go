@@ -17,10 +17,12 @@ import (
 	"batchinfer/internal/config"
 	"batchinfer/internal/natsx"
 	"batchinfer/internal/store"
+	"batchinfer/internal/wire"
 
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
+	"golang.org/x/sync/singleflight"
 )
 
 // natsOpTimeout bounds one request to NATS.
@@ -52,6 +54,7 @@ type Config struct {
 	ProgressInterval time.Duration // least time between progress events of a follower
 	FollowPoll       time.Duration // a follower's reread when no change was announced
 	MaxResultReads   int           // result reads in flight
+	MaxDownloads     int           // output and errors files served at once (and file indexes built)
 	// ResultTTL is how long a finished job's results are kept (its record
 	// states it); set from the stream settings.
 	ResultTTL time.Duration
@@ -77,7 +80,7 @@ func (c Config) Validate() error {
 		{"MinSyncTimeout", c.MinSyncTimeout > 0 && c.MinSyncTimeout <= c.SyncTimeout}, {"MaxJobsListed", c.MaxJobsListed > 0},
 		{"MaxJobsScanned", c.MaxJobsScanned > 0}, {"MaxJobNameBytes", c.MaxJobNameBytes > 0},
 		{"MaxSubscriptions", c.MaxSubscriptions > 0}, {"ProgressInterval", c.ProgressInterval > 0},
-		{"FollowPoll", c.FollowPoll > 0}, {"MaxResultReads", c.MaxResultReads > 0}, {"ResultTTL", c.ResultTTL > 0}, {"RecordTTL", c.RecordTTL > 0}, {"MaxAge", c.MaxAge > 0},
+		{"FollowPoll", c.FollowPoll > 0}, {"MaxResultReads", c.MaxResultReads > 0}, {"MaxDownloads", c.MaxDownloads > 0}, {"ResultTTL", c.ResultTTL > 0}, {"RecordTTL", c.RecordTTL > 0}, {"MaxAge", c.MaxAge > 0},
 	} {
 		if !f.ok {
 			return fmt.Errorf("%w: %s out of range", ErrConfig, f.name)
@@ -94,6 +97,7 @@ type Service struct {
 	jobs    *store.Jobs
 	results *store.Results
 	inputs  *store.Inputs
+	outputs *store.Outputs
 	metrics *metrics
 
 	cat    *catalog
@@ -104,6 +108,12 @@ type Service struct {
 	queued *queueView
 	// followers counts WebSocket subscriptions and NDJSON result streams.
 	followers atomic.Int64
+	// downloads counts the output files served, indexing their index
+	// builds.
+	downloads, indexing atomic.Int64
+	builds              singleflight.Group
+	// pageChunks is the chunks per page of the output indexes it builds.
+	pageChunks int
 	coalescers
 
 	ctx     context.Context
@@ -120,6 +130,7 @@ func New(cfg Config, in *natsx.Infra, reg prometheus.Registerer, log zerolog.Log
 	s := &Service{
 		cfg: cfg, log: log.With().Str("component", "service").Logger(), in: in,
 		jobs: store.NewJobs(in), results: store.NewResults(in.JS, in.Results), inputs: store.NewInputs(in),
+		outputs: store.NewOutputs(in.JS, in.Buckets.Outputs), pageChunks: wire.OutputPageChunks,
 	}
 	s.metrics = newMetrics(reg, s.Stats)
 	s.store = newStorageGate(s.results.Usage, s.metrics.storageRefused.Inc, s.metrics.storeFill)
@@ -169,7 +180,7 @@ func (s *Service) startExpirer() error {
 	if err != nil {
 		return err
 	}
-	e := &expirer{jobs: s.jobs, results: s.results, recordTTL: s.cfg.RecordTTL, expired: s.metrics.expired.Inc,
+	e := &expirer{jobs: s.jobs, results: s.results, outputs: s.outputs, recordTTL: s.cfg.RecordTTL, expired: s.metrics.expired.Inc,
 		log: s.log.With().Str("component", "expiry").Logger()}
 	s.expDone = make(chan struct{})
 	go func() {
@@ -236,6 +247,8 @@ type Stats struct {
 	FeedWatchers int   // registrations with the job-record feed
 	FeedJobs     int   // distinct jobs followed
 	InboxWaiting int   // requests waiting for replies
+	Downloads    int64 // output files being served
+	IndexBuilds  int64 // output file indexes being built
 }
 
 // Stats returns the current counts; valid after Start.
@@ -244,7 +257,7 @@ func (s *Service) Stats() Stats {
 		return Stats{}
 	}
 	w, j := s.feed.followers()
-	return Stats{Followers: s.followers.Load(), FeedWatchers: w, FeedJobs: j, InboxWaiting: s.inbox.waiting()}
+	return Stats{Followers: s.followers.Load(), FeedWatchers: w, FeedJobs: j, InboxWaiting: s.inbox.waiting(), Downloads: s.downloads.Load(), IndexBuilds: s.indexing.Load()}
 }
 
 // acquireFollower takes a follower slot or answers busy.

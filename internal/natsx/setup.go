@@ -105,7 +105,7 @@ func (c StreamConfig) withDefaults() StreamConfig {
 // Buckets are the key-value buckets both services use.
 type Buckets struct {
 	Jobs, Cancel, Idempotency, Workers, Models, JobIndex, Active, Uploads jetstream.KeyValue
-	Sched, Leases                                                         jetstream.KeyValue
+	Sched, Leases, Outputs                                                jetstream.KeyValue
 }
 
 // uploadSlack is added to the longest life of an upload for the backstop
@@ -198,6 +198,7 @@ func buckets(b *Buckets, cfg StreamConfig) []bucket {
 		{&b.Sched, wire.BucketSched, "the scheduler's next chunk of each unfinished job", cfg.MaxAge},
 		{&b.Leases, wire.BucketLeases, "leases of single-leader roles (expire unless renewed)", LeaseTTL},
 		{&b.Uploads, wire.BucketUploads, "resumable uploads of each tenant", cfg.UploadMaxAge()},
+		{&b.Outputs, wire.BucketOutputs, "byte layout of finished jobs' download files (deleted with their results)", cfg.MaxAge},
 	} {
 		out = append(out, bucket{p: k.p, cfg: jetstream.KeyValueConfig{
 			Bucket: k.name, Description: k.desc, TTL: k.ttl, History: 1,

@@ -50,6 +50,10 @@ const (
 	// BucketUploads has a key "tenant.upload" per resumable upload, whose
 	// value is the upload's record (size, offset, expiry, last part).
 	BucketUploads = "uploads"
+	// BucketOutputs holds the index of each download file of a finished job
+	// (OutputIndex, at OutputKey) and its pages of chunk lengths
+	// (OutputPageKey); a job's keys go with its results.
+	BucketOutputs = "outputs"
 
 	// PrioritySync is the queue of synchronous predictions, served first.
 	PrioritySync = "sync"
