@@ -2,8 +2,6 @@ package output
 
 import (
 	"bytes"
-	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"strconv"
 
@@ -22,18 +20,14 @@ const (
 type Renderer struct {
 	file    File
 	columns []string
-	buf     bytes.Buffer
-	csv     *csv.Writer
+	buf     []byte
 	item    wire.ItemResult
-	row     []string
 }
 
 // NewRenderer returns a renderer of file; columns are a CSV output file's
 // probability columns (Columns).
 func NewRenderer(file File, columns []string) *Renderer {
-	r := &Renderer{file: file, columns: columns}
-	r.csv = csv.NewWriter(&r.buf)
-	return r
+	return &Renderer{file: file, columns: columns}
 }
 
 // outputColumns and errorColumns head the CSV files (the probability
@@ -48,73 +42,75 @@ func (r *Renderer) Header() []byte {
 	if r.file.Format != FormatCSV {
 		return nil
 	}
-	r.buf.Reset()
 	cols := errorColumns
 	if r.file.Kind == KindOutput {
 		cols = append(append([]string(nil), outputColumns...), r.columns...)
 	}
-	_ = r.csv.Write(cols) // a bytes.Buffer does not fail
-	r.csv.Flush()
-	return r.buf.Bytes()
+	return appendRow(nil, cols)
 }
 
 // Chunk renders the items of one chunk result (wire.ChunkResult JSON as
 // stored) in order.
 func (r *Renderer) Chunk(data []byte) ([]byte, error) {
-	r.buf.Reset()
-	err := wire.EachItem(data, r.render)
-	if err != nil {
+	r.buf = r.buf[:0]
+	if err := wire.EachItem(data, r.render); err != nil {
 		return nil, fmt.Errorf("render chunk: %w", err)
 	}
-	r.csv.Flush()
-	return r.buf.Bytes(), r.csv.Error()
+	return r.buf, nil
 }
 
-// render writes one item as the file shows it.
+// render appends one item as the file shows it.
 func (r *Renderer) render(item []byte) error {
 	if r.file.Kind == KindOutput && r.file.Format == FormatNDJSON {
-		r.buf.Write(item) // the stored bytes, as the results stream shows them
-		r.buf.WriteByte('\n')
+		r.buf = append(append(r.buf, item...), '\n') // the stored bytes, as the results stream shows them
 		return nil
 	}
 	if r.file.Kind == KindErrors && !bytes.Contains(item, []byte(`"error":`)) {
 		return nil // no error key: not failed (a string holding it would be escaped)
 	}
-	r.item = wire.ItemResult{Probabilities: r.item.Probabilities[:0]}
-	if err := json.Unmarshal(item, &r.item); err != nil {
+	it := &r.item
+	if err := decodeItem(item, it); err != nil {
 		return fmt.Errorf("decode item: %w", err)
 	}
 	switch {
 	case r.file.Kind == KindOutput:
-		return r.csv.Write(r.outputRow(&r.item))
-	case r.item.Error == "" || r.item.Skipped:
-		return nil
+		r.buf = r.outputRow(r.buf, it)
+	case it.Error == "" || it.Skipped:
 	case r.file.Format == FormatCSV:
-		return r.csv.Write(append(r.row[:0], strconv.Itoa(r.item.Index), optInt(r.item.Line), r.item.ID, r.item.Error))
+		b := append(strconv.AppendInt(r.buf, int64(it.Index), 10), ',')
+		b = append(appendOptInt(b, it.Line), ',')
+		b = append(appendField(b, it.ID), ',')
+		r.buf = append(appendField(b, it.Error), '\n')
+	default:
+		r.buf = append(append(r.buf, wire.Marshal(ErrorLine{Index: it.Index, Line: it.Line, ID: it.ID, Reason: it.Error})...), '\n')
 	}
-	r.buf.Write(errorLine(&r.item))
-	r.buf.WriteByte('\n')
 	return nil
 }
 
-// outputRow is an item's row of a CSV output file.
-func (r *Renderer) outputRow(it *wire.ItemResult) []string {
-	row := append(r.row[:0], strconv.Itoa(it.Index), optInt(it.Line), it.ID, status(it), it.Label, "", "", it.Error)
+// outputRow appends an item's row of a CSV output file.
+func (r *Renderer) outputRow(b []byte, it *wire.ItemResult) []byte {
+	st := status(it)
+	b = append(strconv.AppendInt(b, int64(it.Index), 10), ',')
+	b = append(appendOptInt(b, it.Line), ',')
+	b = append(appendField(b, it.ID), ',')
+	b = append(append(b, st...), ',')
+	b = append(appendField(b, it.Label), ',')
 	if it.Class != nil {
-		row[5] = strconv.Itoa(*it.Class)
+		b = strconv.AppendInt(b, int64(*it.Class), 10)
 	}
-	if status(it) == StatusOK {
-		row[6] = formatFloat(it.Score)
+	b = append(b, ',')
+	if st == StatusOK {
+		b = appendFloat(b, it.Score)
 	}
+	b = appendField(append(b, ','), it.Error)
+	probs := len(it.Probabilities) == len(r.columns)
 	for c := range r.columns {
-		p := ""
-		if len(it.Probabilities) == len(r.columns) {
-			p = formatFloat(it.Probabilities[c])
+		b = append(b, ',')
+		if probs {
+			b = appendFloat(b, it.Probabilities[c])
 		}
-		row = append(row, p)
 	}
-	r.row = row
-	return row
+	return append(b, '\n')
 }
 
 // ErrorLine is one line of an NDJSON errors file.
@@ -125,10 +121,6 @@ type ErrorLine struct {
 	Reason string `json:"reason"`
 }
 
-func errorLine(it *wire.ItemResult) []byte {
-	return wire.Marshal(ErrorLine{Index: it.Index, Line: it.Line, ID: it.ID, Reason: it.Error})
-}
-
 func status(it *wire.ItemResult) string {
 	switch {
 	case it.Skipped:
@@ -137,17 +129,4 @@ func status(it *wire.ItemResult) string {
 		return StatusFailed
 	}
 	return StatusOK
-}
-
-// optInt is n, or empty for 0 (no line).
-func optInt(n int) string {
-	if n == 0 {
-		return ""
-	}
-	return strconv.Itoa(n)
-}
-
-// formatFloat writes f in the fewest digits that read back to it.
-func formatFloat(f float32) string {
-	return strconv.FormatFloat(float64(f), 'g', -1, 32)
 }
