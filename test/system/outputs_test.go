@@ -78,6 +78,20 @@ func (s *System) get(t *testing.T, method, path string, hdr ...string) (int, htt
 	return s.Do(method, path, "", nil, nil, hdr...)
 }
 
+// finishedDataset submits a digitsDataset of n rows as NDJSON (its
+// invalid rows allowed) and waits until the job has finished; it returns
+// the job and the invalid rows.
+func (s *System) finishedDataset(t *testing.T, n, step int) (jobStatus, []int) {
+	t.Helper()
+	body, invalid := digitsDataset(t, n, step)
+	var sub submitResp
+	code, _, raw := s.Do(http.MethodPost, fmt.Sprintf("/v1/jobs?model=digits&max_invalid=%d", len(invalid)), "application/x-ndjson", body, &sub)
+	if code != http.StatusAccepted {
+		t.Fatalf("submit: %d %s", code, raw)
+	}
+	return s.waitJob(t, sub.Job.ID, 3*time.Minute), invalid
+}
+
 // A 100,000-item dataset with invalid rows accepted under max_invalid goes
 // through NDJSON to its output file: every index once, in order, with the
 // model's class; Content-Length exact; a download cut in the middle and
@@ -88,15 +102,11 @@ func (s *System) get(t *testing.T, method, path string, hdr ...string) (int, htt
 func TestDatasetOutputAndErrorsFiles(t *testing.T) {
 	s := Start(t, Options{})
 	n := 100_000
-	body, invalid := digitsDataset(t, n, 997)
-	var sub submitResp
-	code, _, raw := s.Do(http.MethodPost, fmt.Sprintf("/v1/jobs?model=digits&max_invalid=%d", len(invalid)), "application/x-ndjson", body, &sub)
-	if code != http.StatusAccepted {
-		t.Fatalf("submit: %d %s", code, raw)
+	if raceEnabled { // make test-go runs it in full without -race
+		n = 20_000
 	}
-	id := sub.Job.ID
-	classes := s.sampleClasses(t)
-	st := s.waitJob(t, id, 3*time.Minute)
+	st, invalid := s.finishedDataset(t, n, 997)
+	id, classes := st.ID, s.sampleClasses(t)
 	if st.State != wire.StateCompleted || st.Failed != len(invalid) || st.Done != n-len(invalid) {
 		t.Fatalf("job %+v, want completed with %d failed", st, len(invalid))
 	}
@@ -274,7 +284,7 @@ func (s *System) outputEntries(t *testing.T) uint64 {
 // no consumer, and the outputs bucket the indexes of the first round only.
 func TestOutputRequestsReturnToBaseline(t *testing.T) {
 	s := Start(t, Options{Gateway: smallChunks})
-	job := s.finishedDigitsJob(t, 300) // 30 chunks
+	job, _ := s.finishedDataset(t, 300, 29) // 30 chunks, 10 invalid rows
 	paths := []string{"/output", "/output?format=csv", "/errors", "/errors?format=csv"}
 	sizes := make([]int, len(paths))
 	for k, p := range paths {
