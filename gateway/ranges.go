@@ -22,37 +22,50 @@ func parseRange(h string, size int64) (byteRange, bool, error) {
 	if h == "" || !ok || !strings.EqualFold(strings.TrimSpace(unit), "bytes") || strings.Contains(spec, ",") {
 		return byteRange{}, false, nil
 	}
-	spec = strings.TrimSpace(spec)
-	first, last, ok := strings.Cut(spec, "-")
-	if !ok {
-		return byteRange{}, false, rangeErr("Range %q: want bytes=FIRST-LAST, bytes=FIRST- or bytes=-SUFFIX", h)
+	first, last, ok := strings.Cut(strings.TrimSpace(spec), "-")
+	var r byteRange
+	var err error
+	switch {
+	case !ok:
+		err = rangeErr("Range %q: want bytes=FIRST-LAST, bytes=FIRST- or bytes=-SUFFIX", h)
+	case first == "":
+		r, err = suffixRange(h, last, size)
+	default:
+		r, err = spanRange(h, first, last, size)
 	}
-	if first == "" { // the last N bytes
-		n, err := strconv.ParseInt(last, 10, 64)
-		if err != nil || n < 0 {
-			return byteRange{}, false, rangeErr("Range %q: the suffix length must be a non-negative integer", h)
-		}
-		if n == 0 || size == 0 {
-			return byteRange{}, false, rangeErr("Range %q: no bytes of a %d-byte file", h, size)
-		}
-		return byteRange{max(size-n, 0), size}, true, nil
+	return r, err == nil, err
+}
+
+// suffixRange is bytes=-N: the last N bytes.
+func suffixRange(h, last string, size int64) (byteRange, error) {
+	n, err := strconv.ParseInt(last, 10, 64)
+	if err != nil || n < 0 {
+		return byteRange{}, rangeErr("Range %q: the suffix length must be a non-negative integer", h)
 	}
+	if n == 0 || size == 0 {
+		return byteRange{}, rangeErr("Range %q: no bytes of a %d-byte file", h, size)
+	}
+	return byteRange{max(size-n, 0), size}, nil
+}
+
+// spanRange is bytes=A-B or bytes=A-.
+func spanRange(h, first, last string, size int64) (byteRange, error) {
 	a, err := strconv.ParseInt(first, 10, 64)
 	if err != nil || a < 0 {
-		return byteRange{}, false, rangeErr("Range %q: the first byte must be a non-negative integer", h)
+		return byteRange{}, rangeErr("Range %q: the first byte must be a non-negative integer", h)
 	}
 	end := size
 	if last != "" {
 		b, err := strconv.ParseInt(last, 10, 64)
 		if err != nil || b < a {
-			return byteRange{}, false, rangeErr("Range %q: the last byte must be an integer no less than the first", h)
+			return byteRange{}, rangeErr("Range %q: the last byte must be an integer no less than the first", h)
 		}
 		end = min(b+1, size)
 	}
 	if a >= size {
-		return byteRange{}, false, rangeErr("Range %q starts past the end of the %d-byte file", h, size)
+		return byteRange{}, rangeErr("Range %q starts past the end of the %d-byte file", h, size)
 	}
-	return byteRange{a, end}, true, nil
+	return byteRange{a, end}, nil
 }
 
 // rangeErr is a Range the file cannot serve (the answer's Content-Range
