@@ -29,7 +29,7 @@ import (
 // digitsDataset is n digits rows as NDJSON, with every step-th row (from
 // the 4th) invalid: alternately too short and out of range. It returns the
 // body and the invalid rows' indexes.
-func digitsDataset(t *testing.T, n, step int) ([]byte, []int) {
+func digitsDataset(t testing.TB, n, step int) ([]byte, []int) {
 	t.Helper()
 	inputs, _ := DigitInputs(t, n)
 	var b bytes.Buffer
@@ -81,7 +81,7 @@ func (s *System) get(t *testing.T, method, path string, hdr ...string) (int, htt
 // finishedDataset submits a digitsDataset of n rows as NDJSON (its
 // invalid rows allowed) and waits until the job has finished; it returns
 // the job and the invalid rows.
-func (s *System) finishedDataset(t *testing.T, n, step int) (jobStatus, []int) {
+func (s *System) finishedDataset(t testing.TB, n, step int) (jobStatus, []int) {
 	t.Helper()
 	body, invalid := digitsDataset(t, n, step)
 	var sub submitResp
@@ -89,7 +89,22 @@ func (s *System) finishedDataset(t *testing.T, n, step int) (jobStatus, []int) {
 	if code != http.StatusAccepted {
 		t.Fatalf("submit: %d %s", code, raw)
 	}
-	return s.waitJob(t, sub.Job.ID, 3*time.Minute), invalid
+	var st jobStatus
+	Eventually(t, 3*time.Minute, func() error {
+		if s.GetJSON("/v1/jobs/"+sub.Job.ID, &st); !isFinal(st.State) {
+			return fmt.Errorf("job %+v", st)
+		}
+		return nil
+	})
+	return st, invalid
+}
+
+func isFinal(state string) bool {
+	switch state {
+	case wire.StateCompleted, wire.StateFailed, wire.StateCancelled, wire.StateDeadlineExceeded:
+		return true
+	}
+	return false
 }
 
 // A 100,000-item dataset with invalid rows accepted under max_invalid goes
