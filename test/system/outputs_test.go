@@ -384,3 +384,33 @@ func TestOutputIndexesExpireWithTheResults(t *testing.T) {
 		t.Fatalf("%d index entries after expiry", n)
 	}
 }
+
+// A running job's files answer 409 with the counts and a retry hint, and
+// then, once it has finished, 200; another tenant's job is unknown.
+func TestOutputOfARunningJobAndAnotherTenants(t *testing.T) {
+	g := newGate()
+	s := Start(t, Options{Models: g.wrap})
+	g.close()
+	inputs, _ := DigitInputs(t, 20)
+	job := s.submit(t, map[string]any{"model": "digits", "inputs": inputs})
+	code, h, b := s.get(t, http.MethodGet, "/v1/jobs/"+job.ID+"/output?format=csv")
+	var e apiError
+	if code != http.StatusConflict || h.Get("Retry-After") == "" || json.Unmarshal(b, &e) != nil ||
+		e.Error.Code != api.CodeConflict || !strings.Contains(e.Error.Message, "not finished yet: 0 of 20 items") {
+		t.Fatalf("running job: %d %v %s", code, h, b)
+	}
+	g.open()
+	s.waitJob(t, job.ID, 30*time.Second)
+	if code, _, _ := s.get(t, http.MethodGet, "/v1/jobs/"+job.ID+"/output?format=csv"); code != 200 {
+		t.Fatalf("finished job: %d", code)
+	}
+	other := s.As(KeyB)
+	code, _, b = other.Do(http.MethodGet, "/v1/jobs/"+job.ID+"/output", "", nil, nil)
+	if code != http.StatusNotFound || json.Unmarshal(b, &e) != nil || e.Error.Code != api.CodeUnknownJob {
+		t.Fatalf("another tenant's job: %d %s", code, b)
+	}
+	code, _, b = other.Do(http.MethodHead, "/v1/jobs/"+job.ID+"/errors", "", nil, nil)
+	if code != http.StatusNotFound || len(b) != 0 {
+		t.Fatalf("HEAD of another tenant's job: %d %s", code, b)
+	}
+}
