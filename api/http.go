@@ -59,6 +59,15 @@ type Job struct {
 	Links JobLinks `json:"links"`
 }
 
+// ErrorsFileLine is one line of a job's NDJSON errors file
+// (GET /v1/jobs/{id}/errors): a failed item, its input line and id, and why.
+type ErrorsFileLine struct {
+	Index  int    `json:"index"`
+	Line   int    `json:"line,omitempty"`
+	ID     string `json:"id,omitempty"`
+	Reason string `json:"reason"`
+}
+
 // PredictRequest is the body of POST /v1/models/{name}/predict.
 type PredictRequest struct {
 	Inputs []json.RawMessage `json:"inputs"`

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"batchinfer/api"
 	"batchinfer/internal/wire"
 )
 
@@ -82,7 +83,7 @@ func (r *Renderer) render(item []byte) error {
 		b = append(appendField(b, it.ID), ',')
 		r.buf = append(appendField(b, it.Error), '\n')
 	default:
-		r.buf = append(append(r.buf, wire.Marshal(ErrorLine{Index: it.Index, Line: it.Line, ID: it.ID, Reason: it.Error})...), '\n')
+		r.buf = append(append(r.buf, wire.Marshal(api.ErrorsFileLine{Index: it.Index, Line: it.Line, ID: it.ID, Reason: it.Error})...), '\n')
 	}
 	return nil
 }
@@ -111,14 +112,6 @@ func (r *Renderer) outputRow(b []byte, it *wire.ItemResult) []byte {
 		}
 	}
 	return append(b, '\n')
-}
-
-// ErrorLine is one line of an NDJSON errors file.
-type ErrorLine struct {
-	Index  int    `json:"index"`
-	Line   int    `json:"line,omitempty"`
-	ID     string `json:"id,omitempty"`
-	Reason string `json:"reason"`
 }
 
 func status(it *wire.ItemResult) string {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"batchinfer/api"
 	"batchinfer/internal/wire"
 )
 
@@ -87,16 +88,16 @@ func TestNDJSONOutputIsTheStoredItems(t *testing.T) {
 
 func TestErrorsFilesListFailedItemsOnly(t *testing.T) {
 	got := render(t, File{KindErrors, FormatNDJSON}, nil, chunk())
-	var lines []ErrorLine
+	var lines []api.ErrorsFileLine
 	dec := json.NewDecoder(strings.NewReader(got))
 	for dec.More() {
-		var l ErrorLine
+		var l api.ErrorsFileLine
 		if err := dec.Decode(&l); err != nil {
 			t.Fatal(err)
 		}
 		lines = append(lines, l)
 	}
-	want := []ErrorLine{
+	want := []api.ErrorsFileLine{
 		{Index: 2, Line: 4, ID: " c", Reason: "invalid input (line 4): expected 64 values, got \"x\"\nsecond line"},
 		{Index: 4, Reason: "model failed"},
 	}
