@@ -31,6 +31,11 @@ type Config struct {
 	MaxJSONBodyBytes int64
 	MaxSyncBodyBytes int64
 
+	// DownloadWriteTimeout ends a file download (GET /v1/jobs/{id}/output,
+	// /errors) whose client takes none of it for this long; the client
+	// resumes it with Range.
+	DownloadWriteTimeout time.Duration
+
 	// OpsAddr, when set, is a second listener for operators: /health,
 	// /ready, /metrics and /v1/cluster without credentials (bind it to an
 	// internal interface).
@@ -65,7 +70,7 @@ type AuthConfig struct {
 func Defaults() Config {
 	return Config{
 		Addr: ":8000", Version: "dev",
-		MaxBodyBytes: 4 << 30, MaxJSONBodyBytes: 64 << 20, MaxSyncBodyBytes: 8 << 20,
+		MaxBodyBytes: 4 << 30, MaxJSONBodyBytes: 64 << 20, MaxSyncBodyBytes: 8 << 20, DownloadWriteTimeout: time.Minute,
 		Auth: AuthConfig{Mode: "keys", JWT: auth.JWTConfig{TenantClaim: "tenant"},
 			Defaults: auth.Limits{Rate: 50, Burst: 100, Jobs: 16, Items: 1_000_000, Conns: 100}},
 		Service: service.Config{
@@ -116,6 +121,7 @@ func (c *Config) Flags(s *config.Set) {
 	s.Duration(&sv.FollowPoll, "follow-poll", "GATEWAY_FOLLOW_POLL", d.Service.FollowPoll, "how often a followed job is reread when no change was announced")
 	s.Int(&sv.MaxResultReads, "max-result-reads", "GATEWAY_MAX_RESULT_READS", d.Service.MaxResultReads, "most result reads (JetStream direct gets) in flight")
 	s.Int(&sv.MaxDownloads, "max-downloads", "GATEWAY_MAX_DOWNLOADS", d.Service.MaxDownloads, "most output and errors files this gateway serves at once, and most file indexes it builds at once; beyond it: 503 busy")
+	s.Duration(&c.DownloadWriteTimeout, "download-write-timeout", "GATEWAY_DOWNLOAD_WRITE_TIMEOUT", d.DownloadWriteTimeout, "a file download whose client takes none of it for this long ends, giving its slot back (it resumes with Range)")
 	s.List(&w.AllowedOrigins, "allowed-origins", "GATEWAY_ALLOWED_ORIGINS", d.WS.AllowedOrigins, "extra browser origins allowed on the WebSocket (same-origin always is; * for any)")
 	s.Int(&w.MaxConnections, "max-ws-connections", "GATEWAY_MAX_WS_CONNECTIONS", d.WS.MaxConnections, "most concurrent WebSocket connections")
 	s.Int64(&w.MaxMessageBytes, "max-ws-message-bytes", "GATEWAY_MAX_WS_MESSAGE_BYTES", d.WS.MaxMessageBytes, "largest inbound WebSocket message")
@@ -172,6 +178,8 @@ func (c Config) validate() error {
 		return fmt.Errorf("%w: gateway: NATS URL is required", config.ErrInvalid)
 	case c.MaxBodyBytes <= 0 || c.MaxSyncBodyBytes <= 0 || c.MaxJSONBodyBytes <= 0:
 		return fmt.Errorf("%w: gateway: body limits must be positive", config.ErrInvalid)
+	case c.DownloadWriteTimeout <= 0:
+		return fmt.Errorf("%w: gateway: the download write timeout must be positive", config.ErrInvalid)
 	case !wsLimitsSet(c.WS):
 		return fmt.Errorf("%w: gateway: WebSocket limits must be positive", config.ErrInvalid)
 	case (c.TLSCert == "") != (c.TLSKey == ""):

@@ -7,6 +7,7 @@ import (
 	"mime"
 	"net/http"
 	"strconv"
+	"time"
 
 	"batchinfer/gateway/output"
 	"batchinfer/gateway/service"
@@ -79,7 +80,8 @@ func (g *Gateway) serveFile(w http.ResponseWriter, r *http.Request, kind output.
 // cut the body short (the client sees fewer bytes than Content-Length and
 // resumes by Range); it is logged unless the client left.
 func (g *Gateway) writeFile(ctx context.Context, w http.ResponseWriter, f *service.File, rng byteRange, job string) {
-	cw := &clientWriter{w: w}
+	cw := &clientWriter{w: w, rc: http.NewResponseController(w), timeout: g.cfg.DownloadWriteTimeout}
+	defer func() { _ = cw.rc.SetWriteDeadline(time.Time{}) }() // the connection may serve another request
 	bw := bufio.NewWriterSize(cw, 64<<10)
 	err := f.WriteRange(ctx, bw, rng.start, rng.end)
 	if err == nil {
@@ -90,13 +92,17 @@ func (g *Gateway) writeFile(ctx context.Context, w http.ResponseWriter, f *servi
 	}
 }
 
-// clientWriter notes the first error of writing to the client.
+// clientWriter writes to the client, each write within timeout (a client
+// that takes nothing ends the download), and notes its first error.
 type clientWriter struct {
-	w   io.Writer
-	err error
+	w       io.Writer
+	rc      *http.ResponseController
+	timeout time.Duration
+	err     error
 }
 
 func (c *clientWriter) Write(p []byte) (int, error) {
+	_ = c.rc.SetWriteDeadline(time.Now().Add(c.timeout))
 	n, err := c.w.Write(p)
 	if err != nil && c.err == nil {
 		c.err = err

@@ -6,13 +6,16 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -113,9 +116,10 @@ func isFinal(state string) bool {
 // resumed by Range is byte-identical; a stale If-Range gets the whole file;
 // past the end is 416; HEAD has the headers; the errors file lists exactly
 // the invalid rows with their lines, as NDJSON and CSV, and the CSV output
-// has a probability column per digit.
+// has a probability column per digit. A client that stops reading loses
+// its download after GATEWAY_DOWNLOAD_WRITE_TIMEOUT.
 func TestDatasetOutputAndErrorsFiles(t *testing.T) {
-	s := Start(t, Options{})
+	s := Start(t, Options{Gateway: func(c *gateway.Config) { c.DownloadWriteTimeout = time.Second }})
 	n := 100_000
 	if raceEnabled { // make test-go runs it in full without -race
 		n = 20_000
@@ -135,6 +139,40 @@ func TestDatasetOutputAndErrorsFiles(t *testing.T) {
 	s.checkResume(t, "/v1/jobs/"+id+"/output", whole)
 	s.checkErrorsFiles(t, id, invalid)
 	s.checkOutputCSV(t, id, n, classes)
+	s.checkStalledClient(t, "/v1/jobs/"+id+"/output", len(whole))
+}
+
+// checkStalledClient starts a download of a file larger than what the
+// connection's buffers hold and reads none of it: the gateway ends it
+// after its write timeout and gives the slot back.
+func (s *System) checkStalledClient(t *testing.T, path string, size int) {
+	t.Helper()
+	if size < 6<<20 {
+		t.Fatalf("a %d-byte file fits in the connection's buffers", size)
+	}
+	d := net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
+		var serr error
+		err := c.Control(func(fd uintptr) { serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
+		return errors.Join(err, serr)
+	}}
+	conn, err := d.Dial("tcp", s.Gateway.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: gateway\r\nAuthorization: Bearer %s\r\n\r\n", path, s.Key)
+	Eventually(t, 20*time.Second, func() error {
+		if n := s.Gateway.Stats().Downloads; n != 1 {
+			return fmt.Errorf("%d downloads, want the stalled one", n)
+		}
+		return nil
+	})
+	Eventually(t, 20*time.Second, func() error {
+		if n := s.Gateway.Stats().Downloads; n != 0 {
+			return fmt.Errorf("%d downloads after the write timeout", n)
+		}
+		return nil
+	})
 }
 
 // checkOutputNDJSON downloads the NDJSON output whole and checks it.
