@@ -18,7 +18,7 @@ const timerAckWait = 30 * time.Second
 
 // expirer acts on the jobs' fired timers, shared by every gateway through
 // one durable consumer: a finished job's results expire at its ExpiresAt
-// (purged; the record stays, state expired), and the record of an expired
+// (purged, with its output files' indexes; the record stays, state expired), and the record of an expired
 // job goes RecordTTL later. Both are idempotent, so a timer delivered
 // twice does no harm.
 type expirer struct {
