@@ -42,8 +42,8 @@ test: test-go test-ui test-e2e test-docker test-k8s ## every test: Go (race), UI
 test-go: tf ## Go vet and tests with the race detector, real NATS and TensorFlow
 	$(TF_ENV) && go vet $(GO_PKGS) && go test -race -count=1 -timeout 20m $(GO_PKGS)
 	@# latency ratios are asserted without the race detector, which slows everything several times;
-	@# the upload soaks run a fifth of their uploads under it, and in full here
-	$(TF_ENV) && go test -count=1 -run 'TestFloodingTenantDoesNotSlowOthers|TestUploadSoakReturnsToBaseline' ./test/system ./internal/store
+	@# the upload soaks run a fifth of their uploads under it, and in full here, as does the 100,000-item output file test
+	$(TF_ENV) && go test -count=1 -run 'TestFloodingTenantDoesNotSlowOthers|TestUploadSoakReturnsToBaseline|TestDatasetOutputAndErrorsFiles' ./test/system ./internal/store
 
 .PHONY: test-ui
 test-ui: ## UI type-check, lint, unit tests and production build
@@ -65,6 +65,7 @@ soak: build nats-server ## load from cmd/loadgen for SOAK_DURATION (10m) against
 fuzz: ## run each fuzz target for FUZZTIME (default 20s)
 	for t in $$(go test -list 'Fuzz.*' ./gateway | grep ^Fuzz); do go test -run '^$$' -fuzz "^$$t$$" -fuzztime $${FUZZTIME:-20s} ./gateway; done
 	for t in $$(go test -list 'Fuzz.*' ./internal/wire | grep ^Fuzz); do go test -run '^$$' -fuzz "^$$t$$" -fuzztime $${FUZZTIME:-20s} ./internal/wire; done
+	for t in $$(go test -list 'Fuzz.*' ./gateway/output | grep ^Fuzz); do go test -run '^$$' -fuzz "^$$t$$" -fuzztime $${FUZZTIME:-20s} ./gateway/output; done
 	for t in $$(go test -list 'Fuzz.*' ./model | grep ^Fuzz); do go test -run '^$$' -fuzz "^$$t$$" -fuzztime $${FUZZTIME:-20s} ./model; done
 
 .PHONY: models

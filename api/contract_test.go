@@ -174,3 +174,45 @@ func TestErrorCodesMatchOpenAPI(t *testing.T) {
 		t.Fatalf("openapi.yaml lists %v\nGo has %v", sorted(doc), sorted(code))
 	}
 }
+
+// openapiSchema reads the property names and required list of a schema of
+// openapi.yaml's components (a plain object schema, as written there).
+func openapiSchema(t *testing.T, name string) (props, required []string) {
+	t.Helper()
+	b, err := os.ReadFile("openapi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(b), "\n")
+	start := slices.Index(lines, "    "+name+":")
+	if start < 0 {
+		t.Fatalf("openapi.yaml has no schema %s", name)
+	}
+	prop := regexp.MustCompile(`^        ([a-z_]+):`)
+	for _, l := range lines[start+1:] {
+		if len(l) > 4 && l[4] != ' ' { // the next schema
+			break
+		}
+		if r, ok := strings.CutPrefix(l, "      required: ["); ok {
+			for _, f := range strings.Split(strings.TrimSuffix(r, "]"), ",") {
+				required = append(required, strings.TrimSpace(f))
+			}
+		}
+		if m := prop.FindStringSubmatch(l); m != nil {
+			props = append(props, m[1])
+		}
+	}
+	return props, required
+}
+
+// The HTTP bodies of the output files' contract have exactly the fields
+// of their openapi.yaml schemas.
+func TestHTTPBodiesMatchOpenAPI(t *testing.T) {
+	for name, v := range map[string]any{"JobLinks": JobLinks{}, "ErrorsFileLine": ErrorsFileLine{}} {
+		props, required := openapiSchema(t, name)
+		all, req := jsonFields(reflect.TypeOf(v))
+		if !slices.Equal(sorted(all), sorted(props)) || !slices.Equal(sorted(req), sorted(required)) {
+			t.Errorf("%s: Go fields %v (required %v), schema %v (required %v)", name, sorted(all), sorted(req), sorted(props), sorted(required))
+		}
+	}
+}

@@ -49,6 +49,10 @@ const (
 	// Resumable uploads (tus).
 	CodePreconditionFailed Code = "precondition_failed"
 	CodeChecksumMismatch   Code = "checksum_mismatch"
+
+	// CodeRangeNotSatisfiable: a Range a file cannot serve (past its end,
+	// or malformed); the answer's Content-Range gives the file's size.
+	CodeRangeNotSatisfiable Code = "range_not_satisfiable"
 )
 
 // StatusChecksumMismatch is tus's status for a body whose Upload-Checksum
@@ -88,6 +92,8 @@ var statuses = map[Code]int{
 
 	CodePreconditionFailed: http.StatusPreconditionFailed,
 	CodeChecksumMismatch:   StatusChecksumMismatch,
+
+	CodeRangeNotSatisfiable: http.StatusRequestedRangeNotSatisfiable,
 }
 
 // Codes lists every code (for contract tests).

@@ -39,16 +39,36 @@ type SubmitResponse struct {
 	Links JobLinks       `json:"links"`
 }
 
-// JobLinks are where to follow a job.
+// JobLinks are where to follow a job and fetch its files.
 type JobLinks struct {
 	Self    string `json:"self"`
 	Results string `json:"results"`
-	WS      string `json:"ws"`
+	// Output and Errors are the job's files once it has finished: every
+	// item, and the failed items only (add ?format=csv for CSV).
+	Output string `json:"output"`
+	Errors string `json:"errors"`
+	WS     string `json:"ws"`
 }
 
 // LinksFor returns a job's links.
 func LinksFor(id string) JobLinks {
-	return JobLinks{Self: "/v1/jobs/" + id, Results: "/v1/jobs/" + id + "/results", WS: "/v1/ws"}
+	job := "/v1/jobs/" + id
+	return JobLinks{Self: job, Results: job + "/results", Output: job + "/output", Errors: job + "/errors", WS: "/v1/ws"}
+}
+
+// Job is GET /v1/jobs/{id}: the job's status and its links.
+type Job struct {
+	wire.JobStatus
+	Links JobLinks `json:"links"`
+}
+
+// ErrorsFileLine is one line of a job's NDJSON errors file
+// (GET /v1/jobs/{id}/errors): a failed item, its input line and id, and why.
+type ErrorsFileLine struct {
+	Index  int    `json:"index"`
+	Line   int    `json:"line,omitempty"`
+	ID     string `json:"id,omitempty"`
+	Reason string `json:"reason"`
 }
 
 // PredictRequest is the body of POST /v1/models/{name}/predict.

@@ -33,6 +33,11 @@ type Config struct {
 	MaxJSONBodyBytes int64
 	MaxSyncBodyBytes int64
 
+	// DownloadWriteTimeout ends a file download (GET /v1/jobs/{id}/output,
+	// /errors) whose client takes none of it for this long; the client
+	// resumes it with Range.
+	DownloadWriteTimeout time.Duration
+
 	// OpsAddr, when set, is a second listener for operators: /health,
 	// /ready, /metrics and /v1/cluster without credentials (bind it to an
 	// internal interface).
@@ -101,7 +106,7 @@ type AuthConfig struct {
 func Defaults() Config {
 	return Config{
 		Addr: ":8000", Version: "dev",
-		MaxBodyBytes: 4 << 30, MaxJSONBodyBytes: 64 << 20, MaxSyncBodyBytes: 8 << 20,
+		MaxBodyBytes: 4 << 30, MaxJSONBodyBytes: 64 << 20, MaxSyncBodyBytes: 8 << 20, DownloadWriteTimeout: time.Minute,
 		HTTP: HTTPConfig{
 			MaxHeaderBytes: 64 << 10, MaxConnsPerAddr: 256, WriteTimeout: 30 * time.Second, StreamWriteTimeout: 10 * time.Second,
 			BodyIdleTimeout: 10 * time.Second, MinBodyRate: 8 << 10, DecodeBudget: 96 << 20, DecodeWait: 5 * time.Second,
@@ -114,7 +119,7 @@ func Defaults() Config {
 			MaxChunkBytes: 768 << 10, PublishWindow: 32 << 20, QueueWait: 10 * time.Second, DefaultChunkSize: 256, Readers: 2,
 			SyncTimeout: 10 * time.Second, MinSyncTimeout: 10 * time.Millisecond, MaxJobsListed: 100, MaxJobsScanned: 1000, MaxJobNameBytes: 255,
 			MaxSubscriptions: 10_000, ProgressInterval: 200 * time.Millisecond, FollowPoll: 5 * time.Second, MaxResultReads: 64,
-			MaxImagePixelsFactor: 64,
+			MaxImagePixelsFactor: 64, MaxDownloads: 256,
 		},
 		Sched: sched.Config{QueueChunks: sched.DefaultQueueChunks, Tick: sched.DefaultTick},
 		WS: ws.Config{
@@ -170,6 +175,8 @@ func (c *Config) serviceFlags(s *config.Set, d Config) {
 	s.Duration(&sv.ProgressInterval, "progress-interval", "GATEWAY_PROGRESS_INTERVAL", d.Service.ProgressInterval, "least time between progress events per job")
 	s.Duration(&sv.FollowPoll, "follow-poll", "GATEWAY_FOLLOW_POLL", d.Service.FollowPoll, "how often a followed job is reread when no change was announced")
 	s.Int(&sv.MaxResultReads, "max-result-reads", "GATEWAY_MAX_RESULT_READS", d.Service.MaxResultReads, "most result reads (JetStream direct gets) in flight")
+	s.Int(&sv.MaxDownloads, "max-downloads", "GATEWAY_MAX_DOWNLOADS", d.Service.MaxDownloads, "most output and errors files this gateway serves at once, and most file indexes it builds at once; beyond it: 503 busy")
+	s.Duration(&c.DownloadWriteTimeout, "download-write-timeout", "GATEWAY_DOWNLOAD_WRITE_TIMEOUT", d.DownloadWriteTimeout, "a file download whose client takes none of it for this long ends, giving its slot back (it resumes with Range)")
 }
 
 func (c *Config) wsFlags(s *config.Set, d Config) {
@@ -268,6 +275,8 @@ func (c Config) validateBasics() error {
 		return fmt.Errorf("%w: gateway: NATS URL is required", config.ErrInvalid)
 	case c.MaxBodyBytes <= 0 || c.MaxSyncBodyBytes <= 0 || c.MaxJSONBodyBytes <= 0:
 		return fmt.Errorf("%w: gateway: body limits must be positive", config.ErrInvalid)
+	case c.DownloadWriteTimeout <= 0:
+		return fmt.Errorf("%w: gateway: the download write timeout must be positive", config.ErrInvalid)
 	case !wsLimitsSet(c.WS):
 		return fmt.Errorf("%w: gateway: WebSocket limits must be positive", config.ErrInvalid)
 	case (c.TLSCert == "") != (c.TLSKey == ""):

@@ -33,6 +33,8 @@ func (g *Gateway) routes() *http.ServeMux {
 	mux.Handle("GET /v1/jobs", user(g.handleListJobs))
 	mux.Handle("GET /v1/jobs/{id}", user(g.handleJob))
 	mux.Handle("GET /v1/jobs/{id}/results", user(g.handleResults))
+	mux.Handle("GET /v1/jobs/{id}/output", user(g.handleOutput)) // and HEAD
+	mux.Handle("GET /v1/jobs/{id}/errors", user(g.handleErrors))
 	mux.Handle("POST /v1/jobs/{id}/cancel", user(g.handleCancel))
 	mux.Handle("GET /v1/jobs/{id}/webhooks", user(g.handleWebhooks))
 	mux.Handle("GET /v1/cluster", g.authed(auth.RoleOperator, g.api(g.handleCluster)))

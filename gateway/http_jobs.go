@@ -224,7 +224,7 @@ func (g *Gateway) handleJob(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	api.WriteJSON(w, http.StatusOK, st)
+	api.WriteJSON(w, http.StatusOK, api.Job{JobStatus: st, Links: api.LinksFor(st.ID)})
 	return nil
 }
 

@@ -18,12 +18,13 @@ const timerAckWait = 30 * time.Second
 
 // expirer acts on the jobs' fired timers, shared by every gateway through
 // one durable consumer: a finished job's results expire at its ExpiresAt
-// (purged; the record stays, state expired), and the record of an expired
+// (purged, with its output files' indexes; the record stays, state expired), and the record of an expired
 // job goes RecordTTL later. Both are idempotent, so a timer delivered
 // twice does no harm.
 type expirer struct {
 	jobs      *store.Jobs
 	results   *store.Results
+	outputs   *store.Outputs
 	recordTTL time.Duration
 	log       zerolog.Logger
 	expired   func()
@@ -80,6 +81,9 @@ func (e *expirer) handle(ctx context.Context, subject string) error {
 	case wire.TimerExpire:
 		return e.expire(ctx, rec)
 	case wire.TimerDelete:
+		if err := e.outputs.Purge(ctx, rec.ID); err != nil { // an index built as it expired
+			return err
+		}
 		return e.jobs.Delete(ctx, rec)
 	}
 	return nil
@@ -92,6 +96,9 @@ func (e *expirer) expire(ctx context.Context, rec *wire.JobRecord) error {
 		return nil
 	}
 	if err := e.results.Purge(ctx, rec.ID); err != nil {
+		return err
+	}
+	if err := e.outputs.Purge(ctx, rec.ID); err != nil {
 		return err
 	}
 	if _, err := e.jobs.Expire(ctx, rec.ID, e.recordTTL); err != nil {

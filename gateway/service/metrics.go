@@ -15,6 +15,7 @@ type metrics struct {
 	storeBytes, storeMax prometheus.Gauge
 	expired              prometheus.Counter
 	quota                *prometheus.CounterVec
+	outputBuilds         prometheus.Counter
 }
 
 // storeFill records the results store's size as read.
@@ -53,6 +54,9 @@ func newMetrics(reg prometheus.Registerer, stats func() Stats) *metrics {
 		expired: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "gateway_jobs_expired_total", Help: "Finished jobs whose results this gateway expired (RESULT_TTL after they finished).",
 		}),
+		outputBuilds: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "gateway_output_index_builds_total", Help: "Indexes of output and errors files built (one pass over a finished job's results per file and format).",
+		}),
 		busy: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "gateway_follow_busy_total", Help: "Subscriptions and result streams refused because the gateway follows GATEWAY_MAX_SUBSCRIPTIONS jobs.",
 		}),
@@ -63,9 +67,11 @@ func newMetrics(reg prometheus.Registerer, stats func() Stats) *metrics {
 	gauge := func(name, help string, f func(Stats) float64) prometheus.Collector {
 		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 { return f(stats()) })
 	}
-	reg.MustRegister(m.jobs, m.items, m.syncLatency, m.syncQueued, m.syncMessages, m.busy, m.storageRefused, m.storeBytes, m.storeMax, m.expired, m.quota,
+	reg.MustRegister(m.jobs, m.items, m.syncLatency, m.syncQueued, m.syncMessages, m.busy, m.storageRefused, m.storeBytes, m.storeMax, m.expired, m.quota, m.outputBuilds,
 		gauge("gateway_followers", "Jobs followed: WebSocket subscriptions and NDJSON result streams.", func(s Stats) float64 { return float64(s.Followers) }),
 		gauge("gateway_followed_jobs", "Distinct jobs followed through the job-record feed.", func(s Stats) float64 { return float64(s.FeedJobs) }),
+		gauge("gateway_downloads", "Output and errors files being served (GATEWAY_MAX_DOWNLOADS).", func(s Stats) float64 { return float64(s.Downloads) }),
+		gauge("gateway_output_index_building", "Output and errors file indexes being built (GATEWAY_MAX_DOWNLOADS).", func(s Stats) float64 { return float64(s.IndexBuilds) }),
 		gauge("gateway_inbox_waiting", "Requests waiting for replies (predictions, result reads).", func(s Stats) float64 { return float64(s.InboxWaiting) }),
 	)
 	return m

@@ -18,10 +18,12 @@ import (
 	"batchinfer/internal/config"
 	"batchinfer/internal/natsx"
 	"batchinfer/internal/store"
+	"batchinfer/internal/wire"
 
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
+	"golang.org/x/sync/singleflight"
 )
 
 // natsOpTimeout bounds one request to NATS.
@@ -53,6 +55,7 @@ type Config struct {
 	ProgressInterval time.Duration // least time between progress events of a follower
 	FollowPoll       time.Duration // a follower's reread when no change was announced
 	MaxResultReads   int           // result reads in flight
+	MaxDownloads     int           // output and errors files served at once (and file indexes built)
 	// ResultTTL is how long a finished job's results are kept (its record
 	// states it); set from the stream settings.
 	ResultTTL time.Duration
@@ -84,7 +87,7 @@ func (c Config) Validate() error {
 		{"MaxJobsScanned", c.MaxJobsScanned > 0}, {"MaxJobNameBytes", c.MaxJobNameBytes > 0},
 		{"MaxSubscriptions", c.MaxSubscriptions > 0}, {"ProgressInterval", c.ProgressInterval > 0},
 		{"FollowPoll", c.FollowPoll > 0}, {"MaxResultReads", c.MaxResultReads > 0}, {"ResultTTL", c.ResultTTL > 0}, {"RecordTTL", c.RecordTTL > 0}, {"MaxAge", c.MaxAge > 0}, {"Readers", c.Readers > 0},
-		{"MaxImagePixelsFactor", c.MaxImagePixelsFactor > 0},
+		{"MaxImagePixelsFactor", c.MaxImagePixelsFactor > 0}, {"MaxDownloads", c.MaxDownloads > 0},
 	} {
 		if !f.ok {
 			return fmt.Errorf("%w: %s out of range", ErrConfig, f.name)
@@ -102,6 +105,7 @@ type Service struct {
 	quotas  *store.Quotas
 	results *store.Results
 	inputs  *store.Inputs
+	outputs *store.Outputs
 	metrics *metrics
 
 	cat    *catalog
@@ -117,6 +121,12 @@ type Service struct {
 	followers atomic.Int64
 	follows   tenantCounter
 	uploads   tenantCounter
+	// downloads counts the output files served, indexing their index
+	// builds.
+	downloads, indexing atomic.Int64
+	builds              singleflight.Group
+	// pageChunks is the chunks per page of the output indexes it builds.
+	pageChunks int
 	coalescers
 
 	// Audit records submissions and cancels (both transports).
@@ -142,6 +152,7 @@ func New(cfg Config, in *natsx.Infra, reg prometheus.Registerer, log zerolog.Log
 		cfg: cfg, log: log.With().Str("component", "service").Logger(), in: in,
 		jobs: store.NewJobs(in), results: store.NewResults(in.JS, in.Results), inputs: store.NewInputs(in), Audit: audit.Nop(),
 		ingests: store.NewIngests(in),
+		outputs: store.NewOutputs(in.JS, in.Buckets.Outputs), pageChunks: wire.OutputPageChunks,
 	}
 	s.quotas = store.NewQuotas(s.jobs)
 	s.metrics = newMetrics(reg, s.Stats)
@@ -216,7 +227,7 @@ func (s *Service) startExpirer() error {
 	if err != nil {
 		return err
 	}
-	e := &expirer{jobs: s.jobs, results: s.results, recordTTL: s.cfg.RecordTTL, expired: s.metrics.expired.Inc,
+	e := &expirer{jobs: s.jobs, results: s.results, outputs: s.outputs, recordTTL: s.cfg.RecordTTL, expired: s.metrics.expired.Inc,
 		log: s.log.With().Str("component", "expiry").Logger()}
 	s.expDone = make(chan struct{})
 	go func() {
@@ -288,6 +299,8 @@ type Stats struct {
 	UploadTenants int   // tenants with submissions being decoded
 	Uploads       int   // submissions being decoded
 	Reading       int   // datasets being read into jobs here
+	Downloads     int64 // output files being served
+	IndexBuilds   int64 // output file indexes being built
 }
 
 // Stats returns the current counts; valid after Start.
@@ -299,5 +312,5 @@ func (s *Service) Stats() Stats {
 	ft, _ := s.follows.counts()
 	ut, u := s.uploads.counts()
 	return Stats{Followers: s.followers.Load(), FeedWatchers: w, FeedJobs: j, InboxWaiting: s.inbox.waiting(),
-		FollowTenants: ft, UploadTenants: ut, Uploads: u, Reading: s.readers.reading()}
+		FollowTenants: ft, UploadTenants: ut, Uploads: u, Reading: s.readers.reading(), Downloads: s.downloads.Load(), IndexBuilds: s.indexing.Load()}
 }

@@ -33,7 +33,7 @@ func testConfig() Config {
 	return Config{
 		MaxItems: 100, MaxSyncItems: 4, MaxImageBytes: 1 << 20, MaxLineBytes: 1 << 20, MaxChunkBytes: 768 << 10, PublishWindow: 1 << 20, QueueWait: time.Second, MaxAge: time.Hour, Readers: 1,
 		DefaultChunkSize: 10, SyncTimeout: time.Second, MinSyncTimeout: 10 * time.Millisecond, MaxJobsListed: 50,
-		MaxSubscriptions: 10, ProgressInterval: 10 * time.Millisecond, FollowPoll: 200 * time.Millisecond, MaxResultReads: 4,
+		MaxSubscriptions: 10, ProgressInterval: 10 * time.Millisecond, FollowPoll: 200 * time.Millisecond, MaxResultReads: 4, MaxDownloads: 8,
 		ResultTTL: time.Hour, RecordTTL: time.Hour,
 		MaxJobsScanned: 100, MaxJobNameBytes: 32,
 		MaxImagePixelsFactor: 64,

@@ -158,7 +158,7 @@ func current(name string, ci *jetstream.ClusterInfo, want int) error {
 func allStreams() []string {
 	names := []string{wire.StreamInfer, wire.StreamResults, wire.StreamDeadLetter, wire.StreamUploads}
 	for _, b := range []string{wire.BucketJobs, wire.BucketCancel, wire.BucketIdempotency, wire.BucketWorkers,
-		wire.BucketModels, wire.BucketJobIndex, wire.BucketActive, wire.BucketUploads, wire.BucketQuotas} {
+		wire.BucketModels, wire.BucketJobIndex, wire.BucketActive, wire.BucketUploads, wire.BucketQuotas, wire.BucketOutputs} {
 		names = append(names, "KV_"+b)
 	}
 	return names

@@ -105,7 +105,7 @@ func (c StreamConfig) withDefaults() StreamConfig {
 // Buckets are the key-value buckets both services use.
 type Buckets struct {
 	Jobs, Cancel, Idempotency, Workers, Models, JobIndex, Active, Uploads jetstream.KeyValue
-	Sched, Leases, Quotas                                                 jetstream.KeyValue
+	Sched, Leases, Quotas, Outputs                                        jetstream.KeyValue
 	// Webhooks holds each job's webhook delivery log.
 	Webhooks jetstream.KeyValue
 }
@@ -202,6 +202,7 @@ func buckets(b *Buckets, cfg StreamConfig) []bucket {
 		{&b.Uploads, wire.BucketUploads, "resumable uploads of each tenant", cfg.UploadMaxAge()},
 		{&b.Quotas, wire.BucketQuotas, "each tenant's reservations against its job quotas", cfg.MaxAge},
 		{&b.Webhooks, wire.BucketWebhooks, "webhook delivery log of each job (deleted with the job; MaxAge is a backstop)", cfg.MaxAge},
+		{&b.Outputs, wire.BucketOutputs, "byte layout of finished jobs' download files (deleted with their results)", cfg.MaxAge},
 	} {
 		out = append(out, bucket{p: k.p, cfg: jetstream.KeyValueConfig{
 			Bucket: k.name, Description: k.desc, TTL: k.ttl, History: 1,

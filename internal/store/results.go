@@ -129,3 +129,22 @@ func UnstoredResult(rec *wire.JobRecord, c int, reason string, skipped bool) *wi
 	}
 	return cr
 }
+
+// ErrResultUnreadable is returned for a counted chunk whose result cannot
+// be read (yet): a lagging replica, or results purged meanwhile.
+var ErrResultUnreadable = errors.New("result counted but not readable")
+
+// Settled returns chunk c of a finished job as View does, and for a chunk
+// of a job that failed as a whole before the chunk was counted, its items
+// skipped with the job's error. A counted chunk whose result cannot be read
+// is ErrResultUnreadable: the outcome of a finished job is never guessed.
+func (r *Results) Settled(ctx context.Context, rec *wire.JobRecord, c int) ([]byte, error) {
+	data, err := r.View(ctx, rec, c)
+	if data != nil || err != nil {
+		return data, err
+	}
+	if rec.State == wire.StateFailed && !rec.IsCounted(c) {
+		return UnstoredResult(rec, c, rec.Error, true).AppendJSON(nil), nil
+	}
+	return nil, fmt.Errorf("chunk %d of job %s: %w", c, rec.ID, ErrResultUnreadable)
+}

@@ -58,6 +58,10 @@ const (
 	// BucketQuotas has a key per tenant: its reservations against its job
 	// quotas (store.Quotas), changed with compare-and-set only.
 	BucketQuotas = "quotas"
+	// BucketOutputs holds the index of each download file of a finished job
+	// (OutputIndex, at OutputKey) and its pages of chunk lengths
+	// (OutputPageKey); a job's keys go with its results.
+	BucketOutputs = "outputs"
 
 	// PrioritySync is the queue of synchronous predictions, served first.
 	PrioritySync = "sync"

@@ -82,6 +82,11 @@ export const CODE_TEXT: Record<ErrorCode, (msg: string) => string> = {
   unavailable: (m) => later('The service is unavailable right now', m),
   not_ready: (m) => later('The service is not ready (starting, or no worker serves the model yet)', m),
   too_many_connections: (m) => later('The gateway has as many connections as it allows', m),
+  expired: (m) => withDetail('This is past its retention and was deleted', m),
+  precondition_failed: (m) => withDetail('The upload request was not accepted', m),
+  checksum_mismatch: (m) => withDetail('Part of the upload arrived damaged and was not kept; send it again', m),
+  insufficient_storage: (m) => later('The server has no room for this right now', m),
+  range_not_satisfiable: (m) => withDetail('The download asked for bytes the file does not have; download it again from the start', m),
   internal: () => 'Something went wrong on the server. Try again; if it keeps happening, tell an operator.',
 }
 

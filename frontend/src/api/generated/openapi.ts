@@ -180,7 +180,7 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** A job's status */
+        /** A job's status, its request counts and links */
         get: operations["getJob"];
         put?: never;
         post?: never;
@@ -266,6 +266,82 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/jobs/{id}/output": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["JobId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * A finished job's output file (every item)
+         * @description One line (NDJSON) or row (CSV) per item, in index order, for a job whose
+         *     state is final (`completed`, `cancelled`, `failed`, `deadline_exceeded`).
+         *     NDJSON lines are the stored `ItemResult`s as they are. CSV (RFC 4180
+         *     quoting, LF line ends, UTF-8) has a header row and the columns
+         *     `index, line, id, status, label, class, score, error`, where `status`
+         *     is `ok`, `failed` or `skipped`, then one `p_<label>` column per class
+         *     for models whose items carry probabilities (at most 32 classes;
+         *     `p_<class>` when the labels are missing or repeated; empty cells for
+         *     items without them).
+         *
+         *     Downloads resume: `Content-Length` is exact, `Accept-Ranges: bytes`,
+         *     and a single `Range` gets 206 with `Content-Range` (a range past the end
+         *     or malformed: 416 `range_not_satisfiable` with `Content-Range: bytes *\/SIZE`;
+         *     several ranges, or another unit, are ignored: 200 with the whole file, as
+         *     RFC 9110 lets a server). `If-Range` with the file's `ETag` (or its
+         *     `Last-Modified` date) applies the range only to the same bytes; a stale
+         *     one gets 200 with the whole file. `If-None-Match` / `If-Modified-Since`
+         *     get 304. The `ETag` is strong and changes only when the file's bytes
+         *     do (a chunk of a failed job counted after it failed).
+         *
+         *     The first request for a file reads the job's results once to index it
+         *     (the length of each chunk's part of the file, kept beside the results
+         *     until they expire); later ones read only the chunks their range covers.
+         *     A running job: 409 `conflict` with `Retry-After` ("not finished yet: N
+         *     of M items"); an expired one: 410 `expired`; another tenant's: 404
+         *     `unknown_job`. A download counts against the gateway's
+         *     `GATEWAY_MAX_DOWNLOADS` (503 `busy` with `Retry-After` beyond it).
+         */
+        get: operations["getOutputFile"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        /** The output file's headers (size, ETag) without its bytes */
+        head: operations["headOutputFile"];
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/jobs/{id}/errors": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["JobId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * A finished job's errors file (the failed items only)
+         * @description The items that failed (not those skipped: see `status` in the output
+         *     file), in index order, with the input line and the reason: NDJSON lines
+         *     of `ErrorsFileLine`, or CSV with the header `index,line,id,reason`. An
+         *     invalid row accepted under `max_invalid` is here with its line. The
+         *     same headers, ranges, validators and answers as the output file.
+         */
+        get: operations["getErrorsFile"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        /** The errors file's headers without its bytes */
+        head: operations["headErrorsFile"];
         patch?: never;
         trace?: never;
     };
@@ -520,9 +596,10 @@ export interface components {
         /** @description The item's value of the input's id column (a CSV input sent with `id_column`). */
         InputId: string;
         /**
-         * @description The request counts: `total` items, of which `done` succeeded, `failed` failed and `skipped` were
-         *     not run (cancelled, failed job, deadline passed). The job is finished when
-         *     `done + failed + skipped == total`, or when it failed as a whole.
+         * @description The request counts: `total` items, of which `done` succeeded (completed), `failed` failed and
+         *     `skipped` were not run (cancelled, failed job, deadline passed). The job is finished when
+         *     `done + failed + skipped == total`, or when it failed as a whole; then its output and errors
+         *     files can be downloaded (`links.output`, `links.errors` of GET /v1/jobs/{id}).
          */
         JobStatus: {
             id: string;
@@ -801,17 +878,35 @@ export interface components {
             error?: string;
             duration_ms: number;
         };
+        SubmitJobResponse: {
+            job: components["schemas"]["JobStatus"];
+            links: components["schemas"]["JobLinks"];
+        };
         JobLinks: {
             /** @description URL of GET /v1/jobs/{id} */
             self: string;
             /** @description URL of GET /v1/jobs/{id}/results */
             results: string;
+            /** @description URL of GET /v1/jobs/{id}/output, the output file once the job is finished (add ?format=csv for CSV) */
+            output: string;
+            /** @description URL of GET /v1/jobs/{id}/errors, the failed items once the job is finished */
+            errors: string;
             /** @description URL of the WebSocket */
             ws: string;
         };
-        SubmitJobResponse: {
-            job: components["schemas"]["JobStatus"];
+        /** @description GET /v1/jobs/{id}: the job's status (with its request counts: `total`, `done` = completed, `failed`, `skipped`) and its links. */
+        Job: components["schemas"]["JobStatus"] & {
             links: components["schemas"]["JobLinks"];
+        };
+        /** @description One line of an NDJSON errors file (GET /v1/jobs/{id}/errors). */
+        ErrorsFileLine: {
+            index: number;
+            /** @description The item's line in its NDJSON or CSV input (the CSV header counted); absent for a JSON body. */
+            line?: number;
+            /** @description The value of its id column, when the input has one. */
+            id?: string;
+            /** @description Why it failed, e.g. `invalid input (line 7): ...`. */
+            reason: string;
         };
         ResultsPage: {
             job: string;
@@ -854,13 +949,14 @@ export interface components {
                  *     403 forbidden, forbidden_origin; 404 unknown_model, unknown_job, not_found;
                  *     405 method_not_allowed; 408 body_timeout; 409 conflict; 410 expired (a job's results or an
                  *     upload passed their retention); 412 precondition_failed; 413 body_too_large, too_many_items;
-                 *     415 unsupported_media_type; 429 too_many_subscriptions, rate_limited, quota_exceeded
-                 *     (with Retry-After); 460 checksum_mismatch; 503 queue_full, busy, unavailable, not_ready,
-                 *     too_many_connections (with Retry-After); 504 timeout; 507 insufficient_storage (a store
-                 *     cannot hold a job's results or an upload, with Retry-After); 500 internal.
+                 *     415 unsupported_media_type; 416 range_not_satisfiable (with Content-Range: bytes *\/SIZE);
+                 *     429 too_many_subscriptions, rate_limited, quota_exceeded (with Retry-After); 460 checksum_mismatch;
+                 *     503 queue_full, busy, unavailable, not_ready, too_many_connections (with Retry-After);
+                 *     504 timeout; 507 insufficient_storage (a store cannot hold a job's results or an upload, with
+                 *     Retry-After); 500 internal.
                  * @enum {string}
                  */
-                code: "invalid_json" | "invalid_input" | "invalid_message" | "bad_request" | "unauthorized" | "forbidden" | "forbidden_origin" | "unknown_model" | "unknown_job" | "not_found" | "method_not_allowed" | "conflict" | "body_too_large" | "body_timeout" | "too_many_items" | "unsupported_media_type" | "too_many_subscriptions" | "rate_limited" | "quota_exceeded" | "timeout" | "queue_full" | "busy" | "unavailable" | "not_ready" | "too_many_connections" | "internal" | "precondition_failed" | "expired" | "checksum_mismatch" | "insufficient_storage";
+                code: "invalid_json" | "invalid_input" | "invalid_message" | "bad_request" | "unauthorized" | "forbidden" | "forbidden_origin" | "unknown_model" | "unknown_job" | "not_found" | "method_not_allowed" | "conflict" | "body_too_large" | "body_timeout" | "too_many_items" | "unsupported_media_type" | "too_many_subscriptions" | "rate_limited" | "quota_exceeded" | "timeout" | "queue_full" | "busy" | "unavailable" | "not_ready" | "too_many_connections" | "internal" | "precondition_failed" | "expired" | "checksum_mismatch" | "insufficient_storage" | "range_not_satisfiable";
                 message: string;
                 details?: components["schemas"]["ErrorDetail"][];
             };
@@ -897,6 +993,58 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
+        /** @description The whole file. */
+        File: {
+            headers: {
+                "Content-Length": components["headers"]["ContentLength"];
+                ETag: components["headers"]["ETag"];
+                "Last-Modified": components["headers"]["LastModified"];
+                "Accept-Ranges": components["headers"]["AcceptRanges"];
+                "Content-Disposition": components["headers"]["ContentDisposition"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/x-ndjson": string;
+                "text/csv": string;
+            };
+        };
+        /** @description One byte range of the file. */
+        FilePart: {
+            headers: {
+                /** @description bytes FIRST-LAST/SIZE */
+                "Content-Range"?: string;
+                "Content-Length": components["headers"]["ContentLength"];
+                ETag: components["headers"]["ETag"];
+                "Last-Modified": components["headers"]["LastModified"];
+                "Accept-Ranges": components["headers"]["AcceptRanges"];
+                "Content-Disposition": components["headers"]["ContentDisposition"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/x-ndjson": string;
+                "text/csv": string;
+            };
+        };
+        /** @description The file is the one the validators name (If-None-Match, If-Modified-Since). */
+        FileNotModified: {
+            headers: {
+                ETag?: string;
+                "Last-Modified"?: string;
+                [name: string]: unknown;
+            };
+            content?: never;
+        };
+        /** @description A Range past the end of the file, or malformed (`range_not_satisfiable`). */
+        RangeNotSatisfiable: {
+            headers: {
+                /** @description bytes *\/SIZE */
+                "Content-Range"?: string;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
     };
     parameters: {
         ModelName: string;
@@ -907,9 +1055,26 @@ export interface components {
         TusResumable: "1.0.0";
         /** @description `ALGORITHM BASE64DIGEST` of this request's body (sha1, sha256, sha512 or md5). */
         UploadChecksum: string;
+        FileFormat: "ndjson" | "csv";
+        /** @description One byte range: `bytes=FIRST-LAST`, `bytes=FIRST-` or `bytes=-SUFFIX`. */
+        Range: string;
+        /** @description The `ETag` (or `Last-Modified`) of the part already downloaded; another file's gets the whole file (200). */
+        IfRange: string;
+        IfNoneMatch: string;
+        IfModifiedSince: string;
     };
     requestBodies: never;
-    headers: never;
+    headers: {
+        /** @description The exact size of the body in bytes. */
+        ContentLength: number;
+        /** @description Strong validator of the file's bytes (for If-Range and If-None-Match). */
+        ETag: string;
+        /** @description When the job's outcome last changed. */
+        LastModified: string;
+        AcceptRanges: "bytes";
+        /** @description attachment; filename=<job>.<output|errors>.<ndjson|csv> */
+        ContentDisposition: string;
+    };
     pathItems: never;
 }
 export type $defs = Record<string, never>;
@@ -1367,13 +1532,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The status. */
+            /** @description The status, with the links to its results and files. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["JobStatus"];
+                    "application/json": components["schemas"]["Job"];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -1467,6 +1632,141 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["Error"];
             429: components["responses"]["Error"];
+        };
+    };
+    getOutputFile: {
+        parameters: {
+            query?: {
+                format?: components["parameters"]["FileFormat"];
+            };
+            header?: {
+                /** @description One byte range: `bytes=FIRST-LAST`, `bytes=FIRST-` or `bytes=-SUFFIX`. */
+                Range?: components["parameters"]["Range"];
+                /** @description The `ETag` (or `Last-Modified`) of the part already downloaded; another file's gets the whole file (200). */
+                "If-Range"?: components["parameters"]["IfRange"];
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+                "If-Modified-Since"?: components["parameters"]["IfModifiedSince"];
+            };
+            path: {
+                id: components["parameters"]["JobId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["File"];
+            206: components["responses"]["FilePart"];
+            304: components["responses"]["FileNotModified"];
+            400: components["responses"]["Error"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["Error"];
+            409: components["responses"]["Error"];
+            410: components["responses"]["Error"];
+            416: components["responses"]["RangeNotSatisfiable"];
+            429: components["responses"]["Error"];
+            503: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    headOutputFile: {
+        parameters: {
+            query?: {
+                format?: components["parameters"]["FileFormat"];
+            };
+            header?: {
+                /** @description One byte range: `bytes=FIRST-LAST`, `bytes=FIRST-` or `bytes=-SUFFIX`. */
+                Range?: components["parameters"]["Range"];
+                /** @description The `ETag` (or `Last-Modified`) of the part already downloaded; another file's gets the whole file (200). */
+                "If-Range"?: components["parameters"]["IfRange"];
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+                "If-Modified-Since"?: components["parameters"]["IfModifiedSince"];
+            };
+            path: {
+                id: components["parameters"]["JobId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["File"];
+            206: components["responses"]["FilePart"];
+            304: components["responses"]["FileNotModified"];
+            400: components["responses"]["Error"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["Error"];
+            409: components["responses"]["Error"];
+            410: components["responses"]["Error"];
+            416: components["responses"]["RangeNotSatisfiable"];
+            429: components["responses"]["Error"];
+            503: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    getErrorsFile: {
+        parameters: {
+            query?: {
+                format?: components["parameters"]["FileFormat"];
+            };
+            header?: {
+                /** @description One byte range: `bytes=FIRST-LAST`, `bytes=FIRST-` or `bytes=-SUFFIX`. */
+                Range?: components["parameters"]["Range"];
+                /** @description The `ETag` (or `Last-Modified`) of the part already downloaded; another file's gets the whole file (200). */
+                "If-Range"?: components["parameters"]["IfRange"];
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+                "If-Modified-Since"?: components["parameters"]["IfModifiedSince"];
+            };
+            path: {
+                id: components["parameters"]["JobId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["File"];
+            206: components["responses"]["FilePart"];
+            304: components["responses"]["FileNotModified"];
+            400: components["responses"]["Error"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["Error"];
+            409: components["responses"]["Error"];
+            410: components["responses"]["Error"];
+            416: components["responses"]["RangeNotSatisfiable"];
+            429: components["responses"]["Error"];
+            503: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    headErrorsFile: {
+        parameters: {
+            query?: {
+                format?: components["parameters"]["FileFormat"];
+            };
+            header?: {
+                /** @description One byte range: `bytes=FIRST-LAST`, `bytes=FIRST-` or `bytes=-SUFFIX`. */
+                Range?: components["parameters"]["Range"];
+                /** @description The `ETag` (or `Last-Modified`) of the part already downloaded; another file's gets the whole file (200). */
+                "If-Range"?: components["parameters"]["IfRange"];
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+                "If-Modified-Since"?: components["parameters"]["IfModifiedSince"];
+            };
+            path: {
+                id: components["parameters"]["JobId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["File"];
+            206: components["responses"]["FilePart"];
+            304: components["responses"]["FileNotModified"];
+            400: components["responses"]["Error"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["Error"];
+            409: components["responses"]["Error"];
+            410: components["responses"]["Error"];
+            416: components["responses"]["RangeNotSatisfiable"];
+            429: components["responses"]["Error"];
+            503: components["responses"]["Error"];
             default: components["responses"]["Error"];
         };
     };
