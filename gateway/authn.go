@@ -53,21 +53,27 @@ func (g *Gateway) ReloadKeys() error {
 // role (RoleUser: anyone authenticated) and whose key has a request left
 // in its token bucket; the principal goes into the request's context.
 func (g *Gateway) authed(role auth.Role, h http.Handler) http.Handler {
+	return g.authedWith(role, api.WriteError, h)
+}
+
+// authedWith is authed writing its refusals with writeErr (the /v1 error
+// body, or another protocol's).
+func (g *Gateway) authedWith(role auth.Role, writeErr func(http.ResponseWriter, *api.Error), h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, err := g.authn.Authenticate(r.Context(), auth.Bearer(r.Header))
 		if err != nil {
 			g.auditFailure(r, err)
-			unauthorized(w, err)
+			unauthorized(w, err, writeErr)
 			return
 		}
 		if role == auth.RoleOperator && p.Role != auth.RoleOperator {
 			g.audit.Warn().Str("tenant", p.Tenant).Str("key_id", p.KeyID).Str("remote", r.RemoteAddr).
 				Str("path", r.URL.Path).Msg("operator route refused")
-			api.WriteError(w, api.Errorf(api.CodeForbidden, "%s needs an operator key", r.URL.Path))
+			writeErr(w, api.Errorf(api.CodeForbidden, "%s needs an operator key", r.URL.Path))
 			return
 		}
 		if ok, wait := g.authn.Allow(p); !ok {
-			api.WriteError(w, api.RetryLater(api.CodeRateLimited, wait, nil,
+			writeErr(w, api.RetryLater(api.CodeRateLimited, wait, nil,
 				"key %s is over its request rate (%g/s, burst %d): retry after %s", p.KeyID, p.Limits.Rate, p.Limits.Burst, wait.Round(time.Millisecond)))
 			return
 		}
@@ -76,7 +82,7 @@ func (g *Gateway) authed(role auth.Role, h http.Handler) http.Handler {
 }
 
 // unauthorized answers 401 with the challenge of RFC 6750.
-func unauthorized(w http.ResponseWriter, err error) {
+func unauthorized(w http.ResponseWriter, err error, writeErr func(http.ResponseWriter, *api.Error)) {
 	challenge := `Bearer realm="batchinfer"`
 	msg := "credentials required: send Authorization: Bearer <API key>"
 	if !errors.Is(err, auth.ErrNoCredentials) {
@@ -84,7 +90,7 @@ func unauthorized(w http.ResponseWriter, err error) {
 		msg = "invalid credentials"
 	}
 	w.Header().Set("WWW-Authenticate", challenge)
-	api.WriteError(w, api.Errorf(api.CodeUnauthorized, "%s", msg))
+	writeErr(w, api.Errorf(api.CodeUnauthorized, "%s", msg))
 }
 
 // auditFailure logs a refused authentication (never the credentials):
