@@ -64,35 +64,44 @@ func (t *jsonTensor) array(depth int) error {
 		return err
 	}
 	count, nested := 0, false
-	for {
-		t.ws()
-		if t.i < len(t.b) && t.b[t.i] == ']' && count == 0 {
-			t.i++
-			break
+	t.ws()
+	if t.peek(']') {
+		t.i++
+	} else {
+		for more := true; more; count++ {
+			isArray := t.peek('[')
+			if count > 0 && isArray != nested {
+				return errors.New("an array mixes numbers and arrays")
+			}
+			nested = isArray
+			if err := t.element(depth, isArray); err != nil {
+				return err
+			}
+			var err error
+			if more, err = t.next(); err != nil {
+				return err
+			}
 		}
-		isArray := t.i < len(t.b) && t.b[t.i] == '['
-		if count > 0 && isArray != nested {
-			return errors.New("an array mixes numbers and arrays")
-		}
-		nested = isArray
-		if err := t.element(depth, isArray); err != nil {
-			return err
-		}
-		count++
-		t.ws()
-		if t.i < len(t.b) && t.b[t.i] == ',' {
-			t.i++
-			continue
-		}
-		if err := t.expect(']'); err != nil {
-			return err
-		}
-		break
 	}
 	if (nested || depth > 0) && int64(count) != t.shape[depth] {
 		return fmt.Errorf("nested data does not match the shape %v: %d elements at depth %d where it has %d", t.shape, count, depth, t.shape[depth])
 	}
 	return nil
+}
+
+func (t *jsonTensor) peek(c byte) bool {
+	t.ws()
+	return t.i < len(t.b) && t.b[t.i] == c
+}
+
+// next reads what follows an element: a comma (more: true) or the end of
+// the array.
+func (t *jsonTensor) next() (more bool, err error) {
+	if t.peek(',') {
+		t.i++
+		return true, nil
+	}
+	return false, t.expect(']')
 }
 
 // element reads one element of an array at depth: a nested array or a
