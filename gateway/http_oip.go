@@ -5,7 +5,6 @@ import (
 	"compress/flate"
 	"compress/gzip"
 	"compress/zlib"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -18,7 +17,6 @@ import (
 	"batchinfer/gateway/input"
 	"batchinfer/gateway/oip"
 	"batchinfer/gateway/service"
-	"batchinfer/internal/wire"
 )
 
 // oipRoutes adds the Open Inference Protocol v2 routes (KServe's and
@@ -136,9 +134,9 @@ func (g *Gateway) handleOIPInfer(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var results []wire.ItemResult
-	if err := json.Unmarshal(resp.Items, &results); err != nil {
-		return fmt.Errorf("decode the worker's results: %w", err)
+	results, err := oip.DecodeResults(resp.Items)
+	if err != nil {
+		return err
 	}
 	js, bin, err := oip.Encode(meta, req, results)
 	if err != nil {

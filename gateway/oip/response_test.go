@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -153,5 +154,35 @@ func TestModelMetadata(t *testing.T) {
 		`"outputs":[{"name":"probabilities","datatype":"FP32","shape":[-1,10]},{"name":"label","datatype":"BYTES","shape":[-1]},{"name":"class","datatype":"INT64","shape":[-1]}]}`
 	if string(got) != want {
 		t.Fatalf("%s\nwant\n%s", got, want)
+	}
+}
+
+// The workers' results read back as encoding/json reads them (float32
+// parsing included), and anything else is an error.
+func TestDecodeResults(t *testing.T) {
+	c := 2
+	want := []wire.ItemResult{
+		{Index: 0, Label: "2", Class: &c, Score: 0.7, Top: []wire.Class{{Label: "2", Class: 2, Score: 0.7}, {Label: "x:y", Class: 0, Score: 1.0 / 3}}, Probabilities: []float32{1.0 / 3, 0.1, 0.7, 1e-45}},
+		{Index: 1, Error: "model failed"},
+	}
+	b, _ := json.Marshal(want)
+	var std []wire.ItemResult
+	if err := json.Unmarshal(b, &std); err != nil {
+		t.Fatal(err)
+	}
+	got, err := DecodeResults(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range std {
+		std[i].Index, std[i].Score = 0, 0 // not read: the order is the index, top has the score
+	}
+	if !reflect.DeepEqual(got, std) {
+		t.Fatalf("\n%+v\nwant\n%+v", got, std)
+	}
+	for _, bad := range []string{``, `{}`, `[{"class":"x"}]`, `[{"probabilities":[1,"x"]}]`, `[{"top":[{"score":null}]}]`, `[{"probabilities":[1e99]}]`} {
+		if _, err := DecodeResults([]byte(bad)); err == nil {
+			t.Errorf("%s: no error", bad)
+		}
 	}
 }
