@@ -58,11 +58,17 @@ func (g *Gateway) ReloadKeys() error {
 // client address over its budget of failed authentications is refused
 // before its credentials are even looked at.
 func (g *Gateway) authed(role auth.Role, h http.Handler) http.Handler {
+	return g.authedWith(role, api.WriteError, h)
+}
+
+// authedWith is authed writing its refusals with writeErr (the /v1 error
+// body, or another protocol's).
+func (g *Gateway) authedWith(role auth.Role, writeErr func(http.ResponseWriter, *api.Error), h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		token := auth.Bearer(r.Header)
 		if token != "" {
 			if blocked, wait := g.audit.Blocked(peer.From(r.Context())); blocked {
-				api.WriteError(w, api.RetryLater(api.CodeRateLimited, wait, nil,
+				writeErr(w, api.RetryLater(api.CodeRateLimited, wait, nil,
 					"too many failed authentications from your address (GATEWAY_AUTH_FAILURE_RATE): retry after %s", wait.Round(time.Millisecond)))
 				return
 			}
@@ -70,17 +76,17 @@ func (g *Gateway) authed(role auth.Role, h http.Handler) http.Handler {
 		p, err := g.authn.Authenticate(r.Context(), token)
 		if err != nil {
 			g.auditFailure(r, err)
-			unauthorized(w, err)
+			unauthorized(w, err, writeErr)
 			return
 		}
 		ctx := auth.With(r.Context(), p)
 		if role == auth.RoleOperator && p.Role != auth.RoleOperator {
 			g.audit.Forbidden(ctx, r.URL.Path)
-			api.WriteError(w, api.Errorf(api.CodeForbidden, "this route needs an operator key"))
+			writeErr(w, api.Errorf(api.CodeForbidden, "%s needs an operator key", r.URL.Path))
 			return
 		}
 		if ok, wait := g.authn.Allow(p); !ok {
-			api.WriteError(w, api.RetryLater(api.CodeRateLimited, wait, nil,
+			writeErr(w, api.RetryLater(api.CodeRateLimited, wait, nil,
 				"key %s is over its request rate (%g/s, burst %d): retry after %s", p.KeyID, p.Limits.Rate, p.Limits.Burst, wait.Round(time.Millisecond)))
 			return
 		}
@@ -89,7 +95,7 @@ func (g *Gateway) authed(role auth.Role, h http.Handler) http.Handler {
 }
 
 // unauthorized answers 401 with the challenge of RFC 6750.
-func unauthorized(w http.ResponseWriter, err error) {
+func unauthorized(w http.ResponseWriter, err error, writeErr func(http.ResponseWriter, *api.Error)) {
 	challenge := `Bearer realm="batchinfer"`
 	msg := "credentials required: send Authorization: Bearer <API key>"
 	if !errors.Is(err, auth.ErrNoCredentials) {
@@ -97,7 +103,7 @@ func unauthorized(w http.ResponseWriter, err error) {
 		msg = "invalid credentials"
 	}
 	w.Header().Set("WWW-Authenticate", challenge)
-	api.WriteError(w, api.Errorf(api.CodeUnauthorized, "%s", msg))
+	writeErr(w, api.Errorf(api.CodeUnauthorized, "%s", msg))
 }
 
 // auditFailure records a refused authentication (never the credentials):

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"path"
 	"strconv"
+	"strings"
 
 	"batchinfer/api"
 	"batchinfer/gateway/auth"
@@ -42,6 +43,7 @@ func (g *Gateway) routes() *http.ServeMux {
 	for pattern, h := range g.uploads.Routes() {
 		mux.Handle(pattern, g.authed(auth.RoleUser, h))
 	}
+	g.oipRoutes(mux)
 	if g.cfg.UIDir != "" {
 		mux.Handle("GET /", spaHandler(g.cfg.UIDir))
 	}
@@ -84,8 +86,12 @@ func (g *Gateway) api(h func(http.ResponseWriter, *http.Request) error) http.Han
 // redirect (dot segments, doubled slashes: an HTML 307).
 func jsonFallback(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeErr := api.WriteError
+		if r.URL.Path == "/v2" || strings.HasPrefix(r.URL.Path, "/v2/") {
+			writeErr = api.WriteOIPError // the Open Inference Protocol's error body
+		}
 		if p := r.URL.EscapedPath(); p != cleanPath(p) {
-			api.WriteError(w, api.Errorf(api.CodeNotFound, "no route for %s %s", r.Method, r.URL.Path))
+			writeErr(w, api.Errorf(api.CodeNotFound, "no route for %s %s", r.Method, r.URL.Path))
 			return
 		}
 		if _, pattern := mux.Handler(r); pattern != "" {
@@ -99,11 +105,11 @@ func jsonFallback(mux *http.ServeMux) http.Handler {
 			r2 := r.Clone(r.Context())
 			r2.Method = m
 			if _, p := mux.Handler(r2); p != "" && p != "GET /" {
-				api.WriteError(w, api.Errorf(api.CodeMethodNotAllowed, "%s not allowed on %s", r.Method, r.URL.Path))
+				writeErr(w, api.Errorf(api.CodeMethodNotAllowed, "%s not allowed on %s", r.Method, r.URL.Path))
 				return
 			}
 		}
-		api.WriteError(w, api.Errorf(api.CodeNotFound, "no route for %s %s", r.Method, r.URL.Path))
+		writeErr(w, api.Errorf(api.CodeNotFound, "no route for %s %s", r.Method, r.URL.Path))
 	})
 }
 
@@ -128,19 +134,23 @@ func (g *Gateway) handleHealth(w http.ResponseWriter, _ *http.Request) {
 }
 
 func (g *Gateway) handleReady(w http.ResponseWriter, _ *http.Request) {
-	reason := ""
-	select {
-	case <-g.closing:
-		reason = "shutting down"
-	default:
-		reason = g.svc.Ready()
-	}
+	reason := g.notReady()
 	detail := g.svc.Detail()
 	if reason != "" {
 		api.WriteJSON(w, http.StatusServiceUnavailable, api.Ready{Status: "not_ready", Reason: reason, Detail: detail})
 		return
 	}
 	api.WriteJSON(w, http.StatusOK, api.Ready{Status: "ready", Detail: detail})
+}
+
+// notReady says why the gateway is not ready ("" when it is).
+func (g *Gateway) notReady() string {
+	select {
+	case <-g.closing:
+		return "shutting down"
+	default:
+		return g.svc.Ready()
+	}
 }
 
 // intParam reads an integer query parameter within [lo, hi].

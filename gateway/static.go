@@ -24,6 +24,10 @@ func spaHandler(dir string) http.Handler {
 			api.WriteError(w, api.Errorf(api.CodeNotFound, "no route for %s %s", r.Method, r.URL.Path))
 			return
 		}
+		if clean == "/v2" || strings.HasPrefix(clean, "/v2/") {
+			api.WriteOIPError(w, api.Errorf(api.CodeNotFound, "no route for %s %s", r.Method, r.URL.Path))
+			return
+		}
 		if st, err := os.Stat(filepath.Join(dir, filepath.FromSlash(clean))); err != nil || st.IsDir() {
 			h.Set("Cache-Control", "no-cache")
 			http.ServeFile(w, r, filepath.Join(dir, "index.html"))

@@ -333,7 +333,7 @@ fi
 auth=(-H "Authorization: Bearer bik_development_key_public_do_not_use_in_production") # deploy/secrets/api_keys.dev
 hdr() { curl -fsS -o /dev/null -D - "${auth[@]}" "${@:2}" "$base$1" | tr -d '\r'; }
 asset=$(curl -fsS "$base/" | grep -o '/assets/[^"]*\.js' | sed -n 1p)
-for path in / /healthz /jobs/some-job "$asset" /v1/models; do
+for path in / /healthz /jobs/some-job "$asset" /v1/models /v2 /v2/models/digits; do
   h=$(hdr "$path") || { bad "GET $path"; continue; }
   for want in "content-security-policy: .*default-src 'self'" "content-security-policy: .*frame-ancestors 'none'" \
               "content-security-policy: .*connect-src 'self';" \
@@ -342,6 +342,8 @@ for path in / /healthz /jobs/some-job "$asset" /v1/models; do
   done
 done
 hdr / | grep -qi '^cache-control: no-cache' || bad "index.html is not no-cache"
+# the Open Inference Protocol reaches the gateway, not the SPA
+curl -fsS "$base/v2" | jq -e '.extensions | index("binary_tensor_data")' >/dev/null || bad "GET /v2 through nginx is not the gateway's"
 hdr "$asset" | grep -qi '^cache-control: .*max-age=31536000.*immutable' || bad "$asset is not cached for a year"
 hdr "$asset" -H 'Accept-Encoding: gzip' | grep -qi '^content-encoding: gzip' || bad "$asset is not gzipped"
 curl -fsS "$base/jobs/some-job" | grep -q '<div id="app">' || bad "no SPA fallback"

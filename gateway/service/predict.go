@@ -19,6 +19,9 @@ import (
 type PredictRequest struct {
 	Model, Version string
 	Inputs         []json.RawMessage
+	// Source, when set, is read instead of Inputs: the tensors of another
+	// protocol (the Open Inference Protocol's), checked the same way.
+	Source input.Source
 	// Timeout is how long to wait: 0 for the default (SyncTimeout), else
 	// within [MinSyncTimeout, SyncTimeout].
 	Timeout time.Duration
@@ -39,7 +42,11 @@ func (s *Service) Predict(ctx context.Context, req PredictRequest) (*api.Predict
 	if err != nil {
 		return nil, err
 	}
-	items, err := input.Decode(meta, s.limits(meta, s.cfg.MaxSyncItems), input.JSONItems(req.Inputs))
+	src := req.Source
+	if src == nil {
+		src = input.JSONItems(req.Inputs)
+	}
+	items, err := input.Decode(meta, s.limits(meta, s.cfg.MaxSyncItems), src)
 	if err != nil {
 		return nil, err
 	}

@@ -458,6 +458,206 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v2": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Open Inference Protocol server metadata
+         * @description The Open Inference Protocol v2 (KServe's and Triton's REST protocol,
+         *     what `tritonclient[http]` and KServe's `InferenceRESTClient` speak).
+         *     Every `/v2` error is the protocol's `OIPError`, `{"error": "<message>"}`,
+         *     with the status of the `/v1` code it stands for.
+         */
+        get: operations["oipServerMetadata"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/health/live": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Open Inference Protocol liveness */
+        get: operations["oipLive"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/health/ready": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Open Inference Protocol readiness
+         * @description Ready as `/ready` is (connected to NATS, catalogue loaded).
+         */
+        get: operations["oipReady"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/models/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: components["parameters"]["ModelName"];
+            };
+            cookie?: never;
+        };
+        /** Open Inference Protocol model metadata (the highest version) */
+        get: operations["oipModelMetadata"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/models/{name}/versions/{version}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: components["parameters"]["ModelName"];
+                /** @description Model version. */
+                version: components["parameters"]["VersionPath"];
+            };
+            cookie?: never;
+        };
+        /** Open Inference Protocol model metadata (one version) */
+        get: operations["oipModelVersionMetadata"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/models/{name}/ready": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: components["parameters"]["ModelName"];
+            };
+            cookie?: never;
+        };
+        /** Open Inference Protocol model readiness (the highest version) */
+        get: operations["oipModelReady"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/models/{name}/versions/{version}/ready": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: components["parameters"]["ModelName"];
+                /** @description Model version. */
+                version: components["parameters"]["VersionPath"];
+            };
+            cookie?: never;
+        };
+        /** Open Inference Protocol model readiness (one version) */
+        get: operations["oipModelVersionReady"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/models/{name}/infer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: components["parameters"]["ModelName"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Open Inference Protocol inference (the highest version)
+         * @description A synchronous prediction, as `POST /v1/models/{name}/predict` (same
+         *     queue, limits and key rate). The one input is the model's (`pixels`
+         *     for digits), FP32 of shape `[n, ...]` as the model metadata gives it
+         *     or flat `[n, item_size]`, n at most `GATEWAY_MAX_SYNC_ITEMS` (64);
+         *     FP16, BF16, FP64 and integer datatypes are converted to FP32 where
+         *     the value is exact (integers within ±2^24), BOOL and BYTES refused.
+         *     Outputs (all when none are asked): the model's probabilities (FP32
+         *     `[n, classes]`), `label` (BYTES `[n]`) and `class` (INT64 `[n]`) of
+         *     the top class; `parameters.classification: k` on the probabilities
+         *     answers the top k as `"score:index:label"` strings (BYTES `[n, k]`).
+         *     Request parameters: `binary_data_output`, `timeout` (microseconds,
+         *     within `GATEWAY_MIN_SYNC_TIMEOUT`..`GATEWAY_SYNC_TIMEOUT`),
+         *     `priority` (accepted; every synchronous request goes ahead of batch
+         *     work); sequences and shared memory are refused. A body may be
+         *     `Content-Encoding: gzip` or `deflate`.
+         */
+        post: operations["oipInfer"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/models/{name}/versions/{version}/infer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: components["parameters"]["ModelName"];
+                /** @description Model version. */
+                version: components["parameters"]["VersionPath"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Open Inference Protocol inference (one version)
+         * @description As `POST /v2/models/{name}/infer`, with the version named.
+         */
+        post: operations["oipInferVersion"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export interface webhooks {
     jobEnded: {
@@ -961,6 +1161,97 @@ export interface components {
                 details?: components["schemas"]["ErrorDetail"][];
             };
         };
+        /**
+         * @description The body of every /v2 error (Open Inference Protocol).
+         * @example {
+         *       "error": "input \"pixels\" has shape [1 8 8]: model digits:1 takes [n, 8, 8, 1] (or [n, 64])"
+         *     }
+         */
+        OIPError: {
+            error: string;
+        };
+        OIPServerMetadata: {
+            /** @constant */
+            name: "batchinfer";
+            version: string;
+            extensions: ("binary_tensor_data" | "classification")[];
+        };
+        OIPLive: {
+            live: boolean;
+        };
+        OIPReady: {
+            ready: boolean;
+        };
+        OIPModelReady: {
+            name: string;
+            ready: boolean;
+        };
+        OIPTensorMetadata: {
+            name: string;
+            /** @enum {string} */
+            datatype: "FP32" | "INT64" | "BYTES";
+            /** @description Dimensions; -1 is the batch. */
+            shape: number[];
+        };
+        OIPModelMetadata: {
+            name: string;
+            versions: string[];
+            /** @constant */
+            platform: "batchinfer";
+            inputs: components["schemas"]["OIPTensorMetadata"][];
+            outputs: components["schemas"]["OIPTensorMetadata"][];
+        };
+        /** @description Parameters by name; those not named in the operation's description are ignored. */
+        OIPParameters: {
+            [key: string]: unknown;
+        };
+        OIPInferRequest: {
+            /** @description Echoed in the response. */
+            id?: string;
+            /** @description When given (KServe's client sends it), the path's model. */
+            model_name?: string;
+            /** @description When given */
+            model_version?: string;
+            /** @description `binary_data_output` (boolean), `timeout` (microseconds), `priority` (integer). */
+            parameters?: components["schemas"]["OIPParameters"];
+            /** @description The model's one input. */
+            inputs: components["schemas"]["OIPRequestInput"][];
+            /** @description The outputs to answer with, in order; all of them when absent. */
+            outputs?: components["schemas"]["OIPRequestOutput"][];
+        };
+        OIPRequestInput: {
+            name: string;
+            shape: number[];
+            /** @enum {string} */
+            datatype: "FP32" | "FP16" | "BF16" | "FP64" | "INT8" | "INT16" | "INT32" | "INT64" | "UINT8" | "UINT16" | "UINT32" | "UINT64";
+            /** @description `binary_data_size`: the input's bytes after the JSON part, instead of `data`. */
+            parameters?: components["schemas"]["OIPParameters"];
+            /** @description The values, row-major, flat or nested to the shape. */
+            data?: unknown[];
+        };
+        OIPRequestOutput: {
+            name: string;
+            /** @description `binary_data` (boolean), `classification` (the top k classes, on the probabilities output). */
+            parameters?: components["schemas"]["OIPParameters"];
+        };
+        OIPInferResponse: {
+            model_name: string;
+            model_version: string;
+            id?: string;
+            outputs: components["schemas"]["OIPResponseOutput"][];
+        };
+        OIPResponseOutput: {
+            name: string;
+            /** @enum {string} */
+            datatype: "FP32" | "INT64" | "BYTES";
+            shape: number[];
+            parameters?: {
+                /** @description The output's bytes in the binary part. */
+                binary_data_size: number;
+            };
+            /** @description The values, flat and row-major (absent for a binary output). */
+            data?: unknown[];
+        };
     };
     responses: {
         /** @description No credentials, or credentials that are not valid (`unauthorized`). */
@@ -991,6 +1282,97 @@ export interface components {
             };
             content: {
                 "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description An Open Inference Protocol error, with `Retry-After` for limits. */
+        OIPError: {
+            headers: {
+                "Retry-After"?: number;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["OIPError"];
+            };
+        };
+        /** @description The model's versions and the inputs and outputs of the version asked. */
+        OIPModelMetadata: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "name": "digits",
+                 *       "versions": [
+                 *         "1"
+                 *       ],
+                 *       "platform": "batchinfer",
+                 *       "inputs": [
+                 *         {
+                 *           "name": "pixels",
+                 *           "datatype": "FP32",
+                 *           "shape": [
+                 *             -1,
+                 *             8,
+                 *             8,
+                 *             1
+                 *           ]
+                 *         }
+                 *       ],
+                 *       "outputs": [
+                 *         {
+                 *           "name": "probabilities",
+                 *           "datatype": "FP32",
+                 *           "shape": [
+                 *             -1,
+                 *             10
+                 *           ]
+                 *         },
+                 *         {
+                 *           "name": "label",
+                 *           "datatype": "BYTES",
+                 *           "shape": [
+                 *             -1
+                 *           ]
+                 *         },
+                 *         {
+                 *           "name": "class",
+                 *           "datatype": "INT64",
+                 *           "shape": [
+                 *             -1
+                 *           ]
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["OIPModelMetadata"];
+            };
+        };
+        /** @description A live worker serves the model version. */
+        OIPModelReady: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["OIPModelReady"];
+            };
+        };
+        /**
+         * @description The outputs: all JSON (`application/json`), or with binary outputs
+         *     (`application/octet-stream`) the JSON part, its length in
+         *     `Inference-Header-Content-Length`, then each binary output's
+         *     `binary_data_size` bytes in order (little-endian; BYTES elements each
+         *     after a uint32 length).
+         */
+        OIPInfer: {
+            headers: {
+                /** @description The length of the JSON part, when outputs are binary. */
+                "Inference-Header-Content-Length"?: number;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["OIPInferResponse"];
+                "application/octet-stream": string;
             };
         };
         /** @description The whole file. */
@@ -1055,6 +1437,13 @@ export interface components {
         TusResumable: "1.0.0";
         /** @description `ALGORITHM BASE64DIGEST` of this request's body (sha1, sha256, sha512 or md5). */
         UploadChecksum: string;
+        /** @description Model version. */
+        VersionPath: string;
+        /**
+         * @description Binary tensor data extension: the length of the body's JSON part;
+         *     the bytes after it are the inputs' `binary_data_size` bytes, in order.
+         */
+        InferenceHeaderLength: number;
         FileFormat: "ndjson" | "csv";
         /** @description One byte range: `bytes=FIRST-LAST`, `bytes=FIRST-` or `bytes=-SUFFIX`. */
         Range: string;
@@ -1063,7 +1452,106 @@ export interface components {
         IfNoneMatch: string;
         IfModifiedSince: string;
     };
-    requestBodies: never;
+    requestBodies: {
+        OIPInfer: {
+            content: {
+                /**
+                 * @example {
+                 *       "id": "42",
+                 *       "inputs": [
+                 *         {
+                 *           "name": "pixels",
+                 *           "shape": [
+                 *             1,
+                 *             64
+                 *           ],
+                 *           "datatype": "FP32",
+                 *           "data": [
+                 *             0,
+                 *             0,
+                 *             5,
+                 *             13,
+                 *             9,
+                 *             1,
+                 *             0,
+                 *             0,
+                 *             0,
+                 *             0,
+                 *             13,
+                 *             15,
+                 *             10,
+                 *             15,
+                 *             5,
+                 *             0,
+                 *             0,
+                 *             3,
+                 *             15,
+                 *             2,
+                 *             0,
+                 *             11,
+                 *             8,
+                 *             0,
+                 *             0,
+                 *             4,
+                 *             12,
+                 *             0,
+                 *             0,
+                 *             8,
+                 *             8,
+                 *             0,
+                 *             0,
+                 *             5,
+                 *             8,
+                 *             0,
+                 *             0,
+                 *             9,
+                 *             8,
+                 *             0,
+                 *             0,
+                 *             4,
+                 *             11,
+                 *             0,
+                 *             1,
+                 *             12,
+                 *             7,
+                 *             0,
+                 *             0,
+                 *             2,
+                 *             14,
+                 *             5,
+                 *             10,
+                 *             12,
+                 *             0,
+                 *             0,
+                 *             0,
+                 *             0,
+                 *             6,
+                 *             13,
+                 *             10,
+                 *             0,
+                 *             0,
+                 *             0
+                 *           ]
+                 *         }
+                 *       ],
+                 *       "outputs": [
+                 *         {
+                 *           "name": "label"
+                 *         },
+                 *         {
+                 *           "name": "probabilities",
+                 *           "parameters": {
+                 *             "classification": 3
+                 *           }
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["OIPInferRequest"];
+                "application/octet-stream": string;
+            };
+        };
+    };
     headers: {
         /** @description The exact size of the body in bytes. */
         ContentLength: number;
@@ -2033,6 +2521,211 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+        };
+    };
+    oipServerMetadata: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The server's name, version and protocol extensions. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "name": "batchinfer",
+                     *       "version": "1.0.0",
+                     *       "extensions": [
+                     *         "binary_tensor_data",
+                     *         "classification"
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OIPServerMetadata"];
+                };
+            };
+        };
+    };
+    oipLive: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The process is alive. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OIPLive"];
+                };
+            };
+        };
+    };
+    oipReady: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Ready. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OIPReady"];
+                };
+            };
+            503: components["responses"]["OIPError"];
+        };
+    };
+    oipModelMetadata: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: components["parameters"]["ModelName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["OIPModelMetadata"];
+            400: components["responses"]["OIPError"];
+            401: components["responses"]["OIPError"];
+            404: components["responses"]["OIPError"];
+            429: components["responses"]["OIPError"];
+        };
+    };
+    oipModelVersionMetadata: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: components["parameters"]["ModelName"];
+                /** @description Model version. */
+                version: components["parameters"]["VersionPath"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["OIPModelMetadata"];
+            400: components["responses"]["OIPError"];
+            401: components["responses"]["OIPError"];
+            404: components["responses"]["OIPError"];
+            429: components["responses"]["OIPError"];
+        };
+    };
+    oipModelReady: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: components["parameters"]["ModelName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["OIPModelReady"];
+            401: components["responses"]["OIPError"];
+            404: components["responses"]["OIPError"];
+            503: components["responses"]["OIPError"];
+        };
+    };
+    oipModelVersionReady: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: components["parameters"]["ModelName"];
+                /** @description Model version. */
+                version: components["parameters"]["VersionPath"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["OIPModelReady"];
+            401: components["responses"]["OIPError"];
+            404: components["responses"]["OIPError"];
+            503: components["responses"]["OIPError"];
+        };
+    };
+    oipInfer: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Binary tensor data extension: the length of the body's JSON part;
+                 *     the bytes after it are the inputs' `binary_data_size` bytes, in order.
+                 */
+                "Inference-Header-Content-Length"?: components["parameters"]["InferenceHeaderLength"];
+            };
+            path: {
+                name: components["parameters"]["ModelName"];
+            };
+            cookie?: never;
+        };
+        requestBody: components["requestBodies"]["OIPInfer"];
+        responses: {
+            200: components["responses"]["OIPInfer"];
+            400: components["responses"]["OIPError"];
+            401: components["responses"]["OIPError"];
+            404: components["responses"]["OIPError"];
+            413: components["responses"]["OIPError"];
+            415: components["responses"]["OIPError"];
+            429: components["responses"]["OIPError"];
+            500: components["responses"]["OIPError"];
+            503: components["responses"]["OIPError"];
+            504: components["responses"]["OIPError"];
+        };
+    };
+    oipInferVersion: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Binary tensor data extension: the length of the body's JSON part;
+                 *     the bytes after it are the inputs' `binary_data_size` bytes, in order.
+                 */
+                "Inference-Header-Content-Length"?: components["parameters"]["InferenceHeaderLength"];
+            };
+            path: {
+                name: components["parameters"]["ModelName"];
+                /** @description Model version. */
+                version: components["parameters"]["VersionPath"];
+            };
+            cookie?: never;
+        };
+        requestBody: components["requestBodies"]["OIPInfer"];
+        responses: {
+            200: components["responses"]["OIPInfer"];
+            400: components["responses"]["OIPError"];
+            401: components["responses"]["OIPError"];
+            404: components["responses"]["OIPError"];
+            413: components["responses"]["OIPError"];
+            415: components["responses"]["OIPError"];
+            429: components["responses"]["OIPError"];
+            500: components["responses"]["OIPError"];
+            503: components["responses"]["OIPError"];
+            504: components["responses"]["OIPError"];
         };
     };
     jobEnded: {
