@@ -71,6 +71,7 @@ export const CODE_TEXT: Record<ErrorCode, (msg: string) => string> = {
   method_not_allowed: (m) => withDetail('The gateway does not allow this request', m),
   conflict: (m) => withDetail('That conflicts with the current state', m),
   body_too_large: (m) => withDetail('The upload is larger than the gateway accepts; split it into smaller files', m),
+  body_timeout: (m) => withDetail('The upload arrived too slowly and was stopped; check the connection and try again', m),
   too_many_items: (m) => withDetail('The upload has more items than one job may have; split it into smaller files', m),
   unsupported_media_type: (m) => withDetail('The gateway does not take this kind of content', m),
   too_many_subscriptions: (m) => later('Too many jobs are followed at once; close other tabs', m),

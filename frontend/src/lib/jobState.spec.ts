@@ -11,6 +11,8 @@ function job(over: Partial<JobStatus>): JobStatus {
     total: 100_000,
     done: 0,
     failed: 0,
+    skipped: 0,
+    priority: 'normal',
     chunks: 391,
     created_at: '2026-01-01T00:00:00Z',
     elapsed_ms: 0,

@@ -80,6 +80,8 @@ export function status(job: string, patch: Partial<JobStatus> = {}): JobStatus {
     total: 0,
     done: 0,
     failed: 0,
+    skipped: 0,
+    priority: 'normal',
     chunks: 0,
     created_at: '2024-01-01T00:00:00Z',
     elapsed_ms: 0,
