@@ -24,7 +24,7 @@ type Proxy struct {
 	// Rate, when above 0, holds what the gateway sends back to this many
 	// bytes per second (so that a drop lands in the middle of an answer
 	// instead of after it was buffered whole on the client's side).
-	Rate atomic.Int64
+	Rate  atomic.Int64
 	mu    sync.Mutex
 	conns map[net.Conn]struct{}
 	wg    sync.WaitGroup
