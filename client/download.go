@@ -171,7 +171,7 @@ func (d *downloader) unsatisfiable(resp *http.Response) error {
 	if err := d.restart(); err != nil {
 		return err
 	}
-	return errors.New("download: the file changed since its first bytes: starting over")
+	return retryable("download: the file changed since its first bytes: starting over")
 }
 
 // remember keeps the file's ETag beside its bytes, for If-Range.
@@ -212,7 +212,7 @@ func (d *downloader) copy(ctx context.Context, body io.Reader) error {
 		}
 	}
 	if d.total >= 0 && d.off != d.total {
-		return fmt.Errorf("download: %d of %d bytes", d.off, d.total)
+		return fmt.Errorf("download: %d of %d bytes: %w", d.off, d.total, io.ErrUnexpectedEOF)
 	}
 	return nil
 }

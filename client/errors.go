@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"batchinfer/api"
@@ -96,19 +97,41 @@ func ErrorCode(err error) api.Code {
 // store or a bad request is not temporary: retrying the same thing soon
 // gets the same answer.
 func Temporary(err error) bool {
-	if err == nil {
-		return false
-	}
-	var e *api.Error
-	if errors.As(err, &e) {
-		switch e.Code {
-		case api.CodeUnavailable, api.CodeNotReady, api.CodeBusy, api.CodeQueueFull, api.CodeRateLimited, api.CodeTooManyConns:
-			return true
-		}
-		return e.Status == http.StatusBadGateway || e.Status == http.StatusGatewayTimeout
-	}
 	var p *permanentError
-	return !errors.As(err, &p) && !isContextErr(err)
+	var r *retryError
+	var e *api.Error
+	var ne net.Error
+	switch {
+	case err == nil || errors.As(err, &p) || isContextErr(err):
+		return false
+	case errors.As(err, &r):
+		return true
+	case errors.As(err, &e):
+		return temporaryCode(e)
+	case errors.As(err, &ne):
+		return true
+	}
+	return errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNREFUSED)
+}
+
+func temporaryCode(e *api.Error) bool {
+	switch e.Code {
+	case api.CodeUnavailable, api.CodeNotReady, api.CodeBusy, api.CodeQueueFull, api.CodeRateLimited, api.CodeTooManyConns:
+		return true
+	}
+	return e.Status == http.StatusBadGateway || e.Status == http.StatusGatewayTimeout
+}
+
+// retryError marks an error worth trying again at once (what was read
+// does not add up: ask again).
+type retryError struct{ err error }
+
+func (r *retryError) Error() string { return r.err.Error() }
+func (r *retryError) Unwrap() error { return r.err }
+
+func retryable(format string, args ...any) error {
+	return &retryError{err: fmt.Errorf(format, args...)}
 }
 
 // permanentError marks an error retrying cannot fix (a bad URL, a file

@@ -206,10 +206,10 @@ func (u *uploader) step(ctx context.Context) error {
 	u.stale = true
 	switch ErrorCode(err) {
 	case api.CodeConflict: // another offset: ask for it and go on
-		return &api.Error{Code: api.CodeUnavailable, Message: err.Error()}
+		return &retryError{err: err}
 	case api.CodeChecksumMismatch:
 		if u.badChunks++; u.badChunks <= maxChecksumRetries {
-			return &api.Error{Code: api.CodeUnavailable, Message: err.Error()}
+			return &retryError{err: err}
 		}
 	}
 	return err
@@ -254,7 +254,7 @@ func (u *uploader) patch(ctx context.Context) error {
 	resp.Body.Close()
 	off, err := strconv.ParseInt(resp.Header.Get("Upload-Offset"), 10, 64)
 	if err != nil || off != u.off+n {
-		return fmt.Errorf("upload: PATCH answered Upload-Offset %q, want %d", resp.Header.Get("Upload-Offset"), u.off+n)
+		return retryable("upload: PATCH answered Upload-Offset %q, want %d", resp.Header.Get("Upload-Offset"), u.off+n)
 	}
 	u.off = off
 	u.progress(off)

@@ -1,0 +1,31 @@
+// Command batchinfer is the batchinfer system's command line, on package
+// client: run a dataset end to end (upload, job, output file), submit,
+// watch, cancel and list jobs, download their files, list and push
+// models, read and redrive dead letters, make API keys.
+//
+//	batchinfer run rows.csv -m breast_cancer -o predictions.csv
+//	batchinfer jobs --state running
+//	batchinfer watch j01...
+//
+// The gateway's URL and key come from --url and --api-key, else the
+// environment (BATCHINFER_URL, BATCHINFER_API_KEY), else the config file
+// (~/.config/batchinfer/config.yaml, or --config / BATCHINFER_CONFIG).
+// `batchinfer help` lists the commands and the exit codes.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], streams{in: os.Stdin, out: os.Stdout, err: os.Stderr})
+	stop()
+	os.Exit(code)
+}
