@@ -91,7 +91,9 @@ func (a *app) dlqEachCmd(use, short string, f func(*cobra.Command, string) error
 	}
 }
 
-func (a *app) redriveLetter(cmd *cobra.Command, id string) error { return a.c.Redrive(cmd.Context(), id) }
+func (a *app) redriveLetter(cmd *cobra.Command, id string) error {
+	return a.c.Redrive(cmd.Context(), id)
+}
 func (a *app) deleteLetter(cmd *cobra.Command, id string) error {
 	return a.c.DeleteDeadLetter(cmd.Context(), id)
 }

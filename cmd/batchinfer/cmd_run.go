@@ -76,8 +76,8 @@ func (a *app) runCmd() *cobra.Command {
 
 // runReport is what run prints with --json.
 type runReport struct {
-	Upload *client.Upload  `json:"upload"`
-	Job    *api.JobStatus  `json:"job"`
+	Upload *client.Upload   `json:"upload"`
+	Job    *api.JobStatus   `json:"job"`
 	Output *client.Download `json:"output"`
 	Errors *client.Download `json:"errors,omitempty"`
 }
