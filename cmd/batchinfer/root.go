@@ -119,6 +119,11 @@ func (a *app) root() *cobra.Command {
 
 // setup resolves the settings and makes the client.
 func (a *app) setup(cmd *cobra.Command, _ []string) error {
+	for c := cmd; c != nil; c = c.Parent() {
+		if c.Name() == "completion" || c.Annotations["offline"] == "true" {
+			return nil // needs no gateway
+		}
+	}
 	a.g.retrySet = cmd.Flags().Changed("retry-for")
 	cfg, err := loadConfig(a.g.config)
 	if err != nil {
