@@ -28,6 +28,10 @@ type FollowOptions struct {
 	After uint64
 	// ProgressOnly follows the job's progress without its results.
 	ProgressOnly bool
+	// Repeats delivers the results chunks a follow drops as delivered
+	// already (a sequence not above the last, sent again after a resume),
+	// marked Repeat: for tools that check the server.
+	Repeats bool
 	// Dial shapes the connections.
 	Dial DialOptions
 }
@@ -46,6 +50,8 @@ type Event struct {
 	Status *api.JobStatus
 	// Err is why the connection was left (EventReconnect).
 	Err error
+	// Repeat marks a results chunk delivered already (FollowOptions.Repeats).
+	Repeat bool
 }
 
 // Follow follows a job over the WebSocket until it ends: its results chunk
@@ -180,16 +186,19 @@ func (f *follower) handle(m *Message) error {
 
 // results delivers a chunk unless it was delivered already.
 func (f *follower) results(m *Message) error {
+	repeat := m.Seq < f.last || m.Seq == f.last && f.atLast[m.Chunk]
 	switch {
-	case m.Seq < f.last, m.Seq == f.last && f.atLast[m.Chunk]:
+	case repeat && !f.opts.Repeats:
 		return nil
 	case m.Seq > f.last:
 		f.last, f.atLast = m.Seq, map[int]bool{}
 	}
-	f.atLast[m.Chunk] = true
+	if !repeat {
+		f.atLast[m.Chunk] = true
+	}
 	cr := &api.ChunkResult{Job: f.id, Chunk: m.Chunk, Start: m.Start, Done: m.Done, Failed: m.Failed,
 		Skipped: m.Skipped, Worker: m.Worker, Items: m.Items}
-	return f.emit(Event{Type: EventResults, Job: f.id, Seq: m.Seq, Results: cr})
+	return f.emit(Event{Type: EventResults, Job: f.id, Seq: m.Seq, Results: cr, Repeat: repeat})
 }
 
 func (f *follower) emit(e Event) error {
