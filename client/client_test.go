@@ -136,7 +136,7 @@ func TestDatasetUploadFollowDownloadResumeAcrossDrops(t *testing.T) {
 	if up.Size != int64(len(data)) || up.Resumes == 0 || len(up.ID) != 32 {
 		t.Fatalf("upload %+v", up)
 	}
-	sub, err := c.SubmitUpload(ctx(t), up.ID, "", client.JobOptions{Model: "digits", MaxInvalid: 5, IdempotencyKey: "k-" + up.ID})
+	sub, err := c.SubmitUpload(ctx(t), up.ID, "", client.JobOptions{Model: "digits", MaxInvalid: 5})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,7 +19,7 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	sub, err := c.SubmitUpload(ctx, up.ID, "", client.JobOptions{Model: "digits", IdempotencyKey: "rows-" + up.ID})
+	sub, err := c.SubmitUpload(ctx, up.ID, "", client.JobOptions{Model: "digits"})
 	if err != nil {
 		log.Fatal(err)
 	}

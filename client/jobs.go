@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -45,9 +46,11 @@ type JobOptions struct {
 	// (failing them) rather than being refused.
 	IDColumn   string
 	MaxInvalid int
-	// IdempotencyKey makes a submission safe to repeat: the same key
-	// returns the job the first one created (and lets the client retry a
-	// JSON submission while the gateway restarts).
+	// IdempotencyKey makes a body's submission safe to repeat: the same
+	// key returns the job the first one created (and lets the client retry
+	// a JSON submission however it failed). Without one, a submission is
+	// retried only when the gateway surely did not create the job (no
+	// connection, or an answer that it is restarting or busy).
 	IdempotencyKey string
 }
 
@@ -96,11 +99,31 @@ func (c *Client) Submit(ctx context.Context, inputs []Input, opts JobOptions) (*
 	if opts.MaxInvalid > 0 {
 		q.Set("max_invalid", strconv.Itoa(opts.MaxInvalid))
 	}
+	b, err := json.Marshal(req)
+	if err != nil {
+		return nil, fmt.Errorf("submit: %w", err)
+	}
+	h := opts.header()
+	h.Set("Content-Type", ContentJSON)
 	var out api.SubmitResponse
-	if err := c.postJSON(ctx, "/v1/jobs", q, req, opts.header(), opts.IdempotencyKey != "", &out); err != nil {
+	k := &call{method: http.MethodPost, path: "/v1/jobs", query: q, header: h, body: b}
+	if err := c.create(ctx, k, opts.IdempotencyKey != "", &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
+}
+
+// create makes a call that creates something: retried however it failed
+// when it is idempotent, else only while the gateway surely did not
+// create it (no connection, or an answer that it is unavailable or busy).
+func (c *Client) create(ctx context.Context, k *call, idempotent bool, out any) error {
+	return c.retrying(ctx, true, func() error {
+		err := c.doCall(ctx, k, out)
+		if idempotent {
+			return err
+		}
+		return createErr(err)
+	})
 }
 
 // SubmitBody queues a job whose items are body, streamed as it is read:
@@ -176,8 +199,8 @@ func DatasetFormat(contentType string) string {
 // SubmitUpload queues a job reading a finished upload (a dataset): its
 // items are read in the background, the first ones running while the
 // rest is read. format is ndjson, csv, npy or octet-stream ("": told from
-// the upload's filetype or filename). Retried while the gateway restarts
-// when opts has an idempotency key.
+// the upload's filetype or filename). The gateway takes no idempotency
+// key here: the request is retried only while it surely created nothing.
 func (c *Client) SubmitUpload(ctx context.Context, upload, format string, opts JobOptions) (*api.SubmitResponse, error) {
 	if opts.Model == "" {
 		return nil, errors.New("submit: a model is required")
@@ -188,8 +211,7 @@ func (c *Client) SubmitUpload(ctx context.Context, upload, format string, opts J
 		q.Set("format", format)
 	}
 	var out api.SubmitResponse
-	k := &call{method: http.MethodPost, path: "/v1/jobs", query: q, header: opts.header(), retry: opts.IdempotencyKey != ""}
-	if err := c.doCall(ctx, k, &out); err != nil {
+	if err := c.create(ctx, &call{method: http.MethodPost, path: "/v1/jobs", query: q}, false, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil

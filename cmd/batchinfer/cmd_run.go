@@ -87,7 +87,6 @@ func (a *app) runDataset(ctx context.Context, file string, jf jobFlags, t transf
 	if err != nil {
 		return err
 	}
-	jf.opts.IdempotencyKey = "run-" + up.ID // the submission may be retried safely
 	if jf.opts.Name == "" {
 		jf.opts.Name = filepath.Base(file)
 	}

@@ -163,6 +163,12 @@ export interface paths {
          *     whose item dimensions hold `item_size` values). The binary forms skip
          *     JSON and base64: use them for large tensors. A repeated `Idempotency-Key` returns the same job with 200 and
          *     `Idempotent-Replayed: true`.
+         *
+         *     A dataset: with `upload` (the id of a finished upload of `/v1/uploads`)
+         *     and no body, the job reads the upload in the background (its first
+         *     chunks run while the rest is read: `ingesting` and `read` in its
+         *     status), in the `format` given or told by the upload's `filetype` or
+         *     `filename` metadata. `Idempotency-Key` is not taken here.
          */
         post: operations["submitJob"];
         delete?: never;
@@ -854,6 +860,10 @@ export interface components {
             queue?: components["schemas"]["QueuePosition"];
             /** @description The URL the job's end is posted to (`jobEnded`), when it has one. */
             webhook?: string;
+            /** @description A job from an upload whose items are still being read: `total` is then an upper bound (the upload's lines), `read` the items read so far; its first chunks may already run. */
+            ingesting?: boolean;
+            /** @description While `ingesting`: the items read so far. */
+            read?: number;
         };
         /** @description Where a queued job stands (absent once it runs, or when the scheduler's last snapshot is older than a few seconds). */
         QueuePosition: {
@@ -896,6 +906,7 @@ export interface components {
             /** @enum {string} */
             kind: "image" | "tabular";
             benchmark_only?: boolean;
+            /** @description The SavedModel signature served (empty for a LiteRT-only model). */
             signature?: string;
             input: components["schemas"]["TensorSpec"];
             output: components["schemas"]["TensorSpec"];
@@ -1015,6 +1026,13 @@ export interface components {
             inputs: components["schemas"]["ItemInput"][];
             /** @description A URL the job's end is POSTed to (see the `webhook` parameter); `none` for no webhook, omitted for the tenant's default. */
             webhook?: string;
+            /**
+             * @description The order the tenant's jobs are served in, within its share (default normal; see the `priority` parameter).
+             * @enum {string}
+             */
+            priority?: "high" | "normal" | "low";
+            /** @description An RFC 3339 time or a duration from now (`30m`): items not started by then are skipped (see the `deadline` parameter). */
+            deadline?: string;
         };
         /** @description The body of a webhook request (Standard Webhooks). */
         WebhookPayload: {
@@ -1909,10 +1927,33 @@ export interface operations {
     submitJob: {
         parameters: {
             query?: {
-                /** @description Model name; required for NDJSON, CSV and binary bodies. */
+                /** @description Model name; required for NDJSON, CSV, binary bodies and uploads. */
                 model?: string;
                 /** @description Model version; the latest when omitted. */
                 version?: components["parameters"]["Version"];
+                /**
+                 * @description The id of a finished upload (the last segment of its `Location`):
+                 *     the job's items are the upload's. 404 `not_found` for an unknown
+                 *     upload or another tenant's, 409 `conflict` for one not finished,
+                 *     410 `expired`, 413 `too_many_items` when its lines pass
+                 *     `GATEWAY_MAX_ITEMS`.
+                 */
+                upload?: string;
+                /** @description With `upload`: the upload's format, when its `filetype` or `filename` does not tell it. */
+                format?: "ndjson" | "csv" | "npy" | "octet-stream";
+                /**
+                 * @description How many invalid items (rows) the job accepts, failing them with
+                 *     their line and reason (in its errors file), instead of being
+                 *     refused with the first; beyond it the job is refused (a body) or
+                 *     fails (an upload). Any body, and uploads.
+                 */
+                max_invalid?: number;
+                /** @description A CSV column whose values identify the rows (`id` of each result and of the output file's rows); not a feature. */
+                id_column?: string;
+                /** @description high, normal (the default) or low: the order the tenant's jobs are served in, within its share. For bodies other than JSON (the JSON body's `priority` wins). */
+                priority?: "high" | "normal" | "low";
+                /** @description An RFC 3339 time or a duration from now (`30m`): items not started by then are skipped and the job ends `deadline_exceeded`. For bodies other than JSON (the JSON body's `deadline` wins). */
+                deadline?: string;
                 /**
                  * @description A name for the input (e.g. its file's name), listed with the job. It
                  *     wins over the JSON body's `name` and a `Content-Disposition`
@@ -1947,7 +1988,8 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody: {
+        /** @description The items (none with `upload`). */
+        requestBody?: {
             content: {
                 "application/json": components["schemas"]["SubmitJobRequest"];
                 /** @example [0,0,5,13,9,1,0,0,0,0,13,15,10,15,5,0,0,3,15,2,0,11,8,0,0,4,12,0,0,8,8,0,0,5,8,0,0,9,8,0,0,4,11,0,1,12,7,0,0,2,14,5,10,12,0,0,0,0,6,13,10,0,0,0] */
