@@ -1,7 +1,8 @@
-// Command batchinfer is the batchinfer system's command line, on package
-// client: run a dataset end to end (upload, job, output file), submit,
-// watch, cancel and list jobs, download their files, list and push
-// models, read and redrive dead letters, make API keys.
+// Command batchinfer is the batchinfer system's command line (package
+// cmd/internal/cli, on package client): run a dataset end to end (upload,
+// job, output file), submit, watch, cancel and list jobs, download their
+// files, list and push models, read and redrive dead letters, make API
+// keys.
 //
 //	batchinfer run rows.csv -m breast_cancer -o predictions.csv
 //	batchinfer jobs --state running
@@ -18,6 +19,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"batchinfer/cmd/internal/cli"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -25,7 +28,7 @@ var version = "dev"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], streams{in: os.Stdin, out: os.Stdout, err: os.Stderr})
+	code := cli.Run(ctx, version, os.Args[1:], cli.Streams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr})
 	stop()
 	os.Exit(code)
 }

@@ -50,6 +50,6 @@ func TestPythonClientFromItsWheel(t *testing.T) {
 			t.Fatalf("%s: %v", strings.Join(args, " "), err)
 		}
 	}
-	run("-m", "mypy", "--strict", "src")
+	run("-m", "mypy", "--strict", "--cache-dir", filepath.Join(RepoRoot(), ".cache", "mypy"), "src")
 	run("-m", "pytest", "-q", "-p", "no:cacheprovider", "tests")
 }

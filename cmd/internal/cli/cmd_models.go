@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bufio"
@@ -112,15 +112,15 @@ func (a *app) push(ctx context.Context, dir, name, version, metadata string, wai
 		if err := sleepCtx(ctx, time.Second); err != nil {
 			return err
 		}
-		if v, err = a.version(ctx, name, version); err != nil {
+		if v, err = a.registryVersion(ctx, name, version); err != nil {
 			return err
 		}
 	}
 	return a.result(v, func(w io.Writer) { fmt.Fprintf(w, "%s:%s %s\n", v.Name, v.Version, v.State) })
 }
 
-// version is one version of the registry's listing.
-func (a *app) version(ctx context.Context, name, version string) (*api.RegistryVersion, error) {
+// registryVersion is one version of the registry's listing.
+func (a *app) registryVersion(ctx context.Context, name, version string) (*api.RegistryVersion, error) {
 	vs, err := a.c.Versions(ctx, name)
 	if err != nil {
 		return nil, err

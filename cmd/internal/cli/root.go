@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -15,10 +15,10 @@ import (
 	"golang.org/x/term"
 )
 
-// streams are the command's standard streams.
-type streams struct {
-	in       io.Reader
-	out, err io.Writer
+// Streams are the command's standard streams.
+type Streams struct {
+	In       io.Reader
+	Out, Err io.Writer
 }
 
 // globals are the flags of every command.
@@ -34,13 +34,22 @@ type app struct {
 	io   streams
 	g    globals
 	c    *client.Client
-	tty  bool // stderr is a terminal: progress bars
-	rate time.Duration
+	tty     bool // stderr is a terminal: progress bars
+	rate    time.Duration
+	version string
 }
 
-// run runs the command line args and returns the exit code.
-func run(ctx context.Context, args []string, io streams) int {
-	a := &app{io: io, rate: 200 * time.Millisecond}
+// streams are the command's standard streams, as the app uses them.
+type streams struct {
+	in       io.Reader
+	out, err io.Writer
+}
+
+// Run runs the batchinfer command line args (without the program's name)
+// and returns its exit code; version is the program's.
+func Run(ctx context.Context, version string, args []string, std Streams) int {
+	io := streams{in: std.In, out: std.Out, err: std.Err}
+	a := &app{io: io, rate: 200 * time.Millisecond, version: version}
 	if f, ok := io.err.(*os.File); ok {
 		a.tty = term.IsTerminal(int(f.Fd()))
 	}
@@ -99,7 +108,7 @@ func (a *app) root() *cobra.Command {
 		Short: "Batch and synchronous inference on a batchinfer gateway",
 		Long: "batchinfer runs datasets through the models of a batchinfer gateway: upload, job, output file.\n\n" +
 			settingsHelp + "\n\n" + exitCodesHelp,
-		Version:           version,
+		Version:           a.version,
 		SilenceUsage:      true,
 		SilenceErrors:     true,
 		PersistentPreRunE: a.setup,
@@ -133,7 +142,7 @@ func (a *app) setup(cmd *cobra.Command, _ []string) error {
 	if err != nil {
 		return err
 	}
-	a.c = &client.Client{BaseURL: s.url, Key: s.key, RetryFor: s.retryFor, UserAgent: "batchinfer-cli/" + version}
+	a.c = &client.Client{BaseURL: s.url, Key: s.key, RetryFor: s.retryFor, UserAgent: "batchinfer-cli/" + a.version}
 	return nil
 }
 
