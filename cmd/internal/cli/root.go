@@ -31,9 +31,9 @@ type globals struct {
 
 // app is one invocation: its streams, flags and client.
 type app struct {
-	io   streams
-	g    globals
-	c    *client.Client
+	io      streams
+	g       globals
+	c       *client.Client
 	tty     bool // stderr is a terminal: progress bars
 	rate    time.Duration
 	version string
