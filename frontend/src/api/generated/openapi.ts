@@ -854,6 +854,10 @@ export interface components {
             queue?: components["schemas"]["QueuePosition"];
             /** @description The URL the job's end is posted to (`jobEnded`), when it has one. */
             webhook?: string;
+            /** @description A dataset job whose upload is still being read: `total` is then an upper bound (the upload's lines) and `read` the items read so far. */
+            ingesting?: boolean;
+            /** @description Items read from the upload so far, while `ingesting`. */
+            read?: number;
         };
         /** @description Where a queued job stands (absent once it runs, or when the scheduler's last snapshot is older than a few seconds). */
         QueuePosition: {
@@ -1015,6 +1019,13 @@ export interface components {
             inputs: components["schemas"]["ItemInput"][];
             /** @description A URL the job's end is POSTed to (see the `webhook` parameter); `none` for no webhook, omitted for the tenant's default. */
             webhook?: string;
+            /**
+             * @description See the `priority` parameter.
+             * @enum {string}
+             */
+            priority?: "high" | "normal" | "low";
+            /** @description See the `deadline` parameter. */
+            deadline?: string;
         };
         /** @description The body of a webhook request (Standard Webhooks). */
         WebhookPayload: {
@@ -1921,6 +1932,32 @@ export interface operations {
                  *     control or bidirectional formatting characters, else 400 `bad_request`.
                  */
                 name?: string;
+                /**
+                 * @description A dataset job: the id of a finished upload of the caller's tenant
+                 *     (`/v1/uploads`, tus), read by the gateways in the background with
+                 *     checkpoints, without a body. The job is answered at once with
+                 *     `ingesting: true`; its first chunks run while the rest is read.
+                 *     404 `not_found` for an unknown upload or another tenant's, 409
+                 *     `conflict` for one not finished, 410 `expired` for an expired one.
+                 */
+                upload?: string;
+                /** @description With `upload`: how to read it (`ndjson`, `csv`, `npy`, or `octet-stream` for raw float32); by default from its `filetype` metadata, then its file name's extension (`.ndjson`/`.jsonl`, `.csv`, `.npy`, `.bin`/`.f32`/`.raw`). */
+                format?: "ndjson" | "csv" | "npy" | "octet-stream";
+                /**
+                 * @description NDJSON and CSV inputs: how many lines that cannot be read (bad JSON,
+                 *     wrong number of values, an image that does not decode) are accepted
+                 *     as failed items, each with its line and reason (in the job's errors
+                 *     file). One more fails the whole request (400 naming the line) or,
+                 *     for a dataset already accepted, the job. 0 by default: any bad line
+                 *     refuses the input.
+                 */
+                max_invalid?: number;
+                /** @description CSV: the column holding each item's id (not an input feature); the id is returned with its result (`id`) and in the output file. */
+                id_column?: string;
+                /** @description The order the tenant's jobs are served in, within its fair share (`high`, `normal`, `low`); a JSON body's `priority` wins. */
+                priority?: "high" | "normal" | "low";
+                /** @description An RFC 3339 time or a duration from now (`90m`); items not started by then are skipped and the job ends `deadline_exceeded`. A JSON body's `deadline` wins. */
+                deadline?: string;
                 /**
                  * @description A URL the job's end is POSTed to (`jobEnded` in `webhooks`), for
                  *     bodies other than JSON (a JSON body's `webhook` wins). `none`
