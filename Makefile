@@ -58,7 +58,7 @@ nats-server: ## build bin/nats-server (the version go.mod pins)
 	CGO_ENABLED=0 go build -o bin/nats-server github.com/nats-io/nats-server/v2
 
 .PHONY: soak
-soak: build nats-server ## load from cmd/loadgen for SOAK_DURATION (10m) against NATS, worker, gateway as processes; fails on errors, loss or growth
+soak: build nats-server ## load from cmd/loadgen for SOAK_DURATION (20m) at the default settings, past the results store's bound, against NATS, worker, gateway as processes; fails on errors, loss or growth
 	scripts/soak.sh
 
 .PHONY: fuzz
