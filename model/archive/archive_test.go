@@ -150,7 +150,7 @@ func TestUnpackRefuses(t *testing.T) {
 	bomb := zipOf(t, []entry{model, {name: "zeros", body: strings.Repeat("\x00", 4<<20)}})
 	for _, tc := range []struct {
 		name, upload, want string
-		lim            *Limits
+		lim                *Limits
 	}{
 		{"path traversal", string(gz(t, tarOf(t, []entry{model, {name: "../../etc/cron.d/x", body: "evil"}}))), `entry "../../etc/cron.d/x": ".." is not allowed`, nil},
 		{"traversal inside", string(tarOf(t, []entry{{name: "a/../../x", body: "evil"}, model})), `entry "a/../../x": ".." is not allowed`, nil},
