@@ -73,6 +73,10 @@ func Defaults() Config {
 			MaxChunkBytes: 768 << 10, PublishWindow: 32 << 20, QueueWait: 10 * time.Second, DefaultChunkSize: 256,
 			SyncTimeout: 10 * time.Second, MinSyncTimeout: 10 * time.Millisecond, MaxJobsListed: 100, MaxJobsScanned: 1000, MaxJobNameBytes: 255,
 			MaxSubscriptions: 10_000, ProgressInterval: 200 * time.Millisecond, FollowPoll: 5 * time.Second, MaxResultReads: 64,
+			Registry: service.RegistryConfig{
+				MaxModelBytes: 256 << 20, MaxModelFiles: 1000, MaxMetadataBytes: 256 << 10, PushTimeout: 10 * time.Minute,
+				CheckTimeout: 2 * time.Minute, DrainGrace: 5 * time.Second, SweepInterval: time.Second,
+			},
 		},
 		Sched: sched.Config{QueueChunks: sched.DefaultQueueChunks, Tick: sched.DefaultTick},
 		WS: ws.Config{
@@ -130,6 +134,18 @@ func (c *Config) Flags(s *config.Set) {
 	s.String(&c.UIDir, "ui-dir", "GATEWAY_UI_DIR", d.UIDir, "serve the built web UI from this directory")
 	c.authFlags(s, d)
 	c.uploadFlags(s, d)
+	c.registryFlags(s, d)
+}
+
+func (c *Config) registryFlags(s *config.Set, d Config) {
+	r, dr := &c.Service.Registry, d.Service.Registry
+	s.Int64(&r.MaxModelBytes, "registry-max-model-bytes", "REGISTRY_MAX_MODEL_BYTES", dr.MaxModelBytes, "largest model version pushed to the registry: the upload, and its files unpacked; beyond it: 413 (or 400 when unpacked)")
+	s.Int(&r.MaxModelFiles, "registry-max-model-files", "REGISTRY_MAX_MODEL_FILES", dr.MaxModelFiles, "most files and directories in a pushed archive")
+	s.Int(&r.MaxMetadataBytes, "registry-max-metadata-bytes", "REGISTRY_MAX_METADATA_BYTES", dr.MaxMetadataBytes, "largest metadata.json given as a push's metadata field")
+	s.Duration(&r.PushTimeout, "registry-push-timeout", "REGISTRY_PUSH_TIMEOUT", dr.PushTimeout, "longest push (upload and check); the version is claimed that long, so a push whose gateway died frees it after")
+	s.Duration(&r.CheckTimeout, "registry-check-timeout", "REGISTRY_CHECK_TIMEOUT", dr.CheckTimeout, "how long a worker may take to unpack, load and warm up a pushed version before the push fails (504)")
+	s.Duration(&r.DrainGrace, "registry-drain-grace", "REGISTRY_DRAIN_GRACE", dr.DrainGrace, "how long a retired version waits before its remaining work is counted (submissions that chose it just before are queued by then)")
+	s.Duration(&r.SweepInterval, "registry-sweep-interval", "REGISTRY_SWEEP_INTERVAL", dr.SweepInterval, "how often the registry's upkeep runs: drained retired versions deleted and cleaned up, abandoned pushes removed")
 }
 
 func (c *Config) uploadFlags(s *config.Set, d Config) {

@@ -125,6 +125,7 @@ func (g *Gateway) Start(ctx context.Context) (err error) {
 		return err
 	}
 	g.teardown.Add("scheduler", func() error { g.sched.Stop(); return nil })
+	g.svc.StartKeeper(g.sched.Leading, g.sched.Pinned)
 	if err := g.startUploads(ctx); err != nil {
 		return err
 	}

@@ -85,7 +85,7 @@ func run(args []string) error {
 	}
 	defer reg.Close()
 	modelflags.LogLoaded(log, reg, time.Since(loadStart))
-	sys, err := start(context.Background(), st, models, log)
+	sys, err := start(context.Background(), st, models, mf.Options(modelflags.WarmupBatches(st.Worker), tf.Runtime()), log)
 	if err != nil {
 		return err
 	}
@@ -109,7 +109,7 @@ type system struct {
 }
 
 // start runs the workers then the gateway; on error it stops what started.
-func start(ctx context.Context, st *settings.Standalone, models []worker.Predictor, log zerolog.Logger) (*system, error) {
+func start(ctx context.Context, st *settings.Standalone, models []worker.Predictor, opts []worker.Option, log zerolog.Logger) (*system, error) {
 	sys := &system{}
 	fail := func(err error) (*system, error) {
 		c, cancel := context.WithTimeout(context.Background(), st.Process.Shutdown)
@@ -121,7 +121,7 @@ func start(ctx context.Context, st *settings.Standalone, models []worker.Predict
 		if c.ID != "" {
 			c.ID = fmt.Sprintf("%s-%d", c.ID, i)
 		}
-		w, err := worker.New(c, models, log)
+		w, err := worker.New(c, models, log, opts...)
 		if err != nil {
 			return fail(err)
 		}

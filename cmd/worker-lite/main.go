@@ -55,7 +55,7 @@ func run(args []string) error {
 	}
 	defer reg.Close()
 	modelflags.LogLoaded(log, reg, time.Since(loadStart))
-	w, err := worker.New(cfg, models, log)
+	w, err := worker.New(cfg, models, log, mf.Options(modelflags.WarmupBatches(cfg))...)
 	if err != nil {
 		return err
 	}

@@ -57,7 +57,7 @@ func run(args []string) error {
 	}
 	defer reg.Close()
 	modelflags.LogLoaded(log, reg, time.Since(loadStart))
-	w, err := worker.New(cfg, models, log)
+	w, err := worker.New(cfg, models, log, mf.Options(modelflags.WarmupBatches(cfg), tf.Runtime())...)
 	if err != nil {
 		return err
 	}

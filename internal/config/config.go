@@ -100,6 +100,12 @@ func (s *Set) Duration(p *time.Duration, name, env string, def time.Duration, us
 	s.add((*durValue)(p), name, env, usage, false)
 }
 
+// Bool registers a boolean setting (-name alone sets it).
+func (s *Set) Bool(p *bool, name, env string, def bool, usage string) {
+	*p = def
+	s.add((*boolValue)(p), name, env, usage, false)
+}
+
 // List registers a comma-separated list setting.
 func (s *Set) List(p *[]string, name, env string, def []string, usage string) {
 	*p = def
@@ -202,6 +208,19 @@ func (v *durValue) Set(s string) error {
 		return fmt.Errorf("%q is not a duration", s)
 	}
 	*v = durValue(d)
+	return nil
+}
+
+type boolValue bool
+
+func (v *boolValue) String() string   { return strconv.FormatBool(bool(*v)) }
+func (v *boolValue) IsBoolFlag() bool { return true }
+func (v *boolValue) Set(s string) error {
+	b, err := strconv.ParseBool(s)
+	if err != nil {
+		return fmt.Errorf("%q is not a boolean (true or false)", s)
+	}
+	*v = boolValue(b)
 	return nil
 }
 

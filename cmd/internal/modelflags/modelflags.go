@@ -24,6 +24,10 @@ type Flags struct {
 	Only         []string
 	WarmupRounds int
 	LiteThreads  int
+	// Registry: serve the versions pushed to the model registry too,
+	// unpacked in RegistryDir while they load.
+	Registry    bool
+	RegistryDir string
 }
 
 // Register adds the settings to s.
@@ -32,6 +36,21 @@ func (f *Flags) Register(s *config.Set) {
 	s.List(&f.Only, "serve", "WORKER_MODELS", nil, "serve only these models (name or name:version); benchmark-only models must be named")
 	s.Int(&f.WarmupRounds, "warmup-rounds", "WORKER_WARMUP_ROUNDS", model.DefaultWarmupRounds, "rounds of synthetic batches (of 1, max-sync-batch and max-batch items) each model runs at load, before the worker reports ready (0: none)")
 	s.Int(&f.LiteThreads, "litert-threads", "LITERT_THREADS", 1, "LiteRT CPU (XNNPACK) threads per TFLite model (0: LiteRT chooses); 1, as TensorFlow's default: scale with workers")
+	s.Bool(&f.Registry, "registry", "WORKER_REGISTRY", true, "also serve the model versions pushed to the registry (PUT /v1/models/{name}/versions/{v}), loaded and unloaded while the worker runs, and check pushed versions")
+	s.String(&f.RegistryDir, "registry-dir", "WORKER_REGISTRY_DIR", "", "where a pushed version is unpacked while it loads or is checked, then removed (default: the system's temporary directory); it must hold the largest version unpacked (and its zip archive)")
+}
+
+// Options are the worker options the settings give: the registry source,
+// with the same runtimes (then LiteRT), warm-up and selection as the
+// models directory, when the registry is on.
+func (f *Flags) Options(warmupBatches []int, runtimes ...loader.Runtime) []worker.Option {
+	if !f.Registry {
+		return nil
+	}
+	return []worker.Option{worker.WithRegistry(worker.RegistrySource{
+		Runtimes: append(runtimes, f.LiteRT()), Only: f.Only, Dir: f.RegistryDir,
+		Warmup: model.Warmup{Rounds: f.WarmupRounds, Batches: warmupBatches},
+	})}
 }
 
 // LiteRT is the runtime of TFLite models (model.tflite).
