@@ -211,12 +211,17 @@ func (r *registry) watchOnce() error {
 	}
 	defer func() { _ = wt.Stop() }()
 	seen, synced := map[string]store.Version{}, false
+	syncBy := time.After(store.WatchSyncWait)
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-changed:
 			return nil
+		case <-syncBy:
+			if !synced {
+				return nil // watch again
+			}
 		case info, ok := <-wt.Updates():
 			if !ok {
 				return errors.New("registry watch closed")
@@ -272,19 +277,29 @@ func (r *registry) step() bool {
 			delete(r.failed, id)
 		}
 	}
-	var next *store.Version
-	for id, v := range r.want {
-		_, isLoaded := r.loaded[id]
-		_, isFailed := r.failed[id]
-		if !isLoaded && !isFailed && !v.Deleted && v.Meta.State != wire.RegistryChecking && r.src.wants(v) {
-			next = &v
-			break
-		}
-	}
+	next := r.nextLocked()
 	r.mu.Unlock()
 	if next == nil {
 		return false
 	}
 	r.load(*next)
 	return true
+}
+
+// nextLocked is the next version to load: an active one first (a retired
+// one is loaded too, for the work left for it, if no active one waits).
+func (r *registry) nextLocked() *store.Version {
+	var next *store.Version
+	for id, v := range r.want {
+		_, isLoaded := r.loaded[id]
+		_, isFailed := r.failed[id]
+		if isLoaded || isFailed || v.Deleted || v.Meta.State == wire.RegistryChecking || !r.src.wants(v) {
+			continue
+		}
+		if v.Meta.State == wire.RegistryActive {
+			return &v
+		}
+		next = &v
+	}
+	return next
 }

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"batchinfer/internal/wire"
@@ -71,7 +73,10 @@ func (r *registry) check(req wire.CheckRequest) wire.CheckReply {
 	defer cleanup()
 	c, err := loader.Check(dir, r.src.Runtimes, r.src.Warmup)
 	if err != nil {
-		return wire.CheckReply{Error: err.Error(), Unavailable: errors.Is(err, loader.ErrNoRuntime)}
+		// Paths are named from the version's name on: the worker's
+		// directories are none of the pusher's business.
+		msg := strings.ReplaceAll(err.Error(), filepath.Dir(filepath.Dir(dir))+string(filepath.Separator), "")
+		return wire.CheckReply{Error: msg, Unavailable: errors.Is(err, loader.ErrNoRuntime)}
 	}
 	meta, err := json.Marshal(c.Meta)
 	if err != nil {

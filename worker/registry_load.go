@@ -17,6 +17,9 @@ import (
 	"batchinfer/model/loader"
 )
 
+// errDeleted: the version was deleted from the registry while it loaded.
+var errDeleted = errors.New("deleted from the registry while it loaded")
+
 // loadTimeout bounds reading a version from the registry.
 const loadTimeout = 10 * time.Minute
 
@@ -28,8 +31,9 @@ func (r *registry) load(v store.Version) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if err != nil {
-		if r.ctx.Err() != nil {
-			return // stopping: not the version's fault
+		if r.ctx.Err() != nil || errors.Is(err, errDeleted) {
+			r.log.Info().Err(err).Str("model", v.ID()).Msg("registry version not loaded")
+			return // stopping, or retired meanwhile: not the version's fault
 		}
 		r.log.Error().Err(err).Str("model", v.ID()).Msg("registry version not loaded")
 		r.failed[v.ID()] = failure{nuid: v.NUID, err: err.Error()}
@@ -77,7 +81,7 @@ func (r *registry) start(ctx context.Context, v store.Version, m loader.Loaded) 
 	}
 	cur, err := r.store.Get(ctx, v.Name, v.Version)
 	if err == nil && (cur.Deleted || cur.NUID != v.NUID) {
-		err = fmt.Errorf("%s was deleted while it loaded", v.ID())
+		err = fmt.Errorf("%s: %w", v.ID(), errDeleted)
 	}
 	if err == nil {
 		r.w.addLane(l)
@@ -114,10 +118,10 @@ func (r *registry) unpack(ctx context.Context, name, version, nuid, format strin
 	if err != nil {
 		return "", nil, res, err
 	}
-	cleanup = func() { _ = os.RemoveAll(base) }
+	rm := func() { _ = os.RemoveAll(base) }
 	defer func() {
 		if err != nil {
-			cleanup()
+			rm()
 		}
 	}()
 	x := filepath.Join(base, "x")
@@ -142,7 +146,7 @@ func (r *registry) unpack(ctx context.Context, name, version, nuid, format strin
 	if err := os.Rename(res.Root, dir); err != nil {
 		return "", nil, res, err
 	}
-	return dir, cleanup, res, writeMetadata(dir, metadata)
+	return dir, rm, res, writeMetadata(dir, metadata)
 }
 
 // writeMetadata writes metadata given beside the upload as the version's

@@ -45,8 +45,8 @@ type Worker struct {
 	registry *registry
 	regSrc   *RegistrySource
 	cancels  cancels
-	fin     *finisher
-	dlqSub  *nats.Subscription
+	fin      *finisher
+	dlqSub   *nats.Subscription
 
 	ann      *announcer
 	ctx      context.Context

@@ -173,12 +173,17 @@ func (c *catalog) watchRegistry(ctx context.Context, reg *store.Registry, change
 	defer func() { _ = aw.Stop() }()
 	versions, aliases := map[string]store.Version{}, map[string]wire.Alias{}
 	var vSynced, aSynced bool
+	syncBy := time.After(store.WatchSyncWait)
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-changed:
 			return nil
+		case <-syncBy:
+			if !vSynced {
+				return nil // watch again (store.WatchSyncWait)
+			}
 		case info, ok := <-rw.Updates():
 			if !ok {
 				return errClosedWatch

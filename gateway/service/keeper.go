@@ -28,6 +28,9 @@ type keeper struct {
 	leading func() bool
 	pinned  func(name, version string) int
 	log     zerolog.Logger
+	// unannounced are the deleted versions (by NUID) whose consumers and
+	// announcement are gone already.
+	unannounced map[string]bool
 }
 
 // consumerInfo reads a consumer's state (the work queue's streams).
@@ -42,7 +45,7 @@ const markerAges = 10
 // version. It stops with the Service.
 func (s *Service) StartKeeper(leading func() bool, pinned func(name, version string) int) {
 	k := &keeper{
-		cfg: s.cfg.Registry, reg: s.reg, cat: s.cat, leading: leading, pinned: pinned,
+		cfg: s.cfg.Registry, reg: s.reg, cat: s.cat, leading: leading, pinned: pinned, unannounced: map[string]bool{},
 		log: s.log.With().Str("component", "registry-keeper").Logger(),
 		in: func(ctx context.Context, stream, consumer string) (*jetstream.ConsumerInfo, error) {
 			c, err := s.in.JS.Consumer(ctx, stream, consumer)
@@ -71,39 +74,48 @@ func (k *keeper) run(ctx context.Context) {
 		if !k.leading() {
 			continue
 		}
-		tctx, cancel := context.WithTimeout(ctx, natsOpTimeout)
-		if err := k.sweep(tctx); err != nil && ctx.Err() == nil {
+		if err := k.sweep(ctx); err != nil && ctx.Err() == nil {
 			k.log.Warn().Err(err).Msg("registry upkeep failed, trying again")
 		}
-		cancel()
 	}
 }
 
-// sweep runs one round of upkeep.
+// sweep runs one round of upkeep, each step with a timeout of its own.
 func (k *keeper) sweep(ctx context.Context) error {
-	versions, err := k.reg.List(ctx)
-	if err != nil {
+	var versions []store.Version
+	var claims map[string]wire.PushClaim
+	err := k.op(ctx, func(ctx context.Context) (err error) {
+		if versions, err = k.reg.List(ctx); err == nil {
+			claims, err = k.reg.Claims(ctx)
+		}
 		return err
-	}
-	claims, err := k.reg.Claims(ctx)
+	})
 	if err != nil {
 		return err
 	}
 	now := time.Now()
 	var errs []error
 	for _, v := range versions {
-		errs = append(errs, k.version(ctx, v, claims, now))
+		errs = append(errs, k.op(ctx, func(ctx context.Context) error { return k.version(ctx, v, claims, now) }))
 	}
 	for key, c := range claims {
 		if now.After(c.Until) {
 			name, version, _ := strings.Cut(key, ".")
-			errs = append(errs, k.reg.Release(ctx, name, version))
+			errs = append(errs, k.op(ctx, func(ctx context.Context) error { return k.reg.Release(ctx, name, version) }))
 		}
 	}
-	if _, err := k.reg.SweepOrphans(ctx, k.cfg.PushTimeout); err != nil {
-		errs = append(errs, err)
-	}
+	errs = append(errs, k.op(ctx, func(ctx context.Context) error {
+		_, err := k.reg.SweepOrphans(ctx, k.cfg.PushTimeout)
+		return err
+	}))
 	return errors.Join(errs...)
+}
+
+// op runs one step of upkeep with its own timeout.
+func (k *keeper) op(ctx context.Context, f func(context.Context) error) error {
+	ctx, cancel := context.WithTimeout(ctx, natsOpTimeout)
+	defer cancel()
+	return f(ctx)
 }
 
 // version moves one version on, if its time has come.
@@ -165,8 +177,11 @@ func (k *keeper) finish(ctx context.Context, v store.Version, now time.Time) err
 			return nil // still draining there
 		}
 	}
-	if err := k.reg.Unannounce(ctx, v.Name, v.Version); err != nil {
-		return err
+	if !k.unannounced[v.NUID] {
+		if err := k.reg.Unannounce(ctx, v.Name, v.Version); err != nil {
+			return err
+		}
+		k.unannounced[v.NUID] = true
 	}
 	if now.Sub(v.ModTime) < markerAges*k.cfg.SweepInterval {
 		return nil
@@ -174,6 +189,10 @@ func (k *keeper) finish(ctx context.Context, v store.Version, now time.Time) err
 	if err := k.reg.DropModelMarkers(ctx, []string{wire.ModelKey(v.Name, v.Version)}); err != nil {
 		return err
 	}
+	if err := k.reg.Forget(ctx, v); err != nil {
+		return err
+	}
+	delete(k.unannounced, v.NUID)
 	k.log.Info().Str("model", v.ID()).Msg("retired model version gone")
-	return k.reg.Forget(ctx, v.Name, v.Version)
+	return nil
 }

@@ -75,13 +75,13 @@ func (s *Service) Versions(ctx context.Context, name string) (api.RegistryVersio
 	if !model.ValidName(name) {
 		return api.RegistryVersions{}, api.Errorf(api.CodeBadRequest, "model name %q is invalid", name)
 	}
-	out := api.RegistryVersions{Name: name, Versions: []api.RegistryVersion{}}
-	errs := s.loadErrors(time.Now())
-	for _, e := range s.cat.entries(name, time.Now()) {
-		out.Versions = append(out.Versions, s.entryInfo(e, errs[e.meta.ID()]))
-	}
 	ctx, cancel := context.WithTimeout(ctx, natsOpTimeout)
 	defer cancel()
+	fresh, err := s.reg.List(ctx)
+	if err != nil {
+		return api.RegistryVersions{}, registryErr(err, name, "")
+	}
+	out := api.RegistryVersions{Name: name, Versions: s.mergeFresh(name, fresh)}
 	claims, err := s.reg.Claims(ctx)
 	if err != nil {
 		return out, registryErr(err, name, "")
@@ -99,6 +99,37 @@ func (s *Service) Versions(ctx context.Context, name string) (api.RegistryVersio
 	}
 	slices.SortFunc(out.Versions, func(a, b api.RegistryVersion) int { return model.CompareVersions(a.Version, b.Version) })
 	return out, nil
+}
+
+// mergeFresh lists a model's versions from the catalogue, brought up to
+// date with the registry's records just read (the catalogue follows them
+// a moment later): a listing right after a push or a retirement shows it.
+func (s *Service) mergeFresh(name string, fresh []store.Version) []api.RegistryVersion {
+	now := time.Now()
+	errs := s.loadErrors(now)
+	byVersion := map[string]store.Version{}
+	for _, v := range fresh {
+		if v.Name == name && !v.Deleted && v.Meta.State != wire.RegistryChecking {
+			byVersion[v.Version] = v
+		}
+	}
+	out := []api.RegistryVersion{}
+	for _, e := range s.cat.entries(name, now) {
+		v, ok := byVersion[e.meta.Version]
+		if e.source == wire.SourceRegistry && !ok {
+			continue // deleted meanwhile
+		}
+		info := s.entryInfo(e, errs[e.meta.ID()])
+		if ok && v.Meta.State == wire.RegistryRetiring {
+			info.State, info.RetiringAt = api.StateRetiring, v.Meta.RetiringAt
+		}
+		delete(byVersion, e.meta.Version)
+		out = append(out, info)
+	}
+	for _, v := range byVersion {
+		out = append(out, s.versionInfo(v, nil, errs[v.ID()]))
+	}
+	return out
 }
 
 // loadErrors are the live workers' load errors, by version then worker.

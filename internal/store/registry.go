@@ -112,9 +112,28 @@ func (r *Registry) Get(ctx context.Context, name, version string) (Version, erro
 	return v, nil
 }
 
+// listAttempt bounds one attempt to list the registry. The client's
+// listing waits for the last record it was told of; if that record is
+// deleted just before it starts (a retired version's, forgotten), it
+// waits for ever, so it is cut short and started again.
+const listAttempt = 2 * time.Second
+
+// WatchSyncWait is how long a watch's first records may take before the
+// watch is started again (see listAttempt).
+const WatchSyncWait = listAttempt
+
 // List reads every version's record, deleted ones too.
 func (r *Registry) List(ctx context.Context) ([]Version, error) {
-	infos, err := r.obs.List(ctx, jetstream.ListObjectsShowDeleted())
+	var infos []*jetstream.ObjectInfo
+	var err error
+	for {
+		actx, cancel := context.WithTimeout(ctx, listAttempt)
+		infos, err = r.obs.List(actx, jetstream.ListObjectsShowDeleted())
+		cancel()
+		if !errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil {
+			break
+		}
+	}
 	if errors.Is(err, jetstream.ErrNoObjectsFound) {
 		return nil, nil
 	}
@@ -131,7 +150,8 @@ func (r *Registry) List(ctx context.Context) ([]Version, error) {
 }
 
 // Watch follows the versions' records: the current ones, a nil, then each
-// change (deleted versions too).
+// change (deleted versions too). If the nil does not come within
+// WatchSyncWait, watch again (see listAttempt).
 func (r *Registry) Watch(ctx context.Context) (jetstream.ObjectWatcher, error) {
 	w, err := r.obs.Watch(ctx)
 	if err != nil {
@@ -217,10 +237,18 @@ func (r *Registry) Remove(ctx context.Context, name, version string) error {
 	return nil
 }
 
-// Forget drops the deleted record of a removed version: the registry is
+// Forget drops what is left of a removed version: its bytes, if its
+// removal could not drop them, and its deleted record. The registry is
 // then as if it had never been pushed.
-func (r *Registry) Forget(ctx context.Context, name, version string) error {
-	return r.forgetIf(ctx, name, version, func(info *jetstream.ObjectInfo) bool { return info.Deleted })
+func (r *Registry) Forget(ctx context.Context, v Version) error {
+	if err := r.stream.Purge(ctx, jetstream.WithPurgeSubject(chunkSubject(v.NUID))); err != nil {
+		return fmt.Errorf("forget %s: %w", v.ID(), err)
+	}
+	err := r.forgetIf(ctx, v.Name, v.Version, func(info *jetstream.ObjectInfo) bool { return info.Deleted && info.NUID == v.NUID })
+	if err != nil {
+		return fmt.Errorf("forget %s: %w", v.ID(), err)
+	}
+	return nil
 }
 
 // forgetIf deletes name:version's record message if it is still the one

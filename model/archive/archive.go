@@ -14,6 +14,8 @@ package archive
 
 import (
 	"bytes"
+	"compress/flate"
+	"compress/gzip"
 	"errors"
 	"fmt"
 	"io"
@@ -252,6 +254,8 @@ func classify(err error, what string) error {
 		return err
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return invalid("%s: the upload ends early (truncated)", what)
+	case errors.As(err, new(flate.CorruptInputError)), errors.Is(err, gzip.ErrChecksum), errors.Is(err, gzip.ErrHeader):
+		return invalid("%s: the gzip data is corrupt (%v)", what, err)
 	}
 	return invalid("%s: %v", what, err)
 }
