@@ -171,8 +171,7 @@ func (c *catalog) watchRegistry(ctx context.Context, reg *store.Registry, change
 		return err
 	}
 	defer func() { _ = aw.Stop() }()
-	versions, aliases := map[string]store.Version{}, map[string]wire.Alias{}
-	var vSynced, aSynced bool
+	v := &registryView{versions: map[string]store.Version{}, aliases: map[string]wire.Alias{}}
 	syncBy := time.After(store.WatchSyncWait)
 	for {
 		select {
@@ -181,34 +180,56 @@ func (c *catalog) watchRegistry(ctx context.Context, reg *store.Registry, change
 		case <-changed:
 			return nil
 		case <-syncBy:
-			if !vSynced {
+			if !v.vSynced {
 				return nil // watch again (store.WatchSyncWait)
 			}
 		case info, ok := <-rw.Updates():
 			if !ok {
 				return errClosedWatch
 			}
-			vSynced = vSynced || info == nil
-			if info != nil {
-				applyVersion(versions, info)
-			}
+			v.version(info)
 		case e, ok := <-aw.Updates():
 			if !ok {
 				return errClosedWatch
 			}
-			aSynced = aSynced || e == nil
-			if e != nil {
-				applyAlias(aliases, e)
-			}
+			v.alias(e)
 		}
-		c.mu.Lock()
-		if vSynced {
-			c.registry, c.synced[syncRegistry] = maps.Clone(versions), true
-		}
-		if aSynced {
-			c.aliases, c.synced[syncAliases] = maps.Clone(aliases), true
-		}
-		c.mu.Unlock()
+		c.publish(v)
+	}
+}
+
+// registryView is what a registry watch has loaded so far.
+type registryView struct {
+	versions         map[string]store.Version
+	aliases          map[string]wire.Alias
+	vSynced, aSynced bool
+}
+
+func (v *registryView) version(info *jetstream.ObjectInfo) {
+	if info == nil {
+		v.vSynced = true
+		return
+	}
+	applyVersion(v.versions, info)
+}
+
+func (v *registryView) alias(e jetstream.KeyValueEntry) {
+	if e == nil {
+		v.aSynced = true
+		return
+	}
+	applyAlias(v.aliases, e)
+}
+
+// publish makes what a watch loaded the catalogue's, once it is whole.
+func (c *catalog) publish(v *registryView) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if v.vSynced {
+		c.registry, c.synced[syncRegistry] = maps.Clone(v.versions), true
+	}
+	if v.aSynced {
+		c.aliases, c.synced[syncAliases] = maps.Clone(v.aliases), true
 	}
 }
 

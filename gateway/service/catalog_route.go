@@ -41,6 +41,19 @@ func (c *catalog) entries(name string, now time.Time) []entry {
 			counts[id]++
 		}
 	}
+	out := append(c.announcedLocked(name, counts), c.unannouncedLocked(name)...)
+	slices.SortFunc(out, func(a, b entry) int {
+		if a.meta.Name != b.meta.Name {
+			return strings.Compare(a.meta.Name, b.meta.Name)
+		}
+		return model.CompareVersions(a.meta.Version, b.meta.Version)
+	})
+	return out
+}
+
+// announcedLocked are the versions workers announced (once loaded and
+// warmed up), with their live worker counts.
+func (c *catalog) announcedLocked(name string, counts map[string]int) []entry {
 	var out []entry
 	for key, a := range c.models {
 		if name != "" && a.meta.Name != name {
@@ -60,6 +73,13 @@ func (c *catalog) entries(name string, now time.Time) []entry {
 		}
 		out = append(out, e)
 	}
+	return out
+}
+
+// unannouncedLocked are the committed registry versions no worker has
+// announced yet.
+func (c *catalog) unannouncedLocked(name string) []entry {
+	var out []entry
 	for key, v := range c.registry {
 		if _, ok := c.models[key]; ok || (name != "" && v.Name != name) || v.Meta.State == wire.RegistryChecking {
 			continue
@@ -70,12 +90,6 @@ func (c *catalog) entries(name string, now time.Time) []entry {
 		}
 		out = append(out, e)
 	}
-	slices.SortFunc(out, func(a, b entry) int {
-		if a.meta.Name != b.meta.Name {
-			return strings.Compare(a.meta.Name, b.meta.Name)
-		}
-		return model.CompareVersions(a.meta.Version, b.meta.Version)
-	})
 	return out
 }
 

@@ -44,7 +44,13 @@ func (s *Service) Retire(ctx context.Context, name, version string) (api.Registr
 		}
 		s.log.Info().Str("model", v.ID()).Str("by", caller(ctx).KeyID).Msg("model version retired")
 	}
-	return s.versionInfo(v, nil, nil), nil
+	info := s.versionInfo(v, nil, nil)
+	for _, e := range s.cat.entries(name, time.Now()) {
+		if e.meta.Version == version {
+			info.Workers = e.workers
+		}
+	}
+	return info, nil
 }
 
 // notInRegistry answers a registry operation on a version that is not
