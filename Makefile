@@ -42,8 +42,8 @@ test: test-go test-ui test-e2e test-docker test-k8s ## every test: Go (race), UI
 test-go: tf ## Go vet and tests with the race detector, real NATS and TensorFlow
 	$(TF_ENV) && go vet $(GO_PKGS) && go test -race -count=1 -timeout 20m $(GO_PKGS)
 	@# latency ratios are asserted without the race detector, which slows everything several times;
-	@# the upload soaks run a fifth of their uploads under it, and in full here
-	$(TF_ENV) && go test -count=1 -run 'TestFloodingTenantDoesNotSlowOthers|TestUploadSoakReturnsToBaseline' ./test/system ./internal/store
+	@# the upload and registry soaks run a fraction of their cycles under it, and in full here
+	$(TF_ENV) && go test -count=1 -run 'TestFloodingTenantDoesNotSlowOthers|TestUploadSoakReturnsToBaseline|TestRegistrySoakReturnsToBaseline' ./test/system ./internal/store
 
 .PHONY: test-ui
 test-ui: ## UI type-check, lint, unit tests and production build
