@@ -138,8 +138,11 @@ func checkGivenMetadata(md []byte, name, version string) ([]byte, error) {
 	if err := dec.Decode(&m); err != nil {
 		return nil, api.Errorf(api.CodeInvalidInput, "the metadata field is not metadata.json: %v", err)
 	}
-	if (m.Name != "" && m.Name != name) || (m.Version != "" && m.Version != version) {
-		return nil, api.Errorf(api.CodeInvalidInput, "the metadata field names %s:%s, the push %s:%s", m.Name, m.Version, name, version)
+	switch {
+	case m.Name != "" && m.Name != name:
+		return nil, api.Errorf(api.CodeInvalidInput, "the metadata field names model %s, the push %s", m.Name, name)
+	case m.Version != "" && m.Version != version:
+		return nil, api.Errorf(api.CodeInvalidInput, "the metadata field names version %s, the push %s", m.Version, version)
 	}
 	var out bytes.Buffer
 	if err := json.Compact(&out, md); err != nil {

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"mime/multipart"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -357,4 +358,26 @@ func clip(b []byte, n int) []byte {
 		return b[:n]
 	}
 	return b
+}
+
+// multipartPush is a multipart push body: the metadata part, then the
+// model part.
+func multipartPush(t *testing.T, model []byte, metadata string) ([]byte, string) {
+	t.Helper()
+	var b bytes.Buffer
+	mw := multipart.NewWriter(&b)
+	w, err := mw.CreateFormField("metadata")
+	if err == nil {
+		_, err = w.Write([]byte(metadata))
+	}
+	if err == nil {
+		w, err = mw.CreateFormFile("model", "model")
+	}
+	if err == nil {
+		_, err = w.Write(model)
+	}
+	if err := errors.Join(err, mw.Close()); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes(), mw.FormDataContentType()
 }

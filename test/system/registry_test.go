@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -259,6 +262,25 @@ func TestRegistryLiteWorkerServesTFLite(t *testing.T) {
 		}
 		return nil
 	})
+	// Pushed from Go with metadata.json beside the file (a multipart
+	// push): the labels it gives are the version's; a second push of the
+	// version is a conflict the client reports.
+	file := filepath.Join(t.TempDir(), "bc.tflite")
+	if err := os.WriteFile(file, tflite, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c := &biclient.Client{BaseURL: s.BaseURL, Key: KeyA}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	md := []byte(`{"description":"pushed with its labels","labels":["malignant","benign"]}`)
+	v8, err := c.PushModel(ctx, "breast_cancer", "8", file, biclient.PushOptions{Metadata: md})
+	if err != nil || v8.Metadata == nil || v8.Metadata.Labels[1] != "benign" {
+		t.Fatalf("push with metadata: %+v, %v", v8, err)
+	}
+	var ce *biclient.Error
+	if _, err := c.PushModel(ctx, "breast_cancer", "8", file, biclient.PushOptions{}); !errors.As(err, &ce) || ce.Status != http.StatusConflict || ce.Code != api.CodeConflict {
+		t.Fatalf("push again: %v, want a 409 conflict", err)
+	}
 	// The TensorFlow worker goes: the LiteRT worker serves breast_cancer:5
 	// alone (its metadata inferred from the model: features f0..f29).
 	ctxStopWorker(t, s.Workers[0])
@@ -281,6 +303,9 @@ func TestRegistryRefusesBadPushes(t *testing.T) {
 	noServing := versionDir(t, "digits", "9", keep, "model.tflite")
 	renameSignature(t, noServing)
 	tflite := readFile(t, RepoRoot(), "model", "models", "digits", "1", "model.tflite")
+	withMeta := tarGz(t, versionDir(t, "digits", "9", keep, "saved_model.pb", "variables"))
+	mdBody, mdType := multipartPush(t, withMeta, `{"description":"and here too"}`)
+	otherBody, otherType := multipartPush(t, tflite, `{"version":"3"}`)
 	for _, tc := range []struct {
 		name, key, version, contentType string
 		body                            []byte
@@ -297,6 +322,8 @@ func TestRegistryRefusesBadPushes(t *testing.T) {
 		{"metadata not matching", KeyA, "9", "", tarGz(t, versionDir(t, "digits", "9", func(m map[string]any) {
 			m["input"].(map[string]any)["shape"] = []int{-1, 65}
 		}, "saved_model.pb", "variables")), 400, "shape"},
+		{"metadata twice", KeyA, "9", mdType, mdBody, 400, "metadata given both"},
+		{"metadata field of another version", KeyA, "9", otherType, otherBody, 400, "the metadata field names version 3, the push 9"},
 		{"a user's key", KeyB, "9", "", tflite, 403, "operator"},
 		{"an existing version", KeyA, "1", "", tflite, 409, "served from the workers' models directory"},
 		{"invalid version", KeyA, "Nine", "", tflite, 400, "invalid"},
