@@ -39,6 +39,10 @@ type RegistrySource struct {
 	// Dir is where versions are unpacked while they load ("": the system's
 	// temporary directory); each is removed once loaded.
 	Dir string
+	// Check checks a pushed version (nil: InProcessChecker with Runtimes
+	// and Warmup). The commands check in a subprocess (SubprocessChecker):
+	// a model file that crashes its runtime must not crash the worker.
+	Check Checker
 }
 
 func (s *RegistrySource) validate() error {
@@ -50,6 +54,9 @@ func (s *RegistrySource) validate() error {
 	}
 	if fi, err := os.Stat(s.Dir); err != nil || !fi.IsDir() {
 		return fmt.Errorf("registry: %s is not a directory", s.Dir)
+	}
+	if s.Check == nil {
+		s.Check = InProcessChecker(s.Runtimes, s.Warmup)
 	}
 	return nil
 }

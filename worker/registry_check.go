@@ -71,12 +71,13 @@ func (r *registry) check(req wire.CheckRequest) wire.CheckReply {
 		return wire.CheckReply{Error: trimInvalid(err.Error()), Unavailable: !errors.Is(err, archive.ErrInvalid)}
 	}
 	defer cleanup()
-	c, err := loader.Check(dir, r.src.Runtimes, r.src.Warmup)
+	c, err := r.src.Check(ctx, dir)
 	if err != nil {
 		// Paths are named from the version's name on: the worker's
 		// directories are none of the pusher's business.
 		msg := strings.ReplaceAll(err.Error(), filepath.Dir(filepath.Dir(dir))+string(filepath.Separator), "")
-		return wire.CheckReply{Error: msg, Unavailable: errors.Is(err, loader.ErrNoRuntime)}
+		msg = strings.TrimPrefix(msg, ErrRefused.Error()+": ")
+		return wire.CheckReply{Error: msg, Unavailable: !errors.Is(err, ErrRefused)}
 	}
 	meta, err := json.Marshal(c.Meta)
 	if err != nil {

@@ -1,6 +1,8 @@
 // Command standalone runs the whole system in one process: an embedded NATS
 // JetStream server, the gateway (API and web UI on :8000) and workers. It
-// needs no Docker; `make run` starts it.
+// needs no Docker; `make run` starts it. `standalone check-model DIR` is
+// what its workers run, in a process of their own, to check a pushed
+// model version.
 package main
 
 import (
@@ -22,6 +24,7 @@ import (
 	"batchinfer/internal/config"
 	"batchinfer/internal/natsx"
 	"batchinfer/internal/runx"
+	"batchinfer/model/loader"
 	"batchinfer/worker"
 
 	"github.com/rs/zerolog"
@@ -61,6 +64,10 @@ func parse(args []string, log zerolog.Logger) (*settings.Standalone, *modelflags
 }
 
 func run(args []string) error {
+	if check, rest := runx.Subcommand(args, modelflags.CheckModelCommand); check {
+		var tf tfflags.Flags
+		return modelflags.CheckModel("standalone", rest, tf.Register, func() []loader.Runtime { return []loader.Runtime{tf.Runtime()} })
+	}
 	log := config.Logger("standalone")
 	st, mf, tf, err := parse(args, log)
 	if err != nil {
@@ -85,7 +92,11 @@ func run(args []string) error {
 	}
 	defer reg.Close()
 	modelflags.LogLoaded(log, reg, time.Since(loadStart))
-	sys, err := start(context.Background(), st, models, mf.Options(modelflags.WarmupBatches(st.Worker), tf.Runtime()), log)
+	opts, err := mf.Options(modelflags.WarmupBatches(st.Worker), tf.Runtime())
+	if err != nil {
+		return err
+	}
+	sys, err := start(context.Background(), st, models, opts, log)
 	if err != nil {
 		return err
 	}

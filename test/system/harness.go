@@ -96,8 +96,10 @@ type Options struct {
 	// an operator of TenantA, KeyB as a user of TenantB).
 	Keys []string
 	// Registry, when set, makes every worker serve the model registry too
-	// (TensorFlow and LiteRT runtimes), warming versions up with it.
+	// (TensorFlow and LiteRT runtimes), warming versions up with it, and
+	// check pushed versions with Check (nil: in the worker's process).
 	Registry *model.Warmup
+	Check    worker.Checker
 }
 
 // System is a running in-process deployment.
@@ -211,7 +213,7 @@ func (s *System) AddWorker() *worker.Worker {
 	}
 	var opts []worker.Option
 	if s.opts.Registry != nil {
-		opts = append(opts, worker.WithRegistry(worker.RegistrySource{Runtimes: Runtimes(true), Warmup: *s.opts.Registry, Dir: s.tb.TempDir()}))
+		opts = append(opts, worker.WithRegistry(worker.RegistrySource{Runtimes: Runtimes(true), Warmup: *s.opts.Registry, Dir: s.tb.TempDir(), Check: s.opts.Check}))
 	}
 	w, err := worker.New(cfg, s.models(), Logger(), opts...)
 	if err != nil {

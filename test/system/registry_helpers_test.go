@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"mime/multipart"
 	"net/http"
 	"os"
@@ -262,11 +263,12 @@ func hookLoads(runtimes []loader.Runtime, name, version string, hook func(m load
 	return out
 }
 
-// registryWorker starts a worker serving only the registry with runtimes.
-func (s *System) registryWorker(t *testing.T, id string, runtimes []loader.Runtime, models []worker.Predictor) *worker.Worker {
+// registryWorker starts a worker serving the registry with runtimes (and
+// models), checking pushed versions with check (nil: in its process).
+func (s *System) registryWorker(t *testing.T, id string, runtimes []loader.Runtime, check worker.Checker, models []worker.Predictor) *worker.Worker {
 	t.Helper()
 	w, err := worker.New(worker.Config{NATS: s.conn(), ID: id, HeartbeatInterval: 200 * time.Millisecond}, models, Logger(),
-		worker.WithRegistry(worker.RegistrySource{Runtimes: runtimes, Warmup: quickWarmup, Dir: t.TempDir()}))
+		worker.WithRegistry(worker.RegistrySource{Runtimes: runtimes, Warmup: quickWarmup, Dir: t.TempDir(), Check: check}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -380,4 +382,30 @@ func multipartPush(t *testing.T, model []byte, metadata string) ([]byte, string)
 		t.Fatal(err)
 	}
 	return b.Bytes(), mw.FormDataContentType()
+}
+
+// crashingTFLite is the committed digits model.tflite with 50 bytes
+// changed at random (seeded): a flatbuffer that LiteRT's C library
+// crashes on (SIGSEGV) when it loads it, where most damaged ones are
+// refused with an error.
+func crashingTFLite(tflite []byte) []byte {
+	r := rand.New(rand.NewPCG(1, 2))
+	var body []byte
+	for i := range 8 {
+		switch i % 3 {
+		case 0:
+			body = append([]byte(nil), tflite[:r.IntN(len(tflite))]...)
+		case 1:
+			body = append([]byte(nil), tflite...)
+			for range 50 {
+				body[8+r.IntN(len(body)-8)] = byte(r.Uint32())
+			}
+		default:
+			body = make([]byte, 2000)
+			for j := range body {
+				body[j] = byte(r.Uint32())
+			}
+		}
+	}
+	return body
 }

@@ -38,7 +38,7 @@ func TestRegistryPushWhileJobRuns(t *testing.T) {
 		}
 		return m
 	})
-	s.registryWorker(t, "registry-worker", runtimes, nil)
+	s.registryWorker(t, "registry-worker", runtimes, subprocessCheck(true), nil)
 
 	inputs, _ := DigitInputs(t, 2000)
 	hold.close()
@@ -124,7 +124,7 @@ func TestRegistryRetireDrains(t *testing.T) {
 	runtimes := hookLoads(Runtimes(true), "digits", "3", func(m loader.Model) loader.Model {
 		return gatedModel{m, hold}
 	})
-	s.registryWorker(t, "registry-worker", runtimes, nil)
+	s.registryWorker(t, "registry-worker", runtimes, nil, nil)
 	base := s.registryState(t)
 
 	s.mustPush(t, "digits", "3", tarGz(t, versionDir(t, "digits", "3", keep)))
@@ -247,8 +247,8 @@ func TestRegistryAliases(t *testing.T) {
 // A .tflite pushed is served by a LiteRT-only worker (as cmd/worker-lite
 // runs) next to a TensorFlow worker; a SavedModel is left to the latter.
 func TestRegistryLiteWorkerServesTFLite(t *testing.T) {
-	s := Start(t, Options{Gateway: fastRegistry, Registry: &quickWarmup})
-	s.registryWorker(t, "lite", Runtimes(false), nil)
+	s := Start(t, Options{Gateway: fastRegistry, Registry: &quickWarmup, Check: subprocessCheck(true)})
+	s.registryWorker(t, "lite", Runtimes(false), subprocessCheck(false), nil)
 	tflite := readFile(t, RepoRoot(), "model", "models", "breast_cancer", "1", "model.tflite")
 	v := s.mustPush(t, "breast_cancer", "5", tflite)
 	if v.Format != "tflite" || len(v.Runtimes) != 1 || v.Runtimes[0] != "litert" {
@@ -298,7 +298,7 @@ func TestRegistryRefusesBadPushes(t *testing.T) {
 	s := Start(t, Options{Gateway: func(c *gateway.Config) {
 		fastRegistry(c)
 		c.Service.Registry.MaxModelBytes = 150 << 10
-	}, Registry: &quickWarmup})
+	}, Registry: &quickWarmup, Check: subprocessCheck(true)})
 	base := s.registryState(t)
 	noServing := versionDir(t, "digits", "9", keep, "model.tflite")
 	renameSignature(t, noServing)
@@ -316,6 +316,7 @@ func TestRegistryRefusesBadPushes(t *testing.T) {
 		{"path traversal", KeyA, "9", "", traversal(t, tflite), 400, `".." is not allowed`},
 		{"no serving_default", KeyA, "9", "", tarGz(t, noServing), 400, `signature "serving_default": not in SavedModel`},
 		{"unsupported ops", KeyA, "9", "", readFile(t, RepoRoot(), "model", "testdata", "unsupported_op.tflite"), 400, "unsupported"},
+		{"a .tflite that crashes LiteRT", KeyA, "9", "", crashingTFLite(tflite), 400, "crashed the model runtime"},
 		{"over the size limit", KeyA, "9", "", append(tflite, make([]byte, 150<<10)...), 413, "REGISTRY_MAX_MODEL_BYTES"},
 		{"not a model", KeyA, "9", "", []byte(`{"inputs":[1]}`), 400, "not a tar.gz"},
 		{"metadata of another version", KeyA, "9", "", tarGz(t, versionDir(t, "digits", "9", func(m map[string]any) { m["version"] = "8" }, "saved_model.pb", "variables")), 400, "digits:8"},

@@ -7,6 +7,9 @@ package modelflags
 
 import (
 	"fmt"
+	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"batchinfer/internal/config"
@@ -42,15 +45,63 @@ func (f *Flags) Register(s *config.Set) {
 
 // Options are the worker options the settings give: the registry source,
 // with the same runtimes (then LiteRT), warm-up and selection as the
-// models directory, when the registry is on.
-func (f *Flags) Options(warmupBatches []int, runtimes ...loader.Runtime) []worker.Option {
+// models directory, when the registry is on. Pushed versions are checked
+// by the command itself, run again with the check-model subcommand
+// (CheckModel): a model file that crashes its runtime crashes that
+// process, not the worker.
+func (f *Flags) Options(warmupBatches []int, runtimes ...loader.Runtime) ([]worker.Option, error) {
 	if !f.Registry {
-		return nil
+		return nil, nil
 	}
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("registry: the command's own path, to check pushed models with: %w", err)
+	}
+	batches := make([]string, len(warmupBatches))
+	for i, n := range warmupBatches {
+		batches[i] = strconv.Itoa(n)
+	}
+	argv := []string{exe, CheckModelCommand, "-warmup-rounds", strconv.Itoa(f.WarmupRounds),
+		"-warmup-batches", strings.Join(batches, ","), "-litert-threads", strconv.Itoa(f.LiteThreads)}
 	return []worker.Option{worker.WithRegistry(worker.RegistrySource{
 		Runtimes: append(runtimes, f.LiteRT()), Only: f.Only, Dir: f.RegistryDir,
 		Warmup: model.Warmup{Rounds: f.WarmupRounds, Batches: warmupBatches},
-	})}
+		Check:  worker.SubprocessChecker(argv, nil),
+	})}, nil
+}
+
+// CheckModelCommand is the worker commands' subcommand that checks a
+// pushed model version in a process of its own.
+const CheckModelCommand = "check-model"
+
+// CheckModel runs the check-model subcommand of command name: args are
+// settings (those of Register and of more, and -warmup-batches) then the
+// version's directory; it checks the version with runtimes (then LiteRT)
+// and writes the outcome to stdout (worker.RunCheck).
+func CheckModel(name string, args []string, more func(*config.Set), runtimes func() []loader.Runtime) error {
+	var f Flags
+	var batches []string
+	s := config.New(name + " " + CheckModelCommand)
+	f.Register(s)
+	if more != nil {
+		more(s)
+	}
+	s.List(&batches, "warmup-batches", "", []string{"1"}, "batch sizes of the warm-up")
+	if err := s.Parse(args); err != nil {
+		return err
+	}
+	if len(s.Args()) != 1 {
+		return fmt.Errorf("%w: usage: %s %s [settings] DIR", config.ErrInvalid, name, CheckModelCommand)
+	}
+	warmup := model.Warmup{Rounds: f.WarmupRounds}
+	for _, b := range batches {
+		n, err := strconv.Atoi(b)
+		if err != nil || n <= 0 {
+			return fmt.Errorf("%w: -warmup-batches %q: want positive integers", config.ErrInvalid, b)
+		}
+		warmup.Batches = append(warmup.Batches, n)
+	}
+	return worker.RunCheck(os.Stdout, s.Args()[0], append(runtimes(), f.LiteRT()), warmup)
 }
 
 // LiteRT is the runtime of TFLite models (model.tflite).
