@@ -25,6 +25,7 @@ func TestRegistrySoakReturnsToBaseline(t *testing.T) {
 		n = 300
 	}
 	const pushers = 4
+	var times soakTimes
 	start := time.Now()
 	var wg sync.WaitGroup
 	for p := range pushers {
@@ -32,7 +33,7 @@ func TestRegistrySoakReturnsToBaseline(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := p; i < n; i += pushers {
-				if err := soakVersion(t, s, fmt.Sprintf("s%d", i), tflite, i%20 == 0); err != nil {
+				if err := soakVersion(t, s, fmt.Sprintf("s%d", i), tflite, i%20 == 0, &times); err != nil {
 					t.Error(err)
 					return
 				}
@@ -56,19 +57,20 @@ func TestRegistrySoakReturnsToBaseline(t *testing.T) {
 			t.Fatalf("%s still in the catalogue", m.ID())
 		}
 	}
-	t.Logf("push %v total %v", time.Duration(soakPush.Load())/time.Duration(n), time.Duration(soakRetire.Load())/time.Duration(n))
+	t.Logf("%d pushers: a push took %v, a cycle %v on average", pushers, time.Duration(times.push.Load())/time.Duration(n), time.Duration(times.cycle.Load())/time.Duration(n))
 	t.Logf("%d versions pushed and retired in %s; all gone %s later", n, pushed.Round(time.Millisecond), (time.Since(start) - pushed).Round(time.Millisecond))
 }
 
 // soakVersion pushes a version, waits until it is served (when served),
 // and retires it.
-var soakPush, soakServe, soakRetire atomic.Int64
+// soakTimes add up the time of pushes and of whole cycles.
+type soakTimes struct{ push, cycle atomic.Int64 }
 
-func soakVersion(t *testing.T, s *System, version string, tflite []byte, served bool) error {
+func soakVersion(t *testing.T, s *System, version string, tflite []byte, served bool, times *soakTimes) error {
 	t0 := time.Now()
-	defer func() { soakRetire.Add(int64(time.Since(t0))) }()
+	defer func() { times.cycle.Add(int64(time.Since(t0))) }()
 	code, _, raw := s.push(t, "breast_cancer", version, tflite, "application/octet-stream")
-	soakPush.Add(int64(time.Since(t0)))
+	times.push.Add(int64(time.Since(t0)))
 	if code != http.StatusCreated {
 		return fmt.Errorf("push %s: %d %s", version, code, raw)
 	}
