@@ -49,8 +49,8 @@ k8s-build-bg:
 test-go: tf ## Go vet and tests with the race detector, real NATS and TensorFlow
 	$(TF_ENV) && go vet $(GO_PKGS) && go test -race -count=1 -timeout 20m $(GO_PKGS)
 	@# latency ratios are asserted without the race detector, which slows everything several times;
-	@# the upload soaks run a fifth of their uploads under it, and in full here, as does the 100,000-item output file test
-	$(TF_ENV) && go test -count=1 -run 'TestFloodingTenantDoesNotSlowOthers|TestUploadSoakReturnsToBaseline|TestDatasetOutputAndErrorsFiles' ./test/system ./internal/store
+	@# the upload and registry soaks run a fraction of their cycles under it, and in full here, as does the 100,000-item output file test
+	$(TF_ENV) && go test -count=1 -run 'TestFloodingTenantDoesNotSlowOthers|TestUploadSoakReturnsToBaseline|TestRegistrySoakReturnsToBaseline|TestDatasetOutputAndErrorsFiles' ./test/system ./internal/store
 
 .PHONY: test-ui
 test-ui: ## UI type-check, lint, unit tests and production build
