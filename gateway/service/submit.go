@@ -98,6 +98,11 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (wire.JobStatus, b
 	defer cancel()
 	r, err := s.readBody(ctx, qctx, rec, meta, sub)
 	if err == nil {
+		// The job pins the version chosen at its start; one retired while
+		// its body was read takes it no more.
+		_, err = s.cat.resolve(meta.Name, meta.Version, time.Now())
+	}
+	if err == nil {
 		err = s.queueJob(qctx, p, rec, meta, r, sub)
 	}
 	if err != nil {
