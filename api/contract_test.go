@@ -216,6 +216,7 @@ var httpBodies = map[string]any{
 	"Whoami": Whoami{}, "WorkerInfo": WorkerInfo{}, "ModelInfo": ModelInfo{}, "TensorSpec": model.TensorSpec{},
 	"WebhookPayload": WebhookPayload{}, "JobWebhooks": JobWebhooks{}, "WebhookDelivery": WebhookDelivery{},
 	"WebhookAttempt": wire.WebhookAttempt{}, "ErrorDetail": Detail{}, "TopEntry": TopEntry{}, "ReadyDetail": ReadyDetail{},
+	"RegistryVersion": RegistryVersion{}, "RegistryVersions": RegistryVersions{}, "AliasRequest": AliasRequest{}, "Alias": Alias{},
 }
 
 // Every HTTP body has exactly the fields of its openapi.yaml schema, and

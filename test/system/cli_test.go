@@ -385,3 +385,28 @@ func TestCLIConfigFileKeysAndCompletion(t *testing.T) {
 		t.Fatalf("completion: %d", code)
 	}
 }
+
+// models push from the CLI: a version directory goes to the registry,
+// --wait returns once a worker serves it, and the version predicts; a
+// second push of it is a conflict (exit code 4).
+func TestCLIModelsPush(t *testing.T) {
+	s := Start(t, Options{Gateway: fastRegistry})
+	s.registryWorker(t, "registry-worker", Runtimes(true), nil, nil)
+	c := newCLI(t, s.BaseURL, KeyA)
+	dir := versionDir(t, "digits", "7", keep)
+	out, stderr, code := c.run("", "models", "push", dir, "--name", "digits", "--version", "7", "--wait", "--json")
+	var v struct{ Name, Version, State, Source string }
+	if code != 0 || json.Unmarshal([]byte(out), &v) != nil || v.State != "ready" || v.Source != "registry" {
+		t.Fatalf("push: %d %s %s", code, out, stderr)
+	}
+	items := "[0,0,5,13,9,1,0,0,0,0,13,15,10,15,5,0,0,3,15,2,0,11,8,0,0,4,12,0,0,8,8,0,0,5,8,0,0,9,8,0,0,4,11,0,1,12,7,0,0,2,14,5,10,12,0,0,0,0,6,13,10,0,0,0]\n"
+	if out, _, code := c.run(items, "predict", "-m", "digits", "--version", "7", "--json"); code != 0 || !strings.Contains(out, `"version": "7"`) {
+		t.Fatalf("predict digits:7: %d %s", code, out)
+	}
+	if _, stderr, code := c.run("", "models", "push", dir, "--name", "digits", "--version", "7"); code != 4 || !strings.Contains(stderr, "conflict") {
+		t.Fatalf("push again: %d %s", code, stderr)
+	}
+	if _, stderr, code := newCLI(t, s.BaseURL, KeyB).run("", "models", "push", dir, "--name", "digits", "--version", "8"); code != 5 {
+		t.Fatalf("push with a user's key: %d %s", code, stderr)
+	}
+}

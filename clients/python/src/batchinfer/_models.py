@@ -154,7 +154,9 @@ class TensorSpec:
 
 @dataclass
 class ModelInfo:
-    """A served model version: its metadata, item size, workers."""
+    """A model version of the catalogue: its metadata, item size, workers,
+    ``source`` (disk or registry) and ``state`` (loading, ready, unserved,
+    retiring)."""
 
     name: str
     version: str
@@ -177,6 +179,8 @@ class ModelInfo:
     max_batch: int | None = None
     metrics: dict[str, float] | None = None
     tensorflow_version: str | None = None
+    source: str | None = None
+    state: str | None = None
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ModelInfo:
