@@ -36,6 +36,7 @@ type Worker struct {
 	metrics *metrics
 
 	in      *natsx.Infra
+	conn    atomic.Pointer[nats.Conn] // in.NC, for the metrics (served before NATS is reached)
 	lanes   []*lane
 	cancels cancels
 	fin     *finisher
@@ -71,10 +72,18 @@ func New(cfg Config, models []Predictor, log zerolog.Logger) (*Worker, error) {
 	if cfg.NATS.Name == "" {
 		cfg.NATS.Name = "worker-" + cfg.ID
 	}
-	return &Worker{
-		cfg: cfg, models: models, metrics: newMetrics(), errc: make(chan error, 1),
+	w := &Worker{
+		cfg: cfg, models: models, errc: make(chan error, 1),
 		log: log.With().Str("component", "worker").Str("worker_id", cfg.ID).Logger(),
-	}, nil
+	}
+	w.metrics = newMetrics(w.natsConnected)
+	return w, nil
+}
+
+// natsConnected reports whether the worker's NATS connection is up.
+func (w *Worker) natsConnected() bool {
+	c := w.conn.Load()
+	return c != nil && c.IsConnected()
 }
 
 // ID is the worker's name in the catalogue.
@@ -112,6 +121,7 @@ func (w *Worker) Start(ctx context.Context) (err error) {
 		return err
 	}
 	w.teardown.Add("nats", func() error { w.in.Close(); return nil })
+	w.conn.Store(w.in.NC)
 	if err := w.startWork(ctx); err != nil {
 		return err
 	}

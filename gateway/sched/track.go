@@ -100,6 +100,12 @@ func (s *Scheduler) apply(rec *wire.JobRecord) {
 		j.stopped = true
 	}
 	j.skipped = rec.SkipFrom != nil || rec.State == wire.StateFailed
+	if rec.Finished() && !j.ended {
+		j.ended = true
+		if s.leading {
+			s.metrics.ended(j, rec)
+		}
+	}
 	s.poke()
 }
 

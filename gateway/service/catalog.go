@@ -158,6 +158,16 @@ func (c *catalog) list(now time.Time) []api.ModelInfo {
 	return out
 }
 
+// workersByModel is the live worker count of every registered model
+// version (name:version), 0 for one that none serves.
+func (c *catalog) workersByModel(now time.Time) map[string]int {
+	out := map[string]int{}
+	for _, m := range c.list(now) {
+		out[m.ID()] = m.Workers
+	}
+	return out
+}
+
 // resolve finds name:version; an empty version means the highest one.
 func (c *catalog) resolve(name, version string) (*model.Metadata, bool) {
 	c.mu.RLock()
