@@ -68,6 +68,9 @@ func newMetrics(reg prometheus.Registerer, stats func() Stats) *metrics {
 			Name: "gateway_quota_refused_total", Help: "Requests refused quota_exceeded, by quota (jobs, items, uploads, follows).",
 		}, []string{"quota"}),
 	}
+	for _, q := range []string{"jobs", "items", "uploads", "follows"} {
+		m.quota.WithLabelValues(q) // present at 0, for rate()
+	}
 	gauge := func(name, help string, f func(Stats) float64) prometheus.Collector {
 		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 { return f(stats()) })
 	}
