@@ -61,9 +61,10 @@ func (c backlogCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-// waitBuckets span 1 ms to about 9 hours: a chunk waits from almost
-// nothing (an idle system) to the time a large backlog takes to drain.
-var waitBuckets = prometheus.ExponentialBuckets(0.001, 4, 13)
+// waitBuckets double from 10 ms to about 5.8 hours: a chunk waits from
+// almost nothing (an idle system) to the time a large backlog takes to
+// drain, and a job lasts as long.
+var waitBuckets = prometheus.ExponentialBuckets(0.01, 2, 22)
 
 func newMetrics(reg prometheus.Registerer, read func() map[backlogKey]backlogValue) *metrics {
 	labels := []string{"model", "tenant", "priority"}
