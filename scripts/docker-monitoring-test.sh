@@ -12,6 +12,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 export VERSION=${VERSION:-$(cat VERSION)} IMAGE_PREFIX=${IMAGE_PREFIX:-}
+# A throwaway project that publishes nothing but Prometheus on the loopback
+# interface: the development keys file will do.
+export ALLOW_DEV_KEY=true
 project=bimon$$
 export COMPOSE_PROJECT_NAME=$project COMPOSE_FILE=compose.yaml:deploy/compose.monitoring.yaml
 # A free loopback port for Prometheus (never the default 9090 of a real one).
@@ -20,7 +23,7 @@ export PROMETHEUS_PORT
 prom=http://127.0.0.1:$PROMETHEUS_PORT
 
 log() { printf 'docker-monitoring-test: %s\n' "$*" >&2; }
-die() { log "FAIL: $*"; docker compose ps -a >&2 || true; docker compose logs --tail 30 prometheus gateway >&2 || true; exit 1; }
+die() { log "FAIL: $*"; docker compose ps -a >&2 || true; docker compose logs --tail 10 prometheus gateway >&2 || true; exit 1; }
 cleanup() { docker compose down -v --remove-orphans --timeout 10 >/dev/null 2>&1 || true; }
 trap cleanup EXIT
 
