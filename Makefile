@@ -57,6 +57,11 @@ test-go: tf ## Go vet and tests with the race detector, real NATS and TensorFlow
 	@# the upload and registry soaks run a fraction of their cycles under it, and in full here, as does the 100,000-item output file test
 	$(TF_ENV) && go test -count=1 -run 'TestFloodingTenantDoesNotSlowOthers|TestUploadSoakReturnsToBaseline|TestRegistrySoakReturnsToBaseline|TestDatasetOutputAndErrorsFiles' ./test/system ./internal/store
 
+.PHONY: test-monitoring
+test-monitoring: tf ## deploy/monitoring alone (part of test-go): promtool on the alert rules and their unit tests, and on the /metrics of a live gateway and worker; dashboard and rules checked against them
+	@command -v promtool >/dev/null || { echo "promtool missing: apt-get install prometheus (Debian's package)" >&2; exit 1; }
+	$(TF_ENV) && go test -count=1 ./deploy/monitoring
+
 .PHONY: test-ui
 test-ui: ## UI type-check, lint, unit tests and production build
 	cd $(FRONTEND) && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && npm test && npm run build

@@ -38,6 +38,7 @@ type Worker struct {
 	metrics *metrics
 
 	in      *natsx.Infra
+	conn    atomic.Pointer[nats.Conn] // in.NC, for the metrics (served before NATS is reached)
 	lanesMu sync.Mutex
 	lanes   []*lane // the disk models' and the registry versions' loaded
 	// registry loads the versions pushed to the model registry (nil
@@ -88,9 +89,10 @@ func New(cfg Config, models []Predictor, log zerolog.Logger, opts ...Option) (*W
 		cfg.NATS.Name = "worker-" + cfg.ID
 	}
 	w := &Worker{
-		cfg: cfg, models: models, metrics: newMetrics(), errc: make(chan error, 1),
+		cfg: cfg, models: models, errc: make(chan error, 1),
 		log: log.With().Str("component", "worker").Str("worker_id", cfg.ID).Logger(),
 	}
+	w.metrics = newMetrics(w.natsConnected)
 	for _, o := range opts {
 		o(w)
 	}
@@ -103,6 +105,12 @@ func New(cfg Config, models []Predictor, log zerolog.Logger, opts ...Option) (*W
 		return nil, fmt.Errorf("%w: worker: no models to serve (and no model registry)", config.ErrInvalid)
 	}
 	return w, nil
+}
+
+// natsConnected reports whether the worker's NATS connection is up.
+func (w *Worker) natsConnected() bool {
+	c := w.conn.Load()
+	return c != nil && c.IsConnected()
 }
 
 // ID is the worker's name in the catalogue.
@@ -140,6 +148,7 @@ func (w *Worker) Start(ctx context.Context) (err error) {
 		return err
 	}
 	w.teardown.Add("nats", func() error { w.in.Close(); return nil })
+	w.conn.Store(w.in.NC)
 	if err := w.startWork(ctx); err != nil {
 		return err
 	}

@@ -278,3 +278,13 @@ func (c *catalog) liveLocked(now time.Time) []wire.WorkerInfo {
 	slices.SortFunc(out, func(a, b wire.WorkerInfo) int { return strings.Compare(a.ID, b.ID) })
 	return out
 }
+
+// workersByModel is the live worker count of every registered model
+// version (name:version), 0 for one that none serves.
+func (c *catalog) workersByModel(now time.Time) map[string]int {
+	out := map[string]int{}
+	for _, m := range c.list(now) {
+		out[m.ID()] = m.Workers
+	}
+	return out
+}

@@ -10,9 +10,9 @@ import (
 
 	"batchinfer/api"
 	"batchinfer/gateway/output"
-	"batchinfer/model"
 	"batchinfer/internal/store"
 	"batchinfer/internal/wire"
+	"batchinfer/model"
 )
 
 // outputPrefetch is how many chunk results a file's reading has in flight.

@@ -163,8 +163,18 @@ func New(cfg Config, in *natsx.Infra, reg prometheus.Registerer, log zerolog.Log
 	}
 	s.quotas = store.NewQuotas(s.jobs)
 	s.metrics = newMetrics(reg, s.Stats)
+	reg.MustRegister(newClusterCollector(in, s.modelWorkers))
 	s.store = newStorageGate(s.results.Usage, s.metrics.storageRefused.Inc, s.metrics.storeFill)
 	return s, nil
+}
+
+// modelWorkers is the live workers of each model version (none before
+// Start).
+func (s *Service) modelWorkers() map[string]int {
+	if s.cat == nil {
+		return nil
+	}
+	return s.cat.workersByModel(time.Now())
 }
 
 // Start loads the catalogue and opens the subscriptions the use cases

@@ -110,8 +110,8 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (wire.JobStatus, b
 		s.unreserve(p, id)
 		return wire.JobStatus{}, false, err
 	}
-	s.metrics.jobs.Inc()
-	s.metrics.items.WithLabelValues("batch").Add(float64(r.items))
+	s.metrics.jobs.WithLabelValues(meta.ID(), p.Tenant).Inc()
+	s.metrics.items.WithLabelValues("batch", meta.ID(), p.Tenant).Add(float64(r.items))
 	s.Audit.Job(ctx, "job_submitted", rec.ID, func(e *zerolog.Event) {
 		e.Str("model", meta.ID()).Int("items", rec.Total).Int64("cost", rec.Cost)
 	})

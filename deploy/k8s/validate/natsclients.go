@@ -103,7 +103,7 @@ var streamBytesSettings = []string{"QUEUE_MAX_BYTES", "RESULT_MAX_BYTES", "UPLOA
 
 // checkStreamBytes: QUEUE_MAX_BYTES, RESULT_MAX_BYTES, UPLOAD_MAX_BYTES and
 // REGISTRY_MAX_BYTES are set, and with the dead letters fit in
-// jetstream.max_file_store.
+// jetstream.max_file_store (QUEUE_MAX_BYTES bounds two streams).
 func (c *checker) checkStreamBytes(cl *natsClient) {
 	fp := cl.fp + "[" + strings.Join(streamBytesSettings, ", ") + "]"
 	maxStore := c.nats.opts.JetStreamMaxStore
@@ -114,8 +114,14 @@ func (c *checker) checkStreamBytes(cl *natsClient) {
 			c.fs.add(cl.w.obj, fp, "must be set (the 1, 4 and 12 GiB defaults do not fit max_file_store)")
 			return
 		}
-		sum += n
-		terms = append(terms, strconv.FormatInt(n, 10))
+		times := 1
+		if k == "QUEUE_MAX_BYTES" { // two streams: the batch inputs (JOBIN) and the work queue (INFER)
+			times = 2
+		}
+		for range times {
+			sum += n
+			terms = append(terms, strconv.FormatInt(n, 10))
+		}
 	}
 	if sum > maxStore {
 		c.fs.add(cl.w.obj, fp, "%s + 256 MiB of dead letters = %d bytes exceed jetstream.max_file_store (%d)", strings.Join(terms, " + "), sum, maxStore)
