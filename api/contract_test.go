@@ -188,7 +188,7 @@ func openapiSchema(t *testing.T, name string) (props, required []string) {
 	if start < 0 {
 		t.Fatalf("openapi.yaml has no schema %s", name)
 	}
-	prop := regexp.MustCompile(`^        ([a-z_]+):`)
+	prop := regexp.MustCompile(`^        ([a-z0-9_]+):`)
 	for _, l := range lines[start+1:] {
 		if len(l) > 4 && l[4] != ' ' { // the next schema
 			break
@@ -208,7 +208,8 @@ func openapiSchema(t *testing.T, name string) (props, required []string) {
 // The HTTP bodies of the output files' contract have exactly the fields
 // of their openapi.yaml schemas.
 func TestHTTPBodiesMatchOpenAPI(t *testing.T) {
-	for name, v := range map[string]any{"JobLinks": JobLinks{}, "ErrorsFileLine": ErrorsFileLine{}} {
+	for name, v := range map[string]any{"JobLinks": JobLinks{}, "ErrorsFileLine": ErrorsFileLine{}, "DeadLetter": DeadLetter{}, "DeadLetterList": DeadLetterList{},
+		"DeadLetterItem": DeadLetterItem{}, "DeadLetterDetail": DeadLetterDetail{}, "Redriven": Redriven{}, "Purged": Purged{}} {
 		props, required := openapiSchema(t, name)
 		all, req := jsonFields(reflect.TypeOf(v))
 		if !slices.Equal(sorted(all), sorted(props)) || !slices.Equal(sorted(req), sorted(required)) {

@@ -259,9 +259,11 @@ func (l *lane) skipReason(t *task) string {
 }
 
 // take reads a ticket's input from the input stream, then accepts it. A
-// redelivered ticket whose result is stored is finished without reading;
-// one whose input is gone (its job purged) is skipped; a read that fails
-// gives the ticket back.
+// redelivered ticket whose result is stored is finished without reading,
+// so is one whose job was cancelled or passed its deadline (its items
+// skipped: its input may be gone with the job's end); one whose input is
+// gone (its job purged) is skipped; a read that fails gives the ticket
+// back.
 func (l *lane) take(t *task) {
 	if l.d.killed() {
 		return
@@ -272,6 +274,13 @@ func (l *lane) take(t *task) {
 			t.release()
 			return
 		}
+	}
+	if reason := l.skipReason(t); reason != "" {
+		t.setItems(make([]wire.Item, t.count), wire.ChunkMeta{})
+		t.skipRest(reason)
+		l.d.metrics.items.WithLabelValues(l.id, "skipped").Add(float64(t.count))
+		l.d.finish(t)
+		return
 	}
 	var items []wire.Item
 	var meta wire.ChunkMeta

@@ -133,6 +133,15 @@ func (c *catalog) liveWorkers(now time.Time) []wire.WorkerInfo {
 	return out
 }
 
+// rate is the items/s the live workers last ran of model ("name:version").
+func (c *catalog) rate(model string, now time.Time) float64 {
+	r := 0.0
+	for _, w := range c.liveWorkers(now) {
+		r += w.ItemsPerSecByModel[model]
+	}
+	return r
+}
+
 // list returns every model version with its live worker count, sorted by
 // name then version (numeric-aware).
 func (c *catalog) list(now time.Time) []api.ModelInfo {
