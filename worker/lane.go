@@ -129,12 +129,7 @@ func (l *lane) start(ctx context.Context) error {
 // results are not stored yet, which autoscalers read.
 func (l *lane) backlogConsumer(ctx context.Context) error {
 	err := natsx.Retry(ctx, func() error {
-		_, err := l.d.js.CreateOrUpdateConsumer(ctx, wire.StreamInput, jetstream.ConsumerConfig{
-			Durable:       wire.BacklogConsumer(l.meta.Name, l.meta.Version),
-			Description:   "backlog of " + l.id + " (never pulled: its pending count is the chunks not done)",
-			FilterSubject: wire.InputModelFilter(l.meta.Name, l.meta.Version),
-			AckPolicy:     jetstream.AckExplicitPolicy,
-		})
+		_, err := l.d.js.CreateOrUpdateConsumer(ctx, wire.StreamInput, store.BacklogConsumer(l.meta.Name, l.meta.Version))
 		return err
 	})
 	if err != nil {

@@ -109,6 +109,20 @@ func (i *Inputs) DeleteChunk(ctx context.Context, name, version, job string, chu
 	return nil
 }
 
+// BacklogConsumer is the configuration of model name:version's backlog
+// consumer on the input stream (wire.BacklogConsumer): declared by the
+// workers, pulled by nobody; its pending count is the model's input
+// messages (chunk parts) whose results are not stored yet, the backlog
+// autoscalers read.
+func BacklogConsumer(name, version string) jetstream.ConsumerConfig {
+	return jetstream.ConsumerConfig{
+		Durable:       wire.BacklogConsumer(name, version),
+		Description:   "backlog of " + name + ":" + version + " (never pulled: its pending count is the chunks not done)",
+		FilterSubject: wire.InputModelFilter(name, version),
+		AckPolicy:     jetstream.AckExplicitPolicy,
+	}
+}
+
 // Purge deletes every chunk input of a job.
 func (i *Inputs) Purge(ctx context.Context, job string) error {
 	if err := i.stream.Purge(ctx, jetstream.WithPurgeSubject(wire.InputJobFilter(job))); err != nil {

@@ -5,7 +5,8 @@ import (
 	"strings"
 )
 
-// deadLetterBytes is the DEADLETTER stream's fixed bound (internal/natsx).
+// deadLetterBytes is the DEADLETTER stream's bound when DLQ_MAX_BYTES is
+// not set (internal/natsx).
 const deadLetterBytes = 256 << 20
 
 // natsClientRoles: the services that connect to NATS.
@@ -14,7 +15,7 @@ var natsClientRoles = []string{roleGateway, roleWorker}
 // sharedNATSSettings: both clients create the streams, so they must agree on
 // these.
 var sharedNATSSettings = []string{"NATS_URL", "NATS_USER", "STREAM_REPLICAS", "QUEUE_MAX_BYTES", "RESULT_MAX_BYTES", "RESULT_TTL",
-	"UPLOAD_MAX_BYTES", "UPLOAD_TTL", "UPLOAD_RETENTION"}
+	"UPLOAD_MAX_BYTES", "UPLOAD_TTL", "UPLOAD_RETENTION", "DLQ_MAX_BYTES"}
 
 // natsClient is the gateway or the worker Deployment, as a NATS client.
 type natsClient struct {
@@ -98,17 +99,25 @@ func (c *checker) checkStreamReplicas(cl *natsClient) {
 }
 
 // checkStreamBytes: QUEUE_MAX_BYTES, RESULT_MAX_BYTES and UPLOAD_MAX_BYTES
-// are set, and with the dead letters fit in jetstream.max_file_store.
+// are set, and with the dead letters (DLQ_MAX_BYTES, 256 MiB unless set)
+// fit in jetstream.max_file_store.
 func (c *checker) checkStreamBytes(cl *natsClient) {
-	fp := cl.fp + "[QUEUE_MAX_BYTES, RESULT_MAX_BYTES, UPLOAD_MAX_BYTES]"
+	fp := cl.fp + "[QUEUE_MAX_BYTES, RESULT_MAX_BYTES, UPLOAD_MAX_BYTES, DLQ_MAX_BYTES]"
 	maxStore := c.nats.opts.JetStreamMaxStore
 	q, qerr := strconv.ParseInt(cl.env["QUEUE_MAX_BYTES"].value, 10, 64)
 	r, rerr := strconv.ParseInt(cl.env["RESULT_MAX_BYTES"].value, 10, 64)
 	u, uerr := strconv.ParseInt(cl.env["UPLOAD_MAX_BYTES"].value, 10, 64)
-	if qerr != nil || rerr != nil || uerr != nil || q <= 0 || r <= 0 || u <= 0 {
+	d, derr := int64(deadLetterBytes), error(nil)
+	if v, ok := cl.env["DLQ_MAX_BYTES"]; ok {
+		d, derr = strconv.ParseInt(v.value, 10, 64)
+	}
+	switch {
+	case qerr != nil || rerr != nil || uerr != nil || q <= 0 || r <= 0 || u <= 0:
 		c.fs.add(cl.w.obj, fp, "must be set (the 4 GiB and 12 GiB defaults do not fit max_file_store)")
-	} else if sum := q + r + u + deadLetterBytes; sum > maxStore {
-		c.fs.add(cl.w.obj, fp, "%d + %d + %d + 256 MiB of dead letters = %d bytes exceed jetstream.max_file_store (%d)", q, r, u, sum, maxStore)
+	case derr != nil || d <= 0:
+		c.fs.add(cl.w.obj, fp, "DLQ_MAX_BYTES must be a positive byte count (the dead letters must fit max_file_store)")
+	case q+r+u+d > maxStore:
+		c.fs.add(cl.w.obj, fp, "%d + %d + %d + %d of dead letters = %d bytes exceed jetstream.max_file_store (%d)", q, r, u, d, q+r+u+d, maxStore)
 	}
 }
 
