@@ -357,9 +357,47 @@ func TestDeadLettersListedAndPurgedReturnToBaseline(t *testing.T) {
 	if code, _, body := s.Do(http.MethodDelete, "/v1/deadletters?job=j0000000000otherjob00000", "", nil, &purged); code != http.StatusOK || purged.Purged != 10 {
 		t.Fatalf("the operator purging C's job: %d %s", code, body)
 	}
+	checkSyncLetters(t, s, letters)
 	msgs, bytes := dlqState(t, in)
 	if msgs != baseMsgs || bytes != baseBytes || s.Consumers() != consumers {
 		t.Fatalf("dead-letter stream %d messages %d bytes, consumers %d; before: %d, %d, %d", msgs, bytes, s.Consumers(), baseMsgs, baseBytes, consumers)
+	}
+}
+
+// checkSyncLetters: the letters of synchronous requests are the
+// operators' alone, shown with their payload, never redriven, purged one
+// by one.
+func checkSyncLetters(t *testing.T, s *System, letters *store.DeadLetters) {
+	t.Helper()
+	payload := wire.EncodeChunk(nil, []wire.Item{{Kind: wire.ItemImage, Data: []byte("\x89PNG")}, {Kind: wire.ItemTensor, Data: make([]byte, 8)}})
+	for range 3 {
+		l := &wire.DeadLetter{Kind: wire.LetterSync, Job: wire.SyncJob, Model: "digits", Version: "1", Count: 2, Reason: "test", DeadAt: time.Now()}
+		if _, err := letters.Put(context.Background(), l, [][]byte{payload}, time.Hour); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := s.letters(t, "kind=sync")
+	if len(got) != 3 || got[0].Kind != "sync" || got[0].Tenant != "" || len(s.letters(t, "")) != 0 {
+		t.Fatalf("sync letters %+v", got)
+	}
+	var e apiError
+	if code := s.As(KeyB).GetJSON("/v1/deadletters?kind=sync", &e); code != http.StatusForbidden {
+		t.Fatalf("a user listing sync letters: %d %+v", code, e)
+	}
+	if code := s.As(KeyB).GetJSON("/v1/deadletters/"+got[0].ID, &e); code != http.StatusNotFound {
+		t.Fatalf("a user reading a sync letter: %d %+v", code, e)
+	}
+	var d api.DeadLetterDetail
+	if code := s.GetJSON("/v1/deadletters/"+got[0].ID, &d); code != http.StatusOK || len(d.Items) != 2 || d.Items[0].Kind != "image" || d.Items[1].Kind != "tensor" {
+		t.Fatalf("sync letter: %d %+v", code, d)
+	}
+	if code := s.PostJSON("/v1/deadletters/"+got[0].ID+"/redrive", nil, &e); code != http.StatusConflict {
+		t.Fatalf("redrive of a sync letter: %d %+v", code, e)
+	}
+	for _, l := range got {
+		if code, _, body := s.Do(http.MethodDelete, "/v1/deadletters/"+l.ID, "", nil, nil); code != http.StatusNoContent {
+			t.Fatalf("purge %s: %d %s", l.ID, code, body)
+		}
 	}
 }
 
