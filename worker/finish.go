@@ -28,9 +28,9 @@ type finisher struct {
 	metrics *metrics
 	// syncLetterTTL is how long a dead synchronous request's letter lives.
 	syncLetterTTL time.Duration
-	log     zerolog.Logger
-	worker  string
-	killed  func() bool
+	log           zerolog.Logger
+	worker        string
+	killed        func() bool
 	// storeRetry is how long a result the full store refuses is retried.
 	storeRetry time.Duration
 	full       fullState

@@ -45,6 +45,8 @@ type lane struct {
 	meta *model.Metadata
 	id   string
 	log  zerolog.Logger
+	// runtime names the runtime of a registry version (for logs).
+	runtime string
 
 	fetchers map[string]*fetcher // by priority
 	stopPull context.CancelFunc
@@ -72,6 +74,7 @@ func newLane(d laneDeps, p Predictor) *lane {
 
 // start creates the consumers and starts fetching and batching.
 func (l *lane) start(ctx context.Context) error {
+	l.d.metrics.presentModel(l.id)
 	for _, prio := range []string{wire.PrioritySync, wire.PriorityBatch} {
 		var cons jetstream.Consumer
 		err := natsx.Retry(ctx, func() (err error) {

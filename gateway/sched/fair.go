@@ -46,6 +46,7 @@ type job struct {
 	// are recorded as skipped (or it failed as a whole).
 	deadlined, skipped bool
 	idle               bool  // had nothing to send at the last pick
+	ended              bool  // its end was counted (metrics)
 	redo               []int // chunks whose ticket must be sent again
 	// redrives are the chunks redriven from a dead letter (chunk to letter)
 	// whose tickets were queued to send: each carries its letter.

@@ -80,7 +80,7 @@ func (s *Service) SubmitUpload(ctx context.Context, sub DatasetSubmission) (wire
 		s.unreserve(p, id)
 		return wire.JobStatus{}, queueErr(err)
 	}
-	s.metrics.jobs.Inc()
+	s.metrics.jobs.WithLabelValues(meta.ID(), p.Tenant).Inc()
 	s.Audit.Job(ctx, "job_submitted", id, func(e *zerolog.Event) {
 		e.Str("model", meta.ID()).Str("upload", info.ID).Int("items_bound", bound)
 	})

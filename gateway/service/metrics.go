@@ -3,8 +3,9 @@ package service
 import "github.com/prometheus/client_golang/prometheus"
 
 type metrics struct {
-	jobs         prometheus.Counter
+	jobs         *prometheus.CounterVec
 	items        *prometheus.CounterVec
+	ingestBytes  *prometheus.CounterVec
 	syncLatency  prometheus.Histogram
 	syncQueued   prometheus.Counter
 	syncMessages prometheus.Counter
@@ -29,6 +30,9 @@ func (m *metrics) backlogMetrics() {
 	m.backlogRefused = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "gateway_backlog_refused_total", Help: "Jobs refused backlog_full (429), by the bound they would pass: model (GATEWAY_MAX_MODEL_BACKLOG) or tenant (GATEWAY_MAX_TENANT_BACKLOG).",
 	}, []string{"bound"})
+	for _, b := range []string{"model", "tenant"} {
+		m.backlogRefused.WithLabelValues(b) // present at 0, for rate()
+	}
 	m.redrives = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "gateway_dead_letters_redriven_total", Help: "Dead letters redriven: their chunks run again in their jobs.",
 	})
@@ -45,12 +49,15 @@ func (m *metrics) storeFill(used uint64, limit int64) {
 
 func newMetrics(reg prometheus.Registerer, stats func() Stats) *metrics {
 	m := &metrics{
-		jobs: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "gateway_jobs_submitted_total", Help: "Batch jobs accepted.",
-		}),
+		jobs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gateway_jobs_submitted_total", Help: "Batch jobs accepted, by model (name:version) and tenant.",
+		}, []string{"model", "tenant"}),
 		items: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "gateway_items_submitted_total", Help: "Items accepted, by kind (batch or sync).",
-		}, []string{"kind"}),
+			Name: "gateway_items_submitted_total", Help: "Items accepted, by kind (batch or sync), model (name:version) and tenant.",
+		}, []string{"kind", "model", "tenant"}),
+		ingestBytes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gateway_ingest_bytes_total", Help: "Bytes of batch input written to the input stream (request bodies and datasets, decoded), by model (name:version); a job refused after its items were read counts too.",
+		}, []string{"model"}),
 		syncLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "gateway_predict_latency_seconds", Help: "Synchronous prediction latency, queue to result.",
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
@@ -83,11 +90,14 @@ func newMetrics(reg prometheus.Registerer, stats func() Stats) *metrics {
 			Name: "gateway_quota_refused_total", Help: "Requests refused quota_exceeded, by quota (jobs, items, uploads, follows).",
 		}, []string{"quota"}),
 	}
+	for _, q := range []string{"jobs", "items", "uploads", "follows"} {
+		m.quota.WithLabelValues(q) // present at 0, for rate()
+	}
 	m.backlogMetrics()
 	gauge := func(name, help string, f func(Stats) float64) prometheus.Collector {
 		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 { return f(stats()) })
 	}
-	reg.MustRegister(m.jobs, m.items, m.syncLatency, m.syncQueued, m.syncMessages, m.busy, m.storageRefused, m.storeBytes, m.storeMax, m.expired, m.quota, m.outputBuilds,
+	reg.MustRegister(m.jobs, m.items, m.ingestBytes, m.syncLatency, m.syncQueued, m.syncMessages, m.busy, m.storageRefused, m.storeBytes, m.storeMax, m.expired, m.quota, m.outputBuilds,
 		m.backlogRefused, m.redrives, m.purges,
 		gauge("gateway_followers", "Jobs followed: WebSocket subscriptions and NDJSON result streams.", func(s Stats) float64 { return float64(s.Followers) }),
 		gauge("gateway_followed_jobs", "Distinct jobs followed through the job-record feed.", func(s Stats) float64 { return float64(s.FeedJobs) }),

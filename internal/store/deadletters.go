@@ -181,6 +181,23 @@ func isNoMessage(err error) bool {
 		errors.Is(err, jetstream.ErrMsgDeleteUnsuccessful) && strings.Contains(err.Error(), "no message found")
 }
 
+// Count is how many letters of each kind (wire.DeadCountFilters) the
+// stream holds, their payloads and claims aside.
+func (d *DeadLetters) Count(ctx context.Context) (map[string]uint64, error) {
+	out := map[string]uint64{}
+	for kind, filter := range wire.DeadCountFilters() {
+		info, err := d.stream.Info(ctx, jetstream.WithSubjectFilter(filter))
+		if err != nil {
+			return nil, fmt.Errorf("dead-letter stream info: %w", err)
+		}
+		out[kind] = 0
+		for _, n := range info.State.Subjects {
+			out[kind] += n
+		}
+	}
+	return out, nil
+}
+
 // Usage is the stream's size, its message count and its bound (-1: none).
 func (d *DeadLetters) Usage(ctx context.Context) (bytes, msgs uint64, maxBytes int64, err error) {
 	info, err := d.stream.Info(ctx)

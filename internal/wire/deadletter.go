@@ -103,6 +103,16 @@ func DeadSyncFilter(model, version string) string {
 	return deadSync + anyToken(model) + "." + anyToken(version) + ".*"
 }
 
+// LetterWebhook counts webhook events given up (DeadCountFilters): not
+// letters of the API, but kept in the same stream.
+const LetterWebhook = "webhook"
+
+// DeadCountFilters match, by kind (LetterBatch, LetterSync,
+// LetterWebhook), one message per letter: not their payloads or claims.
+func DeadCountFilters() map[string]string {
+	return map[string]string{LetterBatch: deadInfer + ">", LetterSync: deadSync + ">", LetterWebhook: "dlq.webhook.>"}
+}
+
 // DeadJobFilters match every subject of a job's letters: the letters, their
 // payloads and claims.
 func DeadJobFilters(job string) []string {

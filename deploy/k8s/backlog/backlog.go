@@ -150,8 +150,15 @@ const ticketsPerPublish = 8
 
 // Publish writes a job of n chunks of model's to the input stream, as the
 // gateway writes a job's items, and sends the tickets of its first chunks to
-// the batch queue, as the scheduler does: the backlog is the n chunks.
+// the batch queue, as the scheduler does: the backlog is the n chunks. It
+// returns once the backlog consumer counts them: the server updates a
+// consumer's pending count after it acknowledges the publish, so a busy
+// machine could otherwise read the lag from before.
 func (b *Backlog) Publish(ctx context.Context, model string, n int) error {
+	before, err := b.Lag(ctx, model)
+	if err != nil {
+		return err
+	}
 	job := fmt.Sprintf("j%s%06d", strings.ReplaceAll(model, "_", ""), b.jobs[model])
 	b.jobs[model]++
 	data := wire.EncodeChunk(nil, make([]wire.Item, chunkItems))
@@ -167,7 +174,20 @@ func (b *Backlog) Publish(ctx context.Context, model string, n int) error {
 			return fmt.Errorf("ticket %d of %s: %w", c, job, err)
 		}
 	}
-	return nil
+	return b.awaitLag(ctx, model, before+uint64(n))
+}
+
+// awaitLag waits up to 10 s for model's backlog consumer to count want.
+func (b *Backlog) awaitLag(ctx context.Context, model string, want uint64) error {
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		lag, err := b.Lag(ctx, model)
+		if err != nil || lag >= want {
+			return err
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("publish %s: backlog lag %d after 10s, want %d", model, lag, want)
+		}
+	}
 }
 
 // Drain finishes every chunk of model's, as workers do once a chunk's

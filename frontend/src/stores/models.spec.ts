@@ -25,6 +25,17 @@ describe('models store', () => {
     expect(m.latest.map((x) => x.name)).toEqual(['digits', 'iris', 'bench'])
   })
 
+  it('passes over versions that take no work yet, or no more', async () => {
+    const d2 = { ...digits, version: '2', state: 'retiring', source: 'registry' }
+    const d3 = { ...digits, version: '3', state: 'loading', source: 'registry' }
+    vi.stubGlobal('fetch', vi.fn(async () => new Response(JSON.stringify({ models: [digits, d2, d3], aliases: [] }))))
+    const m = useModelsStore()
+    await m.load()
+    expect(m.find('digits')?.version).toBe('1')
+    expect(m.find('digits', '3')?.state).toBe('loading')
+    expect(m.latest.map((x) => x.version)).toEqual(['1'])
+  })
+
   it('reports errors', async () => {
     vi.stubGlobal('fetch', vi.fn(async () => new Response('{"error":{"code":"unavailable","message":"down"}}', { status: 503 })))
     const m = useModelsStore()

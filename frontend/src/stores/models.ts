@@ -12,6 +12,15 @@ export function compareVersions(a: string, b: string): number {
   return a.localeCompare(b, 'en', { numeric: true })
 }
 
+/**
+ * The newest version of a list sorted newest first that takes work: one
+ * pushed to the registry and not loaded yet (`loading`), or retired
+ * (`retiring`), is passed over while an older one serves.
+ */
+function newest(list: ModelInfo[]): ModelInfo {
+  return list.find((x) => x.state !== 'loading' && x.state !== 'retiring') ?? list[0]!
+}
+
 export const useModelsStore = defineStore('models', () => {
   const models = ref<ModelInfo[]>([])
   const loading = ref(false)
@@ -54,13 +63,13 @@ export const useModelsStore = defineStore('models', () => {
   function find(name: string, version?: string): ModelInfo | undefined {
     const list = byName.value.get(name)
     if (!list) return undefined
-    return version ? list.find((x) => x.version === version) : list[0]
+    return version ? list.find((x) => x.version === version) : newest(list)
   }
 
   /** Latest version of each model, benchmark-only models last. */
   const latest = computed(() =>
     [...byName.value.values()]
-      .map((l) => l[0]!)
+      .map((l) => newest(l))
       .sort((a, b) => Number(!!a.benchmark_only) - Number(!!b.benchmark_only) || a.name.localeCompare(b.name)),
   )
 
