@@ -3,6 +3,8 @@ package sched
 import (
 	"slices"
 	"time"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Priorities within a tenant, served in this order.
@@ -46,6 +48,10 @@ type job struct {
 	idle               bool  // had nothing to send at the last pick
 	ended              bool  // its end was counted (metrics)
 	redo               []int // chunks whose ticket must be sent again
+	// trace is the job's trace context (its record's), carried by its
+	// tickets; sc the same parsed (invalid: none).
+	trace map[string]string
+	sc    trace.SpanContext
 }
 
 // pending is whether the job has chunks to send.

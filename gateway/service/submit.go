@@ -14,6 +14,7 @@ import (
 	"batchinfer/gateway/input"
 	"batchinfer/internal/natsx"
 	"batchinfer/internal/store"
+	"batchinfer/internal/tracing"
 	"batchinfer/internal/wire"
 	"batchinfer/model"
 
@@ -61,6 +62,13 @@ type Submission struct {
 // earlier submission. A body with more invalid items than MaxInvalid, or
 // whose results would not fit, is refused and leaves nothing behind.
 func (s *Service) Submit(ctx context.Context, sub Submission) (wire.JobStatus, bool, error) {
+	ctx, span := s.startSubmit(ctx, sub)
+	st, replayed, err := s.submit(ctx, sub)
+	endSubmit(span, st, replayed, err)
+	return st, replayed, err
+}
+
+func (s *Service) submit(ctx context.Context, sub Submission) (wire.JobStatus, bool, error) {
 	meta, err := s.Model(sub.Model, sub.Version)
 	if err != nil {
 		return wire.JobStatus{}, false, err
@@ -86,6 +94,7 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (wire.JobStatus, b
 		return wire.JobStatus{}, false, err
 	}
 	rec := s.newRecord(id, meta, p)
+	rec.Trace = tracing.Record(ctx)
 	opts.apply(rec)
 	if err := s.jobs.Create(ctx, rec); err != nil {
 		s.unreserve(p, id)
@@ -148,6 +157,8 @@ func (s *Service) readBody(ctx, qctx context.Context, rec *wire.JobRecord, meta 
 // queueJob admits a fully read job against the results store and the
 // tenant's quotas, then marks it queued: the scheduler starts on it.
 func (s *Service) queueJob(ctx context.Context, p *auth.Principal, rec *wire.JobRecord, meta *model.Metadata, r reading, sub Submission) error {
+	ctx, span := s.startSpan(ctx, "job.queue")
+	defer span.End()
 	est := jobResultBytes(meta, r.items, rec.ChunkSize)
 	if err := s.store.admit(ctx, rec.ID, est, r.items); err != nil {
 		return err
@@ -187,11 +198,12 @@ func (s *Service) dropKey(key string) {
 // idempotency claim (at key, when not ""). Nothing of it was run.
 func (s *Service) abort(ctx context.Context, rec *wire.JobRecord, key string) {
 	s.store.release(rec.ID)
+	log := tracing.LogSC(tracing.FromRecord(rec.Trace), s.log)
 	if err := s.inputs.Purge(ctx, rec.ID); err != nil {
-		s.log.Warn().Err(err).Str("job", rec.ID).Msg("purging a refused job's input failed")
+		log.Warn().Err(err).Str("job", rec.ID).Msg("purging a refused job's input failed")
 	}
 	if err := s.jobs.Delete(ctx, rec); err != nil {
-		s.log.Warn().Err(err).Str("job", rec.ID).Msg("deleting a refused job failed")
+		log.Warn().Err(err).Str("job", rec.ID).Msg("deleting a refused job failed")
 	}
 	if key != "" {
 		_ = s.in.Buckets.Idempotency.Purge(ctx, key)

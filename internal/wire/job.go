@@ -95,6 +95,10 @@ type JobRecord struct {
 	Cost int64 `json:"cost,omitempty"`
 	// Webhook is the URL the job's end is posted to (WebhookEvent), or "".
 	Webhook string `json:"webhook,omitempty"`
+	// Trace, when tracing is on, is the W3C trace context (traceparent,
+	// tracestate) of the job's submission: the scheduler's tickets, the
+	// workers' chunk spans, followers and webhooks continue its trace.
+	Trace map[string]string `json:"trace,omitempty"`
 }
 
 // TotalCost is the job's cost (Total for records written without one).
