@@ -23,6 +23,7 @@ require (
 	go.opentelemetry.io/otel/exporters/stdout/stdouttrace v1.47.0 // OTEL_TRACES_EXPORTER=console
 	go.opentelemetry.io/otel/sdk v1.47.0 // the TracerProvider, samplers, and tracetest's in-memory exporter in the tests
 	go.opentelemetry.io/otel/trace v1.47.0
+	go.opentelemetry.io/proto/otlp v1.11.0 // benchload's OTLP/HTTP span counter (scripts/bench.sh tracing)
 	go.yaml.in/yaml/v3 v3.0.5 // reads the alert rules in deploy/monitoring's tests (already in the module graph through prometheus/common)
 	golang.org/x/exp v0.0.0-20250106191152-7588d65b2ba8 // slog of tusd's logger
 	golang.org/x/sync v0.25.0
@@ -82,7 +83,6 @@ require (
 	github.com/grpc-ecosystem/grpc-gateway/v2 v2.30.0 // indirect
 	go.opentelemetry.io/otel/exporters/otlp/otlptrace v1.47.0 // indirect
 	go.opentelemetry.io/otel/log v1.47.0 // indirect
-	go.opentelemetry.io/proto/otlp v1.11.0 // indirect
 	golang.org/x/net v0.60.0 // indirect
 	golang.org/x/text v0.43.0 // indirect
 	google.golang.org/genproto/googleapis/api v0.0.0-20260928230214-8a89bd6388cc // indirect

@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
+	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -133,6 +136,52 @@ func checkJobTrace(t *testing.T, s *System, gexp, wexp *tracetest.InMemoryExport
 	g.childOf(t, g.one(t, "job.queue"), submit)
 	checkJobChunks(t, g, w, submit, st.Chunks)
 	checkLogged(t, logs, r.Job.ID, traceID)
+	if path := os.Getenv("SYSTEMTEST_TRACE_DUMP"); path != "" { // the walk-through of docs/operations.md
+		dumpTrace(t, path, g, w)
+	}
+}
+
+// dumpTrace writes a trace as a tree, one span a line: its start from the
+// trace's, its duration, its service, name and attributes.
+func dumpTrace(t *testing.T, path string, g, w spanSet) {
+	all := append(append(spanSet{}, g...), w...)
+	sort.Slice(all, func(i, j int) bool { return all[i].StartTime.Before(all[j].StartTime) })
+	children := map[trace.SpanID]spanSet{}
+	ids := map[trace.SpanID]bool{}
+	for _, s := range all {
+		ids[s.SpanContext.SpanID()] = true
+	}
+	var roots spanSet
+	for _, s := range all {
+		if ids[s.Parent.SpanID()] {
+			children[s.Parent.SpanID()] = append(children[s.Parent.SpanID()], s)
+		} else {
+			roots = append(roots, s)
+		}
+	}
+	var b strings.Builder
+	var walk func(s tracetest.SpanStub, depth int)
+	walk = func(s tracetest.SpanStub, depth int) {
+		svc := "worker "
+		if slices.ContainsFunc(g, func(x tracetest.SpanStub) bool { return x.SpanContext.SpanID() == s.SpanContext.SpanID() }) {
+			svc = "gateway"
+		}
+		var attrs []string
+		for _, a := range s.Attributes {
+			attrs = append(attrs, string(a.Key)+"="+a.Value.Emit())
+		}
+		fmt.Fprintf(&b, "%9.1fms %9.1fms %s %s%s  %s links=%d\n", float64(s.StartTime.Sub(all[0].StartTime).Microseconds())/1000,
+			float64(s.EndTime.Sub(s.StartTime).Microseconds())/1000, svc, strings.Repeat("  ", depth), s.Name, strings.Join(attrs, " "), len(s.Links))
+		for _, c := range children[s.SpanContext.SpanID()] {
+			walk(c, depth+1)
+		}
+	}
+	for _, r := range roots {
+		walk(r, 0)
+	}
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // checkJobChunks checks each chunk's spans: the scheduler's ticket under
