@@ -8,7 +8,12 @@
 # profiles of every process during a 100k NDJSON job are in
 # $BENCH_DIR/profiles/.
 #
-#   make bench [BENCH_ROUNDS=3 BENCH_ITEMS=100000 BENCH_MOBILENET_ITEMS=1024 BENCH_SYNC_DURATION=10s BENCH_ONLY="idle raw job formats sync load mobilenet"]
+#   make bench [BENCH_ROUNDS=3 BENCH_ITEMS=100000 BENCH_MOBILENET_ITEMS=1024 BENCH_SYNC_DURATION=10s BENCH_ONLY="idle raw job formats sync load mobilenet tracing"]
+#
+# tracing: a 100k job and a synchronous load with tracing off, on at 1 %
+# sampling and at 100 % (BENCH_TRACING_MODES="off 1% 100%", in that
+# order), in the same run; spans go over OTLP/HTTP to `benchload sink`,
+# which counts them (results: kind "spans").
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -20,7 +25,7 @@ mkdir -p "$dir/profiles"
 rounds=${BENCH_ROUNDS:-3}
 items=${BENCH_ITEMS:-100000}
 sync_d=${BENCH_SYNC_DURATION:-10s}
-only=${BENCH_ONLY:-idle raw job formats sync load mobilenet}
+only=${BENCH_ONLY:-idle raw job formats sync load mobilenet tracing}
 nats_port=${BENCH_NATS_PORT:-15222}
 gw_port=${BENCH_GATEWAY_PORT:-18200}
 out=$dir/results.jsonl
@@ -51,11 +56,16 @@ start_worker() { # extra flags
 start_worker
 
 key=$(./bin/loadgen new-key)
-printf 'bench %s role=operator rate=10000000 burst=10000000 jobs=100000 items=1000000000 conns=100000\n' \
+printf 'bench %s role=operator rate=10000000 burst=10000000 jobs=4096 items=1000000000 conns=100000\n' \
   "$(printf %s "$key" | sha256sum | cut -d' ' -f1)" >"$dir/api-keys"
-./bin/gateway -addr "127.0.0.1:$gw_port" -api-keys-file "$dir/api-keys" -max-body-bytes 1073741824 -pprof-addr "127.0.0.1:$((gw_port + 3))" >"$dir/gateway.log" 2>&1 &
-pids+=($!); gw_pid=$!
-wait_http "http://127.0.0.1:$gw_port/ready" "$gw_pid" "$dir/gateway.log"
+gw_pid=
+start_gateway() {
+  if [ -n "$gw_pid" ]; then kill -TERM "$gw_pid"; wait "$gw_pid" 2>/dev/null || true; fi
+  ./bin/gateway -addr "127.0.0.1:$gw_port" -api-keys-file "$dir/api-keys" -max-body-bytes 1073741824 -pprof-addr "127.0.0.1:$((gw_port + 3))" >>"$dir/gateway.log" 2>&1 &
+  gw_pid=$!; pids+=("$gw_pid")
+  wait_http "http://127.0.0.1:$gw_port/ready" "$gw_pid" "$dir/gateway.log"
+}
+start_gateway
 
 load() { # label, benchload args...
   local label=$1; shift
@@ -120,6 +130,27 @@ if want mobilenet && [ -f model/models/mobilenet_bench/1/saved_model.pb ]; then
   start_worker -serve digits,mobilenet_bench
   raw "best batch" -model mobilenet_bench -batch 4
   for f in octet b64; do load "$f" job -model mobilenet_bench -format "$f" -items "${BENCH_MOBILENET_ITEMS:-1024}" || true; done
+fi
+if want tracing; then
+  sink=127.0.0.1:$((gw_port + 4))
+  ./bin/benchload sink -addr "$sink" 2>>"$dir/sink.log" &
+  pids+=($!); sink_pid=$!
+  wait_http "http://$sink/count" "$sink_pid" "$dir/sink.log"
+  export OTEL_EXPORTER_OTLP_ENDPOINT=http://$sink
+  for mode in ${BENCH_TRACING_MODES:-off 1% 100%}; do
+    case $mode in
+      off) export OTEL_TRACES_EXPORTER=none ;;
+      1%) export OTEL_TRACES_EXPORTER=otlp OTEL_TRACES_SAMPLER=parentbased_traceidratio OTEL_TRACES_SAMPLER_ARG=0.01 ;;
+      100%) export OTEL_TRACES_EXPORTER=otlp OTEL_TRACES_SAMPLER=parentbased_always_on OTEL_TRACES_SAMPLER_ARG= ;;
+    esac
+    start_worker; start_gateway
+    [ -n "${warmed:-}" ] || { load warmup job -format ndjson -items 20000 >/dev/null; warmed=1; }
+    load "tracing $mode" job -format ndjson -items "$items"
+    load "tracing $mode" sync -conns 16 -duration "$sync_d"
+    sleep 6 # the batch exporter's last round (5 s)
+    echo "{\"kind\":\"spans\",\"label\":\"tracing $mode (received so far)\",\"result\":$(curl -fsS "http://$sink/count")}" | tee -a "$out"
+  done
+  unset OTEL_TRACES_EXPORTER OTEL_TRACES_SAMPLER OTEL_TRACES_SAMPLER_ARG OTEL_EXPORTER_OTLP_ENDPOINT
 fi
 ./bin/benchload report "$out" >"$dir/report.md"
 cat "$dir/report.md"

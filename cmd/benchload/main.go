@@ -7,6 +7,7 @@
 //	benchload ... sync -conns 64 -duration 10s
 //	benchload ... sync -conns 16 -duration 5s -backlog 200000
 //	benchload report results.jsonl
+//	benchload sink -addr 127.0.0.1:4318   (an OTLP/HTTP receiver counting spans: GET /count)
 package main
 
 import (
@@ -16,6 +17,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"syscall"
 	"time"
 
 	"batchinfer/client"
@@ -40,6 +42,9 @@ type options struct {
 func run(args []string) error {
 	if len(args) == 2 && args[0] == "report" {
 		return report(args[1])
+	}
+	if len(args) > 0 && args[0] == "sink" {
+		return sink(args[1:])
 	}
 	if len(args) == 0 || (args[0] != "job" && args[0] != "sync") {
 		return fmt.Errorf("usage: benchload job|sync [flags] | benchload report RESULTS.jsonl")
@@ -87,6 +92,26 @@ func run(args []string) error {
 		return err
 	}
 	return json.NewEncoder(os.Stdout).Encode(map[string]any{"kind": mode, "label": o.label, "result": out})
+}
+
+// sink serves an OTLP/HTTP span counter until interrupted or terminated.
+func sink(args []string) error {
+	var addr string
+	s := config.New("benchload sink")
+	s.String(&addr, "addr", "BENCH_SINK_ADDR", "127.0.0.1:4318", "listen address of the OTLP/HTTP receiver")
+	if err := s.Parse(args); err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	k, err := benchload.StartSpanSink(addr)
+	if err != nil {
+		return err
+	}
+	defer k.Close()
+	fmt.Fprintln(os.Stderr, "benchload: counting spans at", k.Addr())
+	<-ctx.Done()
+	return nil
 }
 
 // report writes the markdown tables of a results file to stdout.
