@@ -142,6 +142,10 @@ type Error struct {
 	RetryAfter time.Duration `json:"-"`
 	// Err is the cause, logged for server faults, never sent.
 	Err error `json:"-"`
+	// Status is the HTTP status of the answer that carried the error, as a
+	// client received it (package client sets it; 0 elsewhere): usually
+	// Code.HTTPStatus(), but a proxy's answer keeps its own.
+	Status int `json:"-"`
 }
 
 func (e *Error) Error() string {

@@ -22,8 +22,8 @@ func collect(t *testing.T, w *WS, job string, seen map[int]int, lastSeq *uint64,
 		m := w.Read()
 		switch m.Type {
 		case "results":
-			if m.JobID() != job {
-				t.Fatalf("results for %q", m.JobID())
+			if m.Job != job {
+				t.Fatalf("results for %q", m.Job)
 			}
 			if m.Seq <= *lastSeq {
 				t.Fatalf("seq %d after %d", m.Seq, *lastSeq)
@@ -108,7 +108,7 @@ func TestWebSocketSubmitAndPredict(t *testing.T) {
 		t.Fatalf("accepted: %s", m.Raw)
 	}
 	seen, last := map[int]int{}, uint64(0)
-	collect(t, w, m.JobID(), seen, &last, 0)
+	collect(t, w, m.Job, seen, &last, 0)
 	if len(seen) != 700 {
 		t.Fatalf("%d items", len(seen))
 	}

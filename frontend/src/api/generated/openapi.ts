@@ -275,6 +275,12 @@ export interface paths {
          *     whose item dimensions hold `item_size` values). The binary forms skip
          *     JSON and base64: use them for large tensors. A repeated `Idempotency-Key` returns the same job with 200 and
          *     `Idempotent-Replayed: true`.
+         *
+         *     A dataset: with `upload` (the id of a finished upload of `/v1/uploads`)
+         *     and no body, the job reads the upload in the background (its first
+         *     chunks run while the rest is read: `ingesting` and `read` in its
+         *     status), in the `format` given or told by the upload's `filetype` or
+         *     `filename` metadata. `Idempotency-Key` is not taken here.
          */
         post: operations["submitJob"];
         delete?: never;
@@ -1012,6 +1018,7 @@ export interface components {
             /** @enum {string} */
             kind: "image" | "tabular";
             benchmark_only?: boolean;
+            /** @description The SavedModel signature served (empty for a LiteRT-only model). */
             signature?: string;
             input: components["schemas"]["TensorSpec"];
             output: components["schemas"]["TensorSpec"];
@@ -2288,7 +2295,7 @@ export interface operations {
     submitJob: {
         parameters: {
             query?: {
-                /** @description Model name; required for NDJSON, CSV and binary bodies. */
+                /** @description Model name; required for NDJSON, CSV, binary bodies and uploads. */
                 model?: string;
                 /**
                  * @description Model version, or an alias of the model (drawn by weight among its
@@ -2356,7 +2363,8 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody: {
+        /** @description The items (none with `upload`). */
+        requestBody?: {
             content: {
                 "application/json": components["schemas"]["SubmitJobRequest"];
                 /** @example [0,0,5,13,9,1,0,0,0,0,13,15,10,15,5,0,0,3,15,2,0,11,8,0,0,4,12,0,0,8,8,0,0,5,8,0,0,9,8,0,0,4,11,0,1,12,7,0,0,2,14,5,10,12,0,0,0,0,6,13,10,0,0,0] */
