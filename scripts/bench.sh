@@ -8,7 +8,15 @@
 # profiles of every process during a 100k NDJSON job are in
 # $BENCH_DIR/profiles/.
 #
-#   make bench [BENCH_ROUNDS=3 BENCH_ITEMS=100000 BENCH_MOBILENET_ITEMS=1024 BENCH_SYNC_DURATION=10s BENCH_ONLY="idle raw job formats sync load mobilenet"]
+# The dataset scenario writes a digits NDJSON and a breast_cancer CSV
+# dataset of each size in BENCH_DATASET_ITEMS to $BENCH_DIR/data, and runs
+# each end to end (tus upload, job from the upload, output download,
+# checked), sampling RSS and the NATS store every second; the files and
+# uploads are removed after each. A 10M-item pair needs ~12 GB of free
+# disk at its peak (dataset file, upload, job inputs, results, output
+# file) and takes ~10-20 minutes on 2 cores.
+#
+#   make bench [BENCH_ROUNDS=3 BENCH_ITEMS=100000 BENCH_MOBILENET_ITEMS=1024 BENCH_SYNC_DURATION=10s BENCH_DATASET_ITEMS="1000000 10000000" BENCH_ONLY="idle raw job formats sync load mobilenet dataset"]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -20,7 +28,8 @@ mkdir -p "$dir/profiles"
 rounds=${BENCH_ROUNDS:-3}
 items=${BENCH_ITEMS:-100000}
 sync_d=${BENCH_SYNC_DURATION:-10s}
-only=${BENCH_ONLY:-idle raw job formats sync load mobilenet}
+only=${BENCH_ONLY:-idle raw job formats sync load mobilenet dataset}
+dataset_items=${BENCH_DATASET_ITEMS:-1000000 10000000}
 nats_port=${BENCH_NATS_PORT:-15222}
 gw_port=${BENCH_GATEWAY_PORT:-18200}
 out=$dir/results.jsonl
@@ -40,6 +49,16 @@ want() { [[ " $only " == *" $1 "* ]]; }
 pids+=($!); nats_pid=$!
 wait_http "http://127.0.0.1:$((nats_port + 1))/healthz?js-enabled-only=true" "$nats_pid" "$dir/nats.log"
 export NATS_URL=nats://127.0.0.1:$nats_port RESULT_TTL=10m
+# Stream bounds (gateway and worker create the streams with them) large
+# enough for the dataset scenario: the results of a 10M-item digits job
+# (~3.4 GB, ~340 B an item) and of a 10M-row breast_cancer one, kept
+# RESULT_TTL after each job, together; one 10M-row dataset stored at a
+# time (~1.5 GB NDJSON, ~2.1 GB CSV: each upload is deleted after its job);
+# the inputs not yet run of one job in JOBIN (a dataset's reading waits
+# for room beyond it). Together, with the registry's 1 GiB, within the
+# store's default max (75 % of the free disk).
+export RESULT_MAX_BYTES=${RESULT_MAX_BYTES:-8589934592} UPLOAD_MAX_BYTES=${UPLOAD_MAX_BYTES:-4294967296} \
+  QUEUE_MAX_BYTES=${QUEUE_MAX_BYTES:-4294967296}
 
 worker_pid=
 start_worker() { # extra flags
@@ -51,7 +70,7 @@ start_worker() { # extra flags
 start_worker
 
 key=$(./bin/loadgen new-key)
-printf 'bench %s role=operator rate=10000000 burst=10000000 jobs=100000 items=1000000000 conns=100000\n' \
+printf 'bench %s role=operator rate=10000000 burst=10000000 jobs=4096 items=1000000000 conns=100000\n' \
   "$(printf %s "$key" | sha256sum | cut -d' ' -f1)" >"$dir/api-keys"
 ./bin/gateway -addr "127.0.0.1:$gw_port" -api-keys-file "$dir/api-keys" -max-body-bytes 1073741824 -pprof-addr "127.0.0.1:$((gw_port + 3))" >"$dir/gateway.log" 2>&1 &
 pids+=($!); gw_pid=$!
@@ -120,6 +139,18 @@ if want mobilenet && [ -f model/models/mobilenet_bench/1/saved_model.pb ]; then
   start_worker -serve digits,mobilenet_bench
   raw "best batch" -model mobilenet_bench -batch 4
   for f in octet b64; do load "$f" job -model mobilenet_bench -format "$f" -items "${BENCH_MOBILENET_ITEMS:-1024}" || true; done
+fi
+if want dataset; then
+  mkdir -p "$dir/data"
+  for n in $dataset_items; do
+    for spec in "digits ndjson" "breast_cancer csv"; do
+      read -r m f <<<"$spec"
+      echo "bench: dataset $m $f $n items; $(uptime)" >&2
+      load "$n $f" dataset -model "$m" -format "$f" -items "$n" -dir "$dir/data" \
+        -nats-dir "$dir/nats" -nats-monitor "http://127.0.0.1:$((nats_port + 1))" || true
+    done
+  done
+  rmdir "$dir/data" 2>/dev/null || true
 fi
 ./bin/benchload report "$out" >"$dir/report.md"
 cat "$dir/report.md"
