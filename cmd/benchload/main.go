@@ -77,7 +77,13 @@ func run(args []string) error {
 	case "job":
 		out, err = c.RunJob(ctx, co, o.format, o.items, procs)
 	case "dataset":
-		out, err = datasetRun(ctx, c, co, o, procs)
+		var r *benchload.DatasetResult
+		if r, err = datasetRun(ctx, c, co, o, procs); r != nil && err != nil {
+			// what was measured before the failure, with the error
+			r.Error = err.Error()
+			_ = json.NewEncoder(os.Stdout).Encode(map[string]any{"kind": mode, "label": o.label, "result": r})
+		}
+		out = r
 	default:
 		out, err = syncRun(ctx, c, co, o, procs)
 	}

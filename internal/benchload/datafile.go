@@ -10,6 +10,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 )
 
 // WriteDataset writes a dataset of n items of the corpus to path, as a user
@@ -86,6 +87,8 @@ type OutputCheck struct {
 	Items      int // rows (one per item)
 	Failed     int // rows with an error
 	Mismatches int // rows whose class is not the expected one
+	// FirstFailed is the first failed row (its first 200 bytes).
+	FirstFailed string `json:",omitempty"`
 }
 
 // CheckOutput reads a job's output file (format ndjson or csv) of n items:
@@ -100,7 +103,7 @@ func (c *Corpus) CheckOutput(path, format string, n int) (*OutputCheck, error) {
 	defer f.Close()
 	seen := make([]uint64, (n+63)/64)
 	oc := &OutputCheck{}
-	row := func(index, class int, failed bool) error {
+	row := func(index, class int, failed bool, text func() string) error {
 		if index < 0 || index >= n || seen[index/64]&(1<<(index%64)) != 0 {
 			return fmt.Errorf("output row %d: index %d repeated or out of range", oc.Items+1, index)
 		}
@@ -108,7 +111,9 @@ func (c *Corpus) CheckOutput(path, format string, n int) (*OutputCheck, error) {
 		oc.Items++
 		switch {
 		case failed:
-			oc.Failed++
+			if oc.Failed++; oc.FirstFailed == "" {
+				oc.FirstFailed = text()
+			}
 		case c.Expected(index) >= 0 && class != c.Expected(index):
 			oc.Mismatches++
 		}
@@ -129,7 +134,7 @@ func (c *Corpus) CheckOutput(path, format string, n int) (*OutputCheck, error) {
 }
 
 // eachNDJSONRow calls row with each line's index and class.
-func eachNDJSONRow(r io.Reader, row func(index, class int, failed bool) error) error {
+func eachNDJSONRow(r io.Reader, row rowFunc) error {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 1<<20), 16<<20)
 	for k := 1; sc.Scan(); k++ {
@@ -143,7 +148,7 @@ func eachNDJSONRow(r io.Reader, row func(index, class int, failed bool) error) e
 		if !ok && !failed {
 			return fmt.Errorf("output line %d: neither a class nor an error: %.200s", k, line)
 		}
-		if err := row(index, class, failed); err != nil {
+		if err := row(index, class, failed, func() string { return clip(string(line)) }); err != nil {
 			return err
 		}
 	}
@@ -167,7 +172,7 @@ func intField(line []byte, key string) (int, bool) {
 
 // eachCSVRow calls row with each CSV row's index and class (columns named
 // by the header).
-func eachCSVRow(r io.Reader, row func(index, class int, failed bool) error) error {
+func eachCSVRow(r io.Reader, row rowFunc) error {
 	cr := csv.NewReader(bufio.NewReaderSize(r, 1<<20))
 	cr.ReuseRecord, cr.FieldsPerRecord = true, -1
 	head, err := cr.Read()
@@ -195,8 +200,14 @@ func eachCSVRow(r io.Reader, row func(index, class int, failed bool) error) erro
 		if err1 != nil || (err2 != nil && !failed) {
 			return fmt.Errorf("output row %d: index %q class %q", k, rec[ix], rec[cx])
 		}
-		if err := row(index, class, failed); err != nil {
+		if err := row(index, class, failed, func() string { return clip(strings.Join(rec, ",")) }); err != nil {
 			return err
 		}
 	}
 }
+
+// rowFunc takes an output row's index, class, whether it failed, and its
+// text (asked for only when needed).
+type rowFunc func(index, class int, failed bool, text func() string) error
+
+func clip(s string) string { return s[:min(len(s), 200)] }

@@ -47,6 +47,8 @@ type DatasetResult struct {
 	Phases                []Phase
 	CPU                   map[string]map[string]time.Duration // by phase, by process
 	LoadAvg               []string                            // /proc/loadavg at the start and the end
+	// Error is why the run stopped early (the figures are those before).
+	Error string `json:",omitempty"`
 }
 
 // MBps is n bytes over d in MB (10⁶ bytes) per second.
@@ -73,6 +75,7 @@ func (c *Client) RunDataset(ctx context.Context, co *Corpus, o DatasetOptions) (
 		defer os.Remove(out)
 	}
 	r.Before = s.Snapshot(ctx)
+	defer func() { r.Phases = s.Phases() }()
 	if err := c.phase(ctx, s, r, o.Procs, "upload", func() error { return c.upload(ctx, r, in) }); err != nil {
 		return r, err
 	}
@@ -93,7 +96,6 @@ func (c *Client) RunDataset(ctx context.Context, co *Corpus, o DatasetOptions) (
 		}
 	}
 	r.After = s.Snapshot(ctx)
-	r.Phases = s.Phases()
 	r.LoadAvg = append(r.LoadAvg, loadAvg())
 	return r, nil
 }

@@ -22,9 +22,13 @@ func writeDatasets(w io.Writer, ds []labelled[DatasetResult]) {
 		"| output MB | download MB/s | check | load avg (start; end) |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, d := range ds {
 		r := d.r
+		check := r.Check.summary()
+		if r.Error != "" {
+			check = "**stopped**: " + strings.ReplaceAll(r.Error, "|", `\|`)
+		}
 		fmt.Fprintf(w, "| %s | %s | %d | %.0f | %.0f | %.1f | %.0f | %.0f | %.0f | %.0f | %s | %s |\n", d.label, r.Model, r.Items,
 			float64(r.FileBytes)/1e6, MBps(r.FileBytes, r.Upload), r.Job.Seconds(), float64(r.Items)/r.Job.Seconds(),
-			r.JobItemsPerSec, float64(r.OutputBytes)/1e6, MBps(r.OutputBytes, r.Download), r.Check.summary(), strings.Join(r.LoadAvg, "; "))
+			r.JobItemsPerSec, float64(r.OutputBytes)/1e6, MBps(r.OutputBytes, r.Download), check, strings.Join(r.LoadAvg, "; "))
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "| dataset | peak RSS MB (%s): upload | job | download |\n|---|---|---|---|\n", strings.Join(rssProcs, " / "))
@@ -81,7 +85,11 @@ func (r DatasetResult) phase(name string) *Phase {
 }
 
 func (c OutputCheck) summary() string {
-	return fmt.Sprintf("%d rows, %d failed, %d wrong classes", c.Items, c.Failed, c.Mismatches)
+	s := fmt.Sprintf("%d rows, %d failed, %d wrong classes", c.Items, c.Failed, c.Mismatches)
+	if c.FirstFailed != "" {
+		s += fmt.Sprintf(" (first failed: `%s`)", strings.ReplaceAll(c.FirstFailed, "|", `\|`))
+	}
+	return s
 }
 
 // mbList is each named value in MB, joined by " / " ("—" for one not there).
