@@ -1,6 +1,7 @@
 package client
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -43,6 +44,16 @@ func errorFrom(r *http.Response) *api.Error {
 	if s, err := strconv.Atoi(r.Header.Get("Retry-After")); err == nil && s > 0 {
 		e.RetryAfter = time.Duration(s) * time.Second
 	}
+	return e
+}
+
+// errorKeepingBody is errorFrom for an answer handed back to the caller
+// too: its body stays readable.
+func errorKeepingBody(r *http.Response) *api.Error {
+	b, _ := io.ReadAll(io.LimitReader(r.Body, maxErrorBody))
+	r.Body = io.NopCloser(bytes.NewReader(b))
+	e := errorFrom(r)
+	r.Body = io.NopCloser(bytes.NewReader(b))
 	return e
 }
 

@@ -143,7 +143,7 @@ func (c *Client) DialWS(ctx context.Context, opts DialOptions) (*Conn, *http.Res
 	ws, resp, err := d.DialContext(ctx, c.wsURL(), h)
 	if err != nil {
 		if resp != nil && resp.StatusCode != http.StatusSwitchingProtocols {
-			return nil, resp, errorFrom(resp)
+			return nil, resp, errorKeepingBody(resp)
 		}
 		return nil, resp, fmt.Errorf("websocket: %w", err)
 	}

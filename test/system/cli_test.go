@@ -70,11 +70,16 @@ func startGatewayProc(t *testing.T, s *System) *gatewayProc {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g.start()
 	t.Cleanup(func() {
 		g.kill()
+		if t.Failed() { // what the gateway said, for the failure's reader
+			if b, err := os.ReadFile(g.log.Name()); err == nil {
+				t.Logf("gateway log (last 4 kB):\n%s", b[max(0, len(b)-4096):])
+			}
+		}
 		g.log.Close()
 	})
+	g.start()
 	return g
 }
 
@@ -83,13 +88,18 @@ func (g *gatewayProc) url() string { return "http://" + g.addr }
 func (g *gatewayProc) start() {
 	g.t.Helper()
 	g.cmd = exec.Command(filepath.Join(binaries(g.t), "gateway"))
+	// Small stream bounds: JetStream reserves them, and the defaults (about
+	// 25 GiB together) do not fit the test server's store on a machine with
+	// little free disk (insufficient storage resources).
 	g.cmd.Env = append(os.Environ(), "GATEWAY_ADDR="+g.addr, "NATS_URL="+g.s.NATSURL,
-		"GATEWAY_API_KEYS_FILE="+g.s.KeysFile, "GATEWAY_HEARTBEAT=2s")
+		"GATEWAY_API_KEYS_FILE="+g.s.KeysFile, "GATEWAY_HEARTBEAT=2s",
+		"QUEUE_MAX_BYTES=268435456", "RESULT_MAX_BYTES=268435456", "UPLOAD_MAX_BYTES=536870912", "REGISTRY_MAX_BYTES=67108864")
 	g.cmd.Stdout, g.cmd.Stderr = g.log, g.log
 	if err := g.cmd.Start(); err != nil {
 		g.t.Fatal(err)
 	}
-	Eventually(g.t, 30*time.Second, func() error {
+	// a minute: a busy CI machine starts it slowly
+	Eventually(g.t, time.Minute, func() error {
 		resp, err := http.Get(g.url() + "/ready")
 		if err != nil {
 			return err

@@ -223,7 +223,10 @@ func TestWebSocketOriginAndConnectionLimit(t *testing.T) {
 	if err == nil || resp == nil || resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("disallowed origin: %v %v", err, resp)
 	}
-	var e apiError
+	if ae := (*api.Error)(nil); !errors.As(err, &ae) || ae.Code != api.CodeForbiddenOrigin || ae.Status != http.StatusForbidden {
+		t.Fatalf("disallowed origin's error: %#v", err)
+	}
+	var e apiError // the answer stays readable beside the error
 	decodeBody(t, resp, &e)
 	if e.Error.Code != api.CodeForbiddenOrigin {
 		t.Fatalf("body %+v", e)

@@ -94,7 +94,11 @@ func (a *app) runDataset(ctx context.Context, file string, jf jobFlags, t transf
 	if err != nil {
 		return err
 	}
-	a.note("job %s %s (%d items)", sub.Job.ID, sub.Job.State, sub.Job.Total)
+	if sub.Job.Ingesting {
+		a.note("job %s %s (up to %d items, being read)", sub.Job.ID, sub.Job.State, sub.Job.Total)
+	} else {
+		a.note("job %s %s (%d items)", sub.Job.ID, sub.Job.State, sub.Job.Total)
+	}
 	st, err := a.follow(ctx, sub.Job.ID)
 	if err != nil {
 		return err

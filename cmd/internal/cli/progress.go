@@ -62,15 +62,14 @@ func newBar(w io.Writer, name string, bytes bool, total int64) *barMeter {
 		progressbar.OptionSetWidth(30),
 		progressbar.OptionThrottle(100 * time.Millisecond),
 		progressbar.OptionShowCount(),
-		progressbar.OptionShowIts(),
 		progressbar.OptionSetPredictTime(true),
 		progressbar.OptionSetRenderBlankState(true),
 		progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }),
 	}
-	if bytes {
+	if bytes { // MB and MB/s
 		opts = append(opts, progressbar.OptionShowBytes(true), progressbar.OptionShowTotalBytes(true))
-	} else {
-		opts = append(opts, progressbar.OptionSetItsString("items"))
+	} else { // items and items/s
+		opts = append(opts, progressbar.OptionShowIts(), progressbar.OptionSetItsString("items"))
 	}
 	return &barMeter{w: w, bar: progressbar.NewOptions64(max(total, 1), opts...), max: max(total, 1)}
 }
