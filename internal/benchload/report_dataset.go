@@ -19,16 +19,17 @@ func writeDatasets(w io.Writer, ds []labelled[DatasetResult]) {
 		return
 	}
 	fmt.Fprint(w, "| dataset | model | items | file MB | upload MB/s | job s | items/s (creation → end) | job's items_per_sec "+
-		"| output MB | download MB/s | check | load avg (start; end) |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+		"| output MB | download MB/s (items/s) | check | load avg (start; end) |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, d := range ds {
 		r := d.r
 		check := r.Check.summary()
 		if r.Error != "" {
 			check = "**stopped**: " + strings.ReplaceAll(r.Error, "|", `\|`)
 		}
-		fmt.Fprintf(w, "| %s | %s | %d | %.0f | %.0f | %.1f | %.0f | %.0f | %.0f | %.0f | %s | %s |\n", d.label, r.Model, r.Items,
+		fmt.Fprintf(w, "| %s | %s | %d | %.0f | %.0f | %.1f | %.0f | %.0f | %.0f | %.0f (%.0f) | %s | %s |\n", d.label, r.Model, r.Items,
 			float64(r.FileBytes)/1e6, MBps(r.FileBytes, r.Upload), r.Job.Seconds(), float64(r.Items)/r.Job.Seconds(),
-			r.JobItemsPerSec, float64(r.OutputBytes)/1e6, MBps(r.OutputBytes, r.Download), check, strings.Join(r.LoadAvg, "; "))
+			r.JobItemsPerSec, float64(r.OutputBytes)/1e6, MBps(r.OutputBytes, r.Download), float64(r.Items)/r.Download.Seconds(),
+			check, strings.Join(r.LoadAvg, "; "))
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "| dataset | peak RSS MB (%s): upload | job | download |\n|---|---|---|---|\n", strings.Join(rssProcs, " / "))

@@ -77,10 +77,7 @@ func TestDatasetAgainstTheSystem(t *testing.T) {
 			t.Fatal(err)
 		}
 		dir := t.TempDir()
-		if os.Getenv("KEEPX") != "" {
-			dir = os.Getenv("KEEPX")
-		}
-		r, err := c.RunDataset(ctx, co, benchload.DatasetOptions{Format: tc.format, Output: tc.output, Items: 1500, Dir: dir, Keep: os.Getenv("KEEPX") != "",
+		r, err := c.RunDataset(ctx, co, benchload.DatasetOptions{Format: tc.format, Output: tc.output, Items: 1500, Dir: dir,
 			Procs: procs, Sampler: benchload.NewSampler(procs, store, jsz.URL, 50*time.Millisecond)})
 		if err != nil {
 			t.Fatalf("%+v: %v", tc, err)
@@ -92,10 +89,10 @@ func TestDatasetAgainstTheSystem(t *testing.T) {
 			r.Phases[1].End.Streams["RESULTS"] <= r.Before.Streams["RESULTS"] || r.Phases[0].End.Store <= r.Before.Store {
 			t.Fatalf("%+v: phases %+v", tc, r.Phases)
 		}
-		if r.After.Streams["UPLOADS"] != 0 && os.Getenv("KEEPX") == "" { // the upload is deleted
+		if r.After.Streams["UPLOADS"] != 0 { // the upload is deleted
 			t.Fatalf("%+v: the upload's bytes are still stored: %+v", tc, r.After.Streams)
 		}
-		if left, _ := os.ReadDir(dir); len(left) != 0 && os.Getenv("KEEPX") == "" {
+		if left, _ := os.ReadDir(dir); len(left) != 0 {
 			t.Fatalf("%+v: files left: %v", tc, left)
 		}
 		b, _ := json.Marshal(map[string]any{"kind": "dataset", "label": tc.format + " to " + tc.output, "result": r})

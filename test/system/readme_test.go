@@ -50,7 +50,11 @@ func TestReadmeDatasetCommands(t *testing.T) {
 	const n = 3000
 	data, labels := digitsNDJSON(t, n, nil)
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "rows.ndjson"), data, 0o644); err != nil {
+	f := filepath.Join(dir, "model", "testdata", "digits_sample.ndjson") // the README's $F, relative
+	if err := os.MkdirAll(filepath.Dir(f), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(f, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	script := "set -euo pipefail\n" + strings.ReplaceAll(block, "localhost:8000", strings.TrimPrefix(s.BaseURL, "http://")) +
