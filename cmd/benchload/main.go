@@ -72,25 +72,40 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	var out any
+	out, err := measure(ctx, mode, c, co, o, procs)
+	if out != nil {
+		if e := json.NewEncoder(os.Stdout).Encode(map[string]any{"kind": mode, "label": o.label, "result": out}); err == nil {
+			err = e
+		}
+	}
+	return err
+}
+
+// measure runs one measurement of mode; a dataset run that stops early
+// still returns what it measured, with its error.
+func measure(ctx context.Context, mode string, c *benchload.Client, co *benchload.Corpus, o options, procs []benchload.Process) (any, error) {
 	switch mode {
 	case "job":
-		out, err = c.RunJob(ctx, co, o.format, o.items, procs)
-	case "dataset":
-		var r *benchload.DatasetResult
-		if r, err = datasetRun(ctx, c, co, o, procs); r != nil && err != nil {
-			// what was measured before the failure, with the error
-			r.Error = err.Error()
-			_ = json.NewEncoder(os.Stdout).Encode(map[string]any{"kind": mode, "label": o.label, "result": r})
+		r, err := c.RunJob(ctx, co, o.format, o.items, procs)
+		if err != nil {
+			return nil, err
 		}
-		out = r
-	default:
-		out, err = syncRun(ctx, c, co, o, procs)
+		return r, nil
+	case "dataset":
+		r, err := datasetRun(ctx, c, co, o, procs)
+		if r == nil {
+			return nil, err
+		}
+		if err != nil {
+			r.Error = err.Error()
+		}
+		return r, err
 	}
+	r, err := syncRun(ctx, c, co, o, procs)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return json.NewEncoder(os.Stdout).Encode(map[string]any{"kind": mode, "label": o.label, "result": out})
+	return r, nil
 }
 
 // flags are benchload's settings, bound to o.
