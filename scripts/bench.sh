@@ -12,9 +12,11 @@
 # dataset of each size in BENCH_DATASET_ITEMS to $BENCH_DIR/data, and runs
 # each end to end (tus upload, job from the upload, output download,
 # checked), sampling RSS and the NATS store every second; the files and
-# uploads are removed after each. A 10M-item pair needs ~12 GB of free
-# disk at its peak (dataset file, upload, job inputs, results, output
-# file) and takes ~10-20 minutes on 2 cores.
+# uploads are removed after each. A 10M-item pair needs ~12 GB of disk at
+# its peak (dataset file, upload, job inputs, results, output file), ~31 GB
+# free for NATS to accept the stream bounds below, and takes ~15 minutes on
+# 2 cores. The NATS store dir is removed at the end (BENCH_KEEP_STORE=1
+# keeps it).
 #
 #   make bench [BENCH_ROUNDS=3 BENCH_ITEMS=100000 BENCH_MOBILENET_ITEMS=1024 BENCH_SYNC_DURATION=10s BENCH_DATASET_ITEMS="1000000 10000000" BENCH_ONLY="idle raw job formats sync load mobilenet dataset"]
 set -euo pipefail
@@ -38,6 +40,7 @@ pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  [ "${BENCH_KEEP_STORE:-0}" = 1 ] || rm -rf "$dir/nats" "$dir/data"
 }
 trap cleanup EXIT
 want() { [[ " $only " == *" $1 "* ]]; }
@@ -51,12 +54,13 @@ wait_http "http://127.0.0.1:$((nats_port + 1))/healthz?js-enabled-only=true" "$n
 export NATS_URL=nats://127.0.0.1:$nats_port RESULT_TTL=10m
 # Stream bounds (gateway and worker create the streams with them) large
 # enough for the dataset scenario: the results of a 10M-item digits job
-# (~3.4 GB, ~340 B an item) and of a 10M-row breast_cancer one, kept
-# RESULT_TTL after each job, together; one 10M-row dataset stored at a
-# time (~1.5 GB NDJSON, ~2.1 GB CSV: each upload is deleted after its job);
-# the inputs not yet run of one job in JOBIN (a dataset's reading waits
-# for room beyond it). Together, with the registry's 1 GiB, within the
-# store's default max (75 % of the free disk).
+# (3.6 GB, 360 B an item) and of a 10M-row breast_cancer one (2.3 GB),
+# kept RESULT_TTL after each job, together; one 10M-row dataset stored at
+# a time (1.5 GB NDJSON, 2.1 GB CSV: each upload is deleted after its
+# job); the inputs not yet run of one job in JOBIN (at most 1.9 GB seen; a
+# dataset's reading waits for room beyond it). JetStream reserves them
+# (~23 GB with the registry's 1 GiB) within the store's default max, 75 %
+# of the free disk.
 export RESULT_MAX_BYTES=${RESULT_MAX_BYTES:-8589934592} UPLOAD_MAX_BYTES=${UPLOAD_MAX_BYTES:-4294967296} \
   QUEUE_MAX_BYTES=${QUEUE_MAX_BYTES:-4294967296}
 
