@@ -191,7 +191,7 @@ func openapiSchema(t *testing.T, name string) (props, required []string) {
 	if start < 0 {
 		t.Fatalf("openapi.yaml has no schema %s", name)
 	}
-	prop := regexp.MustCompile(`^        ([a-z_]+):`)
+	prop := regexp.MustCompile(`^        ([a-z0-9_]+):`)
 	for _, l := range lines[start+1:] {
 		if len(l) > 4 && l[4] != ' ' { // the next schema
 			break
@@ -217,6 +217,8 @@ var httpBodies = map[string]any{
 	"WebhookPayload": WebhookPayload{}, "JobWebhooks": JobWebhooks{}, "WebhookDelivery": WebhookDelivery{},
 	"WebhookAttempt": wire.WebhookAttempt{}, "ErrorDetail": Detail{}, "TopEntry": TopEntry{}, "ReadyDetail": ReadyDetail{},
 	"RegistryVersion": RegistryVersion{}, "RegistryVersions": RegistryVersions{}, "AliasRequest": AliasRequest{}, "Alias": Alias{},
+	"DeadLetter": DeadLetter{}, "DeadLetterList": DeadLetterList{}, "DeadLetterItem": DeadLetterItem{}, "DeadLetterDetail": DeadLetterDetail{},
+	"Redriven": Redriven{}, "Purged": Purged{},
 }
 
 // Every HTTP body has exactly the fields of its openapi.yaml schema, and

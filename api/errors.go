@@ -37,7 +37,10 @@ const (
 	CodeForbidden        Code = "forbidden"
 	CodeRateLimited      Code = "rate_limited"
 	CodeQuotaExceeded    Code = "quota_exceeded"
-	CodeInternal         Code = "internal"
+	// CodeBacklogFull: a model's items not done yet (or a tenant's on it)
+	// are at their bound; Retry-After says when to try again.
+	CodeBacklogFull Code = "backlog_full"
+	CodeInternal    Code = "internal"
 
 	// CodeExpired: what was asked for passed its retention: a job's results
 	// (its status remains), an upload.
@@ -86,6 +89,7 @@ var statuses = map[Code]int{
 	CodeForbidden:           http.StatusForbidden,
 	CodeRateLimited:         http.StatusTooManyRequests,
 	CodeQuotaExceeded:       http.StatusTooManyRequests,
+	CodeBacklogFull:         http.StatusTooManyRequests,
 	CodeExpired:             http.StatusGone,
 	CodeInsufficientStorage: http.StatusInsufficientStorage,
 	CodeInternal:            http.StatusInternalServerError,

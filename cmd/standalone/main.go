@@ -81,6 +81,7 @@ func run(args []string) error {
 	}
 	defer stopPprof()
 	protectNATS(&st.NATS, log)
+	sizeStore(&st.NATS, st.Gateway.Streams, log)
 	ns, err := natsx.RunEmbedded(st.NATS)
 	if err != nil {
 		return err
