@@ -205,10 +205,10 @@ func openapiSchema(t *testing.T, name string) (props, required []string) {
 	return props, required
 }
 
-// The HTTP bodies of the output files' contract have exactly the fields
+// The HTTP bodies of the output files and the limits have exactly the fields
 // of their openapi.yaml schemas.
 func TestHTTPBodiesMatchOpenAPI(t *testing.T) {
-	for name, v := range map[string]any{"JobLinks": JobLinks{}, "ErrorsFileLine": ErrorsFileLine{}} {
+	for name, v := range map[string]any{"JobLinks": JobLinks{}, "ErrorsFileLine": ErrorsFileLine{}, "Limits": Limits{}, "TenantLimits": TenantLimits{}} {
 		props, required := openapiSchema(t, name)
 		all, req := jsonFields(reflect.TypeOf(v))
 		if !slices.Equal(sorted(all), sorted(props)) || !slices.Equal(sorted(req), sorted(required)) {

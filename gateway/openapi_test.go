@@ -52,7 +52,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 		routed[pattern] = true
 	}
 	for _, pattern := range []string{
-		"GET /health", "GET /ready", "GET /metrics", "GET /v1/models", "GET /v1/models/{name}",
+		"GET /health", "GET /ready", "GET /metrics", "GET /v1/whoami", "GET /v1/limits", "GET /v1/models", "GET /v1/models/{name}",
 		"POST /v1/models/{name}/predict", "POST /v1/jobs", "GET /v1/jobs", "GET /v1/jobs/{id}",
 		"GET /v1/jobs/{id}/results", "GET /v1/jobs/{id}/output", "GET /v1/jobs/{id}/errors", "POST /v1/jobs/{id}/cancel", "GET /v1/jobs/{id}/webhooks", "GET /v1/cluster", "GET /v1/ws",
 		"OPTIONS /v1/uploads", "POST /v1/uploads", "HEAD /v1/uploads/{id}", "PATCH /v1/uploads/{id}", "DELETE /v1/uploads/{id}",
