@@ -44,6 +44,13 @@ type UnclassifiedState = Exclude<JobState, 'queued' | 'running' | 'completed' | 
 type _EveryStateClassified = Assert<[UnclassifiedState] extends [never] ? true : false>
 
 export type JobStatus = Schemas['JobStatus']
+export type JobPriority = NonNullable<JobStatus['priority']>
+export type QueuePosition = Schemas['QueuePosition']
+/** GET /v1/jobs/{id}: the status and the job's links. */
+export type Job = Schemas['Job']
+export type JobLinks = Schemas['JobLinks']
+export type JobWebhooks = Schemas['JobWebhooks']
+export type WebhookDelivery = Schemas['WebhookDelivery']
 
 export type TensorSpec = Schemas['TensorSpec']
 export type ImagePreprocessing = Schemas['ImagePreprocessing']
