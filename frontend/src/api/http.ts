@@ -77,7 +77,11 @@ export interface RequestOptions {
 
 export const API_BASE = '/v1'
 
-async function request<T>(method: string, path: string, body?: BodyInit, opts: RequestOptions = {}): Promise<T> {
+/**
+ * One request to the API under /v1 with the session's key: the JSON answer,
+ * or an ApiError (a 401 for the key in use signs out).
+ */
+export async function request<T>(method: string, path: string, body?: BodyInit, opts: RequestOptions = {}): Promise<T> {
   const headers: Record<string, string> = { Accept: 'application/json', ...opts.headers }
   const token = opts.token ?? auth.token()
   // Only ever in this header: never in a URL, a log line or an error message.

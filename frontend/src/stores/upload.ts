@@ -210,6 +210,22 @@ export const useUploadStore = defineStore('upload', () => {
     if (u) await u.abort(true).catch(() => undefined)
   }
 
+  /**
+   * Stops the upload under way without deleting it (a sign-out): the
+   * browser still remembers it, and choosing the file again resumes it.
+   */
+  function release(): void {
+    const u = upload
+    upload = null
+    current = null
+    settle?.reject(new Error('cancelled'))
+    settle = null
+    transfer.value = null
+    unfinished.value = []
+    meter.reset()
+    if (u) void u.abort(false)
+  }
+
   /** The upload became a job: the browser need not remember it any more. */
   async function forget(): Promise<void> {
     const f = current
@@ -245,5 +261,5 @@ export const useUploadStore = defineStore('upload', () => {
     })
   }
 
-  return { transfer, unfinished, send, pause, resume, cancel, forget, loadUnfinished, discard }
+  return { transfer, unfinished, send, pause, resume, cancel, release, forget, loadUnfinished, discard }
 })
