@@ -17,6 +17,7 @@ require (
 	github.com/rs/zerolog v1.35.1
 	github.com/standard-webhooks/standard-webhooks/libraries v1.3.0 // the reference Standard Webhooks signer (gateway/webhook)
 	github.com/tus/tusd/v2 v2.9.1 // the tus 1.0.0 handler of /v1/uploads (gateway/upload)
+	go.yaml.in/yaml/v3 v3.0.5 // reads the alert rules in deploy/monitoring's tests (already in the module graph through prometheus/common)
 	golang.org/x/exp v0.0.0-20250106191152-7588d65b2ba8 // slog of tusd's logger
 	golang.org/x/sync v0.25.0
 	golang.org/x/time v0.16.0

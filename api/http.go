@@ -112,6 +112,11 @@ type ModelInfo struct {
 	ItemSize int  `json:"item_size"`
 	Workers  int  `json:"workers"`
 	Ready    bool `json:"ready"`
+	// Source is "disk" (a worker's models directory) or "registry"
+	// (pushed); State is loading, ready, unserved or retiring (see
+	// RegistryVersion).
+	Source string `json:"source"`
+	State  string `json:"state"`
 }
 
 // Whoami is GET /v1/whoami: who the caller's credentials make it.
@@ -156,6 +161,8 @@ type TenantLimits struct {
 // ModelList is GET /v1/models.
 type ModelList struct {
 	Models []ModelInfo `json:"models"`
+	// Aliases are every model's aliases, by model then name.
+	Aliases []Alias `json:"aliases"`
 }
 
 // ModelVersions is GET /v1/models/{name}.

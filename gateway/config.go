@@ -120,6 +120,10 @@ func Defaults() Config {
 			SyncTimeout: 10 * time.Second, MinSyncTimeout: 10 * time.Millisecond, MaxJobsListed: 100, MaxJobsScanned: 1000, MaxJobNameBytes: 255,
 			MaxSubscriptions: 10_000, ProgressInterval: 200 * time.Millisecond, FollowPoll: 5 * time.Second, MaxResultReads: 64,
 			MaxImagePixelsFactor: 64, MaxDownloads: 256,
+			Registry: service.RegistryConfig{
+				MaxModelBytes: 256 << 20, MaxModelFiles: 1000, MaxMetadataBytes: 256 << 10, PushTimeout: 10 * time.Minute,
+				CheckTimeout: 2 * time.Minute, DrainGrace: 5 * time.Second, SweepInterval: time.Second,
+			},
 		},
 		Sched: sched.Config{QueueChunks: sched.DefaultQueueChunks, Tick: sched.DefaultTick},
 		WS: ws.Config{
@@ -152,6 +156,7 @@ func (c *Config) Flags(s *config.Set) {
 	s.Duration(&c.Sched.Tick, "sched-tick", "SCHED_TICK", d.Sched.Tick, "how often the scheduler reads each model's queue and tops it up")
 	c.authFlags(s, d)
 	c.uploadFlags(s, d)
+	c.registryFlags(s, d)
 }
 
 func (c *Config) serviceFlags(s *config.Set, d Config) {
@@ -200,6 +205,17 @@ func (c *Config) wsFlags(s *config.Set, d Config) {
 	c.Webhooks.Flags(s)
 }
 
+func (c *Config) registryFlags(s *config.Set, d Config) {
+	r, dr := &c.Service.Registry, d.Service.Registry
+	s.Int64(&r.MaxModelBytes, "registry-max-model-bytes", "REGISTRY_MAX_MODEL_BYTES", dr.MaxModelBytes, "largest model version pushed to the registry: the upload, and its files unpacked; beyond it: 413 (or 400 when unpacked)")
+	s.Int(&r.MaxModelFiles, "registry-max-model-files", "REGISTRY_MAX_MODEL_FILES", dr.MaxModelFiles, "most files and directories in a pushed archive")
+	s.Int(&r.MaxMetadataBytes, "registry-max-metadata-bytes", "REGISTRY_MAX_METADATA_BYTES", dr.MaxMetadataBytes, "largest metadata.json given as a push's metadata field")
+	s.Duration(&r.PushTimeout, "registry-push-timeout", "REGISTRY_PUSH_TIMEOUT", dr.PushTimeout, "longest push (upload and check); the version is claimed that long, so a push whose gateway died frees it after")
+	s.Duration(&r.CheckTimeout, "registry-check-timeout", "REGISTRY_CHECK_TIMEOUT", dr.CheckTimeout, "how long a worker may take to unpack, load and warm up a pushed version before the push fails (504)")
+	s.Duration(&r.DrainGrace, "registry-drain-grace", "REGISTRY_DRAIN_GRACE", dr.DrainGrace, "how long a retired version waits before its remaining work is counted (submissions that chose it just before are queued by then)")
+	s.Duration(&r.SweepInterval, "registry-sweep-interval", "REGISTRY_SWEEP_INTERVAL", dr.SweepInterval, "how often the registry's upkeep runs: drained retired versions deleted and cleaned up, abandoned pushes removed")
+}
+
 func (c *Config) uploadFlags(s *config.Set, d Config) {
 	u := &c.Uploads
 	s.Int64(&u.MaxSize, "max-upload-size", "GATEWAY_MAX_UPLOAD_SIZE", d.Uploads.MaxSize, "largest resumable upload in bytes (Tus-Max-Size); beyond it: 413")
@@ -245,7 +261,7 @@ func (c *Config) authFlags(s *config.Set, d Config) {
 	s.Int(&l.Conns, "max-tenant-ws", "GATEWAY_MAX_TENANT_WS", d.Auth.Defaults.Conns, "WebSocket connections per tenant and gateway, unless the key sets conns=")
 	s.Int(&l.Uploads, "max-tenant-submissions", "GATEWAY_MAX_TENANT_SUBMISSIONS", d.Auth.Defaults.Uploads, "batch submission bodies being received and decoded at once per tenant and gateway, unless the key sets uploads=")
 	s.Int(&l.Follows, "max-tenant-follows", "GATEWAY_MAX_TENANT_FOLLOWS", d.Auth.Defaults.Follows, "jobs followed at once (WebSocket subscriptions and NDJSON streams) per tenant and gateway, unless the key sets follows=")
-	s.Bool(&a.AllowDevKey, "allow-dev-key", "GATEWAY_ALLOW_DEV_KEY", "accept the publicly known development key of deploy/secrets/api_keys.dev (local trials only)")
+	s.Bool(&a.AllowDevKey, "allow-dev-key", "GATEWAY_ALLOW_DEV_KEY", false, "accept the publicly known development key of deploy/secrets/api_keys.dev (local trials only)")
 	s.String(&c.OpsAddr, "ops-addr", "GATEWAY_OPS_ADDR", "", "operators' listener: /health, /ready, /metrics, /v1/cluster without credentials (bind to an internal interface)")
 	s.String(&c.TLSCert, "tls-cert", "GATEWAY_TLS_CERT", "", "serve HTTPS with this certificate (PEM), reloaded on change")
 	s.String(&c.TLSKey, "tls-key", "GATEWAY_TLS_KEY", "", "the certificate's private key (PEM)")

@@ -154,6 +154,7 @@ func (g *Gateway) Start(ctx context.Context) (err error) {
 		return err
 	}
 	g.teardown.Add("scheduler", func() error { g.sched.Stop(); return nil })
+	g.svc.StartKeeper(g.sched.Leading, g.sched.Pinned)
 	g.uploads.Start(st)
 	g.teardown.Add("uploads", func() error { g.uploads.Stop(); return nil })
 	g.ws = ws.NewHandler(g.ctx, g.cfg.WS, g.svc, g.authn, g.reg, g.log)

@@ -22,6 +22,9 @@ func (g *Gateway) routes() *http.ServeMux {
 	user := func(h func(http.ResponseWriter, *http.Request) error) http.Handler {
 		return g.authed(auth.RoleUser, g.api(h))
 	}
+	operator := func(h func(http.ResponseWriter, *http.Request) error) http.Handler {
+		return g.authed(auth.RoleOperator, g.api(h))
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /health", g.handleHealth)
 	mux.HandleFunc("GET /ready", g.handleReady)
@@ -31,6 +34,11 @@ func (g *Gateway) routes() *http.ServeMux {
 	mux.Handle("GET /v1/models", user(g.handleModels))
 	mux.Handle("GET /v1/models/{name}", user(g.handleModel))
 	mux.Handle("POST /v1/models/{name}/predict", user(g.handlePredict))
+	mux.Handle("GET /v1/models/{name}/versions", user(g.handleModelVersions))
+	mux.Handle("PUT /v1/models/{name}/versions/{version}", operator(g.handlePushModel))
+	mux.Handle("DELETE /v1/models/{name}/versions/{version}", operator(g.handleRetireModel))
+	mux.Handle("PUT /v1/models/{name}/aliases/{alias}", operator(g.handleSetAlias))
+	mux.Handle("DELETE /v1/models/{name}/aliases/{alias}", operator(g.handleDeleteAlias))
 	mux.Handle("POST /v1/jobs", user(g.handleSubmit))
 	mux.Handle("GET /v1/jobs", user(g.handleListJobs))
 	mux.Handle("GET /v1/jobs/{id}", user(g.handleJob))
@@ -39,7 +47,7 @@ func (g *Gateway) routes() *http.ServeMux {
 	mux.Handle("GET /v1/jobs/{id}/errors", user(g.handleErrors))
 	mux.Handle("POST /v1/jobs/{id}/cancel", user(g.handleCancel))
 	mux.Handle("GET /v1/jobs/{id}/webhooks", user(g.handleWebhooks))
-	mux.Handle("GET /v1/cluster", g.authed(auth.RoleOperator, g.api(g.handleCluster)))
+	mux.Handle("GET /v1/cluster", operator(g.handleCluster))
 	mux.Handle("GET /v1/ws", g.ws) // credentials in the upgrade or the first message
 	for pattern, h := range g.uploads.Routes() {
 		mux.Handle(pattern, g.authed(auth.RoleUser, h))
@@ -116,7 +124,7 @@ func jsonFallback(mux *http.ServeMux) http.Handler {
 
 // routedMethods are the methods of the routes, tried to tell a wrong method
 // (405) from an unknown path (404).
-var routedMethods = []string{http.MethodGet, http.MethodPost, http.MethodHead, http.MethodPatch, http.MethodDelete, http.MethodOptions}
+var routedMethods = []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodHead, http.MethodPatch, http.MethodDelete, http.MethodOptions}
 
 // cleanPath is path.Clean keeping a trailing slash, as the mux does.
 func cleanPath(p string) string {

@@ -44,7 +44,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	routed := map[string]bool{}
 	for _, op := range documented {
 		method, p, _ := strings.Cut(op, " ")
-		url := strings.NewReplacer("{name}", "digits", "{version}", "1", "{id}", "0123456789abcdef0123456789abcdef").Replace(p)
+		url := strings.NewReplacer("{name}", "digits", "{id}", "0123456789abcdef0123456789abcdef", "{version}", "2", "{alias}", "canary").Replace(p)
 		_, pattern := mux.Handler(httptest.NewRequest(method, url, nil))
 		if pattern == "" {
 			t.Errorf("%s is documented but not routed", op)
@@ -53,7 +53,9 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	}
 	for _, pattern := range []string{
 		"GET /health", "GET /ready", "GET /metrics", "GET /v1/whoami", "GET /v1/limits", "GET /v1/models", "GET /v1/models/{name}",
-		"POST /v1/models/{name}/predict", "POST /v1/jobs", "GET /v1/jobs", "GET /v1/jobs/{id}",
+		"POST /v1/models/{name}/predict", "GET /v1/models/{name}/versions", "PUT /v1/models/{name}/versions/{version}",
+		"DELETE /v1/models/{name}/versions/{version}", "PUT /v1/models/{name}/aliases/{alias}", "DELETE /v1/models/{name}/aliases/{alias}",
+		"POST /v1/jobs", "GET /v1/jobs", "GET /v1/jobs/{id}",
 		"GET /v1/jobs/{id}/results", "GET /v1/jobs/{id}/output", "GET /v1/jobs/{id}/errors", "POST /v1/jobs/{id}/cancel", "GET /v1/jobs/{id}/webhooks", "GET /v1/cluster", "GET /v1/ws",
 		"OPTIONS /v1/uploads", "POST /v1/uploads", "HEAD /v1/uploads/{id}", "PATCH /v1/uploads/{id}", "DELETE /v1/uploads/{id}",
 		"GET /v2", "GET /v2/health/live", "GET /v2/health/ready", "GET /v2/models/{name}", "GET /v2/models/{name}/versions/{version}",

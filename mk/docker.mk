@@ -42,6 +42,11 @@ compose-up: ## docker compose up --build: the whole system at http://localhost:8
 	$(DOCKER_ENV) REVISION=$(REVISION) $(if $(API_KEYS_SECRET),,ALLOW_DEV_KEY=true) docker compose up --build --detach --wait
 	@echo "up: http://localhost:$${FRONTEND_PORT:-8080}"
 
+.PHONY: compose-monitoring-up
+compose-monitoring-up: ## compose-up plus Prometheus (deploy/compose.monitoring.yaml) at http://127.0.0.1:9090
+	$(DOCKER_ENV) REVISION=$(REVISION) $(if $(API_KEYS_SECRET),,ALLOW_DEV_KEY=true) docker compose -f compose.yaml -f deploy/compose.monitoring.yaml up --build --detach --wait
+	@echo "up: http://localhost:$${FRONTEND_PORT:-8080}, Prometheus http://127.0.0.1:$${PROMETHEUS_PORT:-9090}"
+
 .PHONY: compose-down
 compose-down: ## stop the compose system (keeps the NATS volume; -v to drop it)
 	$(DOCKER_ENV) docker compose down $(ARGS)

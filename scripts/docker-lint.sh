@@ -17,7 +17,7 @@ log() { printf 'docker-lint: %s\n' "$*" >&2; }
 fail=0
 bad() { log "FAIL: $*"; fail=1; }
 
-dockerfiles=(Dockerfile.gateway Dockerfile.worker Dockerfile.worker-lite Dockerfile.autoscaler frontend/Dockerfile model/Dockerfile)
+dockerfiles=(Dockerfile.gateway Dockerfile.worker Dockerfile.worker-lite Dockerfile.autoscaler frontend/Dockerfile model/Dockerfile deploy/monitoring/Dockerfile.prometheus)
 
 # ---------------------------------------------------------------- hadolint
 tools=.cache/docker-tools
@@ -44,15 +44,16 @@ for f in "${dockerfiles[@]}"; do
     grep -q "org.opencontainers.image.$l=" "$f" || bad "$f: no org.opencontainers.image.$l label"
   done
 done
-for ctx in . frontend model; do
+for ctx in . frontend model deploy/monitoring; do
   [ -f "$ctx/.dockerignore" ] || bad "$ctx: no .dockerignore"
 done
 
 # ---------------------------------------------------------------- compose
-log "docker compose config: compose.yaml, + deploy/compose.test.yaml"
+log "docker compose config: compose.yaml, + deploy/compose.test.yaml, + deploy/compose.ha.yaml, + deploy/compose.monitoring.yaml"
 docker compose -f compose.yaml config -q || bad "compose.yaml"
 docker compose -f compose.yaml -f deploy/compose.test.yaml config -q || bad "compose.yaml + deploy/compose.test.yaml"
 NATS_TLS_DIR=/nonexistent docker compose -f compose.yaml -f deploy/compose.ha.yaml config -q || bad "compose.yaml + deploy/compose.ha.yaml"
+docker compose -f compose.yaml -f deploy/compose.monitoring.yaml config -q || bad "compose.yaml + deploy/compose.monitoring.yaml"
 # Safe defaults: the port on the loopback interface, the development key
 # refused unless asked for (docs/security.md).
 bind=$(docker compose -f compose.yaml config --format json | jq -r '.services.frontend.ports[0].host_ip // ""')

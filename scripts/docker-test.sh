@@ -21,12 +21,15 @@
 #   7. kill a worker / restart NATS mid-job         (scripts/docker-faults.sh);
 #      the three-server NATS cluster: kill the INFER leader, restart another,
 #      mid-job, nothing lost or repeated            (scripts/docker-ha-test.sh)
+#      Prometheus of deploy/compose.monitoring.yaml finds and scrapes every
+#      gateway and worker replica, loads the alert rules, none fires
+#                                                   (scripts/docker-monitoring-test.sh)
 #   8. Swarm: deploy, scale, rolling update under load (scripts/docker-swarm-test.sh);
 #      the autoscaler follows a 600k-item backlog up to 3 workers and back
 #      to 1, every item once (scripts/docker-autoscale-test.sh)
 #
 # Everything started is removed on exit. Knobs (1 = on): DOCKER_TEST_MODELS,
-# DOCKER_TEST_REBUILD, DOCKER_TEST_CRLF, DOCKER_TEST_E2E, DOCKER_TEST_HA, DOCKER_TEST_FAULTS, DOCKER_TEST_SWARM;
+# DOCKER_TEST_REBUILD, DOCKER_TEST_CRLF, DOCKER_TEST_E2E, DOCKER_TEST_HA, DOCKER_TEST_FAULTS, DOCKER_TEST_MONITORING, DOCKER_TEST_SWARM;
 # DOCKER_TEST_KEEP=1 leaves the compose project running. A summary (sizes,
 # times) is printed at the end and written to .cache/docker-test/summary.md.
 set -euo pipefail
@@ -422,6 +425,14 @@ if [ "$DOCKER_TEST_KEEP" = 1 ]; then
 else
   docker compose down -v --remove-orphans --timeout 10 >/dev/null 2>&1
   unset COMPOSE_PROJECT_NAME
+fi
+
+# ---------------------------------------------------------------- 7a. monitoring
+if [ "${DOCKER_TEST_MONITORING:-1}" = 1 ]; then
+  log "monitoring: Prometheus (deploy/compose.monitoring.yaml) scraping gateway and workers"
+  t=$(date +%s)
+  (unset COMPOSE_PROJECT_NAME COMPOSE_FILE FRONTEND_PORT NATS_PASSWORD_SECRET; scripts/docker-monitoring-test.sh) || bad "monitoring"
+  note "monitoring (Prometheus build, compose up, every replica scraped, rules loaded): $(secs "$t") s"
 fi
 
 # ---------------------------------------------------------------- 7b. HA queue

@@ -17,6 +17,14 @@ cd "$(dirname "$0")/.."
 root=$PWD
 mod=deploy/k8s/cluster
 
+# One build at a time: `make test` starts one in the background (nice 19,
+# on the CPU the tests leave idle) and test-k8s's waits here for it, then
+# finds its result in the cache.
+cache=${K8S_CACHE:-$root/.cache/k8s}
+mkdir -p "${cache%/*}"
+exec 9>"$cache.lock"
+flock 9
+
 # Versions stamped into the binaries, as their own release builds do.
 kube_version=$(awk '$1 == "k8s.io/kubernetes" {print $2}' "$mod/go.mod")
 keda_version=$(awk '$1 == "github.com/kedacore/keda/v2" {print $2}' "$mod/go.mod")
@@ -47,7 +55,7 @@ key=$( {
   echo "$kube_ldflags" "$keda_ldflags"
   go version
 } | sha256sum | cut -c1-16)
-out=${K8S_CACHE:-$root/.cache/k8s}/$key
+out=$cache/$key
 
 # From the KEDA module the programs are built from (copied on every run: it
 # is quick): the CRDs its operator serves, and the RBAC that lets the HPA

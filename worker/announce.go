@@ -17,6 +17,16 @@ type announcer struct {
 	w       *Worker
 	meter   rateMeter
 	lastPut time.Time
+	// force asks for an announcement now (the models served changed).
+	force chan struct{}
+}
+
+// now asks for an announcement at once.
+func (a *announcer) now() {
+	select {
+	case a.force <- struct{}{}:
+	default:
+	}
 }
 
 // tick is how often the announcer samples: the rate interval, or the
@@ -37,6 +47,10 @@ func (a *announcer) run(ctx context.Context, done chan<- struct{}) {
 			actx, cancel := context.WithTimeout(ctx, natsOpTimeout)
 			a.announce(actx, false)
 			cancel()
+		case <-a.force:
+			actx, cancel := context.WithTimeout(ctx, natsOpTimeout)
+			a.announce(actx, true)
+			cancel()
 		}
 	}
 }
@@ -46,13 +60,12 @@ func (a *announcer) run(ctx context.Context, done chan<- struct{}) {
 func (a *announcer) announce(ctx context.Context, force bool) {
 	w := a.w
 	now := time.Now().UTC()
-	ids := make([]string, len(w.models))
-	for i, p := range w.models {
-		ids[i] = p.Meta().ID()
-	}
-	byModel := make(map[string]uint64, len(w.lanes))
+	lanes := w.servedLanes()
+	ids := make([]string, len(lanes))
+	byModel := make(map[string]uint64, len(lanes))
 	held := 0
-	for _, l := range w.lanes {
+	for i, l := range lanes {
+		ids[i] = l.id
 		held += l.leases.count()
 		byModel[l.id] = l.items.Load()
 	}
@@ -66,7 +79,7 @@ func (a *announcer) announce(ctx context.Context, force bool) {
 	info := wire.WorkerInfo{
 		ID: w.cfg.ID, Host: host, Models: ids, StartedAt: w.started, LastSeen: now,
 		ItemsTotal: items, BatchesTotal: w.metrics.batches.Load(), InFlight: held,
-		ItemsPerSec: r.total, ItemsPerSecByModel: r.byModel,
+		ItemsPerSec: r.total, ItemsPerSecByModel: r.byModel, LoadErrors: w.registry.loadErrors(),
 	}
 	if _, err := w.in.Buckets.Workers.Put(ctx, w.cfg.ID, wire.Marshal(info)); err != nil && !w.killed.Load() {
 		w.log.Warn().Err(err).Msg("announce failed")

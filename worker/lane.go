@@ -45,6 +45,8 @@ type lane struct {
 	meta *model.Metadata
 	id   string
 	log  zerolog.Logger
+	// runtime names the runtime of a registry version (for logs).
+	runtime string
 
 	fetchers map[string]*fetcher // by priority
 	stopPull context.CancelFunc

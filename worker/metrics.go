@@ -21,7 +21,9 @@ type metrics struct {
 	batches, itemsRun atomic.Uint64
 }
 
-func newMetrics() *metrics {
+// newMetrics returns the worker's metrics; connected reports whether its
+// NATS connection is up.
+func newMetrics(connected func() bool) *metrics {
 	m := &metrics{
 		reg: prometheus.NewRegistry(),
 		batchSize: prometheus.NewHistogramVec(prometheus.HistogramOpts{
@@ -29,7 +31,8 @@ func newMetrics() *metrics {
 			Buckets: prometheus.ExponentialBuckets(1, 2, 10),
 		}, []string{"model"}),
 		queueWait: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "worker_queue_wait_seconds", Help: "Time from queueing a chunk to its first batch.",
+			Name:    "worker_queue_wait_seconds",
+			Help:    "Time from a chunk's sending to the workers (a batch ticket by the scheduler, a synchronous prediction by a gateway) until a worker holds its items, ready to batch, by model and queue (label priority: batch or sync). The batch wait before the ticket is scheduler_dispatch_wait_seconds.",
 			Buckets: prometheus.ExponentialBuckets(0.0002, 2, 18),
 		}, []string{"model", "priority"}),
 		inference: prometheus.NewHistogramVec(prometheus.HistogramOpts{
@@ -37,10 +40,10 @@ func newMetrics() *metrics {
 			Buckets: prometheus.ExponentialBuckets(0.0001, 2, 18),
 		}, []string{"model"}),
 		items: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "worker_items_total", Help: "Items processed, by outcome (ok, failed, cancelled). items/s is its rate.",
+			Name: "worker_items_total", Help: "Items processed, by model and outcome (ok, failed, skipped: cancelled or past their deadline). items/s is its rate.",
 		}, []string{"model", "outcome"}),
 		chunks: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "worker_chunks_total", Help: "Chunks finished, by outcome (stored, duplicate, unstored, nak).",
+			Name: "worker_chunks_total", Help: "Chunks finished, by model and outcome (stored, duplicate, unstored, nak; replied, busy, expired for synchronous predictions).",
 		}, []string{"model", "outcome"}),
 		redelivered: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "worker_redelivered_chunks_total", Help: "Chunks received more than once.",
@@ -53,6 +56,14 @@ func newMetrics() *metrics {
 		}),
 	}
 	m.reg.MustRegister(m.batchSize, m.queueWait, m.inference, m.items, m.chunks, m.redelivered, m.deadLettered, m.unstored,
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "worker_nats_connected", Help: "1 while this worker's NATS connection is up, 0 while it is (re)connecting.",
+		}, func() float64 {
+			if connected() {
+				return 1
+			}
+			return 0
+		}))
 	return m
 }

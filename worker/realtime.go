@@ -88,6 +88,9 @@ func (l *lane) onRealtime(m *nats.Msg) {
 		_ = m.RespondMsg(&nats.Msg{Header: nats.Header{wire.HdrBusy: []string{"1"}}})
 		return
 	}
+	if !t.enqueued.IsZero() {
+		l.d.metrics.queueWait.WithLabelValues(l.id, wire.PrioritySync).Observe(time.Since(t.enqueued).Seconds())
+	}
 	l.syncCh <- t // room for SyncQueue realtime tasks beside the fetcher's
 }
 

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -18,6 +19,7 @@ import (
 	"batchinfer/internal/runx"
 	"batchinfer/internal/store"
 	"batchinfer/internal/wire"
+	"batchinfer/model"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nuid"
@@ -36,11 +38,18 @@ type Worker struct {
 	metrics *metrics
 
 	in      *natsx.Infra
-	lanes   []*lane
-	cancels cancels
-	fin     *finisher
-	dlqSub  *nats.Subscription
+	conn    atomic.Pointer[nats.Conn] // in.NC, for the metrics (served before NATS is reached)
+	lanesMu sync.Mutex
+	lanes   []*lane // the disk models' and the registry versions' loaded
+	// registry loads the versions pushed to the model registry (nil
+	// without WithRegistry).
+	registry *registry
+	regSrc   *RegistrySource
+	cancels  cancels
+	fin      *finisher
+	dlqSub   *nats.Subscription
 
+	ann      *announcer
 	ctx      context.Context
 	cancel   context.CancelFunc
 	bgDone   []<-chan struct{} // background loops (cancel watch, announcements)
@@ -54,15 +63,23 @@ type Worker struct {
 	stopOnce sync.Once
 }
 
+// Option configures a Worker beyond its Config.
+type Option func(*Worker)
+
+// WithRegistry makes the worker serve the versions pushed to the model
+// registry as well (see RegistrySource), and check pushed versions.
+func WithRegistry(src RegistrySource) Option {
+	return func(w *Worker) { w.regSrc = &src }
+}
+
 // New checks cfg (zero fields take Defaults) and returns a worker serving
-// models; it is not started. Every error wraps config.ErrInvalid.
-func New(cfg Config, models []Predictor, log zerolog.Logger) (*Worker, error) {
+// models (the caller keeps them, and closes them after Stop); it is not
+// started. Without models, it needs WithRegistry. Every error wraps
+// config.ErrInvalid.
+func New(cfg Config, models []Predictor, log zerolog.Logger, opts ...Option) (*Worker, error) {
 	config.FillDefaults(&cfg, Defaults())
 	if err := cfg.validate(); err != nil {
 		return nil, err
-	}
-	if len(models) == 0 {
-		return nil, fmt.Errorf("%w: worker: no models to serve", config.ErrInvalid)
 	}
 	if cfg.ID == "" {
 		host, _ := os.Hostname()
@@ -71,10 +88,29 @@ func New(cfg Config, models []Predictor, log zerolog.Logger) (*Worker, error) {
 	if cfg.NATS.Name == "" {
 		cfg.NATS.Name = "worker-" + cfg.ID
 	}
-	return &Worker{
-		cfg: cfg, models: models, metrics: newMetrics(), errc: make(chan error, 1),
+	w := &Worker{
+		cfg: cfg, models: models, errc: make(chan error, 1),
 		log: log.With().Str("component", "worker").Str("worker_id", cfg.ID).Logger(),
-	}, nil
+	}
+	w.metrics = newMetrics(w.natsConnected)
+	for _, o := range opts {
+		o(w)
+	}
+	if w.regSrc != nil {
+		if err := w.regSrc.validate(); err != nil {
+			return nil, fmt.Errorf("%w: worker: %w", config.ErrInvalid, err)
+		}
+	}
+	if len(models) == 0 && w.regSrc == nil {
+		return nil, fmt.Errorf("%w: worker: no models to serve (and no model registry)", config.ErrInvalid)
+	}
+	return w, nil
+}
+
+// natsConnected reports whether the worker's NATS connection is up.
+func (w *Worker) natsConnected() bool {
+	c := w.conn.Load()
+	return c != nil && c.IsConnected()
 }
 
 // ID is the worker's name in the catalogue.
@@ -112,11 +148,12 @@ func (w *Worker) Start(ctx context.Context) (err error) {
 		return err
 	}
 	w.teardown.Add("nats", func() error { w.in.Close(); return nil })
+	w.conn.Store(w.in.NC)
 	if err := w.startWork(ctx); err != nil {
 		return err
 	}
 	w.ready.Store(true)
-	w.log.Info().Int("models", len(w.models)).Str("health", w.Addr()).Msg("worker started")
+	w.log.Info().Int("models", len(w.models)).Bool("registry", w.regSrc != nil).Str("health", w.Addr()).Msg("worker started")
 	return nil
 }
 
@@ -131,9 +168,8 @@ func (w *Worker) startWork(ctx context.Context) error {
 	}
 	w.bgDone = append(w.bgDone, done)
 	for _, p := range w.models {
-		m := p.Meta()
-		if _, err := w.in.Buckets.Models.Put(sctx, wire.ModelKey(m.Name, m.Version), wire.Marshal(m)); err != nil {
-			return fmt.Errorf("announce model %s: %w", m.ID(), err)
+		if err := w.announceModel(sctx, p.Meta(), wire.SourceDisk); err != nil {
+			return err
 		}
 	}
 	w.fin = &finisher{nc: w.in.NC, epoch: w.in.Epoch, jobs: store.NewJobs(w.in), results: store.NewResults(w.in.JS, w.in.Results), inputs: store.NewInputs(w.in),
@@ -143,20 +179,59 @@ func (w *Worker) startWork(ctx context.Context) error {
 		return fmt.Errorf("subscribe advisories: %w", err)
 	}
 	w.teardown.Add("dead-letter subscription", w.dlqSub.Unsubscribe)
+	w.teardown.Add("lanes", func() error {
+		for _, l := range w.servedLanes() {
+			l.kill()
+		}
+		return nil
+	})
 	for _, p := range w.models {
 		l := newLane(w.laneDeps(), p)
-		w.lanes = append(w.lanes, l)
-		w.teardown.Add("lane "+l.id, func() error { l.kill(); return nil })
+		w.addLane(l)
 		if err := l.start(sctx); err != nil {
 			return err
 		}
 	}
-	a := &announcer{w: w}
-	a.announce(sctx, true)
+	w.ann = &announcer{w: w, force: make(chan struct{}, 1)}
+	w.ann.announce(sctx, true)
 	announced := make(chan struct{})
 	w.bgDone = append(w.bgDone, announced)
-	go a.run(w.ctx, announced)
+	go w.ann.run(w.ctx, announced)
+	return w.startRegistry(sctx)
+}
+
+// announceModel puts a model version's metadata in the models bucket:
+// gateways route to it from then on.
+func (w *Worker) announceModel(ctx context.Context, m *model.Metadata, source string) error {
+	v := struct {
+		*model.Metadata
+		wire.ModelAnnouncement
+	}{m, wire.ModelAnnouncement{Source: source}}
+	if _, err := w.in.Buckets.Models.Put(ctx, wire.ModelKey(m.Name, m.Version), wire.Marshal(v)); err != nil {
+		return fmt.Errorf("announce model %s: %w", m.ID(), err)
+	}
 	return nil
+}
+
+// addLane adds a lane to those served (and announced).
+func (w *Worker) addLane(l *lane) {
+	w.lanesMu.Lock()
+	defer w.lanesMu.Unlock()
+	w.lanes = append(w.lanes, l)
+}
+
+// removeLane takes a lane out of those served and announced.
+func (w *Worker) removeLane(l *lane) {
+	w.lanesMu.Lock()
+	defer w.lanesMu.Unlock()
+	w.lanes = slices.DeleteFunc(w.lanes, func(x *lane) bool { return x == l })
+}
+
+// servedLanes returns the lanes served now.
+func (w *Worker) servedLanes() []*lane {
+	w.lanesMu.Lock()
+	defer w.lanesMu.Unlock()
+	return slices.Clone(w.lanes)
 }
 
 func (w *Worker) laneDeps() laneDeps {
@@ -200,6 +275,7 @@ func (w *Worker) Stop(ctx context.Context) error {
 	var err error
 	w.stopOnce.Do(func() {
 		w.ready.Store(false)
+		w.registry.stop()
 		err = w.drain(ctx)
 		if w.cancel != nil {
 			w.cancel()
@@ -213,6 +289,7 @@ func (w *Worker) Stop(ctx context.Context) error {
 			cancel()
 		}
 		err = errors.Join(err, w.teardown.Run())
+		w.registry.close()
 		w.log.Info().Msg("worker stopped")
 	})
 	return err
@@ -220,12 +297,13 @@ func (w *Worker) Stop(ctx context.Context) error {
 
 // drain stops pulling and waits for what is held to be finished.
 func (w *Worker) drain(ctx context.Context) error {
-	for _, l := range w.lanes {
+	lanes := w.servedLanes()
+	for _, l := range lanes {
 		l.drain()
 	}
 	done := make(chan struct{})
 	go func() {
-		for _, l := range w.lanes {
+		for _, l := range lanes {
 			<-l.done
 		}
 		if w.fin != nil {
@@ -237,7 +315,7 @@ func (w *Worker) drain(ctx context.Context) error {
 	case <-done:
 		return nil
 	case <-ctx.Done():
-		for _, l := range w.lanes {
+		for _, l := range lanes {
 			l.giveBack()
 		}
 		return fmt.Errorf("worker stop: in-flight work not finished: %w", ctx.Err())
@@ -250,10 +328,12 @@ func (w *Worker) Kill() {
 	w.stopOnce.Do(func() {
 		w.killed.Store(true)
 		w.ready.Store(false)
+		w.registry.stop()
 		if w.in != nil {
 			w.in.NC.Close()
 		}
 		_ = w.teardown.Run()
+		w.registry.close()
 	})
 }
 

@@ -1,6 +1,8 @@
 // Command standalone runs the whole system in one process: an embedded NATS
 // JetStream server, the gateway (API and web UI on :8000) and workers. It
-// needs no Docker; `make run` starts it.
+// needs no Docker; `make run` starts it. `standalone check-model DIR` is
+// what its workers run, in a process of their own, to check a pushed
+// model version.
 package main
 
 import (
@@ -24,6 +26,7 @@ import (
 	"batchinfer/internal/config"
 	"batchinfer/internal/natsx"
 	"batchinfer/internal/runx"
+	"batchinfer/model/loader"
 	"batchinfer/worker"
 
 	"github.com/rs/zerolog"
@@ -63,6 +66,10 @@ func parse(args []string, log zerolog.Logger) (*settings.Standalone, *modelflags
 }
 
 func run(args []string) error {
+	if check, rest := runx.Subcommand(args, modelflags.CheckModelCommand); check {
+		var tf tfflags.Flags
+		return modelflags.CheckModel("standalone", rest, tf.Register, func() []loader.Runtime { return []loader.Runtime{tf.Runtime()} })
+	}
 	log := config.Logger("standalone")
 	st, mf, tf, err := parse(args, log)
 	if err != nil {
@@ -88,7 +95,11 @@ func run(args []string) error {
 	}
 	defer reg.Close()
 	modelflags.LogLoaded(log, reg, time.Since(loadStart))
-	sys, err := start(context.Background(), st, models, log)
+	opts, err := mf.Options(modelflags.WarmupBatches(st.Worker), tf.Runtime())
+	if err != nil {
+		return err
+	}
+	sys, err := start(context.Background(), st, models, opts, log)
 	if err != nil {
 		return err
 	}
@@ -129,7 +140,7 @@ type system struct {
 }
 
 // start runs the workers then the gateway; on error it stops what started.
-func start(ctx context.Context, st *settings.Standalone, models []worker.Predictor, log zerolog.Logger) (*system, error) {
+func start(ctx context.Context, st *settings.Standalone, models []worker.Predictor, opts []worker.Option, log zerolog.Logger) (*system, error) {
 	sys := &system{}
 	fail := func(err error) (*system, error) {
 		c, cancel := context.WithTimeout(context.Background(), st.Process.Shutdown)
@@ -141,7 +152,7 @@ func start(ctx context.Context, st *settings.Standalone, models []worker.Predict
 		if c.ID != "" {
 			c.ID = fmt.Sprintf("%s-%d", c.ID, i)
 		}
-		w, err := worker.New(c, models, log)
+		w, err := worker.New(c, models, log, opts...)
 		if err != nil {
 			return fail(err)
 		}

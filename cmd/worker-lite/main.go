@@ -5,6 +5,7 @@
 //
 //	worker-lite [flags]          run the service (see -h)
 //	worker-lite healthcheck      exit 0 if the worker at -health-addr / WORKER_HEALTH_ADDR is ready
+//	worker-lite check-model DIR  check a pushed TFLite model version (what a worker runs, in a process of its own)
 package main
 
 import (
@@ -17,6 +18,7 @@ import (
 	"batchinfer/cmd/internal/settings"
 	"batchinfer/internal/config"
 	"batchinfer/internal/runx"
+	"batchinfer/model/loader"
 	"batchinfer/worker"
 )
 
@@ -26,6 +28,9 @@ var version = "dev"
 func main() { runx.Main("worker-lite", run) }
 
 func run(args []string) error {
+	if check, rest := runx.Subcommand(args, modelflags.CheckModelCommand); check {
+		return modelflags.CheckModel("worker-lite", rest, nil, func() []loader.Runtime { return nil })
+	}
 	healthcheck, args := runx.Subcommand(args, "healthcheck")
 	log := config.Logger("worker-lite")
 	var cfg worker.Config
@@ -55,7 +60,11 @@ func run(args []string) error {
 	}
 	defer reg.Close()
 	modelflags.LogLoaded(log, reg, time.Since(loadStart))
-	w, err := worker.New(cfg, models, log)
+	opts, err := mf.Options(modelflags.WarmupBatches(cfg))
+	if err != nil {
+		return err
+	}
+	w, err := worker.New(cfg, models, log, opts...)
 	if err != nil {
 		return err
 	}

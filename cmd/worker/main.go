@@ -4,6 +4,7 @@
 //
 //	worker [flags]          run the service (see -h)
 //	worker healthcheck      exit 0 if the worker at -health-addr / WORKER_HEALTH_ADDR is ready
+//	worker check-model DIR  check a pushed model version (what a worker runs, in a process of its own)
 package main
 
 import (
@@ -17,6 +18,7 @@ import (
 	"batchinfer/cmd/internal/tfflags"
 	"batchinfer/internal/config"
 	"batchinfer/internal/runx"
+	"batchinfer/model/loader"
 	"batchinfer/worker"
 )
 
@@ -26,6 +28,10 @@ var version = "dev"
 func main() { runx.Main("worker", run) }
 
 func run(args []string) error {
+	if check, rest := runx.Subcommand(args, modelflags.CheckModelCommand); check {
+		var tf tfflags.Flags
+		return modelflags.CheckModel("worker", rest, tf.Register, func() []loader.Runtime { return []loader.Runtime{tf.Runtime()} })
+	}
 	healthcheck, args := runx.Subcommand(args, "healthcheck")
 	log := config.Logger("worker")
 	var cfg worker.Config
@@ -57,7 +63,11 @@ func run(args []string) error {
 	}
 	defer reg.Close()
 	modelflags.LogLoaded(log, reg, time.Since(loadStart))
-	w, err := worker.New(cfg, models, log)
+	opts, err := mf.Options(modelflags.WarmupBatches(cfg), tf.Runtime())
+	if err != nil {
+		return err
+	}
+	w, err := worker.New(cfg, models, log, opts...)
 	if err != nil {
 		return err
 	}

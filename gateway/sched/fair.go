@@ -44,6 +44,7 @@ type job struct {
 	// are recorded as skipped (or it failed as a whole).
 	deadlined, skipped bool
 	idle               bool  // had nothing to send at the last pick
+	ended              bool  // its end was counted (metrics)
 	redo               []int // chunks whose ticket must be sent again
 }
 

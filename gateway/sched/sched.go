@@ -171,3 +171,19 @@ func (s *Scheduler) op() (context.Context, context.CancelFunc) {
 	tctx, stop := context.WithTimeout(ectx, opTimeout)
 	return tctx, func() { stop(); cancel() }
 }
+
+// Pinned counts the unfinished jobs of model name:version this scheduler
+// follows (every gateway's follows them all): the work a retired version
+// must finish before it goes.
+func (s *Scheduler) Pinned(name, version string) int {
+	id := name + ":" + version
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, j := range s.byID {
+		if j.model == id {
+			n++
+		}
+	}
+	return n
+}

@@ -100,6 +100,12 @@ func (s *Scheduler) apply(rec *wire.JobRecord) {
 		j.stopped = true
 	}
 	j.skipped = rec.SkipFrom != nil || rec.State == wire.StateFailed
+	if rec.Finished() && !j.ended {
+		j.ended = true
+		if s.leading {
+			s.metrics.ended(j, rec)
+		}
+	}
 	s.poke()
 }
 
@@ -150,11 +156,25 @@ func (s *Scheduler) forget(id string) {
 		}
 	}
 	leading := s.leading
+	unseen := j != nil && !j.ended
 	s.mu.Unlock()
 	if j != nil && leading {
 		ctx, cancel := s.op()
 		defer cancel()
 		_ = s.in.Buckets.Sched.Purge(ctx, id)
+		if unseen {
+			s.endedUnseen(ctx, j)
+		}
+	}
+}
+
+// endedUnseen counts the end of a job that left the unfinished set before
+// its finishing record reached the feed (the two arrive by different
+// subscriptions).
+func (s *Scheduler) endedUnseen(ctx context.Context, j *job) {
+	rec, err := s.jobs.Get(ctx, j.id)
+	if err == nil && rec.Finished() {
+		s.metrics.ended(j, rec)
 	}
 }
 

@@ -3,12 +3,15 @@ package service
 import (
 	"context"
 	"encoding/json"
+	"maps"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
-	"batchinfer/api"
+	"batchinfer/internal/natsx"
+	"batchinfer/internal/store"
 	"batchinfer/internal/wire"
 	"batchinfer/model"
 
@@ -16,23 +19,47 @@ import (
 	"github.com/rs/zerolog"
 )
 
-// catalog mirrors the models and workers buckets in memory. It is a cache
-// rebuilt from JetStream at start, never a source of truth.
+// catalog mirrors the models, workers and aliases buckets and the model
+// registry in memory. It is a cache rebuilt from JetStream at start, never
+// a source of truth.
 type catalog struct {
 	log zerolog.Logger
 
 	mu      sync.RWMutex
-	models  map[string]*model.Metadata // by name.version
+	models  map[string]announced       // by name.version: announced by a worker
 	workers map[string]wire.WorkerInfo // by worker id
-	synced  bool
+	// registry holds the registry's versions (not deleted), by
+	// name.version; aliases the aliases, by name.alias.
+	registry map[string]store.Version
+	aliases  map[string]wire.Alias
+	synced   [4]bool // models, workers, registry, aliases
+	// pick draws an integer in [0, n) for weighted aliases.
+	pick func(n int) int
 }
+
+// announced is a model version a worker announced, and where it came from.
+type announced struct {
+	meta   *model.Metadata
+	source string
+}
+
+// Which initial load each synced flag is.
+const (
+	syncModels = iota
+	syncWorkers
+	syncRegistry
+	syncAliases
+)
 
 func newCatalog(log zerolog.Logger) *catalog {
-	return &catalog{log: log, models: map[string]*model.Metadata{}, workers: map[string]wire.WorkerInfo{}}
+	return &catalog{
+		log: log, models: map[string]announced{}, workers: map[string]wire.WorkerInfo{},
+		registry: map[string]store.Version{}, aliases: map[string]wire.Alias{}, pick: rand.IntN,
+	}
 }
 
-// run watches both buckets until ctx ends.
-func (c *catalog) run(ctx context.Context, models, workers jetstream.KeyValue) error {
+// run watches the buckets and the registry until ctx ends.
+func (c *catalog) run(ctx context.Context, models, workers jetstream.KeyValue, reg *store.Registry, ep *natsx.Epoch) error {
 	mw, err := models.WatchAll(ctx)
 	if err != nil {
 		return err
@@ -44,7 +71,6 @@ func (c *catalog) run(ctx context.Context, models, workers jetstream.KeyValue) e
 	}
 	go func() {
 		defer func() { _ = mw.Stop(); _ = ww.Stop() }()
-		mSynced, wSynced := false, false
 		for {
 			select {
 			case <-ctx.Done():
@@ -53,29 +79,28 @@ func (c *catalog) run(ctx context.Context, models, workers jetstream.KeyValue) e
 				if !ok {
 					return
 				}
-				if e == nil {
-					mSynced = true
-				} else {
-					c.applyModel(e)
-				}
+				c.applyKV(e, syncModels, c.applyModel)
 			case e, ok := <-ww.Updates():
 				if !ok {
 					return
 				}
-				if e == nil {
-					wSynced = true
-				} else {
-					c.applyWorker(e)
-				}
-			}
-			if mSynced && wSynced {
-				c.mu.Lock()
-				c.synced = true
-				c.mu.Unlock()
+				c.applyKV(e, syncWorkers, c.applyWorker)
 			}
 		}
 	}()
+	go c.followRegistry(ctx, reg, ep)
 	return nil
+}
+
+// applyKV applies a bucket's entry, or marks its initial load done (nil).
+func (c *catalog) applyKV(e jetstream.KeyValueEntry, which int, apply func(jetstream.KeyValueEntry)) {
+	if e != nil {
+		apply(e)
+		return
+	}
+	c.mu.Lock()
+	c.synced[which] = true
+	c.mu.Unlock()
 }
 
 func (c *catalog) applyModel(e jetstream.KeyValueEntry) {
@@ -85,16 +110,22 @@ func (c *catalog) applyModel(e jetstream.KeyValueEntry) {
 		delete(c.models, e.Key())
 		return
 	}
-	var m model.Metadata
-	if err := json.Unmarshal(e.Value(), &m); err != nil {
+	var v struct {
+		model.Metadata
+		wire.ModelAnnouncement
+	}
+	if err := json.Unmarshal(e.Value(), &v); err != nil {
 		c.log.Warn().Err(err).Str("key", e.Key()).Msg("ignoring bad model metadata")
 		return
 	}
-	if err := m.Validate(); err != nil {
+	if err := v.Metadata.Validate(); err != nil {
 		c.log.Warn().Err(err).Str("key", e.Key()).Msg("ignoring invalid model metadata")
 		return
 	}
-	c.models[e.Key()] = &m
+	if v.Source == "" {
+		v.Source = wire.SourceDisk
+	}
+	c.models[e.Key()] = announced{meta: &v.Metadata, source: v.Source}
 }
 
 func (c *catalog) applyWorker(e jetstream.KeyValueEntry) {
@@ -112,17 +143,132 @@ func (c *catalog) applyWorker(e jetstream.KeyValueEntry) {
 	c.workers[e.Key()] = w
 }
 
-// isSynced reports whether the initial state of both buckets was loaded.
+// followRegistry watches the registry and the aliases, again after each
+// reconnect (a deletion may have been missed meanwhile): what the new
+// watches load replaces what was known.
+func (c *catalog) followRegistry(ctx context.Context, reg *store.Registry, ep *natsx.Epoch) {
+	for ctx.Err() == nil {
+		if err := c.watchRegistry(ctx, reg, ep.Changed()); err != nil && ctx.Err() == nil {
+			c.log.Warn().Err(err).Msg("registry watch failed, watching again")
+			select {
+			case <-ctx.Done():
+			case <-time.After(time.Second):
+			}
+		}
+	}
+}
+
+func (c *catalog) watchRegistry(ctx context.Context, reg *store.Registry, changed <-chan struct{}) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	rw, err := reg.Watch(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = rw.Stop() }()
+	aw, err := reg.WatchAliases(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = aw.Stop() }()
+	v := &registryView{versions: map[string]store.Version{}, aliases: map[string]wire.Alias{}}
+	syncBy := time.After(store.WatchSyncWait)
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-changed:
+			return nil
+		case <-syncBy:
+			if !v.vSynced {
+				return nil // watch again (store.WatchSyncWait)
+			}
+		case info, ok := <-rw.Updates():
+			if !ok {
+				return errClosedWatch
+			}
+			v.version(info)
+		case e, ok := <-aw.Updates():
+			if !ok {
+				return errClosedWatch
+			}
+			v.alias(e)
+		}
+		c.publish(v)
+	}
+}
+
+// registryView is what a registry watch has loaded so far.
+type registryView struct {
+	versions         map[string]store.Version
+	aliases          map[string]wire.Alias
+	vSynced, aSynced bool
+}
+
+func (v *registryView) version(info *jetstream.ObjectInfo) {
+	if info == nil {
+		v.vSynced = true
+		return
+	}
+	applyVersion(v.versions, info)
+}
+
+func (v *registryView) alias(e jetstream.KeyValueEntry) {
+	if e == nil {
+		v.aSynced = true
+		return
+	}
+	applyAlias(v.aliases, e)
+}
+
+// publish makes what a watch loaded the catalogue's, once it is whole.
+func (c *catalog) publish(v *registryView) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if v.vSynced {
+		c.registry, c.synced[syncRegistry] = maps.Clone(v.versions), true
+	}
+	if v.aSynced {
+		c.aliases, c.synced[syncAliases] = maps.Clone(v.aliases), true
+	}
+}
+
+func applyVersion(versions map[string]store.Version, info *jetstream.ObjectInfo) {
+	v, ok := store.VersionOf(info)
+	if !ok {
+		return
+	}
+	if v.Deleted {
+		delete(versions, wire.ModelKey(v.Name, v.Version))
+		return
+	}
+	versions[wire.ModelKey(v.Name, v.Version)] = v
+}
+
+func applyAlias(aliases map[string]wire.Alias, e jetstream.KeyValueEntry) {
+	var a wire.Alias
+	if e.Operation() != jetstream.KeyValuePut || json.Unmarshal(e.Value(), &a) != nil {
+		delete(aliases, e.Key())
+		return
+	}
+	aliases[e.Key()] = a
+}
+
+// isSynced reports whether the initial state of every watch was loaded.
 func (c *catalog) isSynced() bool {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	return c.synced
+	return !slices.Contains(c.synced[:], false)
 }
 
 // liveWorkers returns workers seen within the TTL, sorted by id.
 func (c *catalog) liveWorkers(now time.Time) []wire.WorkerInfo {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
+	return c.liveLocked(now)
+}
+
+func (c *catalog) liveLocked(now time.Time) []wire.WorkerInfo {
 	out := make([]wire.WorkerInfo, 0, len(c.workers))
 	for _, w := range c.workers {
 		if now.Sub(w.LastSeen) <= wire.DefaultWorkerTTL {
@@ -133,44 +279,12 @@ func (c *catalog) liveWorkers(now time.Time) []wire.WorkerInfo {
 	return out
 }
 
-// list returns every model version with its live worker count, sorted by
-// name then version (numeric-aware).
-func (c *catalog) list(now time.Time) []api.ModelInfo {
-	counts := map[string]int{}
-	for _, w := range c.liveWorkers(now) {
-		for _, id := range w.Models {
-			counts[id]++
-		}
+// workersByModel is the live worker count of every registered model
+// version (name:version), 0 for one that none serves.
+func (c *catalog) workersByModel(now time.Time) map[string]int {
+	out := map[string]int{}
+	for _, m := range c.list(now) {
+		out[m.ID()] = m.Workers
 	}
-	c.mu.RLock()
-	out := make([]api.ModelInfo, 0, len(c.models))
-	for _, m := range c.models {
-		n := counts[m.ID()]
-		out = append(out, api.ModelInfo{Metadata: *m, ItemSize: m.ItemSize(), Workers: n, Ready: n > 0})
-	}
-	c.mu.RUnlock()
-	slices.SortFunc(out, func(a, b api.ModelInfo) int {
-		if a.Name != b.Name {
-			return strings.Compare(a.Name, b.Name)
-		}
-		return model.CompareVersions(a.Version, b.Version)
-	})
 	return out
-}
-
-// resolve finds name:version; an empty version means the highest one.
-func (c *catalog) resolve(name, version string) (*model.Metadata, bool) {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	if version != "" {
-		m, ok := c.models[wire.ModelKey(name, version)]
-		return m, ok
-	}
-	var best *model.Metadata
-	for _, m := range c.models {
-		if m.Name == name && (best == nil || model.CompareVersions(m.Version, best.Version) > 0) {
-			best = m
-		}
-	}
-	return best, best != nil
 }

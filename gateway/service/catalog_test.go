@@ -14,10 +14,10 @@ import (
 func TestCatalogOrdersVersionsLikeTheWorker(t *testing.T) {
 	c := newCatalog(zerolog.Nop())
 	for _, v := range []string{"v9", "v10", "v2"} {
-		c.models["m."+v] = &model.Metadata{Name: "m", Version: v}
+		c.models["m."+v] = announced{meta: &model.Metadata{Name: "m", Version: v}, source: "disk"}
 	}
-	if m, ok := c.resolve("m", ""); !ok || m.Version != "v10" {
-		t.Fatalf("latest of m: %+v, want v10", m)
+	if m, err := c.resolve("m", "", time.Now()); err != nil || m.Version != "v10" {
+		t.Fatalf("latest of m: %+v, %v; want v10", m, err)
 	}
 	var got []string
 	for _, m := range c.list(time.Now()) {

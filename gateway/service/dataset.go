@@ -79,7 +79,7 @@ func (s *Service) SubmitUpload(ctx context.Context, sub DatasetSubmission) (wire
 		s.unreserve(p, id)
 		return wire.JobStatus{}, queueErr(err)
 	}
-	s.metrics.jobs.Inc()
+	s.metrics.jobs.WithLabelValues(meta.ID(), p.Tenant).Inc()
 	s.Audit.Job(ctx, "job_submitted", id, func(e *zerolog.Event) {
 		e.Str("model", meta.ID()).Str("upload", info.ID).Int("items_bound", bound)
 	})
@@ -181,7 +181,10 @@ func datasetBound(meta *model.Metadata, info store.UploadInfo, format string) in
 	case FormatNPY, FormatRaw:
 		return int(info.Size / int64(max(4*meta.ItemSize(), 1)))
 	}
-	return int(info.Lines) + 1
+	if info.EndsWithNewline {
+		return int(info.Lines)
+	}
+	return int(info.Lines) + 1 // the last line has no newline
 }
 
 // datasetSource reads a dataset of format from r.

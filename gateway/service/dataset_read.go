@@ -158,7 +158,8 @@ func (s *Service) readInto(ctx context.Context, rec *wire.JobRecord, meta *model
 	if rec.Ingest != nil {
 		st = *rec.Ingest
 	}
-	cw := newChunkWriter(rec, newPublishWindow(s.in.JS, wire.StreamInput, s.cfg.PublishWindow, time.Hour), s.cfg.MaxChunkBytes)
+	cw := newChunkWriter(rec, newPublishWindow(s.in.JS, wire.StreamInput, s.cfg.PublishWindow, time.Hour), s.cfg.MaxChunkBytes,
+		s.metrics.ingestBytes.WithLabelValues(meta.ID()))
 	cw.chunks = st.Chunks
 	rd := &datasetReading{s: s, rec: rec, cw: cw, st: st, costOf: input.CostPer(meta), last: time.Now(), saved: st.Chunks}
 	dec, err := input.Stream(meta, s.limits(meta, s.cfg.MaxItems), src, input.Options{IDColumn: rec.Source.IDColumn, Skip: st.Items}, rd.take)
@@ -274,7 +275,7 @@ func (s *Service) queueDataset(ctx context.Context, rec *wire.JobRecord, meta *m
 		return err
 	}
 	_ = s.quotas.SetCost(ctx, q.Tenant, q.ID, st.Cost, store.QuotaLimits{})
-	s.metrics.items.WithLabelValues("batch").Add(float64(st.Items))
+	s.metrics.items.WithLabelValues("batch", meta.ID(), q.Tenant).Add(float64(st.Items))
 	return nil
 }
 

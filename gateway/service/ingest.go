@@ -14,6 +14,7 @@ import (
 	"batchinfer/model"
 
 	"github.com/nats-io/nats.go"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // chunkWriter writes a job's items to the input stream as they are read:
@@ -27,6 +28,7 @@ type chunkWriter struct {
 	rec     *wire.JobRecord
 	w       *publishWindow
 	maxPart int
+	written prometheus.Counter // input bytes sent to the input stream
 
 	items  []wire.Item
 	lines  []int
@@ -36,8 +38,8 @@ type chunkWriter struct {
 	n      int // items taken (written or buffered)
 }
 
-func newChunkWriter(rec *wire.JobRecord, w *publishWindow, maxPart int) *chunkWriter {
-	return &chunkWriter{rec: rec, w: w, maxPart: maxPart}
+func newChunkWriter(rec *wire.JobRecord, w *publishWindow, maxPart int, written prometheus.Counter) *chunkWriter {
+	return &chunkWriter{rec: rec, w: w, maxPart: maxPart, written: written}
 }
 
 // add takes one item; a full chunk is written.
@@ -75,6 +77,7 @@ func (c *chunkWriter) flush(ctx context.Context) error {
 		if err := c.w.publish(ctx, msg, ""); err != nil {
 			return fmt.Errorf("write chunk %d of job %s: %w", c.chunks, c.rec.ID, err)
 		}
+		c.written.Add(float64(len(data)))
 	}
 	c.chunks++
 	c.items, c.lines, c.ids, c.anyID = c.items[:0], c.lines[:0], c.ids[:0], false
@@ -148,7 +151,8 @@ type reading struct {
 // maxInvalid stop the writing (the rest is still read, to count them);
 // those within it are written as items that fail with their reason.
 func (s *Service) ingest(ctx context.Context, rec *wire.JobRecord, meta *model.Metadata, src input.Source, o ingestOptions) (reading, error) {
-	cw := newChunkWriter(rec, newPublishWindow(s.in.JS, wire.StreamInput, s.cfg.PublishWindow, s.cfg.QueueWait), s.cfg.MaxChunkBytes)
+	cw := newChunkWriter(rec, newPublishWindow(s.in.JS, wire.StreamInput, s.cfg.PublishWindow, s.cfg.QueueWait), s.cfg.MaxChunkBytes,
+		s.metrics.ingestBytes.WithLabelValues(meta.ID()))
 	writing, invalids, cost, costOf := true, 0, int64(0), input.CostPer(meta)
 	dec, err := input.Stream(meta, s.limits(meta, o.maxItems), src, input.Options{IDColumn: o.idColumn},
 		func(_ int, it wire.Item, line int, id string, invalid error) error {

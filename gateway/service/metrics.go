@@ -3,8 +3,9 @@ package service
 import "github.com/prometheus/client_golang/prometheus"
 
 type metrics struct {
-	jobs         prometheus.Counter
+	jobs         *prometheus.CounterVec
 	items        *prometheus.CounterVec
+	ingestBytes  *prometheus.CounterVec
 	syncLatency  prometheus.Histogram
 	syncQueued   prometheus.Counter
 	syncMessages prometheus.Counter
@@ -26,12 +27,15 @@ func (m *metrics) storeFill(used uint64, limit int64) {
 
 func newMetrics(reg prometheus.Registerer, stats func() Stats) *metrics {
 	m := &metrics{
-		jobs: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "gateway_jobs_submitted_total", Help: "Batch jobs accepted.",
-		}),
+		jobs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gateway_jobs_submitted_total", Help: "Batch jobs accepted, by model (name:version) and tenant.",
+		}, []string{"model", "tenant"}),
 		items: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "gateway_items_submitted_total", Help: "Items accepted, by kind (batch or sync).",
-		}, []string{"kind"}),
+			Name: "gateway_items_submitted_total", Help: "Items accepted, by kind (batch or sync), model (name:version) and tenant.",
+		}, []string{"kind", "model", "tenant"}),
+		ingestBytes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gateway_ingest_bytes_total", Help: "Bytes of batch input written to the input stream (request bodies and datasets, decoded), by model (name:version); a job refused after its items were read counts too.",
+		}, []string{"model"}),
 		syncLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "gateway_predict_latency_seconds", Help: "Synchronous prediction latency, queue to result.",
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
@@ -64,10 +68,13 @@ func newMetrics(reg prometheus.Registerer, stats func() Stats) *metrics {
 			Name: "gateway_quota_refused_total", Help: "Requests refused quota_exceeded, by quota (jobs, items, uploads, follows).",
 		}, []string{"quota"}),
 	}
+	for _, q := range []string{"jobs", "items", "uploads", "follows"} {
+		m.quota.WithLabelValues(q) // present at 0, for rate()
+	}
 	gauge := func(name, help string, f func(Stats) float64) prometheus.Collector {
 		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 { return f(stats()) })
 	}
-	reg.MustRegister(m.jobs, m.items, m.syncLatency, m.syncQueued, m.syncMessages, m.busy, m.storageRefused, m.storeBytes, m.storeMax, m.expired, m.quota, m.outputBuilds,
+	reg.MustRegister(m.jobs, m.items, m.ingestBytes, m.syncLatency, m.syncQueued, m.syncMessages, m.busy, m.storageRefused, m.storeBytes, m.storeMax, m.expired, m.quota, m.outputBuilds,
 		gauge("gateway_followers", "Jobs followed: WebSocket subscriptions and NDJSON result streams.", func(s Stats) float64 { return float64(s.Followers) }),
 		gauge("gateway_followed_jobs", "Distinct jobs followed through the job-record feed.", func(s Stats) float64 { return float64(s.FeedJobs) }),
 		gauge("gateway_downloads", "Output and errors files being served (GATEWAY_MAX_DOWNLOADS).", func(s Stats) float64 { return float64(s.Downloads) }),

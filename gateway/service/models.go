@@ -9,7 +9,11 @@ import (
 	"batchinfer/model"
 )
 
-// Model resolves name and version (empty: the highest) in the catalogue.
+// Model routes a request for name and version in the catalogue: version
+// may name a version, an alias (drawn by weight among its versions), or
+// be empty (the highest version a worker serves); see catalog.resolve. A
+// version no worker has loaded and warmed up yet is not_ready, a retired
+// one unknown_model.
 func (s *Service) Model(name, version string) (*model.Metadata, error) {
 	if !model.ValidName(name) {
 		return nil, api.Errorf(api.CodeBadRequest, "model name %q is invalid", name)
@@ -17,20 +21,13 @@ func (s *Service) Model(name, version string) (*model.Metadata, error) {
 	if version != "" && !model.ValidName(version) {
 		return nil, api.Errorf(api.CodeBadRequest, "model version %q is invalid", version)
 	}
-	m, ok := s.cat.resolve(name, version)
-	switch {
-	case ok:
-		return m, nil
-	case version != "":
-		return nil, api.Errorf(api.CodeUnknownModel, "unknown model %s version %s", name, version)
-	default:
-		return nil, api.Errorf(api.CodeUnknownModel, "unknown model %s", name)
-	}
+	return s.cat.resolve(name, version, time.Now())
 }
 
-// Models lists every model version with the workers serving it.
+// Models lists every model version with the workers serving it, and the
+// aliases.
 func (s *Service) Models() api.ModelList {
-	return api.ModelList{Models: s.cat.list(time.Now())}
+	return api.ModelList{Models: s.cat.list(time.Now()), Aliases: s.cat.aliasList("")}
 }
 
 // ModelVersions lists the versions of one model.

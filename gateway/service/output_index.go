@@ -12,6 +12,7 @@ import (
 	"batchinfer/gateway/output"
 	"batchinfer/internal/store"
 	"batchinfer/internal/wire"
+	"batchinfer/model"
 )
 
 // outputPrefetch is how many chunk results a file's reading has in flight.
@@ -156,8 +157,13 @@ func (s *Service) outputColumns(rec *wire.JobRecord, f output.File) []string {
 	if f.Kind != output.KindOutput || f.Format != output.FormatCSV {
 		return nil
 	}
-	meta, ok := s.cat.resolve(rec.Model, rec.Version)
-	if !ok {
+	var meta *model.Metadata
+	for _, e := range s.cat.entries(rec.Model, time.Now()) { // whatever its state now: the job ran on it
+		if e.meta.Version == rec.Version {
+			meta = e.meta
+		}
+	}
+	if meta == nil {
 		return nil
 	}
 	classes := len(meta.Labels)

@@ -58,7 +58,7 @@ func (s *Service) Predict(ctx context.Context, req PredictRequest) (*api.Predict
 	if err := s.coalescerFor(meta).enqueue(p); err != nil {
 		return nil, err
 	}
-	s.metrics.items.WithLabelValues("sync").Add(float64(len(items)))
+	s.metrics.items.WithLabelValues("sync", meta.ID(), caller(ctx).Tenant).Add(float64(len(items)))
 	t := time.NewTimer(timeout)
 	defer t.Stop()
 	select {

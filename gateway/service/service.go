@@ -21,6 +21,7 @@ import (
 	"batchinfer/internal/wire"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nuid"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 	"golang.org/x/sync/singleflight"
@@ -68,6 +69,8 @@ type Config struct {
 	// MaxImagePixelsFactor bounds an input image's pixels to this many
 	// times the model's input's (read from the image's header).
 	MaxImagePixelsFactor int
+	// Registry bounds pushes to the model registry.
+	Registry RegistryConfig
 }
 
 // ErrConfig is wrapped by every configuration error.
@@ -93,12 +96,13 @@ func (c Config) Validate() error {
 			return fmt.Errorf("%w: %s out of range", ErrConfig, f.name)
 		}
 	}
-	return nil
+	return c.Registry.validate()
 }
 
 // Service runs the use cases over one NATS connection.
 type Service struct {
 	cfg     Config
+	id      string // names this gateway (in push claims)
 	log     zerolog.Logger
 	in      *natsx.Infra
 	jobs    *store.Jobs
@@ -109,6 +113,7 @@ type Service struct {
 	metrics *metrics
 
 	cat    *catalog
+	reg    *store.Registry
 	inbox  *inbox
 	feed   *jobFeed
 	reader *resultReader
@@ -141,6 +146,8 @@ type Service struct {
 	cancel  context.CancelFunc
 	stop    sync.Once
 	expDone chan struct{} // the expirer's end
+	// keeperDone is the registry keeper's end (nil until StartKeeper).
+	keeperDone chan struct{}
 }
 
 // New returns a Service over in; Start it before use.
@@ -149,15 +156,25 @@ func New(cfg Config, in *natsx.Infra, reg prometheus.Registerer, log zerolog.Log
 		return nil, err
 	}
 	s := &Service{
-		cfg: cfg, log: log.With().Str("component", "service").Logger(), in: in,
+		cfg: cfg, id: nuid.Next(), log: log.With().Str("component", "service").Logger(), in: in,
 		jobs: store.NewJobs(in), results: store.NewResults(in.JS, in.Results), inputs: store.NewInputs(in), Audit: audit.Nop(),
 		ingests: store.NewIngests(in),
 		outputs: store.NewOutputs(in.JS, in.Buckets.Outputs), pageChunks: wire.OutputPageChunks,
 	}
 	s.quotas = store.NewQuotas(s.jobs)
 	s.metrics = newMetrics(reg, s.Stats)
+	reg.MustRegister(newClusterCollector(in, s.modelWorkers))
 	s.store = newStorageGate(s.results.Usage, s.metrics.storageRefused.Inc, s.metrics.storeFill)
 	return s, nil
+}
+
+// modelWorkers is the live workers of each model version (none before
+// Start).
+func (s *Service) modelWorkers() map[string]int {
+	if s.cat == nil {
+		return nil
+	}
+	return s.cat.workersByModel(time.Now())
 }
 
 // Start loads the catalogue and opens the subscriptions the use cases
@@ -169,8 +186,13 @@ func (s *Service) Start() (err error) {
 			s.Stop()
 		}
 	}()
+	rctx, rcancel := context.WithTimeout(s.ctx, natsOpTimeout)
+	defer rcancel()
+	if s.reg, err = store.NewRegistry(rctx, s.in); err != nil {
+		return err
+	}
 	s.cat = newCatalog(s.log.With().Str("component", "catalog").Logger())
-	if err := s.cat.run(s.ctx, s.in.Buckets.Models, s.in.Buckets.Workers); err != nil {
+	if err := s.cat.run(s.ctx, s.in.Buckets.Models, s.in.Buckets.Workers, s.reg, s.in.Epoch); err != nil {
 		return fmt.Errorf("catalogue: %w", err)
 	}
 	if s.inbox, err = newInbox(s.in.NC); err != nil {
@@ -255,6 +277,9 @@ func (s *Service) Stop() {
 		}
 		if s.readers != nil {
 			<-s.readers.done
+		}
+		if s.keeperDone != nil {
+			<-s.keeperDone
 		}
 	})
 }

@@ -37,6 +37,8 @@ func testConfig() Config {
 		ResultTTL: time.Hour, RecordTTL: time.Hour,
 		MaxJobsScanned: 100, MaxJobNameBytes: 32,
 		MaxImagePixelsFactor: 64,
+		Registry: RegistryConfig{MaxModelBytes: 1 << 20, MaxModelFiles: 10, MaxMetadataBytes: 1 << 10, PushTimeout: time.Minute,
+			CheckTimeout: time.Second, DrainGrace: 0, SweepInterval: 50 * time.Millisecond},
 	}
 }
 

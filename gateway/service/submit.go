@@ -98,6 +98,11 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (wire.JobStatus, b
 	defer cancel()
 	r, err := s.readBody(ctx, qctx, rec, meta, sub)
 	if err == nil {
+		// The job pins the version chosen at its start; one retired while
+		// its body was read takes it no more.
+		_, err = s.cat.resolve(meta.Name, meta.Version, time.Now())
+	}
+	if err == nil {
 		err = s.queueJob(qctx, p, rec, meta, r, sub)
 	}
 	if err != nil {
@@ -105,8 +110,8 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (wire.JobStatus, b
 		s.unreserve(p, id)
 		return wire.JobStatus{}, false, err
 	}
-	s.metrics.jobs.Inc()
-	s.metrics.items.WithLabelValues("batch").Add(float64(r.items))
+	s.metrics.jobs.WithLabelValues(meta.ID(), p.Tenant).Inc()
+	s.metrics.items.WithLabelValues("batch", meta.ID(), p.Tenant).Add(float64(r.items))
 	s.Audit.Job(ctx, "job_submitted", rec.ID, func(e *zerolog.Event) {
 		e.Str("model", meta.ID()).Int("items", rec.Total).Int64("cost", rec.Cost)
 	})

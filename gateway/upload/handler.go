@@ -34,7 +34,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 	tusd "github.com/tus/tusd/v2/pkg/handler"
-	"github.com/tus/tusd/v2/pkg/prometheuscollector"
 )
 
 // BasePath is where uploads are created; an upload's URL is BasePath + id.
@@ -108,7 +107,7 @@ func New(cfg Config, reg prometheus.Registerer, log zerolog.Logger) (*Handler, e
 		return nil, fmt.Errorf("tus handler: %w", err)
 	}
 	h.tus = t
-	reg.MustRegister(prometheuscollector.New(t.Metrics))
+	reg.MustRegister(newTusCollector(t.Metrics))
 	return h, nil
 }
 

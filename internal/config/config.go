@@ -100,10 +100,10 @@ func (s *Set) Duration(p *time.Duration, name, env string, def time.Duration, us
 	s.add((*durValue)(p), name, env, usage, false)
 }
 
-// Bool registers a boolean setting (default false): -name or -name=true,
-// NAME=true or 1.
-func (s *Set) Bool(p *bool, name, env, usage string) {
-	*p = false
+// Bool registers a boolean setting: -name alone or -name=true, NAME=true
+// or 1.
+func (s *Set) Bool(p *bool, name, env string, def bool, usage string) {
+	*p = def
 	s.add((*boolValue)(p), name, env, usage, false)
 }
 

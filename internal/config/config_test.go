@@ -380,7 +380,7 @@ func TestBool(t *testing.T) {
 		}
 		var on bool
 		s := New("t")
-		s.Bool(&on, "on", "CT_ON", "switch")
+		s.Bool(&on, "on", "CT_ON", false, "switch")
 		err := s.Parse(tc.args)
 		if (err != nil) != tc.bad || on != tc.want {
 			t.Errorf("args %v env %q: %v, err %v; want %v", tc.args, tc.env, on, err, tc.want)

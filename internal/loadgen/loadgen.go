@@ -142,7 +142,7 @@ func (c *recorder) take(ctx context.Context, phase string) {
 	s := &c.r.stats
 	c.rep.Samples = append(c.rep.Samples, Sample{
 		At: time.Since(c.t0), Phase: phase, Jobs: s.Jobs.Load(), Items: s.Items.Load(),
-		Syncs: s.Predictions.Load(), Errors: s.Errors.Load(), SyncP50: p50, SyncP99: p99,
+		Syncs: s.Predictions.Load(), Errors: s.Errors.Load(), Refused: s.Refused.Load(), SyncP50: p50, SyncP99: p99,
 		Consumers: cons, Procs: procs,
 	})
 }

@@ -212,17 +212,17 @@ func (r *Report) sampleTable(b *strings.Builder) {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	b.WriteString("| time | phase | jobs | items | predictions | errors | sync p50 / p99 | consumers |")
+	b.WriteString("| time | phase | jobs | items | predictions | errors | refused | sync p50 / p99 | consumers |")
 	for _, n := range names {
 		fmt.Fprintf(b, " %s RSS MB | %s goroutines | %s FDs |", n, n, n)
 	}
-	b.WriteString("\n|---|---|---|---|---|---|---|---|" + strings.Repeat("---|---|---|", len(names)) + "\n")
+	b.WriteString("\n|---|---|---|---|---|---|---|---|---|" + strings.Repeat("---|---|---|", len(names)) + "\n")
 	step := max(1, len(r.Samples)/40)
 	for i, sm := range r.Samples {
 		if i%step != 0 && i != len(r.Samples)-1 && sm.Phase == r.Samples[max(0, i-1)].Phase {
 			continue
 		}
-		fmt.Fprintf(b, "| %s | %s | %d | %d | %d | %d | %s / %s | %d |", fmtAt(sm.At), sm.Phase, sm.Jobs, sm.Items, sm.Syncs, sm.Errors,
+		fmt.Fprintf(b, "| %s | %s | %d | %d | %d | %d | %d | %s / %s | %d |", fmtAt(sm.At), sm.Phase, sm.Jobs, sm.Items, sm.Syncs, sm.Errors, sm.Refused,
 			fmtMS(sm.SyncP50), fmtMS(sm.SyncP99), sm.Consumers)
 		for _, n := range names {
 			p := sm.Procs[n]

@@ -60,6 +60,7 @@ type Sample struct {
 	Items     int64                 `json:"items"`
 	Syncs     int64                 `json:"predictions"`
 	Errors    int64                 `json:"errors"`
+	Refused   int64                 `json:"refused"` // submissions refused for want of room so far
 	SyncP50   time.Duration         `json:"sync_p50_ns"`
 	SyncP99   time.Duration         `json:"sync_p99_ns"`
 	Consumers int                   `json:"consumers"`

@@ -158,10 +158,10 @@ func current(name string, ci *jetstream.ClusterInfo, want int) error {
 func allStreams() []string {
 	names := []string{wire.StreamInfer, wire.StreamResults, wire.StreamDeadLetter, wire.StreamUploads}
 	for _, b := range []string{wire.BucketJobs, wire.BucketCancel, wire.BucketIdempotency, wire.BucketWorkers,
-		wire.BucketModels, wire.BucketJobIndex, wire.BucketActive, wire.BucketUploads, wire.BucketQuotas, wire.BucketOutputs} {
+		wire.BucketModels, wire.BucketJobIndex, wire.BucketActive, wire.BucketUploads, wire.BucketQuotas, wire.BucketOutputs, wire.BucketAliases, wire.BucketPushes} {
 		names = append(names, "KV_"+b)
 	}
-	return names
+	return append(names, "OBJ_"+wire.BucketRegistry)
 }
 
 func clusterClient(t *testing.T, c *cluster) (*nats.Conn, jetstream.JetStream) {

@@ -37,6 +37,9 @@ type StreamConfig struct {
 	// UploadMaxBytes bounds the uploads stream: the bytes of every stored
 	// upload together (0 = unlimited).
 	UploadMaxBytes int64
+	// RegistryMaxBytes bounds the model registry (the Object Store of
+	// pushed versions, every version together; 0 = unlimited).
+	RegistryMaxBytes int64
 	// Replicas for clustered JetStream: 1 (the default, also for 0) to
 	// MaxReplicas, and no more than the cluster has servers. Setup moves
 	// streams and buckets declared with another count to this one.
@@ -96,18 +99,24 @@ func (c StreamConfig) withDefaults() StreamConfig {
 	if c.ResultMaxBytes == 0 {
 		c.ResultMaxBytes = -1
 	}
+	if c.RegistryMaxBytes == 0 {
+		c.RegistryMaxBytes = -1
+	}
 	if c.QueueMaxBytes == 0 {
 		c.QueueMaxBytes = -1
 	}
 	return c
 }
 
-// Buckets are the key-value buckets both services use.
+// Buckets are the key-value buckets both services use, and the model
+// registry's Object Store.
 type Buckets struct {
 	Jobs, Cancel, Idempotency, Workers, Models, JobIndex, Active, Uploads jetstream.KeyValue
-	Sched, Leases, Quotas, Outputs                                        jetstream.KeyValue
+	Sched, Leases, Quotas, Outputs, Aliases, Pushes                       jetstream.KeyValue
 	// Webhooks holds each job's webhook delivery log.
 	Webhooks jetstream.KeyValue
+	// Registry holds pushed model versions.
+	Registry jetstream.ObjectStore
 }
 
 // uploadSlack is added to the longest life of an upload for the backstop
@@ -169,6 +178,14 @@ func Setup(ctx context.Context, js jetstream.JetStream, cfg StreamConfig) (*Buck
 			return nil
 		})
 	}
+	run(func() error {
+		obs, err := js.CreateOrUpdateObjectStore(ctx, registryConfig(cfg))
+		if err != nil {
+			return fmt.Errorf("declare object store %s: %w", wire.BucketRegistry, err)
+		}
+		b.Registry = obs
+		return nil
+	})
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
@@ -203,6 +220,8 @@ func buckets(b *Buckets, cfg StreamConfig) []bucket {
 		{&b.Quotas, wire.BucketQuotas, "each tenant's reservations against its job quotas", cfg.MaxAge},
 		{&b.Webhooks, wire.BucketWebhooks, "webhook delivery log of each job (deleted with the job; MaxAge is a backstop)", cfg.MaxAge},
 		{&b.Outputs, wire.BucketOutputs, "byte layout of finished jobs' download files (deleted with their results)", cfg.MaxAge},
+		{&b.Aliases, wire.BucketAliases, "model aliases: weighted routes to model versions", 0},
+		{&b.Pushes, wire.BucketPushes, "model versions being pushed to the registry (claims until a deadline)", 0},
 	} {
 		out = append(out, bucket{p: k.p, cfg: jetstream.KeyValueConfig{
 			Bucket: k.name, Description: k.desc, TTL: k.ttl, History: 1,
@@ -210,6 +229,17 @@ func buckets(b *Buckets, cfg StreamConfig) []bucket {
 		}})
 	}
 	return out
+}
+
+// registryConfig is the model registry's Object Store: the pushed versions.
+func registryConfig(cfg StreamConfig) jetstream.ObjectStoreConfig {
+	return jetstream.ObjectStoreConfig{
+		Bucket:      wire.BucketRegistry,
+		Description: "model registry: one object per pushed model version (its upload as pushed; state in its metadata)",
+		Storage:     jetstream.FileStorage,
+		MaxBytes:    cfg.RegistryMaxBytes,
+		Replicas:    cfg.Replicas,
+	}
 }
 
 // streams are the stream definitions.

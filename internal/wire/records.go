@@ -66,6 +66,9 @@ type WorkerInfo struct {
 	ItemsPerSec        float64            `json:"items_per_sec"`
 	ItemsPerSecByModel map[string]float64 `json:"items_per_sec_by_model,omitempty"`
 	InFlight           int                `json:"in_flight"`
+	// LoadErrors are the registry versions ("name:version") this worker
+	// could not load, with the reason.
+	LoadErrors map[string]string `json:"load_errors,omitempty"`
 }
 
 // Marshal is json.Marshal for records that cannot fail to encode.

@@ -20,6 +20,9 @@ import (
 	"batchinfer/gateway"
 	"batchinfer/gateway/ws"
 	"batchinfer/internal/natsx"
+	"batchinfer/model"
+	"batchinfer/model/litert"
+	"batchinfer/model/loader"
 	"batchinfer/model/tfmodel"
 	"batchinfer/worker"
 
@@ -60,6 +63,20 @@ func Registry(tb testing.TB) *tfmodel.Registry {
 	return reg
 }
 
+// Runtimes are the model runtimes of a worker: TensorFlow (when tf) then
+// LiteRT, as cmd/worker (tf) and cmd/worker-lite have them.
+func Runtimes(tf bool) []loader.Runtime {
+	lite := loader.Runtime{Name: "litert", File: model.TFLiteFile, Load: func(dir string) (loader.Model, error) {
+		return litert.Load(dir, litert.Options{Threads: 1})
+	}}
+	if !tf {
+		return []loader.Runtime{lite}
+	}
+	return []loader.Runtime{{Name: "tensorflow", File: model.SavedModelFile, Load: func(dir string) (loader.Model, error) {
+		return tfmodel.Load(dir, tfmodel.Options{IntraOpThreads: 1, InterOpThreads: 1})
+	}}, lite}
+}
+
 // Test tenants and their API keys: A's is an operator key, B's a user's.
 const (
 	TenantA, KeyA = "tenant-a", "bik_test_key_of_tenant_a"
@@ -80,6 +97,11 @@ type Options struct {
 	Keys []string
 	// GatewayLog, when set, receives the gateways' logs (JSON lines).
 	GatewayLog io.Writer
+	// Registry, when set, makes every worker serve the model registry too
+	// (TensorFlow and LiteRT runtimes), warming versions up with it, and
+	// check pushed versions with Check (nil: in the worker's process).
+	Registry *model.Warmup
+	Check    worker.Checker
 }
 
 // System is a running in-process deployment.
@@ -191,7 +213,11 @@ func (s *System) AddWorker() *worker.Worker {
 	if s.opts.Worker != nil {
 		s.opts.Worker(&cfg)
 	}
-	w, err := worker.New(cfg, s.models(), Logger())
+	var opts []worker.Option
+	if s.opts.Registry != nil {
+		opts = append(opts, worker.WithRegistry(worker.RegistrySource{Runtimes: Runtimes(true), Warmup: *s.opts.Registry, Dir: s.tb.TempDir(), Check: s.opts.Check}))
+	}
+	w, err := worker.New(cfg, s.models(), Logger(), opts...)
 	if err != nil {
 		s.tb.Fatalf("worker: %v", err)
 	}

@@ -7,6 +7,9 @@ package modelflags
 
 import (
 	"fmt"
+	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"batchinfer/internal/config"
@@ -24,6 +27,10 @@ type Flags struct {
 	Only         []string
 	WarmupRounds int
 	LiteThreads  int
+	// Registry: serve the versions pushed to the model registry too,
+	// unpacked in RegistryDir while they load.
+	Registry    bool
+	RegistryDir string
 }
 
 // Register adds the settings to s.
@@ -32,6 +39,69 @@ func (f *Flags) Register(s *config.Set) {
 	s.List(&f.Only, "serve", "WORKER_MODELS", nil, "serve only these models (name or name:version); benchmark-only models must be named")
 	s.Int(&f.WarmupRounds, "warmup-rounds", "WORKER_WARMUP_ROUNDS", model.DefaultWarmupRounds, "rounds of synthetic batches (of 1, max-sync-batch and max-batch items) each model runs at load, before the worker reports ready (0: none)")
 	s.Int(&f.LiteThreads, "litert-threads", "LITERT_THREADS", 1, "LiteRT CPU (XNNPACK) threads per TFLite model (0: LiteRT chooses); 1, as TensorFlow's default: scale with workers")
+	s.Bool(&f.Registry, "registry", "WORKER_REGISTRY", true, "also serve the model versions pushed to the registry (PUT /v1/models/{name}/versions/{v}), loaded and unloaded while the worker runs, and check pushed versions")
+	s.String(&f.RegistryDir, "registry-dir", "WORKER_REGISTRY_DIR", "", "where a pushed version is unpacked while it loads or is checked, then removed (default: the system's temporary directory); it must hold the largest version unpacked (and its zip archive)")
+}
+
+// Options are the worker options the settings give: the registry source,
+// with the same runtimes (then LiteRT), warm-up and selection as the
+// models directory, when the registry is on. Pushed versions are checked
+// by the command itself, run again with the check-model subcommand
+// (CheckModel): a model file that crashes its runtime crashes that
+// process, not the worker.
+func (f *Flags) Options(warmupBatches []int, runtimes ...loader.Runtime) ([]worker.Option, error) {
+	if !f.Registry {
+		return nil, nil
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("registry: the command's own path, to check pushed models with: %w", err)
+	}
+	batches := make([]string, len(warmupBatches))
+	for i, n := range warmupBatches {
+		batches[i] = strconv.Itoa(n)
+	}
+	argv := []string{exe, CheckModelCommand, "-warmup-rounds", strconv.Itoa(f.WarmupRounds),
+		"-warmup-batches", strings.Join(batches, ","), "-litert-threads", strconv.Itoa(f.LiteThreads)}
+	return []worker.Option{worker.WithRegistry(worker.RegistrySource{
+		Runtimes: append(runtimes, f.LiteRT()), Only: f.Only, Dir: f.RegistryDir,
+		Warmup: model.Warmup{Rounds: f.WarmupRounds, Batches: warmupBatches},
+		Check:  worker.SubprocessChecker(argv, nil),
+	})}, nil
+}
+
+// CheckModelCommand is the worker commands' subcommand that checks a
+// pushed model version in a process of its own.
+const CheckModelCommand = "check-model"
+
+// CheckModel runs the check-model subcommand of command name: args are
+// settings (those of Register and of more, and -warmup-batches) then the
+// version's directory; it checks the version with runtimes (then LiteRT)
+// and writes the outcome to stdout (worker.RunCheck).
+func CheckModel(name string, args []string, more func(*config.Set), runtimes func() []loader.Runtime) error {
+	var f Flags
+	var batches []string
+	s := config.New(name + " " + CheckModelCommand)
+	f.Register(s)
+	if more != nil {
+		more(s)
+	}
+	s.List(&batches, "warmup-batches", "", []string{"1"}, "batch sizes of the warm-up")
+	if err := s.Parse(args); err != nil {
+		return err
+	}
+	if len(s.Args()) != 1 {
+		return fmt.Errorf("%w: usage: %s %s [settings] DIR", config.ErrInvalid, name, CheckModelCommand)
+	}
+	warmup := model.Warmup{Rounds: f.WarmupRounds}
+	for _, b := range batches {
+		n, err := strconv.Atoi(b)
+		if err != nil || n <= 0 {
+			return fmt.Errorf("%w: -warmup-batches %q: want positive integers", config.ErrInvalid, b)
+		}
+		warmup.Batches = append(warmup.Batches, n)
+	}
+	return worker.RunCheck(os.Stdout, s.Args()[0], append(runtimes(), f.LiteRT()), warmup)
 }
 
 // LiteRT is the runtime of TFLite models (model.tflite).

@@ -135,15 +135,31 @@ func known(model string) bool {
 	return false
 }
 
-// Publish queues n small chunks on model's batch subject.
+// Publish queues n small chunks on model's batch subject and returns once
+// the consumer counts them: the server updates a consumer's pending count
+// after it acknowledges the publish, so a busy machine could otherwise read
+// the lag from before.
 func (b *Backlog) Publish(ctx context.Context, model string, n int) error {
+	before, err := b.Lag(ctx, model)
+	if err != nil {
+		return err
+	}
 	subject := wire.InferSubject(wire.PriorityBatch, model, version)
 	for i := 0; i < n; i++ {
 		if _, err := b.js.Publish(ctx, subject, []byte("{}")); err != nil {
 			return fmt.Errorf("publish %s: %w", subject, err)
 		}
 	}
-	return nil
+	want := before + uint64(n)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		lag, err := b.Lag(ctx, model)
+		if err != nil || lag >= want {
+			return err
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("publish %s: consumer lag %d after 10s, want %d", subject, lag, want)
+		}
+	}
 }
 
 // Drain takes every chunk queued for model and acknowledges it, as workers

@@ -14,7 +14,7 @@ var natsClientRoles = []string{roleGateway, roleWorker}
 // sharedNATSSettings: both clients create the streams, so they must agree on
 // these.
 var sharedNATSSettings = []string{"NATS_URL", "NATS_USER", "STREAM_REPLICAS", "QUEUE_MAX_BYTES", "RESULT_MAX_BYTES", "RESULT_TTL",
-	"UPLOAD_MAX_BYTES", "UPLOAD_TTL", "UPLOAD_RETENTION"}
+	"UPLOAD_MAX_BYTES", "UPLOAD_TTL", "UPLOAD_RETENTION", "REGISTRY_MAX_BYTES"}
 
 // natsClient is the gateway or the worker Deployment, as a NATS client.
 type natsClient struct {
@@ -97,18 +97,34 @@ func (c *checker) checkStreamReplicas(cl *natsClient) {
 	}
 }
 
-// checkStreamBytes: QUEUE_MAX_BYTES, RESULT_MAX_BYTES and UPLOAD_MAX_BYTES
-// are set, and with the dead letters fit in jetstream.max_file_store.
+// streamBytesSettings are the stream bounds JetStream reserves in its
+// file store.
+var streamBytesSettings = []string{"QUEUE_MAX_BYTES", "RESULT_MAX_BYTES", "UPLOAD_MAX_BYTES", "REGISTRY_MAX_BYTES"}
+
+// checkStreamBytes: QUEUE_MAX_BYTES, RESULT_MAX_BYTES, UPLOAD_MAX_BYTES and
+// REGISTRY_MAX_BYTES are set, and with the dead letters fit in
+// jetstream.max_file_store (QUEUE_MAX_BYTES bounds two streams).
 func (c *checker) checkStreamBytes(cl *natsClient) {
-	fp := cl.fp + "[QUEUE_MAX_BYTES, RESULT_MAX_BYTES, UPLOAD_MAX_BYTES]"
+	fp := cl.fp + "[" + strings.Join(streamBytesSettings, ", ") + "]"
 	maxStore := c.nats.opts.JetStreamMaxStore
-	q, qerr := strconv.ParseInt(cl.env["QUEUE_MAX_BYTES"].value, 10, 64)
-	r, rerr := strconv.ParseInt(cl.env["RESULT_MAX_BYTES"].value, 10, 64)
-	u, uerr := strconv.ParseInt(cl.env["UPLOAD_MAX_BYTES"].value, 10, 64)
-	if qerr != nil || rerr != nil || uerr != nil || q <= 0 || r <= 0 || u <= 0 {
-		c.fs.add(cl.w.obj, fp, "must be set (the 4 GiB and 12 GiB defaults do not fit max_file_store)")
-	} else if sum := q + r + u + deadLetterBytes; sum > maxStore {
-		c.fs.add(cl.w.obj, fp, "%d + %d + %d + 256 MiB of dead letters = %d bytes exceed jetstream.max_file_store (%d)", q, r, u, sum, maxStore)
+	sum, terms := int64(deadLetterBytes), make([]string, 0, len(streamBytesSettings))
+	for _, k := range streamBytesSettings {
+		n, err := strconv.ParseInt(cl.env[k].value, 10, 64)
+		if err != nil || n <= 0 {
+			c.fs.add(cl.w.obj, fp, "must be set (the 1, 4 and 12 GiB defaults do not fit max_file_store)")
+			return
+		}
+		times := 1
+		if k == "QUEUE_MAX_BYTES" { // two streams: the batch inputs (JOBIN) and the work queue (INFER)
+			times = 2
+		}
+		for range times {
+			sum += n
+			terms = append(terms, strconv.FormatInt(n, 10))
+		}
+	}
+	if sum > maxStore {
+		c.fs.add(cl.w.obj, fp, "%s + 256 MiB of dead letters = %d bytes exceed jetstream.max_file_store (%d)", strings.Join(terms, " + "), sum, maxStore)
 	}
 }
 

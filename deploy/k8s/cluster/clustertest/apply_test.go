@@ -11,8 +11,10 @@ import (
 // components (paths from the repository root). Objects that need CRDs of
 // their own (e.g. a ServiceMonitor) also need those CRDs in extraCRDs.
 var (
-	extraResources  []string
-	extraComponents []string
+	extraResources []string
+	// deploy/monitoring: the alert rules and dashboard ConfigMaps, the
+	// gateway's ops listener, scrape annotations (monitoring_test.go).
+	extraComponents = []string{"deploy/monitoring"}
 	extraCRDs       []string
 )
 
@@ -47,7 +49,10 @@ func testKustomization(dir, overlay, ns, monitor string) string {
 		return r
 	}
 	var b strings.Builder
-	b.WriteString("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n")
+	b.WriteString("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n")
+	// The extras' objects go where the overlay's do (in a site overlay the
+	// component sits under the overlay's own namespace).
+	fmt.Fprintf(&b, "namespace: %s\nresources:\n", ns)
 	fmt.Fprintf(&b, "  - %s\n", rel(overlayDir(overlay)))
 	for _, r := range extraResources {
 		fmt.Fprintf(&b, "  - %s\n", rel(filepath.Join(repoRoot(), r)))

@@ -52,6 +52,7 @@ func (c *cluster) converge(e expect) {
 	c.servicesSelectPods(e)
 	c.networkPolicyAccepted(e)
 	c.secretsMounted(e)
+	c.monitoringApplied(e)
 	if e.keda {
 		c.kedaScaling(e)
 	}

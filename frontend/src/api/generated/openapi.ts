@@ -112,7 +112,15 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every served model version */
+        /**
+         * Every model version, with its state, and the aliases
+         * @description Versions from the workers' models directories and versions pushed to
+         *     the registry (`source`). A pushed version is `loading` until a worker
+         *     has loaded and warmed it up (requests naming it get 503 `not_ready`),
+         *     then `ready` while a worker serves it (`unserved` while none does:
+         *     its work waits in its queue), and `retiring` once retired, until it
+         *     has drained and leaves the catalogue.
+         */
         get: operations["listModels"];
         put?: never;
         post?: never;
@@ -159,6 +167,110 @@ export interface paths {
          */
         post: operations["predict"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/models/{name}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: components["parameters"]["ModelName"];
+            };
+            cookie?: never;
+        };
+        /**
+         * A model's versions in the registry, with their state
+         * @description Every version of the model: pushed ones (with their upload's format,
+         *     size, digest, runtimes, who pushed them, the workers that could not
+         *     load them) and those of the workers' models directories; pushes in
+         *     progress are `checking`.
+         */
+        get: operations["listModelVersions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/models/{name}/versions/{version}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: components["parameters"]["ModelName"];
+                /** @description Model version. */
+                version: components["parameters"]["VersionPath"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Push a model version to the registry (operator)
+         * @description The body is the version: a tar.gz, tar or zip archive of its
+         *     directory (a SavedModel, `saved_model.pb` and `variables/`, and/or
+         *     `model.tflite`; `metadata.json` optional), or a `.tflite` file; or
+         *     `multipart/form-data` with that as part `model` and `metadata.json`
+         *     as part `metadata`. The format is told from the bytes. It is streamed
+         *     into the registry (at most `REGISTRY_MAX_MODEL_BYTES`, as uploaded
+         *     and unpacked), then a worker checks it: unpacks it (refusing paths
+         *     that leave its directory, links and devices), loads it, matches its
+         *     signature to the metadata given (what is missing is read from the
+         *     model), and warms it up. Only then is it registered (201, state
+         *     `loading`); workers then load it without a restart, and it is routed
+         *     to once one has warmed it up. A refused push leaves nothing behind:
+         *     400 `invalid_input` naming the problem (a corrupt archive, a path
+         *     traversal, a SavedModel without `serving_default`, a `.tflite` with
+         *     unsupported ops, metadata that does not match), 413 `body_too_large`,
+         *     409 `conflict` (the version exists, is being pushed, is served from a
+         *     models directory, or has an alias's name), 503 `unavailable` (no
+         *     worker can check it: a SavedModel needs a worker with TensorFlow),
+         *     504 `timeout` (`REGISTRY_CHECK_TIMEOUT`), 507 `insufficient_storage`
+         *     (`REGISTRY_MAX_BYTES`).
+         */
+        put: operations["pushModelVersion"];
+        post?: never;
+        /**
+         * Retire a pushed model version (operator)
+         * @description From now on no new work is routed to the version (requests naming it
+         *     get 404 `unknown_model`); what was sent to it (its jobs, which each
+         *     pinned it when submitted, and queued predictions) finishes; then it
+         *     is deleted from the registry, its workers unload it and it leaves
+         *     the catalogue. 409 while an alias routes to it, and for a version of
+         *     a models directory.
+         */
+        delete: operations["retireModelVersion"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/models/{name}/aliases/{alias}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: components["parameters"]["ModelName"];
+                alias: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Point an alias at versions with traffic weights (operator)
+         * @description A request (prediction or job) naming the alias as its version goes
+         *     to one of its versions, drawn by weight among those that take work
+         *     (a version not loaded yet is skipped; none: 503 `not_ready`). The
+         *     weights are percentages summing to 100; each version must exist.
+         */
+        put: operations["setModelAlias"];
+        post?: never;
+        /** Delete an alias (operator) */
+        delete: operations["deleteModelAlias"];
         options?: never;
         head?: never;
         patch?: never;
@@ -882,9 +994,9 @@ export interface components {
             queue?: components["schemas"]["QueuePosition"];
             /** @description The URL the job's end is posted to (`jobEnded`), when it has one. */
             webhook?: string;
-            /** @description The job's dataset (`upload`) is still being read; `total` is until then a bound (the upload's lines). */
+            /** @description A dataset job whose upload is still being read: `total` is then an upper bound (the upload's lines) and `read` the items read so far. */
             ingesting?: boolean;
-            /** @description While `ingesting`: the items read so far. */
+            /** @description Items read from the upload so far, while `ingesting`. */
             read?: number;
         };
         /** @description Where a queued job stands (absent once it runs, or when the scheduler's last snapshot is older than a few seconds). */
@@ -966,6 +1078,72 @@ export interface components {
             /** @description Number of workers serving this model version now. */
             workers: number;
             ready: boolean;
+            source?: components["schemas"]["ModelSource"];
+            state?: components["schemas"]["ModelState"];
+        };
+        /**
+         * @description Where the version comes from - a worker's models directory, or the registry (pushed).
+         * @enum {string}
+         */
+        ModelSource: "disk" | "registry";
+        /**
+         * @description `checking`: being pushed (registry listing only); `loading`: registered,
+         *     no worker has loaded and warmed it up yet (not routed to); `ready`: a
+         *     worker serves it; `unserved`: workers served it, none does now (its work
+         *     waits in its queue); `retiring`: retired, finishing what was sent to it.
+         * @enum {string}
+         */
+        ModelState: "checking" | "loading" | "ready" | "unserved" | "retiring";
+        RegistryVersion: {
+            name: string;
+            version: string;
+            source: components["schemas"]["ModelSource"];
+            state: components["schemas"]["ModelState"];
+            workers: number;
+            /**
+             * @description The upload's format.
+             * @enum {string}
+             */
+            format?: "tar" | "tar.gz" | "zip" | "tflite";
+            /** @description The upload's bytes. */
+            size?: number;
+            /** @description The upload's SHA-256, as SHA-256=<base64url>. */
+            digest?: string;
+            /** @description Runtimes whose files the version holds (tensorflow for a SavedModel, litert for model.tflite). */
+            runtimes?: ("tensorflow" | "litert")[];
+            /** Format: date-time */
+            pushed_at?: string;
+            /** @description Key id of the operator who pushed it. */
+            pushed_by?: string;
+            /** Format: date-time */
+            retiring_at?: string;
+            /** @description Live workers that could not load it (by worker id), with the reason. */
+            load_errors?: {
+                [key: string]: string;
+            };
+            /** @description The model's aliases that route to it. */
+            aliases?: string[];
+            /** @description The version's metadata.json, as its check completed it from the model (the fields of ModelInfo but item_size, workers, ready, source and state); absent while it is checked. */
+            metadata?: Record<string, never>;
+        };
+        RegistryVersions: {
+            name: string;
+            versions: components["schemas"]["RegistryVersion"][];
+        };
+        AliasRequest: {
+            /** @description Version to its share of the requests in percent; the shares sum to 100. */
+            weights: {
+                [key: string]: number;
+            };
+        };
+        Alias: {
+            model: string;
+            name: string;
+            weights: {
+                [key: string]: number;
+            };
+            /** Format: date-time */
+            updated_at: string;
         };
         WorkerInfo: {
             id: string;
@@ -996,6 +1174,10 @@ export interface components {
                 [key: string]: number;
             };
             in_flight: number;
+            /** @description Registry versions (`name:version`) this worker could not load, with the reason. */
+            load_errors?: {
+                [key: string]: string;
+            };
         };
         QueueStats: {
             pending_chunks?: number;
@@ -1481,7 +1663,11 @@ export interface components {
     };
     parameters: {
         ModelName: string;
-        /** @description Model version; the latest when omitted. */
+        /**
+         * @description Model version, or an alias of the model (drawn by weight among its
+         *     versions); when omitted, the highest version a worker serves. A job
+         *     pins the version chosen when it is submitted.
+         */
         Version: string;
         JobId: string;
         /** @description The tus version; 412 `precondition_failed` without it. */
@@ -1793,6 +1979,8 @@ export interface operations {
                 content: {
                     "application/json": {
                         models: components["schemas"]["ModelInfo"][];
+                        /** @description Every model's aliases, by model then name. */
+                        aliases: components["schemas"]["Alias"][];
                     };
                 };
             };
@@ -1833,7 +2021,11 @@ export interface operations {
     predict: {
         parameters: {
             query?: {
-                /** @description Model version; the latest when omitted. */
+                /**
+                 * @description Model version, or an alias of the model (drawn by weight among its
+                 *     versions); when omitted, the highest version a worker serves. A job
+                 *     pins the version chosen when it is submitted.
+                 */
                 version?: components["parameters"]["Version"];
                 /**
                  * @description How long to wait, as a duration (e.g. `2s`, `500ms`), within
@@ -1962,6 +2154,182 @@ export interface operations {
             default: components["responses"]["Error"];
         };
     };
+    listModelVersions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: components["parameters"]["ModelName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The versions, in version order. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RegistryVersions"];
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["Error"];
+            429: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    pushModelVersion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: components["parameters"]["ModelName"];
+                /** @description Model version. */
+                version: components["parameters"]["VersionPath"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/octet-stream": string;
+                "application/gzip": string;
+                "application/zip": string;
+                "multipart/form-data": {
+                    /**
+                     * Format: binary
+                     * @description The archive or .tflite file.
+                     */
+                    model: string;
+                    /** @description metadata.json (JSON), when the archive holds none. */
+                    metadata?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Registered; workers load it next. */
+            201: {
+                headers: {
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RegistryVersion"];
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Error"];
+            413: components["responses"]["Error"];
+            429: components["responses"]["Error"];
+            503: components["responses"]["Error"];
+            504: components["responses"]["Error"];
+            507: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    retireModelVersion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: components["parameters"]["ModelName"];
+                /** @description Model version. */
+                version: components["parameters"]["VersionPath"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Retiring. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RegistryVersion"];
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["Error"];
+            409: components["responses"]["Error"];
+            429: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    setModelAlias: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: components["parameters"]["ModelName"];
+                alias: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "weights": {
+                 *         "3": 90,
+                 *         "4": 10
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["AliasRequest"];
+            };
+        };
+        responses: {
+            /** @description The alias as set. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Alias"];
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["Error"];
+            409: components["responses"]["Error"];
+            429: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    deleteModelAlias: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: components["parameters"]["ModelName"];
+                alias: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["Error"];
+            429: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
     listJobs: {
         parameters: {
             query?: {
@@ -2000,7 +2368,11 @@ export interface operations {
             query?: {
                 /** @description Model name; required for NDJSON, CSV and binary bodies. */
                 model?: string;
-                /** @description Model version; the latest when omitted. */
+                /**
+                 * @description Model version, or an alias of the model (drawn by weight among its
+                 *     versions); when omitted, the highest version a worker serves. A job
+                 *     pins the version chosen when it is submitted.
+                 */
                 version?: components["parameters"]["Version"];
                 /**
                  * @description A name for the input (e.g. its file's name), listed with the job. It
@@ -2010,6 +2382,32 @@ export interface operations {
                  *     control or bidirectional formatting characters, else 400 `bad_request`.
                  */
                 name?: string;
+                /**
+                 * @description A dataset job: the id of a finished upload of the caller's tenant
+                 *     (`/v1/uploads`, tus), read by the gateways in the background with
+                 *     checkpoints, without a body. The job is answered at once with
+                 *     `ingesting: true`; its first chunks run while the rest is read.
+                 *     404 `not_found` for an unknown upload or another tenant's, 409
+                 *     `conflict` for one not finished, 410 `expired` for an expired one.
+                 */
+                upload?: string;
+                /** @description With `upload`: how to read it (`ndjson`, `csv`, `npy`, or `octet-stream` for raw float32); by default from its `filetype` metadata, then its file name's extension (`.ndjson`/`.jsonl`, `.csv`, `.npy`, `.bin`/`.f32`/`.raw`). */
+                format?: "ndjson" | "csv" | "npy" | "octet-stream";
+                /**
+                 * @description NDJSON and CSV inputs: how many lines that cannot be read (bad JSON,
+                 *     wrong number of values, an image that does not decode) are accepted
+                 *     as failed items, each with its line and reason (in the job's errors
+                 *     file). One more fails the whole request (400 naming the line) or,
+                 *     for a dataset already accepted, the job. 0 by default: any bad line
+                 *     refuses the input.
+                 */
+                max_invalid?: number;
+                /** @description CSV: the column holding each item's id (not an input feature); the id is returned with its result (`id`) and in the output file. */
+                id_column?: string;
+                /** @description The order the tenant's jobs are served in, within its fair share (`high`, `normal`, `low`); a JSON body's `priority` wins. */
+                priority?: "high" | "normal" | "low";
+                /** @description An RFC 3339 time or a duration from now (`90m`); items not started by then are skipped and the job ends `deadline_exceeded`. A JSON body's `deadline` wins. */
+                deadline?: string;
                 /**
                  * @description A URL the job's end is POSTed to (`jobEnded` in `webhooks`), for
                  *     bodies other than JSON (a JSON body's `webhook` wins). `none`
@@ -2023,28 +2421,6 @@ export interface operations {
                  *     webhook secret.
                  */
                 webhook?: string;
-                /** @description The order among the tenant's jobs, within its fair share (a JSON body's `priority` wins). 400 `bad_request` for another value. */
-                priority?: "high" | "normal" | "low";
-                /**
-                 * @description An RFC 3339 time or a Go duration from now (`30m`); items not started by then are skipped and the job ends `deadline_exceeded`. 400 `bad_request` when unparsable or past.
-                 * @example 30m
-                 */
-                deadline?: string;
-                /**
-                 * @description The id of a finished upload of the caller's tenant (the last
-                 *     segment of its tus URL): the job reads it as a dataset, in the
-                 *     background (`ingesting` and `read` in its status meanwhile), and
-                 *     the request has no body. 404 `not_found` for an unknown or
-                 *     another tenant's upload, 410 `expired` for an expired one, 409
-                 *     `conflict` for an unfinished one.
-                 */
-                upload?: string;
-                /** @description With `upload`: how to read it (default: from its `filetype`, else its `filename`). */
-                format?: "ndjson" | "csv" | "npy" | "octet-stream";
-                /** @description NDJSON and CSV: up to this many invalid rows fail as items (with their line and reason); one more fails the job. 0: none. */
-                max_invalid?: number;
-                /** @description CSV: a header column that is each row's id (`ItemResult.id`), not a feature. */
-                id_column?: string;
             };
             header?: {
                 /**

@@ -1,0 +1,91 @@
+package system
+
+import (
+	"fmt"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"batchinfer/api"
+	"batchinfer/model"
+)
+
+// Register and retire a small .tflite version thousands of times (some
+// served before they are retired, most not yet): the registry's stream,
+// the pushes, models and aliases buckets, the input stream and the
+// consumers return to where they were.
+func TestRegistrySoakReturnsToBaseline(t *testing.T) {
+	s := Start(t, Options{Gateway: fastRegistry, Registry: &model.Warmup{Rounds: 1, Batches: []int{1}}})
+	tflite := readFile(t, RepoRoot(), "model", "models", "breast_cancer", "1", "model.tflite")
+	base := s.registryState(t)
+	n := 2000
+	if raceEnabled || testing.Short() {
+		n = 300
+	}
+	const pushers = 4
+	var times soakTimes
+	start := time.Now()
+	var wg sync.WaitGroup
+	for p := range pushers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := p; i < n; i += pushers {
+				if err := soakVersion(t, s, fmt.Sprintf("s%d", i), tflite, i%20 == 0, &times); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	pushed := time.Since(start)
+	Eventually(t, 2*time.Minute, func() error {
+		if got := s.registryState(t); got != base {
+			var vs api.RegistryVersions
+			s.GetJSON("/v1/models/breast_cancer/versions", &vs)
+			return fmt.Errorf("after %d versions: %+v, want %+v; listed: %+v; stream: %s", n, got, base, vs.Versions, s.dumpRegistry(t))
+		}
+		return nil
+	})
+	var list api.ModelList
+	s.GetJSON("/v1/models", &list)
+	for _, m := range list.Models {
+		if m.Name == "breast_cancer" && m.Version != "1" {
+			t.Fatalf("%s still in the catalogue", m.ID())
+		}
+	}
+	t.Logf("%d pushers: a push took %v, a cycle %v on average", pushers, time.Duration(times.push.Load())/time.Duration(n), time.Duration(times.cycle.Load())/time.Duration(n))
+	t.Logf("%d versions pushed and retired in %s; all gone %s later", n, pushed.Round(time.Millisecond), (time.Since(start) - pushed).Round(time.Millisecond))
+}
+
+// soakVersion pushes a version, waits until it is served (when served),
+// and retires it.
+// soakTimes add up the time of pushes and of whole cycles.
+type soakTimes struct{ push, cycle atomic.Int64 }
+
+func soakVersion(t *testing.T, s *System, version string, tflite []byte, served bool, times *soakTimes) error {
+	t0 := time.Now()
+	defer func() { times.cycle.Add(int64(time.Since(t0))) }()
+	code, _, raw := s.push(t, "breast_cancer", version, tflite, "application/octet-stream")
+	times.push.Add(int64(time.Since(t0)))
+	if code != http.StatusCreated {
+		return fmt.Errorf("push %s: %d %s", version, code, raw)
+	}
+	if served {
+		deadline := time.Now().Add(time.Minute)
+		for s.versionState(t, "breast_cancer", version).State != api.StateReady {
+			if time.Now().After(deadline) {
+				return fmt.Errorf("breast_cancer:%s never ready", version)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	code, _, raw = s.Do(http.MethodDelete, "/v1/models/breast_cancer/versions/"+version, "", nil, nil)
+	if code != http.StatusAccepted {
+		return fmt.Errorf("retire %s: %d %s", version, code, raw)
+	}
+	return nil
+}
