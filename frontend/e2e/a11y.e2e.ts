@@ -109,7 +109,7 @@ const PAGES: Record<string, (page: Page) => Promise<void>> = {
   deadletters: async (page) => {
     await serveDlq(page, new FakeDlq(3))
     await page.goto('/deadletters')
-    await page.getByTestId('dlq-dl1').getByTestId('dlq-show').click()
+    await page.getByTestId('dlq-1').getByTestId('dlq-show').click()
     await expect(page.getByTestId('dlq-payload')).toBeVisible()
   },
   jobs: async (page) => {

@@ -72,6 +72,17 @@ export type Role = Whoami['role']
 /** The caller's limits (GET /v1/limits). */
 export type Limits = Schemas['Limits']
 
+/** Dead letters (GET /v1/deadletters): chunks the workers gave up on, with their payload. */
+export type DeadLetter = Schemas['DeadLetter']
+export type DeadLetterKind = DeadLetter['kind']
+export type DeadLetterList = Schemas['DeadLetterList']
+export type DeadLetterDetail = Schemas['DeadLetterDetail']
+/** One input of a letter's payload: a tensor's float32 values, an image's bytes, or an invalid input's reason. */
+export type DeadLetterItem = Schemas['DeadLetterItem']
+export type DeadLetterQuery = NonNullable<operations['listDeadLetters']['parameters']['query']>
+export type Redriven = Schemas['Redriven']
+export type Purged = Schemas['Purged']
+
 export type ErrorDetail = Schemas['ErrorDetail']
 export type ErrorBody = Schemas['Error']
 

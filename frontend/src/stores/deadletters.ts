@@ -1,26 +1,50 @@
 // The dead letters the key may see (its tenant's; an operator's: every
-// tenant's), a page at a time with filters by job and model, and what can
-// be done with one: show it with its payload, redrive it into its job, or
-// purge it. A gateway without the dead-letter API (404 on the list) is
-// said as such, not as an error.
+// tenant's, and with kind "sync" the synchronous requests'), a page at a
+// time, oldest first, with filters by job, model and (operators) tenant;
+// and what can be done with one: show its input a page at a time, redrive
+// it into its job, purge it, or purge every letter of a job. A gateway
+// without the dead-letter API (404 on the list) is said as such, not as an
+// error.
 import { defineStore } from 'pinia'
 import { reactive, ref, shallowRef } from 'vue'
 import { ApiError } from '@/api/http'
-import {
-  getDeadLetter,
-  listDeadLetters,
-  purgeDeadLetter,
-  redriveDeadLetter,
-  type DeadLetter,
-  type DeadLetterDetail,
-} from '@/api/deadletters'
+import { getDeadLetter, listDeadLetters, purgeDeadLetter, purgeJobDeadLetters, redriveDeadLetter } from '@/api/deadletters'
+import type { DeadLetter, DeadLetterItem, DeadLetterKind } from '@/api/types'
 import { errorText } from '@/lib/errors'
+import { fmtInt } from '@/lib/format'
 
+/** Letters per page of the list. */
 export const DLQ_PAGE = 50
+/** Payload items per page of a letter's input. */
+export const ITEMS_PAGE = 20
 
 export interface DeadLetterFilter {
   job?: string
+  /** name, or name:version */
   model?: string
+  /** Operators: one tenant's letters. */
+  tenant?: string
+  /** Operators: "sync" for the synchronous requests' letters (batch by default). */
+  kind?: DeadLetterKind
+}
+
+/** A letter's input as far as it was read. */
+export interface OpenedLetter {
+  items: DeadLetterItem[]
+  /** The offset of the next page of items; null: all read. */
+  nextOffset: number | null
+}
+
+type Action = 'redrive' | 'purge' | 'show'
+
+function clean(f: DeadLetterFilter): DeadLetterFilter {
+  const t = (s?: string) => s?.trim() || undefined
+  return { job: t(f.job), model: t(f.model), tenant: t(f.tenant), kind: f.kind === 'sync' ? 'sync' : undefined }
+}
+
+/** "256 items (256–511)" */
+export function itemsText(l: Pick<DeadLetter, 'count' | 'start'>): string {
+  return `${fmtInt(l.count)} item${l.count === 1 ? '' : 's'} (${fmtInt(l.start)}–${fmtInt(l.start + l.count - 1)})`
 }
 
 export const useDeadLettersStore = defineStore('deadletters', () => {
@@ -31,10 +55,12 @@ export const useDeadLettersStore = defineStore('deadletters', () => {
   /** The gateway does not offer the dead-letter API. */
   const unavailable = ref(false)
   const filter = ref<DeadLetterFilter>({})
-  /** Letters opened, with their payload. */
-  const details = reactive<Record<string, DeadLetterDetail>>({})
-  /** Letters with an action under way: redrive or purge. */
-  const busy = reactive<Record<string, 'redrive' | 'purge' | 'show'>>({})
+  /** Letters opened, with the part of their input read so far. */
+  const details = reactive<Record<string, OpenedLetter>>({})
+  /** Letters with an action under way. */
+  const busy = reactive<Record<string, Action>>({})
+  /** A job's letters being purged. */
+  const purgingJob = ref<string | null>(null)
   /** The outcome of the last action, in words. */
   const notice = ref<string | null>(null)
   let epoch = 0
@@ -60,7 +86,7 @@ export const useDeadLettersStore = defineStore('deadletters', () => {
 
   /** The first page (with f: of a new filter). */
   function load(f?: DeadLetterFilter): Promise<void> {
-    if (f) filter.value = { job: f.job?.trim() || undefined, model: f.model?.trim() || undefined }
+    if (f) filter.value = clean(f)
     return page()
   }
 
@@ -68,7 +94,7 @@ export const useDeadLettersStore = defineStore('deadletters', () => {
     return nextCursor.value === null || loading.value ? Promise.resolve() : page(nextCursor.value)
   }
 
-  async function act(l: DeadLetter, kind: 'redrive' | 'purge' | 'show', run: () => Promise<string | null>): Promise<void> {
+  async function act(l: DeadLetter, kind: Action, run: () => Promise<string | null>): Promise<void> {
     busy[l.id] = kind
     notice.value = null
     error.value = null
@@ -76,7 +102,7 @@ export const useDeadLettersStore = defineStore('deadletters', () => {
       notice.value = await run()
     } catch (e) {
       // Gone already (redriven or purged elsewhere): off the list, said in words.
-      if (e instanceof ApiError && e.status === 404 && kind !== 'show') drop(l.id)
+      if (e instanceof ApiError && e.status === 404) drop(l.id)
       error.value = errorText(e)
     } finally {
       delete busy[l.id]
@@ -88,20 +114,35 @@ export const useDeadLettersStore = defineStore('deadletters', () => {
     delete details[id]
   }
 
-  const items = (l: DeadLetter) => `${l.count} item${l.count === 1 ? '' : 's'} (${l.start}–${l.start + l.count - 1})`
-
+  /** Reads the first page of the letter's input. */
   function show(l: DeadLetter): Promise<void> {
     return act(l, 'show', async () => {
-      details[l.id] = await getDeadLetter(l.id)
+      const d = await getDeadLetter(l.id, { limit: ITEMS_PAGE })
+      details[l.id] = { items: d.items, nextOffset: d.next_offset }
       return null
     })
   }
 
+  /** Reads the next page of an opened letter's input. */
+  function showMore(l: DeadLetter): Promise<void> {
+    const open = details[l.id]
+    if (!open || open.nextOffset === null || busy[l.id]) return Promise.resolve()
+    return act(l, 'show', async () => {
+      const d = await getDeadLetter(l.id, { offset: open.nextOffset!, limit: ITEMS_PAGE })
+      details[l.id] = { items: [...open.items, ...d.items], nextOffset: d.next_offset }
+      return null
+    })
+  }
+
+  function hide(l: DeadLetter): void {
+    delete details[l.id]
+  }
+
   function redrive(l: DeadLetter): Promise<void> {
     return act(l, 'redrive', async () => {
-      await redriveDeadLetter(l.id)
+      const r = await redriveDeadLetter(l.id)
       drop(l.id)
-      return `Redriven: ${items(l)} of job ${l.job} are back in its queue.`
+      return `Redriven: ${itemsText(l)} of job ${r.job.id} are back in its queue (each lands in it once).`
     })
   }
 
@@ -109,8 +150,25 @@ export const useDeadLettersStore = defineStore('deadletters', () => {
     return act(l, 'purge', async () => {
       await purgeDeadLetter(l.id)
       drop(l.id)
-      return `Purged: ${items(l)} of job ${l.job} are gone.`
+      return `Purged: ${itemsText(l)} of job ${l.job} stay failed; their input is gone.`
     })
+  }
+
+  /** Purges every letter of a job the key may see, then lists again. */
+  async function purgeJob(job: string): Promise<void> {
+    purgingJob.value = job
+    notice.value = null
+    error.value = null
+    try {
+      const r = await purgeJobDeadLetters(job)
+      notice.value = `Purged ${fmtInt(r.purged)} dead letter${r.purged === 1 ? '' : 's'} of job ${job}.`
+      for (const id of Object.keys(details)) delete details[id]
+      await page()
+    } catch (e) {
+      error.value = errorText(e)
+    } finally {
+      purgingJob.value = null
+    }
   }
 
   function clear(): void {
@@ -122,8 +180,29 @@ export const useDeadLettersStore = defineStore('deadletters', () => {
     notice.value = null
     unavailable.value = false
     loading.value = false
+    purgingJob.value = null
     for (const k of Object.keys(details)) delete details[k]
   }
 
-  return { letters, nextCursor, loading, error, unavailable, filter, details, busy, notice, load, more, show, redrive, purge, clear }
+  return {
+    letters,
+    nextCursor,
+    loading,
+    error,
+    unavailable,
+    filter,
+    details,
+    busy,
+    purgingJob,
+    notice,
+    load,
+    more,
+    show,
+    showMore,
+    hide,
+    redrive,
+    purge,
+    purgeJob,
+    clear,
+  }
 })
