@@ -246,6 +246,7 @@ test.describe('Jobs', () => {
       await expect(page.getByTestId('job-priority')).toHaveText('low')
       await expect(page.getByTestId('job-deadline')).not.toBeEmpty()
       await expect(page.getByTestId('priority-tag')).toHaveText('low priority')
+      await page.evaluate(() => window.scrollTo(0, 0))
       await shot(page, 'job-queued')
       // Once it runs, the place in the queue goes; it never showed "running" while queued.
       await expect(page.getByTestId('job-state')).toHaveText(/running|completed/, { timeout: 60_000 })
