@@ -71,10 +71,12 @@ func (f *finisher) reply(t *task) {
 	cr := t.chunkResult(f.worker)
 	f.metrics.items.WithLabelValues(t.lane, "ok").Add(float64(cr.Done))
 	f.metrics.items.WithLabelValues(t.lane, "failed").Add(float64(cr.Failed))
-	if err := f.nc.Publish(t.reply, cr.AppendJSON(make([]byte, 0, 64+len(cr.Items)*256))); err != nil {
+	buf := encodeResult(cr)
+	if err := f.nc.Publish(t.reply, *buf); err != nil {
 		f.log.Warn().Err(err).Msg("sync reply failed")
 	}
-	if t.msg != nil { // nil: a realtime request, nothing to ack
+	releaseResult(buf) // Publish copied it
+	if t.msg != nil {  // nil: a realtime request, nothing to ack
 		_ = t.msg.Ack()
 	}
 	f.metrics.chunks.WithLabelValues(t.lane, "replied").Inc()
@@ -97,8 +99,9 @@ func (f *finisher) complete(t *task) {
 	cr := t.chunkResult(f.worker)
 	f.metrics.items.WithLabelValues(t.lane, "ok").Add(float64(cr.Done))
 	f.metrics.items.WithLabelValues(t.lane, "failed").Add(float64(cr.Failed))
-	data := cr.AppendJSON(make([]byte, 0, 64+len(cr.Items)*256))
-	count, outcome, err := f.store(cr, data)
+	buf := encodeResult(cr)
+	defer releaseResult(buf) // the store's publish copies it
+	count, outcome, err := f.store(cr, *buf)
 	count.Started = t.started
 	if err == nil {
 		// Counting is idempotent: an attempt a reconnect cuts short is
@@ -232,6 +235,28 @@ func (f *finisher) redelivered(t *task) bool {
 		f.dropInput(t)
 	}
 	return err == nil
+}
+
+// resultBufs keeps the buffers chunk results are encoded into from one
+// chunk to the next (a 256-item digits chunk's is ~100 KB, allocated,
+// cleared and grown per chunk otherwise).
+var resultBufs = sync.Pool{New: func() any { return new([]byte) }}
+
+// maxPooledResult bounds the buffers kept.
+const maxPooledResult = 4 << 20
+
+// encodeResult encodes cr into a pooled buffer; releaseResult gives it
+// back once its bytes are sent (a NATS publish copies them).
+func encodeResult(cr *wire.ChunkResult) *[]byte {
+	buf := resultBufs.Get().(*[]byte)
+	*buf = cr.AppendJSON((*buf)[:0])
+	return buf
+}
+
+func releaseResult(buf *[]byte) {
+	if cap(*buf) <= maxPooledResult {
+		resultBufs.Put(buf)
+	}
 }
 
 // opAttempts bounds how often a NATS operation cut by reconnects is tried.
