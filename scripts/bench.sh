@@ -51,7 +51,7 @@ start_worker() { # extra flags
 start_worker
 
 key=$(./bin/loadgen new-key)
-printf 'bench %s role=operator rate=10000000 burst=10000000 jobs=100000 items=1000000000 conns=100000\n' \
+printf 'bench %s role=operator rate=10000000 burst=10000000 jobs=4096 items=1000000000 conns=100000\n' \
   "$(printf %s "$key" | sha256sum | cut -d' ' -f1)" >"$dir/api-keys"
 ./bin/gateway -addr "127.0.0.1:$gw_port" -api-keys-file "$dir/api-keys" -max-body-bytes 1073741824 -pprof-addr "127.0.0.1:$((gw_port + 3))" >"$dir/gateway.log" 2>&1 &
 pids+=($!); gw_pid=$!
