@@ -5,32 +5,18 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"time"
+
+	"batchinfer/api"
 )
 
-// DeadLetter is a chunk of a job that failed every delivery to the
-// workers and was set aside (GET /v1/deadletters): which items, of which
-// job and model, why, and after how many deliveries.
-type DeadLetter struct {
-	ID         string    `json:"id"`
-	Job        string    `json:"job"`
-	Chunk      int       `json:"chunk"`
-	Start      int       `json:"start"`
-	Count      int       `json:"count"`
-	Model      string    `json:"model"`
-	Version    string    `json:"version"`
-	Tenant     string    `json:"tenant"`
-	Reason     string    `json:"reason"`
-	Deliveries int       `json:"deliveries"`
-	DeadAt     time.Time `json:"dead_at"`
-}
+// DeadLetter is a chunk given up after its deliveries (GET /v1/deadletters).
+type DeadLetter = api.DeadLetter
 
 // DeadLetterList is a page of dead letters.
-type DeadLetterList struct {
-	Letters []DeadLetter `json:"letters"`
-	// NextCursor is the cursor of the next page; absent on the last.
-	NextCursor string `json:"next_cursor,omitempty"`
-}
+type DeadLetterList = api.DeadLetterList
+
+// DeadLetterDetail is a dead letter with a page of its payload's items.
+type DeadLetterDetail = api.DeadLetterDetail
 
 // DeadLetterOptions filter and page the dead letters.
 type DeadLetterOptions struct {
@@ -60,14 +46,20 @@ func (c *Client) DeadLetters(ctx context.Context, opts DeadLetterOptions) (*Dead
 	return getAs[DeadLetterList](ctx, c, "/v1/deadletters", opts.query())
 }
 
-// DeadLetter is one dead letter.
-func (c *Client) DeadLetter(ctx context.Context, id string) (*DeadLetter, error) {
-	return getAs[DeadLetter](ctx, c, letterPath(id), nil)
+// DeadLetter is one dead letter, with the first page of its payload.
+func (c *Client) DeadLetter(ctx context.Context, id string) (*DeadLetterDetail, error) {
+	return getAs[DeadLetterDetail](ctx, c, letterPath(id), nil)
 }
 
-// Redrive sends a dead letter's chunk to the workers again.
-func (c *Client) Redrive(ctx context.Context, id string) error {
-	return c.doCall(ctx, &call{method: http.MethodPost, path: letterPath(id) + "/redrive", retry: true}, nil)
+// Redrive runs a dead letter's chunk again in its job (exactly once: a
+// second redrive of the letter is refused), and returns the job's status.
+// It is not retried: an answer lost in transit is found with DeadLetter.
+func (c *Client) Redrive(ctx context.Context, id string) (*api.Redriven, error) {
+	var out api.Redriven
+	if err := c.doCall(ctx, &call{method: http.MethodPost, path: letterPath(id) + "/redrive"}, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
 }
 
 // DeleteDeadLetter drops a dead letter (its items stay failed).

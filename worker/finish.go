@@ -8,6 +8,7 @@ import (
 
 	"batchinfer/internal/natsx"
 	"batchinfer/internal/store"
+	"batchinfer/internal/tracing"
 	"batchinfer/internal/wire"
 
 	"github.com/nats-io/nats.go"
@@ -34,6 +35,7 @@ type finisher struct {
 	// storeRetry is how long a result the full store refuses is retried.
 	storeRetry time.Duration
 	full       fullState
+	tracer     *tracing.Tracer // nil: tracing off
 }
 
 func (f *finisher) start(n int) {
@@ -75,8 +77,9 @@ func (f *finisher) reply(t *task) {
 	f.metrics.items.WithLabelValues(t.lane, "ok").Add(float64(cr.Done))
 	f.metrics.items.WithLabelValues(t.lane, "failed").Add(float64(cr.Failed))
 	buf := encodeResult(cr)
-	if err := f.nc.Publish(t.reply, *buf); err != nil {
-		f.log.Warn().Err(err).Msg("sync reply failed")
+	if err := f.publishReply(t, *buf); err != nil {
+		tracing.Event(f.log.Warn(), t.sc).Err(err).Msg("sync reply failed")
+		t.spanError(err)
 	}
 	releaseResult(buf) // Publish copied the bytes
 
@@ -112,7 +115,9 @@ func (f *finisher) complete(t *task) {
 	f.metrics.items.WithLabelValues(t.lane, "failed").Add(float64(cr.Failed))
 	buf := encodeResult(cr)
 	defer releaseResult(buf) // the store's publish copies it
-	count, outcome, err := f.store(cr, *buf)
+	data := *buf
+	span := t.child(f.tracer, "chunk.store")
+	count, outcome, err := f.store(cr, data)
 	count.Started = t.started
 	if err == nil {
 		// Counting is idempotent: an attempt a reconnect cuts short is
@@ -121,8 +126,10 @@ func (f *finisher) complete(t *task) {
 			return f.jobs.Count(ctx, cr.Job, count)
 		})
 	}
+	endStore(span, outcome, len(data), err)
 	if err != nil {
-		f.log.Error().Err(err).Str("job", t.job).Int("chunk", t.chunk).Msg("storing the result failed, chunk given back")
+		tracing.Event(f.log.Error(), t.sc).Err(err).Str("job", t.job).Int("chunk", t.chunk).Msg("storing the result failed, chunk given back")
+		t.spanError(err)
 		_ = t.msg.NakWithDelay(time.Second)
 		f.metrics.chunks.WithLabelValues(t.lane, "nak").Inc()
 		return
@@ -133,7 +140,7 @@ func (f *finisher) complete(t *task) {
 		cancel()
 	}
 	if err := f.epoch.Do(context.Background(), natsOpTimeout, opAttempts, t.msg.DoubleAck); err != nil {
-		f.log.Warn().Err(err).Str("job", t.job).Int("chunk", t.chunk).Msg("ack failed")
+		tracing.Event(f.log.Warn(), t.sc).Err(err).Str("job", t.job).Int("chunk", t.chunk).Msg("ack failed")
 	}
 	f.metrics.chunks.WithLabelValues(t.lane, outcome).Inc()
 	f.dropInput(t)

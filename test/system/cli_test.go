@@ -17,7 +17,9 @@ import (
 	"testing"
 	"time"
 
+	"batchinfer/api"
 	"batchinfer/gateway/auth"
+	"batchinfer/internal/store"
 )
 
 // The batchinfer CLI as its users run it: a subprocess, against the real
@@ -418,5 +420,36 @@ func TestCLIModelsPush(t *testing.T) {
 	}
 	if _, stderr, code := newCLI(t, s.BaseURL, KeyB).run("", "models", "push", dir, "--name", "digits", "--version", "8"); code != 5 {
 		t.Fatalf("push with a user's key: %d %s", code, stderr)
+	}
+}
+
+// batchinfer dlq lists, shows and deletes the caller's dead letters, as
+// the API has them.
+func TestCLIDeadLetters(t *testing.T) {
+	s := Start(t, Options{})
+	putLetters(t, store.NewDeadLetters(s.infra(t)), TenantA, "j0000000000clidlq0000000", 3)
+	c := newCLI(t, s.BaseURL, KeyA)
+	var list api.DeadLetterList
+	out, _, code := c.run("", "dlq", "list", "--json")
+	if code != 0 || json.Unmarshal([]byte(out), &list) != nil || len(list.Letters) != 3 || list.Letters[2].Chunk != 2 {
+		t.Fatalf("dlq list: %d %s", code, out)
+	}
+	var d api.DeadLetterDetail
+	out, _, code = c.run("", "dlq", "show", list.Letters[0].ID, "--json")
+	if code != 0 || json.Unmarshal([]byte(out), &d) != nil || d.ID != list.Letters[0].ID || len(d.Items) != 1 || d.Items[0].Kind != api.ItemKindTensor {
+		t.Fatalf("dlq show: %d %s", code, out)
+	}
+	if out, _, code := c.run("", "dlq", "list"); code != 0 || !strings.Contains(out, "j0000000000clidlq0000000") {
+		t.Fatalf("dlq list (table): %d %s", code, out)
+	}
+	if _, errOut, code := c.run("", "dlq", "delete", list.Letters[0].ID); code != 0 {
+		t.Fatalf("dlq delete: %d %s", code, errOut)
+	}
+	if _, _, code := c.run("", "dlq", "show", list.Letters[0].ID); code == 0 {
+		t.Fatal("dlq show of a deleted letter succeeded")
+	}
+	out, _, _ = c.run("", "dlq", "list", "--json")
+	if json.Unmarshal([]byte(out), &list) != nil || len(list.Letters) != 2 {
+		t.Fatalf("dlq list after delete: %s", out)
 	}
 }

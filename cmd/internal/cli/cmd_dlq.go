@@ -65,7 +65,7 @@ func (a *app) dlqShowCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return a.result(d, func(w io.Writer) { printLetters(w, &client.DeadLetterList{Letters: []client.DeadLetter{*d}}) })
+			return a.result(d, func(w io.Writer) { printLetters(w, &client.DeadLetterList{Letters: []client.DeadLetter{d.DeadLetter}}) })
 		},
 	}
 }
@@ -92,7 +92,8 @@ func (a *app) dlqEachCmd(use, short string, f func(*cobra.Command, string) error
 }
 
 func (a *app) redriveLetter(cmd *cobra.Command, id string) error {
-	return a.c.Redrive(cmd.Context(), id)
+	_, err := a.c.Redrive(cmd.Context(), id)
+	return err
 }
 func (a *app) deleteLetter(cmd *cobra.Command, id string) error {
 	return a.c.DeleteDeadLetter(cmd.Context(), id)
