@@ -31,6 +31,7 @@ func (g *Gateway) routes() *http.ServeMux {
 	mux.HandleFunc("GET /ready", g.handleReady)
 	mux.Handle("GET /metrics", g.authed(auth.RoleOperator, g.metricsHandler()))
 	mux.Handle("GET /v1/whoami", user(g.handleWhoami))
+	mux.Handle("GET /v1/limits", user(g.handleLimits))
 	mux.Handle("GET /v1/models", user(g.handleModels))
 	mux.Handle("GET /v1/models/{name}", user(g.handleModel))
 	mux.Handle("POST /v1/models/{name}/predict", user(g.handlePredict))

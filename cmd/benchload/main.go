@@ -63,11 +63,7 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	hc := &http.Client{Timeout: 10 * time.Minute}
-	if mode == "dataset" { // gigabytes up and down: bounded by ctx alone
-		hc = &http.Client{}
-	}
-	c := &benchload.Client{Client: &client.Client{BaseURL: o.url, Key: o.key, HTTP: hc,
+	c := &benchload.Client{Client: &client.Client{BaseURL: o.url, Key: o.key, HTTP: httpClient(mode),
 		RetryFor: -1, UserAgent: "batchinfer-benchload"}}
 	shape, err := c.ItemShape(ctx, o.model)
 	if err != nil {
@@ -84,6 +80,15 @@ func run(args []string) error {
 		}
 	}
 	return err
+}
+
+// httpClient bounds each request of mode: a dataset's gigabytes up and
+// down are bounded by the run's context alone.
+func httpClient(mode string) *http.Client {
+	if mode == "dataset" {
+		return &http.Client{}
+	}
+	return &http.Client{Timeout: 10 * time.Minute}
 }
 
 // measure runs one measurement of mode; a dataset run that stops early
