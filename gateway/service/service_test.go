@@ -74,7 +74,9 @@ func start(t *testing.T, cfg Config) *env {
 	}
 	t.Cleanup(svc.Stop)
 	deadline := time.Now().Add(10 * time.Second)
-	for _, err := svc.Model("tiny", ""); err != nil; _, err = svc.Model("tiny", "") {
+	// The model listed, and every watcher of the catalogue caught up (the
+	// registry's and the aliases' may come after the models').
+	for _, err := svc.Model("tiny", ""); err != nil || !svc.cat.isSynced(); _, err = svc.Model("tiny", "") {
 		if time.Now().After(deadline) {
 			t.Fatal("catalogue never listed the model")
 		}
