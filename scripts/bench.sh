@@ -8,7 +8,13 @@
 # profiles of every process during a 100k NDJSON job are in
 # $BENCH_DIR/profiles/.
 #
-#   make bench [BENCH_ROUNDS=3 BENCH_ITEMS=100000 BENCH_MOBILENET_ITEMS=1024 BENCH_SYNC_DURATION=10s BENCH_ONLY="idle raw job formats sync load mobilenet"]
+# The fair section (docs/scheduling.md) runs its scenarios under both
+# scheduling policies, restarting the gateway with SCHED_POLICY=fair, then
+# fifo: tenant B's small job alone, then behind tenant A's backlog, and the
+# cost of fair share with 1, 10 and 100 active jobs of several tenants.
+#
+#   make bench [BENCH_ROUNDS=3 BENCH_ITEMS=100000 BENCH_MOBILENET_ITEMS=1024 BENCH_SYNC_DURATION=10s BENCH_ONLY="idle raw job formats sync load mobilenet fair"]
+#   make bench BENCH_ONLY=fair [BENCH_FAIR_JOBS=8 BENCH_FAIR_ITEMS=100000 BENCH_FAIR_SMALL=256 BENCH_FAIR_COST_JOBS="1 10 100" BENCH_FAIR_COST_ITEMS=100000 BENCH_FAIR_ROUNDS=1]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -20,16 +26,17 @@ mkdir -p "$dir/profiles"
 rounds=${BENCH_ROUNDS:-3}
 items=${BENCH_ITEMS:-100000}
 sync_d=${BENCH_SYNC_DURATION:-10s}
-only=${BENCH_ONLY:-idle raw job formats sync load mobilenet}
+only=${BENCH_ONLY:-idle raw job formats sync load mobilenet fair}
 nats_port=${BENCH_NATS_PORT:-15222}
 gw_port=${BENCH_GATEWAY_PORT:-18200}
 out=$dir/results.jsonl
 : >"$out"
 pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+cleanup() { # the servers running now (a restarted one's old pid is not ours any more)
+  for p in "${pids[@]}" $gw_pid $worker_pid; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}" $gw_pid $worker_pid; do wait "$p" 2>/dev/null || true; done
 }
+gw_pid= worker_pid=
 trap cleanup EXIT
 want() { [[ " $only " == *" $1 "* ]]; }
 
@@ -41,21 +48,29 @@ pids+=($!); nats_pid=$!
 wait_http "http://127.0.0.1:$((nats_port + 1))/healthz?js-enabled-only=true" "$nats_pid" "$dir/nats.log"
 export NATS_URL=nats://127.0.0.1:$nats_port RESULT_TTL=10m
 
-worker_pid=
 start_worker() { # extra flags
   if [ -n "$worker_pid" ]; then kill -TERM "$worker_pid"; wait "$worker_pid" 2>/dev/null || true; fi
   ./bin/worker -worker-id bench-w1 -health-addr "127.0.0.1:$((gw_port + 1))" -pprof-addr "127.0.0.1:$((gw_port + 2))" "$@" >>"$dir/worker.log" 2>&1 &
-  worker_pid=$!; pids+=("$worker_pid")
+  worker_pid=$!
   wait_http "http://127.0.0.1:$((gw_port + 1))/ready" "$worker_pid" "$dir/worker.log"
 }
 start_worker
 
+limits='rate=10000000 burst=10000000 jobs=4096 items=1000000000 conns=100000'
 key=$(./bin/loadgen new-key)
-printf 'bench %s role=operator rate=10000000 burst=10000000 jobs=100000 items=1000000000 conns=100000\n' \
-  "$(printf %s "$key" | sha256sum | cut -d' ' -f1)" >"$dir/api-keys"
-./bin/gateway -addr "127.0.0.1:$gw_port" -api-keys-file "$dir/api-keys" -max-body-bytes 1073741824 -pprof-addr "127.0.0.1:$((gw_port + 3))" >"$dir/gateway.log" 2>&1 &
-pids+=($!); gw_pid=$!
-wait_http "http://127.0.0.1:$gw_port/ready" "$gw_pid" "$dir/gateway.log"
+printf 'bench %s role=operator %s\n' "$(printf %s "$key" | sha256sum | cut -d' ' -f1)" "$limits" >"$dir/api-keys"
+tenant_keys=() # the fair section's tenants: A, B, then more for its cost scenario
+for t in A B C D E F G H I J; do
+  k=$(./bin/loadgen new-key); tenant_keys+=("$k")
+  printf 'tenant%s %s %s\n' "$t" "$(printf %s "$k" | sha256sum | cut -d' ' -f1)" "$limits" >>"$dir/api-keys"
+done
+start_gateway() { # SCHED_POLICY
+  if [ -n "$gw_pid" ]; then kill -TERM "$gw_pid"; wait "$gw_pid" 2>/dev/null || true; fi
+  SCHED_POLICY=$1 ./bin/gateway -addr "127.0.0.1:$gw_port" -api-keys-file "$dir/api-keys" -max-body-bytes 1073741824 -pprof-addr "127.0.0.1:$((gw_port + 3))" >>"$dir/gateway.log" 2>&1 &
+  gw_pid=$!
+  wait_http "http://127.0.0.1:$gw_port/ready" "$gw_pid" "$dir/gateway.log"
+}
+start_gateway fair
 
 load() { # label, benchload args...
   local label=$1; shift
@@ -120,6 +135,27 @@ if want mobilenet && [ -f model/models/mobilenet_bench/1/saved_model.pb ]; then
   start_worker -serve digits,mobilenet_bench
   raw "best batch" -model mobilenet_bench -batch 4
   for f in octet b64; do load "$f" job -model mobilenet_bench -format "$f" -items "${BENCH_MOBILENET_ITEMS:-1024}" || true; done
+fi
+fairload() { # policy, label, benchload fair args...
+  local policy=$1 label=$2; shift 2
+  BENCH_API_KEY=$key BENCH_TENANT_KEYS=$(IFS=,; echo "${tenant_keys[*]}") ./bin/benchload fair -url "http://127.0.0.1:$gw_port" \
+    -label "$label" -policy "$policy" -proc "nats=$nats_pid,gateway=$gw_pid,worker=$worker_pid" "$@" | tee -a "$out"
+}
+if want fair; then
+  fair_rounds=${BENCH_FAIR_ROUNDS:-1}
+  for r in $(seq 1 "$fair_rounds"); do
+    label=; [ "$fair_rounds" = 1 ] || label="round $r"
+    for policy in fair fifo; do
+      start_gateway "$policy"
+      load warmup job -format ndjson -items 20000 >/dev/null
+      for _ in 1 2 3; do fairload "$policy" "$label" -scenario idle -small "${BENCH_FAIR_SMALL:-256}"; done
+      fairload "$policy" "$label" -scenario contend -jobs "${BENCH_FAIR_JOBS:-8}" -items "${BENCH_FAIR_ITEMS:-100000}" -small "${BENCH_FAIR_SMALL:-256}"
+      for n in ${BENCH_FAIR_COST_JOBS:-1 10 100}; do
+        fairload "$policy" "$label" -scenario cost -jobs "$n" -items "${BENCH_FAIR_COST_ITEMS:-100000}"
+      done
+    done
+  done
+  start_gateway fair
 fi
 ./bin/benchload report "$out" >"$dir/report.md"
 cat "$dir/report.md"

@@ -6,6 +6,7 @@
 //	benchload -url http://127.0.0.1:8000 -proc gateway=PID,worker=PID,nats=PID job -format ndjson -items 100000
 //	benchload ... sync -conns 64 -duration 10s
 //	benchload ... sync -conns 16 -duration 5s -backlog 200000
+//	benchload ... fair -scenario contend -policy fair -tenant-keys KA,KB -jobs 8 -items 100000 -small 256
 //	benchload report results.jsonl
 package main
 
@@ -31,8 +32,9 @@ func main() {
 
 type options struct {
 	url, key, model, samples, format, label string
-	procs                                   []string
-	items, conns, backlog                   int
+	procs, tenantKeys                       []string
+	scenario, policy                        string
+	items, conns, backlog, jobs, small      int
 	duration                                time.Duration
 }
 
@@ -40,8 +42,8 @@ func run(args []string) error {
 	if len(args) == 2 && args[0] == "report" {
 		return report(args[1])
 	}
-	if len(args) == 0 || (args[0] != "job" && args[0] != "sync") {
-		return fmt.Errorf("usage: benchload job|sync [flags] | benchload report RESULTS.jsonl")
+	if len(args) == 0 || (args[0] != "job" && args[0] != "sync" && args[0] != "fair") {
+		return fmt.Errorf("usage: benchload job|sync|fair [flags] | benchload report RESULTS.jsonl")
 	}
 	mode := args[0]
 	var o options
@@ -57,6 +59,7 @@ func run(args []string) error {
 	s.Int(&o.conns, "conns", "BENCH_CONNS", 64, "connections of the synchronous load")
 	s.Int(&o.backlog, "backlog", "BENCH_BACKLOG", 0, "batch items queued (in 100k jobs) before the synchronous load starts")
 	s.Duration(&o.duration, "duration", "BENCH_DURATION", 10*time.Second, "length of the synchronous load")
+	fairFlags(s, &o)
 	if err := s.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -76,15 +79,29 @@ func run(args []string) error {
 		return err
 	}
 	var out any
-	if mode == "job" {
+	switch mode {
+	case "job":
 		out, err = c.RunJob(ctx, co, o.format, o.items, procs)
-	} else {
+	case "fair":
+		out, err = c.RunFair(ctx, co, benchload.FairConfig{
+			Scenario: o.scenario, Policy: o.policy, Keys: o.tenantKeys, Jobs: o.jobs, Items: o.items, Small: o.small,
+		}, procs)
+	default:
 		out, err = syncRun(ctx, c, co, o, procs)
 	}
 	if err != nil {
 		return err
 	}
 	return json.NewEncoder(os.Stdout).Encode(map[string]any{"kind": mode, "label": o.label, "result": out})
+}
+
+// fairFlags are the fairness scenario's settings (benchload fair).
+func fairFlags(s *config.Set, o *options) {
+	s.String(&o.scenario, "scenario", "BENCH_FAIR_SCENARIO", benchload.ScenarioContend, "fairness scenario: idle (B's small job alone), contend (A's backlog, then B's small job) or cost (-items in -jobs jobs of the tenants in turn)")
+	s.String(&o.policy, "policy", "BENCH_FAIR_POLICY", "fair", "the gateway's SCHED_POLICY, copied into the output line")
+	s.List(&o.tenantKeys, "tenant-keys", "BENCH_TENANT_KEYS", nil, "API keys of distinct tenants (A, B, then more for the cost scenario)")
+	s.Int(&o.jobs, "jobs", "BENCH_FAIR_JOBS", 8, "A's jobs (contend) or all jobs (cost)")
+	s.Int(&o.small, "small", "BENCH_FAIR_SMALL", 256, "items of B's job")
 }
 
 // report writes the markdown tables of a results file to stdout.

@@ -28,12 +28,13 @@ type line struct {
 
 // Report reads the JSON lines of a bench run and writes them as markdown
 // tables: raw TF, jobs (with the ratio to the raw TF measured in the same
-// run for the same model), synchronous loads; CPU in µs per item or request
-// of each process.
+// run for the same model), synchronous loads, fair share against FIFO; CPU
+// in µs per item or request of each process.
 func Report(r io.Reader, w io.Writer) error {
 	var raws []RawResult
 	var jobs []labelled[JobResult]
 	var syncs []labelled[SyncResult]
+	var fairs []labelled[FairResult]
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for n := 1; sc.Scan(); n++ {
@@ -55,6 +56,10 @@ func Report(r io.Reader, w io.Writer) error {
 			var x SyncResult
 			err = json.Unmarshal(l.Result, &x)
 			syncs = append(syncs, labelled[SyncResult]{l.Label, x})
+		case "fair":
+			var x FairResult
+			err = json.Unmarshal(l.Result, &x)
+			fairs = append(fairs, labelled[FairResult]{l.Label, x})
 		}
 		if err != nil {
 			return fmt.Errorf("line %d (%s): %w", n, l.Kind, err)
@@ -66,6 +71,7 @@ func Report(r io.Reader, w io.Writer) error {
 	writeRaw(w, raws)
 	writeJobs(w, jobs, bestRaw(raws))
 	writeSync(w, syncs)
+	writeFair(w, fairs)
 	return nil
 }
 
