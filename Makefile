@@ -97,7 +97,8 @@ bench-model: ## generate the benchmark-only MobileNetV2 model (not committed)
 	[ -f model/models/mobilenet_bench/1/saved_model.pb ] || (cd model && .venv/bin/python -m pipeline.train --out models --only mobilenet_bench --no-testdata)
 
 .PHONY: bench
-bench: build nats-server bench-model ## docs/benchmarks.md: separate processes under load from bin/benchload, next to raw TF (bin/rawtf), same run
+bench: build nats-server ## docs/benchmarks.md: separate processes under load from bin/benchload, next to raw TF (bin/rawtf), same run; BENCH_ONLY=fair: docs/scheduling.md
+	[[ " $${BENCH_ONLY:-mobilenet} " != *" mobilenet "* ]] || $(MAKE) bench-model
 	scripts/bench.sh
 
 .PHONY: bench-go

@@ -56,7 +56,7 @@ start_worker() { # extra flags
 }
 start_worker
 
-limits='rate=10000000 burst=10000000 jobs=4096 items=1000000000 conns=100000'
+limits='rate=10000000 burst=10000000 jobs=4096 items=1000000000 conns=100000 uploads=64'
 key=$(./bin/loadgen new-key)
 printf 'bench %s role=operator %s\n' "$(printf %s "$key" | sha256sum | cut -d' ' -f1)" "$limits" >"$dir/api-keys"
 tenant_keys=() # the fair section's tenants: A, B, then more for its cost scenario
@@ -64,13 +64,13 @@ for t in A B C D E F G H I J; do
   k=$(./bin/loadgen new-key); tenant_keys+=("$k")
   printf 'tenant%s %s %s\n' "$t" "$(printf %s "$k" | sha256sum | cut -d' ' -f1)" "$limits" >>"$dir/api-keys"
 done
-start_gateway() { # SCHED_POLICY
+start_gateway() { # NAME=VALUE settings (SCHED_POLICY=fifo)
   if [ -n "$gw_pid" ]; then kill -TERM "$gw_pid"; wait "$gw_pid" 2>/dev/null || true; fi
-  SCHED_POLICY=$1 ./bin/gateway -addr "127.0.0.1:$gw_port" -api-keys-file "$dir/api-keys" -max-body-bytes 1073741824 -pprof-addr "127.0.0.1:$((gw_port + 3))" >>"$dir/gateway.log" 2>&1 &
+  env "$@" ./bin/gateway -addr "127.0.0.1:$gw_port" -api-keys-file "$dir/api-keys" -max-body-bytes 1073741824 -pprof-addr "127.0.0.1:$((gw_port + 3))" >>"$dir/gateway.log" 2>&1 &
   gw_pid=$!
   wait_http "http://127.0.0.1:$gw_port/ready" "$gw_pid" "$dir/gateway.log"
 }
-start_gateway fair
+start_gateway SCHED_POLICY=fair
 
 load() { # label, benchload args...
   local label=$1; shift
@@ -146,7 +146,7 @@ if want fair; then
   for r in $(seq 1 "$fair_rounds"); do
     label=; [ "$fair_rounds" = 1 ] || label="round $r"
     for policy in fair fifo; do
-      start_gateway "$policy"
+      start_gateway SCHED_POLICY=$policy
       load warmup job -format ndjson -items 20000 >/dev/null
       for _ in 1 2 3; do fairload "$policy" "$label" -scenario idle -small "${BENCH_FAIR_SMALL:-256}"; done
       fairload "$policy" "$label" -scenario contend -jobs "${BENCH_FAIR_JOBS:-8}" -items "${BENCH_FAIR_ITEMS:-100000}" -small "${BENCH_FAIR_SMALL:-256}"
@@ -154,8 +154,16 @@ if want fair; then
         fairload "$policy" "$label" -scenario cost -jobs "$n" -items "${BENCH_FAIR_COST_ITEMS:-100000}"
       done
     done
+    # what SCHED_QUEUE_CHUNKS and WORKER_PREFETCH trade: B waits behind the
+    # chunks already queued and held (8 + 6 by default); 2 + 2 here
+    variant="${label:+$label, }queue 2, prefetch 2"
+    start_gateway SCHED_POLICY=fair SCHED_QUEUE_CHUNKS=2
+    start_worker -prefetch 2
+    for _ in 1 2 3; do fairload fair "$variant" -scenario idle -small "${BENCH_FAIR_SMALL:-256}"; done
+    fairload fair "$variant" -scenario contend -jobs "${BENCH_FAIR_JOBS:-8}" -items "${BENCH_FAIR_ITEMS:-100000}" -small "${BENCH_FAIR_SMALL:-256}"
+    start_worker
   done
-  start_gateway fair
+  start_gateway SCHED_POLICY=fair
 fi
 ./bin/benchload report "$out" >"$dir/report.md"
 cat "$dir/report.md"

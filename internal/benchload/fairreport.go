@@ -26,11 +26,12 @@ func writeFair(w io.Writer, rows []labelled[FairResult]) {
 	writeFairVsFIFO(w, rows)
 }
 
-// idleOf is the median T_B_idle of a policy's idle rows (0 if none).
-func idleOf(rows []labelled[FairResult], policy string) time.Duration {
+// idleOf is the median T_B_idle of the idle rows of a policy and label
+// (0 if none).
+func idleOf(rows []labelled[FairResult], policy, label string) time.Duration {
 	var ds []time.Duration
 	for _, r := range rows {
-		if r.r.Scenario == ScenarioIdle && r.r.Policy == policy {
+		if r.r.Scenario == ScenarioIdle && r.r.Policy == policy && r.label == label {
 			ds = append(ds, r.r.Small)
 		}
 	}
@@ -48,7 +49,7 @@ func writeContend(w io.Writer, rows []labelled[FairResult]) {
 		if r.r.Scenario != ScenarioContend {
 			continue
 		}
-		idle := idleOf(rows, r.r.Policy)
+		idle := idleOf(rows, r.r.Policy, r.label)
 		ofIdle := "—"
 		if idle > 0 {
 			ofIdle = fmt.Sprintf("%.1f ×%s", r.r.Small.Seconds()/idle.Seconds(), mark(r.r.Small.Seconds()/idle.Seconds() <= targetSmallOfIdle))
@@ -90,11 +91,11 @@ func writeFairVsFIFO(w io.Writer, rows []labelled[FairResult]) {
 			continue
 		}
 		for _, o := range rows {
-			if o.r.Policy != "fifo" || o.r.Scenario != f.r.Scenario || o.r.Jobs != f.r.Jobs || o.r.Items != f.r.Items {
+			if o.r.Policy != "fifo" || o.r.Scenario != f.r.Scenario || o.r.Jobs != f.r.Jobs || o.r.Items != f.r.Items || !sameRound(f.label, o.label) {
 				continue
 			}
 			ratio := f.r.ItemsPerSec() / o.r.ItemsPerSec()
-			out = append(out, fmt.Sprintf("| %s, %d jobs | %.0f | %.0f | %.2f%s | %s | %s |", f.r.Scenario, f.r.Jobs,
+			out = append(out, fmt.Sprintf("| %s: %s, %d jobs | %.0f | %.0f | %.2f%s | %s | %s |", policyLabel(f), f.r.Scenario, f.r.Jobs,
 				f.r.ItemsPerSec(), o.r.ItemsPerSec(), ratio, mark(ratio >= targetRateOfFIFO),
 				perUnit(f.r.CPU, []string{"gateway"}, f.r.Items), perUnit(o.r.CPU, []string{"gateway"}, o.r.Items)))
 			break
@@ -106,6 +107,12 @@ func writeFairVsFIFO(w io.Writer, rows []labelled[FairResult]) {
 	fmt.Fprint(w, "| fair vs fifo | fair items/s | fifo items/s | fair / fifo (≥ 0.90) | gateway µs/item fair | fifo |\n|---|---|---|---|---|---|\n")
 	fmt.Fprintln(w, strings.Join(out, "\n"))
 	fmt.Fprintln(w)
+}
+
+// sameRound is whether a fair row's label (round, then variant) is of the
+// FIFO row's round.
+func sameRound(fair, fifo string) bool {
+	return fifo == "" || fair == fifo || strings.HasPrefix(fair, fifo+", ")
 }
 
 func policyLabel(r labelled[FairResult]) string {
