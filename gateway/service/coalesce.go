@@ -120,7 +120,7 @@ func (c *coalescer) send(ctx context.Context, calls []*predictCall) {
 			expires = p.expires
 		}
 	}
-	subject, replies, done := c.s.inbox.register(2)
+	subject, replies, done := c.s.inbox.Register(2)
 	h := wire.ChunkHeader{Job: wire.SyncJob, Count: len(items), Reply: subject, Enqueued: time.Now(), Expires: expires}
 	msg := &nats.Msg{Subject: wire.SyncSubject(c.meta.Name, c.meta.Version), Reply: subject, Header: h.Header(), Data: wire.EncodeChunk(nil, items)}
 	if err := c.s.in.NC.PublishMsg(msg); err != nil {

@@ -181,7 +181,10 @@ func datasetBound(meta *model.Metadata, info store.UploadInfo, format string) in
 	case FormatNPY, FormatRaw:
 		return int(info.Size / int64(max(4*meta.ItemSize(), 1)))
 	}
-	return int(info.Lines) + 1
+	if info.EndsWithNewline {
+		return int(info.Lines)
+	}
+	return int(info.Lines) + 1 // the last line has no newline
 }
 
 // datasetSource reads a dataset of format from r.

@@ -78,7 +78,7 @@ type follower struct {
 	leave   func()
 	release func()
 
-	reader        *resultReader
+	reader        *store.ResultReader
 	load          func(ctx context.Context, job string) (*wire.JobRecord, error)
 	progressEvery time.Duration
 	poll          time.Duration
@@ -171,7 +171,7 @@ func (f *follower) step(sink Sink, c *cursor, finish func()) (caughtUp, ended bo
 	if !finished || !caughtUp {
 		return caughtUp, false, nil
 	}
-	last, err := f.reader.lastSeq(f.ctx, f.req.Job)
+	last, err := f.reader.LastSeq(f.ctx, f.req.Job)
 	if err != nil || (f.req.Results && c.sent < last) {
 		return false, false, nil // a replica behind the leader: read again soon
 	}
@@ -243,7 +243,7 @@ func (f *follower) refresh(progressDue *bool) (gone *api.Error, ok bool) {
 // to the end of what is stored; an error means the sink failed.
 func (f *follower) catchUp(sink Sink, sent *uint64) (bool, error) {
 	for {
-		batch, pending, err := f.reader.after(f.ctx, f.req.Job, *sent)
+		batch, pending, err := f.reader.After(f.ctx, f.req.Job, *sent)
 		if err != nil {
 			if f.ctx.Err() != nil {
 				return false, f.ctx.Err()

@@ -48,9 +48,9 @@ func (m *inbox) dispatch(msg *nats.Msg) {
 	}
 }
 
-// register returns a reply subject and the channel on which up to buf
+// Register returns a reply subject and the channel on which up to buf
 // replies arrive; call done when no longer waiting.
-func (m *inbox) register(buf int) (subject string, replies <-chan *nats.Msg, done func()) {
+func (m *inbox) Register(buf int) (subject string, replies <-chan *nats.Msg, done func()) {
 	id := nuid.Next()
 	ch := make(chan *nats.Msg, buf)
 	m.mu.Lock()

@@ -118,5 +118,5 @@ func (s *Service) Cancel(ctx context.Context, id string) (wire.JobStatus, error)
 // op is the context of one read: it ends after natsOpTimeout, or at a
 // reconnect, whose answer would never come (the caller reads again).
 func (s *Service) op(ctx context.Context) (context.Context, context.CancelFunc) {
-	return s.reader.op(ctx)
+	return s.reader.Op(ctx)
 }

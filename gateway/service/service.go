@@ -116,7 +116,7 @@ type Service struct {
 	reg    *store.Registry
 	inbox  *inbox
 	feed   *jobFeed
-	reader *resultReader
+	reader *store.ResultReader
 	store  *storageGate
 	queued *queueView
 	// resolveHook checks submissions' webhooks (UseWebhooks).
@@ -206,7 +206,9 @@ func (s *Service) Start() (err error) {
 	if err := s.store.watchActive(s.ctx, wctx, s.in.Buckets.Active); err != nil {
 		return err
 	}
-	s.reader = newResultReader(s.in.NC, s.in.Epoch, s.inbox, resultBatch, resultBatchBytes, s.cfg.MaxResultReads)
+	s.reader = store.NewResultReader(s.in.NC, s.in.Epoch, s.inbox, store.ResultReadConfig{
+		Batch: resultBatch, MaxBytes: resultBatchBytes, Concurrency: s.cfg.MaxResultReads, Timeout: natsOpTimeout,
+	})
 	if s.queued, err = newQueueView(s.in.NC); err != nil {
 		return fmt.Errorf("queue positions: %w", err)
 	}

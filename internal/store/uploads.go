@@ -82,8 +82,11 @@ type UploadInfo struct {
 	Size   int64 `json:"size"`
 	Offset int64 `json:"offset"`
 	// Lines counts the newlines stored: a text dataset has at most Lines+1
-	// rows, known before it is read.
+	// rows (Lines when EndsWithNewline), known before it is read.
 	Lines int64 `json:"lines,omitempty"`
+	// EndsWithNewline says the last byte stored is a newline: the file's
+	// last line is then counted in Lines (a dataset has at most Lines rows).
+	EndsWithNewline bool `json:"ends_with_newline,omitempty"`
 	// Metadata is the client's Upload-Metadata (e.g. filename, filetype).
 	Metadata   map[string]string `json:"metadata,omitempty"`
 	CreatedAt  time.Time         `json:"created_at"`

@@ -73,6 +73,7 @@ func TestUploadWriteReadFromAnyOffset(t *testing.T) {
 	u, _ := uploads(t, UploadConfig{})
 	ctx := context.Background()
 	data := randomBytes(5*testPart+1234, 1)
+	data[99], data[len(data)-1] = 'x', '\n'
 	info, err := u.Create(ctx, "t1", int64(len(data)), map[string]string{"filename": "d.ndjson", "filetype": "application/x-ndjson"})
 	if err != nil {
 		t.Fatal(err)
@@ -85,6 +86,10 @@ func TestUploadWriteReadFromAnyOffset(t *testing.T) {
 		got, err := u.Write(ctx, "t1", info.ID, Chunk{Offset: cuts[i-1], Body: bytes.NewReader(data[cuts[i-1]:cuts[i]])})
 		if err != nil || got.Offset != cuts[i] {
 			t.Fatalf("write %d: offset %d, %v", i, got.Offset, err)
+		}
+		lines := int64(bytes.Count(data[:cuts[i]], []byte{'\n'}))
+		if got.Lines != lines || got.EndsWithNewline != (data[cuts[i]-1] == '\n') {
+			t.Fatalf("write %d: %d lines, ends with a newline %v; want %d, %v", i, got.Lines, got.EndsWithNewline, lines, data[cuts[i]-1] == '\n')
 		}
 	}
 	info, err = u.Info(ctx, "t1", info.ID)

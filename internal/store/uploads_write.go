@@ -133,8 +133,10 @@ type appender struct {
 	pending      []uint64
 	pendingBytes int64
 	pendingLines int64
-	started      bool
-	atomic       bool
+	// pendingNewline: the last pending byte is a newline.
+	pendingNewline bool
+	started        bool
+	atomic         bool
 	// orphansBefore: the subject's last part was not the record's last
 	// when the first part was published.
 	orphansBefore bool
@@ -236,6 +238,9 @@ func (a *appender) publish(ctx context.Context, data []byte) error {
 		a.pending = append(a.pending, ack.Sequence)
 		a.pendingBytes += int64(len(data))
 		a.pendingLines += int64(bytes.Count(data, newline))
+		if len(data) > 0 {
+			a.pendingNewline = data[len(data)-1] == '\n'
+		}
 		return nil
 	case natsx.IsWrongLastSequence(err):
 		return fmt.Errorf("upload %s: %w", a.info.ID, ErrUploadConflict)
@@ -256,6 +261,9 @@ func (a *appender) commit(ctx context.Context) error {
 	next := a.info
 	next.Offset += a.pendingBytes
 	next.Lines += a.pendingLines
+	if a.pendingBytes > 0 {
+		next.EndsWithNewline = a.pendingNewline
+	}
 	next.LastSeq = a.last
 	if next.Offset == next.Size {
 		now := a.u.Now().UTC()

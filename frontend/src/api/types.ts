@@ -50,6 +50,9 @@ export type ImagePreprocessing = Schemas['ImagePreprocessing']
 export type ModelInfo = Schemas['ModelInfo']
 export type Preprocessing = ModelInfo['preprocessing']
 export type ModelKind = ModelInfo['kind']
+/** A model's alias and its traffic weights by version (set by operators). */
+export type Alias = Schemas['Alias']
+export type ModelState = Schemas['ModelState']
 
 export type WorkerInfo = Schemas['WorkerInfo']
 export type QueueStats = Schemas['QueueStats']

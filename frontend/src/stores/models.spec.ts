@@ -36,6 +36,25 @@ describe('models store', () => {
     expect(m.latest.map((x) => x.version)).toEqual(['1'])
   })
 
+  it('tells which aliases route to a version, with their share of the traffic', async () => {
+    const d2 = { ...digits, version: '2', state: 'ready', source: 'registry' }
+    const aliases = [
+      { model: 'digits', name: 'stable', weights: { '1': 100 }, updated_at: '2026-12-06T00:00:00Z' },
+      { model: 'digits', name: 'canary', weights: { '1': 3, '2': 1 }, updated_at: '2026-12-06T00:00:00Z' },
+      { model: 'iris', name: 'stable', weights: { '1': 100 }, updated_at: '2026-12-06T00:00:00Z' },
+    ]
+    vi.stubGlobal('fetch', vi.fn(async () => new Response(JSON.stringify({ models: [digits, d2], aliases }))))
+    const m = useModelsStore()
+    await m.load()
+    expect(m.aliases.map((a) => `${a.model}/${a.name}`)).toEqual(['digits/canary', 'digits/stable', 'iris/stable'])
+    expect(m.aliasesOf('digits', '1')).toEqual([
+      { name: 'canary', weight: 75 },
+      { name: 'stable', weight: 100 },
+    ])
+    expect(m.aliasesOf('digits', '2')).toEqual([{ name: 'canary', weight: 25 }])
+    expect(m.aliasesOf('digits', '3')).toEqual([])
+  })
+
   it('reports errors', async () => {
     vi.stubGlobal('fetch', vi.fn(async () => new Response('{"error":{"code":"unavailable","message":"down"}}', { status: 503 })))
     const m = useModelsStore()

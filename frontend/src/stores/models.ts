@@ -1,7 +1,7 @@
 import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
 import { listModels } from '@/api/http'
-import type { ModelInfo } from '@/api/types'
+import type { Alias, ModelInfo } from '@/api/types'
 import { errorText } from '@/lib/errors'
 
 /** Orders versions: numeric ones numerically, others lexically. */
@@ -23,6 +23,7 @@ function newest(list: ModelInfo[]): ModelInfo {
 
 export const useModelsStore = defineStore('models', () => {
   const models = ref<ModelInfo[]>([])
+  const aliases = ref<Alias[]>([])
   const loading = ref(false)
   const error = ref<string | null>(null)
   const loadedAt = ref<number | null>(null)
@@ -36,6 +37,7 @@ export const useModelsStore = defineStore('models', () => {
       try {
         const r = await listModels()
         models.value = [...r.models].sort((a, b) => a.name.localeCompare(b.name) || compareVersions(b.version, a.version))
+        aliases.value = [...(r.aliases ?? [])].sort((a, b) => a.model.localeCompare(b.model) || a.name.localeCompare(b.name))
         error.value = null
         loadedAt.value = Date.now()
       } catch (e) {
@@ -73,5 +75,17 @@ export const useModelsStore = defineStore('models', () => {
       .sort((a, b) => Number(!!a.benchmark_only) - Number(!!b.benchmark_only) || a.name.localeCompare(b.name)),
   )
 
-  return { models, loading, error, load, byName, find, latest }
+  /** The aliases that route to a model version, each with its share of their traffic (%). */
+  function aliasesOf(name: string, version: string): { name: string; weight: number }[] {
+    const out: { name: string; weight: number }[] = []
+    for (const a of aliases.value) {
+      if (a.model !== name) continue
+      const total = Object.values(a.weights).reduce((x, y) => x + y, 0)
+      const w = a.weights[version] ?? 0
+      if (w > 0) out.push({ name: a.name, weight: total > 0 ? Math.round((w * 100) / total) : 0 })
+    }
+    return out
+  }
+
+  return { models, aliases, loading, error, load, byName, find, latest, aliasesOf }
 })
