@@ -8,13 +8,13 @@
 # profiles of every process during a 100k NDJSON job are in
 # $BENCH_DIR/profiles/.
 #
-# The fair section (docs/scheduling.md) runs its scenarios under both
-# scheduling policies, restarting the gateway with SCHED_POLICY=fair, then
-# fifo: tenant B's small job alone, then behind tenant A's backlog, and the
-# cost of fair share with 1, 10 and 100 active jobs of several tenants.
+# The fair section (docs/scheduling.md) runs each of its scenarios under both
+# scheduling policies in turn, restarting the gateway with SCHED_POLICY=fair
+# or fifo: tenant B's small job alone, then behind tenant A's backlog, and
+# the cost of fair share with 1, 10 and 100 active jobs of several tenants.
 #
 #   make bench [BENCH_ROUNDS=3 BENCH_ITEMS=100000 BENCH_MOBILENET_ITEMS=1024 BENCH_SYNC_DURATION=10s BENCH_ONLY="idle raw job formats sync load mobilenet fair"]
-#   make bench BENCH_ONLY=fair [BENCH_FAIR_JOBS=8 BENCH_FAIR_ITEMS=100000 BENCH_FAIR_SMALL=256 BENCH_FAIR_COST_JOBS="1 10 100" BENCH_FAIR_COST_ITEMS=100000 BENCH_FAIR_ROUNDS=1]
+#   make bench BENCH_ONLY=fair [BENCH_FAIR_JOBS=8 BENCH_FAIR_ITEMS=100000 BENCH_FAIR_SMALL=256 BENCH_FAIR_COST_JOBS="1 10 100" BENCH_FAIR_COST_ITEMS=100000 BENCH_FAIR_ROUNDS=2]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -47,6 +47,10 @@ want() { [[ " $only " == *" $1 "* ]]; }
 pids+=($!); nats_pid=$!
 wait_http "http://127.0.0.1:$((nats_port + 1))/healthz?js-enabled-only=true" "$nats_pid" "$dir/nats.log"
 export NATS_URL=nats://127.0.0.1:$nats_port RESULT_TTL=10m
+# Nothing here uploads: a 1 GiB uploads stream instead of 12 GiB, so that the
+# streams' bounds fit the store JetStream allows on a fuller disk (it refuses
+# streams whose bounds add up past 75 % of the free space).
+export UPLOAD_MAX_BYTES=${UPLOAD_MAX_BYTES:-1073741824}
 
 start_worker() { # extra flags
   if [ -n "$worker_pid" ]; then kill -TERM "$worker_pid"; wait "$worker_pid" 2>/dev/null || true; fi
@@ -70,7 +74,7 @@ start_gateway() { # NAME=VALUE settings (SCHED_POLICY=fifo)
   gw_pid=$!
   wait_http "http://127.0.0.1:$gw_port/ready" "$gw_pid" "$dir/gateway.log"
 }
-start_gateway SCHED_POLICY=fair
+start_gateway SCHED_POLICY=fair; gw_settings=SCHED_POLICY=fair
 
 load() { # label, benchload args...
   local label=$1; shift
@@ -136,34 +140,51 @@ if want mobilenet && [ -f model/models/mobilenet_bench/1/saved_model.pb ]; then
   raw "best batch" -model mobilenet_bench -batch 4
   for f in octet b64; do load "$f" job -model mobilenet_bench -format "$f" -items "${BENCH_MOBILENET_ITEMS:-1024}" || true; done
 fi
+use_gateway() { # NAME=VALUE settings: the gateway restarted with them, unless it runs with them already
+  [ "$*" = "$gw_settings" ] && return 0
+  start_gateway "$@"; gw_settings="$*"
+}
+fair_env=() # settings every fair-section gateway gets besides SCHED_POLICY
 fairload() { # policy, label, benchload fair args...
   local policy=$1 label=$2; shift 2
+  use_gateway SCHED_POLICY="$policy" "${fair_env[@]}"
   BENCH_API_KEY=$key BENCH_TENANT_KEYS=$(IFS=,; echo "${tenant_keys[*]}") ./bin/benchload fair -url "http://127.0.0.1:$gw_port" \
     -label "$label" -policy "$policy" -proc "nats=$nats_pid,gateway=$gw_pid,worker=$worker_pid" "$@" | tee -a "$out"
 }
+fair_small=${BENCH_FAIR_SMALL:-256}
+fair_round() { # label, policies: each scenario under each policy in turn, so that the two are measured minutes apart at most
+  local label=$1 p n; shift
+  for p in "$@"; do for _ in 1 2 3; do fairload "$p" "$label" -scenario idle -small "$fair_small"; done; done
+  for p in "$@"; do
+    fairload "$p" "$label" -scenario contend -jobs "${BENCH_FAIR_JOBS:-8}" -items "${BENCH_FAIR_ITEMS:-100000}" -small "$fair_small"
+  done
+  for n in ${BENCH_FAIR_COST_JOBS:-1 10 100}; do
+    for p in "$@"; do fairload "$p" "$label" -scenario cost -jobs "$n" -items "${BENCH_FAIR_COST_ITEMS:-100000}"; done
+  done
+}
 if want fair; then
-  fair_rounds=${BENCH_FAIR_ROUNDS:-1}
+  fair_rounds=${BENCH_FAIR_ROUNDS:-2}
+  load warmup job -format ndjson -items 20000 >/dev/null
   for r in $(seq 1 "$fair_rounds"); do
     label=; [ "$fair_rounds" = 1 ] || label="round $r"
-    for policy in fair fifo; do
-      start_gateway SCHED_POLICY=$policy
-      load warmup job -format ndjson -items 20000 >/dev/null
-      for _ in 1 2 3; do fairload "$policy" "$label" -scenario idle -small "${BENCH_FAIR_SMALL:-256}"; done
-      fairload "$policy" "$label" -scenario contend -jobs "${BENCH_FAIR_JOBS:-8}" -items "${BENCH_FAIR_ITEMS:-100000}" -small "${BENCH_FAIR_SMALL:-256}"
-      for n in ${BENCH_FAIR_COST_JOBS:-1 10 100}; do
-        fairload "$policy" "$label" -scenario cost -jobs "$n" -items "${BENCH_FAIR_COST_ITEMS:-100000}"
-      done
-    done
-    # what SCHED_QUEUE_CHUNKS and WORKER_PREFETCH trade: B waits behind the
-    # chunks already queued and held (8 + 6 by default); 2 + 2 here
-    variant="${label:+$label, }queue 2, prefetch 2"
-    start_gateway SCHED_POLICY=fair SCHED_QUEUE_CHUNKS=2
-    start_worker -prefetch 2
-    for _ in 1 2 3; do fairload fair "$variant" -scenario idle -small "${BENCH_FAIR_SMALL:-256}"; done
-    fairload fair "$variant" -scenario contend -jobs "${BENCH_FAIR_JOBS:-8}" -items "${BENCH_FAIR_ITEMS:-100000}" -small "${BENCH_FAIR_SMALL:-256}"
-    start_worker
+    # fair first in odd rounds, fifo first in even ones: a machine getting
+    # busier or quieter favours neither
+    if [ $((r % 2)) = 1 ]; then fair_round "$label" fair fifo; else fair_round "$label" fifo fair; fi
   done
-  start_gateway SCHED_POLICY=fair
+  # what SCHED_QUEUE_CHUNKS and WORKER_PREFETCH trade: a new job waits behind
+  # the chunks already queued and held (8 + 6 by default); 2 + 6, then 2 + 2
+  # (labelled with the last round, whose FIFO row each is compared with)
+  for v in "2 6" "2 2"; do
+    read -r qc pf <<<"$v"
+    variant="${label:+$label, }queue $qc, prefetch $pf"
+    fair_env=(SCHED_QUEUE_CHUNKS="$qc")
+    start_worker -prefetch "$pf"
+    for _ in 1 2 3; do fairload fair "$variant" -scenario idle -small "$fair_small"; done
+    fairload fair "$variant" -scenario contend -jobs "${BENCH_FAIR_JOBS:-8}" -items "${BENCH_FAIR_ITEMS:-100000}" -small "$fair_small"
+  done
+  fair_env=()
+  start_worker
+  use_gateway SCHED_POLICY=fair
 fi
 ./bin/benchload report "$out" >"$dir/report.md"
 cat "$dir/report.md"
