@@ -22,10 +22,15 @@ tf: ## fetch the pinned TensorFlow and LiteRT C libraries (cached in .cache/)
 	@scripts/litert-env.sh >/dev/null
 
 .PHONY: build
-build: tf ## build bin/gateway (static), bin/worker, bin/worker-lite (LiteRT only), bin/standalone, and the load tools bin/loadgen, bin/benchload, bin/rawtf
-	CGO_ENABLED=0 go build -trimpath -ldflags '$(LDFLAGS)' -o bin/ ./cmd/gateway ./cmd/loadgen ./cmd/benchload
+build: tf ## build bin/gateway (static), bin/worker, bin/worker-lite (LiteRT only), bin/standalone, the CLI bin/batchinfer, and the load tools bin/loadgen, bin/benchload, bin/rawtf
+	CGO_ENABLED=0 go build -trimpath -ldflags '$(LDFLAGS)' -o bin/ ./cmd/gateway ./cmd/batchinfer ./cmd/loadgen ./cmd/benchload
 	$(TF_ENV) && go build -trimpath -ldflags '$(LDFLAGS)' -o bin/ ./cmd/worker ./cmd/standalone ./cmd/rawtf
 	$(LITE_ENV) && go build -trimpath -ldflags '$(LDFLAGS)' -o bin/ ./cmd/worker-lite
+
+.PHONY: python-client
+python-client: ## build the Python client's wheel into .cache/pyclient-dist (pinned build venv in .cache/pyclient-venv; make test tests it)
+	scripts/pyclient-venv.sh >/dev/null
+	@ls .cache/pyclient-dist/*.whl
 
 .PHONY: ui
 ui: ## build the web UI into frontend/dist

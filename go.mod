@@ -15,11 +15,15 @@ require (
 	github.com/nats-io/nuid v1.0.1
 	github.com/prometheus/client_golang v1.23.2
 	github.com/rs/zerolog v1.35.1
+	github.com/schollz/progressbar/v3 v3.19.1 // the batchinfer CLI's progress bars (MB/s, items/s, ETA); small, no cgo
+	github.com/spf13/cobra v1.10.2 // the batchinfer CLI's commands, flags and shell completion
+	github.com/spf13/pflag v1.0.9 // cobra's flags, named by the CLI
 	github.com/standard-webhooks/standard-webhooks/libraries v1.3.0 // the reference Standard Webhooks signer (gateway/webhook)
 	github.com/tus/tusd/v2 v2.9.1 // the tus 1.0.0 handler of /v1/uploads (gateway/upload)
 	go.yaml.in/yaml/v3 v3.0.5 // reads the alert rules in deploy/monitoring's tests (already in the module graph through prometheus/common)
 	golang.org/x/exp v0.0.0-20250106191152-7588d65b2ba8 // slog of tusd's logger
 	golang.org/x/sync v0.25.0
+	golang.org/x/term v0.47.0 // the CLI shows bars only on a terminal
 	golang.org/x/time v0.16.0
 	google.golang.org/protobuf v1.36.11
 )
@@ -40,6 +44,7 @@ require (
 	github.com/go-logr/stdr v1.2.2 // indirect
 	github.com/goccy/go-json v0.11.2 // indirect
 	github.com/google/go-tpm v0.9.8 // indirect
+	github.com/inconshreveable/mousetrap v1.1.0 // indirect
 	github.com/klauspost/compress v1.20.3 // indirect
 	github.com/lestrrat-go/blackmagic v1.0.4 // indirect
 	github.com/lestrrat-go/dsig v1.4.0 // indirect
@@ -47,8 +52,9 @@ require (
 	github.com/lestrrat-go/httpcc v1.0.1 // indirect
 	github.com/lestrrat-go/option/v2 v2.0.0 // indirect
 	github.com/mattn/go-colorable v0.1.14 // indirect
-	github.com/mattn/go-isatty v0.0.20 // indirect
+	github.com/mattn/go-isatty v0.0.22 // indirect
 	github.com/minio/highwayhash v1.0.4 // indirect
+	github.com/mitchellh/colorstring v0.0.0-20190213212951-d06e56a500db // indirect
 	github.com/moby/docker-image-spec v1.3.1 // indirect
 	github.com/munnerz/goautoneg v0.0.0-20191010083416-a7dc8b61c822 // indirect
 	github.com/nats-io/jwt/v2 v2.8.2 // indirect
@@ -59,6 +65,7 @@ require (
 	github.com/prometheus/client_model v0.6.2 // indirect
 	github.com/prometheus/common v0.66.1 // indirect
 	github.com/prometheus/procfs v0.16.1 // indirect
+	github.com/rivo/uniseg v0.4.7 // indirect
 	github.com/segmentio/asm v1.2.1 // indirect
 	github.com/valyala/fastjson v1.6.10 // the workers' results read by gateway/oip without reflection
 	go.opentelemetry.io/auto/sdk v1.2.1 // indirect

@@ -37,7 +37,10 @@ const (
 	CodeForbidden        Code = "forbidden"
 	CodeRateLimited      Code = "rate_limited"
 	CodeQuotaExceeded    Code = "quota_exceeded"
-	CodeInternal         Code = "internal"
+	// CodeBacklogFull: a model's items not done yet (or a tenant's on it)
+	// are at their bound; Retry-After says when to try again.
+	CodeBacklogFull Code = "backlog_full"
+	CodeInternal    Code = "internal"
 
 	// CodeExpired: what was asked for passed its retention: a job's results
 	// (its status remains), an upload.
@@ -86,6 +89,7 @@ var statuses = map[Code]int{
 	CodeForbidden:           http.StatusForbidden,
 	CodeRateLimited:         http.StatusTooManyRequests,
 	CodeQuotaExceeded:       http.StatusTooManyRequests,
+	CodeBacklogFull:         http.StatusTooManyRequests,
 	CodeExpired:             http.StatusGone,
 	CodeInsufficientStorage: http.StatusInsufficientStorage,
 	CodeInternal:            http.StatusInternalServerError,
@@ -142,6 +146,10 @@ type Error struct {
 	RetryAfter time.Duration `json:"-"`
 	// Err is the cause, logged for server faults, never sent.
 	Err error `json:"-"`
+	// Status is the HTTP status of the answer that carried the error, as a
+	// client received it (package client sets it; 0 elsewhere): usually
+	// Code.HTTPStatus(), but a proxy's answer keeps its own.
+	Status int `json:"-"`
 }
 
 func (e *Error) Error() string {

@@ -112,9 +112,9 @@ func scrape(t *testing.T, a *Autoscaler, path string) (int, string) {
 
 func TestLoopScalesUpThenDown(t *testing.T) {
 	e := startNATS(t)
-	batch := e.consumer(wire.PriorityBatch, "digits", "1")
+	e.backlog("digits", "1")
 	e.announce("w1", 100, 1)
-	e.job(wire.PriorityBatch, "digits", "1", "j1", 300, 10) // 3 workers' worth
+	e.job("digits", "1", "j1", 300, 10, 10) // 3 workers' worth
 	fs := &fakeScaler{n: 1, fail: 1}
 	a := startLoop(t, loopConfig(e.url), fs)
 
@@ -136,7 +136,9 @@ func TestLoopScalesUpThenDown(t *testing.T) {
 	}
 
 	start := time.Now()
-	ackAll(t, batch, 30)
+	for c := range 30 { // every chunk's result stored
+		e.done("digits", "1", "j1", c)
+	}
 	waitFor(t, "scale down to 1", func() bool { n, _ := fs.get(); return n == 1 })
 	if d := time.Since(start); d < 300*time.Millisecond {
 		t.Fatalf("scaled down after %s, before the 300ms cooldown", d)
@@ -167,13 +169,13 @@ func TestLoopWakesFromZeroOnASyncRequest(t *testing.T) {
 		t.Fatalf("%d replicas with nothing to do", n)
 	}
 	// A synchronous request, queued durably since no worker listens.
-	e.job(wire.PrioritySync, "digits", "1", "s1", 1, 1)
+	e.sync("digits", "1", 1)
 	waitFor(t, "wake to 1", func() bool { n, _ := fs.get(); return n == 1 })
 }
 
 func TestDryRunStartsFromTheLiveWorkers(t *testing.T) {
 	e := startNATS(t)
-	e.consumer(wire.PriorityBatch, "digits", "1")
+	e.backlog("digits", "1")
 	e.announce("w1", 100, 1)
 	e.announce("w2", 100, 1)
 	cfg := loopConfig(e.url)
@@ -185,7 +187,7 @@ func TestDryRunStartsFromTheLiveWorkers(t *testing.T) {
 		return func() bool { _, body := scrape(t, a, "/metrics"); return strings.Contains(body, want) }
 	}
 	waitFor(t, "the dry run to start at the 2 live workers", metric("autoscaler_current_replicas 2"))
-	e.job(wire.PriorityBatch, "digits", "1", "j1", 400, 10)
+	e.job("digits", "1", "j1", 400, 10, 10)
 	waitFor(t, "a dry-run scale up to 4", metric("autoscaler_current_replicas 4"))
 	if _, body := scrape(t, a, "/metrics"); !strings.Contains(body, `autoscaler_decisions_total{action="down"} 0`) {
 		t.Fatalf("scaled down:\n%s", body)

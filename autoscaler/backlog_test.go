@@ -8,6 +8,7 @@ import (
 
 	"batchinfer/internal/natsx"
 	"batchinfer/internal/natsx/natstest"
+	"batchinfer/internal/store"
 	"batchinfer/internal/wire"
 
 	"github.com/nats-io/nats.go"
@@ -28,8 +29,8 @@ func startNATS(t *testing.T) *natsEnv {
 	return &natsEnv{t: t, url: url, in: in}
 }
 
-// consumer declares a queue's durable consumer as a worker does
-// (worker/lane.go).
+// consumer declares a synchronous queue's durable consumer as a worker
+// does (worker/lane.go).
 func (e *natsEnv) consumer(prio, name, version string) jetstream.Consumer {
 	e.t.Helper()
 	c, err := e.in.JS.CreateOrUpdateConsumer(context.Background(), wire.StreamInfer, jetstream.ConsumerConfig{
@@ -46,17 +47,63 @@ func (e *natsEnv) consumer(prio, name, version string) jetstream.Consumer {
 	return c
 }
 
-// job queues items in chunks of size on a model's queue, as the gateway does.
-func (e *natsEnv) job(prio, name, version, id string, items, size int) {
+// backlog declares a model version's backlog consumer on the input stream,
+// as a worker serving it does.
+func (e *natsEnv) backlog(name, version string) {
+	e.t.Helper()
+	if _, err := e.in.JS.CreateOrUpdateConsumer(context.Background(), wire.StreamInput, store.BacklogConsumer(name, version)); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// job writes a batch job's items to the input stream in chunks of size
+// (each chunk in parts of at most part items), as the gateway does, and
+// sends the scheduler's ticket of its first chunk (tickets are not
+// backlog: their chunks are in the input stream).
+func (e *natsEnv) job(name, version, id string, items, size, part int) {
 	e.t.Helper()
 	ctx := context.Background()
 	for chunk, start := 0, 0; start < items; chunk, start = chunk+1, start+size {
-		h := wire.ChunkHeader{Job: id, Chunk: chunk, Start: start, Count: min(size, items-start), Enqueued: time.Now()}
-		msg := &nats.Msg{Subject: wire.InferSubject(prio, name, version), Header: h.Header(), Data: []byte("x")}
-		msg.Header.Set(wire.HdrMsgID, wire.ChunkMsgID(id, chunk))
-		if _, err := e.in.JS.PublishMsg(ctx, msg); err != nil {
-			e.t.Fatal(err)
+		n := min(size, items-start)
+		for p, off := 0, 0; off < n; p, off = p+1, off+part {
+			msg := &nats.Msg{Subject: wire.InputSubject(name, version, id, chunk, p), Data: wire.EncodeChunk(nil, tensors(min(part, n-off)))}
+			if _, err := e.in.JS.PublishMsg(ctx, msg); err != nil {
+				e.t.Fatal(err)
+			}
 		}
+	}
+	h := wire.ChunkHeader{Job: id, Count: min(size, items), Parts: 1, Enqueued: time.Now()}
+	e.publish(wire.InferSubject(wire.PriorityBatch, name, version), h, nil)
+}
+
+// sync queues a synchronous request of n items, as the gateway does when
+// no worker takes it at once.
+func (e *natsEnv) sync(name, version string, n int) {
+	e.t.Helper()
+	h := wire.ChunkHeader{Job: wire.SyncJob, Count: n, Reply: "_INBOX.x", Enqueued: time.Now()}
+	e.publish(wire.InferSubject(wire.PrioritySync, name, version), h, wire.EncodeChunk(nil, tensors(n)))
+}
+
+func (e *natsEnv) publish(subject string, h wire.ChunkHeader, data []byte) {
+	e.t.Helper()
+	if _, err := e.in.JS.PublishMsg(context.Background(), &nats.Msg{Subject: subject, Header: h.Header(), Data: data}); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+func tensors(n int) []wire.Item {
+	items := make([]wire.Item, n)
+	for i := range items {
+		items[i] = wire.Item{Kind: wire.ItemTensor, Data: make([]byte, 16)}
+	}
+	return items
+}
+
+// done deletes a chunk's input, as a worker does once its result is stored.
+func (e *natsEnv) done(name, version, id string, chunk int) {
+	e.t.Helper()
+	if err := store.NewInputs(e.in).DeleteChunk(context.Background(), name, version, id, chunk); err != nil {
+		e.t.Fatal(err)
 	}
 }
 
@@ -69,34 +116,36 @@ func (e *natsEnv) announce(id string, rate float64, inFlight int) {
 	}
 }
 
-func TestBacklogCountsPendingAndInFlight(t *testing.T) {
+// The batch backlog is the input stream's backlog consumer of each model
+// version (chunk parts not done, times the items per part); synchronous
+// requests count as queued or in flight on their queue; tickets do not
+// count (their chunks are in the input stream already).
+func TestBacklogCountsTheInputStreamAndTheSyncQueue(t *testing.T) {
 	e := startNATS(t)
-	batch := e.consumer(wire.PriorityBatch, "digits", "1")
-	e.consumer(wire.PrioritySync, "digits", "1")
-	e.job(wire.PriorityBatch, "digits", "1", "j1", 1000, 256) // 4 chunks: 256 x 3 + 232
-	e.job(wire.PriorityBatch, "digits", "1", "j2", 512, 256)  // 2 chunks
-	e.job(wire.PrioritySync, "digits", "1", "s1", 3, 3)
-	e.job(wire.PrioritySync, "mnist", "2", "s2", 2, 2) // no consumer yet: no worker ever served it
-	e.job(wire.PrioritySync, "mnist", "2", "s3", 2, 2)
+	e.backlog("digits", "1")
+	e.backlog("mnist", "2")
+	sync := e.consumer(wire.PrioritySync, "digits", "1")
+	e.job("digits", "1", "j1", 1000, 256, 256) // 4 chunks: 256 x 3 + 232
+	e.job("digits", "1", "j2", 512, 256, 256)  // 2 chunks
+	e.job("mnist", "2", "j3", 64, 64, 16)      // 1 chunk of 4 parts (large items)
+	e.sync("digits", "1", 3)
+	e.sync("breast_cancer", "1", 2) // no consumer yet: no worker ever served it
+	e.sync("breast_cancer", "1", 2)
 
-	// Two chunks taken, not acked: in flight, still backlog.
-	got, err := batch.Fetch(2, jetstream.FetchMaxWait(2*time.Second))
+	// The sync request taken, not acked: in flight, still backlog.
+	got, err := sync.Fetch(1, jetstream.FetchMaxWait(2*time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := 0
 	for range got.Messages() {
-		n++
-	}
-	if n != 2 {
-		t.Fatalf("fetched %d chunks", n)
 	}
 	r := newReader(e.in.JS)
-	s := readUntil(t, r, 6*256+3+4)
+	s := readUntil(t, r, 6*256+64+3+4)
 	want := map[string]Queue{
-		wire.InferSubject(wire.PriorityBatch, "digits", "1"): {Consumer: "batch_digits_1", Messages: 6, Items: 6 * 256},
-		wire.InferSubject(wire.PrioritySync, "digits", "1"):  {Consumer: "sync_digits_1", Messages: 1, Items: 3},
-		wire.InferSubject(wire.PrioritySync, "mnist", "2"):   {Messages: 2, Items: 4},
+		wire.InputModelFilter("digits", "1"):                       {Consumer: "backlog_digits_1", Messages: 6, Items: 6 * 256},
+		wire.InputModelFilter("mnist", "2"):                        {Consumer: "backlog_mnist_2", Messages: 4, Items: 64},
+		wire.InferSubject(wire.PrioritySync, "digits", "1"):        {Consumer: "sync_digits_1", Messages: 1, Items: 3},
+		wire.InferSubject(wire.PrioritySync, "breast_cancer", "1"): {Messages: 2, Items: 4},
 	}
 	if len(s.Queues) != len(want) {
 		t.Fatalf("queues %+v", s.Queues)
@@ -113,18 +162,26 @@ func TestBacklogCountsPendingAndInFlight(t *testing.T) {
 	}
 }
 
+// The batch backlog falls as chunks' results are stored (their inputs
+// deleted), whatever the tickets do.
 func TestBacklogEmptyAndDrained(t *testing.T) {
 	e := startNATS(t)
 	ctx := context.Background()
-	batch := e.consumer(wire.PriorityBatch, "digits", "1")
+	e.backlog("digits", "1")
 	r := newReader(e.in.JS)
 	s, err := r.read(ctx)
 	if err != nil || s.Backlog != 0 {
 		t.Fatalf("empty: backlog %d, %v", s.Backlog, err)
 	}
-	e.job(wire.PriorityBatch, "digits", "1", "j1", 100, 10)
+	e.job("digits", "1", "j1", 100, 10, 10)
 	readUntil(t, r, 100)
-	ackAll(t, batch, 10)
+	for c := 0; c < 7; c++ {
+		e.done("digits", "1", "j1", c)
+	}
+	readUntil(t, r, 30)
+	for c := 7; c < 10; c++ {
+		e.done("digits", "1", "j1", c)
+	}
 	readUntil(t, r, 0)
 }
 
@@ -142,24 +199,6 @@ func readUntil(t *testing.T, r *reader, want int64) Snapshot {
 		time.Sleep(5 * time.Millisecond)
 	}
 	return s
-}
-
-func ackAll(t *testing.T, c jetstream.Consumer, n int) {
-	t.Helper()
-	b, err := c.Fetch(n, jetstream.FetchMaxWait(2*time.Second))
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := 0
-	for m := range b.Messages() {
-		if err := m.DoubleAck(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		got++
-	}
-	if got != n {
-		t.Fatalf("acked %d of %d", got, n)
-	}
 }
 
 func TestRateIsTheMeanOfBusyWorkers(t *testing.T) {

@@ -119,7 +119,7 @@ func Defaults() Config {
 			MaxChunkBytes: 768 << 10, PublishWindow: 32 << 20, QueueWait: 10 * time.Second, DefaultChunkSize: 256, Readers: 2,
 			SyncTimeout: 10 * time.Second, MinSyncTimeout: 10 * time.Millisecond, MaxJobsListed: 100, MaxJobsScanned: 1000, MaxJobNameBytes: 255,
 			MaxSubscriptions: 10_000, ProgressInterval: 200 * time.Millisecond, FollowPoll: 5 * time.Second, MaxResultReads: 64,
-			MaxImagePixelsFactor: 64, MaxDownloads: 256,
+			MaxImagePixelsFactor: 64, MaxDownloads: 256, MaxModelBacklog: 200_000_000, MaxTenantBacklog: 100_000_000,
 			Registry: service.RegistryConfig{
 				MaxModelBytes: 256 << 20, MaxModelFiles: 1000, MaxMetadataBytes: 256 << 10, PushTimeout: 10 * time.Minute,
 				CheckTimeout: 2 * time.Minute, DrainGrace: 5 * time.Second, SweepInterval: time.Second,
@@ -169,6 +169,8 @@ func (c *Config) serviceFlags(s *config.Set, d Config) {
 	s.Int(&sv.MaxLineBytes, "max-line-bytes", "GATEWAY_MAX_LINE_BYTES", d.Service.MaxLineBytes, "longest NDJSON line")
 	s.Int(&sv.MaxChunkBytes, "max-chunk-bytes", "GATEWAY_MAX_CHUNK_BYTES", d.Service.MaxChunkBytes, "largest queued chunk (keep under NATS max_payload)")
 	s.Int(&sv.PublishWindow, "publish-window-bytes", "GATEWAY_PUBLISH_WINDOW_BYTES", d.Service.PublishWindow, "bytes of a job's chunks sent to JetStream and not yet acknowledged (at least max-chunk-bytes; the stream's ingest queue holds 128 MiB for all gateways)")
+	s.Int(&sv.MaxModelBacklog, "max-model-backlog", "GATEWAY_MAX_MODEL_BACKLOG", d.Service.MaxModelBacklog, "items not done yet a model version may have (every tenant's jobs); a job that would pass it gets 429 backlog_full with Retry-After")
+	s.Int(&sv.MaxTenantBacklog, "max-tenant-backlog", "GATEWAY_MAX_TENANT_BACKLOG", d.Service.MaxTenantBacklog, "items not done yet one tenant may have on a model version; a job that would pass it gets 429 backlog_full with Retry-After")
 	s.Duration(&sv.QueueWait, "queue-wait", "GATEWAY_QUEUE_WAIT", d.Service.QueueWait, "how long a submission waits for room in a full input queue (QUEUE_MAX_BYTES) before 503 queue_full")
 	s.Int(&sv.Readers, "dataset-readers", "GATEWAY_DATASET_READERS", d.Service.Readers, "datasets (jobs from uploads) this gateway reads at once; others wait for a gateway with room")
 	s.Int(&sv.DefaultChunkSize, "chunk-size", "GATEWAY_CHUNK_SIZE", d.Service.DefaultChunkSize, "items per chunk for models whose metadata sets none")

@@ -46,6 +46,11 @@ func (g *Gateway) routes() *http.ServeMux {
 	mux.Handle("GET /v1/jobs/{id}/errors", user(g.handleErrors))
 	mux.Handle("POST /v1/jobs/{id}/cancel", user(g.handleCancel))
 	mux.Handle("GET /v1/jobs/{id}/webhooks", user(g.handleWebhooks))
+	mux.Handle("GET /v1/deadletters", user(g.handleDeadLetters))
+	mux.Handle("DELETE /v1/deadletters", user(g.handlePurgeLetters))
+	mux.Handle("GET /v1/deadletters/{id}", user(g.handleDeadLetter))
+	mux.Handle("DELETE /v1/deadletters/{id}", user(g.handlePurgeLetter))
+	mux.Handle("POST /v1/deadletters/{id}/redrive", user(g.handleRedrive))
 	mux.Handle("GET /v1/cluster", operator(g.handleCluster))
 	mux.Handle("GET /v1/ws", g.ws) // credentials in the upgrade or the first message
 	for pattern, h := range g.uploads.Routes() {

@@ -57,6 +57,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 		"DELETE /v1/models/{name}/versions/{version}", "PUT /v1/models/{name}/aliases/{alias}", "DELETE /v1/models/{name}/aliases/{alias}",
 		"POST /v1/jobs", "GET /v1/jobs", "GET /v1/jobs/{id}",
 		"GET /v1/jobs/{id}/results", "GET /v1/jobs/{id}/output", "GET /v1/jobs/{id}/errors", "POST /v1/jobs/{id}/cancel", "GET /v1/jobs/{id}/webhooks", "GET /v1/cluster", "GET /v1/ws",
+		"GET /v1/deadletters", "DELETE /v1/deadletters", "GET /v1/deadletters/{id}", "DELETE /v1/deadletters/{id}", "POST /v1/deadletters/{id}/redrive",
 		"OPTIONS /v1/uploads", "POST /v1/uploads", "HEAD /v1/uploads/{id}", "PATCH /v1/uploads/{id}", "DELETE /v1/uploads/{id}",
 		"GET /v2", "GET /v2/health/live", "GET /v2/health/ready", "GET /v2/models/{name}", "GET /v2/models/{name}/versions/{version}",
 		"GET /v2/models/{name}/ready", "GET /v2/models/{name}/versions/{version}/ready",

@@ -152,6 +152,9 @@ done
 # The worker binary loads TensorFlow and its glibc in the runtime image.
 docker run --rm --network none "worker:$VERSION" -h >/dev/null 2>&1 || bad "worker:$VERSION does not start (libraries?)"
 docker run --rm --network none --entrypoint nginx "frontend:$VERSION" -t >/dev/null 2>&1 || bad "frontend: nginx -t fails"
+# The gateway image ships the batchinfer CLI: /batchinfer, a link to the gateway's binary.
+[ "$(docker run --rm --network none --entrypoint /batchinfer "gateway:$VERSION" --version)" = "batchinfer version $VERSION" ] ||
+  bad "gateway:$VERSION: /batchinfer --version does not answer batchinfer version $VERSION"
 
 # Budgets (MB = 10^6 bytes, as docker reports them).
 g=$(docker image inspect -f '{{.Size}}' "gateway:$VERSION")

@@ -66,7 +66,8 @@ func (b *batcher) deliver(bt *batch, out []float32, err error) {
 			b.d.retry(t, time.Duration(t.delivered)*time.Second, err)
 			continue
 		case err != nil:
-			t.fail(s.i, fmt.Sprintf("inference failed after %d attempts: %v", t.delivered, err))
+			t.deadReason = fmt.Sprintf("inference failed after %d attempts: %v", t.delivered, err)
+			t.fail(s.i, t.deadReason)
 		default:
 			t.succeed(s.i, b.d.meta, out[k*b.outSize:(k+1)*b.outSize])
 		}

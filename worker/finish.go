@@ -24,10 +24,13 @@ type finisher struct {
 	jobs    *store.Jobs
 	results *store.Results
 	inputs  *store.Inputs
+	letters *store.DeadLetters
 	metrics *metrics
-	log     zerolog.Logger
-	worker  string
-	killed  func() bool
+	// syncLetterTTL is how long a dead synchronous request's letter lives.
+	syncLetterTTL time.Duration
+	log           zerolog.Logger
+	worker        string
+	killed        func() bool
 	// storeRetry is how long a result the full store refuses is retried.
 	storeRetry time.Duration
 	full       fullState
@@ -75,6 +78,13 @@ func (f *finisher) reply(t *task) {
 		f.log.Warn().Err(err).Msg("sync reply failed")
 	}
 	if t.msg != nil { // nil: a realtime request, nothing to ack
+		if t.deadReason != "" {
+			ctx, cancel := context.WithTimeout(context.Background(), natsOpTimeout)
+			d := letterOf(t)
+			d.inline = t.msg.Data()
+			f.keepSync(ctx, d)
+			cancel()
+		}
 		_ = t.msg.Ack()
 	}
 	f.metrics.chunks.WithLabelValues(t.lane, "replied").Inc()
@@ -112,6 +122,11 @@ func (f *finisher) complete(t *task) {
 		_ = t.msg.NakWithDelay(time.Second)
 		f.metrics.chunks.WithLabelValues(t.lane, "nak").Inc()
 		return
+	}
+	if t.deadReason != "" { // its items failed on its last delivery: kept as a dead letter
+		ctx, cancel := context.WithTimeout(context.Background(), natsOpTimeout)
+		f.keepLetter(ctx, letterOf(t))
+		cancel()
 	}
 	if err := f.epoch.Do(context.Background(), natsOpTimeout, opAttempts, t.msg.DoubleAck); err != nil {
 		f.log.Warn().Err(err).Str("job", t.job).Int("chunk", t.chunk).Msg("ack failed")
@@ -220,7 +235,7 @@ func (f *finisher) redelivered(t *task) bool {
 		if err != nil {
 			return err
 		}
-		if prev == nil {
+		if prev == nil || prev.Redrive < t.redrive { // none, or the run's that died
 			return errNotStored
 		}
 		if err := f.jobs.Count(ctx, t.job, countOf(prev, size)); err != nil {
@@ -241,7 +256,7 @@ var errNotStored = errors.New("no stored result")
 
 // failedResult is the result of a chunk given up: every item fails with reason.
 func failedResult(h wire.ChunkHeader, worker, reason string) *wire.ChunkResult {
-	cr := &wire.ChunkResult{Job: h.Job, Chunk: h.Chunk, Start: h.Start, Worker: worker, Failed: h.Count}
+	cr := &wire.ChunkResult{Job: h.Job, Chunk: h.Chunk, Start: h.Start, Worker: worker, Failed: h.Count, Redrive: h.Redrive}
 	for i := 0; i < h.Count; i++ {
 		cr.Items = append(cr.Items, wire.ItemResult{Index: h.Start + i, Error: reason})
 	}

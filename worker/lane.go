@@ -74,6 +74,7 @@ func newLane(d laneDeps, p Predictor) *lane {
 
 // start creates the consumers and starts fetching and batching.
 func (l *lane) start(ctx context.Context) error {
+	l.d.metrics.presentModel(l.id)
 	for _, prio := range []string{wire.PrioritySync, wire.PriorityBatch} {
 		var cons jetstream.Consumer
 		err := natsx.Retry(ctx, func() (err error) {
@@ -131,12 +132,7 @@ func (l *lane) start(ctx context.Context) error {
 // results are not stored yet, which autoscalers read.
 func (l *lane) backlogConsumer(ctx context.Context) error {
 	err := natsx.Retry(ctx, func() error {
-		_, err := l.d.js.CreateOrUpdateConsumer(ctx, wire.StreamInput, jetstream.ConsumerConfig{
-			Durable:       wire.BacklogConsumer(l.meta.Name, l.meta.Version),
-			Description:   "backlog of " + l.id + " (never pulled: its pending count is the chunks not done)",
-			FilterSubject: wire.InputModelFilter(l.meta.Name, l.meta.Version),
-			AckPolicy:     jetstream.AckExplicitPolicy,
-		})
+		_, err := l.d.js.CreateOrUpdateConsumer(ctx, wire.StreamInput, store.BacklogConsumer(l.meta.Name, l.meta.Version))
 		return err
 	})
 	if err != nil {
@@ -261,9 +257,11 @@ func (l *lane) skipReason(t *task) string {
 }
 
 // take reads a ticket's input from the input stream, then accepts it. A
-// redelivered ticket whose result is stored is finished without reading;
-// one whose input is gone (its job purged) is skipped; a read that fails
-// gives the ticket back.
+// redelivered ticket whose result is stored is finished without reading,
+// so is one whose job was cancelled or passed its deadline (its items
+// skipped: its input may be gone with the job's end); one whose input is
+// gone (its job purged) is skipped; a read that fails gives the ticket
+// back.
 func (l *lane) take(t *task) {
 	if l.d.killed() {
 		return
@@ -274,6 +272,13 @@ func (l *lane) take(t *task) {
 			t.release()
 			return
 		}
+	}
+	if reason := l.skipReason(t); reason != "" {
+		t.setItems(make([]wire.Item, t.count), wire.ChunkMeta{})
+		t.skipRest(reason)
+		l.d.metrics.items.WithLabelValues(l.id, "skipped").Add(float64(t.count))
+		l.d.finish(t)
+		return
 	}
 	var items []wire.Item
 	var meta wire.ChunkMeta

@@ -15,7 +15,8 @@ type metrics struct {
 	items        *prometheus.CounterVec
 	chunks       *prometheus.CounterVec
 	redelivered  prometheus.Counter
-	deadLettered prometheus.Counter
+	deadLettered *prometheus.CounterVec
+	lettersLost  *prometheus.CounterVec
 	unstored     prometheus.Counter
 	// batches and itemsRun feed the worker's announcement.
 	batches, itemsRun atomic.Uint64
@@ -48,14 +49,17 @@ func newMetrics(connected func() bool) *metrics {
 		redelivered: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "worker_redelivered_chunks_total", Help: "Chunks received more than once.",
 		}),
-		deadLettered: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "worker_dead_lettered_chunks_total", Help: "Chunks whose items were failed after exhausting deliveries.",
-		}),
+		deadLettered: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "worker_dead_lettered_chunks_total", Help: "Chunks given up after exhausting their deliveries (their items failed), kept as dead letters with their payloads, by model.",
+		}, []string{"model"}),
+		lettersLost: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "worker_dead_letters_not_kept_total", Help: "Chunks given up whose dead letter could not be kept (the dead-letter stream full: DLQ_MAX_BYTES, or their input gone), by model: their items failed all the same.",
+		}, []string{"model"}),
 		unstored: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "worker_unstored_chunks_total", Help: "Chunks whose result the full results store refused for WORKER_STORE_RETRY: their items failed with the reason.",
 		}),
 	}
-	m.reg.MustRegister(m.batchSize, m.queueWait, m.inference, m.items, m.chunks, m.redelivered, m.deadLettered, m.unstored,
+	m.reg.MustRegister(m.batchSize, m.queueWait, m.inference, m.items, m.chunks, m.redelivered, m.deadLettered, m.lettersLost, m.unstored,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "worker_nats_connected", Help: "1 while this worker's NATS connection is up, 0 while it is (re)connecting.",
@@ -66,4 +70,11 @@ func newMetrics(connected func() bool) *metrics {
 			return 0
 		}))
 	return m
+}
+
+// presentModel makes model's dead-letter series present at 0, for rate()
+// and increase() before its first letter.
+func (m *metrics) presentModel(model string) {
+	m.deadLettered.WithLabelValues(model)
+	m.lettersLost.WithLabelValues(model)
 }

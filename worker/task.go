@@ -29,6 +29,11 @@ type task struct {
 	count    int
 	deadline time.Time
 	started  time.Time // when the worker began it
+	// redrive is the dead letter the chunk runs again from (0: its first
+	// run); deadReason, once its items failed on its last delivery, why:
+	// the chunk is dead-lettered as it is stored.
+	redrive    uint64
+	deadReason string
 
 	items     []wire.Item
 	lines     []int
@@ -45,7 +50,7 @@ func parseTask(m jetstream.Msg, priority string) (*task, error) {
 		return nil, err
 	}
 	t := &task{msg: m, priority: priority, job: h.Job, reply: h.Reply, chunk: h.Chunk, start: h.Start, enqueued: h.Enqueued,
-		parts: h.Parts, count: h.Count, deadline: h.Deadline}
+		parts: h.Parts, count: h.Count, deadline: h.Deadline, redrive: h.Redrive}
 	if md, err := m.Metadata(); err == nil {
 		t.delivered = md.NumDelivered
 	}
@@ -106,7 +111,7 @@ func (t *task) skipRest(reason string) {
 }
 
 func (t *task) chunkResult(worker string) *wire.ChunkResult {
-	cr := &wire.ChunkResult{Job: t.job, Chunk: t.chunk, Start: t.start, Worker: worker, Items: t.results}
+	cr := &wire.ChunkResult{Job: t.job, Chunk: t.chunk, Start: t.start, Worker: worker, Items: t.results, Redrive: t.redrive}
 	for _, r := range t.results {
 		switch {
 		case r.Skipped:
@@ -122,13 +127,13 @@ func (t *task) chunkResult(worker string) *wire.ChunkResult {
 
 // countOf is what a stored chunk result (of size bytes) adds to its job.
 func countOf(cr *wire.ChunkResult, size int) wire.ChunkCount {
-	return wire.ChunkCount{Chunk: cr.Chunk, Done: cr.Done, Failed: cr.Failed, Skipped: cr.Skipped, Bytes: int64(size)}
+	return wire.ChunkCount{Chunk: cr.Chunk, Done: cr.Done, Failed: cr.Failed, Skipped: cr.Skipped, Bytes: int64(size), Redrive: cr.Redrive}
 }
 
 // unstoredCount is what a chunk whose result could not be stored adds to
 // its job: its items fail (or stay skipped) with reason.
 func unstoredCount(cr *wire.ChunkResult, reason string) wire.ChunkCount {
-	c := wire.ChunkCount{Chunk: cr.Chunk, Failed: cr.Done + cr.Failed, Skipped: cr.Skipped, Unstored: reason}
+	c := wire.ChunkCount{Chunk: cr.Chunk, Failed: cr.Done + cr.Failed, Skipped: cr.Skipped, Unstored: reason, Redrive: cr.Redrive}
 	if c.Failed == 0 && c.Skipped > 0 {
 		c.UnstoredSkipped = true
 	}

@@ -19,6 +19,7 @@ import (
 	"os/signal"
 	"time"
 
+	"batchinfer/client"
 	"batchinfer/internal/benchload"
 	"batchinfer/internal/config"
 )
@@ -69,7 +70,8 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	c := &benchload.Client{Base: o.url, Key: o.key, HTTP: &http.Client{Timeout: 10 * time.Minute}}
+	c := &benchload.Client{Client: &client.Client{BaseURL: o.url, Key: o.key, HTTP: &http.Client{Timeout: 10 * time.Minute},
+		RetryFor: -1, UserAgent: "batchinfer-benchload"}}
 	shape, err := c.ItemShape(ctx, o.model)
 	if err != nil {
 		return err

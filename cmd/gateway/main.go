@@ -2,13 +2,22 @@
 //
 //	gateway [flags]          run the service (see -h)
 //	gateway healthcheck      exit 0 if the gateway at -addr / GATEWAY_ADDR is healthy
+//
+// Invoked as batchinfer (the gateway image's /batchinfer links to it), it is
+// the batchinfer command line (cmd/batchinfer): the image ships the CLI for
+// the few hundred kilobytes of its own code.
 package main
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
 
+	"batchinfer/cmd/internal/cli"
 	"batchinfer/cmd/internal/settings"
 	"batchinfer/gateway"
 	"batchinfer/internal/config"
@@ -18,7 +27,15 @@ import (
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
-func main() { runx.Main("gateway", run) }
+func main() {
+	if filepath.Base(os.Args[0]) == "batchinfer" {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		code := cli.Run(ctx, version, os.Args[1:], cli.Streams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr})
+		stop()
+		os.Exit(code)
+	}
+	runx.Main("gateway", run)
+}
 
 func run(args []string) error {
 	healthcheck, args := runx.Subcommand(args, "healthcheck")

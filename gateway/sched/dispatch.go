@@ -126,11 +126,13 @@ func (s *Scheduler) topUp(q *modelQueue) {
 }
 
 // ticket is the work-queue message of j's chunk c: where its input is,
-// and what the worker needs to know of it.
+// and what the worker needs to know of it (for a redriven chunk, the dead
+// letter it runs again from).
 func ticket(j *job, c int, now time.Time) *nats.Msg {
-	h := wire.ChunkHeader{Job: j.id, Chunk: c, Start: c * j.chunkSize, Count: j.chunkItems(c), Enqueued: now, Parts: 1, Deadline: j.deadline}
+	h := wire.ChunkHeader{Job: j.id, Chunk: c, Start: c * j.chunkSize, Count: j.chunkItems(c), Enqueued: now, Parts: 1, Deadline: j.deadline,
+		Redrive: j.redrives[c]}
 	m := &nats.Msg{Subject: wire.InferSubject(wire.PriorityBatch, j.name, j.version), Header: h.Header()}
-	m.Header.Set(wire.HdrMsgID, wire.ChunkMsgID(j.id, c))
+	m.Header.Set(wire.HdrMsgID, wire.RedriveMsgID(j.id, c, h.Redrive))
 	return m
 }
 

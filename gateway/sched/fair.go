@@ -3,6 +3,8 @@ package sched
 import (
 	"slices"
 	"time"
+
+	"batchinfer/internal/wire"
 )
 
 // Priorities within a tenant, served in this order.
@@ -46,6 +48,23 @@ type job struct {
 	idle               bool  // had nothing to send at the last pick
 	ended              bool  // its end was counted (metrics)
 	redo               []int // chunks whose ticket must be sent again
+	// redrives are the chunks redriven from a dead letter (chunk to letter)
+	// whose tickets were queued to send: each carries its letter.
+	redrives map[int]uint64
+}
+
+// redriven queues the tickets of the job's redriven chunks not queued yet.
+func (j *job) redriven(rs []wire.ChunkRedrive) {
+	for _, r := range rs {
+		if j.redrives[r.Chunk] == r.Letter {
+			continue
+		}
+		if j.redrives == nil {
+			j.redrives = map[int]uint64{}
+		}
+		j.redrives[r.Chunk] = r.Letter
+		j.redo = append(j.redo, r.Chunk)
+	}
 }
 
 // pending is whether the job has chunks to send.

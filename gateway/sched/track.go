@@ -95,7 +95,8 @@ func (s *Scheduler) apply(rec *wire.JobRecord) {
 		s.queue(j).fq.add(j)
 	}
 	j.total, j.chunks = rec.Total, sendable(rec)
-	j.next = max(j.next, rec.CountedBelow)
+	j.next = max(j.next, rec.FirstUnsent())
+	j.redriven(rec.Redrives)
 	if rec.CancelledAt != nil || rec.State == wire.StateFailed || rec.SkipFrom != nil || rec.Finished() {
 		j.stopped = true
 	}

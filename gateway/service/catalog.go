@@ -279,6 +279,15 @@ func (c *catalog) liveLocked(now time.Time) []wire.WorkerInfo {
 	return out
 }
 
+// rate is the items/s the live workers last ran of model ("name:version").
+func (c *catalog) rate(model string, now time.Time) float64 {
+	r := 0.0
+	for _, w := range c.liveWorkers(now) {
+		r += w.ItemsPerSecByModel[model]
+	}
+	return r
+}
+
 // workersByModel is the live worker count of every registered model
 // version (name:version), 0 for one that none serves.
 func (c *catalog) workersByModel(now time.Time) map[string]int {

@@ -20,16 +20,19 @@ const streamReadTimeout = 3 * time.Second
 type clusterCollector struct {
 	in      *natsx.Infra
 	workers func() map[string]int // live workers by model; nil before Start
+	// letters counts the dead letters by kind.
+	letters func(context.Context) (map[string]uint64, error)
 
 	connected, jsUp, modelWorkers      *prometheus.Desc
 	streamBytes, streamMsgs, streamMax *prometheus.Desc
 	streamMaxMsgs, streamConsumers     *prometheus.Desc
+	deadLetters                        *prometheus.Desc
 }
 
-func newClusterCollector(in *natsx.Infra, workers func() map[string]int) *clusterCollector {
+func newClusterCollector(in *natsx.Infra, workers func() map[string]int, letters func(context.Context) (map[string]uint64, error)) *clusterCollector {
 	stream := []string{"stream"}
 	return &clusterCollector{
-		in: in, workers: workers,
+		in: in, workers: workers, letters: letters,
 		connected: prometheus.NewDesc("gateway_nats_connected",
 			"1 while this gateway's NATS connection is up, 0 while it is reconnecting.", nil, nil),
 		jsUp: prometheus.NewDesc("gateway_jetstream_up",
@@ -46,11 +49,13 @@ func newClusterCollector(in *natsx.Infra, workers func() map[string]int) *cluste
 			"Each JetStream stream's message bound (-1: unbounded).", stream, nil),
 		streamConsumers: prometheus.NewDesc("gateway_jetstream_stream_consumers",
 			"Consumers of each JetStream stream.", stream, nil),
+		deadLetters: prometheus.NewDesc("gateway_dead_letters",
+			"Dead letters kept, by kind: batch chunks and synchronous requests given up (GET /v1/deadletters), webhook events given up; their payloads and claims aside.", []string{"kind"}, nil),
 	}
 }
 
 func (c *clusterCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.connected, c.jsUp, c.modelWorkers, c.streamBytes, c.streamMsgs, c.streamMax, c.streamMaxMsgs, c.streamConsumers} {
+	for _, d := range []*prometheus.Desc{c.connected, c.jsUp, c.modelWorkers, c.streamBytes, c.streamMsgs, c.streamMax, c.streamMaxMsgs, c.streamConsumers, c.deadLetters} {
 		ch <- d
 	}
 }
@@ -88,6 +93,19 @@ func (c *clusterCollector) collectStreams(ch chan<- prometheus.Metric) float64 {
 	}
 	if l.Err() != nil {
 		return 0
+	}
+	return c.collectLetters(ctx, ch)
+}
+
+// collectLetters sends the dead letters' count by kind; it returns 1 if
+// they were read, else 0.
+func (c *clusterCollector) collectLetters(ctx context.Context, ch chan<- prometheus.Metric) float64 {
+	n, err := c.letters(ctx)
+	if err != nil {
+		return 0
+	}
+	for kind, v := range n {
+		ch <- prometheus.MustNewConstMetric(c.deadLetters, prometheus.GaugeValue, float64(v), kind)
 	}
 	return 1
 }

@@ -72,6 +72,7 @@ func (s *Service) SubmitUpload(ctx context.Context, sub DatasetSubmission) (wire
 	if err := s.jobs.Create(ctx, rec); err != nil {
 		s.unreserve(p, id)
 		s.store.release(id)
+		s.backlog.release(id)
 		return wire.JobStatus{}, queueErr(err)
 	}
 	if err := s.ingests.Add(ctx, id); err != nil {
@@ -86,13 +87,19 @@ func (s *Service) SubmitUpload(ctx context.Context, sub DatasetSubmission) (wire
 	return s.status(rec), nil
 }
 
-// admitDataset reserves the job's quota and room in the results store for
-// the upload's bound on its items.
+// admitDataset admits the job against its model's backlog, and reserves
+// its quota and room in the results store, for the upload's bound on its
+// items.
 func (s *Service) admitDataset(ctx context.Context, p *auth.Principal, rec *wire.JobRecord) error {
+	if err := s.backlog.admit(rec.ID, rec.Model+":"+rec.Version, p.Tenant, rec.Total); err != nil {
+		return err
+	}
 	if err := s.reserve(ctx, p, rec.ID, int64(rec.Total)); err != nil {
+		s.backlog.release(rec.ID)
 		return err
 	}
 	if err := s.store.admit(ctx, rec.ID, rec.ResultBytesEst, rec.Total); err != nil {
+		s.backlog.release(rec.ID)
 		s.unreserve(p, rec.ID)
 		return err
 	}

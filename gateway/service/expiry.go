@@ -19,12 +19,13 @@ const timerAckWait = 30 * time.Second
 // expirer acts on the jobs' fired timers, shared by every gateway through
 // one durable consumer: a finished job's results expire at its ExpiresAt
 // (purged, with its output files' indexes; the record stays, state expired), and the record of an expired
-// job goes RecordTTL later. Both are idempotent, so a timer delivered
+// job goes RecordTTL later, with its dead letters. Both are idempotent, so a timer delivered
 // twice does no harm.
 type expirer struct {
 	jobs      *store.Jobs
 	results   *store.Results
 	outputs   *store.Outputs
+	letters   *store.DeadLetters
 	recordTTL time.Duration
 	log       zerolog.Logger
 	expired   func()
@@ -82,6 +83,9 @@ func (e *expirer) handle(ctx context.Context, subject string) error {
 		return e.expire(ctx, rec)
 	case wire.TimerDelete:
 		if err := e.outputs.Purge(ctx, rec.ID); err != nil { // an index built as it expired
+			return err
+		}
+		if err := e.letters.PurgeJob(ctx, rec.ID); err != nil { // no job to redrive them into
 			return err
 		}
 		return e.jobs.Delete(ctx, rec)

@@ -17,6 +17,28 @@ type metrics struct {
 	expired              prometheus.Counter
 	quota                *prometheus.CounterVec
 	outputBuilds         prometheus.Counter
+	// backlogRefused counts jobs refused backlog_full, by bound (model,
+	// tenant); redrives and purges the dead letters acted on.
+	backlogRefused *prometheus.CounterVec
+	redrives       prometheus.Counter
+	purges         prometheus.Counter
+}
+
+// backlogMetrics makes the metrics of admission against the backlog and
+// of the dead letters.
+func (m *metrics) backlogMetrics() {
+	m.backlogRefused = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "gateway_backlog_refused_total", Help: "Jobs refused backlog_full (429), by the bound they would pass: model (GATEWAY_MAX_MODEL_BACKLOG) or tenant (GATEWAY_MAX_TENANT_BACKLOG).",
+	}, []string{"bound"})
+	for _, b := range []string{"model", "tenant"} {
+		m.backlogRefused.WithLabelValues(b) // present at 0, for rate()
+	}
+	m.redrives = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "gateway_dead_letters_redriven_total", Help: "Dead letters redriven: their chunks run again in their jobs.",
+	})
+	m.purges = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "gateway_dead_letters_purged_total", Help: "Dead letters purged through the API.",
+	})
 }
 
 // storeFill records the results store's size as read.
@@ -71,10 +93,12 @@ func newMetrics(reg prometheus.Registerer, stats func() Stats) *metrics {
 	for _, q := range []string{"jobs", "items", "uploads", "follows"} {
 		m.quota.WithLabelValues(q) // present at 0, for rate()
 	}
+	m.backlogMetrics()
 	gauge := func(name, help string, f func(Stats) float64) prometheus.Collector {
 		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 { return f(stats()) })
 	}
 	reg.MustRegister(m.jobs, m.items, m.ingestBytes, m.syncLatency, m.syncQueued, m.syncMessages, m.busy, m.storageRefused, m.storeBytes, m.storeMax, m.expired, m.quota, m.outputBuilds,
+		m.backlogRefused, m.redrives, m.purges,
 		gauge("gateway_followers", "Jobs followed: WebSocket subscriptions and NDJSON result streams.", func(s Stats) float64 { return float64(s.Followers) }),
 		gauge("gateway_followed_jobs", "Distinct jobs followed through the job-record feed.", func(s Stats) float64 { return float64(s.FeedJobs) }),
 		gauge("gateway_downloads", "Output and errors files being served (GATEWAY_MAX_DOWNLOADS).", func(s Stats) float64 { return float64(s.Downloads) }),

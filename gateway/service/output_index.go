@@ -54,16 +54,17 @@ func (s *Service) outputIndex(ctx context.Context, rec *wire.JobRecord, f output
 }
 
 // outputBasis identifies what a finished job's files are rendered from:
-// its record's counts and the chunks without stored results. A chunk of a
-// failed job counted after the failure changes it.
+// its record's counts, the chunks without stored results and its redrives.
+// A chunk of a failed job counted after the failure changes it, so does a
+// chunk that ran again from its dead letter.
 func outputBasis(rec *wire.JobRecord) string {
 	b := wire.Marshal(struct {
-		Total, Chunks, ChunkSize, Done, Failed, Skipped, CountedBelow int
-		Counted                                                       []byte
-		Unstored                                                      []wire.ChunkSpan
-		SkipFrom                                                      *int
-		SkipReason, State, Error                                      string
-	}{rec.Total, rec.Chunks, rec.ChunkSize, rec.Done, rec.Failed, rec.Skipped, rec.CountedBelow,
+		Total, Chunks, ChunkSize, Done, Failed, Skipped, CountedBelow, Redriven int
+		Counted                                                                 []byte
+		Unstored                                                                []wire.ChunkSpan
+		SkipFrom                                                                *int
+		SkipReason, State, Error                                                string
+	}{rec.Total, rec.Chunks, rec.ChunkSize, rec.Done, rec.Failed, rec.Skipped, rec.CountedBelow, rec.Redriven,
 		rec.Counted, rec.Unstored, rec.SkipFrom, rec.SkipReason, rec.State, rec.Error})
 	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:12])

@@ -69,6 +69,10 @@ type Config struct {
 	// MaxImagePixelsFactor bounds an input image's pixels to this many
 	// times the model's input's (read from the image's header).
 	MaxImagePixelsFactor int
+	// MaxModelBacklog bounds the items not done yet of a model version,
+	// every tenant's; MaxTenantBacklog those of one tenant on it. A job
+	// that would pass either is refused, 429 backlog_full.
+	MaxModelBacklog, MaxTenantBacklog int
 	// Registry bounds pushes to the model registry.
 	Registry RegistryConfig
 }
@@ -91,6 +95,7 @@ func (c Config) Validate() error {
 		{"MaxSubscriptions", c.MaxSubscriptions > 0}, {"ProgressInterval", c.ProgressInterval > 0},
 		{"FollowPoll", c.FollowPoll > 0}, {"MaxResultReads", c.MaxResultReads > 0}, {"ResultTTL", c.ResultTTL > 0}, {"RecordTTL", c.RecordTTL > 0}, {"MaxAge", c.MaxAge > 0}, {"Readers", c.Readers > 0},
 		{"MaxImagePixelsFactor", c.MaxImagePixelsFactor > 0}, {"MaxDownloads", c.MaxDownloads > 0},
+		{"MaxModelBacklog", c.MaxModelBacklog > 0}, {"MaxTenantBacklog", c.MaxTenantBacklog > 0},
 	} {
 		if !f.ok {
 			return fmt.Errorf("%w: %s out of range", ErrConfig, f.name)
@@ -112,13 +117,15 @@ type Service struct {
 	outputs *store.Outputs
 	metrics *metrics
 
-	cat    *catalog
-	reg    *store.Registry
-	inbox  *inbox
-	feed   *jobFeed
-	reader *store.ResultReader
-	store  *storageGate
-	queued *queueView
+	cat     *catalog
+	reg     *store.Registry
+	inbox   *inbox
+	feed    *jobFeed
+	reader  *store.ResultReader
+	store   *storageGate
+	backlog *backlogGate
+	queued  *queueView
+	letters *store.DeadLetters
 	// resolveHook checks submissions' webhooks (UseWebhooks).
 	resolveHook WebhookResolver
 	// followers counts WebSocket subscriptions and NDJSON result streams;
@@ -160,11 +167,14 @@ func New(cfg Config, in *natsx.Infra, reg prometheus.Registerer, log zerolog.Log
 		jobs: store.NewJobs(in), results: store.NewResults(in.JS, in.Results), inputs: store.NewInputs(in), Audit: audit.Nop(),
 		ingests: store.NewIngests(in),
 		outputs: store.NewOutputs(in.JS, in.Buckets.Outputs), pageChunks: wire.OutputPageChunks,
+		letters: store.NewDeadLetters(in),
 	}
 	s.quotas = store.NewQuotas(s.jobs)
 	s.metrics = newMetrics(reg, s.Stats)
-	reg.MustRegister(newClusterCollector(in, s.modelWorkers))
+	reg.MustRegister(newClusterCollector(in, s.modelWorkers, s.letters.Count))
 	s.store = newStorageGate(s.results.Usage, s.metrics.storageRefused.Inc, s.metrics.storeFill)
+	s.backlog = newBacklogGate(cfg.MaxModelBacklog, cfg.MaxTenantBacklog, func(m string) float64 { return s.cat.rate(m, time.Now()) },
+		func(bound string) { s.metrics.backlogRefused.WithLabelValues(bound).Inc() })
 	return s, nil
 }
 
@@ -198,12 +208,12 @@ func (s *Service) Start() (err error) {
 	if s.inbox, err = newInbox(s.in.NC); err != nil {
 		return err
 	}
-	if s.feed, err = newJobFeed(s.in.NC, s.store.record); err != nil {
+	if s.feed, err = newJobFeed(s.in.NC, func(job string, data []byte) { s.store.record(job, data); s.backlog.record(job, data) }); err != nil {
 		return err
 	}
 	wctx, cancel := context.WithTimeout(s.ctx, natsOpTimeout)
 	defer cancel()
-	if err := s.store.watchActive(s.ctx, wctx, s.in.Buckets.Active); err != nil {
+	if err := watchActive(s.ctx, wctx, s.in.Buckets.Active, s.store.applyActive, s.backlog.applyActive); err != nil {
 		return err
 	}
 	s.reader = store.NewResultReader(s.in.NC, s.in.Epoch, s.inbox, store.ResultReadConfig{
@@ -251,7 +261,7 @@ func (s *Service) startExpirer() error {
 	if err != nil {
 		return err
 	}
-	e := &expirer{jobs: s.jobs, results: s.results, outputs: s.outputs, recordTTL: s.cfg.RecordTTL, expired: s.metrics.expired.Inc,
+	e := &expirer{jobs: s.jobs, results: s.results, outputs: s.outputs, letters: s.letters, recordTTL: s.cfg.RecordTTL, expired: s.metrics.expired.Inc,
 		log: s.log.With().Str("component", "expiry").Logger()}
 	s.expDone = make(chan struct{})
 	go func() {

@@ -36,7 +36,7 @@ func testConfig() Config {
 		MaxSubscriptions: 10, ProgressInterval: 10 * time.Millisecond, FollowPoll: 200 * time.Millisecond, MaxResultReads: 4, MaxDownloads: 8,
 		ResultTTL: time.Hour, RecordTTL: time.Hour,
 		MaxJobsScanned: 100, MaxJobNameBytes: 32,
-		MaxImagePixelsFactor: 64,
+		MaxImagePixelsFactor: 64, MaxModelBacklog: 1000, MaxTenantBacklog: 1000,
 		Registry: RegistryConfig{MaxModelBytes: 1 << 20, MaxModelFiles: 10, MaxMetadataBytes: 1 << 10, PushTimeout: time.Minute,
 			CheckTimeout: time.Second, DrainGrace: 0, SweepInterval: 50 * time.Millisecond},
 	}

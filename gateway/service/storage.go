@@ -117,10 +117,10 @@ func (g *storageGate) release(job string) {
 	g.mu.Unlock()
 }
 
-// watchActive follows the active-jobs bucket until ctx ends: each
-// unfinished job's estimate in, each finished one out. It returns once the
-// current content is loaded, or ready ends.
-func (g *storageGate) watchActive(ctx, ready context.Context, kv jetstream.KeyValue) error {
+// watchActive follows the active-jobs bucket until ctx ends, handing each
+// entry to every apply (each unfinished job's estimate in, each finished
+// one out). It returns once the current content is loaded, or ready ends.
+func watchActive(ctx, ready context.Context, kv jetstream.KeyValue, apply ...func(jetstream.KeyValueEntry)) error {
 	w, err := kv.WatchAll(ctx)
 	if err != nil {
 		return fmt.Errorf("watch active jobs: %w", err)
@@ -134,7 +134,9 @@ func (g *storageGate) watchActive(ctx, ready context.Context, kv jetstream.KeyVa
 				once.Do(func() { close(synced) })
 				continue
 			}
-			g.applyActive(e)
+			for _, f := range apply {
+				f(e)
+			}
 		}
 	}()
 	select {

@@ -73,6 +73,9 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (wire.JobStatus, b
 	if err != nil {
 		return wire.JobStatus{}, false, err
 	}
+	if err := s.backlog.admit("", meta.ID(), p.Tenant, 1); err != nil { // no room at all: the body is not read
+		return wire.JobStatus{}, false, err
+	}
 	id, st, replayed, err := s.claimKey(ctx, p, sub)
 	if err != nil || replayed {
 		return st, replayed, err
@@ -145,9 +148,13 @@ func (s *Service) readBody(ctx, qctx context.Context, rec *wire.JobRecord, meta 
 	return r, nil
 }
 
-// queueJob admits a fully read job against the results store and the
-// tenant's quotas, then marks it queued: the scheduler starts on it.
+// queueJob admits a fully read job against its model's backlog, the
+// results store and the tenant's quotas, then marks it queued: the
+// scheduler starts on it.
 func (s *Service) queueJob(ctx context.Context, p *auth.Principal, rec *wire.JobRecord, meta *model.Metadata, r reading, sub Submission) error {
+	if err := s.backlog.admit(rec.ID, meta.ID(), p.Tenant, r.items); err != nil {
+		return err
+	}
 	est := jobResultBytes(meta, r.items, rec.ChunkSize)
 	if err := s.store.admit(ctx, rec.ID, est, r.items); err != nil {
 		return err
@@ -187,6 +194,7 @@ func (s *Service) dropKey(key string) {
 // idempotency claim (at key, when not ""). Nothing of it was run.
 func (s *Service) abort(ctx context.Context, rec *wire.JobRecord, key string) {
 	s.store.release(rec.ID)
+	s.backlog.release(rec.ID)
 	if err := s.inputs.Purge(ctx, rec.ID); err != nil {
 		s.log.Warn().Err(err).Str("job", rec.ID).Msg("purging a refused job's input failed")
 	}

@@ -2,14 +2,13 @@ package benchload
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"strings"
 	"sync"
 	"time"
+
+	"batchinfer/internal/wire"
 )
 
 // Fairness scenarios (FairConfig.Scenario).
@@ -107,9 +106,9 @@ func (c *Client) RunFair(ctx context.Context, co *Corpus, cfg FairConfig, procs 
 
 // as is the client of tenant i.
 func (c *Client) as(cfg FairConfig, i int) *Client {
-	t := *c
+	t := *c.Client
 	t.Key = cfg.Keys[i%len(cfg.Keys)]
-	return &t
+	return &Client{Client: &t}
 }
 
 // fairIdle is B's small job on an idle system.
@@ -226,7 +225,7 @@ func (c *Client) await(ctx context.Context, js []*submitted, poll time.Duration)
 		if err != nil {
 			return err
 		}
-		if st.State != "completed" || st.Done != st.Total || st.Failed != 0 {
+		if st.State != wire.StateCompleted || st.Done != st.Total || st.Failed != 0 {
 			return fmt.Errorf("fair: job %s ended %s with %d of %d done, %d failed", j.id, st.State, st.Done, st.Total, st.Failed)
 		}
 		j.end = *st.FinishedAt
@@ -242,7 +241,7 @@ func (c *Client) await(ctx context.Context, js []*submitted, poll time.Duration)
 }
 
 // waitEnd polls a job until it has a finished_at.
-func (c *Client) waitEnd(ctx context.Context, id string, poll time.Duration) (*jobStatus, error) {
+func (c *Client) waitEnd(ctx context.Context, id string, poll time.Duration) (*wire.JobStatus, error) {
 	for {
 		st, err := c.status(ctx, id)
 		if err != nil {
@@ -259,28 +258,10 @@ func (c *Client) waitEnd(ctx context.Context, id string, poll time.Duration) (*j
 	}
 }
 
-// jobStatus is what the fairness scenarios read of GET /v1/jobs/{id}.
-type jobStatus struct {
-	State      string     `json:"state"`
-	Total      int        `json:"total"`
-	Done       int        `json:"done"`
-	Failed     int        `json:"failed"`
-	FinishedAt *time.Time `json:"finished_at"`
-}
-
-func (c *Client) status(ctx context.Context, id string) (*jobStatus, error) {
-	resp, err := c.request(ctx, http.MethodGet, "/v1/jobs/"+id, "", nil)
+func (c *Client) status(ctx context.Context, id string) (*wire.JobStatus, error) {
+	j, err := c.Job(ctx, id)
 	if err != nil {
 		return nil, fmt.Errorf("job %s: %w", id, err)
 	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("job %s: %d %s", id, resp.StatusCode, b)
-	}
-	var st jobStatus
-	if err := json.Unmarshal(b, &st); err != nil {
-		return nil, fmt.Errorf("job %s: %w", id, err)
-	}
-	return &st, nil
+	return &j.JobStatus, nil
 }

@@ -1,14 +1,13 @@
 package benchload
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"time"
+
+	"batchinfer/client"
 )
 
 // JobResult is one batch job, submit to last result.
@@ -25,22 +24,12 @@ type JobResult struct {
 // ItemsPerSec is the end-to-end rate.
 func (r JobResult) ItemsPerSec() float64 { return float64(r.Items) / r.Total.Seconds() }
 
-// Client talks to the gateway.
+// Client drives the gateway through package client; the synchronous load
+// (RunSync) writes its requests on raw keep-alive connections instead, a
+// measured fast path (BenchmarkSyncRequest: the load generator's own CPU
+// per request is the measurement's noise on a 2-core machine).
 type Client struct {
-	Base, Key string
-	HTTP      *http.Client
-}
-
-func (c *Client) request(ctx context.Context, method, path, ct string, body []byte) (*http.Response, error) {
-	req, err := http.NewRequestWithContext(ctx, method, c.Base+path, bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	if ct != "" {
-		req.Header.Set("Content-Type", ct)
-	}
-	req.Header.Set("Authorization", "Bearer "+c.Key)
-	return c.HTTP.Do(req)
+	*client.Client
 }
 
 // RunJob submits one job of n items of corpus in format f and reads its
@@ -70,49 +59,28 @@ func (c *Client) RunJob(ctx context.Context, co *Corpus, f string, n int, procs 
 }
 
 func (c *Client) submit(ctx context.Context, model, ct string, body []byte) (string, error) {
-	resp, err := c.request(ctx, http.MethodPost, "/v1/jobs?model="+model, ct, body)
+	sub, err := c.SubmitBody(ctx, bytes.NewReader(body), ct, client.JobOptions{Model: model})
 	if err != nil {
 		return "", fmt.Errorf("submit: %w", err)
 	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusAccepted {
-		return "", fmt.Errorf("submit: %d %s", resp.StatusCode, bytes.TrimSpace(b))
-	}
-	var acc struct {
-		Job struct {
-			ID string `json:"id"`
-		} `json:"job"`
-	}
-	if err := json.Unmarshal(b, &acc); err != nil || acc.Job.ID == "" {
-		return "", fmt.Errorf("submit: answer %s", b)
-	}
-	return acc.Job.ID, nil
+	return sub.Job.ID, nil
 }
 
 // stream reads every result line of the job: each index once, each with a
 // class or an error; it counts the classes that differ from want.
 func (c *Client) stream(ctx context.Context, id string, want []int) (int, error) {
-	resp, err := c.request(ctx, http.MethodGet, "/v1/jobs/"+id+"/results?format=ndjson", "", nil)
-	if err != nil {
-		return 0, fmt.Errorf("results: %w", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		b, _ := io.ReadAll(resp.Body)
-		return 0, fmt.Errorf("results: %d %s", resp.StatusCode, bytes.TrimSpace(b))
-	}
 	seen := make([]bool, len(want))
 	got, bad := 0, 0
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 1<<20), 64<<20)
-	for sc.Scan() {
-		var it struct {
+	for line, err := range c.ResultLines(ctx, id) {
+		if err != nil {
+			return 0, fmt.Errorf("results: %w", err)
+		}
+		var it struct { // the fields checked: decoding whole results would load the load generator
 			Index int    `json:"index"`
 			Class *int   `json:"class"`
 			Error string `json:"error"`
 		}
-		if err := json.Unmarshal(sc.Bytes(), &it); err != nil {
+		if err := json.Unmarshal(line, &it); err != nil {
 			return 0, fmt.Errorf("results line %d: %w", got, err)
 		}
 		switch {
@@ -125,9 +93,6 @@ func (c *Client) stream(ctx context.Context, id string, want []int) (int, error)
 		}
 		seen[it.Index] = true
 		got++
-	}
-	if err := sc.Err(); err != nil {
-		return 0, fmt.Errorf("results: %w", err)
 	}
 	if got != len(want) {
 		return 0, fmt.Errorf("results: %d of %d items", got, len(want))

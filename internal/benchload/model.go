@@ -2,45 +2,30 @@ package benchload
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 )
 
 // ItemShape asks the gateway for the shape of one item of model (its
 // input shape without the batch dimension).
 func (c *Client) ItemShape(ctx context.Context, model string) ([]int, error) {
-	resp, err := c.request(ctx, http.MethodGet, "/v1/models/"+model, "", nil)
+	mv, err := c.Model(ctx, model)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("model %s: %w", model, err)
 	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("model %s: %d %s", model, resp.StatusCode, b)
+	if len(mv.Versions) == 0 || len(mv.Versions[0].Input.Shape) == 0 {
+		return nil, fmt.Errorf("model %s: no input shape in %+v", model, mv)
 	}
-	var mv struct {
-		Versions []struct {
-			Input struct {
-				Shape []int `json:"shape"`
-			} `json:"input"`
-		} `json:"versions"`
+	shape := make([]int, 0, len(mv.Versions[0].Input.Shape)-1)
+	for _, d := range mv.Versions[0].Input.Shape[1:] {
+		shape = append(shape, int(d))
 	}
-	if err := json.Unmarshal(b, &mv); err != nil || len(mv.Versions) == 0 || len(mv.Versions[0].Input.Shape) == 0 {
-		return nil, fmt.Errorf("model %s: no input shape in %s", model, b)
-	}
-	return mv.Versions[0].Input.Shape[1:], nil
+	return shape, nil
 }
 
 // Cancel cancels a job (for backlogs that are not read to the end).
 func (c *Client) Cancel(ctx context.Context, id string) error {
-	resp, err := c.request(ctx, http.MethodPost, "/v1/jobs/"+id+"/cancel", "", nil)
-	if err != nil {
-		return err
-	}
-	resp.Body.Close()
-	return nil
+	_, err := c.Client.Cancel(ctx, id)
+	return err
 }
 
 // Backlog submits jobs of n items each in NDJSON without reading their

@@ -5,6 +5,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"batchinfer/client"
 )
 
 func TestReport(t *testing.T) {
@@ -47,7 +49,7 @@ func TestReportBadLine(t *testing.T) {
 // A fairness run needs two tenants and a known scenario; it says so before
 // it sends anything.
 func TestRunFairBadConfig(t *testing.T) {
-	c := &Client{Base: "http://127.0.0.1:1"}
+	c := &Client{Client: client.New("http://127.0.0.1:1", "")}
 	for _, tc := range []struct {
 		cfg  FairConfig
 		want string

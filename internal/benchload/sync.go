@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +14,9 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"batchinfer/api"
+	"batchinfer/client"
 )
 
 // SyncResult is a run of single-item synchronous predictions.
@@ -35,15 +39,13 @@ func (r SyncResult) ReqPerSec() float64 { return float64(r.Requests) / r.Elapsed
 // RunSync sends single-item predictions of corpus from conns keep-alive
 // connections, back to back, for d; procs' CPU is measured over the run.
 func (c *Client) RunSync(ctx context.Context, co *Corpus, conns int, d time.Duration, procs []Process) (*SyncResult, error) {
-	u, err := url.Parse(c.Base)
+	u, err := url.Parse(c.BaseURL)
 	if err != nil {
 		return nil, err
 	}
-	reqs := make([][]byte, len(co.items))
-	for i, it := range co.items {
-		body := append(append([]byte(`{"inputs":[`), appendNumbers(nil, it)...), "]}"...)
-		reqs[i] = fmt.Appendf(nil, "POST /v1/models/%s/predict HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\n"+
-			"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", co.Model, u.Host, c.Key, len(body), body)
+	reqs, err := syncRequests(u.Host, c.Key, co)
+	if err != nil {
+		return nil, err
 	}
 	// Connect first, so that the window measures requests only.
 	cs := make([]net.Conn, conns)
@@ -188,4 +190,19 @@ func readChunked(br *bufio.Reader) ([]byte, error) {
 		}
 		body = append(body, chunk[:n]...)
 	}
+}
+
+// syncRequests are the raw HTTP/1.1 requests of one-item predictions of
+// each corpus item: the bodies package client's Predict sends.
+func syncRequests(host, key string, co *Corpus) ([][]byte, error) {
+	reqs := make([][]byte, len(co.items))
+	for i, it := range co.items {
+		body, err := json.Marshal(api.PredictRequest{Inputs: []client.Input{client.Numbers(it)}})
+		if err != nil {
+			return nil, err
+		}
+		reqs[i] = fmt.Appendf(nil, "POST /v1/models/%s/predict HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\n"+
+			"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", co.Model, host, key, len(body), body)
+	}
+	return reqs, nil
 }

@@ -26,6 +26,7 @@ func (s *Set) Streams(c *natsx.StreamConfig) {
 	s.Duration(&c.UploadTTL, "upload-ttl", "UPLOAD_TTL", 24*60*60*1e9, "how long an unfinished upload is kept after its creation (Upload-Expires)")
 	s.Duration(&c.UploadRetention, "upload-retention", "UPLOAD_RETENTION", 24*60*60*1e9, "how long a finished upload is kept after its last byte")
 	s.Int64(&c.UploadMaxBytes, "upload-max-bytes", "UPLOAD_MAX_BYTES", 12<<30, "size bound of the uploads stream (all stored uploads together); beyond it: 507")
+	s.Int64(&c.DeadLetterMaxBytes, "dlq-max-bytes", "DLQ_MAX_BYTES", natsx.DefaultDeadLetterMaxBytes, "size bound of the dead-letter stream (letters with their payloads); when full a new letter is refused (its items fail all the same) and nothing kept is dropped")
 	s.Int64(&c.RegistryMaxBytes, "registry-max-bytes", "REGISTRY_MAX_BYTES", 1<<30, "size bound of the model registry (every pushed model version together; JetStream reserves it in max_file_store like the other bounds); beyond it a push gets 507")
 	s.Int(&c.Replicas, "stream-replicas", "STREAM_REPLICAS", 1, "JetStream replicas for streams and buckets")
 }

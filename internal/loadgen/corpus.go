@@ -7,10 +7,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
+
+	"batchinfer/client"
 )
 
 // corpus holds the inputs the load is made of, in the formats users send,
@@ -54,10 +55,10 @@ func loadCorpus(dir string) (*corpus, error) {
 
 // learn asks the system for the class of every corpus input, one at a
 // time, so that batch results can be checked item by item.
-func (c *corpus) learn(ctx context.Context, h *httpClient) error {
+func (c *corpus) learn(ctx context.Context, h *client.Client) error {
 	c.digitClass = make([]int, len(c.digits))
 	for i, px := range c.digits {
-		cl, err := h.predictOne(ctx, "digits", map[string]any{"inputs": [][]float32{px}})
+		cl, err := predictOne(ctx, h, "digits", client.Numbers(px))
 		if err != nil {
 			return fmt.Errorf("learn digits %d: %w", i, err)
 		}
@@ -73,7 +74,7 @@ func (c *corpus) learn(ctx context.Context, h *httpClient) error {
 			}
 			feats[name] = v
 		}
-		cl, err := h.predictOne(ctx, "breast_cancer", map[string]any{"inputs": []any{map[string]any{"features": feats}}})
+		cl, err := predictOne(ctx, h, "breast_cancer", client.Features(feats))
 		if err != nil {
 			return fmt.Errorf("learn breast_cancer %d: %w", i, err)
 		}
@@ -135,47 +136,14 @@ func writeNumbers(w io.Writer, v []float32) {
 	_, _ = w.Write(b)
 }
 
-// httpClient talks to the gateway's HTTP API.
-type httpClient struct {
-	base string
-	key  string
-	c    *http.Client
-}
-
-func (h *httpClient) do(ctx context.Context, method, path, ct string, body []byte) (*http.Response, error) {
-	req, err := http.NewRequestWithContext(ctx, method, h.base+path, bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	if ct != "" {
-		req.Header.Set("Content-Type", ct)
-	}
-	if h.key != "" {
-		req.Header.Set("Authorization", "Bearer "+h.key)
-	}
-	return h.c.Do(req)
-}
-
 // predictOne runs a one-item synchronous prediction and returns its class.
-func (h *httpClient) predictOne(ctx context.Context, model string, body any) (int, error) {
-	b, _ := json.Marshal(body)
-	resp, err := h.do(ctx, http.MethodPost, "/v1/models/"+model+"/predict", "application/json", b)
+func predictOne(ctx context.Context, c *client.Client, model string, in client.Input) (int, error) {
+	p, err := c.Predict(ctx, model, []client.Input{in}, client.PredictOptions{})
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("predict %s: %w", model, err)
 	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		return 0, fmt.Errorf("predict %s: %d %s", model, resp.StatusCode, bytes.TrimSpace(data))
+	if len(p.Items) != 1 || p.Items[0].Class == nil {
+		return 0, fmt.Errorf("predict %s: unexpected answer %+v", model, p.Items)
 	}
-	var out struct {
-		Items []struct {
-			Class *int   `json:"class"`
-			Error string `json:"error"`
-		} `json:"items"`
-	}
-	if err := json.Unmarshal(data, &out); err != nil || len(out.Items) != 1 || out.Items[0].Class == nil {
-		return 0, fmt.Errorf("predict %s: unexpected answer %s", model, data)
-	}
-	return *out.Items[0].Class, nil
+	return *p.Items[0].Class, nil
 }

@@ -1,15 +1,16 @@
 package loadgen
 
 import (
+	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
+
+	"batchinfer/api"
+	"batchinfer/client"
 
 	"github.com/gorilla/websocket"
 )
@@ -26,32 +27,12 @@ const (
 var jobModes = []string{modeFollow, modeFollow, modeReconnect, modeFollow, modeResubscribe,
 	modeFollow, modeSlow, modeFollow, modeReconnect, modeCancel}
 
-// wsMsg is the part of any server message a job client reads.
-type wsMsg struct {
-	Type    string          `json:"type"`
-	Job     json.RawMessage `json:"job"`
-	Seq     uint64          `json:"seq"`
-	LastSeq uint64          `json:"last_seq"`
-	Code    string          `json:"code"`
-	Message string          `json:"message"`
-	After   uint64          `json:"after"`
-	Items   []struct {
-		Index int    `json:"index"`
-		Class *int   `json:"class"`
-		Error string `json:"error"`
-	} `json:"items"`
-	Status struct {
-		State string `json:"state"`
-		Total int    `json:"total"`
-	} `json:"status"`
-}
-
 // jobClient submits jobs over HTTP and follows each over its WebSocket,
 // checking every result: each index exactly once, the class it should have.
 type jobClient struct {
 	id int
 	r  *runner
-	ws *websocket.Conn
+	ws *client.Conn
 }
 
 func (j *jobClient) loop(ctx context.Context) {
@@ -74,40 +55,22 @@ func (j *jobClient) close() {
 
 func (j *jobClient) dial(ctx context.Context) error {
 	j.close()
-	hdr := http.Header{}
-	if j.r.cfg.APIKey != "" {
-		hdr.Set("Authorization", "Bearer "+j.r.cfg.APIKey)
-	}
-	u := "ws" + strings.TrimPrefix(j.r.cfg.URL, "http") + "/v1/ws"
-	c, resp, err := websocket.DefaultDialer.DialContext(ctx, u, hdr)
+	c, _, err := j.r.http.Dial(ctx, client.DialOptions{})
 	if err != nil {
-		if resp != nil {
-			b, _ := io.ReadAll(resp.Body)
-			return fmt.Errorf("dial: %w: %s", err, b)
-		}
 		return fmt.Errorf("dial: %w", err)
 	}
 	j.ws = c
-	var hello wsMsg
-	if err := j.read(&hello, 10*time.Second); err != nil || hello.Type != "hello" {
-		return fmt.Errorf("hello: %v %q", err, hello.Type)
-	}
 	return nil
 }
 
-func (j *jobClient) read(m *wsMsg, timeout time.Duration) error {
-	_ = j.ws.SetReadDeadline(time.Now().Add(timeout))
-	_, b, err := j.ws.ReadMessage()
-	if err != nil {
-		return err
-	}
-	*m = wsMsg{}
-	return json.Unmarshal(b, m)
+func (j *jobClient) read(m *client.Message, timeout time.Duration) error {
+	var err error
+	*m, err = j.ws.Read(timeout)
+	return err
 }
 
-func (j *jobClient) send(v any) error {
-	_ = j.ws.SetWriteDeadline(time.Now().Add(10 * time.Second))
-	return j.ws.WriteJSON(v)
+func (j *jobClient) subscribe(id string, after uint64) error {
+	return j.ws.Subscribe(id, after, true)
 }
 
 // jobState is what a client knows of the job it follows.
@@ -149,7 +112,7 @@ func (j *jobClient) job(ctx context.Context, k int, mode string) error {
 	if err != nil {
 		return err
 	}
-	if err := j.send(map[string]any{"type": "subscribe", "job": st.id}); err != nil {
+	if err := j.subscribe(st.id, 0); err != nil {
 		return err
 	}
 	return j.follow(ctx, st, mode, 1+(j.id+k)%3)
@@ -167,10 +130,10 @@ func (j *jobClient) follow(ctx context.Context, st *jobState, mode string, cut i
 		if mode == modeSlow {
 			time.Sleep(20 * time.Millisecond)
 		}
-		var m wsMsg
+		var m client.Message
 		if err := j.read(&m, j.r.cfg.JobTimeout); err != nil {
 			var ce *websocket.CloseError
-			if errors.As(err, &ce) && ce.Code == 4008 { // slow consumer: resume
+			if errors.As(err, &ce) && ce.Code == api.CloseSlowConsumer { // slow consumer: resume
 				j.r.count(&j.r.stats.SlowCloses)
 				if err := j.resume(ctx, st); err != nil {
 					return err
@@ -187,7 +150,7 @@ func (j *jobClient) follow(ctx context.Context, st *jobState, mode string, cut i
 }
 
 // onFrame handles one message of the stream; done at the job's end.
-func (j *jobClient) onFrame(ctx context.Context, st *jobState, m *wsMsg, mode string, cut int, results *int) (bool, error) {
+func (j *jobClient) onFrame(ctx context.Context, st *jobState, m *client.Message, mode string, cut int, results *int) (bool, error) {
 	switch m.Type {
 	case "subscribed":
 		st.resubPending = false
@@ -218,18 +181,13 @@ func (j *jobClient) act(ctx context.Context, st *jobState, mode string) error {
 	case modeResubscribe:
 		j.r.count(&j.r.stats.Resubscribes)
 		st.resubbed, st.resubPending, st.resubAfter = true, true, st.lastSeq
-		return j.send(map[string]any{"type": "subscribe", "job": st.id, "after": st.lastSeq})
+		return j.subscribe(st.id, st.lastSeq)
 	case modeCancel:
-		resp, err := j.r.http.do(ctx, http.MethodPost, "/v1/jobs/"+st.id+"/cancel", "", nil)
-		if err != nil {
-			return fmt.Errorf("cancel: %w", err)
+		_, err := j.r.http.Cancel(ctx, st.id)
+		if err != nil && client.ErrorCode(err) != api.CodeConflict { // a conflict: it had finished
+			return fmt.Errorf("cancel %s: %w", st.id, err)
 		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusConflict {
-			return fmt.Errorf("cancel %s: status %d", st.id, resp.StatusCode)
-		}
-		st.cancelled = resp.StatusCode == http.StatusOK
+		st.cancelled = err == nil
 		j.r.count(&j.r.stats.Cancels)
 	}
 	return nil
@@ -241,13 +199,12 @@ func (j *jobClient) resume(ctx context.Context, st *jobState) error {
 		return err
 	}
 	st.resubPending = false
-	return j.send(map[string]any{"type": "subscribe", "job": st.id, "after": st.lastSeq})
+	return j.subscribe(st.id, st.lastSeq)
 }
 
 // apply checks and records one results message.
-func (j *jobClient) apply(st *jobState, m *wsMsg) error {
-	var job string
-	if err := json.Unmarshal(m.Job, &job); err != nil || job != st.id {
+func (j *jobClient) apply(st *jobState, m *client.Message) error {
+	if m.Job != st.id {
 		return fmt.Errorf("job %s: results of job %s (seq %d)", st.id, m.Job, m.Seq)
 	}
 	if m.Seq <= st.lastSeq {
@@ -292,7 +249,7 @@ func (j *jobClient) check(st *jobState, index int, class *int, failed string) er
 	return nil
 }
 
-func (j *jobClient) finish(st *jobState, m *wsMsg) error {
+func (j *jobClient) finish(st *jobState, m *client.Message) error {
 	if m.LastSeq != st.lastSeq {
 		return fmt.Errorf("job %s: end last_seq %d, last seen %d", st.id, m.LastSeq, st.lastSeq)
 	}
@@ -304,8 +261,8 @@ func (j *jobClient) finish(st *jobState, m *wsMsg) error {
 	if st.cancelled {
 		want = "cancelled"
 	}
-	if m.Status.State != want {
-		return fmt.Errorf("job %s: ended %s, want %s", st.id, m.Status.State, want)
+	if m.Status == nil || m.Status.State != want {
+		return fmt.Errorf("job %s: ended %s, want %s", st.id, m.Raw, want)
 	}
 	j.r.stats.Items.Add(int64(st.count))
 	j.r.count(&j.r.stats.Jobs)
@@ -320,32 +277,15 @@ func (e *errRefused) Error() string { return fmt.Sprintf("refused, retry after %
 
 func (j *jobClient) submit(ctx context.Context, k, n int) (*jobState, error) {
 	model, ct, body, want := j.r.corpus.jobBody(k, n)
-	path := "/v1/jobs"
-	if ct != "application/json" {
-		path += "?model=" + model
-	}
-	resp, err := j.r.http.do(ctx, http.MethodPost, path, ct, body)
-	if err != nil {
+	sub, err := j.r.http.SubmitBody(ctx, bytes.NewReader(body), ct, client.JobOptions{Model: model})
+	var e *api.Error
+	switch {
+	case errors.As(err, &e) && (e.Status == http.StatusInsufficientStorage || e.Status == http.StatusTooManyRequests):
+		return nil, &errRefused{retry: max(e.RetryAfter, time.Second)}
+	case err != nil:
 		return nil, fmt.Errorf("submit: %w", err)
+	case sub.Job.Total != n:
+		return nil, fmt.Errorf("submit: %d items accepted of %d", sub.Job.Total, n)
 	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	switch resp.StatusCode {
-	case http.StatusAccepted:
-	case http.StatusInsufficientStorage, http.StatusTooManyRequests:
-		retry, _ := strconv.Atoi(resp.Header.Get("Retry-After"))
-		return nil, &errRefused{retry: time.Duration(max(retry, 1)) * time.Second}
-	default:
-		return nil, fmt.Errorf("submit: status %d: %s", resp.StatusCode, b)
-	}
-	var out struct {
-		Job struct {
-			ID    string `json:"id"`
-			Total int    `json:"total"`
-		} `json:"job"`
-	}
-	if err := json.Unmarshal(b, &out); err != nil || out.Job.Total != n {
-		return nil, fmt.Errorf("submit: answer %s", b)
-	}
-	return &jobState{id: out.Job.ID, model: model + " " + ct, want: want, seen: make([]bool, n)}, nil
+	return &jobState{id: sub.Job.ID, model: model + " " + ct, want: want, seen: make([]bool, n)}, nil
 }

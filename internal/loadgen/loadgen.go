@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"batchinfer/client"
 	"batchinfer/internal/natsx"
 
 	"github.com/rs/zerolog"
@@ -56,7 +57,7 @@ type Stats struct {
 type runner struct {
 	cfg    Config
 	corpus *corpus
-	http   *httpClient
+	http   *client.Client
 	stats  Stats
 	lat    latencies
 
@@ -84,7 +85,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return nil, err
 	}
 	tr := &http.Transport{MaxIdleConnsPerHost: cfg.JobClients + cfg.SyncClients + 8, IdleConnTimeout: time.Minute}
-	r := &runner{cfg: cfg, corpus: c, http: &httpClient{base: cfg.URL, key: cfg.APIKey, c: &http.Client{Transport: tr, Timeout: 2 * time.Minute}}}
+	hc := &client.Client{BaseURL: cfg.URL, Key: cfg.APIKey, HTTP: &http.Client{Transport: tr, Timeout: 2 * time.Minute},
+		RetryFor: -1, UserAgent: "batchinfer-loadgen"} // every failure counts: no retries
+	r := &runner{cfg: cfg, corpus: c, http: hc}
 	if err := c.learn(ctx, r.http); err != nil {
 		return nil, err
 	}

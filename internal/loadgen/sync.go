@@ -6,6 +6,8 @@ import (
 	"sort"
 	"sync"
 	"time"
+
+	"batchinfer/client"
 )
 
 // syncClient sends single-item synchronous predictions back to back and
@@ -20,7 +22,7 @@ func (s *syncClient) loop(ctx context.Context) {
 	for k := 0; ctx.Err() == nil; k++ {
 		i := (s.id*31 + k) % len(c.digits)
 		start := time.Now()
-		cl, err := s.r.http.predictOne(ctx, "digits", map[string]any{"inputs": [][]float32{c.digits[i]}})
+		cl, err := predictOne(ctx, s.r.http, "digits", client.Numbers(c.digits[i]))
 		if ctx.Err() != nil {
 			return
 		}

@@ -27,7 +27,9 @@ type Infra struct {
 	Input   jetstream.Stream
 	Results jetstream.Stream
 	Uploads jetstream.Stream
-	Buckets *Buckets
+	// DeadLetter is the dead-letter stream.
+	DeadLetter jetstream.Stream
+	Buckets    *Buckets
 }
 
 // Open connects (retrying until ctx ends), then declares the streams and
@@ -69,6 +71,9 @@ func (in *Infra) declare(ctx context.Context, streams StreamConfig) error {
 	}
 	if in.Uploads, err = js.Stream(ctx, wire.StreamUploads); err != nil {
 		return fmt.Errorf("stream %s: %w", wire.StreamUploads, err)
+	}
+	if in.DeadLetter, err = js.Stream(ctx, wire.StreamDeadLetter); err != nil {
+		return fmt.Errorf("stream %s: %w", wire.StreamDeadLetter, err)
 	}
 	return nil
 }

@@ -37,6 +37,11 @@ type StreamConfig struct {
 	// UploadMaxBytes bounds the uploads stream: the bytes of every stored
 	// upload together (0 = unlimited).
 	UploadMaxBytes int64
+	// DeadLetterMaxBytes bounds the dead-letter stream (letters with their
+	// payloads, webhook events given up): when full, a new letter is
+	// refused (its items still fail, with the reason), nothing kept is
+	// dropped (0: DefaultDeadLetterMaxBytes, -1: unlimited).
+	DeadLetterMaxBytes int64
 	// RegistryMaxBytes bounds the model registry (the Object Store of
 	// pushed versions, every version together; 0 = unlimited).
 	RegistryMaxBytes int64
@@ -58,12 +63,17 @@ const (
 	DefaultResultTTL = 24 * time.Hour
 	DefaultRecordTTL = 7 * 24 * time.Hour
 	DefaultMaxAge    = 30 * 24 * time.Hour
+	// DefaultDeadLetterMaxBytes bounds the dead-letter stream.
+	DefaultDeadLetterMaxBytes = 256 << 20
 )
 
 // Validate checks the settings as given (STREAM_REPLICAS must be 1..5).
 func (c StreamConfig) Validate() error {
 	if c.Replicas < 1 || c.Replicas > MaxReplicas {
 		return fmt.Errorf("stream replicas %d: want 1 to %d", c.Replicas, MaxReplicas)
+	}
+	if c.DeadLetterMaxBytes < -1 {
+		return fmt.Errorf("dead-letter max bytes %d: want -1 (unlimited), 0 (the default) or more", c.DeadLetterMaxBytes)
 	}
 	if c.MaxAge > 0 && c.MaxAge < c.ResultTTL {
 		return fmt.Errorf("stream max age %s is shorter than the result TTL %s", c.MaxAge, c.ResultTTL)
@@ -104,6 +114,9 @@ func (c StreamConfig) withDefaults() StreamConfig {
 	}
 	if c.QueueMaxBytes == 0 {
 		c.QueueMaxBytes = -1
+	}
+	if c.DeadLetterMaxBytes == 0 {
+		c.DeadLetterMaxBytes = DefaultDeadLetterMaxBytes
 	}
 	return c
 }
@@ -314,14 +327,19 @@ func streamResults(cfg StreamConfig) jetstream.StreamConfig {
 func streamDeadLetter(cfg StreamConfig) jetstream.StreamConfig {
 	return jetstream.StreamConfig{
 		Name:        wire.StreamDeadLetter,
-		Description: "chunks that exhausted their deliveries, kept for inspection",
+		Description: "chunks that exhausted their deliveries, with their payloads, to read, redrive or purge; webhook events given up",
 		Subjects:    []string{"dlq.>"},
 		Retention:   jetstream.LimitsPolicy,
 		Storage:     jetstream.FileStorage,
-		MaxAge:      cfg.MaxAge,
-		MaxBytes:    256 << 20,
-		Discard:     jetstream.DiscardOld,
-		Replicas:    cfg.Replicas,
+		// A job's letters go with its record; MaxAge is the backstop. Full: a
+		// new letter is refused (its chunk's items fail all the same), no
+		// letter kept is dropped for it.
+		MaxAge:   cfg.MaxAge,
+		MaxBytes: cfg.DeadLetterMaxBytes,
+		Discard:  jetstream.DiscardNew,
+		Replicas: cfg.Replicas,
+		// Letters of synchronous requests expire with RESULT_TTL (Nats-TTL).
+		AllowMsgTTL: true,
 	}
 }
 

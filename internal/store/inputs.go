@@ -9,6 +9,7 @@ import (
 	"batchinfer/internal/natsx"
 	"batchinfer/internal/wire"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -20,11 +21,12 @@ var ErrInputGone = errors.New("chunk input not stored")
 // parts (wire.InputSubject), written once when the job's items are read
 // and read by the worker a ticket sends there.
 type Inputs struct {
+	js     jetstream.JetStream
 	stream jetstream.Stream
 }
 
 // NewInputs returns the store over in's input stream.
-func NewInputs(in *natsx.Infra) *Inputs { return &Inputs{stream: in.Input} }
+func NewInputs(in *natsx.Infra) *Inputs { return &Inputs{js: in.JS, stream: in.Input} }
 
 // Chunk reads the parts of one chunk's input (the first says how many
 // there are) and decodes its items, with their lines and ids. A missing
@@ -32,21 +34,12 @@ func NewInputs(in *natsx.Infra) *Inputs { return &Inputs{stream: in.Input} }
 func (i *Inputs) Chunk(ctx context.Context, name, version, job string, chunk int) ([]wire.Item, wire.ChunkMeta, error) {
 	var items []wire.Item
 	var meta wire.ChunkMeta
-	parts := 1
-	for p := 0; p < parts; p++ {
-		m, err := i.stream.GetLastMsgForSubject(ctx, wire.InputSubject(name, version, job, chunk, p))
-		if errors.Is(err, jetstream.ErrMsgNotFound) {
-			return nil, meta, fmt.Errorf("input of %s chunk %d part %d: %w", job, chunk, p, ErrInputGone)
-		}
-		if err != nil {
-			return nil, meta, fmt.Errorf("input of %s chunk %d part %d: %w", job, chunk, p, err)
-		}
-		if p == 0 && m.Header.Get(wire.HdrParts) != "" {
-			if parts, err = strconv.Atoi(m.Header.Get(wire.HdrParts)); err != nil || parts < 1 {
-				return nil, meta, fmt.Errorf("input of %s chunk %d: bad %s %q", job, chunk, wire.HdrParts, m.Header.Get(wire.HdrParts))
-			}
-		}
-		its, pm, err := wire.DecodeChunkMeta(m.Data)
+	raw, err := i.Raw(ctx, name, version, job, chunk)
+	if err != nil {
+		return nil, meta, err
+	}
+	for p, data := range raw {
+		its, pm, err := wire.DecodeChunkMeta(data)
 		if err != nil {
 			return nil, meta, fmt.Errorf("input of %s chunk %d part %d: %w", job, chunk, p, err)
 		}
@@ -55,6 +48,45 @@ func (i *Inputs) Chunk(ctx context.Context, name, version, job string, chunk int
 		meta.IDs = appendMeta(meta.IDs, pm.IDs, len(its))
 	}
 	return items, meta, nil
+}
+
+// Raw reads the parts of one chunk's input as stored (the first says how
+// many there are). A missing part is ErrInputGone.
+func (i *Inputs) Raw(ctx context.Context, name, version, job string, chunk int) ([][]byte, error) {
+	var out [][]byte
+	parts := 1
+	for p := 0; p < parts; p++ {
+		m, err := i.stream.GetLastMsgForSubject(ctx, wire.InputSubject(name, version, job, chunk, p))
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			return nil, fmt.Errorf("input of %s chunk %d part %d: %w", job, chunk, p, ErrInputGone)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("input of %s chunk %d part %d: %w", job, chunk, p, err)
+		}
+		if p == 0 && m.Header.Get(wire.HdrParts) != "" {
+			if parts, err = strconv.Atoi(m.Header.Get(wire.HdrParts)); err != nil || parts < 1 {
+				return nil, fmt.Errorf("input of %s chunk %d: bad %s %q", job, chunk, wire.HdrParts, m.Header.Get(wire.HdrParts))
+			}
+		}
+		out = append(out, m.Data)
+	}
+	return out, nil
+}
+
+// Restore puts a chunk's input back, as Raw read it (a dead letter's
+// payload, to run the chunk again). A part still stored counts as put.
+func (i *Inputs) Restore(ctx context.Context, name, version, job string, chunk int, parts [][]byte) error {
+	for p, data := range parts {
+		msg := &nats.Msg{Subject: wire.InputSubject(name, version, job, chunk, p), Data: data}
+		if p == 0 && len(parts) > 1 {
+			msg.Header = nats.Header{wire.HdrParts: []string{strconv.Itoa(len(parts))}}
+		}
+		_, err := i.js.PublishMsg(ctx, msg, jetstream.WithExpectStream(wire.StreamInput))
+		if err != nil && !natsx.IsSubjectTaken(err) {
+			return fmt.Errorf("restore input of %s chunk %d part %d: %w", job, chunk, p, err)
+		}
+	}
+	return nil
 }
 
 // appendMeta appends a part's meta; a part without it pads with zeros so
@@ -75,6 +107,20 @@ func (i *Inputs) DeleteChunk(ctx context.Context, name, version, job string, chu
 		return fmt.Errorf("delete input of %s chunk %d: %w", job, chunk, err)
 	}
 	return nil
+}
+
+// BacklogConsumer is the configuration of model name:version's backlog
+// consumer on the input stream (wire.BacklogConsumer): declared by the
+// workers, pulled by nobody; its pending count is the model's input
+// messages (chunk parts) whose results are not stored yet, the backlog
+// autoscalers read.
+func BacklogConsumer(name, version string) jetstream.ConsumerConfig {
+	return jetstream.ConsumerConfig{
+		Durable:       wire.BacklogConsumer(name, version),
+		Description:   "backlog of " + name + ":" + version + " (never pulled: its pending count is the chunks not done)",
+		FilterSubject: wire.InputModelFilter(name, version),
+		AckPolicy:     jetstream.AckExplicitPolicy,
+	}
 }
 
 // Purge deletes every chunk input of a job.

@@ -30,12 +30,14 @@ type Jobs struct {
 	kv, index, active, quotas jetstream.KeyValue
 	timers                    *Timers
 	hooks                     *Webhooks
+	inputs                    *Inputs
 }
 
 // NewJobs returns the store over in's buckets.
 func NewJobs(in *natsx.Infra) *Jobs {
 	b := in.Buckets
-	return &Jobs{kv: b.Jobs, index: b.JobIndex, active: b.Active, quotas: b.Quotas, timers: NewTimers(in.JS), hooks: NewWebhooks(in)}
+	return &Jobs{kv: b.Jobs, index: b.JobIndex, active: b.Active, quotas: b.Quotas, timers: NewTimers(in.JS), hooks: NewWebhooks(in),
+		inputs: NewInputs(in)}
 }
 
 // Get reads a job record; the error wraps ErrNotFound for an unknown job.
@@ -71,17 +73,23 @@ func (j *Jobs) Create(ctx context.Context, r *wire.JobRecord) error {
 	if _, err := j.index.Put(ctx, key, nil); err != nil {
 		return fmt.Errorf("create job %s: %w", r.ID, err)
 	}
-	if _, err := j.active.Put(ctx, key, wire.Marshal(Active{Items: r.Total, ResultBytes: r.ResultBytesEst})); err != nil {
+	if _, err := j.active.Put(ctx, key, wire.Marshal(activeOf(r, r.Total, r.ResultBytesEst))); err != nil {
 		return fmt.Errorf("create job %s: %w", r.ID, err)
 	}
 	return nil
 }
 
 // Active is the value of an unfinished job in the active-jobs bucket: what
-// admission reserves for it.
+// admission reserves for it, and its model version ("name:version"; empty
+// in entries of an older deployment).
 type Active struct {
-	Items       int   `json:"items"`
-	ResultBytes int64 `json:"result_bytes"`
+	Items       int    `json:"items"`
+	ResultBytes int64  `json:"result_bytes"`
+	Model       string `json:"model,omitempty"`
+}
+
+func activeOf(r *wire.JobRecord, items int, resultBytes int64) Active {
+	return Active{Items: items, ResultBytes: resultBytes, Model: r.Model + ":" + r.Version}
 }
 
 // ParseActive reads an Active value (an older deployment's bare item count
@@ -159,7 +167,7 @@ func (j *Jobs) Finished(ctx context.Context, r *wire.JobRecord) error {
 	if err := NewQuotas(j).Release(ctx, tenantOf(r), r.ID); err != nil {
 		return fmt.Errorf("job %s finished: %w", r.ID, err)
 	}
-	if err := j.active.Delete(ctx, wire.TenantKey(tenantOf(r), r.ID)); err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
+	if err := j.leaveActive(ctx, r); err != nil {
 		return fmt.Errorf("job %s finished: %w", r.ID, err)
 	}
 	if err := j.hooks.queue(ctx, r); err != nil {
@@ -167,6 +175,31 @@ func (j *Jobs) Finished(ctx context.Context, r *wire.JobRecord) error {
 	}
 	if r.ExpiresAt != nil && r.State != wire.StateExpired {
 		return j.timers.Schedule(ctx, wire.TimerExpire, r.ID, *r.ExpiresAt)
+	}
+	return nil
+}
+
+// leaveActive deletes a finished job's entry in the unfinished set, unless
+// a redrive opened the job again meanwhile: the entry is read, then the
+// record, and the entry deleted at the revision read (a redrive writes the
+// record, then the entry).
+func (j *Jobs) leaveActive(ctx context.Context, r *wire.JobRecord) error {
+	key := wire.TenantKey(tenantOf(r), r.ID)
+	e, err := j.active.Get(ctx, key)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if now, err := j.Get(ctx, r.ID); err == nil && !now.Finished() {
+		return nil // open again
+	} else if err != nil && !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	err = j.active.Delete(ctx, key, jetstream.LastRevision(e.Revision()))
+	if err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) && !errors.Is(err, jetstream.ErrKeyExists) && !natsx.IsWrongLastSequence(err) {
+		return err
 	}
 	return nil
 }
@@ -213,7 +246,7 @@ func (j *Jobs) Queue(ctx context.Context, id string, q Queueing) (*wire.JobRecor
 		return nil, fmt.Errorf("queue job %s: still accepting", id)
 	}
 	key := wire.TenantKey(tenantOf(r), r.ID)
-	if _, err := j.active.Put(ctx, key, wire.Marshal(Active{Items: q.Items, ResultBytes: q.ResultBytes})); err != nil {
+	if _, err := j.active.Put(ctx, key, wire.Marshal(activeOf(r, q.Items, q.ResultBytes))); err != nil {
 		return nil, fmt.Errorf("queue job %s: %w", id, err)
 	}
 	if r.Finished() {
@@ -239,21 +272,41 @@ func (j *Jobs) Checkpoint(ctx context.Context, id string, st wire.IngestState) (
 // the scheduler sent them to no worker (the job was cancelled or passed its
 // deadline).
 func (j *Jobs) Skip(ctx context.Context, id string, from int, reason string) (*wire.JobRecord, error) {
+	changed := false
 	r, err := j.Update(ctx, id, func(r *wire.JobRecord) bool {
-		return r.Skip(from, reason, time.Now().UTC())
+		changed = r.Skip(from, reason, time.Now().UTC())
+		return changed
 	})
+	if err == nil && changed {
+		err = j.dropInputs(ctx, r)
+	}
 	if err == nil && r.Finished() {
 		err = j.Finished(context.WithoutCancel(ctx), r)
 	}
 	return r, err
 }
 
+// dropInputs deletes the input of a job that runs no more items (it was
+// cancelled, passed its deadline or failed): chunks never sent would keep
+// theirs for good, in the backlog autoscalers read. A ticket sent before
+// finds no input and skips its items, as it would have for the job's end.
+func (j *Jobs) dropInputs(ctx context.Context, r *wire.JobRecord) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	defer cancel()
+	return j.inputs.Purge(ctx, r.ID)
+}
+
 // Fail ends a job as a whole with reason (its items not run are skipped);
 // a job already finished is left as it is.
 func (j *Jobs) Fail(ctx context.Context, id, reason string) (*wire.JobRecord, error) {
+	changed := false
 	r, err := j.Update(ctx, id, func(r *wire.JobRecord) bool {
-		return r.Fail(reason, time.Now().UTC())
+		changed = r.Fail(reason, time.Now().UTC())
+		return changed
 	})
+	if err == nil && changed {
+		err = j.dropInputs(ctx, r)
+	}
 	if err == nil && r.Finished() {
 		err = j.Finished(context.WithoutCancel(ctx), r)
 	}

@@ -27,24 +27,46 @@ func NewResults(js jetstream.JetStream, stream jetstream.Stream) *Results {
 
 // Put stores cr (encoded as data) unless a result for that chunk is
 // already stored, and returns the stored one (cr, or the earlier result)
-// with its size. A full store is an error natsx.IsFull recognises.
+// with its size. A stored result of an earlier run than cr's (a redriven
+// chunk's: cr.Redrive is later) is replaced. A full store is an error
+// natsx.IsFull recognises.
 func (r *Results) Put(ctx context.Context, cr *wire.ChunkResult, data []byte) (*wire.ChunkResult, int, error) {
 	subj := wire.ResultSubject(cr.Job, cr.Chunk)
-	ack, err := r.js.Publish(ctx, subj, data, jetstream.WithMsgID(wire.ChunkMsgID(cr.Job, cr.Chunk)), jetstream.WithExpectStream(wire.StreamResults))
-	if err == nil && !ack.Duplicate {
-		return cr, len(data), nil
+	for attempt := 0; ; attempt++ {
+		ack, err := r.js.Publish(ctx, subj, data, jetstream.WithMsgID(wire.RedriveMsgID(cr.Job, cr.Chunk, cr.Redrive)), jetstream.WithExpectStream(wire.StreamResults))
+		if err == nil && !ack.Duplicate {
+			return cr, len(data), nil
+		}
+		if err != nil && !natsx.IsSubjectTaken(err) {
+			return nil, 0, fmt.Errorf("store result %s: %w", subj, err)
+		}
+		prev, size, seq, err := r.chunk(ctx, cr.Job, cr.Chunk)
+		if err != nil {
+			return nil, 0, err
+		}
+		switch {
+		case prev == nil:
+			return nil, 0, fmt.Errorf("store result %s: refused as a duplicate, yet none is stored", subj)
+		case prev.Redrive >= cr.Redrive || attempt > 0:
+			return prev, size, nil
+		}
+		if err := r.stream.DeleteMsg(ctx, seq); err != nil && !isNoMessage(err) { // the run before the redrive's
+			return nil, 0, fmt.Errorf("replace result %s: %w", subj, err)
+		}
 	}
-	if err != nil && !natsx.IsSubjectTaken(err) {
-		return nil, 0, fmt.Errorf("store result %s: %w", subj, err)
+}
+
+// DropStale deletes the stored result of a job's chunk when it is of a run
+// before redrive letter's (the chunk runs again from it).
+func (r *Results) DropStale(ctx context.Context, job string, chunk int, letter uint64) error {
+	prev, _, seq, err := r.chunk(ctx, job, chunk)
+	if prev == nil || err != nil || prev.Redrive >= letter {
+		return err
 	}
-	prev, size, err := r.Chunk(ctx, cr.Job, cr.Chunk)
-	if err != nil {
-		return nil, 0, err
+	if err := r.stream.DeleteMsg(ctx, seq); err != nil && !isNoMessage(err) {
+		return fmt.Errorf("drop result %s/%d: %w", job, chunk, err)
 	}
-	if prev == nil {
-		return nil, 0, fmt.Errorf("store result %s: refused as a duplicate, yet none is stored", subj)
-	}
-	return prev, size, nil
+	return nil
 }
 
 // Raw returns the stored result of one chunk as the worker encoded it
@@ -63,15 +85,24 @@ func (r *Results) Raw(ctx context.Context, job string, chunk int) ([]byte, error
 // Chunk returns the stored result of one chunk and its size, or nil when
 // there is none.
 func (r *Results) Chunk(ctx context.Context, job string, chunk int) (*wire.ChunkResult, int, error) {
-	data, err := r.Raw(ctx, job, chunk)
-	if data == nil || err != nil {
-		return nil, 0, err
+	cr, size, _, err := r.chunk(ctx, job, chunk)
+	return cr, size, err
+}
+
+// chunk is Chunk with the result's stream sequence.
+func (r *Results) chunk(ctx context.Context, job string, chunk int) (*wire.ChunkResult, int, uint64, error) {
+	m, err := r.stream.GetLastMsgForSubject(ctx, wire.ResultSubject(job, chunk))
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return nil, 0, 0, nil
+	}
+	if err != nil {
+		return nil, 0, 0, fmt.Errorf("read result %s/%d: %w", job, chunk, err)
 	}
 	var cr wire.ChunkResult
-	if err := json.Unmarshal(data, &cr); err != nil {
-		return nil, 0, fmt.Errorf("decode result %s/%d: %w", job, chunk, err)
+	if err := json.Unmarshal(m.Data, &cr); err != nil {
+		return nil, 0, 0, fmt.Errorf("decode result %s/%d: %w", job, chunk, err)
 	}
-	return &cr, len(data), nil
+	return &cr, len(m.Data), m.Sequence, nil
 }
 
 // Purge removes every stored result of a job (its results expired).
@@ -98,6 +129,9 @@ func (r *Results) Usage(ctx context.Context) (bytes uint64, maxBytes int64, err 
 func (r *Results) View(ctx context.Context, rec *wire.JobRecord, c int) ([]byte, error) {
 	if rec.SkipFrom != nil && c >= *rec.SkipFrom { // counted as skipped, whatever ran
 		return UnstoredResult(rec, c, rec.SkipReason, true).AppendJSON(nil), nil
+	}
+	if rec.RedrivePending(c) { // what is stored is of the run that died
+		return nil, nil
 	}
 	data, err := r.Raw(ctx, rec.ID, c)
 	if data != nil || err != nil {

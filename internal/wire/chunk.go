@@ -123,6 +123,27 @@ func DecodeChunkMeta(b []byte) ([]Item, ChunkMeta, error) {
 	return nil, ChunkMeta{}, fmt.Errorf("%w: bad magic", ErrBadChunk)
 }
 
+// ChunkItemCount reads how many items an encoded chunk (either version)
+// holds, from its header alone.
+func ChunkItemCount(b []byte) (int, error) {
+	if len(b) < len(chunkMagic) {
+		return 0, fmt.Errorf("%w: bad magic", ErrBadChunk)
+	}
+	switch [4]byte(b[:4]) {
+	case chunkMagic:
+		b = b[4:]
+	case chunkMagicV2:
+		b = b[min(5, len(b)):]
+	default:
+		return 0, fmt.Errorf("%w: bad magic", ErrBadChunk)
+	}
+	n, k := uvarint(b)
+	if k <= 0 || n > uint64(len(b)) {
+		return 0, fmt.Errorf("%w: bad item count", ErrBadChunk)
+	}
+	return int(n), nil
+}
+
 func decodeV2(b []byte) ([]Item, ChunkMeta, error) {
 	if len(b) < 1 || b[0]&^(chunkHasLines|chunkHasIDs) != 0 {
 		return nil, ChunkMeta{}, fmt.Errorf("%w: bad flags", ErrBadChunk)

@@ -23,6 +23,10 @@ func (c *ChunkResult) AppendJSON(b []byte) []byte {
 		b = append(b, `,"skipped":`...)
 		b = strconv.AppendInt(b, int64(c.Skipped), 10)
 	}
+	if c.Redrive != 0 {
+		b = append(b, `,"redrive":`...)
+		b = strconv.AppendUint(b, c.Redrive, 10)
+	}
 	if c.Worker != "" {
 		b = append(b, `,"worker":`...)
 		b = appendString(b, c.Worker)

@@ -15,6 +15,9 @@ func TestAppendJSONMatchesEncodingJSON(t *testing.T) {
 		if n%3 == 0 {
 			c.Worker = "w-1"
 		}
+		if n%4 == 1 {
+			c.Redrive = uint64(r.Int63())
+		}
 		for i := 0; i < r.Intn(5); i++ {
 			it := ItemResult{Index: i, Line: r.Intn(2) * r.Intn(1000), ID: []string{"", "row-7", `"q" é`}[r.Intn(3)]}
 			switch r.Intn(3) {

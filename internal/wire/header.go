@@ -29,6 +29,10 @@ type ChunkHeader struct {
 	Parts int
 	// Deadline, when set, is when items not started yet are skipped.
 	Deadline time.Time
+	// Redrive, on the ticket of a redriven chunk, is the dead letter it
+	// runs again (its stream sequence): the chunk's result and count carry
+	// it, so that an outcome of the run that died never counts again.
+	Redrive uint64
 }
 
 // maxParts bounds a chunk's input parts.
@@ -63,6 +67,9 @@ func (h ChunkHeader) Header() nats.Header {
 	if !h.Deadline.IsZero() {
 		hdr[HdrDeadline] = []string{strconv.FormatInt(h.Deadline.UnixNano(), 10)}
 	}
+	if h.Redrive != 0 {
+		hdr[HdrRedrive] = []string{strconv.FormatUint(h.Redrive, 10)}
+	}
 	return hdr
 }
 
@@ -90,6 +97,13 @@ func ParseChunkHeader(hdr nats.Header) (ChunkHeader, error) {
 	}
 	if ns, err := strconv.ParseInt(hdr.Get(HdrDeadline), 10, 64); err == nil {
 		h.Deadline = time.Unix(0, ns)
+	}
+	if v := hdr.Get(HdrRedrive); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			return h, fmt.Errorf("%w: %s %q", ErrBadHeader, HdrRedrive, v)
+		}
+		h.Redrive = n
 	}
 	if v := hdr.Get(HdrParts); v != "" {
 		n, err := strconv.Atoi(v)

@@ -95,6 +95,11 @@ type JobRecord struct {
 	Cost int64 `json:"cost,omitempty"`
 	// Webhook is the URL the job's end is posted to (WebhookEvent), or "".
 	Webhook string `json:"webhook,omitempty"`
+	// Redrives are the chunks taken back from their dead letters to run
+	// again, not counted yet (at most MaxPendingRedrives); Redriven counts
+	// every redrive the job has had (its output files change with it).
+	Redrives []ChunkRedrive `json:"redrives,omitempty"`
+	Redriven int            `json:"redriven,omitempty"`
 }
 
 // TotalCost is the job's cost (Total for records written without one).
@@ -155,6 +160,9 @@ type ChunkCount struct {
 	// Started is when a worker began the chunk (zero: unknown): the job's
 	// StartedAt is its first chunk's, so its items/s exclude queueing.
 	Started time.Time
+	// Redrive is the dead letter the counted run was redriven from (0: the
+	// chunk's first run); a chunk waiting for a redrive counts only its run.
+	Redrive uint64
 }
 
 // IsCounted reports whether chunk c's results have been added to the totals.
@@ -172,6 +180,12 @@ func (r *JobRecord) IsCounted(c int) bool {
 func (r *JobRecord) Count(c ChunkCount, now time.Time) bool {
 	if c.Chunk < 0 || (c.Chunk >= r.Chunks && r.State != StateAccepting) || r.IsCounted(c.Chunk) {
 		return false
+	}
+	if k := r.pendingRedrive(c.Chunk); k >= 0 {
+		if r.Redrives[k].Letter != c.Redrive {
+			return false // a run of before the redrive: it died, or came too late
+		}
+		r.Redrives = append(r.Redrives[:k], r.Redrives[k+1:]...)
 	}
 	i := c.Chunk - r.CountedBelow
 	if need := i/8 + 1; len(r.Counted) < need {
@@ -277,14 +291,16 @@ func (r *JobRecord) finish(now time.Time) {
 // Skip counts the chunks from chunk from on as skipped with reason (they
 // were never sent to a worker); it reports whether it changed the record.
 func (r *JobRecord) Skip(from int, reason string, now time.Time) bool {
-	if r.SkipFrom != nil || r.State == StateAccepting || from >= r.Chunks {
+	if r.SkipFrom != nil || r.State == StateAccepting || from >= r.Chunks && len(r.Redrives) == 0 {
 		return false
 	}
+	from = min(from, r.Chunks)
 	for c := from; c < r.Chunks; c++ { // chunks counted already are not skipped
 		if !r.IsCounted(c) {
 			r.Skipped += r.chunkItems(c)
 		}
 	}
+	r.skipRedrives(from, reason)
 	r.SkipFrom, r.SkipReason = &from, reason
 	r.UpdatedAt = &now
 	if r.Finished() && r.FinishedAt == nil {

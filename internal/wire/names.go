@@ -1,6 +1,9 @@
 package wire
 
-import "time"
+import (
+	"strconv"
+	"time"
+)
 
 // Stream, bucket and subject names.
 const (
@@ -8,7 +11,8 @@ const (
 	StreamInfer = "INFER"
 	// StreamResults holds one result message per chunk, at SubjectResult.
 	StreamResults = "RESULTS"
-	// StreamDeadLetter keeps a copy of chunks that exhausted their deliveries.
+	// StreamDeadLetter keeps the chunks that exhausted their deliveries,
+	// with their payloads (DeadLetter), and the webhook events given up.
 	StreamDeadLetter = "DEADLETTER"
 	// StreamInput holds the input chunks of batch jobs, written once when a
 	// job's items are read (InputSubject) and read by the worker a ticket
@@ -91,6 +95,10 @@ const (
 	HdrTTL      = "Nats-TTL"
 	// HdrUploadOffset is the byte offset of an upload part's first byte.
 	HdrUploadOffset = "Bi-Upload-Offset"
+	// HdrRedrive, on a ticket, is the dead letter the chunk is redriven
+	// from; on a dead letter, the redrive the chunk that died ran for (0:
+	// its first run).
+	HdrRedrive = "Bi-Redrive"
 )
 
 // InferSubject is the subject a chunk for model name:version is queued on.
@@ -150,6 +158,15 @@ func ResultFilter(job string) string { return "res." + job + ".*" }
 // ChunkMsgID is the Nats-Msg-Id of a chunk, so re-publishing a job's chunks
 // (a retried submission) is deduplicated by JetStream.
 func ChunkMsgID(job string, chunk int) string { return job + "." + itoa(chunk) }
+
+// RedriveMsgID is the Nats-Msg-Id of a chunk's ticket and result when it
+// runs again from dead letter letter (0: its first run, ChunkMsgID).
+func RedriveMsgID(job string, chunk int, letter uint64) string {
+	if letter == 0 {
+		return ChunkMsgID(job, chunk)
+	}
+	return ChunkMsgID(job, chunk) + ".r" + strconv.FormatUint(letter, 10)
+}
 
 // IngestSubject is the work-queue message of a dataset job to read.
 func IngestSubject(job string) string { return "ingest." + job }

@@ -40,7 +40,10 @@ type ChunkResult struct {
 	Done   int    `json:"done"`
 	Failed int    `json:"failed"`
 	// Skipped counts items not run (their job was cancelled or ended).
-	Skipped int          `json:"skipped,omitempty"`
+	Skipped int `json:"skipped,omitempty"`
+	// Redrive is the dead letter the chunk ran again from (0: its first
+	// run): a stored result of an earlier run is replaced by a later one.
+	Redrive uint64       `json:"redrive,omitempty"`
 	Worker  string       `json:"worker,omitempty"`
 	Items   []ItemResult `json:"items"`
 }

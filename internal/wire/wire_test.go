@@ -526,3 +526,20 @@ func TestJobRecordStartedFromWorkers(t *testing.T) {
 		t.Fatalf("items/s %v, want 20 items in 2 s", st.ItemsPerSec)
 	}
 }
+
+func TestChunkItemCount(t *testing.T) {
+	items := make([]Item, 300)
+	for i := range items {
+		items[i] = Item{Kind: ItemTensor, Data: []byte{1, 2, 3, 4}}
+	}
+	for _, b := range [][]byte{EncodeChunk(nil, items), EncodeChunkMeta(nil, items, ChunkMeta{Lines: make([]int, 300)})} {
+		if n, err := ChunkItemCount(b); n != 300 || err != nil {
+			t.Fatalf("count %d, %v", n, err)
+		}
+	}
+	for _, bad := range [][]byte{nil, []byte("BIC"), []byte("XXXX\x01"), {'B', 'I', 'C', 1}, {'B', 'I', 'C', 2, 0}} {
+		if _, err := ChunkItemCount(bad); !errors.Is(err, ErrBadChunk) {
+			t.Errorf("%q: %v", bad, err)
+		}
+	}
+}

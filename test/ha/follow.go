@@ -1,18 +1,16 @@
 package main
 
 import (
-	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
-	"strings"
 	"time"
 
-	"github.com/gorilla/websocket"
+	"batchinfer/api"
+	"batchinfer/client"
 )
 
 type followConfig struct {
@@ -29,27 +27,6 @@ type event struct {
 	Chunk int    `json:"chunk,omitempty"`
 	Items int    `json:"items,omitempty"`
 	Note  string `json:"note,omitempty"`
-}
-
-// wsMsg is what the follower reads of a server message.
-type wsMsg struct {
-	Type    string          `json:"type"`
-	Job     json.RawMessage `json:"job"`
-	Seq     uint64          `json:"seq"`
-	LastSeq uint64          `json:"last_seq"`
-	Chunk   int             `json:"chunk"`
-	Code    string          `json:"code"`
-	Message string          `json:"message"`
-	Items   []struct {
-		Index int    `json:"index"`
-		Error string `json:"error"`
-	} `json:"items"`
-	Status struct {
-		State  string `json:"state"`
-		Done   int    `json:"done"`
-		Failed int    `json:"failed"`
-		Total  int    `json:"total"`
-	} `json:"status"`
 }
 
 func follow(args []string) error {
@@ -71,26 +48,30 @@ func follow(args []string) error {
 		return err
 	}
 	defer out.Close()
-	f := &follower{cfg: c, enc: json.NewEncoder(out), deadline: time.Now().Add(c.timeout)}
-	if err := f.submit(); err != nil {
+	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
+	defer cancel()
+	f := &follower{cfg: c, enc: json.NewEncoder(out), c: &client.Client{BaseURL: c.url, Key: c.key, RetryFor: c.timeout}}
+	if err := f.submit(ctx); err != nil {
 		return err
 	}
-	runErr := f.run()
+	runErr := f.run(ctx)
 	sum := f.t.summary(f)
 	b, _ := json.MarshalIndent(sum, "", "  ")
 	fmt.Println(string(b))
 	return errors.Join(runErr, sum.check(c.contiguous))
 }
 
-// follower follows one job across reconnects.
+// follower follows one job across reconnects, with package client's
+// Follow (every chunk delivered, repeats included, so that the server's
+// are counted).
 type follower struct {
-	cfg      followConfig
-	enc      *json.Encoder
-	deadline time.Time
-	job      string
-	t        tally
-	start    time.Time
-	ended    time.Time
+	cfg   followConfig
+	enc   *json.Encoder
+	c     *client.Client
+	job   string
+	t     tally
+	start time.Time
+	ended time.Time
 }
 
 func (f *follower) log(e event) {
@@ -99,109 +80,68 @@ func (f *follower) log(e event) {
 }
 
 // submit posts the job and records its id and size.
-func (f *follower) submit() error {
-	body, err := os.ReadFile(f.cfg.body)
+func (f *follower) submit(ctx context.Context) error {
+	body, err := os.Open(f.cfg.body)
 	if err != nil {
 		return err
 	}
-	req, err := http.NewRequest(http.MethodPost, f.cfg.url+"/v1/jobs?model="+f.cfg.model, bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/x-ndjson")
-	f.auth(req.Header)
+	defer body.Close()
 	f.start = time.Now()
 	f.log(event{Type: "submit"})
-	resp, err := (&http.Client{Timeout: 2 * time.Minute}).Do(req)
+	sub, err := f.c.SubmitBody(ctx, body, client.ContentNDJSON, client.JobOptions{Model: f.cfg.model})
 	if err != nil {
 		return fmt.Errorf("submit: %w", err)
 	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("submit: HTTP %d: %s", resp.StatusCode, b)
-	}
-	var acc struct {
-		Job struct {
-			ID    string `json:"id"`
-			Total int    `json:"total"`
-		} `json:"job"`
-	}
-	if err := json.Unmarshal(b, &acc); err != nil || acc.Job.ID == "" {
-		return fmt.Errorf("submit: no job id in %s", b)
-	}
-	f.job = acc.Job.ID
-	f.t = newTally(acc.Job.Total)
-	f.log(event{Type: "accepted", Items: acc.Job.Total, Note: f.job})
+	f.job = sub.Job.ID
+	f.t = newTally(sub.Job.Total)
+	f.log(event{Type: "accepted", Items: sub.Job.Total, Note: f.job})
 	if f.cfg.jobFile != "" {
 		return os.WriteFile(f.cfg.jobFile, []byte(f.job+"\n"), 0o644)
 	}
 	return nil
 }
 
-func (f *follower) auth(h http.Header) {
-	if f.cfg.key != "" {
-		h.Set("Authorization", "Bearer "+f.cfg.key)
-	}
-}
-
-// run follows the job to its end, reconnecting (and resuming after the last
-// seq) whenever the socket or the subscription fails.
-func (f *follower) run() error {
-	for time.Now().Before(f.deadline) {
-		done, err := f.session()
-		if done {
+// run follows the job to its end. Follow resumes after the last seq on a
+// new connection whenever the socket fails; a follow that gives up (an
+// error the server sent) is started again from there until the timeout.
+func (f *follower) run(ctx context.Context) error {
+	for ctx.Err() == nil {
+		err := f.followOnce(ctx)
+		if err == nil {
 			return nil
 		}
 		f.t.reconnects++
-		f.log(event{Type: "reconnect", Seq: f.t.lastSeq, Note: fmt.Sprint(err)})
+		f.log(event{Type: "reconnect", Seq: f.t.lastSeq, Note: err.Error()})
 		time.Sleep(200 * time.Millisecond)
 	}
 	return fmt.Errorf("job %s not ended after %v", f.job, f.cfg.timeout)
 }
 
-// session is one WebSocket connection: true once the job has ended.
-func (f *follower) session() (bool, error) {
-	h := http.Header{}
-	f.auth(h)
-	d := websocket.Dialer{HandshakeTimeout: 10 * time.Second}
-	ws, _, err := d.Dial("ws"+strings.TrimPrefix(f.cfg.url, "http")+"/v1/ws", h)
-	if err != nil {
-		return false, err
-	}
-	defer ws.Close()
-	sub := map[string]any{"type": "subscribe", "job": f.job, "after": f.t.lastSeq}
-	if err := ws.WriteJSON(sub); err != nil {
-		return false, err
-	}
-	for time.Now().Before(f.deadline) {
-		_ = ws.SetReadDeadline(time.Now().Add(60 * time.Second))
-		var m wsMsg
-		if err := ws.ReadJSON(&m); err != nil {
-			return false, err
+// followOnce is one Follow: nil once the job has ended.
+func (f *follower) followOnce(ctx context.Context) error {
+	opts := client.FollowOptions{After: f.t.lastSeq, Repeats: true}
+	for ev, err := range f.c.Follow(ctx, f.job, opts) {
+		if err != nil {
+			return err
 		}
-		if done, err := f.handle(m); done || err != nil {
-			return done, err
+		switch ev.Type {
+		case client.EventResults:
+			f.t.add(ev.Seq, ev.Results)
+			f.log(event{Type: "results", Seq: ev.Seq, Chunk: ev.Results.Chunk, Items: len(ev.Results.Items)})
+		case client.EventReconnect:
+			f.t.reconnects++
+			f.log(event{Type: "reconnect", Seq: ev.Seq, Note: fmt.Sprint(ev.Err)})
+		case client.EventEnd:
+			f.end(ev.Seq, ev.Status)
+			return nil
 		}
 	}
-	return false, errors.New("deadline")
+	return errors.New("the follow ended without the job's end")
 }
 
-// handle applies one message: true at the job's end, an error to reconnect.
-func (f *follower) handle(m wsMsg) (bool, error) {
-	switch m.Type {
-	case "results":
-		f.t.add(m)
-		f.log(event{Type: "results", Seq: m.Seq, Chunk: m.Chunk, Items: len(m.Items)})
-	case "end":
-		f.ended = time.Now()
-		f.t.state, f.t.endSeq = m.Status.State, m.LastSeq
-		f.t.done, f.t.failed = m.Status.Done, m.Status.Failed
-		f.log(event{Type: "end", Seq: m.LastSeq, Note: m.Status.State})
-		return true, nil
-	case "error":
-		f.log(event{Type: "error", Note: m.Code + ": " + m.Message})
-		return false, fmt.Errorf("server error %s: %s", m.Code, m.Message)
-	}
-	return false, nil
+func (f *follower) end(lastSeq uint64, st *api.JobStatus) {
+	f.ended = time.Now()
+	f.t.state, f.t.endSeq = st.State, lastSeq
+	f.t.done, f.t.failed = st.Done, st.Failed
+	f.log(event{Type: "end", Seq: lastSeq, Note: st.State})
 }

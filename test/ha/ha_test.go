@@ -3,6 +3,8 @@ package main
 import (
 	"strings"
 	"testing"
+
+	"batchinfer/api"
 )
 
 func TestMeasureFindsThePausesAfterAFault(t *testing.T) {
@@ -33,18 +35,15 @@ func TestMeasureFindsThePausesAfterAFault(t *testing.T) {
 
 func TestTallyCountsLossDuplicatesAndSeqGaps(t *testing.T) {
 	tl := newTally(4)
-	msg := func(seq uint64, chunk int, idx ...int) wsMsg {
-		m := wsMsg{Type: "results", Seq: seq, Chunk: chunk}
+	msg := func(chunk int, idx ...int) *api.ChunkResult {
+		m := &api.ChunkResult{Chunk: chunk}
 		for _, i := range idx {
-			m.Items = append(m.Items, struct {
-				Index int    `json:"index"`
-				Error string `json:"error"`
-			}{Index: i})
+			m.Items = append(m.Items, api.ItemResult{Index: i})
 		}
 		return m
 	}
-	tl.add(msg(10, 0, 0, 1))
-	tl.add(msg(12, 1, 1)) // seq 11 skipped, index 1 again, 2 and 3 never
+	tl.add(10, msg(0, 0, 1))
+	tl.add(12, msg(1, 1)) // seq 11 skipped, index 1 again, 2 and 3 never
 	tl.state, tl.endSeq, tl.done = "completed", 12, 4
 	f := &follower{job: "j"}
 	s := tl.summary(f)
@@ -55,8 +54,8 @@ func TestTallyCountsLossDuplicatesAndSeqGaps(t *testing.T) {
 		t.Fatal("check passed")
 	}
 	ok := newTally(2)
-	ok.add(msg(5, 0, 0))
-	ok.add(msg(6, 1, 1))
+	ok.add(5, msg(0, 0))
+	ok.add(6, msg(1, 1))
 	ok.state, ok.endSeq, ok.done = "completed", 6, 2
 	if err := ok.summary(f).check(true); err != nil {
 		t.Fatal(err)

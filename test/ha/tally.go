@@ -3,6 +3,8 @@ package main
 import (
 	"errors"
 	"fmt"
+
+	"batchinfer/api"
 )
 
 // tally counts what the follower received.
@@ -27,18 +29,19 @@ func newTally(total int) tally {
 	return tally{total: total, seen: make([]uint8, total), chunks: map[int]int{}}
 }
 
-func (t *tally) add(m wsMsg) {
+// add counts one results message: its sequence and chunk.
+func (t *tally) add(seq uint64, m *api.ChunkResult) {
 	t.messages++
 	switch {
 	case t.lastSeq == 0:
-		t.firstSeq = m.Seq
-	case m.Seq <= t.lastSeq:
+		t.firstSeq = seq
+	case seq <= t.lastSeq:
 		t.seqBackwards++
 	default:
-		t.seqGaps += m.Seq - t.lastSeq - 1
+		t.seqGaps += seq - t.lastSeq - 1
 	}
-	if m.Seq > t.lastSeq {
-		t.lastSeq = m.Seq
+	if seq > t.lastSeq {
+		t.lastSeq = seq
 	}
 	t.chunks[m.Chunk]++
 	for _, it := range m.Items {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"batchinfer/api"
+	biclient "batchinfer/client"
 	"batchinfer/gateway"
 
 	"github.com/gorilla/websocket"
@@ -97,13 +98,11 @@ func TestAuditBehindProxySampledAndComplete(t *testing.T) {
 		t.Fatalf("submit: %d", code)
 	}
 	s.Do("POST", "/v1/jobs/"+sub.Job.ID+"/cancel", "", nil, nil, from("198.51.100.2")...)
-	d := websocket.Dialer{}
-	c, _, err := d.Dial("ws"+strings.TrimPrefix(s.BaseURL, "http")+"/v1/ws", http.Header{"X-Forwarded-For": {"198.51.100.3"}})
+	w, _, err := s.DialWSWith(biclient.DialOptions{NoCredentials: true, Header: http.Header{"X-Forwarded-For": {"198.51.100.3"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &WS{tb: t, C: c}
-	defer c.Close()
+	defer w.C.Close()
 	w.Read() // hello
 	w.Send(map[string]any{"type": "auth", "token": KeyA})
 	w.Read() // authenticated
@@ -113,7 +112,7 @@ func TestAuditBehindProxySampledAndComplete(t *testing.T) {
 		{"event": "job_submitted", "job": sub.Job.ID, "remote": "198.51.100.1", "transport": "http", "tenant": TenantA, "via": "!"},
 		{"event": "job_cancelled", "job": sub.Job.ID, "remote": "198.51.100.2", "transport": "http"},
 		{"event": "authenticated", "how": "message", "remote": "198.51.100.3", "transport": "websocket", "tenant": TenantA},
-		{"event": "job_submitted", "job": m.JobID(), "remote": "198.51.100.3", "transport": "websocket", "items": "3"},
+		{"event": "job_submitted", "job": m.Job, "remote": "198.51.100.3", "transport": "websocket", "items": "3"},
 	} {
 		if want["via"] == "!" {
 			delete(want, "via")
@@ -138,10 +137,11 @@ func TestPreauthTimeoutsAreSampled(t *testing.T) {
 		c.WS.AuthTimeout, c.WS.MaxPreauthPerAddr = 200*time.Millisecond, 100
 	}})
 	for i := 0; i < 20; i++ {
-		c, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(s.BaseURL, "http")+"/v1/ws", http.Header{"X-Forwarded-For": {"203.0.113.9"}})
+		w, _, err := s.DialWSWith(biclient.DialOptions{NoCredentials: true, Header: http.Header{"X-Forwarded-For": {"203.0.113.9"}}})
 		if err != nil {
 			t.Fatal(err)
 		}
+		c := w.C
 		defer c.Close()
 		go func() {
 			for {

@@ -88,6 +88,24 @@ func TestCrashingChunkDeadLetteredByAdvisory(t *testing.T) {
 			t.Fatalf("item %d error %q", it.Index, it.Error)
 		}
 	}
+	// The chunk is kept with its payload; redriven (the worker that took
+	// the place of the one killed is healthy), its items are done, once.
+	ls := s.letters(t, "job="+job.ID)
+	if len(ls) != 1 || ls[0].Count != 10 || !strings.Contains(ls[0].Reason, "gave up after 1 deliveries") {
+		t.Fatalf("letters %+v", ls)
+	}
+	checkPayload(t, s, ls[0].ID, inputs, 0)
+	if code := s.PostJSON("/v1/deadletters/"+ls[0].ID+"/redrive", nil, nil); code != 202 {
+		t.Fatalf("redrive: %d", code)
+	}
+	if st := s.waitJob(t, job.ID, 60*time.Second); st.Done != 10 || st.Failed != 0 {
+		t.Fatalf("after the redrive %+v", st)
+	}
+	for _, it := range s.allResults(t, job.ID, 10) {
+		if it.Error != "" || it.Class == nil {
+			t.Fatalf("item %d after the redrive: %+v", it.Index, it)
+		}
+	}
 }
 
 // The NATS server restarts in the middle of a job: gateway and workers

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"batchinfer/api"
+	biclient "batchinfer/client"
 	"batchinfer/gateway"
 
 	"github.com/gorilla/websocket"
@@ -25,11 +26,12 @@ func dialFrom(t *testing.T, s *System, addr string, hdr http.Header) (*websocket
 	if addr != "" {
 		hdr.Set("X-Forwarded-For", addr)
 	}
-	c, resp, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(s.BaseURL, "http")+"/v1/ws", hdr)
-	if err == nil {
-		t.Cleanup(func() { _ = c.Close() })
+	w, resp, err := s.DialWSWith(biclient.DialOptions{NoCredentials: true, Header: hdr})
+	if err != nil {
+		return nil, resp, err
 	}
-	return c, resp, err
+	t.Cleanup(func() { _ = w.C.Close() })
+	return w.C, resp, nil
 }
 
 // Sockets that have not authenticated may send 8 KiB messages at most: 20
@@ -122,11 +124,11 @@ func TestPreauthPoolPerAddress(t *testing.T) {
 	if _, _, err := dialFrom(t, s, "203.0.113.66", http.Header{"Authorization": {"Bearer " + KeyA}}); err != nil {
 		t.Fatalf("credentials in the upgrade from the same address: %v", err)
 	}
-	c, _, err := dialFrom(t, s, "198.51.100.1", nil)
+	w, _, err := s.DialWSWith(biclient.DialOptions{NoCredentials: true, Header: http.Header{"X-Forwarded-For": {"198.51.100.1"}}})
 	if err != nil {
 		t.Fatalf("another address: %v", err)
 	}
-	w := &WS{tb: t, C: c}
+	t.Cleanup(func() { _ = w.C.Close() })
 	w.Read()
 	w.Send(map[string]any{"type": "auth", "token": KeyB})
 	if m := w.Read(); m.Type != "authenticated" {

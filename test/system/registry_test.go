@@ -277,7 +277,7 @@ func TestRegistryLiteWorkerServesTFLite(t *testing.T) {
 	if err != nil || v8.Metadata == nil || v8.Metadata.Labels[1] != "benign" {
 		t.Fatalf("push with metadata: %+v, %v", v8, err)
 	}
-	var ce *biclient.Error
+	var ce *api.Error
 	if _, err := c.PushModel(ctx, "breast_cancer", "8", file, biclient.PushOptions{}); !errors.As(err, &ce) || ce.Status != http.StatusConflict || ce.Code != api.CodeConflict {
 		t.Fatalf("push again: %v, want a 409 conflict", err)
 	}

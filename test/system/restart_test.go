@@ -9,27 +9,8 @@ import (
 	"batchinfer/worker"
 )
 
-// slowed wraps the real models so that each batch also takes a fixed
-// time: a job then runs long enough to restart NATS under it several times.
-type slowed struct {
-	worker.Predictor
-	d time.Duration
-}
-
-func (p slowed) Predict(in []float32, n int) ([]float32, error) {
-	time.Sleep(p.d)
-	return p.Predictor.Predict(in, n)
-}
-
-func slow(d time.Duration) func([]worker.Predictor) []worker.Predictor {
-	return func(ps []worker.Predictor) []worker.Predictor {
-		out := make([]worker.Predictor, len(ps))
-		for i, p := range ps {
-			out[i] = slowed{p, d}
-		}
-		return out
-	}
-}
+// slow is SlowModels.
+var slow = SlowModels
 
 // follower records, from a WebSocket subscription, every item once and the
 // time of each message that moved the job forward.

@@ -105,7 +105,7 @@ func TestWebhookPostsTheJobsEnd(t *testing.T) {
 	if accepted.Type != "accepted" {
 		t.Fatalf("ws submit: %s", accepted.Raw)
 	}
-	want := map[string]string{viaJSON.Job.ID: "/json", viaQuery.Job.ID: "/query", accepted.JobID(): "/ws"}
+	want := map[string]string{viaJSON.Job.ID: "/json", viaQuery.Job.ID: "/query", accepted.Job: "/ws"}
 	for id, path := range want {
 		hooks := s.waitDelivered(t, id)
 		if hooks.URL != rcv.srv.URL+path {

@@ -22,8 +22,8 @@ func collect(t *testing.T, w *WS, job string, seen map[int]int, lastSeq *uint64,
 		m := w.Read()
 		switch m.Type {
 		case "results":
-			if m.JobID() != job {
-				t.Fatalf("results for %q", m.JobID())
+			if m.Job != job {
+				t.Fatalf("results for %q", m.Job)
 			}
 			if m.Seq <= *lastSeq {
 				t.Fatalf("seq %d after %d", m.Seq, *lastSeq)
@@ -108,7 +108,7 @@ func TestWebSocketSubmitAndPredict(t *testing.T) {
 		t.Fatalf("accepted: %s", m.Raw)
 	}
 	seen, last := map[int]int{}, uint64(0)
-	collect(t, w, m.JobID(), seen, &last, 0)
+	collect(t, w, m.Job, seen, &last, 0)
 	if len(seen) != 700 {
 		t.Fatalf("%d items", len(seen))
 	}
@@ -223,7 +223,10 @@ func TestWebSocketOriginAndConnectionLimit(t *testing.T) {
 	if err == nil || resp == nil || resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("disallowed origin: %v %v", err, resp)
 	}
-	var e apiError
+	if ae := (*api.Error)(nil); !errors.As(err, &ae) || ae.Code != api.CodeForbiddenOrigin || ae.Status != http.StatusForbidden {
+		t.Fatalf("disallowed origin's error: %#v", err)
+	}
+	var e apiError // the answer stays readable beside the error
 	decodeBody(t, resp, &e)
 	if e.Error.Code != api.CodeForbiddenOrigin {
 		t.Fatalf("body %+v", e)

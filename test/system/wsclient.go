@@ -1,78 +1,51 @@
 package system
 
 import (
-	"batchinfer/api"
-	"encoding/json"
+	"context"
 	"net/http"
-	"strings"
 	"testing"
 	"time"
+
+	biclient "batchinfer/client"
 
 	"github.com/gorilla/websocket"
 )
 
-// WS is a test WebSocket client.
+// WS is a WebSocket of package client with the test's failures: Send and
+// Read fail the test. C is the underlying connection, for the protocol
+// tests that write raw frames or read close codes.
 type WS struct {
-	tb testing.TB
-	C  *websocket.Conn
+	tb   testing.TB
+	conn *biclient.Conn
+	C    *websocket.Conn
 }
 
 // Msg is any server message.
-type Msg struct {
-	Type    string          `json:"type"`
-	Ref     string          `json:"ref"`
-	Job     json.RawMessage `json:"job"`
-	Seq     uint64          `json:"seq"`
-	LastSeq uint64          `json:"last_seq"`
-	Chunk   int             `json:"chunk"`
-	Code    api.Code        `json:"code"`
-	Message string          `json:"message"`
-	Items   []struct {
-		Index int    `json:"index"`
-		Label string `json:"label"`
-		Class *int   `json:"class"`
-		Error string `json:"error"`
-	} `json:"items"`
-	Status struct {
-		State  string `json:"state"`
-		Done   int    `json:"done"`
-		Failed int    `json:"failed"`
-		Total  int    `json:"total"`
-	} `json:"status"`
-	Raw []byte `json:"-"`
-}
+type Msg = biclient.Message
 
-// JobID returns the job field as an id (it is an object in accepted).
-func (m Msg) JobID() string {
-	var s string
-	if json.Unmarshal(m.Job, &s) == nil {
-		return s
-	}
-	var o struct {
-		ID string `json:"id"`
-	}
-	_ = json.Unmarshal(m.Job, &o)
-	return o.ID
+// Client is a client of the system's gateway with its key.
+func (s *System) Client() *biclient.Client {
+	return &biclient.Client{BaseURL: s.BaseURL, Key: s.Key, RetryFor: -1}
 }
 
 // DialWS connects to the gateway's WebSocket; origin may be "".
 func (s *System) DialWS(origin string) (*WS, *http.Response, error) {
-	return s.dialWS(websocket.DefaultDialer, origin)
+	return s.DialWSWith(biclient.DialOptions{Origin: origin})
 }
 
-func (s *System) dialWS(d *websocket.Dialer, origin string) (*WS, *http.Response, error) {
-	h := http.Header{}
-	if origin != "" {
-		h.Set("Origin", origin)
-	}
-	if s.Key != "" {
-		h.Set("Authorization", "Bearer "+s.Key)
-	}
-	c, resp, err := d.Dial("ws"+strings.TrimPrefix(s.BaseURL, "http")+"/v1/ws", h)
+// DialWSWith connects with more options (headers, a dialer).
+func (s *System) DialWSWith(opts biclient.DialOptions) (*WS, *http.Response, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, resp, err := s.Client().DialWS(ctx, opts)
 	if err != nil {
 		return nil, resp, err
 	}
-	return &WS{tb: s.tb, C: c}, resp, nil
+	return newWS(s.tb, c), resp, nil
+}
+
+func newWS(tb testing.TB, c *biclient.Conn) *WS {
+	return &WS{tb: tb, conn: c, C: c.WebSocket()}
 }
 
 // MustDialWS connects and reads the hello message.
@@ -92,7 +65,7 @@ func (s *System) MustDialWS() *WS {
 // Send writes v as a JSON text message.
 func (w *WS) Send(v any) {
 	w.tb.Helper()
-	if err := w.C.WriteJSON(v); err != nil {
+	if err := w.conn.Send(v); err != nil {
 		w.tb.Fatalf("ws send: %v", err)
 	}
 }
@@ -113,15 +86,5 @@ func (w *WS) Read() Msg {
 
 // TryRead returns the next message or the read error (e.g. a close).
 func (w *WS) TryRead(timeout time.Duration) (Msg, error) {
-	_ = w.C.SetReadDeadline(time.Now().Add(timeout))
-	_, b, err := w.C.ReadMessage()
-	if err != nil {
-		return Msg{}, err
-	}
-	var m Msg
-	if err := json.Unmarshal(b, &m); err != nil {
-		w.tb.Fatalf("ws message %q: %v", b, err)
-	}
-	m.Raw = b
-	return m, nil
+	return w.conn.Read(timeout)
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"batchinfer/internal/natsx"
+	"batchinfer/internal/store"
 	"batchinfer/internal/wire"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -17,23 +18,28 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// version is the model version whose queues the ScaledObject names
-// (batch_digits_1, batch_breast_cancer_1).
+// version is the model version whose backlog consumers the ScaledObject
+// names (backlog_digits_1, backlog_breast_cancer_1).
 const version = "1"
 
-// models have a durable batch consumer each, as a worker serving them
-// creates on start.
+// models have a backlog consumer each on the input stream, and a batch
+// queue consumer on the work queue, as a worker serving them declares on
+// start.
 var models = []string{"digits", "breast_cancer"}
+
+// chunkItems is the items of each chunk published.
+const chunkItems = 4
 
 // Backlog is a running server with the system's streams and consumers.
 type Backlog struct {
-	srv *server.Server
-	nc  *nats.Conn
-	js  jetstream.JetStream
+	srv  *server.Server
+	nc   *nats.Conn
+	js   jetstream.JetStream
+	jobs map[string]int // chunks published per model, in jobs of their own
 }
 
 // Start runs nats-server with JetStream in dir and monitoring on a free
-// loopback port, declares the streams and the batch consumers. Stop it with
+// loopback port, declares the streams and the consumers. Stop it with
 // Stop.
 func Start(ctx context.Context, dir string) (*Backlog, error) {
 	srv, err := server.NewServer(&server.Options{
@@ -49,7 +55,7 @@ func Start(ctx context.Context, dir string) (*Backlog, error) {
 		srv.Shutdown()
 		return nil, errors.New("nats-server: not ready after 10s")
 	}
-	b := &Backlog{srv: srv}
+	b := &Backlog{srv: srv, jobs: map[string]int{}}
 	if err := b.declare(ctx); err != nil {
 		b.Stop()
 		return nil, err
@@ -70,23 +76,26 @@ func (b *Backlog) declare(ctx context.Context) error {
 		return err
 	}
 	for _, m := range models {
-		// The worker's consumer (worker/lane.go), as far as the lag goes.
+		// The worker's consumers (worker/lane.go): the backlog consumer KEDA
+		// reads, and the batch queue the scheduler's tickets wait on.
+		if _, err := b.js.CreateOrUpdateConsumer(ctx, wire.StreamInput, store.BacklogConsumer(m, version)); err != nil {
+			return fmt.Errorf("consumer %s: %w", consumer(m), err)
+		}
 		_, err := b.js.CreateOrUpdateConsumer(ctx, wire.StreamInfer, jetstream.ConsumerConfig{
-			Durable:       consumer(m),
+			Durable:       wire.ConsumerName(wire.PriorityBatch, m, version),
 			FilterSubject: wire.InferSubject(wire.PriorityBatch, m, version),
 			AckPolicy:     jetstream.AckExplicitPolicy,
 			MaxAckPending: 100_000,
 		})
 		if err != nil {
-			return fmt.Errorf("consumer %s: %w", consumer(m), err)
+			return fmt.Errorf("batch queue of %s: %w", m, err)
 		}
 	}
 	return nil
 }
 
-func consumer(model string) string {
-	return wire.ConsumerName(wire.PriorityBatch, model, version)
-}
+// consumer is the backlog consumer of model's version.
+func consumer(model string) string { return wire.BacklogConsumer(model, version) }
 
 // MonitorAddr is the monitoring endpoint (host:port), what KEDA's
 // natsServerMonitoringEndpoint names.
@@ -135,66 +144,93 @@ func known(model string) bool {
 	return false
 }
 
-// Publish queues n small chunks on model's batch subject and returns once
-// the consumer counts them: the server updates a consumer's pending count
-// after it acknowledges the publish, so a busy machine could otherwise read
-// the lag from before.
+// ticketsPerPublish bounds the tickets a publish sends beside the chunks,
+// as the scheduler keeps only a few waiting (SCHED_QUEUE_CHUNKS).
+const ticketsPerPublish = 8
+
+// Publish writes a job of n chunks of model's to the input stream, as the
+// gateway writes a job's items, and sends the tickets of its first chunks to
+// the batch queue, as the scheduler does: the backlog is the n chunks. It
+// returns once the backlog consumer counts them: the server updates a
+// consumer's pending count after it acknowledges the publish, so a busy
+// machine could otherwise read the lag from before.
 func (b *Backlog) Publish(ctx context.Context, model string, n int) error {
 	before, err := b.Lag(ctx, model)
 	if err != nil {
 		return err
 	}
-	subject := wire.InferSubject(wire.PriorityBatch, model, version)
-	for i := 0; i < n; i++ {
-		if _, err := b.js.Publish(ctx, subject, []byte("{}")); err != nil {
-			return fmt.Errorf("publish %s: %w", subject, err)
+	job := fmt.Sprintf("j%s%06d", strings.ReplaceAll(model, "_", ""), b.jobs[model])
+	b.jobs[model]++
+	data := wire.EncodeChunk(nil, make([]wire.Item, chunkItems))
+	for c := 0; c < n; c++ {
+		if _, err := b.js.Publish(ctx, wire.InputSubject(model, version, job, c, 0), data); err != nil {
+			return fmt.Errorf("publish chunk %d of %s: %w", c, job, err)
 		}
 	}
-	want := before + uint64(n)
+	for c := 0; c < min(n, ticketsPerPublish); c++ {
+		h := wire.ChunkHeader{Job: job, Chunk: c, Start: c * chunkItems, Count: chunkItems, Parts: 1, Enqueued: time.Now()}
+		msg := &nats.Msg{Subject: wire.InferSubject(wire.PriorityBatch, model, version), Header: h.Header()}
+		if _, err := b.js.PublishMsg(ctx, msg); err != nil {
+			return fmt.Errorf("ticket %d of %s: %w", c, job, err)
+		}
+	}
+	return b.awaitLag(ctx, model, before+uint64(n))
+}
+
+// awaitLag waits up to 10 s for model's backlog consumer to count want.
+func (b *Backlog) awaitLag(ctx context.Context, model string, want uint64) error {
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		lag, err := b.Lag(ctx, model)
 		if err != nil || lag >= want {
 			return err
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("publish %s: consumer lag %d after 10s, want %d", subject, lag, want)
+			return fmt.Errorf("publish %s: backlog lag %d after 10s, want %d", model, lag, want)
 		}
 	}
 }
 
-// Drain takes every chunk queued for model and acknowledges it, as workers
-// that finished them would; it returns how many.
+// Drain finishes every chunk of model's, as workers do once a chunk's
+// result is stored: its input deleted, its ticket acknowledged. It returns
+// how many chunks went.
 func (b *Backlog) Drain(ctx context.Context, model string) (int, error) {
-	c, err := b.js.Consumer(ctx, wire.StreamInfer, consumer(model))
+	in, err := b.js.Stream(ctx, wire.StreamInput)
 	if err != nil {
-		return 0, fmt.Errorf("consumer %s: %w", consumer(model), err)
+		return 0, fmt.Errorf("stream %s: %w", wire.StreamInput, err)
 	}
-	done := 0
+	info, err := in.Info(ctx, jetstream.WithSubjectFilter(wire.InputModelFilter(model, version)))
+	if err != nil {
+		return 0, fmt.Errorf("stream info: %w", err)
+	}
+	if err := in.Purge(ctx, jetstream.WithPurgeSubject(wire.InputModelFilter(model, version))); err != nil {
+		return 0, fmt.Errorf("delete inputs: %w", err)
+	}
+	q, err := b.js.Consumer(ctx, wire.StreamInfer, wire.ConsumerName(wire.PriorityBatch, model, version))
+	if err != nil {
+		return 0, fmt.Errorf("batch queue of %s: %w", model, err)
+	}
 	for {
-		batch, err := c.FetchNoWait(1000)
+		batch, err := q.FetchNoWait(1000)
 		if err != nil {
-			return done, fmt.Errorf("fetch: %w", err)
+			return 0, fmt.Errorf("fetch tickets: %w", err)
 		}
 		got := 0
 		for m := range batch.Messages() {
 			if err := m.DoubleAck(ctx); err != nil {
-				return done, fmt.Errorf("ack: %w", err)
+				return 0, fmt.Errorf("ack: %w", err)
 			}
 			got++
 		}
-		if err := batch.Error(); err != nil {
-			return done, fmt.Errorf("fetch: %w", err)
-		}
-		if done += got; got == 0 {
-			return done, nil
+		if got == 0 {
+			return int(info.State.Msgs), batch.Error()
 		}
 	}
 }
 
-// Lag is what KEDA's scaler computes for the consumer: pending plus
-// delivered and not acknowledged.
+// Lag is what KEDA's scaler computes for the backlog consumer: pending plus
+// delivered and not acknowledged (nobody pulls it: its pending count).
 func (b *Backlog) Lag(ctx context.Context, model string) (uint64, error) {
-	c, err := b.js.Consumer(ctx, wire.StreamInfer, consumer(model))
+	c, err := b.js.Consumer(ctx, wire.StreamInput, consumer(model))
 	if err != nil {
 		return 0, fmt.Errorf("consumer %s: %w", consumer(model), err)
 	}

@@ -1,16 +1,17 @@
 // Command backlog is the NATS side of the Kubernetes test
 // (scripts/k8s-test.sh): a real nats-server with JetStream, in process, with
 // the system's streams (declared by the same code as the gateway's and the
-// workers') and the workers' durable batch consumers, whose backlog the test
-// raises and drains while KEDA's nats-jetstream scaler reads it from the
-// monitoring endpoint (/jsz).
+// workers') and the workers' consumers: the backlog consumer of each model
+// on the input stream JOBIN, whose backlog the test raises and drains while
+// KEDA's nats-jetstream scaler reads it from the monitoring endpoint (/jsz),
+// and the batch queue on INFER, where tickets wait that must not count.
 //
 // It prints "monitor HOST:PORT" once ready, then answers one line per command
 // read from standard input, and stops at end of input:
 //
-//	publish MODEL N   queue N chunks for MODEL's version 1   -> ok
-//	drain MODEL       take and acknowledge all of them        -> ok N
-//	lag MODEL         pending + unacknowledged (KEDA's lag)   -> N
+//	publish MODEL N   a job of N chunks for MODEL's version 1 (its input, a few tickets)   -> ok
+//	drain MODEL       every chunk done (inputs deleted, tickets acknowledged)              -> ok N
+//	lag MODEL         the backlog consumer's pending + unacknowledged (KEDA's lag)         -> N
 package main
 
 import (

@@ -13,7 +13,7 @@ import (
 )
 
 // Consumer names: <priority>_<model>_<version> (internal/wire.ConsumerName).
-var reConsumer = regexp.MustCompile(`^(sync|batch)_(.+)_([^_]+)$`)
+var reConsumer = regexp.MustCompile(`^(backlog|sync|batch)_(.+)_([^_]+)$`)
 
 // The nats-jetstream scaler's metadata keys (KEDA pkg/scalers).
 var natsScalerKeys = map[string]bool{
@@ -210,8 +210,8 @@ var triggerRules = []struct {
 	msg   string
 	plain bool
 }{
-	{"stream", func(v string, _ bool) bool { return v != "INFER" },
-		"the work queue stream is INFER", false},
+	{"stream", func(v string, _ bool) bool { return v != "JOBIN" },
+		"the batch backlog is the input stream JOBIN's (INFER holds only the scheduler's few tickets)", false},
 	{"account", func(v string, _ bool) bool { return v != "$G" },
 		"with user/password authorization every client is in the global account $G", false},
 	{"useHttps", func(v string, _ bool) bool { return v == "true" },
@@ -247,17 +247,18 @@ func (c *checker) checkTrigger(o *Object, fp string, md map[string]string, serve
 }
 
 // checkConsumer: the consumer exists once a worker serves the model, by the
-// naming rule <priority>_<model>_<version>.
+// naming rule backlog_<model>_<version> (the backlog consumer each worker
+// declares on JOBIN).
 func (c *checker) checkConsumer(o *Object, fp, name string, served map[string]bool) {
 	m := reConsumer.FindStringSubmatch(name)
 	if m == nil {
-		c.fs.add(o, fp, "%q is not <sync|batch>_<model>_<version>", name)
+		c.fs.add(o, fp, "%q is not backlog_<model>_<version>", name)
 		return
 	}
 	if !c.hasModel(m[2], m[3]) {
 		var l []string
 		for _, mod := range c.repo.Models {
-			l = append(l, "batch_"+mod.Name+"_"+mod.Version)
+			l = append(l, "backlog_"+mod.Name+"_"+mod.Version)
 		}
 		c.fs.add(o, fp, "%q names no model in model/models (the worker image's models): consumers are %s", name, strings.Join(l, ", "))
 		return
@@ -265,8 +266,8 @@ func (c *checker) checkConsumer(o *Object, fp, name string, served map[string]bo
 	if served != nil && !served[m[2]] && !served[m[2]+":"+m[3]] {
 		c.fs.add(o, fp, "%q: the workers do not serve %s:%s (WORKER_MODELS)", name, m[2], m[3])
 	}
-	if m[1] != "batch" {
-		c.fs.add(o, fp, "%q: scale on the batch queue (synchronous predictions are short and served first)", name)
+	if m[1] != "backlog" {
+		c.fs.add(o, fp, "%q: scale on the batch backlog, backlog_%s_%s (the batch queue holds only a few tickets; synchronous predictions are short and served first)", name, m[2], m[3])
 	}
 }
 

@@ -5,7 +5,8 @@ import (
 	"strings"
 )
 
-// deadLetterBytes is the DEADLETTER stream's fixed bound (internal/natsx).
+// deadLetterBytes is the DEADLETTER stream's bound when DLQ_MAX_BYTES is
+// not set (internal/natsx).
 const deadLetterBytes = 256 << 20
 
 // natsClientRoles: the services that connect to NATS.
@@ -14,7 +15,7 @@ var natsClientRoles = []string{roleGateway, roleWorker}
 // sharedNATSSettings: both clients create the streams, so they must agree on
 // these.
 var sharedNATSSettings = []string{"NATS_URL", "NATS_USER", "STREAM_REPLICAS", "QUEUE_MAX_BYTES", "RESULT_MAX_BYTES", "RESULT_TTL",
-	"UPLOAD_MAX_BYTES", "UPLOAD_TTL", "UPLOAD_RETENTION", "REGISTRY_MAX_BYTES"}
+	"UPLOAD_MAX_BYTES", "UPLOAD_TTL", "UPLOAD_RETENTION", "REGISTRY_MAX_BYTES", "DLQ_MAX_BYTES"}
 
 // natsClient is the gateway or the worker Deployment, as a NATS client.
 type natsClient struct {
@@ -98,16 +99,25 @@ func (c *checker) checkStreamReplicas(cl *natsClient) {
 }
 
 // streamBytesSettings are the stream bounds JetStream reserves in its
-// file store.
+// file store, besides the dead letters' (DLQ_MAX_BYTES, optional).
 var streamBytesSettings = []string{"QUEUE_MAX_BYTES", "RESULT_MAX_BYTES", "UPLOAD_MAX_BYTES", "REGISTRY_MAX_BYTES"}
 
 // checkStreamBytes: QUEUE_MAX_BYTES, RESULT_MAX_BYTES, UPLOAD_MAX_BYTES and
-// REGISTRY_MAX_BYTES are set, and with the dead letters fit in
-// jetstream.max_file_store (QUEUE_MAX_BYTES bounds two streams).
+// REGISTRY_MAX_BYTES are set, and with the dead letters (DLQ_MAX_BYTES,
+// 256 MiB unless set) fit in jetstream.max_file_store (QUEUE_MAX_BYTES
+// bounds two streams).
 func (c *checker) checkStreamBytes(cl *natsClient) {
-	fp := cl.fp + "[" + strings.Join(streamBytesSettings, ", ") + "]"
+	fp := cl.fp + "[" + strings.Join(streamBytesSettings, ", ") + ", DLQ_MAX_BYTES]"
 	maxStore := c.nats.opts.JetStreamMaxStore
-	sum, terms := int64(deadLetterBytes), make([]string, 0, len(streamBytesSettings))
+	d, err := int64(deadLetterBytes), error(nil)
+	if v, ok := cl.env["DLQ_MAX_BYTES"]; ok {
+		d, err = strconv.ParseInt(v.value, 10, 64)
+	}
+	if err != nil || d <= 0 {
+		c.fs.add(cl.w.obj, fp, "DLQ_MAX_BYTES must be a positive byte count (the dead letters must fit max_file_store)")
+		return
+	}
+	sum, terms := d, make([]string, 0, len(streamBytesSettings)+1)
 	for _, k := range streamBytesSettings {
 		n, err := strconv.ParseInt(cl.env[k].value, 10, 64)
 		if err != nil || n <= 0 {
@@ -124,7 +134,7 @@ func (c *checker) checkStreamBytes(cl *natsClient) {
 		}
 	}
 	if sum > maxStore {
-		c.fs.add(cl.w.obj, fp, "%s + 256 MiB of dead letters = %d bytes exceed jetstream.max_file_store (%d)", strings.Join(terms, " + "), sum, maxStore)
+		c.fs.add(cl.w.obj, fp, "%s + %d of dead letters = %d bytes exceed jetstream.max_file_store (%d)", strings.Join(terms, " + "), d, sum, maxStore)
 	}
 }
 

@@ -21,7 +21,7 @@ export function retryAfterOf(e: unknown): number | undefined {
   return undefined
 }
 
-/** Whether an error is a limit (429 rate_limited / quota_exceeded, or the WebSocket's rate_limited). */
+/** Whether an error is a limit (429 rate_limited / quota_exceeded / backlog_full, or the WebSocket's rate_limited). */
 export function isLimit(e: unknown): boolean {
   if (e instanceof ApiError) return e.status === 429
   if (e instanceof SocketError) return e.code === 'rate_limited' || e.code === 'quota_exceeded'
@@ -77,6 +77,7 @@ export const CODE_TEXT: Record<ErrorCode, (msg: string) => string> = {
   too_many_subscriptions: (m) => later('Too many jobs are followed at once; close other tabs', m),
   rate_limited: (m) => later('Too many requests', m),
   quota_exceeded: (m) => later('Over your quota', m),
+  backlog_full: (m) => later('The model has too much work waiting; try again later', m),
   timeout: (m) => withDetail('The gateway did not get an answer in time; try again', m),
   queue_full: (m) => later('The job queue is full', m),
   busy: (m) => later('The gateway is busy', m),

@@ -17,7 +17,8 @@ import (
 )
 
 // backlog drives deploy/k8s/backlog: a real nats-server with the system's
-// streams and the workers' batch consumers.
+// streams and the workers' consumers (the backlog consumers on JOBIN that
+// KEDA reads, the batch queues on INFER).
 type backlog struct {
 	in      io.WriteCloser
 	out     *bufio.Scanner
@@ -123,8 +124,10 @@ func conditions(h *autoscalingv2.HorizontalPodAutoscaler) string {
 	return b.String()
 }
 
-// followBacklog raises and drains the backlog of the workers' consumers and
-// waits each time for the workers KEDA asks for: one per 20 chunks
+// followBacklog raises and drains the JOBIN backlog of the models (chunks
+// written as the gateway writes a job's items, with the scheduler's few
+// tickets beside them; deleted as workers do once their results are
+// stored) and waits each time for the workers KEDA asks for: one per 20 chunks
 // (lagThreshold) of the busier consumer, within the overlay's bounds.
 func (c *cluster) followBacklog(e expect, b *backlog) {
 	steps := []struct {

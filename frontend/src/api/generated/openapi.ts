@@ -275,6 +275,12 @@ export interface paths {
          *     whose item dimensions hold `item_size` values). The binary forms skip
          *     JSON and base64: use them for large tensors. A repeated `Idempotency-Key` returns the same job with 200 and
          *     `Idempotent-Replayed: true`.
+         *
+         *     A dataset: with `upload` (the id of a finished upload of `/v1/uploads`)
+         *     and no body, the job reads the upload in the background (its first
+         *     chunks run while the rest is read: `ingesting` and `read` in its
+         *     status), in the `format` given or told by the upload's `filetype` or
+         *     `filename` metadata. `Idempotency-Key` is not taken here.
          */
         post: operations["submitJob"];
         delete?: never;
@@ -454,6 +460,108 @@ export interface paths {
         options?: never;
         /** The errors file's headers without its bytes */
         head: operations["headErrorsFile"];
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/deadletters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Dead letters, oldest first, a page at a time
+         * @description Chunks given up after `WORKER_MAX_DELIVER` deliveries (every worker
+         *     that took them crashed, timed out or failed on them), each kept with
+         *     its payload (`GET /v1/deadletters/{id}`). A user sees its tenant's
+         *     letters; an operator every tenant's, and with `kind=sync` the
+         *     letters of synchronous requests (which mix tenants' requests; kept
+         *     `RESULT_TTL`, never redriven). Webhook events given up share the
+         *     dead-letter stream but are not letters: a job's are in
+         *     `GET /v1/jobs/{id}/webhooks`. Pages follow `next_cursor` until it is
+         *     absent.
+         */
+        get: operations["listDeadLetters"];
+        put?: never;
+        post?: never;
+        /**
+         * Purge a job's dead letters
+         * @description Deletes every letter of the job the caller may see, with their
+         *     payloads. Letters being redriven meanwhile stay (they go with their
+         *     redrive). A job's letters also go with its record (`RECORD_TTL` after
+         *     its results expired).
+         */
+        delete: operations["purgeJobDeadLetters"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/deadletters/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A dead letter's `id`. */
+                id: components["parameters"]["LetterId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * A dead letter and a page of its payload
+         * @description The letter and its payload's items from `offset` on: `limit` of
+         *     them, or fewer to keep the page under 8 MiB of item data
+         *     (`next_offset` says where the next page starts). Another tenant's
+         *     letter is 404, as an unknown one. A payload no longer stored is 410
+         *     `expired`.
+         */
+        get: operations["getDeadLetter"];
+        put?: never;
+        post?: never;
+        /**
+         * Purge one dead letter
+         * @description Deletes the letter and its payload. One being redriven or purged by
+         *     another request is 409 `conflict`; one gone already (or another
+         *     tenant's) 404.
+         */
+        delete: operations["purgeDeadLetter"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/deadletters/{id}/redrive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A dead letter's `id`. */
+                id: components["parameters"]["LetterId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run a dead letter's chunk again in its job
+         * @description The chunk's items land in their job exactly once: the outcome
+         *     counted for them (the run that died) is taken back, the chunk runs
+         *     again from the letter's payload, and the job's counts, results and
+         *     output file follow its new outcome. A job that had finished is open
+         *     (`running`) again until the chunk is counted; its results expire
+         *     `RESULT_TTL` after its new end, its items count in its tenant's
+         *     quotas meanwhile. The letter goes. A second redrive of it is 409
+         *     `conflict`, so is a redrive racing another redrive or a purge of it,
+         *     a redrive of a letter whose chunk ran again since (stale), of a
+         *     synchronous request's letter, or into a job that was cancelled,
+         *     failed or passed its deadline; a job whose results expired is 410
+         *     `expired`; an unknown letter, or another tenant's, 404.
+         */
+        post: operations["redriveDeadLetter"];
+        delete?: never;
+        options?: never;
+        head?: never;
         patch?: never;
         trace?: never;
     };
@@ -1012,6 +1120,7 @@ export interface components {
             /** @enum {string} */
             kind: "image" | "tabular";
             benchmark_only?: boolean;
+            /** @description The SavedModel signature served (empty for a LiteRT-only model). */
             signature?: string;
             input: components["schemas"]["TensorSpec"];
             output: components["schemas"]["TensorSpec"];
@@ -1174,6 +1283,83 @@ export interface components {
             next_cursor?: string;
             /** @description The tenant's jobs; absent for a filtered listing (counting those would read every job). */
             total?: number;
+        };
+        DeadLetter: {
+            /** @description Opaque (the letter's sequence in the dead-letter stream). */
+            id: string;
+            /**
+             * @description A job's chunk, or a synchronous request (operators only).
+             * @enum {string}
+             */
+            kind: "batch" | "sync";
+            /** @description The job (`sync` for a synchronous request). */
+            job: string;
+            chunk: number;
+            /** @description Index of the chunk's first item in its job. */
+            start: number;
+            /** @description The chunk's items. */
+            count: number;
+            model: string;
+            version: string;
+            /** @description The job's tenant (absent for a synchronous request). */
+            tenant?: string;
+            /** @description Why the chunk was given up (its items failed with it). */
+            reason: string;
+            deliveries: number;
+            /** Format: date-time */
+            dead_at: string;
+        };
+        DeadLetterList: {
+            letters: components["schemas"]["DeadLetter"][];
+            /** @description The `cursor` of the next page; absent on the last page. */
+            next_cursor?: string;
+        };
+        /**
+         * @description One input of the chunk as the gateway queued it: `tensor`, the item's
+         *     little-endian float32 values; `image`, its encoded bytes (PNG, JPEG,
+         *     GIF); `invalid`, an input accepted under `max_invalid`, whose data is
+         *     the reason it is invalid (text).
+         */
+        DeadLetterItem: {
+            /** @description The item's index in its job. */
+            index: number;
+            /** @description Its line in the job's input (NDJSON */
+            line?: number;
+            /** @description Its id column's value (CSV `id_column`). */
+            id?: string;
+            /** @enum {string} */
+            kind: "tensor" | "image" | "invalid";
+            data_b64: string;
+        };
+        /** @description A `DeadLetter` with a page of its payload's items. */
+        DeadLetterDetail: {
+            id: string;
+            /** @enum {string} */
+            kind: "batch" | "sync";
+            job: string;
+            chunk: number;
+            start: number;
+            count: number;
+            model: string;
+            version: string;
+            tenant?: string;
+            reason: string;
+            deliveries: number;
+            /** Format: date-time */
+            dead_at: string;
+            items: components["schemas"]["DeadLetterItem"][];
+            offset: number;
+            /** @description The `offset` of the next page; null on the last page. */
+            next_offset: number | null;
+        };
+        Redriven: {
+            /** @description The letter redriven (gone now). */
+            letter: string;
+            job: components["schemas"]["JobStatus"];
+        };
+        Purged: {
+            /** @description Letters deleted. */
+            purged: number;
         };
         /**
          * @description The caller's limits, known before an upload (GET /v1/limits, added with
@@ -1343,13 +1529,13 @@ export interface components {
                  *     405 method_not_allowed; 408 body_timeout; 409 conflict; 410 expired (a job's results or an
                  *     upload passed their retention); 412 precondition_failed; 413 body_too_large, too_many_items;
                  *     415 unsupported_media_type; 416 range_not_satisfiable (with Content-Range: bytes *\/SIZE);
-                 *     429 too_many_subscriptions, rate_limited, quota_exceeded (with Retry-After); 460 checksum_mismatch;
+                 *     429 too_many_subscriptions, rate_limited, quota_exceeded, backlog_full (with Retry-After); 460 checksum_mismatch;
                  *     503 queue_full, busy, unavailable, not_ready, too_many_connections (with Retry-After);
                  *     504 timeout; 507 insufficient_storage (a store cannot hold a job's results or an upload, with
                  *     Retry-After); 500 internal.
                  * @enum {string}
                  */
-                code: "invalid_json" | "invalid_input" | "invalid_message" | "bad_request" | "unauthorized" | "forbidden" | "forbidden_origin" | "unknown_model" | "unknown_job" | "not_found" | "method_not_allowed" | "conflict" | "body_too_large" | "body_timeout" | "too_many_items" | "unsupported_media_type" | "too_many_subscriptions" | "rate_limited" | "quota_exceeded" | "timeout" | "queue_full" | "busy" | "unavailable" | "not_ready" | "too_many_connections" | "internal" | "precondition_failed" | "expired" | "checksum_mismatch" | "insufficient_storage" | "range_not_satisfiable";
+                code: "invalid_json" | "invalid_input" | "invalid_message" | "bad_request" | "unauthorized" | "forbidden" | "forbidden_origin" | "unknown_model" | "unknown_job" | "not_found" | "method_not_allowed" | "conflict" | "body_too_large" | "body_timeout" | "too_many_items" | "unsupported_media_type" | "too_many_subscriptions" | "rate_limited" | "quota_exceeded" | "timeout" | "queue_full" | "busy" | "unavailable" | "not_ready" | "too_many_connections" | "internal" | "precondition_failed" | "expired" | "checksum_mismatch" | "insufficient_storage" | "range_not_satisfiable" | "backlog_full";
                 message: string;
                 details?: components["schemas"]["ErrorDetail"][];
             };
@@ -1630,6 +1816,8 @@ export interface components {
          */
         Version: string;
         JobId: string;
+        /** @description A dead letter's `id`. */
+        LetterId: string;
         /** @description The tus version; 412 `precondition_failed` without it. */
         TusResumable: "1.0.0";
         /** @description `ALGORITHM BASE64DIGEST` of this request's body (sha1, sha256, sha512 or md5). */
@@ -2288,7 +2476,7 @@ export interface operations {
     submitJob: {
         parameters: {
             query?: {
-                /** @description Model name; required for NDJSON, CSV and binary bodies. */
+                /** @description Model name; required for NDJSON, CSV, binary bodies and uploads. */
                 model?: string;
                 /**
                  * @description Model version, or an alias of the model (drawn by weight among its
@@ -2356,7 +2544,8 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody: {
+        /** @description The items (none with `upload`). */
+        requestBody?: {
             content: {
                 "application/json": components["schemas"]["SubmitJobRequest"];
                 /** @example [0,0,5,13,9,1,0,0,0,0,13,15,10,15,5,0,0,3,15,2,0,11,8,0,0,4,12,0,0,8,8,0,0,5,8,0,0,9,8,0,0,4,11,0,1,12,7,0,0,2,14,5,10,12,0,0,0,0,6,13,10,0,0,0] */
@@ -2403,7 +2592,11 @@ export interface operations {
             /**
              * @description The key's request rate (`rate_limited`), the tenant's quotas
              *     (`quota_exceeded`: unfinished jobs, items in flight by cost,
-             *     submissions uploading at once), with `Retry-After`.
+             *     submissions uploading at once), the model's backlog
+             *     (`backlog_full`: its items not done yet, every tenant's, would
+             *     pass `GATEWAY_MAX_MODEL_BACKLOG`, or the tenant's on it
+             *     `GATEWAY_MAX_TENANT_BACKLOG`; `Retry-After` is the time the excess
+             *     takes at the model's current rate), with `Retry-After`.
              */
             429: {
                 headers: {
@@ -2664,6 +2857,163 @@ export interface operations {
             416: components["responses"]["RangeNotSatisfiable"];
             429: components["responses"]["Error"];
             503: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    listDeadLetters: {
+        parameters: {
+            query?: {
+                /** @description Most letters in the page (at most 1000). */
+                limit?: number;
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string;
+                /** @description Only this job's letters. */
+                job?: string;
+                /** @description Only letters of this model (`name`, any version) or model version (`name:version`). */
+                model?: string;
+                /** @description Only this tenant's letters (operators; a user may name only its own tenant, else 403). */
+                tenant?: string;
+                /** @description `batch` (the default) or `sync` (operators). */
+                kind?: "batch" | "sync";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of letters. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeadLetterList"];
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    purgeJobDeadLetters: {
+        parameters: {
+            query: {
+                job: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description How many letters went. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Purged"];
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    getDeadLetter: {
+        parameters: {
+            query?: {
+                /** @description First item of the page (0 is the chunk's first). */
+                offset?: number;
+                /** @description Most items in the page (at most 1000). */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description A dead letter's `id`. */
+                id: components["parameters"]["LetterId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The letter with a page of its items. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeadLetterDetail"];
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["Error"];
+            410: components["responses"]["Error"];
+            429: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    purgeDeadLetter: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A dead letter's `id`. */
+                id: components["parameters"]["LetterId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Purged. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["Error"];
+            409: components["responses"]["Error"];
+            429: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    redriveDeadLetter: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A dead letter's `id`. */
+                id: components["parameters"]["LetterId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The chunk is queued again; the job's status. */
+            202: {
+                headers: {
+                    /** @description The job. */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Redriven"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["Error"];
+            409: components["responses"]["Error"];
+            410: components["responses"]["Error"];
+            429: components["responses"]["Error"];
+            503: components["responses"]["Error"];
+            507: components["responses"]["Error"];
             default: components["responses"]["Error"];
         };
     };

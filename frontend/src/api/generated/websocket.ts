@@ -165,7 +165,7 @@ export interface UnsubscribedMessage {
   job: string
 }
 /**
- * One stored chunk of results with its stream sequence: the stored chunk result (Go wire.ChunkResult: job, chunk, start, done, failed, skipped, worker, items) with `type` and `seq` spliced in front. Go: wsResults.
+ * One stored chunk of results with its stream sequence: the stored chunk result (Go wire.ChunkResult: job, chunk, start, done, failed, skipped, redrive, worker, items) with `type` and `seq` spliced in front. Go: wsResults.
  */
 export interface ResultsMessage {
   type: 'results'
@@ -194,6 +194,10 @@ export interface ResultsMessage {
    * Items of this chunk not run (cancelled job).
    */
   skipped?: number
+  /**
+   * The dead letter the chunk ran again from (absent: its first run). A redriven chunk's results come again, with their new outcome.
+   */
+  redrive?: number
   /**
    * Id of the worker that ran the chunk.
    */
