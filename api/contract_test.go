@@ -218,7 +218,7 @@ var httpBodies = map[string]any{
 	"WebhookAttempt": wire.WebhookAttempt{}, "ErrorDetail": Detail{}, "TopEntry": TopEntry{}, "ReadyDetail": ReadyDetail{},
 	"RegistryVersion": RegistryVersion{}, "RegistryVersions": RegistryVersions{}, "AliasRequest": AliasRequest{}, "Alias": Alias{},
 	"DeadLetter": DeadLetter{}, "DeadLetterList": DeadLetterList{}, "DeadLetterItem": DeadLetterItem{}, "DeadLetterDetail": DeadLetterDetail{},
-	"Redriven": Redriven{}, "Purged": Purged{},
+	"Redriven": Redriven{}, "Purged": Purged{}, "Limits": Limits{}, "TenantLimits": TenantLimits{},
 }
 
 // Every HTTP body has exactly the fields of its openapi.yaml schema, and

@@ -129,6 +129,35 @@ type Whoami struct {
 	AuthRequired bool `json:"auth_required"`
 }
 
+// Limits is GET /v1/limits: the caller's limits, known before an upload.
+// A limit of 0 in Tenant is none.
+type Limits struct {
+	// MaxJobItems bounds a job's items (GATEWAY_MAX_ITEMS).
+	MaxJobItems int `json:"max_job_items"`
+	// MaxBodyBytes bounds a streamed job body (NDJSON, CSV, binary),
+	// MaxJSONBodyBytes a JSON job body, read whole.
+	MaxBodyBytes     int64 `json:"max_body_bytes"`
+	MaxJSONBodyBytes int64 `json:"max_json_body_bytes"`
+	// MaxUploadBytes bounds one resumable upload (Tus-Max-Size).
+	MaxUploadBytes int64 `json:"max_upload_bytes"`
+	// MaxSyncItems bounds a synchronous prediction's inputs.
+	MaxSyncItems int          `json:"max_sync_items"`
+	Tenant       TenantLimits `json:"tenant"`
+}
+
+// TenantLimits are the quotas of the caller's tenant (its key's, else the
+// gateway's defaults); 0 is no limit.
+type TenantLimits struct {
+	// MaxJobs bounds its unfinished jobs, MaxItemsInFlight their items
+	// not done (by cost).
+	MaxJobs          int `json:"max_jobs"`
+	MaxItemsInFlight int `json:"max_items_in_flight"`
+	// MaxUploads bounds its unfinished uploads, MaxUploadBytes the
+	// declared sizes of all its stored uploads.
+	MaxUploads     int   `json:"max_uploads"`
+	MaxUploadBytes int64 `json:"max_upload_bytes"`
+}
+
 // ModelList is GET /v1/models.
 type ModelList struct {
 	Models []ModelInfo `json:"models"`

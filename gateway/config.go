@@ -13,6 +13,7 @@ import (
 	"batchinfer/gateway/ws"
 	"batchinfer/internal/config"
 	"batchinfer/internal/natsx"
+	"batchinfer/internal/tracing"
 )
 
 // Config configures a Gateway. Zero fields take the value of Defaults.
@@ -61,6 +62,9 @@ type Config struct {
 	Uploads upload.Config
 	// Webhooks shapes the delivery of jobs' webhooks.
 	Webhooks webhook.Config
+	// Tracing says whether and where spans go (the OTEL_* settings,
+	// registered by the command: tracing.Config.Flags).
+	Tracing tracing.Config
 }
 
 // HTTPConfig bounds the HTTP server and what one request may hold.
@@ -137,6 +141,7 @@ func Defaults() Config {
 			MaxMetadataBytes: 4 << 10, ReadTimeout: 60 * time.Second, SweepInterval: time.Minute,
 		},
 		Webhooks: webhook.Defaults(),
+		Tracing:  tracing.Defaults(),
 	}
 }
 
@@ -286,6 +291,9 @@ func (c Config) validate() error {
 	}
 	if err := c.Sched.Validate(); err != nil {
 		return fmt.Errorf("%w: gateway: %w", config.ErrInvalid, err)
+	}
+	if err := c.Tracing.Validate(); err != nil {
+		return err
 	}
 	return c.Service.Validate()
 }

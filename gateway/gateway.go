@@ -26,6 +26,7 @@ import (
 	"batchinfer/internal/natsx"
 	"batchinfer/internal/runx"
 	"batchinfer/internal/store"
+	"batchinfer/internal/tracing"
 
 	"github.com/nats-io/nuid"
 	"github.com/prometheus/client_golang/prometheus"
@@ -57,6 +58,7 @@ type Gateway struct {
 	authn   *auth.Authenticator
 	audit   *audit.Log
 	proxies *peer.Proxies
+	tracer  *tracing.Tracer // nil: tracing off
 	budget  *reqbody.Budget
 	conns   *addrLimit
 
@@ -128,6 +130,9 @@ func (g *Gateway) Start(ctx context.Context) (err error) {
 	if err := g.startAuth(); err != nil {
 		return err
 	}
+	if err := g.startTracing(); err != nil {
+		return err
+	}
 	if g.in, err = natsx.Open(ctx, g.cfg.NATS, g.cfg.Streams, g.log, g.reconnected); err != nil {
 		return err
 	}
@@ -139,17 +144,19 @@ func (g *Gateway) Start(ctx context.Context) (err error) {
 	if g.svc, err = service.New(g.cfg.Service, g.in, g.reg, g.log); err != nil {
 		return err
 	}
-	g.svc.Audit, g.svc.UploadStore = g.audit, st
+	g.svc.Audit, g.svc.UploadStore, g.svc.Tracer = g.audit, st, g.tracer
 	g.svc.UseWebhooks(g.hooks.Resolve)
 	if err = g.svc.Start(); err != nil {
 		return err
 	}
 	g.teardown.Add("service", func() error { g.svc.Stop(); return nil })
+	g.hooks.Tracer = g.tracer
 	if err = g.hooks.Start(ctx, g.in); err != nil {
 		return err
 	}
 	g.teardown.Add("webhooks", func() error { g.hooks.Stop(); return nil })
 	g.sched = sched.New(g.cfg.Sched, g.in, g.reg, g.log)
+	g.sched.Tracer = g.tracer
 	if err = g.sched.Start(ctx); err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 
 	"batchinfer/api"
 	"batchinfer/gateway/auth"
+	"batchinfer/internal/tracing"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
@@ -30,6 +31,7 @@ func (g *Gateway) routes() *http.ServeMux {
 	mux.HandleFunc("GET /ready", g.handleReady)
 	mux.Handle("GET /metrics", g.authed(auth.RoleOperator, g.metricsHandler()))
 	mux.Handle("GET /v1/whoami", user(g.handleWhoami))
+	mux.Handle("GET /v1/limits", user(g.handleLimits))
 	mux.Handle("GET /v1/models", user(g.handleModels))
 	mux.Handle("GET /v1/models/{name}", user(g.handleModel))
 	mux.Handle("POST /v1/models/{name}/predict", user(g.handlePredict))
@@ -83,12 +85,14 @@ func (g *Gateway) api(h func(http.ResponseWriter, *http.Request) error) http.Han
 	return func(w http.ResponseWriter, r *http.Request) {
 		if err := h(w, r); err != nil {
 			e := api.As(err)
+			log := tracing.Log(r.Context(), g.log)
 			switch {
 			case e.Code.HTTPStatus() >= 500 && !e.Code.Capacity():
-				g.log.Error().Err(err).Str("method", r.Method).Str("path", g.audit.Path(r.URL.Path)).Str("code", string(e.Code)).Msg("request failed")
+				log.Error().Err(err).Str("method", r.Method).Str("path", g.audit.Path(r.URL.Path)).Str("code", string(e.Code)).Msg("request failed")
 			case e.Err != nil: // a client's fault with a cause worth a look (a body cut short)
-				g.log.Debug().Err(err).Str("method", r.Method).Str("path", g.audit.Path(r.URL.Path)).Str("code", string(e.Code)).Msg("request refused")
+				log.Debug().Err(err).Str("method", r.Method).Str("path", g.audit.Path(r.URL.Path)).Str("code", string(e.Code)).Msg("request refused")
 			}
+			spanError(r, e)
 			api.WriteError(w, e)
 		}
 	}

@@ -48,7 +48,9 @@ func (g *Gateway) guard(next http.Handler) http.Handler {
 			r.Body = gw.body
 		}
 		ctx := peer.With(r.Context(), g.proxies.Resolve(r, peer.HTTP))
-		next.ServeHTTP(gw, r.WithContext(ctx))
+		r2 := r.WithContext(ctx)
+		next.ServeHTTP(gw, r2)
+		r.Pattern = r2.Pattern // the route, for the metrics and the span around
 	})
 }
 

@@ -66,6 +66,7 @@ func (g *Gateway) instrument(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w}
+		r, endSpan := g.traceRequest(rec, r)
 		next.ServeHTTP(rec, r)
 		route := r.Pattern
 		if route == "" {
@@ -75,5 +76,6 @@ func (g *Gateway) instrument(next http.Handler) http.Handler {
 			rec.status = http.StatusOK
 		}
 		g.hm.requests.WithLabelValues(route, strconv.Itoa(rec.status)).Observe(time.Since(start).Seconds())
+		endSpan(r, rec.status)
 	})
 }

@@ -52,7 +52,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 		routed[pattern] = true
 	}
 	for _, pattern := range []string{
-		"GET /health", "GET /ready", "GET /metrics", "GET /v1/models", "GET /v1/models/{name}",
+		"GET /health", "GET /ready", "GET /metrics", "GET /v1/whoami", "GET /v1/limits", "GET /v1/models", "GET /v1/models/{name}",
 		"POST /v1/models/{name}/predict", "GET /v1/models/{name}/versions", "PUT /v1/models/{name}/versions/{version}",
 		"DELETE /v1/models/{name}/versions/{version}", "PUT /v1/models/{name}/aliases/{alias}", "DELETE /v1/models/{name}/aliases/{alias}",
 		"POST /v1/jobs", "GET /v1/jobs", "GET /v1/jobs/{id}",

@@ -8,12 +8,28 @@
 # profiles of every process during a 100k NDJSON job are in
 # $BENCH_DIR/profiles/.
 #
+# The dataset scenario writes a digits NDJSON and a breast_cancer CSV
+# dataset of each size in BENCH_DATASET_ITEMS to $BENCH_DIR/data, and runs
+# each end to end (tus upload, job from the upload, output download,
+# checked), sampling RSS and the NATS store every second; the files and
+# uploads are removed after each. A 10M-item pair needs ~12 GB of disk at
+# its peak (dataset file, upload, job inputs, results, output file), ~31 GB
+# free for NATS to accept the stream bounds below, and takes ~15 minutes on
+# 2 cores. The NATS store dir is removed at the end (BENCH_KEEP_STORE=1
+# keeps it).
+#
+#   make bench [BENCH_ROUNDS=3 BENCH_ITEMS=100000 BENCH_MOBILENET_ITEMS=1024 BENCH_SYNC_DURATION=10s BENCH_DATASET_ITEMS="1000000 10000000" BENCH_ONLY="idle raw job formats sync load mobilenet tracing dataset fair"]
+#
+# tracing: a 100k job and a synchronous load with tracing off, on at 1 %
+# sampling and at 100 % (BENCH_TRACING_MODES="off 1% 100%", in that
+# order), in the same run; spans go over OTLP/HTTP to `benchload sink`,
+# which counts them (results: kind "spans").
+#
 # The fair section (docs/scheduling.md) runs each of its scenarios under both
 # scheduling policies in turn, restarting the gateway with SCHED_POLICY=fair
 # or fifo: tenant B's small job alone, then behind tenant A's backlog, and
 # the cost of fair share with 1, 10 and 100 active jobs of several tenants.
 #
-#   make bench [BENCH_ROUNDS=3 BENCH_ITEMS=100000 BENCH_MOBILENET_ITEMS=1024 BENCH_SYNC_DURATION=10s BENCH_ONLY="idle raw job formats sync load mobilenet fair"]
 #   make bench BENCH_ONLY=fair [BENCH_FAIR_JOBS=8 BENCH_FAIR_ITEMS=100000 BENCH_FAIR_SMALL=256 BENCH_FAIR_COST_JOBS="1 10 100" BENCH_FAIR_COST_ITEMS=100000 BENCH_FAIR_ROUNDS=2]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -26,7 +42,8 @@ mkdir -p "$dir/profiles"
 rounds=${BENCH_ROUNDS:-3}
 items=${BENCH_ITEMS:-100000}
 sync_d=${BENCH_SYNC_DURATION:-10s}
-only=${BENCH_ONLY:-idle raw job formats sync load mobilenet fair}
+only=${BENCH_ONLY:-idle raw job formats sync load mobilenet tracing dataset fair}
+dataset_items=${BENCH_DATASET_ITEMS:-1000000 10000000}
 nats_port=${BENCH_NATS_PORT:-15222}
 gw_port=${BENCH_GATEWAY_PORT:-18200}
 out=$dir/results.jsonl
@@ -35,6 +52,7 @@ pids=()
 cleanup() { # the servers running now (a restarted one's old pid is not ours any more)
   for p in "${pids[@]}" $gw_pid $worker_pid; do kill -TERM "$p" 2>/dev/null || true; done
   for p in "${pids[@]}" $gw_pid $worker_pid; do wait "$p" 2>/dev/null || true; done
+  [ "${BENCH_KEEP_STORE:-0}" = 1 ] || rm -rf "$dir/nats" "$dir/data"
 }
 gw_pid= worker_pid=
 trap cleanup EXIT
@@ -47,10 +65,23 @@ want() { [[ " $only " == *" $1 "* ]]; }
 pids+=($!); nats_pid=$!
 wait_http "http://127.0.0.1:$((nats_port + 1))/healthz?js-enabled-only=true" "$nats_pid" "$dir/nats.log"
 export NATS_URL=nats://127.0.0.1:$nats_port RESULT_TTL=10m
-# Nothing here uploads: a 1 GiB uploads stream instead of 12 GiB, so that the
-# streams' bounds fit the store JetStream allows on a fuller disk (it refuses
-# streams whose bounds add up past 75 % of the free space).
-export UPLOAD_MAX_BYTES=${UPLOAD_MAX_BYTES:-1073741824}
+if want dataset; then
+  # Stream bounds (gateway and worker create the streams with them) large
+  # enough for the dataset scenario: the results of a 10M-item digits job
+  # (3.6 GB, 360 B an item) and of a 10M-row breast_cancer one (2.3 GB),
+  # kept RESULT_TTL after each job, together; one 10M-row dataset stored at
+  # a time (1.5 GB NDJSON, 2.1 GB CSV: each upload is deleted after its
+  # job); the inputs not yet run of one job in JOBIN (at most 1.9 GB seen; a
+  # dataset's reading waits for room beyond it). JetStream reserves them
+  # (~23 GB with the registry's 1 GiB) within the store's default max, 75 %
+  # of the free disk.
+  export RESULT_MAX_BYTES=${RESULT_MAX_BYTES:-8589934592} UPLOAD_MAX_BYTES=${UPLOAD_MAX_BYTES:-4294967296} \
+    QUEUE_MAX_BYTES=${QUEUE_MAX_BYTES:-4294967296}
+else
+  # Nothing else uploads: a 1 GiB uploads stream instead of 12 GiB, so that
+  # the streams' bounds fit the store JetStream allows on a fuller disk.
+  export UPLOAD_MAX_BYTES=${UPLOAD_MAX_BYTES:-1073741824}
+fi
 
 start_worker() { # extra flags
   if [ -n "$worker_pid" ]; then kill -TERM "$worker_pid"; wait "$worker_pid" 2>/dev/null || true; fi
@@ -71,10 +102,10 @@ done
 start_gateway() { # NAME=VALUE settings (SCHED_POLICY=fifo)
   if [ -n "$gw_pid" ]; then kill -TERM "$gw_pid"; wait "$gw_pid" 2>/dev/null || true; fi
   env "$@" ./bin/gateway -addr "127.0.0.1:$gw_port" -api-keys-file "$dir/api-keys" -max-body-bytes 1073741824 -pprof-addr "127.0.0.1:$((gw_port + 3))" >>"$dir/gateway.log" 2>&1 &
-  gw_pid=$!
+  gw_pid=$! gw_settings="$*"
   wait_http "http://127.0.0.1:$gw_port/ready" "$gw_pid" "$dir/gateway.log"
 }
-start_gateway SCHED_POLICY=fair; gw_settings=SCHED_POLICY=fair
+start_gateway SCHED_POLICY=fair
 
 load() { # label, benchload args...
   local label=$1; shift
@@ -140,9 +171,42 @@ if want mobilenet && [ -f model/models/mobilenet_bench/1/saved_model.pb ]; then
   raw "best batch" -model mobilenet_bench -batch 4
   for f in octet b64; do load "$f" job -model mobilenet_bench -format "$f" -items "${BENCH_MOBILENET_ITEMS:-1024}" || true; done
 fi
+if want tracing; then
+  sink=127.0.0.1:$((gw_port + 4))
+  ./bin/benchload sink -addr "$sink" 2>>"$dir/sink.log" &
+  pids+=($!); sink_pid=$!
+  wait_http "http://$sink/count" "$sink_pid" "$dir/sink.log"
+  export OTEL_EXPORTER_OTLP_ENDPOINT=http://$sink
+  for mode in ${BENCH_TRACING_MODES:-off 1% 100%}; do
+    case $mode in
+      off) export OTEL_TRACES_EXPORTER=none ;;
+      1%) export OTEL_TRACES_EXPORTER=otlp OTEL_TRACES_SAMPLER=parentbased_traceidratio OTEL_TRACES_SAMPLER_ARG=0.01 ;;
+      100%) export OTEL_TRACES_EXPORTER=otlp OTEL_TRACES_SAMPLER=parentbased_always_on OTEL_TRACES_SAMPLER_ARG= ;;
+    esac
+    start_worker; start_gateway
+    [ -n "${warmed:-}" ] || { load warmup job -format ndjson -items 20000 >/dev/null; warmed=1; }
+    load "tracing $mode" job -format ndjson -items "$items"
+    load "tracing $mode" sync -conns 16 -duration "$sync_d"
+    sleep 6 # the batch exporter's last round (5 s)
+    echo "{\"kind\":\"spans\",\"label\":\"tracing $mode (received so far)\",\"result\":$(curl -fsS "http://$sink/count")}" | tee -a "$out"
+  done
+  unset OTEL_TRACES_EXPORTER OTEL_TRACES_SAMPLER OTEL_TRACES_SAMPLER_ARG OTEL_EXPORTER_OTLP_ENDPOINT
+  start_worker; start_gateway # tracing off again for what follows
+fi
+if want dataset; then
+  mkdir -p "$dir/data"
+  for n in $dataset_items; do
+    for spec in "digits ndjson" "breast_cancer csv"; do
+      read -r m f <<<"$spec"
+      echo "bench: dataset $m $f $n items; $(uptime)" >&2
+      load "$n $f" dataset -model "$m" -format "$f" -items "$n" -dir "$dir/data" \
+        -nats-dir "$dir/nats" -nats-monitor "http://127.0.0.1:$((nats_port + 1))" || true
+    done
+  done
+  rmdir "$dir/data" 2>/dev/null || true
+fi
 use_gateway() { # NAME=VALUE settings: the gateway restarted with them, unless it runs with them already
-  [ "$*" = "$gw_settings" ] && return 0
-  start_gateway "$@"; gw_settings="$*"
+  [ "$*" = "$gw_settings" ] || start_gateway "$@"
 }
 fair_env=() # settings every fair-section gateway gets besides SCHED_POLICY
 fairload() { # policy, label, benchload fair args...

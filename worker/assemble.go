@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"time"
 
 	"batchinfer/internal/wire"
 	"batchinfer/model"
@@ -14,6 +15,7 @@ import (
 type batch struct {
 	inputs []float32
 	slots  []slot
+	start  time.Time // when its assembly began (tracing on)
 }
 
 // slot is one row of a batch: item i of a chunk.

@@ -3,6 +3,7 @@ package worker
 import (
 	"time"
 
+	"batchinfer/internal/tracing"
 	"batchinfer/model"
 )
 
@@ -41,6 +42,8 @@ type batchDeps struct {
 	// execTimeout bounds one TensorFlow call: past it, its items fail and
 	// the batcher goes on (0: no bound).
 	execTimeout time.Duration
+	// tracer makes the batches' spans (nil: tracing off).
+	tracer *tracing.Tracer
 }
 
 // batcher forms batches across chunks (synchronous chunks first) and runs
@@ -75,7 +78,12 @@ func (b *batcher) run() {
 			continue
 		}
 		b.fill()
+		var start time.Time
+		if b.d.tracer.On() {
+			start = time.Now()
+		}
 		if bt := b.assemble(); bt != nil {
+			bt.start = start
 			b.infer(bt)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"batchinfer/internal/config"
 
 	"batchinfer/internal/natsx"
+	"batchinfer/internal/tracing"
 	"batchinfer/model"
 )
 
@@ -69,6 +70,9 @@ type Config struct {
 	// ExecTimeout bounds one TensorFlow call; past it the batch's items
 	// fail with the reason and the worker goes on (0: no bound).
 	ExecTimeout time.Duration
+	// Tracing says whether and where spans go (the OTEL_* settings,
+	// registered by the command: tracing.Config.Flags).
+	Tracing tracing.Config
 }
 
 // Defaults are every setting's default, written once: the flags and
@@ -77,6 +81,7 @@ func Defaults() Config {
 	return Config{
 		Version: "dev", HealthAddr: "", MaxBatch: 256, MaxSyncBatch: 64, SyncQueue: 512, AckWait: 2 * time.Second, MaxDeliver: 5, Prefetch: 6,
 		HeartbeatInterval: 5 * time.Second, RateInterval: time.Second, Finalizers: 8, StoreRetry: 30 * time.Second, ExecTimeout: 60 * time.Second,
+		Tracing: tracing.Defaults(),
 	}
 }
 
@@ -89,7 +94,7 @@ func (c Config) validate() error {
 	case c.AckWait < 100*time.Millisecond || c.HeartbeatInterval <= 0 || c.RateInterval < 100*time.Millisecond || c.MaxWait < 0 || c.StoreRetry <= 0:
 		return fmt.Errorf("%w: worker: AckWait and RateInterval must be at least 100ms, HeartbeatInterval and StoreRetry positive, MaxWait not negative", config.ErrInvalid)
 	}
-	return nil
+	return c.Tracing.Validate()
 }
 
 // batchLimits are the largest batches of a model: batch work, sync work.

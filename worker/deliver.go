@@ -9,13 +9,16 @@ import (
 // infer runs one batch and delivers its rows.
 func (b *batcher) infer(bt *batch) {
 	n := len(bt.slots)
+	tb := b.traceBatch(bt, bt.start)
 	start := time.Now()
 	out, err := b.predict(bt.inputs, n)
 	b.d.observe(n, time.Since(start), err)
 	if err == nil && len(out) != n*b.outSize {
 		err = fmt.Errorf("model gave %d values for %d items of %d", len(out), n, b.outSize)
 	}
+	tb.ran(start, n, err)
 	b.deliver(bt, out, err)
+	tb.end(err)
 }
 
 // errExecTimeout is a TensorFlow call that outlasted execTimeout.

@@ -8,6 +8,7 @@ import (
 
 	"batchinfer/internal/natsx"
 	"batchinfer/internal/store"
+	"batchinfer/internal/tracing"
 	"batchinfer/internal/wire"
 
 	"github.com/nats-io/nats.go"
@@ -34,6 +35,7 @@ type finisher struct {
 	// storeRetry is how long a result the full store refuses is retried.
 	storeRetry time.Duration
 	full       fullState
+	tracer     *tracing.Tracer // nil: tracing off
 }
 
 func (f *finisher) start(n int) {
@@ -74,8 +76,10 @@ func (f *finisher) reply(t *task) {
 	cr := t.chunkResult(f.worker)
 	f.metrics.items.WithLabelValues(t.lane, "ok").Add(float64(cr.Done))
 	f.metrics.items.WithLabelValues(t.lane, "failed").Add(float64(cr.Failed))
-	if err := f.nc.Publish(t.reply, cr.AppendJSON(make([]byte, 0, 64+len(cr.Items)*256))); err != nil {
-		f.log.Warn().Err(err).Msg("sync reply failed")
+	data := cr.AppendJSON(make([]byte, 0, 64+len(cr.Items)*256))
+	if err := f.publishReply(t, data); err != nil {
+		tracing.Event(f.log.Warn(), t.sc).Err(err).Msg("sync reply failed")
+		t.spanError(err)
 	}
 	if t.msg != nil { // nil: a realtime request, nothing to ack
 		if t.deadReason != "" {
@@ -108,6 +112,7 @@ func (f *finisher) complete(t *task) {
 	f.metrics.items.WithLabelValues(t.lane, "ok").Add(float64(cr.Done))
 	f.metrics.items.WithLabelValues(t.lane, "failed").Add(float64(cr.Failed))
 	data := cr.AppendJSON(make([]byte, 0, 64+len(cr.Items)*256))
+	span := t.child(f.tracer, "chunk.store")
 	count, outcome, err := f.store(cr, data)
 	count.Started = t.started
 	if err == nil {
@@ -117,8 +122,10 @@ func (f *finisher) complete(t *task) {
 			return f.jobs.Count(ctx, cr.Job, count)
 		})
 	}
+	endStore(span, outcome, len(data), err)
 	if err != nil {
-		f.log.Error().Err(err).Str("job", t.job).Int("chunk", t.chunk).Msg("storing the result failed, chunk given back")
+		tracing.Event(f.log.Error(), t.sc).Err(err).Str("job", t.job).Int("chunk", t.chunk).Msg("storing the result failed, chunk given back")
+		t.spanError(err)
 		_ = t.msg.NakWithDelay(time.Second)
 		f.metrics.chunks.WithLabelValues(t.lane, "nak").Inc()
 		return
@@ -129,7 +136,7 @@ func (f *finisher) complete(t *task) {
 		cancel()
 	}
 	if err := f.epoch.Do(context.Background(), natsOpTimeout, opAttempts, t.msg.DoubleAck); err != nil {
-		f.log.Warn().Err(err).Str("job", t.job).Int("chunk", t.chunk).Msg("ack failed")
+		tracing.Event(f.log.Warn(), t.sc).Err(err).Str("job", t.job).Int("chunk", t.chunk).Msg("ack failed")
 	}
 	f.metrics.chunks.WithLabelValues(t.lane, outcome).Inc()
 	f.dropInput(t)

@@ -10,6 +10,7 @@ import (
 
 	"batchinfer/internal/natsx"
 	"batchinfer/internal/store"
+	"batchinfer/internal/tracing"
 	"batchinfer/internal/wire"
 	"batchinfer/model"
 
@@ -35,6 +36,8 @@ type laneDeps struct {
 	finish func(*task)
 	// inputs reads the input of batch tickets.
 	inputs *store.Inputs
+	// tracer makes the chunks' and batches' spans (nil: tracing off).
+	tracer *tracing.Tracer
 }
 
 // lane serves one model version: a fetcher per queue (synchronous and
@@ -145,10 +148,11 @@ func (l *lane) batchDeps() batchDeps {
 	m := l.d.metrics
 	maxBatch, maxSync := l.d.cfg.batchLimits(l.meta)
 	return batchDeps{
-		meta: l.meta, predict: l.p.Predict, maxBatch: maxBatch, maxSync: maxSync, maxWait: l.d.cfg.MaxWait, maxDeliver: l.d.cfg.MaxDeliver,
+		meta: l.meta, predict: l.p.Predict, maxBatch: maxBatch, maxSync: maxSync, maxWait: l.d.cfg.MaxWait, maxDeliver: l.d.cfg.MaxDeliver, tracer: l.d.tracer,
 		finish: l.d.finish, skip: l.skipReason, execTimeout: l.d.cfg.ExecTimeout,
 		retry: func(t *task, delay time.Duration, err error) {
-			l.log.Warn().Err(err).Str("job", t.job).Int("chunk", t.chunk).Msg("inference failed, chunk given back")
+			tracing.Event(l.log.Warn(), t.sc).Err(err).Str("job", t.job).Int("chunk", t.chunk).Msg("inference failed, chunk given back")
+			t.spanError(err)
 			m.chunks.WithLabelValues(l.id, "nak").Inc()
 			_ = t.msg.NakWithDelay(delay)
 			t.release()
@@ -205,6 +209,7 @@ func (l *lane) onMessage(prio string, m jetstream.Msg) {
 	}
 	t.model, t.version = l.meta.Name, l.meta.Version
 	l.hold(t)
+	l.traceTask(t, m.Headers())
 	if t.parts > 0 && prio == wire.PriorityBatch {
 		l.takes.Add(1)
 		go func() { // reads the input: must not hold up the fetcher
@@ -282,19 +287,21 @@ func (l *lane) take(t *task) {
 	}
 	var items []wire.Item
 	var meta wire.ChunkMeta
+	span := t.child(l.d.tracer, "chunk.read_input")
 	err := l.d.epoch.Do(context.Background(), natsOpTimeout, opAttempts, func(ctx context.Context) (err error) {
 		items, meta, err = l.d.inputs.Chunk(ctx, t.model, t.version, t.job, t.chunk)
 		return err
 	})
+	endChild(span, err)
 	switch {
 	case errors.Is(err, store.ErrInputGone):
-		l.log.Warn().Str("job", t.job).Int("chunk", t.chunk).Msg("ticket without input: its items are skipped")
+		tracing.Event(l.log.Warn(), t.sc).Str("job", t.job).Int("chunk", t.chunk).Msg("ticket without input: its items are skipped")
 		t.setItems(make([]wire.Item, t.count), wire.ChunkMeta{})
 		t.skipRest(reasonInputGone)
 		l.d.finish(t)
 		return
 	case err != nil:
-		l.log.Warn().Err(err).Str("job", t.job).Int("chunk", t.chunk).Msg("reading a chunk's input failed, chunk given back")
+		tracing.Event(l.log.Warn(), t.sc).Err(err).Str("job", t.job).Int("chunk", t.chunk).Msg("reading a chunk's input failed, chunk given back")
 		_ = t.msg.NakWithDelay(time.Second)
 		t.release()
 		return

@@ -91,6 +91,7 @@ func (l *lane) onRealtime(m *nats.Msg) {
 	if !t.enqueued.IsZero() {
 		l.d.metrics.queueWait.WithLabelValues(l.id, wire.PrioritySync).Observe(time.Since(t.enqueued).Seconds())
 	}
+	l.traceTask(t, m.Header)
 	l.syncCh <- t // room for SyncQueue realtime tasks beside the fetcher's
 }
 

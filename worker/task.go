@@ -7,6 +7,7 @@ import (
 	"batchinfer/model"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // task is one chunk message being worked on.
@@ -42,6 +43,11 @@ type task struct {
 	next      int // next item to schedule
 	remaining int // items without a result yet
 	abandoned bool
+
+	// sc is the context the message carried (its job's or prediction's
+	// trace) and span the chunk's own (nil: tracing off), ended at release.
+	sc   trace.SpanContext
+	span trace.Span
 }
 
 func parseTask(m jetstream.Msg, priority string) (*task, error) {

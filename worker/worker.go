@@ -18,6 +18,7 @@ import (
 	"batchinfer/internal/natsx"
 	"batchinfer/internal/runx"
 	"batchinfer/internal/store"
+	"batchinfer/internal/tracing"
 	"batchinfer/internal/wire"
 	"batchinfer/model"
 
@@ -49,6 +50,7 @@ type Worker struct {
 	fin      *finisher
 	dlqSub   *nats.Subscription
 
+	tracer   *tracing.Tracer // nil: tracing off
 	ann      *announcer
 	ctx      context.Context
 	cancel   context.CancelFunc
@@ -144,6 +146,9 @@ func (w *Worker) Start(ctx context.Context) (err error) {
 	if err := w.serveHealth(); err != nil {
 		return err
 	}
+	if err := w.startTracing(); err != nil {
+		return err
+	}
 	if w.in, err = natsx.Open(ctx, w.cfg.NATS, w.cfg.Streams, w.log); err != nil {
 		return err
 	}
@@ -174,7 +179,7 @@ func (w *Worker) startWork(ctx context.Context) error {
 	}
 	w.fin = &finisher{nc: w.in.NC, epoch: w.in.Epoch, jobs: store.NewJobs(w.in), results: store.NewResults(w.in.JS, w.in.Results), inputs: store.NewInputs(w.in),
 		letters: store.NewDeadLetters(w.in), syncLetterTTL: w.cfg.Streams.WithDefaults().ResultTTL,
-		metrics: w.metrics, log: w.log, worker: w.cfg.ID, killed: w.killed.Load, storeRetry: w.cfg.StoreRetry}
+		metrics: w.metrics, log: w.log, worker: w.cfg.ID, killed: w.killed.Load, storeRetry: w.cfg.StoreRetry, tracer: w.tracer}
 	w.fin.start(w.cfg.Finalizers)
 	if w.dlqSub, err = w.in.NC.QueueSubscribe(maxDeliveriesAdvisory, "dead-letter", w.onMaxDeliveries); err != nil {
 		return fmt.Errorf("subscribe advisories: %w", err)
@@ -239,7 +244,7 @@ func (w *Worker) laneDeps() laneDeps {
 	return laneDeps{
 		cfg: w.cfg, nc: w.in.NC, js: w.in.JS, epoch: w.in.Epoch, metrics: w.metrics, log: w.log,
 		killed: w.killed.Load, isCancelled: w.cancels.has, redelivered: w.fin.redelivered, finish: w.fin.submit,
-		inputs: w.fin.inputs,
+		inputs: w.fin.inputs, tracer: w.tracer,
 	}
 }
 

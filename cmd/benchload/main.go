@@ -7,7 +7,9 @@
 //	benchload ... sync -conns 64 -duration 10s
 //	benchload ... sync -conns 16 -duration 5s -backlog 200000
 //	benchload ... fair -scenario contend -policy fair -tenant-keys KA,KB -jobs 8 -items 100000 -small 256
+//	benchload ... dataset -format csv -model breast_cancer -items 10000000 -dir /tmp -nats-dir DIR -nats-monitor http://127.0.0.1:8222
 //	benchload report results.jsonl
+//	benchload sink -addr 127.0.0.1:4318   (an OTLP/HTTP receiver counting spans: GET /count)
 package main
 
 import (
@@ -17,6 +19,8 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
+	"syscall"
 	"time"
 
 	"batchinfer/client"
@@ -33,35 +37,30 @@ func main() {
 
 type options struct {
 	url, key, model, samples, format, label string
+	dir, output, natsDir, natsMonitor       string
 	procs, tenantKeys                       []string
 	scenario, policy                        string
 	items, conns, backlog, jobs, small      int
 	duration                                time.Duration
+	keep                                    bool
 }
+
+// modes are the measurements benchload makes.
+var modes = []string{"job", "sync", "dataset", "fair"}
 
 func run(args []string) error {
 	if len(args) == 2 && args[0] == "report" {
 		return report(args[1])
 	}
-	if len(args) == 0 || (args[0] != "job" && args[0] != "sync" && args[0] != "fair") {
-		return fmt.Errorf("usage: benchload job|sync|fair [flags] | benchload report RESULTS.jsonl")
+	if len(args) > 0 && args[0] == "sink" {
+		return sink(args[1:])
+	}
+	if len(args) == 0 || !slices.Contains(modes, args[0]) {
+		return fmt.Errorf("usage: benchload job|sync|dataset|fair [flags] | benchload report RESULTS.jsonl")
 	}
 	mode := args[0]
 	var o options
-	s := config.New("benchload")
-	s.String(&o.url, "url", "BENCH_URL", "http://127.0.0.1:8000", "gateway base URL")
-	s.Secret(&o.key, "api-key", "BENCH_API_KEY", "API key (rate and quotas high enough for the load)")
-	s.String(&o.model, "model", "BENCH_MODEL", "digits", "model")
-	s.String(&o.samples, "samples", "BENCH_SAMPLES", "model/testdata", "directory of the models' sample inputs")
-	s.List(&o.procs, "proc", "BENCH_PROCS", nil, "server processes to measure, name=pid")
-	s.String(&o.format, "format", "BENCH_FORMAT", "ndjson", "job body format: ndjson json csv b64 image octet npy")
-	s.String(&o.label, "label", "BENCH_LABEL", "", "free text copied into the output line")
-	s.Int(&o.items, "items", "BENCH_ITEMS", 100_000, "items of the job")
-	s.Int(&o.conns, "conns", "BENCH_CONNS", 64, "connections of the synchronous load")
-	s.Int(&o.backlog, "backlog", "BENCH_BACKLOG", 0, "batch items queued (in 100k jobs) before the synchronous load starts")
-	s.Duration(&o.duration, "duration", "BENCH_DURATION", 10*time.Second, "length of the synchronous load")
-	fairFlags(s, &o)
-	if err := s.Parse(args[1:]); err != nil {
+	if err := flags(&o).Parse(args[1:]); err != nil {
 		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -70,7 +69,7 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	c := &benchload.Client{Client: &client.Client{BaseURL: o.url, Key: o.key, HTTP: &http.Client{Timeout: 10 * time.Minute},
+	c := &benchload.Client{Client: &client.Client{BaseURL: o.url, Key: o.key, HTTP: httpClient(mode),
 		RetryFor: -1, UserAgent: "batchinfer-benchload"}}
 	shape, err := c.ItemShape(ctx, o.model)
 	if err != nil {
@@ -80,30 +79,119 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	var out any
+	out, err := measure(ctx, mode, c, co, o, procs)
+	if out != nil {
+		if e := json.NewEncoder(os.Stdout).Encode(map[string]any{"kind": mode, "label": o.label, "result": out}); err == nil {
+			err = e
+		}
+	}
+	return err
+}
+
+// httpClient bounds each request of mode: a dataset's gigabytes up and
+// down are bounded by the run's context alone.
+func httpClient(mode string) *http.Client {
+	if mode == "dataset" {
+		return &http.Client{}
+	}
+	return &http.Client{Timeout: 10 * time.Minute}
+}
+
+// measure runs one measurement of mode; a dataset run that stops early
+// still returns what it measured, with its error.
+func measure(ctx context.Context, mode string, c *benchload.Client, co *benchload.Corpus, o options, procs []benchload.Process) (any, error) {
 	switch mode {
 	case "job":
-		out, err = c.RunJob(ctx, co, o.format, o.items, procs)
+		r, err := c.RunJob(ctx, co, o.format, o.items, procs)
+		if err != nil {
+			return nil, err
+		}
+		return r, nil
 	case "fair":
-		out, err = c.RunFair(ctx, co, benchload.FairConfig{
+		r, err := c.RunFair(ctx, co, benchload.FairConfig{
 			Scenario: o.scenario, Policy: o.policy, Keys: o.tenantKeys, Jobs: o.jobs, Items: o.items, Small: o.small,
 		}, procs)
-	default:
-		out, err = syncRun(ctx, c, co, o, procs)
+		if err != nil {
+			return nil, err
+		}
+		return r, nil
+	case "dataset":
+		r, err := datasetRun(ctx, c, co, o, procs)
+		if r == nil {
+			return nil, err
+		}
+		if err != nil {
+			r.Error = err.Error()
+		}
+		return r, err
 	}
+	r, err := syncRun(ctx, c, co, o, procs)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return json.NewEncoder(os.Stdout).Encode(map[string]any{"kind": mode, "label": o.label, "result": out})
+	return r, nil
+}
+
+// flags are benchload's settings, bound to o.
+func flags(o *options) *config.Set {
+	s := config.New("benchload")
+	s.String(&o.url, "url", "BENCH_URL", "http://127.0.0.1:8000", "gateway base URL")
+	s.Secret(&o.key, "api-key", "BENCH_API_KEY", "API key (rate and quotas high enough for the load)")
+	s.String(&o.model, "model", "BENCH_MODEL", "digits", "model")
+	s.String(&o.samples, "samples", "BENCH_SAMPLES", "model/testdata", "directory of the models' sample inputs")
+	s.List(&o.procs, "proc", "BENCH_PROCS", nil, "server processes to measure, name=pid")
+	s.String(&o.format, "format", "BENCH_FORMAT", "ndjson", "job body format: ndjson json csv b64 image octet npy (dataset: ndjson csv)")
+	s.String(&o.label, "label", "BENCH_LABEL", "", "free text copied into the output line")
+	s.Int(&o.items, "items", "BENCH_ITEMS", 100_000, "items of the job")
+	s.Int(&o.conns, "conns", "BENCH_CONNS", 64, "connections of the synchronous load")
+	s.Int(&o.backlog, "backlog", "BENCH_BACKLOG", 0, "batch items queued (in 100k jobs) before the synchronous load starts")
+	s.Duration(&o.duration, "duration", "BENCH_DURATION", 10*time.Second, "length of the synchronous load")
+	s.String(&o.dir, "dir", "BENCH_DATASET_DIR", os.TempDir(), "dataset: where the dataset and output files are written (and removed)")
+	s.String(&o.output, "output", "BENCH_DATASET_OUTPUT", "", "dataset: format of the output file downloaded, ndjson or csv (\"\": the dataset's)")
+	s.String(&o.natsDir, "nats-dir", "BENCH_NATS_DIR", "", "dataset: the NATS server's store directory, measured every second (\"\": not measured)")
+	s.String(&o.natsMonitor, "nats-monitor", "BENCH_NATS_MONITOR", "", "dataset: the NATS server's monitoring URL, its /jsz read every second (\"\": not read)")
+	s.Bool(&o.keep, "keep", "BENCH_DATASET_KEEP", false, "dataset: keep the files and the upload")
+	fairFlags(s, o)
+	return s
 }
 
 // fairFlags are the fairness scenario's settings (benchload fair).
 func fairFlags(s *config.Set, o *options) {
-	s.String(&o.scenario, "scenario", "BENCH_FAIR_SCENARIO", benchload.ScenarioContend, "fairness scenario: idle (B's small job alone), contend (A's backlog, then B's small job) or cost (-items in -jobs jobs of the tenants in turn)")
-	s.String(&o.policy, "policy", "BENCH_FAIR_POLICY", "fair", "the gateway's SCHED_POLICY, copied into the output line")
-	s.List(&o.tenantKeys, "tenant-keys", "BENCH_TENANT_KEYS", nil, "API keys of distinct tenants (A, B, then more for the cost scenario)")
-	s.Int(&o.jobs, "jobs", "BENCH_FAIR_JOBS", 8, "A's jobs (contend) or all jobs (cost)")
-	s.Int(&o.small, "small", "BENCH_FAIR_SMALL", 256, "items of B's job")
+	s.String(&o.scenario, "scenario", "BENCH_FAIR_SCENARIO", benchload.ScenarioContend, "fair: idle (B's small job alone), contend (A's backlog, then B's small job) or cost (-items in -jobs jobs of the tenants in turn)")
+	s.String(&o.policy, "policy", "BENCH_FAIR_POLICY", "fair", "fair: the gateway's SCHED_POLICY, copied into the output line")
+	s.List(&o.tenantKeys, "tenant-keys", "BENCH_TENANT_KEYS", nil, "fair: API keys of distinct tenants (A, B, then more for the cost scenario)")
+	s.Int(&o.jobs, "jobs", "BENCH_FAIR_JOBS", 8, "fair: A's jobs (contend) or all jobs (cost)")
+	s.Int(&o.small, "small", "BENCH_FAIR_SMALL", 256, "fair: items of B's job")
+}
+
+// datasetRun is a dataset job end to end, sampling memory and disk.
+func datasetRun(ctx context.Context, c *benchload.Client, co *benchload.Corpus, o options, procs []benchload.Process) (*benchload.DatasetResult, error) {
+	if o.output == "" {
+		o.output = o.format
+	}
+	s := benchload.NewSampler(procs, o.natsDir, o.natsMonitor, time.Second)
+	return c.RunDataset(ctx, co, benchload.DatasetOptions{Format: o.format, Output: o.output, Items: o.items,
+		Dir: o.dir, Keep: o.keep, Procs: procs, Sampler: s})
+}
+
+// sink serves an OTLP/HTTP span counter until interrupted or terminated.
+func sink(args []string) error {
+	var addr string
+	s := config.New("benchload sink")
+	s.String(&addr, "addr", "BENCH_SINK_ADDR", "127.0.0.1:4318", "listen address of the OTLP/HTTP receiver")
+	if err := s.Parse(args); err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	k, err := benchload.StartSpanSink(addr)
+	if err != nil {
+		return err
+	}
+	defer k.Close()
+	fmt.Fprintln(os.Stderr, "benchload: counting spans at", k.Addr())
+	<-ctx.Done()
+	return nil
 }
 
 // report writes the markdown tables of a results file to stdout.

@@ -57,7 +57,7 @@ func parse(args []string, log zerolog.Logger) (*settings.Standalone, *modelflags
 	if r := st.Gateway.Streams.Replicas; r > 1 {
 		return nil, nil, nil, fmt.Errorf("stream replicas %d: the standalone system embeds one NATS server (STREAM_REPLICAS is for a cluster)", r)
 	}
-	st.Worker.Streams = st.Gateway.Streams
+	st.Worker.Streams, st.Worker.Tracing = st.Gateway.Streams, st.Gateway.Tracing
 	s.Log(log.Info()).Str("version", version).Msg("starting")
 	if err := devKeys(&st, os.Stdout, log); err != nil {
 		return nil, nil, nil, err
@@ -81,6 +81,7 @@ func run(args []string) error {
 	}
 	defer stopPprof()
 	protectNATS(&st.NATS, log)
+	sizeStore(&st.NATS, st.Gateway.Streams, log)
 	ns, err := natsx.RunEmbedded(st.NATS)
 	if err != nil {
 		return err

@@ -3,9 +3,13 @@
 // page is never wider than the screen, and chart text is drawn at a readable
 // size. A few of these pages are the README's screenshots.
 import AxeBuilder from '@axe-core/playwright'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type { Browser, Page } from '@playwright/test'
 import { expect, test } from './fixtures'
-import { apiKey, digitLines, digitsNdjson, shot, waitLive } from './helpers'
+import { FakeDlq } from '../src/api/testing/fakeDlq'
+import { apiKey, digitLines, digitsNdjson, serveDlq, shot, waitLive } from './helpers'
 
 const SIZES = { phone: { width: 390, height: 844 }, desktop: { width: 1400, height: 900 } } as const
 const SCHEMES = ['light', 'dark'] as const
@@ -21,9 +25,22 @@ const README_SHOTS = new Set([
   'job-desktop-dark',
   'jobs-desktop-light',
   'cluster-phone-dark',
+  'batch-upload-desktop-light',
+  'deadletters-desktop-dark',
 ])
 
 let jobId = ''
+let big = ''
+const answering = new WeakSet<Page>()
+
+/** A file that goes by resumable upload (4 MiB and more), on disk: every look resumes the same upload. */
+function bigFile(): string {
+  if (!big) {
+    big = join(mkdtempSync(join(tmpdir(), 'bi-a11y-')), 'dataset.ndjson')
+    writeFileSync(big, digitsNdjson(30_000))
+  }
+  return big
+}
 
 /** A finished job to show: its name, chart and results. */
 async function finishedJob(page: Page): Promise<string> {
@@ -68,6 +85,32 @@ const PAGES: Record<string, (page: Page) => Promise<void>> = {
     const body = [lines[0], '[1,2,3]', lines[1], JSON.stringify(Array(64).fill(99))].join('\n')
     await page.getByTestId('batch-file').setInputFiles({ name: 'mixed.ndjson', mimeType: 'application/x-ndjson', buffer: Buffer.from(body) })
     await expect(page.getByTestId('bad-rows')).toBeVisible()
+  },
+  'batch-upload': async (page) => {
+    // A large file's resumable upload, paused: its PATCHes after the first get no answer. Leaving
+    // the page asks first (beforeunload): the next look's navigation says yes.
+    if (!answering.has(page)) {
+      answering.add(page)
+      page.on('dialog', (d) => void d.accept().catch(() => undefined))
+    }
+    await page.route(/\/v1\/uploads\/[^/]+$/, async (route) => {
+      if (route.request().method() === 'PATCH' && Number(route.request().headers()['upload-offset'] ?? 0) > 0) return
+      await route.continue()
+    })
+    await page.goto('/batch/digits')
+    await page.getByTestId('batch-file').setInputFiles(bigFile())
+    await expect(page.getByTestId('upload-count')).toHaveText('30,000')
+    await page.getByTestId('job-priority').selectOption('high')
+    await page.getByTestId('submit-job').click()
+    await expect(page.getByTestId('upload-percent')).not.toHaveText('0 %')
+    await page.getByTestId('upload-pause').click()
+    await expect(page.getByTestId('upload-progress')).toHaveAttribute('data-phase', 'paused')
+  },
+  deadletters: async (page) => {
+    await serveDlq(page, new FakeDlq(3))
+    await page.goto('/deadletters')
+    await page.getByTestId('dlq-1').getByTestId('dlq-show').click()
+    await expect(page.getByTestId('dlq-payload')).toBeVisible()
   },
   jobs: async (page) => {
     await finishedJob(page)

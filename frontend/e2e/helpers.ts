@@ -1,4 +1,5 @@
 import { expect, type Page } from '@playwright/test'
+import type { FakeDlq } from '../src/api/testing/fakeDlq'
 import { mkdirSync, readFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -143,4 +144,17 @@ export async function expectEveryRowOnce(page: Page, id: string, rows: number): 
   const stats = await jobStats(page, id)
   expect(stats.duplicates).toBe(0)
   await expect(page.getByTestId('dup-count')).toHaveAttribute('data-count', '0')
+}
+
+/**
+ * Serves /v1/deadletters from api (the contract of api/openapi.yaml, src/api/testing/fakeDlq.ts) for this page;
+ * with listOnly, only the listings (GET /v1/deadletters?…): a letter's own routes go to the real gateway.
+ */
+export async function serveDlq(page: Page, api: FakeDlq, { listOnly = false } = {}): Promise<void> {
+  await page.route(/\/v1\/deadletters(\/|\?|$)/, async (route) => {
+    const req = route.request()
+    if (listOnly && (req.method() !== 'GET' || new URL(req.url()).pathname !== '/v1/deadletters')) return route.fallback()
+    const res = await api.fetch(req.url(), { method: req.method() })
+    await route.fulfill({ status: res.status, headers: { 'Content-Type': 'application/json' }, body: await res.text() })
+  })
 }

@@ -3,7 +3,7 @@
 // cancelling, finding jobs again, and the numbers on the Cluster page.
 import type { APIRequestContext, Page } from '@playwright/test'
 import { expect, test } from './fixtures'
-import { apiKey, digitsNdjson, submitDigits, waitComplete, waitLive } from './helpers'
+import { apiKey, digitsNdjson, shot, submitDigits, waitComplete, waitLive } from './helpers'
 
 const PHONE = { width: 390, height: 844 }
 
@@ -153,13 +153,14 @@ test.describe('Batch', () => {
     expect(sent).toEqual([])
   })
 
-  test('an upload over the limits is explained before it is sent (GET /v1/limits)', async ({ page }) => {
-    // The gateway's limits route comes with the data path; its answer is given here in the contract's shape.
-    await page.route(/\/v1\/limits$/, (route) =>
-      route.fulfill({
-        json: { max_job_items: 100, max_body_bytes: 64 << 20, max_upload_bytes: 1 << 30, max_sync_items: 64, tenant: { max_jobs: 16, max_items_in_flight: 1_000_000 } },
-      }),
-    )
+  test('an upload over the limits is explained before it is sent (GET /v1/limits)', async ({ page, request }) => {
+    // The gateway's real limits, in the contract's shape...
+    const real = await request.get('/v1/limits', { headers: auth() })
+    expect(real.status()).toBe(200)
+    const limits = (await real.json()) as { max_job_items: number; tenant: { max_items_in_flight: number } }
+    expect(limits.max_job_items).toBeGreaterThan(0)
+    // ...with a job limit of 100 for this page, so that a small file passes it.
+    await page.route(/\/v1\/limits$/, (route) => route.fulfill({ json: { ...limits, max_job_items: 100 } }))
     const sent = posts(page, /\/v1\/jobs$/)
     await page.goto('/batch/digits')
     await page.getByTestId('batch-file').setInputFiles({ name: 'big.ndjson', mimeType: 'application/x-ndjson', buffer: digitsNdjson(150) })
@@ -173,16 +174,15 @@ test.describe('Batch', () => {
   })
 
   test('a refusal of the gateway is said in words and the same upload is not offered again', async ({ page }) => {
-    // GATEWAY_MAX_ITEMS is 100,000: one more is refused by the real gateway.
+    // Base64 that is not an image: the page takes it (it does not decode images), the gateway refuses it.
     const sent = posts(page, /\/v1\/jobs$/)
     await page.goto('/batch/digits')
-    await page.getByTestId('batch-file').setInputFiles({ name: 'too-many.ndjson', mimeType: 'application/x-ndjson', buffer: digitsNdjson(100_001) })
-    await expect(page.getByTestId('upload-count')).toHaveText('100,001', { timeout: 30_000 })
+    const rows = `${JSON.stringify({ image: Buffer.from('not an image').toString('base64') })}\n`
+    await page.getByTestId('batch-file').setInputFiles({ name: 'not-images.ndjson', mimeType: 'application/x-ndjson', buffer: Buffer.from(rows) })
+    await expect(page.getByTestId('upload-count')).toHaveText('1')
     await page.getByTestId('submit-job').click()
-    await expect(page.getByTestId('submit-error')).toContainText('The upload has more items than one job may have; split it into smaller files', {
-      timeout: 30_000,
-    })
-    await expect(page.getByTestId('submit-error')).not.toContainText('(too_many_items)')
+    await expect(page.getByTestId('submit-error')).toContainText('line 1', { timeout: 30_000 })
+    await expect(page.getByTestId('submit-error')).not.toContainText('(invalid_input)')
     await expect(page.getByTestId('submit-job')).toHaveAttribute('aria-disabled', 'true')
     await page.getByTestId('submit-job').click({ force: true })
     expect(sent).toHaveLength(1)
@@ -191,17 +191,18 @@ test.describe('Batch', () => {
 
 test.describe('Jobs', () => {
   test('cancel asks first; Escape (or "Keep running") keeps the job; a cancelled job says so', async ({ page, request }) => {
-    // The upload is read first; then two large jobs go into the model's queue, so that ours
-    // (queued after them, FIFO) waits long enough to be cancelled while nothing of it has run.
+    // Two large jobs of the same tenant go first; ours, of low priority, waits behind them (a tenant's
+    // jobs are served by priority), long enough to be cancelled while nothing of it has run.
     await page.goto('/batch/digits')
     await page.getByTestId('batch-file').setInputFiles({ name: 'to-cancel.ndjson', mimeType: 'application/x-ndjson', buffer: digitsNdjson(300) })
     await expect(page.getByTestId('upload-count')).toHaveText('300')
+    await page.getByTestId('job-priority').selectOption('low')
     const blockers = await Promise.all([apiJob(request, 100_000, 'blocker-1.ndjson'), apiJob(request, 100_000, 'blocker-2.ndjson')])
     try {
       await page.getByTestId('submit-job').click()
       await page.waitForURL(/\/jobs\/[^/]+$/)
       const id = decodeURIComponent(new URL(page.url()).pathname.split('/').pop()!)
-      await expect(page.getByTestId('job-state')).toHaveText(/queued|running/)
+      await expect(page.getByTestId('job-state')).toHaveText('queued')
       await page.getByTestId('cancel-job').click()
       const dialog = page.getByTestId('confirm-dialog')
       await expect(dialog).toContainText('will be skipped; this cannot be undone')
@@ -215,6 +216,45 @@ test.describe('Jobs', () => {
       await expect(page.getByTestId('cancel-job')).toHaveCount(0)
       const st = (await (await request.get(`/v1/jobs/${id}`, { headers: auth() })).json()) as { state: string }
       expect(st.state).toBe('cancelled')
+    } finally {
+      for (const b of blockers) await request.post(`/v1/jobs/${b}/cancel`, { headers: auth() })
+    }
+  })
+
+  test('a queued job shows its place in the queue and when it should start, never "running"; its priority and deadline are shown', async ({
+    page,
+    request,
+  }) => {
+    // The file is checked first; then a backlog of 400,000 items of the same tenant goes in, and ours,
+    // of low priority, waits behind all of it.
+    await page.goto('/batch/digits')
+    await page.getByTestId('batch-file').setInputFiles({ name: 'behind.ndjson', mimeType: 'application/x-ndjson', buffer: digitsNdjson(500) })
+    await expect(page.getByTestId('upload-count')).toHaveText('500')
+    await page.getByTestId('job-priority').selectOption('low')
+    await page.getByTestId('job-deadline').selectOption('1h')
+    // (two at a time: the tenant may upload two submissions at once)
+    const blockers = await Promise.all([1, 2].map((i) => apiJob(request, 100_000, `backlog-${i}.ndjson`)))
+    blockers.push(...(await Promise.all([3, 4].map((i) => apiJob(request, 100_000, `backlog-${i}.ndjson`)))))
+    try {
+      await page.getByTestId('submit-job').click()
+      await page.waitForURL(/\/jobs\/[^/]+$/)
+      const id = decodeURIComponent(new URL(page.url()).pathname.split('/').pop()!)
+      // The scheduler's snapshot (every second) places it: items ahead and an estimated start.
+      await expect(page.getByTestId('job-queue')).toContainText(/[\d,]+ items? ahead/, { timeout: 15_000 })
+      await expect(page.getByTestId('job-summary')).toHaveText(/^queued — [\d,]+ items? ahead(, starts (in ~\d+ (s|min)|any moment))?$/)
+      await expect(page.getByTestId('job-state')).toHaveText('queued')
+      await expect(page.getByTestId('job-priority')).toHaveText('low')
+      await expect(page.getByTestId('job-deadline')).not.toBeEmpty()
+      await expect(page.getByTestId('priority-tag')).toHaveText('low priority')
+      await page.evaluate(() => window.scrollTo(0, 0))
+      await shot(page, 'job-queued')
+      // Once it runs, the place in the queue goes; it never showed "running" while queued.
+      await expect(page.getByTestId('job-state')).toHaveText(/running|completed/, { timeout: 60_000 })
+      await expect(page.getByTestId('job-queue')).toHaveCount(0)
+      await waitComplete(page, 500)
+      const st = (await (await request.get(`/v1/jobs/${id}`, { headers: auth() })).json()) as { priority: string; deadline?: string }
+      expect(st.priority).toBe('low')
+      expect(st.deadline).toBeTruthy()
     } finally {
       for (const b of blockers) await request.post(`/v1/jobs/${b}/cancel`, { headers: auth() })
     }

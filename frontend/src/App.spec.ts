@@ -30,6 +30,7 @@ function router() {
       { path: '/try/:model?', name: 'try', component: page },
       { path: '/batch/:model?', name: 'batch', component: page },
       { path: '/jobs', name: 'jobs', component: page },
+      { path: '/deadletters', name: 'deadletters', component: page },
       { path: '/cluster', name: 'cluster', component: page },
     ],
   })
@@ -118,7 +119,7 @@ describe('App shell and session', () => {
     await w.get('[data-testid=api-key]').setValue(GOOD)
     await w.get('form').trigger('submit')
     await flushPromises()
-    expect(navLinks(w)).toEqual(['Models', 'Try', 'Batch', 'Jobs', 'Cluster'])
+    expect(navLinks(w)).toEqual(['Models', 'Try', 'Batch', 'Jobs', 'Dead letters', 'Cluster'])
 
     await w.get('[data-testid=sign-out]').trigger('click')
     await flushPromises()
@@ -127,7 +128,7 @@ describe('App shell and session', () => {
     await flushPromises()
     expect(useSessionStore().role).toBe('user')
     expect(w.get('[data-testid=session-tenant]').text()).toContain('beta')
-    expect(navLinks(w)).toEqual(['Models', 'Try', 'Batch', 'Jobs'])
+    expect(navLinks(w)).toEqual(['Models', 'Try', 'Batch', 'Jobs', 'Dead letters'])
     w.unmount()
   })
 

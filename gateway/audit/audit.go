@@ -17,9 +17,11 @@ import (
 
 	"batchinfer/gateway/auth"
 	"batchinfer/gateway/peer"
+	"batchinfer/internal/tracing"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
+	"go.opentelemetry.io/otel/trace"
 	"golang.org/x/time/rate"
 )
 
@@ -83,6 +85,7 @@ func who(ev *zerolog.Event, ctx context.Context) *zerolog.Event {
 	if p == nil {
 		p = auth.Anonymous
 	}
+	ev = tracing.Event(ev, trace.SpanContextFromContext(ctx))
 	return client(ev.Str("tenant", p.Tenant).Str("key_id", p.KeyID), peer.From(ctx))
 }
 

@@ -104,6 +104,7 @@ func (s *Scheduler) topUp(q *modelQueue) {
 		if j != nil {
 			c = j.take()
 			msg = ticket(j, c, now)
+			s.traceTicket(j, c, msg, now)
 			s.metrics.dispatched(j, now)
 			q.sent += j.chunkItems(c)
 			s.dirty[j.id] = true

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"batchinfer/internal/wire"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Priorities within a tenant, served in this order.
@@ -48,6 +50,10 @@ type job struct {
 	idle               bool  // had nothing to send at the last pick
 	ended              bool  // its end was counted (metrics)
 	redo               []int // chunks whose ticket must be sent again
+	// trace is the job's trace context (its record's), carried by its
+	// tickets; sc the same parsed (invalid: none).
+	trace map[string]string
+	sc    trace.SpanContext
 	// redrives are the chunks redriven from a dead letter (chunk to letter)
 	// whose tickets were queued to send: each carries its letter.
 	redrives map[int]uint64

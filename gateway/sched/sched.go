@@ -20,6 +20,7 @@ import (
 
 	"batchinfer/internal/natsx"
 	"batchinfer/internal/store"
+	"batchinfer/internal/tracing"
 	"batchinfer/internal/wire"
 
 	"github.com/nats-io/nats.go"
@@ -81,6 +82,11 @@ type Scheduler struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	feed   *nats.Subscription
+
+	// Tracer, when set (before Start), makes a span per ticket sent: its
+	// chunk's wait for the scheduler, in its job's trace (nil: tracing
+	// off; a job's trace context is still carried).
+	Tracer *tracing.Tracer
 }
 
 // modelQueue is one model version's fair queue and work queue.

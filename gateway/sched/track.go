@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"batchinfer/internal/store"
+	"batchinfer/internal/tracing"
 	"batchinfer/internal/wire"
 
 	"github.com/nats-io/nats.go"
@@ -123,6 +124,7 @@ func newJobOf(rec *wire.JobRecord) *job {
 	j := &job{
 		id: rec.ID, tenant: rec.Tenant, model: rec.Model + ":" + rec.Version, name: rec.Model, version: rec.Version,
 		rank: priorityRank(rec.Priority), weight: rec.Weight, chunkSize: max(rec.ChunkSize, 1), created: rec.CreatedAt,
+		trace: rec.Trace, sc: tracing.FromRecord(rec.Trace),
 	}
 	if j.weight <= 0 {
 		j.weight = 1

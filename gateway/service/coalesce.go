@@ -12,6 +12,7 @@ import (
 	"batchinfer/model"
 
 	"github.com/nats-io/nats.go"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Coalescing bounds: the items and the requests waiting per model version.
@@ -26,6 +27,7 @@ type predictCall struct {
 	size    int // bytes of the items
 	expires time.Time
 	done    chan predictAnswer // buffered: the sender never blocks
+	sc      trace.SpanContext  // the call's span (tracing on)
 }
 
 // predictAnswer is a call's items (a JSON array of ItemResult, indexes
@@ -123,19 +125,22 @@ func (c *coalescer) send(ctx context.Context, calls []*predictCall) {
 	subject, replies, done := c.s.inbox.Register(2)
 	h := wire.ChunkHeader{Job: wire.SyncJob, Count: len(items), Reply: subject, Enqueued: time.Now(), Expires: expires}
 	msg := &nats.Msg{Subject: wire.SyncSubject(c.meta.Name, c.meta.Version), Reply: subject, Header: h.Header(), Data: wire.EncodeChunk(nil, items)}
+	span := c.traceSend(calls, len(items), msg.Header)
 	if err := c.s.in.NC.PublishMsg(msg); err != nil {
 		done()
 		answerAll(calls, queueErr(err))
+		endSend(span, err)
 		return
 	}
 	c.s.metrics.syncMessages.Inc()
-	go c.await(ctx, calls, msg, replies, done, expires)
+	go c.await(ctx, calls, msg, replies, done, expires, span)
 }
 
 // await waits for the reply (queueing the message durably when no worker
 // took it) until the last call's deadline, and answers every call.
-func (c *coalescer) await(ctx context.Context, calls []*predictCall, msg *nats.Msg, replies <-chan *nats.Msg, done func(), expires time.Time) {
+func (c *coalescer) await(ctx context.Context, calls []*predictCall, msg *nats.Msg, replies <-chan *nats.Msg, done func(), expires time.Time, span trace.Span) {
 	defer done()
+	defer endSend(span, nil)
 	ctx, cancel := context.WithDeadline(ctx, expires)
 	defer cancel()
 	for {

@@ -11,6 +11,7 @@ import (
 	"batchinfer/gateway/auth"
 	"batchinfer/gateway/input"
 	"batchinfer/internal/store"
+	"batchinfer/internal/tracing"
 	"batchinfer/internal/wire"
 	"batchinfer/model"
 
@@ -62,6 +63,7 @@ func (s *Service) SubmitUpload(ctx context.Context, sub DatasetSubmission) (wire
 	}
 	id := newJobID()
 	rec := s.newRecord(id, meta, p)
+	rec.Trace = tracing.Record(ctx)
 	opts.apply(rec)
 	rec.Total = bound
 	rec.Source = &wire.JobSource{Upload: info.ID, Format: format, IDColumn: sub.IDColumn, MaxInvalid: sub.MaxInvalid}

@@ -9,6 +9,7 @@ import (
 
 	"batchinfer/gateway/input"
 	"batchinfer/internal/store"
+	"batchinfer/internal/tracing"
 	"batchinfer/internal/wire"
 	"batchinfer/model"
 
@@ -149,7 +150,11 @@ func (s *Service) readDataset(ctx context.Context, id string) error {
 		return err
 	}
 	defer rc.Close()
-	return s.readInto(ctx, rec, meta, datasetSource(rec.Source.Format, rc))
+	ctx, span := s.startIngest(tracing.ContextOf(ctx, rec.Trace), rec)
+	err = s.readInto(ctx, rec, meta, datasetSource(rec.Source.Format, rc))
+	tracing.Fail(span, err)
+	span.End()
+	return err
 }
 
 // readInto reads src into rec's chunks from its checkpoint on.

@@ -10,6 +10,8 @@ import (
 	"batchinfer/api"
 	"batchinfer/internal/store"
 	"batchinfer/internal/wire"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Sink receives what a follower streams, in order; an error ends it.
@@ -63,7 +65,7 @@ func (s *Service) Follow(ctx context.Context, req FollowRequest) (Follower, erro
 	fctx, cancel := context.WithCancel(ctx)
 	return &follower{
 		req: req, rec: rec, wake: wake, leave: leave, release: release,
-		ctx: fctx, cancel: cancel, done: make(chan struct{}),
+		ctx: fctx, cancel: cancel, done: make(chan struct{}), span: s.traceFollow(ctx, rec),
 		reader: s.reader, load: s.loadJob, progressEvery: s.cfg.ProgressInterval, poll: s.cfg.FollowPoll,
 	}, nil
 }
@@ -88,6 +90,7 @@ type follower struct {
 	done     chan struct{}
 	started  atomic.Bool
 	finished atomic.Bool
+	span     trace.Span // in the job's trace (nil: tracing off)
 }
 
 func (f *follower) Status() wire.JobStatus { return f.rec.Status(time.Now()) }
@@ -101,12 +104,14 @@ func (f *follower) Stop() {
 	}
 	f.leave()
 	f.release()
+	endFollow(f.span, false)
 }
 
 func (f *follower) Run(sink Sink, onFinish func()) {
 	f.started.Store(true)
 	defer close(f.done)
 	defer f.leave()
+	defer func() { endFollow(f.span, f.finished.Load()) }()
 	var once sync.Once
 	finish := func() { once.Do(func() { f.finished.Store(true); f.release(); onFinish() }) }
 	defer finish()

@@ -10,6 +10,7 @@ import (
 	"batchinfer/api"
 	"batchinfer/gateway/input"
 	"batchinfer/internal/natsx"
+	"batchinfer/internal/tracing"
 	"batchinfer/internal/wire"
 	"batchinfer/model"
 
@@ -150,8 +151,11 @@ type reading struct {
 // ingest reads src's items into rec's chunks. Invalid items beyond
 // maxInvalid stop the writing (the rest is still read, to count them);
 // those within it are written as items that fail with their reason.
-func (s *Service) ingest(ctx context.Context, rec *wire.JobRecord, meta *model.Metadata, src input.Source, o ingestOptions) (reading, error) {
-	cw := newChunkWriter(rec, newPublishWindow(s.in.JS, wire.StreamInput, s.cfg.PublishWindow, s.cfg.QueueWait), s.cfg.MaxChunkBytes,
+func (s *Service) ingest(ctx context.Context, rec *wire.JobRecord, meta *model.Metadata, src input.Source, o ingestOptions) (r reading, err error) {
+	ctx, span := s.startIngest(ctx, rec)
+	var cw *chunkWriter
+	defer func() { endIngest(span, r, cw.chunks, err) }()
+	cw = newChunkWriter(rec, newPublishWindow(s.in.JS, wire.StreamInput, s.cfg.PublishWindow, s.cfg.QueueWait), s.cfg.MaxChunkBytes,
 		s.metrics.ingestBytes.WithLabelValues(meta.ID()))
 	writing, invalids, cost, costOf := true, 0, int64(0), input.CostPer(meta)
 	dec, err := input.Stream(meta, s.limits(meta, o.maxItems), src, input.Options{IDColumn: o.idColumn},
@@ -177,8 +181,12 @@ func (s *Service) ingest(ctx context.Context, rec *wire.JobRecord, meta *model.M
 		_ = cw.w.drain(ctx)
 		return reading{dec: dec, stopped: !writing}, err
 	}
-	r := reading{items: dec.Count(), dec: dec, cost: cost}
-	if err := cw.finish(ctx); err != nil {
+	r = reading{items: dec.Count(), dec: dec, cost: cost}
+	pctx, publish := s.startSpan(ctx, "job.publish")
+	err = cw.finish(pctx)
+	tracing.Fail(publish, err)
+	publish.End()
+	if err != nil {
 		_ = cw.w.drain(ctx)
 		return r, &writeError{err}
 	}

@@ -8,11 +8,13 @@ import (
 
 	"batchinfer/api"
 	"batchinfer/gateway/input"
+	"batchinfer/internal/tracing"
 	"batchinfer/internal/wire"
 	"batchinfer/model"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // PredictRequest is a synchronous prediction.
@@ -33,30 +35,42 @@ type PredictRequest struct {
 // (coalescer), or, when no worker listens or the one asked is full,
 // through the durable sync queue, ahead of batch work, where the request
 // waits for any worker until its timeout.
-func (s *Service) Predict(ctx context.Context, req PredictRequest) (*api.PredictResponse, error) {
+func (s *Service) Predict(ctx context.Context, req PredictRequest) (resp *api.PredictResponse, err error) {
+	ctx, span := s.startPredict(ctx, req)
+	var meta *model.Metadata
+	n := 0
+	defer func() { endPredict(span, meta, n, err) }()
+	meta, n, resp, err = s.predict(ctx, req)
+	return resp, err
+}
+
+func (s *Service) predict(ctx context.Context, req PredictRequest) (*model.Metadata, int, *api.PredictResponse, error) {
 	timeout, err := s.timeout(req.Timeout)
 	if err != nil {
-		return nil, err
+		return nil, 0, nil, err
 	}
 	meta, err := s.Model(req.Model, req.Version)
 	if err != nil {
-		return nil, err
+		return nil, 0, nil, err
 	}
 	src := req.Source
 	if src == nil {
 		src = input.JSONItems(req.Inputs)
 	}
+	_, vspan := s.startSpan(ctx, "predict.validate")
 	items, err := input.Decode(meta, s.limits(meta, s.cfg.MaxSyncItems), src)
+	tracing.Fail(vspan, err)
+	vspan.End()
 	if err != nil {
-		return nil, err
+		return meta, 0, nil, err
 	}
 	start := time.Now()
-	p := &predictCall{items: items, expires: start.Add(timeout), done: make(chan predictAnswer, 1)}
+	p := &predictCall{items: items, expires: start.Add(timeout), done: make(chan predictAnswer, 1), sc: trace.SpanContextFromContext(ctx)}
 	for _, it := range items {
 		p.size += len(it.Data) + 8
 	}
 	if err := s.coalescerFor(meta).enqueue(p); err != nil {
-		return nil, err
+		return meta, len(items), nil, err
 	}
 	s.metrics.items.WithLabelValues("sync", meta.ID(), caller(ctx).Tenant).Add(float64(len(items)))
 	t := time.NewTimer(timeout)
@@ -64,15 +78,15 @@ func (s *Service) Predict(ctx context.Context, req PredictRequest) (*api.Predict
 	select {
 	case a := <-p.done:
 		if a.err != nil {
-			return nil, a.err
+			return meta, len(items), nil, a.err
 		}
 		lat := time.Since(start)
 		s.metrics.syncLatency.Observe(lat.Seconds())
-		return &api.PredictResponse{Model: meta.Name, Version: meta.Version, Items: a.items, LatencyMS: float64(lat.Microseconds()) / 1000}, nil
+		return meta, len(items), &api.PredictResponse{Model: meta.Name, Version: meta.Version, Items: a.items, LatencyMS: float64(lat.Microseconds()) / 1000}, nil
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return meta, len(items), nil, ctx.Err()
 	case <-t.C:
-		return nil, api.Errorf(api.CodeTimeout, "no worker answered within %s (model %s)", timeout, meta.ID())
+		return meta, len(items), nil, api.Errorf(api.CodeTimeout, "no worker answered within %s (model %s)", timeout, meta.ID())
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 	"batchinfer/internal/config"
 	"batchinfer/internal/natsx"
 	"batchinfer/internal/store"
+	"batchinfer/internal/tracing"
 	"batchinfer/internal/wire"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -143,6 +144,9 @@ type Service struct {
 
 	// Audit records submissions and cancels (both transports).
 	Audit *audit.Log
+	// Tracer, when set (before Start), makes the spans of submissions,
+	// predictions and followers (nil: tracing off).
+	Tracer *tracing.Tracer
 	// UploadStore, when set (before Start), holds the uploads that dataset
 	// jobs read (SubmitUpload).
 	UploadStore *store.Uploads

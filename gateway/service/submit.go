@@ -14,6 +14,7 @@ import (
 	"batchinfer/gateway/input"
 	"batchinfer/internal/natsx"
 	"batchinfer/internal/store"
+	"batchinfer/internal/tracing"
 	"batchinfer/internal/wire"
 	"batchinfer/model"
 
@@ -61,6 +62,13 @@ type Submission struct {
 // earlier submission. A body with more invalid items than MaxInvalid, or
 // whose results would not fit, is refused and leaves nothing behind.
 func (s *Service) Submit(ctx context.Context, sub Submission) (wire.JobStatus, bool, error) {
+	ctx, span := s.startSubmit(ctx, sub)
+	st, replayed, err := s.submit(ctx, sub)
+	endSubmit(span, st, replayed, err)
+	return st, replayed, err
+}
+
+func (s *Service) submit(ctx context.Context, sub Submission) (wire.JobStatus, bool, error) {
 	meta, err := s.Model(sub.Model, sub.Version)
 	if err != nil {
 		return wire.JobStatus{}, false, err
@@ -89,6 +97,7 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (wire.JobStatus, b
 		return wire.JobStatus{}, false, err
 	}
 	rec := s.newRecord(id, meta, p)
+	rec.Trace = tracing.Record(ctx)
 	opts.apply(rec)
 	if err := s.jobs.Create(ctx, rec); err != nil {
 		s.unreserve(p, id)
@@ -99,15 +108,7 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (wire.JobStatus, b
 	// client goes away meanwhile: a half-read job would never finish.
 	qctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.QueueWait+2*natsOpTimeout)
 	defer cancel()
-	r, err := s.readBody(ctx, qctx, rec, meta, sub)
-	if err == nil {
-		// The job pins the version chosen at its start; one retired while
-		// its body was read takes it no more.
-		_, err = s.cat.resolve(meta.Name, meta.Version, time.Now())
-	}
-	if err == nil {
-		err = s.queueJob(qctx, p, rec, meta, r, sub)
-	}
+	r, err := s.readAndQueue(ctx, qctx, p, rec, meta, sub)
 	if err != nil {
 		s.abort(qctx, rec, key)
 		s.unreserve(p, id)
@@ -119,6 +120,20 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (wire.JobStatus, b
 		e.Str("model", meta.ID()).Int("items", rec.Total).Int64("cost", rec.Cost)
 	})
 	return rec.Status(time.Now()), false, nil
+}
+
+// readAndQueue reads the body into the job's chunks and queues the job.
+func (s *Service) readAndQueue(ctx, qctx context.Context, p *auth.Principal, rec *wire.JobRecord, meta *model.Metadata, sub Submission) (reading, error) {
+	r, err := s.readBody(ctx, qctx, rec, meta, sub)
+	if err != nil {
+		return r, err
+	}
+	// The job pins the version chosen at its start; one retired while its
+	// body was read takes it no more.
+	if _, err := s.cat.resolve(meta.Name, meta.Version, time.Now()); err != nil {
+		return r, err
+	}
+	return r, s.queueJob(qctx, p, rec, meta, r, sub)
 }
 
 // readBody reads the submission's items into rec's chunks: a body with
@@ -152,6 +167,8 @@ func (s *Service) readBody(ctx, qctx context.Context, rec *wire.JobRecord, meta 
 // results store and the tenant's quotas, then marks it queued: the
 // scheduler starts on it.
 func (s *Service) queueJob(ctx context.Context, p *auth.Principal, rec *wire.JobRecord, meta *model.Metadata, r reading, sub Submission) error {
+	ctx, span := s.startSpan(ctx, "job.queue")
+	defer span.End()
 	if err := s.backlog.admit(rec.ID, meta.ID(), p.Tenant, r.items); err != nil {
 		return err
 	}
@@ -195,11 +212,12 @@ func (s *Service) dropKey(key string) {
 func (s *Service) abort(ctx context.Context, rec *wire.JobRecord, key string) {
 	s.store.release(rec.ID)
 	s.backlog.release(rec.ID)
+	log := tracing.LogSC(tracing.FromRecord(rec.Trace), s.log)
 	if err := s.inputs.Purge(ctx, rec.ID); err != nil {
-		s.log.Warn().Err(err).Str("job", rec.ID).Msg("purging a refused job's input failed")
+		log.Warn().Err(err).Str("job", rec.ID).Msg("purging a refused job's input failed")
 	}
 	if err := s.jobs.Delete(ctx, rec); err != nil {
-		s.log.Warn().Err(err).Str("job", rec.ID).Msg("deleting a refused job failed")
+		log.Warn().Err(err).Str("job", rec.ID).Msg("deleting a refused job failed")
 	}
 	if key != "" {
 		_ = s.in.Buckets.Idempotency.Purge(ctx, key)

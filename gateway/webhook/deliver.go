@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"time"
 
+	"batchinfer/internal/tracing"
 	"batchinfer/internal/wire"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -69,7 +70,9 @@ func decodeEvent(b []byte) (*wire.WebhookEvent, error) {
 // after the backoff. An attempt cut short by Stop gives the event back at
 // once and is not recorded.
 func (d *Dispatcher) deliver(m jetstream.Msg, ev *wire.WebhookEvent) {
-	res := d.attempt(ev)
+	sctx, span := d.startAttempt(ev)
+	res := d.attempt(sctx, ev)
+	endAttempt(span, res)
 	if d.ctx.Err() != nil {
 		_ = m.Nak()
 		return
@@ -85,7 +88,7 @@ func (d *Dispatcher) deliver(m jetstream.Msg, ev *wire.WebhookEvent) {
 		verdict.apply(dl, res.at)
 	})
 	if err != nil { // the log could not be written: decide on the deliveries counted by JetStream
-		d.log.Warn().Err(err).Str("job", ev.Job.ID).Msg("webhook delivery log not written")
+		tracing.Event(d.log.Warn(), span.SpanContext()).Err(err).Str("job", ev.Job.ID).Msg("webhook delivery log not written")
 		n := 1
 		if md, merr := m.Metadata(); merr == nil {
 			n = int(md.NumDelivered)
@@ -96,8 +99,9 @@ func (d *Dispatcher) deliver(m jetstream.Msg, ev *wire.WebhookEvent) {
 	d.settle(ctx, m, ev, verdict, dl.Attempts)
 }
 
-// attempt posts ev's payload, signed with its tenant's secrets.
-func (d *Dispatcher) attempt(ev *wire.WebhookEvent) result {
+// attempt posts ev's payload, signed with its tenant's secrets, with the
+// trace context of sctx (the attempt's span).
+func (d *Dispatcher) attempt(sctx context.Context, ev *wire.WebhookEvent) result {
 	now := time.Now().UTC()
 	res := result{at: now}
 	t, ok := d.tenants.Get(ev.Tenant)
@@ -121,6 +125,7 @@ func (d *Dispatcher) attempt(ev *wire.WebhookEvent) result {
 	if res.err = Sign(req.Header, ev.ID, now, body, t.Secrets); res.err != nil {
 		return res
 	}
+	tracing.InjectRequest(sctx, req.Header)
 	resp, err := d.client.Do(req)
 	if err == nil {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, d.cfg.MaxResponseBytes))

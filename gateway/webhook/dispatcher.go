@@ -14,6 +14,7 @@ import (
 	"batchinfer/internal/config"
 	"batchinfer/internal/natsx"
 	"batchinfer/internal/store"
+	"batchinfer/internal/tracing"
 
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
@@ -58,6 +59,10 @@ type Dispatcher struct {
 	ctx     context.Context
 	cancel  context.CancelFunc
 	done    chan struct{}
+
+	// Tracer, when set (before Start), makes a span per attempt, in its
+	// job's trace, whose context the request carries (nil: tracing off).
+	Tracer *tracing.Tracer
 }
 
 // New checks cfg and loads the webhooks file; every configuration error

@@ -28,13 +28,15 @@ type line struct {
 
 // Report reads the JSON lines of a bench run and writes them as markdown
 // tables: raw TF, jobs (with the ratio to the raw TF measured in the same
-// run for the same model), synchronous loads, fair share against FIFO; CPU
-// in µs per item or request of each process.
+// run for the same model), synchronous loads; CPU in µs per item or request
+// of each process; datasets (rates, peak memory, disk per million items);
+// fair share against FIFO.
 func Report(r io.Reader, w io.Writer) error {
 	var raws []RawResult
 	var jobs []labelled[JobResult]
 	var syncs []labelled[SyncResult]
 	var fairs []labelled[FairResult]
+	var datasets []labelled[DatasetResult]
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for n := 1; sc.Scan(); n++ {
@@ -60,6 +62,10 @@ func Report(r io.Reader, w io.Writer) error {
 			var x FairResult
 			err = json.Unmarshal(l.Result, &x)
 			fairs = append(fairs, labelled[FairResult]{l.Label, x})
+		case "dataset":
+			var x DatasetResult
+			err = json.Unmarshal(l.Result, &x)
+			datasets = append(datasets, labelled[DatasetResult]{l.Label, x})
 		}
 		if err != nil {
 			return fmt.Errorf("line %d (%s): %w", n, l.Kind, err)
@@ -72,6 +78,7 @@ func Report(r io.Reader, w io.Writer) error {
 	writeJobs(w, jobs, bestRaw(raws))
 	writeSync(w, syncs)
 	writeFair(w, fairs)
+	writeDatasets(w, datasets)
 	return nil
 }
 

@@ -17,6 +17,9 @@ type EmbeddedConfig struct {
 	Token    string
 	// MaxPayload is the largest message the server accepts (default 8 MiB).
 	MaxPayload int32
+	// MaxStore is JetStream's max_file_store (0: three quarters of the
+	// disk's free space when the server starts, nats-server's default).
+	MaxStore int64
 }
 
 // RunEmbedded starts an embedded NATS server with JetStream and waits until
@@ -34,6 +37,9 @@ func RunEmbedded(cfg EmbeddedConfig) (*server.Server, error) {
 		Username:      cfg.User,
 		Password:      cfg.Password,
 		Authorization: cfg.Token,
+	}
+	if cfg.MaxStore > 0 {
+		opts.JetStreamMaxStore = cfg.MaxStore // memory stays dynamic
 	}
 	if opts.Host == "" {
 		opts.Host = "127.0.0.1"

@@ -407,3 +407,18 @@ func streamWebhooks(cfg StreamConfig) jetstream.StreamConfig {
 
 // MaxUploadPart is the largest part of an upload the stream takes.
 const MaxUploadPart = 1 << 20
+
+// Reserved is what the streams' bounds reserve in a server's JetStream
+// file store (max_file_store): both queue streams, the results, uploads,
+// dead letters and the registry (an unlimited stream reserves nothing).
+func (c StreamConfig) Reserved() int64 {
+	dl := c.DeadLetterMaxBytes
+	if dl == 0 {
+		dl = DefaultDeadLetterMaxBytes
+	}
+	var sum int64
+	for _, b := range []int64{c.QueueMaxBytes, c.QueueMaxBytes, c.ResultMaxBytes, c.UploadMaxBytes, dl, c.RegistryMaxBytes} {
+		sum += max(b, 0)
+	}
+	return sum
+}

@@ -28,3 +28,20 @@ func TestSetupWithShortRetention(t *testing.T) {
 		}
 	}
 }
+
+// The streams' reservations in the file store: both queues, and the
+// dead-letter stream's default when unset; unlimited streams none.
+func TestReserved(t *testing.T) {
+	for _, tc := range []struct {
+		c    natsx.StreamConfig
+		want int64
+	}{
+		{natsx.StreamConfig{QueueMaxBytes: 10, ResultMaxBytes: 5, UploadMaxBytes: 3, RegistryMaxBytes: 2, DeadLetterMaxBytes: 1}, 31},
+		{natsx.StreamConfig{QueueMaxBytes: -1, ResultMaxBytes: -1, UploadMaxBytes: -1, RegistryMaxBytes: -1, DeadLetterMaxBytes: -1}, 0},
+		{natsx.StreamConfig{}, natsx.DefaultDeadLetterMaxBytes},
+	} {
+		if got := tc.c.Reserved(); got != tc.want {
+			t.Errorf("%+v: %d, want %d", tc.c, got, tc.want)
+		}
+	}
+}

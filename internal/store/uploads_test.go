@@ -534,3 +534,27 @@ func TestUploadsReplicatedThreeTimes(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// The purge of an upload's parts is not bound by the JetStream API's
+// default timeout (a 2 GB upload's purge outlasts it on a busy server):
+// without a deadline of the caller's it gets purgeTimeout; a caller's
+// deadline is kept.
+func TestUploadPurgeContext(t *testing.T) {
+	short, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	for _, tc := range []struct {
+		name     string
+		ctx      context.Context
+		min, max time.Duration
+	}{
+		{"no deadline", context.Background(), purgeTimeout - time.Second, purgeTimeout},
+		{"the caller's", short, 0, time.Second},
+	} {
+		ctx, cancel := purgeContext(tc.ctx)
+		dl, ok := ctx.Deadline()
+		cancel()
+		if left := time.Until(dl); !ok || left < tc.min || left > tc.max {
+			t.Errorf("%s: deadline in %v (set %v), want %v to %v", tc.name, left, ok, tc.min, tc.max)
+		}
+	}
+}

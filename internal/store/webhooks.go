@@ -51,7 +51,7 @@ func (w *Webhooks) queue(ctx context.Context, r *wire.JobRecord) error {
 	if st.FinishedAt != nil {
 		at = st.FinishedAt.UTC()
 	}
-	ev := wire.WebhookEvent{ID: wire.WebhookEventID(r.ID, event), Type: event, Tenant: tenantOf(r), URL: r.Webhook, At: at, Job: st}
+	ev := wire.WebhookEvent{ID: wire.WebhookEventID(r.ID, event), Type: event, Tenant: tenantOf(r), URL: r.Webhook, At: at, Job: st, Trace: r.Trace}
 	m := nats.NewMsg(wire.WebhookSubject(ev.Tenant, r.ID, event))
 	m.Header.Set(wire.HdrMsgID, ev.ID)
 	m.Data = wire.Marshal(ev)

@@ -100,6 +100,10 @@ type JobRecord struct {
 	// every redrive the job has had (its output files change with it).
 	Redrives []ChunkRedrive `json:"redrives,omitempty"`
 	Redriven int            `json:"redriven,omitempty"`
+	// Trace, when tracing is on, is the W3C trace context (traceparent,
+	// tracestate) of the job's submission: the scheduler's tickets, the
+	// workers' chunk spans, followers and webhooks continue its trace.
+	Trace map[string]string `json:"trace,omitempty"`
 }
 
 // TotalCost is the job's cost (Total for records written without one).

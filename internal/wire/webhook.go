@@ -76,6 +76,9 @@ type WebhookEvent struct {
 	// At is when the job ended: the retry window runs from it.
 	At  time.Time `json:"at"`
 	Job JobStatus `json:"job"`
+	// Trace is the job's trace context (JobRecord.Trace): the delivery's
+	// span continues it, and the request carries it (traceparent).
+	Trace map[string]string `json:"trace,omitempty"`
 }
 
 // Webhook delivery states.

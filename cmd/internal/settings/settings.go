@@ -33,6 +33,7 @@ func Gateway(s *config.Set, cfg *gateway.Config, p *Process) {
 	cfg.Flags(s)
 	s.NATS(&cfg.NATS, "nats://127.0.0.1:4222")
 	s.Streams(&cfg.Streams)
+	cfg.Tracing.Flags(s, "batchinfer-gateway")
 	p.register(s, 20*time.Second)
 }
 
@@ -42,6 +43,7 @@ func Worker(s *config.Set, cfg *worker.Config, p *Process) {
 	cfg.Flags(s)
 	s.NATS(&cfg.NATS, "nats://127.0.0.1:4222")
 	s.Streams(&cfg.Streams)
+	cfg.Tracing.Flags(s, "batchinfer-worker")
 	p.register(s, 25*time.Second)
 }
 
@@ -61,6 +63,7 @@ func (st *Standalone) Register(s *config.Set) {
 	st.Gateway.Flags(s)
 	st.Worker.Flags(s)
 	s.Streams(&st.Gateway.Streams)
+	st.Gateway.Tracing.Flags(s, "batchinfer") // the workers' too (the command copies it)
 	st.Own(s)
 }
 

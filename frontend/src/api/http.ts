@@ -5,7 +5,9 @@ import type {
   ErrorBody,
   ErrorDetail,
   ItemInput,
+  JobPriority,
   JobStatus,
+  JobWebhooks,
   JobsResponse,
   Limits,
   ModelsResponse,
@@ -75,7 +77,11 @@ export interface RequestOptions {
 
 export const API_BASE = '/v1'
 
-async function request<T>(method: string, path: string, body?: BodyInit, opts: RequestOptions = {}): Promise<T> {
+/**
+ * One request to the API under /v1 with the session's key: the JSON answer,
+ * or an ApiError (a 401 for the key in use signs out).
+ */
+export async function request<T>(method: string, path: string, body?: BodyInit, opts: RequestOptions = {}): Promise<T> {
   const headers: Record<string, string> = { Accept: 'application/json', ...opts.headers }
   const token = opts.token ?? auth.token()
   // Only ever in this header: never in a URL, a log line or an error message.
@@ -97,14 +103,40 @@ async function request<T>(method: string, path: string, body?: BodyInit, opts: R
     }
   }
   if (!res.ok) {
-    const retryAfter = parseRetryAfter(res.headers.get('Retry-After'))
-    const err = isErrorBody(data)
-      ? new ApiError(res.status, data.error.code, data.error.message, data.error.details ?? [], retryAfter)
-      : new ApiError(res.status, `http_${res.status}`, `${res.status} ${res.statusText || 'error'}`.trim(), [], retryAfter)
+    const err = errorOf(res.status, res.statusText, data, res.headers.get('Retry-After'))
     if (res.status === 401 && opts.token === undefined) auth.onUnauthorized?.(token ?? null, err)
     throw err
   }
   return data as T
+}
+
+/** The ApiError of a refused request: its JSON error body, else its status. */
+function errorOf(status: number, statusText: string, data: unknown, retryAfterHeader: string | null): ApiError {
+  const retryAfter = parseRetryAfter(retryAfterHeader)
+  return isErrorBody(data)
+    ? new ApiError(status, data.error.code, data.error.message, data.error.details ?? [], retryAfter)
+    : new ApiError(status, `http_${status}`, `${status} ${statusText || 'error'}`.trim(), [], retryAfter)
+}
+
+/** The ApiError of a response another client received (the tus uploads): its body as text. */
+export function errorFromResponse(status: number, body: string, retryAfterHeader: string | null = null): ApiError {
+  let data: unknown = undefined
+  try {
+    data = body ? JSON.parse(body) : undefined
+  } catch {
+    /* not JSON: the status says it */
+  }
+  return errorOf(status, '', data, retryAfterHeader)
+}
+
+/** The key requests are sent with now (for clients other than request(): the tus uploads). */
+export function authToken(): string | null {
+  return auth.token()
+}
+
+/** Reports a 401 another client received with `token` (signs out when it is the key in use). */
+export function reportUnauthorized(token: string | null, err: ApiError): void {
+  auth.onUnauthorized?.(token, err)
 }
 
 function json(v: unknown): string {
@@ -178,6 +210,21 @@ export function predict(
   )
 }
 
+/** How a job is run, in POST /v1/jobs's query (every input form takes them). */
+export interface JobOptions {
+  priority?: JobPriority
+  /** An RFC 3339 time or a duration from now ("30m"). */
+  deadline?: string
+  /** NDJSON and CSV read by the gateway: up to this many invalid rows fail as items instead of the job. */
+  maxInvalid?: number
+  /** CSV: the header column that is each row's id. */
+  idColumn?: string
+}
+
+function jobQuery(o: JobOptions = {}): Record<string, string | number | undefined> {
+  return { priority: o.priority, deadline: o.deadline, max_invalid: o.maxInvalid || undefined, id_column: o.idColumn }
+}
+
 /**
  * POST /v1/jobs with a JSON body. `body` may be a prebuilt JSON document (the
  * parse worker builds large bodies off the main thread) or a request object.
@@ -186,13 +233,14 @@ export function submitJob(
   body: SubmitJobRequest | Blob | ArrayBuffer,
   idempotencyKey?: string,
   opts: RequestOptions = {},
+  job: JobOptions = {},
 ): Promise<SubmitJobResponse> {
   const headers: Record<string, string> = { ...jsonHeaders, ...opts.headers }
   if (idempotencyKey) headers['Idempotency-Key'] = idempotencyKey
   // (ArrayBuffer by its tag: one made in a worker or another realm fails instanceof)
   const binary = body instanceof Blob || Object.prototype.toString.call(body) === '[object ArrayBuffer]'
   const payload: BodyInit = binary ? (body as Blob | ArrayBuffer) : json(body)
-  return request('POST', '/jobs', payload, { ...opts, headers })
+  return request('POST', `/jobs${query(jobQuery(job))}`, payload, { ...opts, headers })
 }
 
 /**
@@ -202,13 +250,27 @@ export function submitJob(
  */
 export function submitJobFile(
   file: Blob,
-  p: { contentType: 'application/x-ndjson' | 'text/csv'; model: string; version?: string; name?: string },
+  p: { contentType: 'application/x-ndjson' | 'text/csv'; model: string; version?: string; name?: string } & JobOptions,
   idempotencyKey?: string,
   opts: RequestOptions = {},
 ): Promise<SubmitJobResponse> {
   const headers: Record<string, string> = { 'Content-Type': p.contentType, ...opts.headers }
   if (idempotencyKey) headers['Idempotency-Key'] = idempotencyKey
-  return request('POST', `/jobs${query({ model: p.model, version: p.version, name: p.name })}`, file, { ...opts, headers })
+  return request('POST', `/jobs${query({ model: p.model, version: p.version, name: p.name, ...jobQuery(p) })}`, file, { ...opts, headers })
+}
+
+/**
+ * POST /v1/jobs?upload=ID: a job reading a finished upload (a dataset). The
+ * gateway answers at once (202) and reads the upload in the background
+ * (`ingesting`, `read` in the job's status meanwhile).
+ */
+export function submitJobFromUpload(
+  upload: string,
+  p: { model: string; version?: string; name?: string; format: 'ndjson' | 'csv' } & JobOptions,
+  opts: RequestOptions = {},
+): Promise<SubmitJobResponse> {
+  const q = query({ model: p.model, version: p.version, upload, format: p.format, name: p.name, ...jobQuery(p) })
+  return request('POST', `/jobs${q}`, undefined, opts)
 }
 
 /** GET /v1/jobs's query: a page size, the previous page's next_cursor, filters. */
@@ -245,6 +307,11 @@ export function getJob(id: string, opts?: RequestOptions): Promise<JobStatus> {
 
 export function getResults(id: string, offset = 0, limit = 1000, opts?: RequestOptions): Promise<ResultsPage> {
   return request('GET', `/jobs/${encodeURIComponent(id)}/results${query({ offset, limit })}`, undefined, opts)
+}
+
+/** GET /v1/jobs/{id}/webhooks: the job's webhook and its deliveries. */
+export function getWebhooks(id: string, opts?: RequestOptions): Promise<JobWebhooks> {
+  return request('GET', `/jobs/${encodeURIComponent(id)}/webhooks`, undefined, opts)
 }
 
 export function cancelJob(id: string, opts?: RequestOptions): Promise<JobStatus> {

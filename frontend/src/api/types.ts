@@ -44,6 +44,13 @@ type UnclassifiedState = Exclude<JobState, 'queued' | 'running' | 'completed' | 
 type _EveryStateClassified = Assert<[UnclassifiedState] extends [never] ? true : false>
 
 export type JobStatus = Schemas['JobStatus']
+export type JobPriority = NonNullable<JobStatus['priority']>
+export type QueuePosition = Schemas['QueuePosition']
+/** GET /v1/jobs/{id}: the status and the job's links. */
+export type Job = Schemas['Job']
+export type JobLinks = Schemas['JobLinks']
+export type JobWebhooks = Schemas['JobWebhooks']
+export type WebhookDelivery = Schemas['WebhookDelivery']
 
 export type TensorSpec = Schemas['TensorSpec']
 export type ImagePreprocessing = Schemas['ImagePreprocessing']
@@ -64,6 +71,17 @@ export type Role = Whoami['role']
 
 /** The caller's limits (GET /v1/limits). */
 export type Limits = Schemas['Limits']
+
+/** Dead letters (GET /v1/deadletters): chunks the workers gave up on, with their payload. */
+export type DeadLetter = Schemas['DeadLetter']
+export type DeadLetterKind = DeadLetter['kind']
+export type DeadLetterList = Schemas['DeadLetterList']
+export type DeadLetterDetail = Schemas['DeadLetterDetail']
+/** One input of a letter's payload: a tensor's float32 values, an image's bytes, or an invalid input's reason. */
+export type DeadLetterItem = Schemas['DeadLetterItem']
+export type DeadLetterQuery = NonNullable<operations['listDeadLetters']['parameters']['query']>
+export type Redriven = Schemas['Redriven']
+export type Purged = Schemas['Purged']
 
 export type ErrorDetail = Schemas['ErrorDetail']
 export type ErrorBody = Schemas['Error']

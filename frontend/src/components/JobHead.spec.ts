@@ -20,4 +20,12 @@ describe('JobHead', () => {
     expect(w.get('.state').text()).toBe('completed with failures')
     expect(w.get('.state').attributes('data-state')).toBe('completed_with_failures')
   })
+
+  it('tags a priority other than normal', async () => {
+    const job = { model: 'digits', version: '1', state: 'queued' as const, done: 0, failed: 0, total: 4, priority: 'normal' as const }
+    const w = mount(JobHead, { props: { job } })
+    expect(w.find('[data-testid=priority-tag]').exists()).toBe(false)
+    await w.setProps({ job: { ...job, priority: 'low' } })
+    expect(w.get('[data-testid=priority-tag]').text()).toBe('low priority')
+  })
 })

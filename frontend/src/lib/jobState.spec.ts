@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { JobStatus } from '@/api/types'
-import { describeJob, isTerminal, progressOf, rateOf } from './jobState'
+import { aboutText, describeJob, isTerminal, progressOf, queueText, rateOf } from './jobState'
 
 function job(over: Partial<JobStatus>): JobStatus {
   return {
@@ -23,7 +23,7 @@ function job(over: Partial<JobStatus>): JobStatus {
 
 describe('describeJob', () => {
   it.each([
-    [{ state: 'queued' }, 'queued', 'queued: 100,000 items waiting for a worker', 'muted'],
+    [{ state: 'queued' }, 'queued', 'queued — 100,000 items waiting for a worker', 'muted'],
     [{ state: 'running', done: 40_000, failed: 2 }, 'running', 'running: 40,000 done, 2 failed of 100,000', 'accent'],
     [{ state: 'completed', done: 100_000 }, 'completed', 'completed: 100,000 done', 'ok'],
     [{ state: 'completed', done: 99_990, failed: 10 }, 'completed with failures', 'completed with failures: 99,990 done, 10 failed', 'warn'],
@@ -37,6 +37,28 @@ describe('describeJob', () => {
     expect(v.label).toBe(label)
     expect(v.summary).toBe(summary)
     expect(v.tone).toBe(tone)
+  })
+
+  it('a queued job says where it stands and when it should start, never "running"', () => {
+    const now = Date.parse('2030-01-01T00:00:00Z')
+    const queue = { items_ahead: 12_800, estimated_start: '2030-01-01T00:00:03Z' }
+    const v = describeJob(job({ state: 'queued', queue }), now)
+    expect(v).toMatchObject({ label: 'queued', key: 'queued', summary: 'queued — 12,800 items ahead, starts in ~3 s' })
+    expect(queueText({ items_ahead: 0 }, now)).toBe('next in line')
+    expect(queueText({ items_ahead: 1, estimated_start: '2029-12-31T23:59:00Z' }, now)).toBe('1 item ahead, starts any moment')
+  })
+
+  it('a job whose dataset is being read says how much is read', () => {
+    expect(describeJob(job({ state: 'queued', ingesting: true, read: 5000, total: 1_000_000 })).summary).toBe(
+      'queued — reading the dataset: 5,000 items read so far',
+    )
+    expect(describeJob(job({ state: 'running', ingesting: true, read: 5000, done: 256, total: 1_000_000 })).summary).toBe(
+      'running: 256 done (reading the dataset: 5,000 items read so far, of at most 1,000,000)',
+    )
+  })
+
+  it('rounds waits', () => {
+    expect([aboutText(400), aboutText(3_400), aboutText(125_000), aboutText(3 * 3600_000 + 5 * 60_000)]).toEqual(['~1 s', '~3 s', '~2 min', '~3 h 5 min'])
   })
 
   it('a cancelled job is not 100 %: skipped items are not progress', () => {

@@ -32,7 +32,7 @@ export interface JobView {
   pending: number
 }
 
-type JobFigures = Pick<JobStatus, 'state' | 'done' | 'failed' | 'total'> & Partial<Pick<JobStatus, 'skipped' | 'error'>>
+type JobFigures = Pick<JobStatus, 'state' | 'done' | 'failed' | 'total'> & Partial<Pick<JobStatus, 'skipped' | 'error' | 'queue' | 'ingesting' | 'read'>>
 
 export function isTerminal(s: Pick<JobStatus, 'state'>): boolean {
   return TERMINAL_STATES.includes(s.state)
@@ -51,16 +51,44 @@ function failures(n: number): string {
   return `${fmtInt(n)} failed`
 }
 
-/** The job's state in words. */
-export function describeJob(s: JobFigures): JobView {
+/** "~3 s", "~2 min", "~1 h 5 min": a wait, rounded. */
+export function aboutText(ms: number): string {
+  const s = Math.max(1, Math.round(ms / 1000))
+  if (s < 90) return `~${s} s`
+  const m = Math.round(s / 60)
+  if (m < 90) return `~${m} min`
+  return `~${Math.floor(m / 60)} h ${m % 60} min`
+}
+
+/** Where a queued job stands: "12,800 items ahead, starts in ~3 s" (now: the time to count from). */
+export function queueText(q: NonNullable<JobStatus['queue']>, now: number): string {
+  const ahead = q.items_ahead > 0 ? `${fmtInt(q.items_ahead)} item${q.items_ahead === 1 ? '' : 's'} ahead` : 'next in line'
+  const at = q.estimated_start ? Date.parse(q.estimated_start) : NaN
+  if (Number.isNaN(at)) return ahead
+  return `${ahead}, ${at - now > 500 ? `starts in ${aboutText(at - now)}` : 'starts any moment'}`
+}
+
+/** While a dataset is read: "12,345 items read so far". */
+function readText(s: JobFigures): string {
+  return `reading the dataset: ${fmtInt(s.read ?? 0)} items read so far`
+}
+
+/** The job's state in words; `now` places an estimated start. */
+export function describeJob(s: JobFigures, now = Date.now()): JobView {
   const skipped = skippedOf(s)
   const processed = s.done + s.failed
   const base = { processed, skipped, pending: Math.max(0, s.total - processed - skipped), finished: isTerminal(s) }
   const counts = `${fmtInt(s.done)} done${s.failed ? `, ${failures(s.failed)}` : ''}`
   switch (s.state) {
-    case 'queued':
-      return { ...base, key: 'queued', label: 'queued', tone: 'muted', summary: `queued: ${fmtInt(s.total)} items waiting for a worker` }
+    case 'queued': {
+      const where = s.queue ? queueText(s.queue, now) : s.ingesting ? '' : `${fmtInt(s.total)} items waiting for a worker`
+      const parts = [s.ingesting ? readText(s) : '', where].filter(Boolean).join('; ')
+      return { ...base, key: 'queued', label: 'queued', tone: 'muted', summary: `queued — ${parts}` }
+    }
     case 'running':
+      if (s.ingesting) {
+        return { ...base, key: 'running', label: 'running', tone: 'accent', summary: `running: ${counts} (${readText(s)}, of at most ${fmtInt(s.total)})` }
+      }
       return { ...base, key: 'running', label: 'running', tone: 'accent', summary: `running: ${counts} of ${fmtInt(s.total)}` }
     case 'completed':
       if (s.failed > 0) {

@@ -18,9 +18,10 @@ function parts(n: number, per: number): number {
 /**
  * Why the gateway would refuse the upload, one sentence per limit (empty:
  * it fits). `maxBytes` is the byte limit of the transport in use (a POST
- * body: max_body_bytes).
+ * body: max_body_bytes or max_json_body_bytes; a resumable upload:
+ * max_upload_bytes, which is also held to the tenant's stored uploads).
  */
-export function limitProblems(f: UploadFacts, l: Limits, maxBytes: number): string[] {
+export function limitProblems(f: UploadFacts, l: Limits, maxBytes: number, resumable = false): string[] {
   const out: string[] = []
   if (f.items > l.max_job_items) {
     out.push(
@@ -33,6 +34,10 @@ export function limitProblems(f: UploadFacts, l: Limits, maxBytes: number): stri
       `This upload is ${fmtBytes(f.bytes)}; the gateway takes at most ${fmtBytes(maxBytes)} per job. ` +
         `Split it into ${parts(f.bytes, maxBytes)} smaller files.`,
     )
+  }
+  const stored = l.tenant?.max_upload_bytes ?? 0
+  if (resumable && stored > 0 && f.bytes > stored && f.bytes <= maxBytes) {
+    out.push(`Your API key's uploads may hold at most ${fmtBytes(stored)} together; this file alone is ${fmtBytes(f.bytes)}. Split it into ${parts(f.bytes, stored)} files.`)
   }
   const inFlight = l.tenant?.max_items_in_flight ?? 0
   if (inFlight > 0 && f.items > inFlight && f.items <= l.max_job_items) {

@@ -41,7 +41,7 @@ export interface ParseSummary {
 }
 
 export interface ParseResult extends ParseSummary {
-  /** Every item, in file order (valid or not). */
+  /** Every item, in file order (valid or not); empty unless keepItems. */
   items: ItemInput[]
   /** Input line of each item, by index (0: none, e.g. a JSON document). */
   lines: Int32Array
@@ -55,6 +55,8 @@ export interface ParseOptions {
   format?: Format
   maxBad?: number
   previewRows?: number
+  /** Keep every item (and its line and id) for a body built here; false: count and check only (a file sent as it is). */
+  keepItems?: boolean
   onProgress?: (done: number, total: number) => void
 }
 
@@ -90,23 +92,28 @@ function lines(text: string): string[] {
 class Collector {
   readonly items: ItemInput[] = []
   readonly lines: number[] = []
+  count = 0
   readonly bad: BadRow[] = []
   badCount = 0
   readonly preview: PreviewRow[] = []
   private readonly spec: InputSpec
   private readonly maxBad: number
   private readonly previewRows: number
+  private readonly keep: boolean
   constructor(spec: InputSpec, opts: ParseOptions) {
     this.spec = spec
     this.maxBad = opts.maxBad ?? 1000
     this.previewRows = opts.previewRows ?? 10
+    this.keep = opts.keepItems ?? true
   }
   /** Adds an item; `error` set when parsing already failed. */
   add(item: unknown, line: number | undefined, parseError?: string): void {
-    const index = this.items.length
+    const index = this.count++
     const error = parseError ?? validateItem(item, this.spec) ?? undefined
-    this.items.push(item as ItemInput)
-    this.lines.push(line ?? 0)
+    if (this.keep) {
+      this.items.push(item as ItemInput)
+      this.lines.push(line ?? 0)
+    }
     if (error) {
       this.badCount++
       if (this.bad.length < this.maxBad) this.bad.push({ item: index, line, reason: error })
@@ -120,7 +127,7 @@ class Collector {
 function result(format: Format, c: Collector, extra: Partial<ParseResult> = {}): ParseResult {
   const r: ParseResult = {
     format,
-    count: c.items.length,
+    count: c.count,
     items: c.items,
     lines: Int32Array.from(c.lines),
     bad: c.bad,
@@ -132,25 +139,51 @@ function result(format: Format, c: Collector, extra: Partial<ParseResult> = {}):
   return r
 }
 
+/**
+ * A parser fed one line at a time (a file read as a stream, lib/lines.ts):
+ * it holds the summary, and the items only when asked to (keepItems).
+ */
+export interface LineParser {
+  push(text: string, line: number): void
+  /** A problem with the file as a whole was found: the rest need not be read. */
+  failed: boolean
+  finish(): ParseResult
+}
+
+export function ndjsonParser(spec: InputSpec, opts: ParseOptions = {}): LineParser {
+  const c = new Collector(spec, opts)
+  return {
+    failed: false,
+    push(text, line) {
+      const l = text.trim()
+      if (l === '') return
+      let v: unknown
+      try {
+        v = JSON.parse(l)
+      } catch (e) {
+        c.add(null, line, `invalid JSON: ${e instanceof Error ? e.message : String(e)}`)
+        return
+      }
+      c.add(v, line)
+    },
+    finish: () => result('ndjson', c),
+  }
+}
+
+/** Feeds text's lines to p (tests and small inputs; files are read as a stream). */
+function feed(p: LineParser, text: string, onProgress?: (done: number, total: number) => void): ParseResult {
+  const ls = lines(text)
+  for (let i = 0; i < ls.length && !p.failed; i++) {
+    p.push(ls[i]!, i + 1)
+    if (onProgress && i % PROGRESS_EVERY === 0) onProgress(i, ls.length)
+  }
+  return p.finish()
+}
+
 const PROGRESS_EVERY = 5000
 
 export function parseNdjson(text: string, spec: InputSpec, opts: ParseOptions = {}): ParseResult {
-  const c = new Collector(spec, opts)
-  const ls = lines(text)
-  for (let i = 0; i < ls.length; i++) {
-    const l = ls[i]!.trim()
-    if (l === '') continue
-    let v: unknown
-    try {
-      v = JSON.parse(l)
-    } catch (e) {
-      c.add(null, i + 1, `invalid JSON: ${e instanceof Error ? e.message : String(e)}`)
-      continue
-    }
-    c.add(v, i + 1)
-    if (opts.onProgress && i % PROGRESS_EVERY === 0) opts.onProgress(i, ls.length)
-  }
-  return result('ndjson', c)
+  return feed(ndjsonParser(spec, opts), text, opts.onProgress)
 }
 
 export function parseJson(text: string, spec: InputSpec, opts: ParseOptions = {}): ParseResult {
@@ -211,7 +244,7 @@ export function splitCsvLine(line: string, delim: string): string[] | string {
   return out
 }
 
-function detectDelimiter(first: string): string {
+export function detectDelimiter(first: string): string {
   const counts = [',', ';', '\t'].map((d) => [d, first.split(d).length - 1] as const)
   counts.sort((a, b) => b[1] - a[1])
   return counts[0] && counts[0][1] > 0 ? counts[0][0] : ','
@@ -221,6 +254,12 @@ const LOOKS_NUMERIC = /^\s*[+-]?(\d|\.\d|inf|nan)/i
 
 function isHeader(cells: string[]): boolean {
   return cells.some((c) => c.trim() !== '' && !LOOKS_NUMERIC.test(c))
+}
+
+/** Whether a CSV's first line is a header (names, not numbers). */
+export function csvHeaderLine(first: string): boolean {
+  const cells = splitCsvLine(first, detectDelimiter(first))
+  return typeof cells !== 'string' && isHeader(cells)
 }
 
 interface CsvHeader {
@@ -255,67 +294,79 @@ function csvHeader(first: string[], spec: InputSpec, opts: ParseOptions): CsvHea
   return { header, idIdx, order: header.map((h, i) => (i === idIdx ? -1 : spec.features!.indexOf(h))) }
 }
 
-export function parseCsv(text: string, spec: InputSpec, opts: ParseOptions = {}): ParseResult {
+/** One CSV row's values in model order, or why it is not an item. */
+function csvValues(cells: string[], spec: InputSpec, names: string[] | undefined, order: number[] | undefined, idIdx: number): number[] | string {
+  const values = new Array<number>(spec.itemSize)
+  for (let j = 0; j < cells.length; j++) {
+    if (j === idIdx) continue
+    const cell = cells[j]!.trim()
+    const col = names?.[j] !== undefined ? `column ${j + 1} ("${names[j]}")` : `column ${j + 1}`
+    if (cell === '') return `${col} is empty`
+    const v = Number(cell)
+    if (Number.isNaN(v)) return `${col}: "${cell.length > 20 ? cell.slice(0, 20) + '…' : cell}" is not a number`
+    const rangeErr = checkValue(v, col, spec)
+    if (rangeErr) return rangeErr
+    values[order ? order[j]! : j] = v
+  }
+  return values
+}
+
+export function csvParser(spec: InputSpec, opts: ParseOptions = {}): LineParser {
   const c = new Collector(spec, opts)
-  const ls = lines(text)
-  let firstIdx = ls.findIndex((l) => l.trim() !== '')
-  if (firstIdx < 0) return result('csv', c)
-  const delim = detectDelimiter(ls[firstIdx]!)
+  const keep = opts.keepItems ?? true
+  let delim: string | undefined
   let header: string[] | undefined
-  // column order → item position
   let order: number[] | undefined
   let idIdx = -1
-  const first = splitCsvLine(ls[firstIdx]!, delim)
-  if (typeof first !== 'string' && isHeader(first)) {
-    const h = csvHeader(first, spec, opts)
-    if (h.error) return result('csv', c, { header: h.header, delimiter: delim, fileError: h.error, idCandidate: h.idCandidate })
-    ;({ header, order, idIdx } = h)
-    firstIdx++
+  let ids: string[] | undefined
+  let fileError: { error: string; idCandidate?: string } | undefined
+  let width = spec.itemSize
+
+  function first(text: string): boolean {
+    delim = detectDelimiter(text)
+    const cells = splitCsvLine(text, delim)
+    if (typeof cells === 'string' || !isHeader(cells)) return false
+    const h = csvHeader(cells, spec, opts)
+    header = h.header
+    if (h.error) fileError = { error: h.error, idCandidate: h.idCandidate }
+    else ({ order, idIdx } = h)
+    if (idIdx >= 0 && keep) ids = []
+    width = spec.itemSize + (idIdx >= 0 ? 1 : 0)
+    return true
   }
-  const ids: string[] | undefined = idIdx >= 0 ? [] : undefined
-  const width = spec.itemSize + (idIdx >= 0 ? 1 : 0)
-  const names = header ?? spec.features
-  for (let i = firstIdx; i < ls.length; i++) {
-    const raw = ls[i]!
-    if (raw.trim() === '') continue
-    const cells = splitCsvLine(raw, delim)
-    if (typeof cells === 'string') {
-      c.add(null, i + 1, cells)
-      continue
-    }
-    if (cells.length !== width) {
-      c.add(null, i + 1, idIdx >= 0 ? `expected ${spec.itemSize} values and an id, got ${cells.length} columns` : `expected ${spec.itemSize} values, got ${cells.length}`)
-      ids?.push('')
-      continue
-    }
-    ids?.push(cells[idIdx]!.trim())
-    const values = new Array<number>(spec.itemSize)
-    let err: string | undefined
-    for (let j = 0; j < cells.length; j++) {
-      if (j === idIdx) continue
-      const cell = cells[j]!.trim()
-      const col = names?.[j] !== undefined ? `column ${j + 1} ("${names[j]}")` : `column ${j + 1}`
-      if (cell === '') {
-        err = `${col} is empty`
-        break
+
+  const p: LineParser = {
+    failed: false,
+    push(raw, line) {
+      if (fileError || raw.trim() === '') return
+      if (delim === undefined && first(raw)) {
+        p.failed = !!fileError
+        return
       }
-      const v = Number(cell)
-      if (Number.isNaN(v)) {
-        err = `${col}: "${cell.length > 20 ? cell.slice(0, 20) + '…' : cell}" is not a number`
-        break
+      const cells = splitCsvLine(raw, delim!)
+      if (typeof cells === 'string') {
+        ids?.push('')
+        return c.add(null, line, cells)
       }
-      const rangeErr = checkValue(v, col, spec)
-      if (rangeErr) {
-        err = rangeErr
-        break
+      if (cells.length !== width) {
+        ids?.push('')
+        return c.add(null, line, idIdx >= 0 ? `expected ${spec.itemSize} values and an id, got ${cells.length} columns` : `expected ${spec.itemSize} values, got ${cells.length}`)
       }
-      values[order ? order[j]! : j] = v
-    }
-    if (err) c.add(null, i + 1, err)
-    else c.add(values, i + 1)
-    if (opts.onProgress && i % PROGRESS_EVERY === 0) opts.onProgress(i, ls.length)
+      ids?.push(idIdx >= 0 ? cells[idIdx]!.trim() : '')
+      const v = csvValues(cells, spec, header ?? spec.features, order, idIdx)
+      if (typeof v === 'string') c.add(null, line, v)
+      else c.add(v, line)
+    },
+    finish() {
+      if (fileError) return result('csv', c, { header, delimiter: delim, fileError: fileError.error, idCandidate: fileError.idCandidate })
+      return result('csv', c, { header, delimiter: delim, ids, idColumn: idIdx >= 0 ? opts.idColumn : undefined })
+    },
   }
-  return result('csv', c, { header, delimiter: delim, ids, idColumn: idIdx >= 0 ? opts.idColumn : undefined })
+  return p
+}
+
+export function parseCsv(text: string, spec: InputSpec, opts: ParseOptions = {}): ParseResult {
+  return feed(csvParser(spec, opts), text, opts.onProgress)
 }
 
 /** Up to three names, quoted and clipped: a file's garbage never fills the page. */

@@ -3,8 +3,16 @@
 // the input line of each item, and how to send it: the file as it is
 // (NDJSON, comma-separated CSV: the gateway numbers its lines) or a JSON
 // body built here.
-import { buildJobBody, parseText, type Format, type ParseSummary } from './parse'
+//
+// NDJSON and CSV files are read as a stream (lib/lines.ts): what is held is
+// the summary (counts, the first rows, the first invalid rows), not the
+// file, so a file of any size is checked whole with bounded memory. Only a
+// file that must be turned into a JSON body here (a JSON document, a CSV
+// separated by ; or tabs) keeps its items, and only up to MAX_CONVERT_BYTES.
+import { eachLine, LineTooLongError, readSlice, readText } from './lines'
+import { buildJobBody, csvHeaderLine, csvParser, detectDelimiter, detectFormat, formatFromName, ndjsonParser, parseJson, type Format, type ParseSummary } from './parse'
 import { sniff, SNIFF_BYTES } from './sniff'
+import { fmtBytes } from './format'
 import type { InputSpec } from './validate'
 
 export interface ParseRequest {
@@ -26,36 +34,50 @@ export type RawType = 'application/x-ndjson' | 'text/csv'
 
 export interface ParsedUpload {
   summary: ParseSummary
-  /** Input line of each item, by index (0: none). */
+  /** Input line of each item, by index (0: none); empty for a file sent as it is (the gateway numbers its lines). */
   lines: Int32Array
-  /** CSV with an id column: each item's id. */
+  /** CSV with an id column, converted here: each item's id. */
   ids?: string[]
-  /** Every row is valid: send the file itself with this content type... */
+  /** The file can go as it is: with this content type... */
   raw?: RawType
-  /** ...or this UTF-8 JSON body for POST /v1/jobs. */
+  /** ...from this byte (3 past a UTF-8 byte order mark, else 0). */
+  rawFrom?: number
+  /** ...or, every row being valid, this UTF-8 JSON body for POST /v1/jobs. */
   body?: ArrayBuffer
+  /** How long the check took, in milliseconds. */
+  ms: number
 }
+
+/** The largest file turned into a JSON body here (a JSON document, a CSV separated by ; or tabs). */
+export const MAX_CONVERT_BYTES = 64 << 20
 
 let nextId = 1
 
-function viaReader<T>(b: Blob, read: (r: FileReader) => void): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const r = new FileReader()
-    r.onload = () => resolve(r.result as T)
-    r.onerror = () => reject(r.error ?? new Error('cannot read the file'))
-    read(r)
-  })
+const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now())
+
+function fail(format: Format, fileError: string, started: number): ParsedUpload {
+  return { summary: { format, count: 0, bad: [], badCount: 0, preview: [], fileError }, lines: new Int32Array(0), ms: now() - started }
 }
 
-/** Blob → text (FileReader where Blob.text is missing, e.g. jsdom). */
-export function readText(b: Blob): Promise<string> {
-  if (typeof b.text === 'function') return b.text()
-  return viaReader<string>(b, (r) => r.readAsText(b))
+/** The first non-empty line of the file's head (to tell a CSV's delimiter before reading it). */
+function firstLine(head: string): string {
+  return head.split(/\r?\n/).find((l) => l.trim() !== '') ?? ''
 }
 
-async function readBytes(b: Blob): Promise<Uint8Array> {
-  const buf = typeof b.arrayBuffer === 'function' ? await b.arrayBuffer() : await viaReader<ArrayBuffer>(b, (r) => r.readAsArrayBuffer(b))
-  return new Uint8Array(buf)
+const tooBigToConvert = (size: number, what: string) =>
+  `This ${what} is ${fmtBytes(size)}; files over ${fmtBytes(MAX_CONVERT_BYTES)} are sent as they are, which needs NDJSON (one item per line) ` +
+  'or comma-separated CSV (UTF-8): save it in one of those and upload it again.'
+
+/**
+ * Whether the gateway reads the file as it is: NDJSON, and CSV separated by
+ * commas (the gateway's reader) whose header, if any, it takes (a model
+ * without feature names takes one only beside an id column).
+ */
+function rawType(format: Format, first: string, spec: InputSpec, idColumn?: string): RawType | undefined {
+  if (format === 'ndjson') return 'application/x-ndjson'
+  if (format !== 'csv' || detectDelimiter(first) !== ',') return undefined
+  if (csvHeaderLine(first) && !spec.features && !idColumn) return undefined
+  return 'text/csv'
 }
 
 /** The whole preparation of one file: what the worker runs. */
@@ -65,19 +87,42 @@ export async function prepareUpload(
   spec: InputSpec,
   opts: { format?: Format; idColumn?: string; onProgress?: (done: number, total: number) => void } = {},
 ): Promise<ParsedUpload> {
-  const sniffed = sniff(await readBytes(file.slice(0, SNIFF_BYTES)), fileName)
-  if (!sniffed.ok) {
-    const summary: ParseSummary = { format: opts.format ?? 'csv', count: 0, bad: [], badCount: 0, preview: [], fileError: sniffed.reason }
-    return { summary, lines: new Int32Array(0) }
+  const started = now()
+  const headBytes = await readSlice(file.slice(0, SNIFF_BYTES))
+  const sniffed = sniff(headBytes, fileName)
+  if (!sniffed.ok) return fail(opts.format ?? 'csv', sniffed.reason, started)
+  const head = new TextDecoder('utf-8').decode(headBytes)
+  let format = opts.format ?? formatFromName(fileName)
+  if (!format) {
+    const t = head.trimStart()
+    const jsonish = t.startsWith('[') || t.startsWith('{')
+    format = jsonish && file.size <= MAX_CONVERT_BYTES ? detectFormat(fileName, await readText(file)) : jsonish ? 'ndjson' : 'csv'
   }
-  const { items, lines, ids, ...summary } = parseText(await readText(file), fileName, spec, opts)
-  if (summary.fileError || summary.badCount > 0 || summary.count === 0) return { summary, lines, ids }
-  let raw: RawType | undefined
-  if (!sniffed.bom && summary.format === 'ndjson') raw = 'application/x-ndjson'
-  // With an id column the body is built here until the gateway takes ?id_column= (then: the file as it is).
-  if (!sniffed.bom && summary.format === 'csv' && summary.delimiter === ',' && !ids) raw = 'text/csv'
-  if (raw) return { summary, lines, raw }
-  return { summary, lines, ids, body: new TextEncoder().encode(buildJobBody(spec, items, fileName)).buffer as ArrayBuffer }
+  if (format === 'json') return prepareJson(file, fileName, spec, started)
+  const raw = rawType(format, firstLine(head), spec, opts.idColumn)
+  if (!raw && file.size > MAX_CONVERT_BYTES) return fail(format, tooBigToConvert(file.size, 'CSV file is not one the gateway reads as it is (separated by commas, with a header only of feature names), and'), started)
+  const p = format === 'ndjson' ? ndjsonParser(spec, { idColumn: opts.idColumn, keepItems: !raw }) : csvParser(spec, { idColumn: opts.idColumn, keepItems: !raw })
+  try {
+    await eachLine(file, (text, line) => p.push(text, line), { onBytes: opts.onProgress, stopped: () => p.failed })
+  } catch (e) {
+    if (e instanceof LineTooLongError) return fail(format, `The file cannot be read as ${format.toUpperCase()}: ${e.message}.`, started)
+    throw e
+  }
+  const { items, lines, ids, ...summary } = p.finish()
+  const ms = now() - started
+  if (summary.fileError || summary.count === 0) return { summary, lines, ids, ms }
+  if (raw) return { summary, lines: new Int32Array(0), raw, rawFrom: sniffed.bom ? 3 : 0, ms }
+  if (summary.badCount > 0) return { summary, lines, ids, ms }
+  return { summary, lines, ids, body: new TextEncoder().encode(buildJobBody(spec, items, fileName)).buffer as ArrayBuffer, ms }
+}
+
+/** A JSON document: read whole (up to MAX_CONVERT_BYTES) and sent as a JSON body. */
+async function prepareJson(file: Blob, fileName: string, spec: InputSpec, started: number): Promise<ParsedUpload> {
+  if (file.size > MAX_CONVERT_BYTES) return fail('json', tooBigToConvert(file.size, 'JSON document'), started)
+  const { items, lines, ids, ...summary } = parseJson(await readText(file), spec)
+  const ms = now() - started
+  if (summary.fileError || summary.badCount > 0 || summary.count === 0) return { summary, lines, ids, ms }
+  return { summary, lines, ids, body: new TextEncoder().encode(buildJobBody(spec, items, fileName)).buffer as ArrayBuffer, ms }
 }
 
 export interface ParseHandle {
@@ -107,7 +152,7 @@ export function parseUpload(
       if (m.type === 'progress') onProgress?.(m.done, m.total)
       else if (m.type === 'done') {
         worker.terminate()
-        resolve({ summary: m.summary, lines: m.lines, ids: m.ids, raw: m.raw, body: m.body })
+        resolve({ summary: m.summary, lines: m.lines, ids: m.ids, raw: m.raw, rawFrom: m.rawFrom, body: m.body, ms: m.ms })
       } else {
         worker.terminate()
         rej(new Error(m.message))

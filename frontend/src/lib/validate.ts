@@ -87,7 +87,8 @@ export function flattenToShape(arr: unknown[], shape: number[]): unknown[] | str
 
 const B64 = /^[A-Za-z0-9+/]*={0,2}$/
 
-function decodeBase64(s: string): Uint8Array | null {
+/** The bytes of base64 text (whitespace ignored), or null when it is not base64. */
+export function decodeBase64(s: string): Uint8Array | null {
   const clean = s.replace(/\s+/g, '')
   if (clean.length % 4 !== 0 || !B64.test(clean)) return null
   try {

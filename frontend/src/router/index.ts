@@ -10,6 +10,7 @@ const router = createRouter({
     { path: '/batch/:model?', name: 'batch', component: () => import('@/views/BatchView.vue'), meta: { title: 'Batch' } },
     { path: '/jobs', name: 'jobs', component: () => import('@/views/JobsView.vue'), meta: { title: 'Jobs' } },
     { path: '/jobs/:id', name: 'job', component: () => import('@/views/JobView.vue'), props: true, meta: { title: 'Job' } },
+    { path: '/deadletters', name: 'deadletters', component: () => import('@/views/DeadLettersView.vue'), meta: { title: 'Dead letters' } },
     { path: '/cluster', name: 'cluster', component: () => import('@/views/ClusterView.vue'), meta: { title: 'Cluster' } },
     { path: '/:pathMatch(.*)*', name: 'not-found', component: () => import('@/views/NotFoundView.vue'), meta: { title: 'Not found' } },
   ],

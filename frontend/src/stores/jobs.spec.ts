@@ -63,6 +63,21 @@ describe('jobs store', () => {
     expect(jobs.byId.j!.state).toBe('completed')
   })
 
+  it("keeps a queued job's place when a status without one comes (the WebSocket's), and drops it once the job runs", () => {
+    const jobs = useJobsStore()
+    const queue = { items_ahead: 12_800, estimated_start: '2024-01-01T00:00:03Z' }
+    jobs.applyStatus(status('j', { state: 'queued', total: 10, queue, updated_at: '2024-01-01T00:00:00Z' }))
+    jobs.applyStatus(status('j', { state: 'queued', total: 10, updated_at: '2024-01-01T00:00:01Z' }))
+    expect(jobs.byId.j!.queue).toEqual(queue)
+    expect(jobs.byId.j!.updated_at).toBe('2024-01-01T00:00:01Z')
+    // A newer place replaces it.
+    jobs.applyStatus(status('j', { state: 'queued', total: 10, queue: { items_ahead: 256 }, updated_at: '2024-01-01T00:00:02Z' }))
+    expect(jobs.byId.j!.queue).toEqual({ items_ahead: 256 })
+    // Running: no place any more.
+    jobs.applyStatus(status('j', { state: 'running', total: 10, done: 1, updated_at: '2024-01-01T00:00:03Z' }))
+    expect(jobs.byId.j!.queue).toBeUndefined()
+  })
+
   it('follows a job: results stream into the store and resume after a drop without duplicates', () => {
     setup()
     server.addJob('j1', 30)

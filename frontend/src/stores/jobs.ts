@@ -79,7 +79,11 @@ export const useJobsStore = defineStore('jobs', () => {
 
   function applyStatus(s: JobStatus): void {
     const cur = byId[s.id]
-    if (!cur || newer(cur, s)) byId[s.id] = s
+    if (!cur || newer(cur, s)) {
+      // A status of a queued job without its place (the WebSocket's, sent when the counts change) keeps
+      // the place the last GET gave (the scheduler's snapshot, asked again while the job is queued).
+      byId[s.id] = s.state === 'queued' && !s.queue && cur?.state === 'queued' && cur.queue ? { ...s, queue: cur.queue } : s
+    }
     results.get(s.id)?.setTotal(s.total)
   }
 

@@ -10,7 +10,8 @@
 // tenant too, used while whoami has not answered. A 401 for the current key
 // or a WebSocket closed with 4401 signs out and shows the sign-in view with
 // the reason; so does the sign-out button. Signing out forgets the socket
-// client and the jobs and cluster state, so that nothing of one key's tenant
+// client, the jobs, cluster and dead-letter state and stops an upload under
+// way (resumable after the next sign-in), so that nothing of one key's tenant
 // is shown under another key.
 import { defineStore } from 'pinia'
 import { computed, ref, watch } from 'vue'
@@ -18,9 +19,11 @@ import { ApiError, checkKey, probeOpen, setAuth, whoami } from '@/api/http'
 import { CloseCode, type Role, type Whoami } from '@/api/types'
 import { errorText } from '@/lib/errors'
 import { useClusterStore } from './cluster'
+import { useDeadLettersStore } from './deadletters'
 import { useLimitsStore } from './limits'
 import { useConnectionStore } from './connection'
 import { useJobsStore } from './jobs'
+import { useUploadStore } from './upload'
 
 /** sessionStorage entries (the e2e tests set the key the same way). */
 export const KEY_STORAGE = 'batchinfer.apiKey'
@@ -243,6 +246,8 @@ export const useSessionStore = defineStore('session', () => {
     useJobsStore().clear()
     useClusterStore().clear()
     useLimitsStore().clear()
+    useDeadLettersStore().clear()
+    useUploadStore().release()
   }
 
   return { status, active, tenant, role, operator, notice, signingIn, signInError, token, init, refresh, signIn, signOut, expire }

@@ -3,6 +3,8 @@ import { flushPromises, mount } from '@vue/test-utils'
 import { createPinia, setActivePinia } from 'pinia'
 import { createMemoryHistory, createRouter } from 'vue-router'
 import BatchView from './BatchView.vue'
+import { FakeTusServer } from '@/api/testing/fakeTus'
+import { configureUploads } from '@/stores/upload'
 import { digits, tabular } from '@/lib/testModels'
 
 let posts: { url: string; contentType: string; body: unknown }[]
@@ -57,7 +59,8 @@ async function upload(w: ReturnType<typeof mount>, name: string, text: string | 
   const file = new File([text as BlobPart], name, { type: name.endsWith('.ndjson') ? 'application/x-ndjson' : '' })
   Object.defineProperty(input.element, 'files', { value: [file], configurable: true })
   await input.trigger('change')
-  for (let i = 0; i < 5; i++) {
+  // until the check is done (the summary or an error is shown)
+  for (let i = 0; i < 5 || (w.find('.parse-progress').exists() && i < 1000); i++) {
     await flushPromises()
     await new Promise((r) => setTimeout(r, 5))
   }
@@ -121,16 +124,9 @@ describe('BatchView', () => {
     expect(w.get('[data-testid=id-column]').text()).toContain('“case” is each row’s id')
     await w.get('[data-testid=submit-job]').trigger('click')
     await flushPromises()
-    expect(posts).toHaveLength(1)
-    const raw = posts[0]!.body as ArrayBuffer
-    const body = JSON.parse(String.fromCharCode(...new Uint8Array(raw))) as { name: string; inputs: number[][] }
-    expect(body.name).toBe('cases.csv')
-    expect(body.inputs).toEqual([
-      [1, 2, 3],
-      [4, 5, 6],
-    ])
-    const { useJobsStore } = await import('@/stores/jobs')
-    expect(useJobsStore().inputRefs.get('j2')?.ids).toEqual(['A-1', 'A-2'])
+    // The file goes as it is: the gateway reads the id column (ItemResult.id).
+    expect(posts.map((p) => [p.url, p.contentType])).toEqual([['/v1/jobs?model=iris&version=2&name=cases.csv&id_column=case', 'text/csv']])
+    expect(posts[0]!.body).toBeInstanceOf(Blob)
   })
 
   it('refuses a spreadsheet with what it is and what to do, not as "0 items"', async () => {
@@ -144,7 +140,14 @@ describe('BatchView', () => {
   })
 
   it('explains an upload over the limits before sending anything', async () => {
-    const limits = { max_job_items: 2, max_body_bytes: 1 << 20, max_upload_bytes: 1 << 30, max_sync_items: 64, tenant: { max_jobs: 16, max_items_in_flight: 1000 } }
+    const limits = {
+      max_job_items: 2,
+      max_body_bytes: 1 << 20,
+      max_json_body_bytes: 1 << 20,
+      max_upload_bytes: 1 << 30,
+      max_sync_items: 64,
+      tenant: { max_jobs: 16, max_items_in_flight: 1000, max_uploads: 20, max_upload_bytes: 1 << 30 },
+    }
     const { w } = await mounted({ limits })
     const good = JSON.stringify(Array(64).fill(1))
     await upload(w, 'three.ndjson', `${good}\n${good}\n${good}\n`)
@@ -172,5 +175,67 @@ describe('BatchView', () => {
     await w.find('[data-testid=submit-job]').trigger('click')
     await flushPromises()
     expect(posts).toHaveLength(1)
+  })
+
+  it('sends the priority and the deadline, and refuses a deadline in the past at its field', async () => {
+    const { w } = await mounted()
+    const good = JSON.stringify(Array(64).fill(1))
+    await upload(w, 'ok.ndjson', `${good}\n`)
+    await w.get('[data-testid=job-priority]').setValue('high')
+    await w.get('[data-testid=job-deadline]').setValue('at')
+    await w.get('[data-testid=job-deadline-at]').setValue('2001-01-01T00:00')
+    await w.get('[data-testid=submit-job]').trigger('click')
+    await flushPromises()
+    expect(posts).toEqual([])
+    expect(w.get('#batch-deadline-error').text()).toContain('at least a minute from now')
+    await w.get('[data-testid=job-deadline]').setValue('6h')
+    await w.get('[data-testid=submit-job]').trigger('click')
+    await flushPromises()
+    expect(posts.map((p) => p.url)).toEqual(['/v1/jobs?model=digits&version=1&name=ok.ndjson&priority=high&deadline=6h'])
+  })
+
+  it('lets invalid rows of a file sent as it is fail as items (max_invalid), when asked', async () => {
+    const { w } = await mounted()
+    const good = JSON.stringify(Array(64).fill(1))
+    await upload(w, 'some-bad.ndjson', `${good}\n[1,2]\n${good}\n`)
+    expect(w.get('[data-testid=upload-error]').text()).toContain('1 of 3 rows are invalid')
+    await w.get('[data-testid=allow-invalid]').setValue(true)
+    expect(w.find('[data-testid=upload-error]').exists()).toBe(false)
+    await w.get('[data-testid=submit-job]').trigger('click')
+    await flushPromises()
+    expect(posts.map((p) => p.url)).toEqual(['/v1/jobs?model=digits&version=1&name=some-bad.ndjson&max_invalid=1'])
+  })
+
+  it('says how long the check took', async () => {
+    const { w } = await mounted()
+    await upload(w, 'ok.ndjson', `${JSON.stringify(Array(64).fill(1))}\n`)
+    const t = w.get('[data-testid=parse-time]')
+    expect(t.text()).toMatch(/^Checked in \d+ ms\.$/)
+    expect(Number(t.attributes('data-ms'))).toBeGreaterThanOrEqual(0)
+  })
+
+  it('uploads a file of 4 MiB or more resumably, then creates the job from the upload', async () => {
+    const tus = new FakeTusServer()
+    configureUploads({ httpStack: tus })
+    try {
+      const { w, router } = await mounted()
+      const line = JSON.stringify(Array(64).fill(16))
+      const rows = Math.ceil((4 << 20) / (line.length + 1))
+      await upload(w, 'big.ndjson', `${line}\n`.repeat(rows))
+      expect(w.get('[data-testid=upload-count]').text()).toBe(rows.toLocaleString('en-US'))
+      await w.get('[data-testid=submit-job]').trigger('click')
+      for (let i = 0; i < 50 && posts.length === 0; i++) {
+        await flushPromises()
+        await new Promise((r) => setTimeout(r, 5))
+      }
+      expect(tus.log.map((r) => r.method)).toEqual(['POST', 'PATCH', 'PATCH', 'PATCH', 'PATCH', 'PATCH'])
+      expect(tus.uploads.get('u1')!.offset).toBe(rows * (line.length + 1))
+      expect(posts.map((p) => p.url)).toEqual(['/v1/jobs?model=digits&version=1&upload=u1&format=ndjson&name=big.ndjson'])
+      await flushPromises()
+      expect(router.currentRoute.value.fullPath).toBe('/jobs/j1')
+      expect(localStorage.length).toBe(0) // the browser forgets an upload that became a job
+    } finally {
+      configureUploads({})
+    }
   })
 })

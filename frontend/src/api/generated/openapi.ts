@@ -77,6 +77,34 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/limits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's limits, known before an upload
+         * @description The gateway's bounds on a job (`GATEWAY_MAX_ITEMS`), a streamed and
+         *     a JSON job body (`GATEWAY_MAX_BODY_BYTES`,
+         *     `GATEWAY_MAX_JSON_BODY_BYTES`), one resumable upload
+         *     (`GATEWAY_MAX_UPLOAD_SIZE`, at most `UPLOAD_MAX_BYTES`) and a synchronous
+         *     prediction (`GATEWAY_MAX_SYNC_ITEMS`), and the quotas of the
+         *     caller's tenant: its key's (`jobs=`, `items=` in the keys file, else
+         *     `GATEWAY_MAX_TENANT_JOBS`, `GATEWAY_MAX_TENANT_ITEMS`; none without
+         *     authentication) and its uploads' (`GATEWAY_MAX_TENANT_UPLOADS`,
+         *     `GATEWAY_MAX_TENANT_UPLOAD_BYTES`). A quota of 0 is none.
+         */
+        get: operations["getLimits"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/models": {
         parameters: {
             query?: never;
@@ -1362,21 +1390,33 @@ export interface components {
             purged: number;
         };
         /**
-         * @description The caller's limits, known before an upload (GET /v1/limits, added with
-         *     the data path): the largest job, body and upload, the largest
+         * @description The caller's limits, known before an upload (GET /v1/limits): the
+         *     largest job, streamed body, JSON body and upload, the largest
          *     synchronous prediction, and the tenant's quotas.
          */
         Limits: {
+            /** @description Items of one job (`GATEWAY_MAX_ITEMS`). */
             max_job_items: number;
+            /** @description A streamed job body: NDJSON, CSV, binary (`GATEWAY_MAX_BODY_BYTES`). */
             max_body_bytes: number;
+            /** @description A JSON job body, read whole (`GATEWAY_MAX_JSON_BODY_BYTES`). */
+            max_json_body_bytes: number;
+            /** @description One resumable upload (Tus-Max-Size). */
             max_upload_bytes: number;
+            /** @description Inputs of one synchronous prediction (`GATEWAY_MAX_SYNC_ITEMS`). */
             max_sync_items: number;
-            tenant: {
-                /** @description Unfinished jobs at once. */
-                max_jobs: number;
-                /** @description Items of unfinished jobs at once. */
-                max_items_in_flight: number;
-            };
+            tenant: components["schemas"]["TenantLimits"];
+        };
+        /** @description The quotas of the caller's tenant; 0 is none. */
+        TenantLimits: {
+            /** @description Unfinished jobs at once. */
+            max_jobs: number;
+            /** @description Items of unfinished jobs at once (by cost). */
+            max_items_in_flight: number;
+            /** @description Unfinished uploads at once. */
+            max_uploads: number;
+            /** @description Declared sizes of all its stored uploads together. */
+            max_upload_bytes: number;
         };
         SubmitJobRequest: {
             model: string;
@@ -1388,11 +1428,11 @@ export interface components {
             /** @description A URL the job's end is POSTed to (see the `webhook` parameter); `none` for no webhook, omitted for the tenant's default. */
             webhook?: string;
             /**
-             * @description See the `priority` parameter.
+             * @description See the `priority` parameter (this wins over it).
              * @enum {string}
              */
             priority?: "high" | "normal" | "low";
-            /** @description See the `deadline` parameter. */
+            /** @description See the `deadline` parameter (this wins over it). */
             deadline?: string;
         };
         /** @description The body of a webhook request (Standard Webhooks). */
@@ -2065,6 +2105,44 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["Whoami"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    getLimits: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller's limits. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "max_job_items": 100000000,
+                     *       "max_body_bytes": 4294967296,
+                     *       "max_json_body_bytes": 67108864,
+                     *       "max_upload_bytes": 10737418240,
+                     *       "max_sync_items": 64,
+                     *       "tenant": {
+                     *         "max_jobs": 16,
+                     *         "max_items_in_flight": 1000000,
+                     *         "max_uploads": 20,
+                     *         "max_upload_bytes": 10737418240
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Limits"];
                 };
             };
             401: components["responses"]["Unauthorized"];
