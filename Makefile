@@ -80,7 +80,7 @@ soak: build nats-server ## load from cmd/loadgen for SOAK_DURATION (20m) at the 
 
 .PHONY: fuzz
 fuzz: ## run each fuzz target for FUZZTIME (default 20s)
-	for t in $$(go test -list 'Fuzz.*' ./gateway | grep ^Fuzz); do go test -run '^$$' -fuzz "^$$t$$" -fuzztime $${FUZZTIME:-20s} ./gateway; done
+	for t in $$(go test -list 'Fuzz.*' ./gateway/input | grep ^Fuzz); do go test -run '^$$' -fuzz "^$$t$$" -fuzztime $${FUZZTIME:-20s} ./gateway/input; done
 	for t in $$(go test -list 'Fuzz.*' ./gateway/oip | grep ^Fuzz); do go test -run '^$$' -fuzz "^$$t$$" -fuzztime $${FUZZTIME:-20s} ./gateway/oip; done
 	for t in $$(go test -list 'Fuzz.*' ./internal/wire | grep ^Fuzz); do go test -run '^$$' -fuzz "^$$t$$" -fuzztime $${FUZZTIME:-20s} ./internal/wire; done
 	for t in $$(go test -list 'Fuzz.*' ./gateway/output | grep ^Fuzz); do go test -run '^$$' -fuzz "^$$t$$" -fuzztime $${FUZZTIME:-20s} ./gateway/output; done

@@ -55,7 +55,7 @@ for i in $(seq 1 "$workers"); do
   procs+=",worker$i=$!@http://127.0.0.1:$hp/metrics"
 done
 key=$(./bin/loadgen new-key)
-printf 'soak %s role=operator rate=1000000 burst=1000000 jobs=100000 items=1000000000 conns=100000\n' "$(printf %s "$key" | sha256sum | cut -d' ' -f1)" >"$dir/api-keys"
+printf 'soak %s role=operator rate=1000000 burst=1000000 jobs=4096 items=1000000000 conns=100000\n' "$(printf %s "$key" | sha256sum | cut -d' ' -f1)" >"$dir/api-keys"
 ./bin/gateway -addr "127.0.0.1:$gw_port" -api-keys-file "$dir/api-keys" >"$dir/gateway.log" 2>&1 &
 pids+=($!); gw_pid=$!
 wait_http "http://127.0.0.1:$gw_port/ready" "$gw_pid" "$dir/gateway.log"

@@ -76,11 +76,13 @@ func (f *finisher) reply(t *task) {
 	cr := t.chunkResult(f.worker)
 	f.metrics.items.WithLabelValues(t.lane, "ok").Add(float64(cr.Done))
 	f.metrics.items.WithLabelValues(t.lane, "failed").Add(float64(cr.Failed))
-	data := cr.AppendJSON(make([]byte, 0, 64+len(cr.Items)*256))
-	if err := f.publishReply(t, data); err != nil {
+	buf := encodeResult(cr)
+	if err := f.publishReply(t, *buf); err != nil {
 		tracing.Event(f.log.Warn(), t.sc).Err(err).Msg("sync reply failed")
 		t.spanError(err)
 	}
+	releaseResult(buf) // Publish copied the bytes
+
 	if t.msg != nil { // nil: a realtime request, nothing to ack
 		if t.deadReason != "" {
 			ctx, cancel := context.WithTimeout(context.Background(), natsOpTimeout)
@@ -111,7 +113,9 @@ func (f *finisher) complete(t *task) {
 	cr := t.chunkResult(f.worker)
 	f.metrics.items.WithLabelValues(t.lane, "ok").Add(float64(cr.Done))
 	f.metrics.items.WithLabelValues(t.lane, "failed").Add(float64(cr.Failed))
-	data := cr.AppendJSON(make([]byte, 0, 64+len(cr.Items)*256))
+	buf := encodeResult(cr)
+	defer releaseResult(buf) // the store's publish copies it
+	data := *buf
 	span := t.child(f.tracer, "chunk.store")
 	count, outcome, err := f.store(cr, data)
 	count.Started = t.started
@@ -254,6 +258,28 @@ func (f *finisher) redelivered(t *task) bool {
 		f.dropInput(t)
 	}
 	return err == nil
+}
+
+// resultBufs keeps the buffers chunk results are encoded into from one
+// chunk to the next (a 256-item digits chunk's is ~100 KB, allocated,
+// cleared and grown per chunk otherwise).
+var resultBufs = sync.Pool{New: func() any { return new([]byte) }}
+
+// maxPooledResult bounds the buffers kept.
+const maxPooledResult = 4 << 20
+
+// encodeResult encodes cr into a pooled buffer; releaseResult gives it
+// back once its bytes are sent (a NATS publish copies them).
+func encodeResult(cr *wire.ChunkResult) *[]byte {
+	buf := resultBufs.Get().(*[]byte)
+	*buf = cr.AppendJSON((*buf)[:0])
+	return buf
+}
+
+func releaseResult(buf *[]byte) {
+	if cap(*buf) <= maxPooledResult {
+		resultBufs.Put(buf)
+	}
 }
 
 // opAttempts bounds how often a NATS operation cut by reconnects is tried.

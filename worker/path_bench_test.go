@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"batchinfer/internal/benchcpu"
 	"batchinfer/internal/wire"
 	"batchinfer/model"
 )
@@ -43,6 +44,7 @@ func BenchmarkChunkPath(b *testing.B) {
 		observe: func(int, time.Duration, error) {},
 	}, nil, nil)
 	b.ReportAllocs()
+	cpu := benchcpu.Start()
 	for b.Loop() {
 		its, err := wire.DecodeChunk(chunk)
 		if err != nil {
@@ -51,10 +53,12 @@ func BenchmarkChunkPath(b *testing.B) {
 		t := &task{priority: wire.PriorityBatch, job: "j", items: its, results: make([]wire.ItemResult, n), remaining: n}
 		bt.q.push(t)
 		bt.infer(bt.assemble())
-		data := finished.chunkResult("w").AppendJSON(make([]byte, 0, 64+n*256))
-		if len(data) == 0 {
+		buf := encodeResult(finished.chunkResult("w"))
+		if len(*buf) == 0 {
 			b.Fatal("empty result")
 		}
+		releaseResult(buf)
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/item")
+	cpu.Report(b, b.N*n, "item")
 }

@@ -43,6 +43,7 @@ type task struct {
 	next      int // next item to schedule
 	remaining int // items without a result yet
 	abandoned bool
+	room      *resultRoom // for the parts of results
 
 	// sc is the context the message carried (its job's or prediction's
 	// trace) and span the chunk's own (nil: tracing off), ended at release.
@@ -98,7 +99,10 @@ func (t *task) fail(i int, reason string) {
 
 // succeed records the prediction for item i from its output row.
 func (t *task) succeed(i int, meta *model.Metadata, probs []float32) {
-	t.results[i] = t.result(i, itemResult(meta, t.start+i, probs))
+	if t.room == nil {
+		t.room = newResultRoom(len(t.items))
+	}
+	t.results[i] = t.result(i, itemResult(meta, t.start+i, probs, t.room))
 	t.remaining--
 }
 

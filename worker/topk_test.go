@@ -3,8 +3,10 @@ package worker
 import (
 	"encoding/binary"
 	"math"
+	"math/rand/v2"
 	"testing"
 
+	"batchinfer/internal/wire"
 	"batchinfer/model"
 )
 
@@ -24,7 +26,7 @@ func TestItemResultTopK(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			meta.TopK = tc.topK
-			r := itemResult(meta, 7, tc.probs)
+			r := itemResult(meta, 7, tc.probs, nil)
 			if r.Index != 7 || r.Label != tc.wantLabel || r.Class == nil || r.Score != tc.probs[*r.Class] {
 				t.Fatalf("result %+v", r)
 			}
@@ -43,7 +45,7 @@ func TestItemResultTopK(t *testing.T) {
 	}
 	many := make([]float32, 1000)
 	many[999] = 1
-	if r := itemResult(&model.Metadata{TopK: 5}, 0, many); r.Probabilities != nil || len(r.Top) != 5 || *r.Class != 999 {
+	if r := itemResult(&model.Metadata{TopK: 5}, 0, many, newResultRoom(1)); r.Probabilities != nil || len(r.Top) != 5 || *r.Class != 999 {
 		t.Fatalf("1000 classes: %+v", r.Top)
 	}
 }
@@ -58,5 +60,63 @@ func TestDecodeTensor(t *testing.T) {
 	}
 	if decodeTensor(make([]float32, 3), b) {
 		t.Fatal("accepted a short tensor")
+	}
+}
+
+// TestSelectTopIsTheStableSort checks that top-k by selection gives what a
+// stable sort by descending score gives (the order results always had), on
+// rows with many ties, zeros of both signs and NaNs, for every k, and that
+// results carved from one room keep their own parts.
+func TestSelectTopIsTheStableSort(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	values := []float32{0, float32(math.Copysign(0, -1)), 0.25, 0.5, 1, 1e-7, float32(math.NaN()), float32(math.Inf(-1))}
+	meta := &model.Metadata{Labels: []string{"a", "b", "c"}}
+	room := newResultRoom(4)
+	var kept []wire.ItemResult
+	var rows [][]float32
+	for n := range 20000 {
+		probs := make([]float32, 1+r.IntN(12))
+		for i := range probs {
+			if r.IntN(3) == 0 {
+				probs[i] = values[r.IntN(len(values))]
+			} else {
+				probs[i] = float32(r.IntN(4)) / 4
+			}
+		}
+		if n%2 == 0 {
+			for i := range probs {
+				if probs[i] != probs[i] {
+					probs[i] = 0.75
+				}
+			}
+		}
+		meta.TopK = r.IntN(len(probs) + 3)
+		got := itemResult(meta, n, probs, room)
+		want := make([]wire.Class, len(got.Top))
+		sortTop(probs, want)
+		for i := range want {
+			want[i].Label = label(meta, want[i].Class)
+			if got.Top[i].Class != want[i].Class || got.Top[i].Label != want[i].Label ||
+				math.Float32bits(got.Top[i].Score) != math.Float32bits(want[i].Score) {
+				t.Fatalf("probs %v k %d: top %v, the sort gives %v", probs, meta.TopK, got.Top, want)
+			}
+		}
+		if *got.Class != want[0].Class || got.Label != want[0].Label {
+			t.Fatalf("probs %v: result %+v", probs, got)
+		}
+		kept, rows = append(kept, got), append(rows, probs)
+	}
+	for i, res := range kept {
+		if len(res.Probabilities) != len(rows[i]) || cap(res.Probabilities) != len(res.Probabilities) || cap(res.Top) != len(res.Top) {
+			t.Fatalf("result %d: parts %d/%d, %d/%d", i, len(res.Probabilities), cap(res.Probabilities), len(res.Top), cap(res.Top))
+		}
+		for k, p := range res.Probabilities {
+			if math.Float32bits(p) != math.Float32bits(rows[i][k]) {
+				t.Fatalf("result %d: probabilities %v, want %v", i, res.Probabilities, rows[i])
+			}
+		}
+		if *res.Class != res.Top[0].Class {
+			t.Fatalf("result %d: class %d, top %v", i, *res.Class, res.Top)
+		}
 	}
 }

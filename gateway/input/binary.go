@@ -50,7 +50,7 @@ func (d *Decoder) decodeRaw(r io.Reader, width, want int) error {
 	size := width * d.itemSize
 	n := 0
 	for ; want < 0 || n < want; n++ {
-		buf := make([]byte, size)
+		buf := d.data(size)
 		k, err := io.ReadFull(r, buf)
 		var ae *api.Error
 		switch {
@@ -94,8 +94,11 @@ func (d *Decoder) addRaw(buf []byte, width int) error {
 	}
 	var bad error
 	for i := range d.itemSize {
-		if bad = d.checkValue(i, math.Float32frombits(binary.LittleEndian.Uint32(buf[4*i:]))); bad != nil {
-			break
+		v := math.Float32frombits(binary.LittleEndian.Uint32(buf[4*i:]))
+		if f := float64(v); !(f >= d.lo && f <= d.hi) {
+			if bad = d.checkValue(i, v); bad != nil {
+				break
+			}
 		}
 	}
 	return d.emit(wire.Item{Kind: wire.ItemTensor, Data: buf}, 0, "", bad)

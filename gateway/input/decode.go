@@ -47,6 +47,14 @@ type Decoder struct {
 	idColumn string
 	// skip is how many items to pass over unread (a resumed reading).
 	skip int
+	// vals is the values of the item being read (reused).
+	vals []float32
+	// lo and hi bound a valid value: the model's range within float32's.
+	lo, hi float64
+	// block is room for the next items' bytes (Decoder.data), what is
+	// left of the last block allocated, of blockSize bytes.
+	block     []byte
+	blockSize int
 }
 
 // Sink takes each item in input order: its index, the item, its input line
@@ -57,7 +65,14 @@ type Sink func(index int, it wire.Item, line int, id string, invalid error) erro
 
 // NewDecoder returns a decoder of at most maxItems items for meta.
 func NewDecoder(meta *model.Metadata, maxItems, maxImageBytes int) *Decoder {
-	d := &Decoder{meta: meta, itemSize: meta.ItemSize(), maxItems: maxItems, maxImageBytes: maxImageBytes}
+	d := &Decoder{meta: meta, itemSize: meta.ItemSize(), maxItems: maxItems, maxImageBytes: maxImageBytes,
+		lo: -math.MaxFloat32, hi: math.MaxFloat32}
+	if mn := meta.Input.Min; mn != nil {
+		d.lo = max(d.lo, *mn)
+	}
+	if mx := meta.Input.Max; mx != nil {
+		d.hi = min(d.hi, *mx)
+	}
 	if len(meta.Features) > 0 {
 		d.featureIndex = make(map[string]int, len(meta.Features))
 		for i, f := range meta.Features {
@@ -149,11 +164,11 @@ func (d *Decoder) decodeItem(raw []byte) (wire.Item, error) {
 	}
 	switch raw[0] {
 	case '[':
-		vals := make([]float32, 0, d.itemSize)
-		vals, err := parseNumberArray(raw, d.meta.Input.Shape[1:], vals)
+		vals, err := parseNumberArray(raw, d.meta.Input.Shape[1:], d.vals[:0])
 		if err != nil {
 			return wire.Item{}, err
 		}
+		d.vals = vals[:0]
 		return d.tensor(vals)
 	case '{':
 		if b64, ok := stringField(raw, `{"b64":"`); ok {
@@ -264,7 +279,7 @@ func (d *Decoder) features(m map[string]*float64) (wire.Item, error) {
 	if d.featureIndex == nil {
 		return wire.Item{}, fmt.Errorf("model %s takes no named features", d.meta.ID())
 	}
-	vals := make([]float32, d.itemSize)
+	vals := d.values()
 	seen := 0
 	for name, v := range m {
 		i, ok := d.featureIndex[name]
@@ -291,14 +306,62 @@ func (d *Decoder) tensor(vals []float32) (wire.Item, error) {
 	if len(vals) != d.itemSize {
 		return wire.Item{}, fmt.Errorf("expected %d values (shape %v), got %d", d.itemSize, d.meta.Input.Shape[1:], len(vals))
 	}
-	b := make([]byte, 4*len(vals))
+	if err := d.checkValues(vals); err != nil {
+		return wire.Item{}, err
+	}
+	b := d.data(4 * len(vals))
 	for i, v := range vals {
-		if err := d.checkValue(i, v); err != nil {
-			return wire.Item{}, err
-		}
 		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(v))
 	}
 	return wire.Item{Kind: wire.ItemTensor, Data: b}, nil
+}
+
+// values is room for one item's values, zeroed (reused from item to item:
+// tensor copies them out).
+func (d *Decoder) values() []float32 {
+	if cap(d.vals) < d.itemSize {
+		d.vals = make([]float32, d.itemSize)
+	}
+	vals := d.vals[:d.itemSize]
+	clear(vals)
+	return vals
+}
+
+// Item bytes are carved from blocks shared by consecutive items, so that a
+// small item costs no allocation of its own: a block grows from
+// minBlockBytes to maxBlockBytes (a request of one item allocates little),
+// and lives as long as any item in it. Items larger than maxBlockBytes/8
+// get their own.
+const (
+	minBlockBytes = 1 << 10
+	maxBlockBytes = 64 << 10
+)
+
+// data returns room for n bytes of one item, which it keeps.
+func (d *Decoder) data(n int) []byte {
+	if n > maxBlockBytes/8 {
+		return make([]byte, n)
+	}
+	if len(d.block) < n {
+		d.blockSize = min(maxBlockBytes, max(minBlockBytes, 2*d.blockSize))
+		d.block = make([]byte, d.blockSize)
+	}
+	b := d.block[:n:n]
+	d.block = d.block[n:]
+	return b
+}
+
+// checkValues checks every value as checkValue does, comparing first with
+// the bounds alone (NaN and infinities fail them too).
+func (d *Decoder) checkValues(vals []float32) error {
+	for i, v := range vals {
+		if f := float64(v); !(f >= d.lo && f <= d.hi) {
+			if err := d.checkValue(i, v); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func (d *Decoder) checkValue(i int, v float32) error {
@@ -429,11 +492,11 @@ func (p *numParser) list(want int, dst []float32) ([]float32, error) {
 				return nil, fmt.Errorf("value %d: unexpected %q: values must be numbers", n, p.b[p.i])
 			}
 			tok := unsafe.String(&p.b[start], p.i-start)
-			f, err := strconv.ParseFloat(tok, 32)
-			if err != nil || math.IsInf(f, 0) {
+			f, ok := parseFloat32(tok)
+			if !ok {
 				return nil, fmt.Errorf("value %d: %q is not a finite float32", n, tok)
 			}
-			dst = append(dst, float32(f))
+			dst = append(dst, f)
 			n++
 			p.ws()
 			if p.i < len(p.b) && p.b[p.i] == ',' {
@@ -602,17 +665,17 @@ func (d *Decoder) csvRow(rec []string, order []int) (wire.Item, error) {
 	if len(rec) != d.itemSize {
 		return wire.Item{}, fmt.Errorf("%d columns, expected %d", len(rec), d.itemSize)
 	}
-	vals := make([]float32, d.itemSize)
+	vals := d.values()
 	for c, s := range rec {
-		f, err := strconv.ParseFloat(strings.TrimSpace(s), 32)
-		if err != nil || math.IsInf(f, 0) {
+		f, ok := parseFloat32(strings.TrimSpace(s))
+		if !ok {
 			return wire.Item{}, fmt.Errorf("column %d: %q is not a finite number", c+1, s)
 		}
 		pos := c
 		if order != nil {
 			pos = order[c]
 		}
-		vals[pos] = float32(f)
+		vals[pos] = f
 	}
 	return d.tensor(vals)
 }

@@ -10,12 +10,13 @@ import (
 )
 
 // decodeItem decodes an item's JSON into it (reset first, keeping its
-// probabilities' room). Items as the worker writes them (wire's AppendJSON,
+// probabilities' room and the int its class pointed to). Items as the worker writes them (wire's AppendJSON,
 // byte for byte encoding/json's output) take a fast path that reads only
 // what a file shows; anything else is left to encoding/json.
 func decodeItem(item []byte, it *wire.ItemResult) error {
+	class := it.Class
 	*it = wire.ItemResult{Probabilities: it.Probabilities[:0]}
-	if fastDecode(item, it) {
+	if fastDecode(item, it, class) {
 		return nil
 	}
 	*it = wire.ItemResult{Probabilities: it.Probabilities[:0]}
@@ -24,7 +25,8 @@ func decodeItem(item []byte, it *wire.ItemResult) error {
 
 // fastDecode reads a flat object of known keys; it reports false for
 // anything it does not expect (the caller decodes it again, in full).
-func fastDecode(b []byte, it *wire.ItemResult) bool {
+// class, when not nil, is where the item's class goes.
+func fastDecode(b []byte, it *wire.ItemResult, class *int) bool {
 	if len(b) < 2 || b[0] != '{' || b[len(b)-1] != '}' {
 		return false
 	}
@@ -34,7 +36,7 @@ func fastDecode(b []byte, it *wire.ItemResult) bool {
 		if !ok {
 			return false
 		}
-		if rest, ok = fieldValue(key, rest, it); !ok || len(rest) == 0 {
+		if rest, ok = fieldValue(key, rest, it, class); !ok || len(rest) == 0 {
 			return false
 		}
 		switch rest[0] {
@@ -60,8 +62,9 @@ func fieldKey(b []byte) ([]byte, []byte, bool) {
 	return b[1 : end+1], b[end+3:], true // no key of ours has escapes
 }
 
-// fieldValue reads the value of key at the start of b into it.
-func fieldValue(key, b []byte, it *wire.ItemResult) ([]byte, bool) {
+// fieldValue reads the value of key at the start of b into it (its class
+// into class when not nil).
+func fieldValue(key, b []byte, it *wire.ItemResult, class *int) ([]byte, bool) {
 	var ok bool
 	switch string(key) {
 	case "index":
@@ -69,9 +72,11 @@ func fieldValue(key, b []byte, it *wire.ItemResult) ([]byte, bool) {
 	case "line":
 		it.Line, b, ok = intValue(b)
 	case "class":
-		var c int
-		c, b, ok = intValue(b)
-		it.Class = &c
+		if class == nil {
+			class = new(int)
+		}
+		*class, b, ok = intValue(b)
+		it.Class = class
 	case "score":
 		it.Score, b, ok = floatValue(b)
 	case "label":

@@ -69,7 +69,7 @@ func FuzzDecodeItem(f *testing.F) {
 	f.Add([]byte("{\"index\":1,\"label\":\"\xff\"}"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var fast wire.ItemResult
-		if !fastDecode(b, &fast) {
+		if !fastDecode(b, &fast, nil) {
 			return
 		}
 		var slow wire.ItemResult

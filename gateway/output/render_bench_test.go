@@ -3,6 +3,7 @@ package output
 import (
 	"testing"
 
+	"batchinfer/internal/benchcpu"
 	"batchinfer/internal/wire"
 )
 
@@ -31,12 +32,14 @@ func benchRender(b *testing.B, f File, cols []string) {
 	r := NewRenderer(f, cols)
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
+	cpu := benchcpu.Start()
 	for b.Loop() {
 		if _, err := r.Chunk(data); err != nil {
 			b.Fatal(err)
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/256, "ns/item")
+	cpu.Report(b, b.N*256, "item")
 }
 
 func BenchmarkRenderOutputNDJSON(b *testing.B) { benchRender(b, File{KindOutput, FormatNDJSON}, nil) }

@@ -75,6 +75,9 @@ type Scheduler struct {
 	queues  map[string]*modelQueue // by model id
 	byID    map[string]*job
 	dirty   map[string]bool // cursors to save
+	// loading are the jobs whose record is being read to enter them; true
+	// once a write of the record went by meanwhile (read it again).
+	loading map[string]bool
 	leading bool
 	wake    chan struct{}
 
@@ -113,7 +116,7 @@ func New(cfg Config, in *natsx.Infra, reg prometheus.Registerer, log zerolog.Log
 	s := &Scheduler{
 		cfg: cfg, in: in, jobs: store.NewJobs(in), id: nuid.Next(),
 		log:    log.With().Str("component", "scheduler").Logger(),
-		queues: map[string]*modelQueue{}, byID: map[string]*job{}, dirty: map[string]bool{},
+		queues: map[string]*modelQueue{}, byID: map[string]*job{}, dirty: map[string]bool{}, loading: map[string]bool{},
 		wake: make(chan struct{}, 1),
 	}
 	s.metrics = newMetrics(reg, s.backlog)

@@ -51,19 +51,40 @@ func (s *Scheduler) watchActive(ready context.Context) error {
 	}
 }
 
-// load reads a job's record and follows it (again).
+// load reads a job's record and follows it (again). A write of the record
+// that goes by while it is read (onRecord skips jobs it does not follow
+// yet) makes it read the record again: the job would otherwise wait for
+// its next write with what the first read saw (a dataset's chunks read so
+// far, none sent).
 func (s *Scheduler) load(id string) {
+	for s.loadOnce(id) {
+	}
+}
+
+// loadOnce reads and applies the record once; it reports whether a write
+// went by meanwhile.
+func (s *Scheduler) loadOnce(id string) (again bool) {
+	s.mu.Lock()
+	s.loading[id] = false
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		again = s.loading[id]
+		delete(s.loading, id)
+		s.mu.Unlock()
+	}()
 	ctx, cancel := s.op()
 	defer cancel()
 	rec, err := s.jobs.Get(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return
+		return false
 	}
 	if err != nil {
 		s.log.Warn().Err(err).Str("job", id).Msg("scheduler: reading a job failed")
-		return
+		return false
 	}
 	s.apply(rec)
+	return false
 }
 
 // onRecord takes a job record as written: its state, size, cancellation.
@@ -71,6 +92,9 @@ func (s *Scheduler) onRecord(m *nats.Msg) {
 	id := m.Subject[strings.LastIndexByte(m.Subject, '.')+1:]
 	s.mu.Lock()
 	_, tracked := s.byID[id]
+	if _, ok := s.loading[id]; ok && !tracked {
+		s.loading[id] = true
+	}
 	s.mu.Unlock()
 	if !tracked || len(m.Data) == 0 {
 		return

@@ -46,6 +46,7 @@ func (c *ChunkResult) AppendJSON(b []byte) []byte {
 }
 
 func (r *ItemResult) appendJSON(b []byte) []byte {
+	var fs formatted // the score is also the best class's, and a probability
 	b = append(b, `{"index":`...)
 	b = strconv.AppendInt(b, int64(r.Index), 10)
 	if r.Label != "" {
@@ -58,7 +59,7 @@ func (r *ItemResult) appendJSON(b []byte) []byte {
 	}
 	if r.Score != 0 {
 		b = append(b, `,"score":`...)
-		b = appendFloat32(b, r.Score)
+		b = fs.append(b, r.Score)
 	}
 	if len(r.Top) > 0 {
 		b = append(b, `,"top":[`...)
@@ -71,7 +72,7 @@ func (r *ItemResult) appendJSON(b []byte) []byte {
 			b = append(b, `,"class":`...)
 			b = strconv.AppendInt(b, int64(c.Class), 10)
 			b = append(b, `,"score":`...)
-			b = appendFloat32(b, c.Score)
+			b = fs.append(b, c.Score)
 			b = append(b, '}')
 		}
 		b = append(b, ']')
@@ -82,7 +83,7 @@ func (r *ItemResult) appendJSON(b []byte) []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendFloat32(b, p)
+			b = fs.append(b, p)
 		}
 		b = append(b, ']')
 	}
@@ -102,6 +103,33 @@ func (r *ItemResult) appendJSON(b []byte) []byte {
 		b = appendString(b, r.ID)
 	}
 	return append(b, '}')
+}
+
+// formatted remembers where in the buffer the first few floats of an item
+// were written, so that a value written again (an item's score is its best
+// class's, and each top class's is a probability) is copied instead of
+// formatted anew: the same float32 bits, the same bytes.
+type formatted struct {
+	n     int
+	bits  [8]uint32
+	spans [8][2]int
+}
+
+// append appends f as appendFloat32 does.
+func (m *formatted) append(b []byte, f float32) []byte {
+	bits := math.Float32bits(f)
+	for i := 0; i < m.n; i++ {
+		if m.bits[i] == bits {
+			return append(b, b[m.spans[i][0]:m.spans[i][1]]...)
+		}
+	}
+	start := len(b)
+	b = appendFloat32(b, f)
+	if m.n < len(m.bits) {
+		m.bits[m.n], m.spans[m.n] = bits, [2]int{start, len(b)}
+		m.n++
+	}
+	return b
 }
 
 // appendFloat32 formats like encoding/json does for float32.

@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/rand"
 	"testing"
+
+	"batchinfer/internal/benchcpu"
 )
 
 func TestAppendJSONMatchesEncodingJSON(t *testing.T) {
@@ -51,6 +53,42 @@ func TestAppendJSONMatchesEncodingJSON(t *testing.T) {
 	}
 }
 
+// TestAppendJSONRepeatedValues checks the bytes of items as workers make
+// them, whose score and top scores are among their probabilities (written
+// once, copied after): repeated values, zeros of both signs, more distinct
+// values than are remembered.
+func TestAppendJSONRepeatedValues(t *testing.T) {
+	r := rand.New(rand.NewSource(11))
+	values := []float32{0, float32(math.Copysign(0, -1)), 1, 0.5, 1e-7, 3.8355765e-07, 0.99999917, 2e21}
+	for n := 0; n < 2000; n++ {
+		c := ChunkResult{Job: "j", Chunk: n}
+		for i := 0; i < 1+r.Intn(4); i++ {
+			probs := make([]float32, 1+r.Intn(16))
+			for k := range probs {
+				if r.Intn(2) == 0 {
+					probs[k] = values[r.Intn(len(values))]
+				} else {
+					probs[k] = r.Float32() * float32(math.Pow(10, float64(-r.Intn(9))))
+				}
+			}
+			best := r.Intn(len(probs))
+			it := ItemResult{Index: i, Label: "x", Class: &best, Score: probs[best], Probabilities: probs}
+			for k := 0; k < r.Intn(len(probs)+1); k++ {
+				cl := r.Intn(len(probs))
+				it.Top = append(it.Top, Class{Label: "y", Class: cl, Score: probs[cl]})
+			}
+			c.Items = append(c.Items, it)
+		}
+		want, err := json.Marshal(&c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := c.AppendJSON([]byte("prefix")); string(got[6:]) != string(want) {
+			t.Fatalf("case %d:\n got %s\nwant %s", n, got[6:], want)
+		}
+	}
+}
+
 func BenchmarkChunkResultJSON(b *testing.B) {
 	cl := 3
 	c := ChunkResult{Job: "j0123456789", Chunk: 3, Items: make([]ItemResult, 256)}
@@ -59,14 +97,51 @@ func BenchmarkChunkResultJSON(b *testing.B) {
 			Probabilities: []float32{1e-7, 0.2, 0.3, 0.99, 0.01, 0.001, 1e-9, 0.5, 0.25, 0.125}}
 	}
 	b.Run("encoding/json", func(b *testing.B) {
-		for i := 0; i < b.N; i++ {
+		b.ReportAllocs()
+		cpu := benchcpu.Start()
+		for b.Loop() {
 			_, _ = json.Marshal(&c)
 		}
+		cpu.Report(b, b.N*len(c.Items), "item")
+	})
+	// As the digits model's worker writes them: softmax outputs of full
+	// precision, the score and top 3 among them.
+	d := ChunkResult{Job: "j0123456789", Chunk: 3, Items: make([]ItemResult, 256)}
+	r := rand.New(rand.NewSource(1))
+	for i := range d.Items {
+		probs, sum := make([]float32, 10), float32(0)
+		for k := range probs {
+			probs[k] = float32(math.Exp(r.NormFloat64() * 6))
+			sum += probs[k]
+		}
+		best := 0
+		for k := range probs {
+			if probs[k] /= sum; probs[k] > probs[best] {
+				best = k
+			}
+		}
+		it := ItemResult{Index: i, Label: "3", Class: &best, Score: probs[best], Probabilities: probs, Line: i + 1}
+		for k := 0; k < 3; k++ {
+			it.Top = append(it.Top, Class{"3", (best + k) % 10, probs[(best+k)%10]})
+		}
+		d.Items[i] = it
+	}
+	b.Run("AppendJSON-digits", func(b *testing.B) {
+		b.ReportAllocs()
+		var buf []byte
+		cpu := benchcpu.Start()
+		for b.Loop() {
+			buf = d.AppendJSON(buf[:0])
+		}
+		cpu.Report(b, b.N*len(d.Items), "item")
 	})
 	b.Run("AppendJSON", func(b *testing.B) {
+		b.ReportAllocs()
 		var buf []byte
-		for i := 0; i < b.N; i++ {
+		cpu := benchcpu.Start()
+		for b.Loop() {
 			buf = c.AppendJSON(buf[:0])
 		}
+		cpu.Report(b, b.N*len(c.Items), "item")
 	})
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"batchinfer/internal/benchcpu"
 )
 
 // EachItem yields exactly the items encoding/json would decode, for
@@ -76,4 +78,27 @@ func TestEachItemRejects(t *testing.T) {
 	if strings.Count(string(data), "index") != 2 {
 		t.Fatal(string(data))
 	}
+}
+
+// BenchmarkEachItem is the gateway's cost per item of sending stored
+// results on (the results stream, an output file in NDJSON): finding each
+// item's bytes in a chunk's.
+func BenchmarkEachItem(b *testing.B) {
+	cl := 3
+	c := ChunkResult{Job: "j0123456789", Chunk: 3, Items: make([]ItemResult, 256)}
+	for i := range c.Items {
+		c.Items[i] = ItemResult{Index: i, Label: "3", Class: &cl, Score: 0.99, Top: []Class{{"3", 3, 0.99}, {"5", 5, 0.001}},
+			Probabilities: []float32{1e-7, 0.2, 0.3, 0.99, 0.01, 0.001, 1e-9, 0.5, 0.25, 0.125}, Line: i + 1}
+	}
+	data := c.AppendJSON(nil)
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	cpu := benchcpu.Start()
+	for b.Loop() {
+		n := 0
+		if err := EachItem(data, func([]byte) error { n++; return nil }); err != nil || n != 256 {
+			b.Fatal(err, n)
+		}
+	}
+	cpu.Report(b, b.N*256, "item")
 }

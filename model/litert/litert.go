@@ -106,6 +106,9 @@ func load(file, dir string, given *model.Metadata, opts Options) (_ *Model, err 
 	if _, err := os.Stat(file); err != nil {
 		return nil, fmt.Errorf("read TFLite model: %w", err)
 	}
+	if err := checkFile(file); err != nil {
+		return nil, err
+	}
 	m := &Model{path: file}
 	defer func() {
 		if err != nil {

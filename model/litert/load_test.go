@@ -123,7 +123,17 @@ func TestLoadErrors(t *testing.T) {
 			dir := copyVersion(t, "digits", nil)
 			writeFile(t, filepath.Join(dir, model.TFLiteFile), []byte("TFL3 but not a flatbuffer at all"))
 			return dir
-		}, false, `load model "digits:1": read TFLite model ` + "" + ``},
+		}, false, `not a valid .tflite file: identifier " but", want "TFL3"`},
+		{"root past the end", func(t *testing.T) string {
+			dir := copyVersion(t, "digits", nil)
+			writeFile(t, filepath.Join(dir, model.TFLiteFile), []byte("\xff\x00\x00\x00TFL3 and little else"))
+			return dir
+		}, false, "not a valid .tflite file: an offset points outside the file"},
+		{"shorter than a header", func(t *testing.T) string {
+			dir := copyVersion(t, "digits", nil)
+			writeFile(t, filepath.Join(dir, model.TFLiteFile), []byte("TFL"))
+			return dir
+		}, false, "not a valid .tflite file: 3 bytes"},
 		{"truncated", func(t *testing.T) string {
 			dir := copyVersion(t, "digits", nil)
 			b, err := os.ReadFile(filepath.Join(dir, model.TFLiteFile))

@@ -2,6 +2,7 @@ package system
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -50,9 +51,13 @@ func TestMillionItemDataset(t *testing.T) {
 // invalid row's error; and the Content-Length.
 func (s *System) streamOutputNDJSON(t *testing.T, id string, n int, invalid []int, classes []int) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, s.BaseURL+"/v1/jobs/"+id+"/output", nil)
+	// Hundreds of MB: bounded by a deadline for the whole download, not by
+	// the harness client's 60 s per request.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.BaseURL+"/v1/jobs/"+id+"/output", nil)
 	req.Header.Set("Authorization", "Bearer "+s.Key)
-	resp, err := client.Do(req)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
