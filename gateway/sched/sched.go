@@ -71,10 +71,10 @@ type Scheduler struct {
 	id      string
 	metrics *metrics
 
-	mu      sync.Mutex
-	queues  map[string]*modelQueue // by model id
-	byID    map[string]*job
-	dirty   map[string]bool // cursors to save
+	mu     sync.Mutex
+	queues map[string]*modelQueue // by model id
+	byID   map[string]*job
+	dirty  map[string]bool // cursors to save
 	// loading are the jobs whose record is being read to enter them; true
 	// once a write of the record went by meanwhile (read it again).
 	loading map[string]bool
