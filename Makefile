@@ -102,7 +102,8 @@ bench-model: ## generate the benchmark-only MobileNetV2 model (not committed)
 	[ -f model/models/mobilenet_bench/1/saved_model.pb ] || (cd model && .venv/bin/python -m pipeline.train --out models --only mobilenet_bench --no-testdata)
 
 .PHONY: bench
-bench: build nats-server bench-model ## docs/benchmarks.md: separate processes under load from bin/benchload, next to raw TF (bin/rawtf), same run; datasets of 1M and 10M rows end to end (~15 min, ~31 GB free disk; BENCH_ONLY=..., BENCH_DATASET_ITEMS=...)
+bench: build nats-server ## docs/benchmarks.md: separate processes under load from bin/benchload, next to raw TF (bin/rawtf), same run; datasets of 1M and 10M rows end to end (~15 min, ~31 GB free disk; BENCH_ONLY=..., BENCH_DATASET_ITEMS=...); BENCH_ONLY=fair: docs/scheduling.md
+	[[ " $${BENCH_ONLY:-mobilenet} " != *" mobilenet "* ]] || $(MAKE) bench-model
 	scripts/bench.sh
 
 .PHONY: bench-go

@@ -129,7 +129,7 @@ func Defaults() Config {
 				CheckTimeout: 2 * time.Minute, DrainGrace: 5 * time.Second, SweepInterval: time.Second,
 			},
 		},
-		Sched: sched.Config{QueueChunks: sched.DefaultQueueChunks, Tick: sched.DefaultTick},
+		Sched: sched.Config{QueueChunks: sched.DefaultQueueChunks, Tick: sched.DefaultTick, Policy: sched.PolicyFair},
 		WS: ws.Config{
 			MaxConnections: 1000, MaxMessageBytes: 4 << 20, MaxSubscriptions: 64, MaxInflight: 16,
 			SendBuffer: 1024, SendBufferBytes: 4 << 20, SendBudgetBytes: 128 << 20, SlowConsumerTimeout: 10 * time.Second, Heartbeat: 15 * time.Second,
@@ -159,6 +159,7 @@ func (c *Config) Flags(s *config.Set) {
 	s.String(&c.UIDir, "ui-dir", "GATEWAY_UI_DIR", d.UIDir, "serve the built web UI from this directory")
 	s.Int(&c.Sched.QueueChunks, "sched-queue-chunks", "SCHED_QUEUE_CHUNKS", d.Sched.QueueChunks, "batch chunks the scheduler keeps waiting per model version for its workers (fewer: a new job is served sooner; more: workers never idle)")
 	s.Duration(&c.Sched.Tick, "sched-tick", "SCHED_TICK", d.Sched.Tick, "how often the scheduler reads each model's queue and tops it up")
+	s.String(&c.Sched.Policy, "sched-policy", "SCHED_POLICY", d.Sched.Policy, "order batch chunks are sent in: fair (weighted fair share between tenants, priorities, a tenant's jobs equally) or fifo (submission order, as before fair share: for benchmarks that compare the two)")
 	c.authFlags(s, d)
 	c.uploadFlags(s, d)
 	c.registryFlags(s, d)
@@ -286,6 +287,9 @@ func (c Config) validate() error {
 		return err
 	}
 	if err := c.Uploads.Validate(); err != nil {
+		return fmt.Errorf("%w: gateway: %w", config.ErrInvalid, err)
+	}
+	if err := c.Sched.Validate(); err != nil {
 		return fmt.Errorf("%w: gateway: %w", config.ErrInvalid, err)
 	}
 	if err := c.Tracing.Validate(); err != nil {

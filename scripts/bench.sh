@@ -18,12 +18,19 @@
 # 2 cores. The NATS store dir is removed at the end (BENCH_KEEP_STORE=1
 # keeps it).
 #
-#   make bench [BENCH_ROUNDS=3 BENCH_ITEMS=100000 BENCH_MOBILENET_ITEMS=1024 BENCH_SYNC_DURATION=10s BENCH_DATASET_ITEMS="1000000 10000000" BENCH_ONLY="idle raw job formats sync load mobilenet tracing dataset"]
+#   make bench [BENCH_ROUNDS=3 BENCH_ITEMS=100000 BENCH_MOBILENET_ITEMS=1024 BENCH_SYNC_DURATION=10s BENCH_DATASET_ITEMS="1000000 10000000" BENCH_ONLY="idle raw job formats sync load mobilenet tracing dataset fair"]
 #
 # tracing: a 100k job and a synchronous load with tracing off, on at 1 %
 # sampling and at 100 % (BENCH_TRACING_MODES="off 1% 100%", in that
 # order), in the same run; spans go over OTLP/HTTP to `benchload sink`,
 # which counts them (results: kind "spans").
+#
+# The fair section (docs/scheduling.md) runs each of its scenarios under both
+# scheduling policies in turn, restarting the gateway with SCHED_POLICY=fair
+# or fifo: tenant B's small job alone, then behind tenant A's backlog, and
+# the cost of fair share with 1, 10 and 100 active jobs of several tenants.
+#
+#   make bench BENCH_ONLY=fair [BENCH_FAIR_JOBS=8 BENCH_FAIR_ITEMS=100000 BENCH_FAIR_SMALL=256 BENCH_FAIR_COST_JOBS="1 10 100" BENCH_FAIR_COST_ITEMS=100000 BENCH_FAIR_ROUNDS=2]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -35,18 +42,19 @@ mkdir -p "$dir/profiles"
 rounds=${BENCH_ROUNDS:-3}
 items=${BENCH_ITEMS:-100000}
 sync_d=${BENCH_SYNC_DURATION:-10s}
-only=${BENCH_ONLY:-idle raw job formats sync load mobilenet tracing dataset}
+only=${BENCH_ONLY:-idle raw job formats sync load mobilenet tracing dataset fair}
 dataset_items=${BENCH_DATASET_ITEMS:-1000000 10000000}
 nats_port=${BENCH_NATS_PORT:-15222}
 gw_port=${BENCH_GATEWAY_PORT:-18200}
 out=$dir/results.jsonl
 : >"$out"
 pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+cleanup() { # the servers running now (a restarted one's old pid is not ours any more)
+  for p in "${pids[@]}" $gw_pid $worker_pid; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}" $gw_pid $worker_pid; do wait "$p" 2>/dev/null || true; done
   [ "${BENCH_KEEP_STORE:-0}" = 1 ] || rm -rf "$dir/nats" "$dir/data"
 }
+gw_pid= worker_pid=
 trap cleanup EXIT
 want() { [[ " $only " == *" $1 "* ]]; }
 
@@ -57,38 +65,47 @@ want() { [[ " $only " == *" $1 "* ]]; }
 pids+=($!); nats_pid=$!
 wait_http "http://127.0.0.1:$((nats_port + 1))/healthz?js-enabled-only=true" "$nats_pid" "$dir/nats.log"
 export NATS_URL=nats://127.0.0.1:$nats_port RESULT_TTL=10m
-# Stream bounds (gateway and worker create the streams with them) large
-# enough for the dataset scenario: the results of a 10M-item digits job
-# (3.6 GB, 360 B an item) and of a 10M-row breast_cancer one (2.3 GB),
-# kept RESULT_TTL after each job, together; one 10M-row dataset stored at
-# a time (1.5 GB NDJSON, 2.1 GB CSV: each upload is deleted after its
-# job); the inputs not yet run of one job in JOBIN (at most 1.9 GB seen; a
-# dataset's reading waits for room beyond it). JetStream reserves them
-# (~23 GB with the registry's 1 GiB) within the store's default max, 75 %
-# of the free disk.
-export RESULT_MAX_BYTES=${RESULT_MAX_BYTES:-8589934592} UPLOAD_MAX_BYTES=${UPLOAD_MAX_BYTES:-4294967296} \
-  QUEUE_MAX_BYTES=${QUEUE_MAX_BYTES:-4294967296}
+if want dataset; then
+  # Stream bounds (gateway and worker create the streams with them) large
+  # enough for the dataset scenario: the results of a 10M-item digits job
+  # (3.6 GB, 360 B an item) and of a 10M-row breast_cancer one (2.3 GB),
+  # kept RESULT_TTL after each job, together; one 10M-row dataset stored at
+  # a time (1.5 GB NDJSON, 2.1 GB CSV: each upload is deleted after its
+  # job); the inputs not yet run of one job in JOBIN (at most 1.9 GB seen; a
+  # dataset's reading waits for room beyond it). JetStream reserves them
+  # (~23 GB with the registry's 1 GiB) within the store's default max, 75 %
+  # of the free disk.
+  export RESULT_MAX_BYTES=${RESULT_MAX_BYTES:-8589934592} UPLOAD_MAX_BYTES=${UPLOAD_MAX_BYTES:-4294967296} \
+    QUEUE_MAX_BYTES=${QUEUE_MAX_BYTES:-4294967296}
+else
+  # Nothing else uploads: a 1 GiB uploads stream instead of 12 GiB, so that
+  # the streams' bounds fit the store JetStream allows on a fuller disk.
+  export UPLOAD_MAX_BYTES=${UPLOAD_MAX_BYTES:-1073741824}
+fi
 
-worker_pid=
 start_worker() { # extra flags
   if [ -n "$worker_pid" ]; then kill -TERM "$worker_pid"; wait "$worker_pid" 2>/dev/null || true; fi
   ./bin/worker -worker-id bench-w1 -health-addr "127.0.0.1:$((gw_port + 1))" -pprof-addr "127.0.0.1:$((gw_port + 2))" "$@" >>"$dir/worker.log" 2>&1 &
-  worker_pid=$!; pids+=("$worker_pid")
+  worker_pid=$!
   wait_http "http://127.0.0.1:$((gw_port + 1))/ready" "$worker_pid" "$dir/worker.log"
 }
 start_worker
 
+limits='rate=10000000 burst=10000000 jobs=4096 items=1000000000 conns=100000 uploads=64'
 key=$(./bin/loadgen new-key)
-printf 'bench %s role=operator rate=10000000 burst=10000000 jobs=4096 items=1000000000 conns=100000\n' \
-  "$(printf %s "$key" | sha256sum | cut -d' ' -f1)" >"$dir/api-keys"
-gw_pid=
-start_gateway() {
+printf 'bench %s role=operator %s\n' "$(printf %s "$key" | sha256sum | cut -d' ' -f1)" "$limits" >"$dir/api-keys"
+tenant_keys=() # the fair section's tenants: A, B, then more for its cost scenario
+for t in A B C D E F G H I J; do
+  k=$(./bin/loadgen new-key); tenant_keys+=("$k")
+  printf 'tenant%s %s %s\n' "$t" "$(printf %s "$k" | sha256sum | cut -d' ' -f1)" "$limits" >>"$dir/api-keys"
+done
+start_gateway() { # NAME=VALUE settings (SCHED_POLICY=fifo)
   if [ -n "$gw_pid" ]; then kill -TERM "$gw_pid"; wait "$gw_pid" 2>/dev/null || true; fi
-  ./bin/gateway -addr "127.0.0.1:$gw_port" -api-keys-file "$dir/api-keys" -max-body-bytes 1073741824 -pprof-addr "127.0.0.1:$((gw_port + 3))" >>"$dir/gateway.log" 2>&1 &
-  gw_pid=$!; pids+=("$gw_pid")
+  env "$@" ./bin/gateway -addr "127.0.0.1:$gw_port" -api-keys-file "$dir/api-keys" -max-body-bytes 1073741824 -pprof-addr "127.0.0.1:$((gw_port + 3))" >>"$dir/gateway.log" 2>&1 &
+  gw_pid=$! gw_settings="$*"
   wait_http "http://127.0.0.1:$gw_port/ready" "$gw_pid" "$dir/gateway.log"
 }
-start_gateway
+start_gateway SCHED_POLICY=fair
 
 load() { # label, benchload args...
   local label=$1; shift
@@ -187,6 +204,51 @@ if want dataset; then
     done
   done
   rmdir "$dir/data" 2>/dev/null || true
+fi
+use_gateway() { # NAME=VALUE settings: the gateway restarted with them, unless it runs with them already
+  [ "$*" = "$gw_settings" ] || start_gateway "$@"
+}
+fair_env=() # settings every fair-section gateway gets besides SCHED_POLICY
+fairload() { # policy, label, benchload fair args...
+  local policy=$1 label=$2; shift 2
+  use_gateway SCHED_POLICY="$policy" "${fair_env[@]}"
+  BENCH_API_KEY=$key BENCH_TENANT_KEYS=$(IFS=,; echo "${tenant_keys[*]}") ./bin/benchload fair -url "http://127.0.0.1:$gw_port" \
+    -label "$label" -policy "$policy" -proc "nats=$nats_pid,gateway=$gw_pid,worker=$worker_pid" "$@" | tee -a "$out"
+}
+fair_small=${BENCH_FAIR_SMALL:-256}
+fair_round() { # label, policies: each scenario under each policy in turn, so that the two are measured minutes apart at most
+  local label=$1 p n; shift
+  for p in "$@"; do for _ in 1 2 3; do fairload "$p" "$label" -scenario idle -small "$fair_small"; done; done
+  for p in "$@"; do
+    fairload "$p" "$label" -scenario contend -jobs "${BENCH_FAIR_JOBS:-8}" -items "${BENCH_FAIR_ITEMS:-100000}" -small "$fair_small"
+  done
+  for n in ${BENCH_FAIR_COST_JOBS:-1 10 100}; do
+    for p in "$@"; do fairload "$p" "$label" -scenario cost -jobs "$n" -items "${BENCH_FAIR_COST_ITEMS:-100000}"; done
+  done
+}
+if want fair; then
+  fair_rounds=${BENCH_FAIR_ROUNDS:-2}
+  load warmup job -format ndjson -items 20000 >/dev/null
+  for r in $(seq 1 "$fair_rounds"); do
+    label=; [ "$fair_rounds" = 1 ] || label="round $r"
+    # fair first in odd rounds, fifo first in even ones: a machine getting
+    # busier or quieter favours neither
+    if [ $((r % 2)) = 1 ]; then fair_round "$label" fair fifo; else fair_round "$label" fifo fair; fi
+  done
+  # what SCHED_QUEUE_CHUNKS and WORKER_PREFETCH trade: a new job waits behind
+  # the chunks already queued and held (8 + 6 by default); 2 + 6, then 2 + 2
+  # (labelled with the last round, whose FIFO row each is compared with)
+  for v in "2 6" "2 2"; do
+    read -r qc pf <<<"$v"
+    variant="${label:+$label, }queue $qc, prefetch $pf"
+    fair_env=(SCHED_QUEUE_CHUNKS="$qc")
+    start_worker -prefetch "$pf"
+    for _ in 1 2 3; do fairload fair "$variant" -scenario idle -small "$fair_small"; done
+    fairload fair "$variant" -scenario contend -jobs "${BENCH_FAIR_JOBS:-8}" -items "${BENCH_FAIR_ITEMS:-100000}" -small "$fair_small"
+  done
+  fair_env=()
+  start_worker
+  use_gateway SCHED_POLICY=fair
 fi
 ./bin/benchload report "$out" >"$dir/report.md"
 cat "$dir/report.md"

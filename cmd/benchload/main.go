@@ -6,6 +6,7 @@
 //	benchload -url http://127.0.0.1:8000 -proc gateway=PID,worker=PID,nats=PID job -format ndjson -items 100000
 //	benchload ... sync -conns 64 -duration 10s
 //	benchload ... sync -conns 16 -duration 5s -backlog 200000
+//	benchload ... fair -scenario contend -policy fair -tenant-keys KA,KB -jobs 8 -items 100000 -small 256
 //	benchload ... dataset -format csv -model breast_cancer -items 10000000 -dir /tmp -nats-dir DIR -nats-monitor http://127.0.0.1:8222
 //	benchload report results.jsonl
 //	benchload sink -addr 127.0.0.1:4318   (an OTLP/HTTP receiver counting spans: GET /count)
@@ -18,6 +19,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 	"time"
 
@@ -36,11 +38,15 @@ func main() {
 type options struct {
 	url, key, model, samples, format, label string
 	dir, output, natsDir, natsMonitor       string
-	procs                                   []string
-	items, conns, backlog                   int
+	procs, tenantKeys                       []string
+	scenario, policy                        string
+	items, conns, backlog, jobs, small      int
 	duration                                time.Duration
 	keep                                    bool
 }
+
+// modes are the measurements benchload makes.
+var modes = []string{"job", "sync", "dataset", "fair"}
 
 func run(args []string) error {
 	if len(args) == 2 && args[0] == "report" {
@@ -49,8 +55,8 @@ func run(args []string) error {
 	if len(args) > 0 && args[0] == "sink" {
 		return sink(args[1:])
 	}
-	if len(args) == 0 || (args[0] != "job" && args[0] != "sync" && args[0] != "dataset") {
-		return fmt.Errorf("usage: benchload job|sync|dataset [flags] | benchload report RESULTS.jsonl")
+	if len(args) == 0 || !slices.Contains(modes, args[0]) {
+		return fmt.Errorf("usage: benchload job|sync|dataset|fair [flags] | benchload report RESULTS.jsonl")
 	}
 	mode := args[0]
 	var o options
@@ -101,6 +107,14 @@ func measure(ctx context.Context, mode string, c *benchload.Client, co *benchloa
 			return nil, err
 		}
 		return r, nil
+	case "fair":
+		r, err := c.RunFair(ctx, co, benchload.FairConfig{
+			Scenario: o.scenario, Policy: o.policy, Keys: o.tenantKeys, Jobs: o.jobs, Items: o.items, Small: o.small,
+		}, procs)
+		if err != nil {
+			return nil, err
+		}
+		return r, nil
 	case "dataset":
 		r, err := datasetRun(ctx, c, co, o, procs)
 		if r == nil {
@@ -137,7 +151,17 @@ func flags(o *options) *config.Set {
 	s.String(&o.natsDir, "nats-dir", "BENCH_NATS_DIR", "", "dataset: the NATS server's store directory, measured every second (\"\": not measured)")
 	s.String(&o.natsMonitor, "nats-monitor", "BENCH_NATS_MONITOR", "", "dataset: the NATS server's monitoring URL, its /jsz read every second (\"\": not read)")
 	s.Bool(&o.keep, "keep", "BENCH_DATASET_KEEP", false, "dataset: keep the files and the upload")
+	fairFlags(s, o)
 	return s
+}
+
+// fairFlags are the fairness scenario's settings (benchload fair).
+func fairFlags(s *config.Set, o *options) {
+	s.String(&o.scenario, "scenario", "BENCH_FAIR_SCENARIO", benchload.ScenarioContend, "fair: idle (B's small job alone), contend (A's backlog, then B's small job) or cost (-items in -jobs jobs of the tenants in turn)")
+	s.String(&o.policy, "policy", "BENCH_FAIR_POLICY", "fair", "fair: the gateway's SCHED_POLICY, copied into the output line")
+	s.List(&o.tenantKeys, "tenant-keys", "BENCH_TENANT_KEYS", nil, "fair: API keys of distinct tenants (A, B, then more for the cost scenario)")
+	s.Int(&o.jobs, "jobs", "BENCH_FAIR_JOBS", 8, "fair: A's jobs (contend) or all jobs (cost)")
+	s.Int(&o.small, "small", "BENCH_FAIR_SMALL", 256, "fair: items of B's job")
 }
 
 // datasetRun is a dataset job end to end, sampling memory and disk.

@@ -143,6 +143,18 @@ func (q *fairQueue) add(j *job) {
 	t.jobs = append(t.jobs, j)
 }
 
+// empty is whether no job is left.
+func (q *fairQueue) empty() bool { return len(q.tenants) == 0 }
+
+// jobs are the jobs entered, tenant by tenant.
+func (q *fairQueue) jobs() []*job {
+	var out []*job
+	for _, t := range q.tenants {
+		out = append(out, t.jobs...)
+	}
+	return out
+}
+
 // remove takes a job out.
 func (q *fairQueue) remove(j *job) {
 	t := q.tenants[j.tenant]

@@ -61,7 +61,7 @@ func (s *Scheduler) leaseStep(rev uint64, renewed *time.Time) uint64 {
 	}
 	rev, *renewed = next, time.Now()
 	if s.setLeading(true) {
-		s.log.Info().Msg("scheduler leading")
+		s.log.Info().Str("policy", s.cfg.Policy).Msg("scheduler leading")
 		s.loadCursors()
 		s.poke()
 	}

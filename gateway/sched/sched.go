@@ -7,7 +7,9 @@
 // the lease leads (sends), the others follow the same jobs and take over
 // when its lease lapses, resuming from the cursors it saved. Exactly-once
 // does not depend on it: a ticket sent twice (a failover) is deduplicated
-// by its message id, and a chunk is stored and counted once.
+// by its message id, and a chunk is stored and counted once. Config.Policy
+// fifo sends chunks in submission order instead, with the same tickets,
+// cursors and leases: it exists so that a benchmark can compare the two.
 package sched
 
 import (
@@ -36,6 +38,19 @@ type Config struct {
 	QueueChunks int
 	// Tick is how often each queue's depth is read and topped up.
 	Tick time.Duration
+	// Policy is the order chunks are sent in: PolicyFair (weighted fair
+	// share, the default) or PolicyFIFO (submission order, for comparison
+	// in benchmarks).
+	Policy string
+}
+
+// Validate checks the settings New does not default.
+func (c Config) Validate() error {
+	switch c.Policy {
+	case "", PolicyFair, PolicyFIFO:
+		return nil
+	}
+	return fmt.Errorf("scheduler: policy %q: want %s or %s", c.Policy, PolicyFair, PolicyFIFO)
 }
 
 // Defaults for Config.
@@ -56,10 +71,10 @@ type Scheduler struct {
 	id      string
 	metrics *metrics
 
-	mu      sync.Mutex
-	queues  map[string]*modelQueue // by model id
-	byID    map[string]*job
-	dirty   map[string]bool // cursors to save
+	mu     sync.Mutex
+	queues map[string]*modelQueue // by model id
+	byID   map[string]*job
+	dirty  map[string]bool // cursors to save
 	// loading are the jobs whose record is being read to enter them; true
 	// once a write of the record went by meanwhile (read it again).
 	loading map[string]bool
@@ -80,7 +95,7 @@ type Scheduler struct {
 // modelQueue is one model version's fair queue and work queue.
 type modelQueue struct {
 	name, version string
-	fq            *fairQueue
+	fq            order              // fair share or FIFO (Config.Policy)
 	cons          jetstream.Consumer // the workers' batch consumer (nil until one exists)
 	rate          float64            // items sent per second (moving average)
 	sent          int                // items sent since the last rate update
@@ -94,6 +109,9 @@ func New(cfg Config, in *natsx.Infra, reg prometheus.Registerer, log zerolog.Log
 	}
 	if cfg.Tick <= 0 {
 		cfg.Tick = DefaultTick
+	}
+	if cfg.Policy == "" {
+		cfg.Policy = PolicyFair
 	}
 	s := &Scheduler{
 		cfg: cfg, in: in, jobs: store.NewJobs(in), id: nuid.Next(),

@@ -41,19 +41,17 @@ func (s *Scheduler) snapshot(now time.Time) (wire.QueueSnapshot, bool) {
 		q.updateRate(now)
 		inflight := s.cfg.QueueChunks * 256 // tickets waiting, roughly
 		n := 0
-		for _, t := range q.fq.tenants {
-			for _, j := range t.jobs {
-				if j.next > 0 || !j.pending() || n >= maxSnapshotJobs {
-					continue
-				}
-				n++
-				pos := wire.QueuePosition{ItemsAhead: inflight + q.fq.ahead(j)}
-				if q.rate > 0 {
-					at := now.Add(time.Duration(float64(pos.ItemsAhead) / q.rate * float64(time.Second))).UTC()
-					pos.EstimatedStart = &at
-				}
-				snap.Jobs[j.id] = pos
+		for _, j := range q.fq.jobs() {
+			if j.next > 0 || !j.pending() || n >= maxSnapshotJobs {
+				continue
 			}
+			n++
+			pos := wire.QueuePosition{ItemsAhead: inflight + q.fq.ahead(j)}
+			if q.rate > 0 {
+				at := now.Add(time.Duration(float64(pos.ItemsAhead) / q.rate * float64(time.Second))).UTC()
+				pos.EstimatedStart = &at
+			}
+			snap.Jobs[j.id] = pos
 		}
 	}
 	return snap, true

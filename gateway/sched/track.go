@@ -163,7 +163,7 @@ func newJobOf(rec *wire.JobRecord) *job {
 func (s *Scheduler) queue(j *job) *modelQueue {
 	q := s.queues[j.model]
 	if q == nil {
-		q = &modelQueue{name: j.name, version: j.version, fq: newFairQueue(), lastRate: time.Now()}
+		q = &modelQueue{name: j.name, version: j.version, fq: newOrder(s.cfg.Policy), lastRate: time.Now()}
 		s.queues[j.model] = q
 	}
 	return q
@@ -178,7 +178,7 @@ func (s *Scheduler) forget(id string) {
 		delete(s.dirty, id)
 		q := s.queues[j.model]
 		q.fq.remove(j)
-		if len(q.fq.tenants) == 0 {
+		if q.fq.empty() {
 			delete(s.queues, j.model)
 		}
 	}

@@ -29,11 +29,13 @@ type line struct {
 // Report reads the JSON lines of a bench run and writes them as markdown
 // tables: raw TF, jobs (with the ratio to the raw TF measured in the same
 // run for the same model), synchronous loads; CPU in µs per item or request
-// of each process; datasets (rates, peak memory, disk per million items).
+// of each process; datasets (rates, peak memory, disk per million items);
+// fair share against FIFO.
 func Report(r io.Reader, w io.Writer) error {
 	var raws []RawResult
 	var jobs []labelled[JobResult]
 	var syncs []labelled[SyncResult]
+	var fairs []labelled[FairResult]
 	var datasets []labelled[DatasetResult]
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
@@ -56,6 +58,10 @@ func Report(r io.Reader, w io.Writer) error {
 			var x SyncResult
 			err = json.Unmarshal(l.Result, &x)
 			syncs = append(syncs, labelled[SyncResult]{l.Label, x})
+		case "fair":
+			var x FairResult
+			err = json.Unmarshal(l.Result, &x)
+			fairs = append(fairs, labelled[FairResult]{l.Label, x})
 		case "dataset":
 			var x DatasetResult
 			err = json.Unmarshal(l.Result, &x)
@@ -71,6 +77,7 @@ func Report(r io.Reader, w io.Writer) error {
 	writeRaw(w, raws)
 	writeJobs(w, jobs, bestRaw(raws))
 	writeSync(w, syncs)
+	writeFair(w, fairs)
 	writeDatasets(w, datasets)
 	return nil
 }
