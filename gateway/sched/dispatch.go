@@ -1,6 +1,7 @@
 package sched
 
 import (
+	"slices"
 	"time"
 
 	"batchinfer/internal/wire"
@@ -123,7 +124,7 @@ func (s *Scheduler) topUp(q *modelQueue) {
 		}
 		futures = append(futures, sent{j, c, f})
 	}
-	s.awaitAcks(futures)
+	s.awaitAcks(q, futures)
 }
 
 // ticket is the work-queue message of j's chunk c: where its input is,
@@ -145,12 +146,13 @@ type sent struct {
 	f     jetstream.PubAckFuture
 }
 
-func (s *Scheduler) awaitAcks(fs []sent) {
+func (s *Scheduler) awaitAcks(q *modelQueue, fs []sent) {
 	ctx, cancel := s.op()
 	defer cancel()
 	for _, p := range fs {
 		select {
-		case <-p.f.Ok():
+		case ack := <-p.f.Ok():
+			q.unseen = append(q.unseen, sentTicket{ack.Sequence, time.Now()})
 			continue
 		case err := <-p.f.Err():
 			s.log.Debug().Err(err).Str("job", p.j.id).Msg("scheduler: a ticket was refused, sent again")
@@ -179,5 +181,22 @@ func (s *Scheduler) waiting(q *modelQueue) (int, bool) {
 		q.cons = nil
 		return 0, false
 	}
-	return int(info.NumPending), true
+	return max(int(info.NumPending), q.undelivered(info.Delivered.Stream)), true
 }
+
+// undelivered is how many of the tickets this leader sent are past the
+// consumer's last delivered sequence. The server updates a consumer's
+// pending count after it acknowledges a publish: read just after a
+// top-up, it can miss the tickets just sent, and the leader would send as
+// many again.
+// Past unseenFor a ticket counts only as the server counts it (one taken
+// out of the stream undelivered must not hold the queue short for long).
+func (q *modelQueue) undelivered(delivered uint64) int {
+	old := time.Now().Add(-unseenFor)
+	q.unseen = slices.DeleteFunc(q.unseen, func(t sentTicket) bool { return t.seq <= delivered || t.at.Before(old) })
+	return len(q.unseen)
+}
+
+// unseenFor is how long a sent ticket counts as waiting while the
+// consumer's counts do not show it.
+const unseenFor = 2 * time.Second

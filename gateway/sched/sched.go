@@ -100,6 +100,14 @@ type modelQueue struct {
 	rate          float64            // items sent per second (moving average)
 	sent          int                // items sent since the last rate update
 	lastRate      time.Time
+	// unseen are the tickets sent and not yet seen delivered (the stream
+	// sequence, when): the consumer's pending count may not count them yet.
+	unseen []sentTicket
+}
+
+type sentTicket struct {
+	seq uint64
+	at  time.Time
 }
 
 // New returns a scheduler over in; Start it.
