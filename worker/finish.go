@@ -208,6 +208,26 @@ const (
 // stored say (their job was cancelled, failed or expired meanwhile).
 const reasonInputGone = "not run: the job's input is no longer stored (the job was cancelled, failed or expired)"
 
+// goneReason is why a job's input is no longer stored, from its record: it
+// was cancelled, or its deadline passed (the worker's view of cancels may
+// lag the record's); reasonInputGone when the record does not say.
+func (f *finisher) goneReason(job string) string {
+	var rec *wire.JobRecord
+	err := f.epoch.Do(context.Background(), natsOpTimeout, opAttempts, func(ctx context.Context) (err error) {
+		rec, err = f.jobs.Get(ctx, job)
+		return err
+	})
+	switch {
+	case err != nil:
+		return reasonInputGone
+	case rec.CancelledAt != nil:
+		return reasonCancelled
+	case rec.State == wire.StateDeadlineExceeded:
+		return reasonDeadline
+	}
+	return reasonInputGone
+}
+
 // fullState tracks how long the results store has refused results for
 // being full, shared by the finishers: once it has for StoreRetry, chunks
 // fail at once instead of each waiting its own StoreRetry, until a result

@@ -36,6 +36,9 @@ type laneDeps struct {
 	finish func(*task)
 	// inputs reads the input of batch tickets.
 	inputs *store.Inputs
+	// goneReason says why a job's input is gone: its record's cancel or
+	// deadline, else reasonInputGone.
+	goneReason func(job string) string
 	// tracer makes the chunks' and batches' spans (nil: tracing off).
 	tracer *tracing.Tracer
 }
@@ -297,7 +300,7 @@ func (l *lane) take(t *task) {
 	case errors.Is(err, store.ErrInputGone):
 		tracing.Event(l.log.Warn(), t.sc).Str("job", t.job).Int("chunk", t.chunk).Msg("ticket without input: its items are skipped")
 		t.setItems(make([]wire.Item, t.count), wire.ChunkMeta{})
-		t.skipRest(reasonInputGone)
+		t.skipRest(l.d.goneReason(t.job))
 		l.d.finish(t)
 		return
 	case err != nil:

@@ -244,7 +244,7 @@ func (w *Worker) laneDeps() laneDeps {
 	return laneDeps{
 		cfg: w.cfg, nc: w.in.NC, js: w.in.JS, epoch: w.in.Epoch, metrics: w.metrics, log: w.log,
 		killed: w.killed.Load, isCancelled: w.cancels.has, redelivered: w.fin.redelivered, finish: w.fin.submit,
-		inputs: w.fin.inputs, tracer: w.tracer,
+		inputs: w.fin.inputs, tracer: w.tracer, goneReason: w.fin.goneReason,
 	}
 }
 
