@@ -386,8 +386,8 @@ func multipartPush(t *testing.T, model []byte, metadata string) ([]byte, string)
 
 // crashingTFLite is the committed digits model.tflite with 50 bytes
 // changed at random (seeded): a flatbuffer that LiteRT's C library
-// crashes on (SIGSEGV) when it loads it, where most damaged ones are
-// refused with an error.
+// crashes on (SIGSEGV) when it loads it unverified, where most damaged
+// ones are refused with an error.
 func crashingTFLite(tflite []byte) []byte {
 	r := rand.New(rand.NewPCG(1, 2))
 	var body []byte
