@@ -25,6 +25,7 @@ import (
 	"batchinfer/gateway/auth"
 	"batchinfer/internal/config"
 	"batchinfer/internal/natsx"
+	"batchinfer/internal/natsx/natsembed"
 	"batchinfer/internal/runx"
 	"batchinfer/model/loader"
 	"batchinfer/worker"
@@ -82,7 +83,7 @@ func run(args []string) error {
 	defer stopPprof()
 	protectNATS(&st.NATS, log)
 	sizeStore(&st.NATS, st.Gateway.Streams, log)
-	ns, err := natsx.RunEmbedded(st.NATS)
+	ns, err := natsembed.Run(st.NATS)
 	if err != nil {
 		return err
 	}

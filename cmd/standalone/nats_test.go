@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"batchinfer/internal/natsx"
+	"batchinfer/internal/natsx/natsembed"
 
 	"github.com/nats-io/nats.go"
 	"github.com/rs/zerolog"
@@ -25,7 +26,7 @@ func TestEmbeddedNATSIsProtected(t *testing.T) {
 	if again.Password == c.Password {
 		t.Fatal("the same password twice")
 	}
-	ns, err := natsx.RunEmbedded(c)
+	ns, err := natsembed.Run(c)
 	if err != nil {
 		t.Fatal(err)
 	}

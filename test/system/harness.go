@@ -20,6 +20,7 @@ import (
 	"batchinfer/gateway"
 	"batchinfer/gateway/ws"
 	"batchinfer/internal/natsx"
+	"batchinfer/internal/natsx/natsembed"
 	"batchinfer/model"
 	"batchinfer/model/litert"
 	"batchinfer/model/loader"
@@ -163,7 +164,7 @@ func Start(tb testing.TB, opts Options) *System {
 }
 
 func (s *System) startNATS() {
-	ns, err := natsx.RunEmbedded(natsx.EmbeddedConfig{Port: -1, StoreDir: s.storeDir, User: s.opts.NATSUser, Password: s.opts.NATSPassword})
+	ns, err := natsembed.Run(natsx.EmbeddedConfig{Port: -1, StoreDir: s.storeDir, User: s.opts.NATSUser, Password: s.opts.NATSPassword})
 	if err != nil {
 		s.tb.Fatalf("nats: %v", err)
 	}
@@ -181,7 +182,7 @@ func (s *System) RestartNATS() {
 	p, _ := strconv.Atoi(u.Port())
 	s.NATS.Shutdown()
 	s.NATS.WaitForShutdown()
-	ns, err := natsx.RunEmbedded(natsx.EmbeddedConfig{Port: p, StoreDir: s.storeDir, User: s.opts.NATSUser, Password: s.opts.NATSPassword})
+	ns, err := natsembed.Run(natsx.EmbeddedConfig{Port: p, StoreDir: s.storeDir, User: s.opts.NATSUser, Password: s.opts.NATSPassword})
 	if err != nil {
 		s.tb.Fatalf("restart nats: %v", err)
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"batchinfer/internal/natsx"
+	"batchinfer/internal/natsx/natsembed"
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
@@ -23,7 +24,7 @@ import (
 // Server starts an embedded JetStream server for tb.
 func Server(tb testing.TB) *server.Server {
 	tb.Helper()
-	ns, err := natsx.RunEmbedded(natsx.EmbeddedConfig{Port: -1, StoreDir: tb.TempDir()})
+	ns, err := natsembed.Run(natsx.EmbeddedConfig{Port: -1, StoreDir: tb.TempDir()})
 	if err != nil {
 		tb.Fatal(err)
 	}
