@@ -45,7 +45,9 @@ func (s *Scheduler) leaseStep(rev uint64, renewed *time.Time) uint64 {
 	if rev == 0 {
 		next, err = kv.Create(ctx, leaseKey, []byte(s.id))
 		if errors.Is(err, jetstream.ErrKeyExists) {
-			return 0 // another leads
+			if next, err = s.reclaim(ctx, kv); next == 0 {
+				return 0 // another leads
+			}
 		}
 	} else {
 		next, err = kv.Update(ctx, leaseKey, []byte(s.id), rev)
@@ -66,6 +68,19 @@ func (s *Scheduler) leaseStep(rev uint64, renewed *time.Time) uint64 {
 		s.poke()
 	}
 	return rev
+}
+
+// reclaim takes back a lease that still names this scheduler: it stepped
+// down while NATS was away for longer than the lease (a restart on a busy
+// machine), and nobody else took it meanwhile. Waiting for the entry to
+// expire would leave the queues without tickets for seconds. It returns
+// the new revision, 0 when the lease is another's.
+func (s *Scheduler) reclaim(ctx context.Context, kv jetstream.KeyValue) (uint64, error) {
+	e, err := kv.Get(ctx, leaseKey)
+	if err != nil || string(e.Value()) != s.id {
+		return 0, err
+	}
+	return kv.Update(ctx, leaseKey, []byte(s.id), e.Revision())
 }
 
 // setLeading records whether this scheduler leads; it reports a change.

@@ -80,3 +80,26 @@ func TestSendsChunksOfAJobBeingRead(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// A scheduler that stepped down while NATS was away takes back a lease that
+// still names it at once; one that names another scheduler it leaves.
+func TestReclaimsItsOwnLease(t *testing.T) {
+	in, _ := natstest.Infra(t)
+	ctx := context.Background()
+	s := New(Config{}, in, prometheus.NewRegistry(), zerolog.Nop())
+	s.ctx = ctx
+	var renewed time.Time
+	if _, err := in.Buckets.Leases.Put(ctx, leaseKey, []byte(s.id)); err != nil {
+		t.Fatal(err)
+	}
+	if rev := s.leaseStep(0, &renewed); rev == 0 || !s.Leading() {
+		t.Fatalf("its own lease: revision %d, leading %v", rev, s.Leading())
+	}
+	s.setLeading(false)
+	if _, err := in.Buckets.Leases.Put(ctx, leaseKey, []byte("another")); err != nil {
+		t.Fatal(err)
+	}
+	if rev := s.leaseStep(0, &renewed); rev != 0 || s.Leading() {
+		t.Fatalf("another's lease: revision %d, leading %v", rev, s.Leading())
+	}
+}
