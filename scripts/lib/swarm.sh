@@ -55,7 +55,7 @@ swarm_remove_stack() {
 # $STACK_OVERRIDES; sets t0.
 swarm_deploy() {
   printf '%s' "s$(openssl rand -hex 20)" | docker secret create "$NATS_SECRET_NAME" - >/dev/null
-  printf 'test %s role=operator id=swarm-test\n' "$(printf '%s' "$test_key" | sha256sum | cut -d' ' -f1)" >"$work/api_keys"
+  printf 'test %s role=operator id=swarm-test rate=100000 burst=100000\n' "$(printf '%s' "$test_key" | sha256sum | cut -d' ' -f1)" >"$work/api_keys"
   docker secret create "$API_KEYS_SECRET_NAME" "$work/api_keys" >/dev/null
   scripts/nats-certs.sh "$work/nats-tls" 2>/dev/null
   docker secret create "${NATS_TLS_SECRET_PREFIX}_ca" "$work/nats-tls/ca.pem" >/dev/null
