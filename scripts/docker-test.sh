@@ -196,7 +196,7 @@ if [ "$DOCKER_TEST_REBUILD" = 1 ]; then
   log "rebuild after a one-line Go change (warm cache)"
   src=$work/rebuild
   mkdir -p "$src"
-  git ls-files -z -co --exclude-standard -- go.mod go.sum VERSION api cmd gateway internal worker model scripts \
+  git ls-files -z -co --exclude-standard -- go.mod go.sum VERSION api client cmd gateway internal worker model scripts \
       .dockerignore Dockerfile.gateway Dockerfile.worker | tar --null -T - -cf - | tar -C "$src" -xf -
   stamp=$(date +%s%N)
   for c in gateway worker; do
