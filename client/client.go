@@ -49,12 +49,25 @@ func New(baseURL, key string) *Client {
 	return &Client{BaseURL: baseURL, Key: key}
 }
 
+// ExpectContinueTimeout is how long a request with a large body waits
+// for the gateway's 100 Continue before sending the body anyway. A
+// transport given in Client.HTTP should set it too: without it a refusal
+// the gateway sends before reading a body (a tenant's submission slots
+// taken, 429) reaches the client as a broken connection once the body is
+// over what the gateway drains (256 KiB).
+const ExpectContinueTimeout = 2 * time.Second
+
 var defaultHTTP = &http.Client{Transport: &http.Transport{
-	Proxy:               http.ProxyFromEnvironment,
-	MaxIdleConnsPerHost: 16,
-	IdleConnTimeout:     90 * time.Second,
-	ForceAttemptHTTP2:   true,
+	Proxy:                 http.ProxyFromEnvironment,
+	MaxIdleConnsPerHost:   16,
+	IdleConnTimeout:       90 * time.Second,
+	ForceAttemptHTTP2:     true,
+	ExpectContinueTimeout: ExpectContinueTimeout,
 }}
+
+// expectAbove is the body size from which a request asks for 100
+// Continue before sending its body.
+const expectAbove = 64 << 10
 
 func (c *Client) httpClient() *http.Client {
 	if c.HTTP != nil {
@@ -116,6 +129,9 @@ func (c *Client) newRequest(ctx context.Context, k *call) (*http.Request, error)
 	}
 	for h, v := range k.header {
 		req.Header[h] = v
+	}
+	if req.ContentLength > expectAbove || req.ContentLength < 0 || k.stream != nil && req.ContentLength == 0 {
+		req.Header.Set("Expect", "100-continue") // a refusal comes before the body is sent
 	}
 	c.authorize(req.Header)
 	return req, nil

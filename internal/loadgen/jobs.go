@@ -81,6 +81,12 @@ type jobState struct {
 	seen    []bool
 	count   int
 	lastSeq uint64
+	// atLast: the chunks received at lastSeq (the results store's full
+	// chunks all come at the job's last sequence, just before end).
+	atLast map[int]bool
+	// skippedSeen: items received skipped (a worker had their chunk); the
+	// others skipped are only counted in the end status.
+	skippedSeen int
 	// after a re-subscribe, frames of the old subscription may arrive until
 	// subscribed; the new one restarts at resubAfter.
 	resubbed     bool
@@ -207,15 +213,21 @@ func (j *jobClient) apply(st *jobState, m *client.Message) error {
 	if m.Job != st.id {
 		return fmt.Errorf("job %s: results of job %s (seq %d)", st.id, m.Job, m.Seq)
 	}
-	if m.Seq <= st.lastSeq {
+	if m.Seq < st.lastSeq || m.Seq == st.lastSeq && st.atLast[m.Chunk] {
 		if st.resubbed && !st.resubPending && m.Seq > st.resubAfter {
 			j.r.count(&j.r.stats.Replays) // re-sent after a re-subscribe: dropped by seq
 			return nil
 		}
 		return fmt.Errorf("job %s: seq %d after %d", st.id, m.Seq, st.lastSeq)
 	}
-	st.lastSeq = m.Seq
+	if m.Seq > st.lastSeq || st.atLast == nil {
+		st.lastSeq, st.atLast = m.Seq, map[int]bool{}
+	}
+	st.atLast[m.Chunk] = true
 	for _, it := range m.Items {
+		if it.Skipped {
+			st.skippedSeen++
+		}
 		if err := j.check(st, it.Index, it.Class, it.Error); err != nil {
 			return err
 		}
@@ -253,9 +265,14 @@ func (j *jobClient) finish(st *jobState, m *client.Message) error {
 	if m.LastSeq != st.lastSeq {
 		return fmt.Errorf("job %s: end last_seq %d, last seen %d", st.id, m.LastSeq, st.lastSeq)
 	}
-	if st.count != len(st.want) {
-		j.r.stats.Lost.Add(int64(len(st.want) - st.count))
-		return fmt.Errorf("job %s: ended with %d of %d items", st.id, st.count, len(st.want))
+	// Items skipped before a worker had them are counted, not streamed.
+	unstreamed := 0
+	if m.Status != nil && st.cancelled {
+		unstreamed = m.Status.Skipped - st.skippedSeen
+	}
+	if st.count+unstreamed != len(st.want) {
+		j.r.stats.Lost.Add(int64(len(st.want) - st.count - unstreamed))
+		return fmt.Errorf("job %s: ended with %d of %d items (%d skipped unstreamed)", st.id, st.count, len(st.want), unstreamed)
 	}
 	want := "completed"
 	if st.cancelled {
@@ -264,7 +281,7 @@ func (j *jobClient) finish(st *jobState, m *client.Message) error {
 	if m.Status == nil || m.Status.State != want {
 		return fmt.Errorf("job %s: ended %s, want %s", st.id, m.Raw, want)
 	}
-	j.r.stats.Items.Add(int64(st.count))
+	j.r.stats.Items.Add(int64(st.count + unstreamed))
 	j.r.count(&j.r.stats.Jobs)
 	return nil
 }

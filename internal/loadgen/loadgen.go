@@ -84,7 +84,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	tr := &http.Transport{MaxIdleConnsPerHost: cfg.JobClients + cfg.SyncClients + 8, IdleConnTimeout: time.Minute}
+	tr := &http.Transport{MaxIdleConnsPerHost: cfg.JobClients + cfg.SyncClients + 8, IdleConnTimeout: time.Minute,
+		ExpectContinueTimeout: client.ExpectContinueTimeout}
 	hc := &client.Client{BaseURL: cfg.URL, Key: cfg.APIKey, HTTP: &http.Client{Transport: tr, Timeout: 2 * time.Minute},
 		RetryFor: -1, UserAgent: "batchinfer-loadgen"} // every failure counts: no retries
 	r := &runner{cfg: cfg, corpus: c, http: hc}

@@ -2,6 +2,7 @@ package system
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"fmt"
 	"image"
@@ -18,6 +19,8 @@ import (
 	"batchinfer/api"
 	"batchinfer/gateway"
 	"batchinfer/gateway/auth"
+
+	biclient "batchinfer/client"
 )
 
 // 48 concurrent submissions of a tenant against jobs=16 accept exactly 16
@@ -84,6 +87,18 @@ func TestUploadsPerTenantAndDecodeBudget(t *testing.T) {
 		}
 		return nil
 	})
+	// Package client asks for 100 Continue before a large body, so that
+	// refusal is its answer, not a connection broken mid-body (over 256
+	// KiB unread, the gateway closes the connection after answering).
+	bc := biclient.New(s.BaseURL, key)
+	bc.RetryFor = -1
+	nd := bytes.Repeat([]byte(`{"input":[0]}`+"\n"), 1400<<10/14)
+	for i := range 10 {
+		_, err := bc.SubmitBody(context.Background(), bytes.NewReader(nd), biclient.ContentNDJSON, biclient.JobOptions{Model: "digits"})
+		if code := biclient.ErrorCode(err); code != api.CodeQuotaExceeded {
+			t.Fatalf("a 1.4 MB body while the tenant's slots are taken, try %d: %v (code %q), want %s", i, err, code, api.CodeQuotaExceeded)
+		}
+	}
 	for _, c := range held {
 		_ = c.Close()
 	}
