@@ -1,6 +1,8 @@
 package gateway
 
 import (
+	"context"
+	"errors"
 	"net/http"
 	"path"
 	"strconv"
@@ -81,12 +83,22 @@ func (g *Gateway) metricsHandler() http.Handler {
 
 // api adapts a handler that returns an error: errors become JSON bodies
 // with their code's status, and server faults are logged once, here.
+// statusClientClosed is the status recorded (in metrics and the access
+// span) for a request whose client went away before its answer: nginx's
+// 499, never received by anyone.
+const statusClientClosed = 499
+
 func (g *Gateway) api(h func(http.ResponseWriter, *http.Request) error) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if err := h(w, r); err != nil {
 			e := api.As(err)
 			log := tracing.Log(r.Context(), g.log)
 			switch {
+			case e.Code == api.CodeInternal && errors.Is(err, context.Canceled) && r.Context().Err() != nil:
+				// The client went away first: its doing, and no one reads an answer.
+				log.Debug().Err(err).Str("method", r.Method).Str("path", g.audit.Path(r.URL.Path)).Msg("request abandoned")
+				w.WriteHeader(statusClientClosed)
+				return
 			case e.Code.HTTPStatus() >= 500 && !e.Code.Capacity():
 				log.Error().Err(err).Str("method", r.Method).Str("path", g.audit.Path(r.URL.Path)).Str("code", string(e.Code)).Msg("request failed")
 			case e.Err != nil: // a client's fault with a cause worth a look (a body cut short)

@@ -1,12 +1,16 @@
 package system
 
 import (
+	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/binary"
+	"errors"
 	"math"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"batchinfer/api"
 	"batchinfer/gateway"
@@ -109,5 +113,48 @@ func TestBadInputGets4xxJSON(t *testing.T) {
 	}
 	if code := s.PostJSON("/v1/models/digits/predict", map[string]any{"inputs": [][]float32{DigitSamples(t)[0].Pixels}}, &resp); code != http.StatusOK || len(resp.Items) != 1 {
 		t.Fatalf("predict after bad input: %d", code)
+	}
+}
+
+// A client that goes away while its prediction runs is its own doing: the
+// gateway records 499, not a 500, and logs no error.
+func TestAbandonedPredictionIsNotAnError(t *testing.T) {
+	gate := newGate()
+	var logs logBuffer
+	s := Start(t, Options{Models: gate.wrap, GatewayLog: &logs})
+	gate.close()
+	defer gate.open()
+	inputs, _ := DigitInputs(t, 1)
+	body := mustJSON(t, map[string]any{"inputs": inputs})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		req, _ := http.NewRequestWithContext(ctx, "POST", s.BaseURL+"/v1/models/digits/predict", bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+KeyA)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		done <- err
+	}()
+	select {
+	case <-gate.entered:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the prediction never reached inference")
+	}
+	cancel()
+	if err := <-done; err == nil {
+		t.Fatal("the cancelled request got an answer")
+	}
+	Eventually(t, 10*time.Second, func() error {
+		_, _, b := s.Do("GET", "/metrics", "", nil, nil)
+		if !strings.Contains(string(b), `code="499"`) {
+			return errors.New("no request recorded with status 499")
+		}
+		return nil
+	})
+	if errs := logs.lines(map[string]string{"level": "error"}); len(errs) != 0 {
+		t.Fatalf("errors logged for an abandoned request: %q", errs)
 	}
 }
