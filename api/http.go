@@ -156,6 +156,9 @@ type TenantLimits struct {
 	// declared sizes of all its stored uploads.
 	MaxUploads     int   `json:"max_uploads"`
 	MaxUploadBytes int64 `json:"max_upload_bytes"`
+	// MaxResultBytes is its share of the results store: what its jobs
+	// hold until they expire and will store.
+	MaxResultBytes int64 `json:"max_result_bytes"`
 }
 
 // ModelList is GET /v1/models.

@@ -117,7 +117,7 @@ func Defaults() Config {
 		},
 		Audit: audit.Config{FailureRate: 1, FailureBurst: 20, MaxAddresses: 10_000, MaxPathBytes: 256},
 		Auth: AuthConfig{Mode: "keys", JWT: auth.JWTConfig{TenantClaim: "tenant"},
-			Defaults: auth.Limits{Rate: 50, Burst: 100, Jobs: 16, Items: 1_000_000, Conns: 100, Uploads: 2, Follows: 1000}},
+			Defaults: auth.Limits{Rate: 50, Burst: 100, Jobs: 16, Items: 1_000_000, Conns: 100, Uploads: 2, Follows: 1000, Results: 2 << 30}},
 		Service: service.Config{
 			MaxItems: 100_000_000, MaxSyncItems: 64, MaxImageBytes: 1 << 20, MaxLineBytes: 32 << 20,
 			MaxChunkBytes: 768 << 10, PublishWindow: 32 << 20, QueueWait: 10 * time.Second, DefaultChunkSize: 256, Readers: 2,
@@ -266,6 +266,7 @@ func (c *Config) authFlags(s *config.Set, d Config) {
 	s.Int(&l.Burst, "rate-burst", "GATEWAY_RATE_BURST", d.Auth.Defaults.Burst, "burst of the per-key token bucket, unless the key sets burst=")
 	s.Int(&l.Jobs, "max-tenant-jobs", "GATEWAY_MAX_TENANT_JOBS", d.Auth.Defaults.Jobs, "unfinished batch jobs per tenant, unless the key sets jobs=")
 	s.Int(&l.Items, "max-tenant-items", "GATEWAY_MAX_TENANT_ITEMS", d.Auth.Defaults.Items, "items in flight per tenant, unless the key sets items=")
+	s.Int64(&l.Results, "max-tenant-result-bytes", "GATEWAY_MAX_TENANT_RESULT_BYTES", d.Auth.Defaults.Results, "bytes of the results store (RESULT_MAX_BYTES) one tenant's jobs may hold and reserve, unless the key sets results=: one tenant cannot fill the store for the others")
 	s.Int(&l.Conns, "max-tenant-ws", "GATEWAY_MAX_TENANT_WS", d.Auth.Defaults.Conns, "WebSocket connections per tenant and gateway, unless the key sets conns=")
 	s.Int(&l.Uploads, "max-tenant-submissions", "GATEWAY_MAX_TENANT_SUBMISSIONS", d.Auth.Defaults.Uploads, "batch submission bodies being received and decoded at once per tenant and gateway, unless the key sets uploads=")
 	s.Int(&l.Follows, "max-tenant-follows", "GATEWAY_MAX_TENANT_FOLLOWS", d.Auth.Defaults.Follows, "jobs followed at once (WebSocket subscriptions and NDJSON streams) per tenant and gateway, unless the key sets follows=")
@@ -360,7 +361,7 @@ func (a AuthConfig) validate() error {
 	case a.KeysFile == "" && a.JWT.Issuer == "":
 		return fmt.Errorf("%w: gateway: no credentials configured: set -api-keys-file (GATEWAY_API_KEYS_FILE) or -jwt-issuer, or run with -auth=none on a trusted network", config.ErrInvalid)
 	case a.Defaults.Rate <= 0 || a.Defaults.Burst <= 0 || a.Defaults.Jobs <= 0 || a.Defaults.Items <= 0 || a.Defaults.Conns <= 0 ||
-		a.Defaults.Uploads <= 0 || a.Defaults.Follows <= 0:
+		a.Defaults.Uploads <= 0 || a.Defaults.Follows <= 0 || a.Defaults.Results <= 0:
 		return fmt.Errorf("%w: gateway: the default per-key and per-tenant limits must be positive", config.ErrInvalid)
 	}
 	return nil

@@ -26,6 +26,7 @@ func (g *Gateway) limitsFor(p *auth.Principal) api.Limits {
 	}
 	if p != nil && p != auth.Anonymous {
 		l.Tenant.MaxJobs, l.Tenant.MaxItemsInFlight = max(p.Limits.Jobs, 0), max(p.Limits.Items, 0)
+		l.Tenant.MaxResultBytes = max(p.Limits.Results, 0)
 	}
 	return l
 }

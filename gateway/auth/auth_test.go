@@ -25,13 +25,13 @@ import (
 
 func TestParseKeys(t *testing.T) {
 	h := HashKey("bik_x")
-	keys, err := ParseKeys(strings.NewReader("# a comment\n\nacme " + h + " role=operator id=ci rate=5 burst=10 jobs=3 items=99 conns=2 # trailing\n" +
+	keys, err := ParseKeys(strings.NewReader("# a comment\n\nacme " + h + " role=operator id=ci rate=5 burst=10 jobs=3 items=99 conns=2 results=4096 # trailing\n" +
 		"beta " + HashKey("bik_y") + "\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(keys) != 2 || keys[0].Tenant != "acme" || keys[0].Role != RoleOperator || keys[0].ID != "ci" ||
-		keys[0].Limits != (Limits{Rate: 5, Burst: 10, Jobs: 3, Items: 99, Conns: 2}) || keys[1].Role != RoleUser || keys[1].ID != HashKey("bik_y")[:12] {
+		keys[0].Limits != (Limits{Rate: 5, Burst: 10, Jobs: 3, Items: 99, Conns: 2, Results: 4096}) || keys[1].Role != RoleUser || keys[1].ID != HashKey("bik_y")[:12] {
 		t.Fatalf("%+v", keys)
 	}
 	for _, tc := range []struct{ name, in, want string }{
@@ -45,6 +45,7 @@ func TestParseKeys(t *testing.T) {
 		{"duplicate", "acme " + h + "\nbeta " + h + "\n", "line 2: the same key twice"},
 		{"duplicate id", "acme " + h + " id=k\nbeta " + HashKey("bik_y") + " id=k\n", `line 2: id "k" twice`},
 		{"too many jobs", "acme " + h + " jobs=100000\n", "at most 4096"},
+		{"bad results", "acme " + h + " results=2GiB\n", "positive number of bytes"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if _, err := ParseKeys(strings.NewReader(tc.in)); err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -38,6 +38,10 @@ type Limits struct {
 	Conns   int     // WebSocket connections per gateway
 	Uploads int     // batch submissions being uploaded and decoded at once, per gateway
 	Follows int     // jobs followed at once (subscriptions, NDJSON streams), per gateway
+	// Results is the tenant's share of the results store, in bytes: what
+	// its finished jobs hold until they expire and its unfinished ones
+	// will store.
+	Results int64
 	// Weight is the tenant's share of the batch workers relative to other
 	// tenants' (fair share; default 1).
 	Weight float64
@@ -111,7 +115,7 @@ func (p Parsed) Err() error {
 
 // ParseKeys reads a keys file: one key per line,
 //
-//	TENANT SHA256HEX [role=user|operator] [id=NAME] [rate=N] [burst=N] [jobs=N] [items=N] [conns=N] [uploads=N] [follows=N]
+//	TENANT SHA256HEX [role=user|operator] [id=NAME] [rate=N] [burst=N] [jobs=N] [items=N] [conns=N] [uploads=N] [follows=N] [results=BYTES]
 //
 // with '#' starting a comment. Any malformed line is an error naming it
 // (ReadKeys tells the good lines from the bad ones).
@@ -199,8 +203,17 @@ func parseKey(fields []string) (Key, error) {
 	return k, nil
 }
 
-// setFloat applies rate= (requests per second) or weight= (fair share).
-func (k *Key) setFloat(name, v string) error {
+// setNumber applies rate= (requests per second), weight= (fair share) or
+// results= (bytes of the results store).
+func (k *Key) setNumber(name, v string) error {
+	if name == "results" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n <= 0 {
+			return fmt.Errorf("results %q: want a positive number of bytes", v)
+		}
+		k.Limits.Results = n
+		return nil
+	}
 	f, err := strconv.ParseFloat(v, 64)
 	if name == "weight" {
 		if err != nil || f <= 0 || f > MaxWeight {
@@ -235,13 +248,13 @@ func (k *Key) set(f string) error {
 		}
 		k.ID = v
 		return nil
-	case "rate", "weight":
-		return k.setFloat(name, v)
+	case "rate", "weight", "results":
+		return k.setNumber(name, v)
 	}
 	p := map[string]*int{"burst": &k.Limits.Burst, "jobs": &k.Limits.Jobs, "items": &k.Limits.Items, "conns": &k.Limits.Conns,
 		"uploads": &k.Limits.Uploads, "follows": &k.Limits.Follows}[name]
 	if p == nil {
-		return fmt.Errorf("unknown setting %q (known: role, id, rate, weight, burst, jobs, items, conns, uploads, follows)", name)
+		return fmt.Errorf("unknown setting %q (known: role, id, rate, weight, burst, jobs, items, conns, uploads, follows, results)", name)
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n <= 0 {

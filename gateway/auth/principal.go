@@ -117,6 +117,9 @@ func (a *Authenticator) withDefaults(l Limits) Limits {
 	if l.Weight == 0 {
 		l.Weight = max(d.Weight, 1)
 	}
+	if l.Results == 0 {
+		l.Results = d.Results
+	}
 	for _, f := range []struct{ p, def *int }{{&l.Burst, &d.Burst}, {&l.Jobs, &d.Jobs}, {&l.Items, &d.Items}, {&l.Conns, &d.Conns},
 		{&l.Uploads, &d.Uploads}, {&l.Follows, &d.Follows}} {
 		if *f.p == 0 {

@@ -96,7 +96,7 @@ func (s *Service) admitDataset(ctx context.Context, p *auth.Principal, rec *wire
 	if err := s.backlog.admit(rec.ID, rec.Model+":"+rec.Version, p.Tenant, rec.Total); err != nil {
 		return err
 	}
-	if err := s.reserve(ctx, p, rec.ID, int64(rec.Total)); err != nil {
+	if err := s.reserve(ctx, p, rec.ID, int64(rec.Total), rec.ResultBytesEst); err != nil {
 		s.backlog.release(rec.ID)
 		return err
 	}

@@ -279,7 +279,7 @@ func (s *Service) queueDataset(ctx context.Context, rec *wire.JobRecord, meta *m
 	if err != nil {
 		return err
 	}
-	_ = s.quotas.SetCost(ctx, q.Tenant, q.ID, st.Cost, store.QuotaLimits{})
+	_ = s.quotas.SetCost(ctx, q.Tenant, q.ID, st.Cost, est, store.QuotaLimits{})
 	s.metrics.items.WithLabelValues("batch", meta.ID(), q.Tenant).Add(float64(st.Items))
 	return nil
 }

@@ -87,10 +87,10 @@ func newMetrics(reg prometheus.Registerer, stats func() Stats) *metrics {
 			Name: "gateway_follow_busy_total", Help: "Subscriptions and result streams refused because the gateway follows GATEWAY_MAX_SUBSCRIPTIONS jobs.",
 		}),
 		quota: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "gateway_quota_refused_total", Help: "Requests refused quota_exceeded, by quota (jobs, items, uploads, follows).",
+			Name: "gateway_quota_refused_total", Help: "Requests refused for a tenant's quota, by quota (jobs, items, uploads, follows: quota_exceeded; results: the tenant's share of the results store, insufficient_storage).",
 		}, []string{"quota"}),
 	}
-	for _, q := range []string{"jobs", "items", "uploads", "follows"} {
+	for _, q := range []string{"jobs", "items", "uploads", "follows", "results"} {
 		m.quota.WithLabelValues(q) // present at 0, for rate()
 	}
 	m.backlogMetrics()

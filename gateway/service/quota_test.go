@@ -78,7 +78,7 @@ func TestCostQuotaAndSelfHealing(t *testing.T) {
 		t.Fatalf("reservations %+v", u.Jobs)
 	}
 	e.complete(first, 1)
-	if err := q.Reserve(context.Background(), "acme", first.ID, 20, store.QuotaLimits{}); err != nil { // back in, as if never released
+	if err := q.Reserve(context.Background(), "acme", first.ID, 20, 0, store.QuotaLimits{}); err != nil { // back in, as if never released
 		t.Fatal(err)
 	}
 	if _, _, err := e.svc.Submit(ctx, Submission{Model: "tiny", Items: rows(10)}); err != nil {

@@ -92,7 +92,7 @@ func (s *Service) submit(ctx context.Context, sub Submission) (wire.JobStatus, b
 	if sub.IdempotencyKey != "" {
 		key = idempotencyKey(p.Tenant, sub.IdempotencyKey)
 	}
-	if err := s.reserve(ctx, p, id, 0); err != nil { // the jobs quota; the items' cost once they are read
+	if err := s.reserve(ctx, p, id, 0, 0); err != nil { // the jobs quota; the items' cost and results once they are read
 		s.dropKey(key)
 		return wire.JobStatus{}, false, err
 	}
@@ -176,7 +176,7 @@ func (s *Service) queueJob(ctx context.Context, p *auth.Principal, rec *wire.Job
 	if err := s.store.admit(ctx, rec.ID, est, r.items); err != nil {
 		return err
 	}
-	if err := s.setCost(ctx, p, rec.ID, r.cost); err != nil {
+	if err := s.setCost(ctx, p, rec.ID, r.cost, est); err != nil {
 		s.store.release(rec.ID)
 		return err
 	}

@@ -33,36 +33,47 @@ func owns(p *auth.Principal, r *wire.JobRecord) bool {
 // quotaRetry is the retry hint of a tenant over its quotas.
 const quotaRetry = 5 * time.Second
 
-// reserve admits a new job of cost against its tenant's quotas (its
-// unfinished jobs, and the cost of their items not done) with one
+// reserve admits a new job of cost and results estimate against its
+// tenant's quotas (its unfinished jobs, the cost of their items not done,
+// its share of the results store) with one
 // compare-and-set on the tenant's quota record (store.Quotas): concurrent
 // submissions, through any gateways, never pass a limit together. The
 // reservation is released when the job finishes.
-func (s *Service) reserve(ctx context.Context, p *auth.Principal, id string, cost int64) error {
-	if p.Limits.Jobs <= 0 && p.Limits.Items <= 0 {
+func (s *Service) reserve(ctx context.Context, p *auth.Principal, id string, cost, results int64) error {
+	if !hasQuotas(p) {
 		return nil
 	}
-	return s.quotaErr(p, s.quotas.Reserve(ctx, p.Tenant, id, cost, limitsOf(p)))
+	return s.quotaErr(p, s.quotas.Reserve(ctx, p.Tenant, id, cost, results, limitsOf(p)))
 }
 
-// setCost sets a reserved job's cost once its items are read (a streamed
-// body: its cost was unknown when it was reserved), within the tenant's
-// items quota.
-func (s *Service) setCost(ctx context.Context, p *auth.Principal, id string, cost int64) error {
-	if p.Limits.Jobs <= 0 && p.Limits.Items <= 0 {
+// hasQuotas says whether p's tenant has any limit kept in its quota record.
+func hasQuotas(p *auth.Principal) bool {
+	return p.Limits.Jobs > 0 || p.Limits.Items > 0 || p.Limits.Results > 0
+}
+
+// setCost sets a reserved job's cost and results estimate once its items
+// are read (a streamed body: they were unknown when it was reserved),
+// within the tenant's items and results quotas.
+func (s *Service) setCost(ctx context.Context, p *auth.Principal, id string, cost, results int64) error {
+	if !hasQuotas(p) {
 		return nil
 	}
-	return s.quotaErr(p, s.quotas.SetCost(ctx, p.Tenant, id, cost, limitsOf(p)))
+	return s.quotaErr(p, s.quotas.SetCost(ctx, p.Tenant, id, cost, results, limitsOf(p)))
 }
 
 func limitsOf(p *auth.Principal) store.QuotaLimits {
-	return store.QuotaLimits{Jobs: p.Limits.Jobs, Cost: int64(p.Limits.Items)}
+	return store.QuotaLimits{Jobs: p.Limits.Jobs, Cost: int64(p.Limits.Items), Results: p.Limits.Results}
 }
 
 // quotaErr turns a reservation's failure into the client's answer.
 func (s *Service) quotaErr(p *auth.Principal, err error) error {
 	var qe *store.QuotaError
 	switch {
+	case errors.As(err, &qe) && qe.Results:
+		s.metrics.quota.WithLabelValues("results").Inc()
+		return api.RetryLater(api.CodeInsufficientStorage, storageRetry, nil,
+			"tenant %s holds or has reserved %d bytes of the results store; this job's results need about %d more, past its share of %d (GATEWAY_MAX_TENANT_RESULT_BYTES, or the key's results=). Results expire RESULT_TTL after their job finishes: retry later, or submit fewer items",
+			p.Tenant, qe.Have, qe.Want, p.Limits.Results)
 	case errors.As(err, &qe) && qe.Jobs:
 		s.metrics.quota.WithLabelValues("jobs").Inc()
 		return api.RetryLater(api.CodeQuotaExceeded, quotaRetry, nil,

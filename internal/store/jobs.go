@@ -158,13 +158,14 @@ func (j *Jobs) Count(ctx context.Context, job string, c wire.ChunkCount) error {
 }
 
 // Finished takes a finished job out of its tenant's unfinished set,
-// releases its quota reservation, queues its webhook event (when it has a
+// settles its quota reservation (what it stored stays counted against
+// its tenant's share of the results store until it expires), queues its webhook event (when it has a
 // webhook URL) and sets its expiry timer. It is idempotent: every writer
 // that sees the job finished may call it.
 func (j *Jobs) Finished(ctx context.Context, r *wire.JobRecord) error {
 	ctx, cancel := context.WithTimeout(ctx, cleanupTimeout)
 	defer cancel()
-	if err := NewQuotas(j).Release(ctx, tenantOf(r), r.ID); err != nil {
+	if err := NewQuotas(j).Settle(ctx, tenantOf(r), r.ID, r.ResultBytes); err != nil {
 		return fmt.Errorf("job %s finished: %w", r.ID, err)
 	}
 	if err := j.leaveActive(ctx, r); err != nil {
@@ -316,6 +317,14 @@ func (j *Jobs) Fail(ctx context.Context, id, reason string) (*wire.JobRecord, er
 // Expire marks a finished job's results expired: the record stays, state
 // expired, and its deletion is scheduled after recordTTL.
 func (j *Jobs) Expire(ctx context.Context, id string, recordTTL time.Duration) (*wire.JobRecord, error) {
+	// Its tenant's share of the results store first: a failure after it
+	// retries, and frees twice at worst (the store-wide bound still holds),
+	// where the other order would hold the bytes against the tenant for good.
+	if r, err := j.Get(ctx, id); err == nil && r.State != wire.StateExpired && r.Finished() {
+		if err := NewQuotas(j).Free(ctx, tenantOf(r), r.ResultBytes); err != nil {
+			return nil, fmt.Errorf("expire job %s: %w", id, err)
+		}
+	}
 	r, err := j.Update(ctx, id, func(r *wire.JobRecord) bool {
 		if r.State == wire.StateExpired {
 			return false

@@ -21,6 +21,12 @@ import (
 // missed (a worker died in between), when a later admission finds it
 // finished. Costs in the record are upper bounds, brought down to what is
 // left of each job when an admission would otherwise be refused.
+//
+// The record also keeps the tenant's share of the results store: each
+// unfinished job reserves its results' estimate; when it finishes, what it
+// stored moves to Results, which its expiry takes back (Jobs.Expire). A
+// tenant over its share is refused new jobs, so that one tenant's results
+// cannot fill the store for every other.
 type Quotas struct {
 	kv   jetstream.KeyValue
 	jobs *Jobs
@@ -35,12 +41,17 @@ const orphanAfter = time.Minute
 // Usage is a tenant's quota record: each unfinished job's reservation.
 type Usage struct {
 	Jobs map[string]Reserved `json:"jobs"`
+	// Results is the bytes the tenant's finished jobs hold in the results
+	// store until they expire.
+	Results int64 `json:"r,omitempty"`
 }
 
 // Reserved is one job's reservation.
 type Reserved struct {
 	Cost int64 `json:"c"` // an upper bound of the cost of its items not done
 	At   int64 `json:"t"` // when it was made (Unix ms)
+	// Results estimates the bytes its results will hold in the store.
+	Results int64 `json:"b,omitempty"`
 }
 
 // Cost is the reserved cost of every job.
@@ -52,22 +63,36 @@ func (u *Usage) Cost() int64 {
 	return c
 }
 
+// ResultBytes is the results store the tenant holds or has reserved.
+func (u *Usage) ResultBytes() int64 {
+	n := u.Results
+	for _, r := range u.Jobs {
+		n += r.Results
+	}
+	return n
+}
+
 // QuotaLimits are a tenant's limits (zero: none).
 type QuotaLimits struct {
-	Jobs int   // unfinished jobs
-	Cost int64 // cost of their items not done
+	Jobs    int   // unfinished jobs
+	Cost    int64 // cost of their items not done
+	Results int64 // bytes of the results store held and reserved
 }
 
 // QuotaError says which limit a reservation would pass.
 type QuotaError struct {
-	Jobs bool  // the jobs limit (else the cost limit)
-	Have int64 // jobs, or cost, reserved now
-	Want int64 // the cost asked for
+	Jobs    bool  // the jobs limit
+	Results bool  // the results limit (neither: the cost limit)
+	Have    int64 // jobs, cost or result bytes held and reserved now
+	Want    int64 // the cost or result bytes asked for
 }
 
 func (e *QuotaError) Error() string {
-	if e.Jobs {
+	switch {
+	case e.Jobs:
 		return fmt.Sprintf("%d unfinished jobs", e.Have)
+	case e.Results:
+		return fmt.Sprintf("results of %d bytes held, %d more asked", e.Have, e.Want)
 	}
 	return fmt.Sprintf("cost %d in flight, %d more asked", e.Have, e.Want)
 }
@@ -75,9 +100,10 @@ func (e *QuotaError) Error() string {
 // NewQuotas returns the quota store over the buckets.
 func NewQuotas(jobs *Jobs) *Quotas { return &Quotas{kv: jobs.quotas, jobs: jobs} }
 
-// Reserve adds job, of cost, to tenant's record if both limits hold, else
-// returns a *QuotaError. Reserving a job already reserved changes nothing.
-func (q *Quotas) Reserve(ctx context.Context, tenant, job string, cost int64, lim QuotaLimits) error {
+// Reserve adds job, of cost and results estimate, to tenant's record if
+// every limit holds, else returns a *QuotaError. Reserving a job already
+// reserved changes nothing.
+func (q *Quotas) Reserve(ctx context.Context, tenant, job string, cost, results int64, lim QuotaLimits) error {
 	refreshed := false
 	for attempt := 0; ; attempt++ {
 		u, rev, err := q.get(ctx, tenant)
@@ -87,7 +113,7 @@ func (q *Quotas) Reserve(ctx context.Context, tenant, job string, cost int64, li
 		if _, ok := u.Jobs[job]; ok {
 			return nil
 		}
-		qerr := check(u, cost, lim)
+		qerr := check(u, cost, results, lim)
 		if qerr != nil && !refreshed {
 			refreshed = true
 			if err := q.refresh(ctx, tenant); err != nil {
@@ -98,7 +124,7 @@ func (q *Quotas) Reserve(ctx context.Context, tenant, job string, cost int64, li
 		if qerr != nil {
 			return qerr
 		}
-		u.Jobs[job] = Reserved{Cost: cost, At: time.Now().UnixMilli()}
+		u.Jobs[job] = Reserved{Cost: cost, At: time.Now().UnixMilli(), Results: results}
 		err = q.put(ctx, tenant, u, rev)
 		if err == nil || !retryable(err, attempt) {
 			return err
@@ -106,10 +132,11 @@ func (q *Quotas) Reserve(ctx context.Context, tenant, job string, cost int64, li
 	}
 }
 
-// SetCost sets the cost of a job reserved before its items were read (a
-// streamed body), if the tenant's cost limit still holds with it; else a
-// *QuotaError, and the reservation keeps its cost.
-func (q *Quotas) SetCost(ctx context.Context, tenant, job string, cost int64, lim QuotaLimits) error {
+// SetCost sets the cost and results estimate of a job reserved before its
+// items were read (a streamed body), if the tenant's cost and results
+// limits still hold with them; else a *QuotaError, and the reservation
+// keeps what it had.
+func (q *Quotas) SetCost(ctx context.Context, tenant, job string, cost, results int64, lim QuotaLimits) error {
 	refreshed := false
 	for attempt := 0; ; attempt++ {
 		u, rev, err := q.get(ctx, tenant)
@@ -120,8 +147,8 @@ func (q *Quotas) SetCost(ctx context.Context, tenant, job string, cost int64, li
 		if !ok {
 			r = Reserved{At: time.Now().UnixMilli()}
 		}
-		others := u.Cost() - r.Cost
-		if lim.Cost > 0 && others+cost > lim.Cost {
+		delete(u.Jobs, job)
+		if qerr := check(u, cost, results, QuotaLimits{Cost: lim.Cost, Results: lim.Results}); qerr != nil {
 			if !refreshed {
 				refreshed = true
 				if err := q.refresh(ctx, tenant); err != nil {
@@ -129,9 +156,9 @@ func (q *Quotas) SetCost(ctx context.Context, tenant, job string, cost int64, li
 				}
 				continue
 			}
-			return &QuotaError{Have: others, Want: cost}
+			return qerr
 		}
-		r.Cost = cost
+		r.Cost, r.Results = cost, results
 		u.Jobs[job] = r
 		err = q.put(ctx, tenant, u, rev)
 		if err == nil || !retryable(err, attempt) {
@@ -140,18 +167,61 @@ func (q *Quotas) SetCost(ctx context.Context, tenant, job string, cost int64, li
 	}
 }
 
-func check(u *Usage, cost int64, lim QuotaLimits) *QuotaError {
+func check(u *Usage, cost, results int64, lim QuotaLimits) *QuotaError {
 	if lim.Jobs > 0 && len(u.Jobs) >= lim.Jobs {
 		return &QuotaError{Jobs: true, Have: int64(len(u.Jobs))}
 	}
 	if lim.Cost > 0 && u.Cost()+cost > lim.Cost {
 		return &QuotaError{Have: u.Cost(), Want: cost}
 	}
+	if held := u.ResultBytes(); lim.Results > 0 && held+results > lim.Results {
+		return &QuotaError{Results: true, Have: held, Want: results}
+	}
 	return nil
 }
 
-// Release takes job out of tenant's record; releasing a job that is not
-// there changes nothing.
+// Settle takes a finished job out of tenant's record, its reservation of
+// the results store replaced by held, what it stored; settling a job that
+// is not there changes nothing.
+func (q *Quotas) Settle(ctx context.Context, tenant, job string, held int64) error {
+	return q.update(ctx, tenant, func(u *Usage) bool {
+		if _, ok := u.Jobs[job]; !ok {
+			return false
+		}
+		delete(u.Jobs, job)
+		u.Results += max(held, 0)
+		return true
+	})
+}
+
+// Reopen reserves a finished job again (a redrive), without checking
+// limits: its items' cost, and the results it holds, which move from the
+// tenant's held bytes to the job until it settles again.
+func (q *Quotas) Reopen(ctx context.Context, tenant, job string, cost, held int64) error {
+	return q.update(ctx, tenant, func(u *Usage) bool {
+		if _, ok := u.Jobs[job]; ok {
+			return false
+		}
+		u.Jobs[job] = Reserved{Cost: cost, At: time.Now().UnixMilli(), Results: held}
+		u.Results = max(u.Results-held, 0)
+		return true
+	})
+}
+
+// Free gives back held bytes of the results store (a finished job's
+// results expired).
+func (q *Quotas) Free(ctx context.Context, tenant string, held int64) error {
+	return q.update(ctx, tenant, func(u *Usage) bool {
+		if held <= 0 || u.Results == 0 {
+			return false
+		}
+		u.Results = max(u.Results-held, 0)
+		return true
+	})
+}
+
+// Release takes job out of tenant's record (its job was not created);
+// releasing a job that is not there changes nothing.
 func (q *Quotas) Release(ctx context.Context, tenant, job string) error {
 	return q.update(ctx, tenant, func(u *Usage) bool {
 		if _, ok := u.Jobs[job]; !ok {
@@ -163,14 +233,15 @@ func (q *Quotas) Release(ctx context.Context, tenant, job string) error {
 }
 
 // refresh brings every reserved job's cost down to what is left of it,
-// and drops the jobs that finished, expired, or whose creation failed;
-// jobs reserved meanwhile are left as they are.
+// and drops the jobs that finished (their stored results counted as
+// held, as Settle does), expired, or whose creation failed; jobs reserved
+// meanwhile are left as they are.
 func (q *Quotas) refresh(ctx context.Context, tenant string) error {
 	before, _, err := q.get(ctx, tenant)
 	if err != nil {
 		return err
 	}
-	left, err := q.left(ctx, before)
+	left, held, err := q.left(ctx, before)
 	if err != nil {
 		return err
 	}
@@ -184,6 +255,7 @@ func (q *Quotas) refresh(ctx context.Context, tenant string) error {
 			switch {
 			case !ok:
 				delete(u.Jobs, id)
+				u.Results += held[id]
 				changed = true
 			case l < r.Cost:
 				u.Jobs[id] = Reserved{Cost: l, At: r.At}
@@ -197,9 +269,9 @@ func (q *Quotas) refresh(ctx context.Context, tenant string) error {
 // left reads each reserved job's record: what is left of its cost, for
 // the jobs that are neither finished nor gone (a job without a record yet,
 // reserved less than orphanAfter ago, is being created: it keeps its
-// reservation).
-func (q *Quotas) left(ctx context.Context, u *Usage) (map[string]int64, error) {
-	left := make(map[string]int64, len(u.Jobs))
+// reservation), and what the finished ones hold in the results store.
+func (q *Quotas) left(ctx context.Context, u *Usage) (left, held map[string]int64, err error) {
+	left, held = make(map[string]int64, len(u.Jobs)), map[string]int64{}
 	now := time.Now().UnixMilli()
 	for id, res := range u.Jobs {
 		r, err := q.jobs.Get(ctx, id)
@@ -209,12 +281,14 @@ func (q *Quotas) left(ctx context.Context, u *Usage) (map[string]int64, error) {
 				left[id] = res.Cost
 			}
 		case err != nil:
-			return nil, err
+			return nil, nil, err
 		case !r.Finished():
 			left[id] = r.RemainingCost()
+		case r.State != wire.StateExpired:
+			held[id] = r.ResultBytes
 		}
 	}
-	return left, nil
+	return left, held, nil
 }
 
 // update applies fn to tenant's record with compare-and-set, retrying on

@@ -40,5 +40,5 @@ func (j *Jobs) Redrive(ctx context.Context, id string, c wire.ChunkCount, letter
 // without checking the tenant's limits: the job was admitted when it was
 // submitted; its items count again while they run.
 func (j *Jobs) Reserve(ctx context.Context, r *wire.JobRecord) error {
-	return NewQuotas(j).Reserve(ctx, tenantOf(r), r.ID, r.RemainingCost(), QuotaLimits{})
+	return NewQuotas(j).Reopen(ctx, tenantOf(r), r.ID, r.RemainingCost(), r.ResultBytes)
 }

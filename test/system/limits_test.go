@@ -17,13 +17,13 @@ func TestLimitsAreTheCallers(t *testing.T) {
 	s := Start(t, Options{
 		Keys: []string{
 			TenantA + " " + auth.HashKey(KeyA) + " role=operator id=key-a rate=100000 burst=100000",
-			TenantB + " " + auth.HashKey(KeyB) + " id=key-b rate=100000 burst=100000 jobs=3 items=500",
+			TenantB + " " + auth.HashKey(KeyB) + " id=key-b rate=100000 burst=100000 jobs=3 items=500 results=12345",
 		},
 		Gateway: func(c *gateway.Config) {
 			c.Service.MaxItems, c.Service.MaxSyncItems = 50, 4
 			c.MaxBodyBytes, c.MaxJSONBodyBytes = 1<<20, 64<<10
 			c.Uploads.MaxSize, c.Uploads.MaxTenantUploads, c.Uploads.MaxTenantBytes = 8<<20, 7, 32<<20
-			c.Auth.Defaults = auth.Limits{Jobs: 9, Items: 900}
+			c.Auth.Defaults = auth.Limits{Jobs: 9, Items: 900, Results: 1 << 30}
 		},
 	})
 	gw := api.Limits{MaxJobItems: 50, MaxBodyBytes: 1 << 20, MaxJSONBodyBytes: 64 << 10, MaxUploadBytes: 8 << 20, MaxSyncItems: 4}
@@ -32,9 +32,10 @@ func TestLimitsAreTheCallers(t *testing.T) {
 		name, key string
 		jobs      int
 		items     int
+		results   int64
 	}{
-		{"the gateway's defaults", KeyA, 9, 900},
-		{"the key's own quotas", KeyB, 3, 500},
+		{"the gateway's defaults", KeyA, 9, 900, 1 << 30},
+		{"the key's own quotas", KeyB, 3, 500, 12345},
 	} {
 		var got api.Limits
 		if code := s.As(tc.key).GetJSON("/v1/limits", &got); code != 200 {
@@ -42,7 +43,7 @@ func TestLimitsAreTheCallers(t *testing.T) {
 		}
 		want := gw
 		want.Tenant = uploads
-		want.Tenant.MaxJobs, want.Tenant.MaxItemsInFlight = tc.jobs, tc.items
+		want.Tenant.MaxJobs, want.Tenant.MaxItemsInFlight, want.Tenant.MaxResultBytes = tc.jobs, tc.items, tc.results
 		if got != want {
 			t.Errorf("%s: %+v, want %+v", tc.name, got, want)
 		}

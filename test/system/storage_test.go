@@ -10,6 +10,7 @@ import (
 
 	"batchinfer/api"
 	"batchinfer/gateway"
+	"batchinfer/gateway/auth"
 	"batchinfer/internal/natsx"
 	"batchinfer/internal/wire"
 	"batchinfer/worker"
@@ -151,4 +152,59 @@ func (s *System) resultsStream(t *testing.T) (jetstream.JetStream, jetstream.Str
 		t.Fatal(err)
 	}
 	return js, stream
+}
+
+// A tenant's share of the results store (GATEWAY_MAX_TENANT_RESULT_BYTES,
+// the key's results=): its finished jobs hold what they stored until they
+// expire, so once its share is used its next job is refused (507, naming
+// the setting) while another tenant's is admitted; when its results
+// expire, it is admitted again.
+func TestTenantResultsShare(t *testing.T) {
+	const key = "bik_test_results_share"
+	inputs, _ := DigitInputs(t, 200)
+	body := map[string]any{"model": "digits", "inputs": inputs}
+	ttl := func(c *natsx.StreamConfig) { c.ResultTTL, c.RecordTTL = 3*time.Second, time.Hour }
+	other := TenantA + " " + auth.HashKey(KeyA) + " role=operator rate=100000 burst=100000\n" +
+		TenantB + " " + auth.HashKey(KeyB) + " rate=100000 burst=100000"
+	s := Start(t, Options{
+		Gateway: func(c *gateway.Config) { ttl(&c.Streams) },
+		Worker:  func(c *worker.Config) { ttl(&c.Streams) },
+		Keys:    []string{"share " + auth.HashKey(key) + " results=1 rate=100000 burst=100000", other},
+	})
+	share := s.As(key)
+	// A share of 1 byte: the refusal says what a 200-item job needs.
+	var refused apiError
+	if code := share.PostJSON("/v1/jobs", body, &refused); code != http.StatusInsufficientStorage ||
+		!strings.Contains(refused.Error.Message, "GATEWAY_MAX_TENANT_RESULT_BYTES") {
+		t.Fatalf("a job past a 1-byte share: %d %+v", code, refused)
+	}
+	var need int64
+	if _, err := fmt.Sscanf(refused.Error.Message[strings.Index(refused.Error.Message, "need about "):], "need about %d", &need); err != nil || need <= 0 {
+		t.Fatalf("no estimate in %q", refused.Error.Message)
+	}
+	// Room for one and a half such jobs.
+	s.writeKeys([]string{fmt.Sprintf("share %s results=%d rate=100000 burst=100000", auth.HashKey(key), need*3/2), other})
+	var first submitResp
+	Eventually(t, 10*time.Second, func() error {
+		if code := share.PostJSON("/v1/jobs", body, &first); code != http.StatusAccepted {
+			return fmt.Errorf("a job within the share: %d", code)
+		}
+		return nil
+	})
+	if st := share.waitJob(t, first.Job.ID, 30*time.Second); st.State != wire.StateCompleted {
+		t.Fatalf("first job: %+v", st)
+	}
+	if code := share.PostJSON("/v1/jobs", body, &refused); code != http.StatusInsufficientStorage || refused.Error.Code != api.CodeInsufficientStorage {
+		t.Fatalf("a second job while the first's results are held: %d %+v", code, refused)
+	}
+	s.As(KeyB).submit(t, body) // another tenant's share is its own
+	// RESULT_TTL after it finished, the first job's results expire and
+	// give its room back.
+	Eventually(t, 20*time.Second, func() error {
+		var r submitResp
+		if code := share.PostJSON("/v1/jobs", body, &r); code != http.StatusAccepted {
+			return fmt.Errorf("after the first job's results expired: %d", code)
+		}
+		return nil
+	})
 }

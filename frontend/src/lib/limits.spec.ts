@@ -8,7 +8,7 @@ const limits: Limits = {
   max_upload_bytes: 1 << 30,
   max_sync_items: 64,
   max_json_body_bytes: 64 << 20,
-  tenant: { max_jobs: 16, max_items_in_flight: 1_000_000, max_uploads: 20, max_upload_bytes: 10 * 2 ** 30 },
+  tenant: { max_jobs: 16, max_items_in_flight: 1_000_000, max_uploads: 20, max_upload_bytes: 10 * 2 ** 30, max_result_bytes: 2 * 2 ** 30 },
 }
 
 describe('limitProblems', () => {

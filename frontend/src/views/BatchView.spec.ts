@@ -146,7 +146,7 @@ describe('BatchView', () => {
       max_json_body_bytes: 1 << 20,
       max_upload_bytes: 1 << 30,
       max_sync_items: 64,
-      tenant: { max_jobs: 16, max_items_in_flight: 1000, max_uploads: 20, max_upload_bytes: 1 << 30 },
+      tenant: { max_jobs: 16, max_items_in_flight: 1000, max_uploads: 20, max_upload_bytes: 1 << 30, max_result_bytes: 1 << 31 },
     }
     const { w } = await mounted({ limits })
     const good = JSON.stringify(Array(64).fill(1))

@@ -1417,6 +1417,8 @@ export interface components {
             max_uploads: number;
             /** @description Declared sizes of all its stored uploads together. */
             max_upload_bytes: number;
+            /** @description Its share of the results store: what its finished jobs hold until they expire, and its unfinished ones will store (507 `insufficient_storage` past it). */
+            max_result_bytes: number;
         };
         SubmitJobRequest: {
             model: string;
@@ -2138,7 +2140,8 @@ export interface operations {
                      *         "max_jobs": 16,
                      *         "max_items_in_flight": 1000000,
                      *         "max_uploads": 20,
-                     *         "max_upload_bytes": 10737418240
+                     *         "max_upload_bytes": 10737418240,
+                     *         "max_result_bytes": 2147483648
                      *       }
                      *     }
                      */
