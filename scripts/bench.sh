@@ -30,7 +30,7 @@
 # or fifo: tenant B's small job alone, then behind tenant A's backlog, and
 # the cost of fair share with 1, 10 and 100 active jobs of several tenants.
 #
-#   make bench BENCH_ONLY=fair [BENCH_FAIR_JOBS=8 BENCH_FAIR_ITEMS=100000 BENCH_FAIR_SMALL=256 BENCH_FAIR_COST_JOBS="1 10 100" BENCH_FAIR_COST_ITEMS=100000 BENCH_FAIR_ROUNDS=2 BENCH_FAIR_DEPTHS="2:6 2:2"]
+#   make bench BENCH_ONLY=fair [BENCH_FAIR_JOBS=8 BENCH_FAIR_ITEMS=100000 BENCH_FAIR_SMALL=256 BENCH_FAIR_COST_JOBS="1 10 100" BENCH_FAIR_COST_ITEMS=100000 BENCH_FAIR_ROUNDS=2 BENCH_FAIR_DEPTHS="8:6 2:2"]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -67,7 +67,8 @@ printf 'jetstream { store_dir: "%s", max_file_store: 32GB }\n' "$dir/nats" >"$di
 ./bin/nats-server -c "$dir/nats.conf" -a 127.0.0.1 -p "$nats_port" -m $((nats_port + 1)) --profile $((nats_port + 2)) >"$dir/nats.log" 2>&1 &
 pids+=($!); nats_pid=$!
 wait_http "http://127.0.0.1:$((nats_port + 1))/healthz?js-enabled-only=true" "$nats_pid" "$dir/nats.log"
-export NATS_URL=nats://127.0.0.1:$nats_port RESULT_TTL=10m
+# every benchmark job is the operator tenant's: its share of the results store is the whole store
+export NATS_URL=nats://127.0.0.1:$nats_port RESULT_TTL=10m GATEWAY_MAX_TENANT_RESULT_BYTES=$((4 << 30))
 if want dataset; then
   # Stream bounds (gateway and worker create the streams with them) large
   # enough for the dataset scenario: the results of a 10M-item digits job
@@ -239,10 +240,11 @@ if want fair; then
     if [ $((r % 2)) = 1 ]; then fair_round "$label" fair fifo; else fair_round "$label" fifo fair; fi
   done
   # what SCHED_QUEUE_CHUNKS and WORKER_PREFETCH trade: a new job waits behind
-  # the chunks already queued and held (8 + 6 by default); 2 + 6, then 2 + 2
+  # the chunks already queued and held (2 + 3 by default); 8 + 6 (the old
+  # defaults), then 2 + 2
   # (labelled with the last round, whose FIFO row each is compared with);
   # BENCH_FAIR_DEPTHS lists others as queue:prefetch
-  for v in ${BENCH_FAIR_DEPTHS:-2:6 2:2}; do
+  for v in ${BENCH_FAIR_DEPTHS:-8:6 2:2}; do
     qc=${v%:*} pf=${v#*:}
     variant="${label:+$label, }queue $qc, prefetch $pf"
     fair_env=(SCHED_QUEUE_CHUNKS="$qc")

@@ -51,7 +51,7 @@ func TestSendsChunksOfAJobBeingRead(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	s := New(Config{}, in, prometheus.NewRegistry(), zerolog.Nop())
+	s := New(Config{QueueChunks: 100}, in, prometheus.NewRegistry(), zerolog.Nop()) // room for every chunk read
 	if err := s.Start(ctx); err != nil {
 		t.Fatal(err)
 	}

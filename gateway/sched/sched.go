@@ -55,7 +55,7 @@ func (c Config) Validate() error {
 
 // Defaults for Config.
 const (
-	DefaultQueueChunks = 8
+	DefaultQueueChunks = 2
 	DefaultTick        = 20 * time.Millisecond
 	saveEvery          = 500 * time.Millisecond
 	snapshotEvery      = time.Second

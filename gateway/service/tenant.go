@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"batchinfer/api"
@@ -71,9 +72,13 @@ func (s *Service) quotaErr(p *auth.Principal, err error) error {
 	switch {
 	case errors.As(err, &qe) && qe.Results:
 		s.metrics.quota.WithLabelValues("results").Inc()
+		need := ""
+		if qe.Want > 0 {
+			need = fmt.Sprintf("; this job's results need about %d more", qe.Want)
+		}
 		return api.RetryLater(api.CodeInsufficientStorage, storageRetry, nil,
-			"tenant %s holds or has reserved %d bytes of the results store; this job's results need about %d more, past its share of %d (GATEWAY_MAX_TENANT_RESULT_BYTES, or the key's results=). Results expire RESULT_TTL after their job finishes: retry later, or submit fewer items",
-			p.Tenant, qe.Have, qe.Want, p.Limits.Results)
+			"tenant %s's jobs hold or have reserved %d bytes of the results store, its share is %d (GATEWAY_MAX_TENANT_RESULT_BYTES, or the key's results=)%s. Results expire RESULT_TTL after their job finishes: retry later, or submit fewer items",
+			p.Tenant, qe.Have, p.Limits.Results, need)
 	case errors.As(err, &qe) && qe.Jobs:
 		s.metrics.quota.WithLabelValues("jobs").Inc()
 		return api.RetryLater(api.CodeQuotaExceeded, quotaRetry, nil,

@@ -86,7 +86,7 @@ func TestPrioritiesWithinTenant(t *testing.T) {
 	s := Start(t, Options{Models: g.wrap, Worker: func(c *worker.Config) { c.Prefetch = 1; c.MaxBatch = 64 }})
 	g.close()
 	// Jobs of 16 chunks: more than the scheduler keeps waiting in the queue
-	// (SCHED_QUEUE_CHUNKS, 8), which it filled before the others came.
+	// (SCHED_QUEUE_CHUNKS, 2), which it filled before the others came.
 	inputs, _ := DigitInputs(t, 16*256)
 	blocker := s.submit(t, map[string]any{"model": "digits", "inputs": inputs[:64]}) // holds the worker
 	ids := map[string]string{}
