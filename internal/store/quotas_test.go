@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -130,5 +131,40 @@ func TestQuotaResultsShare(t *testing.T) {
 	want(400)
 	if err := q.Reserve(ctx, "acme", "j-c", 1, 600, lim); err != nil {
 		t.Fatalf("400 + 600 at results=1000 after the expiry: %v", err)
+	}
+}
+
+// Two thousand jobs reserved, settled and expired leave the tenant's
+// record as it started: no reservation, no bytes held.
+func TestQuotaResultsShareReturnsToBaseline(t *testing.T) {
+	in := open(t)
+	ctx := context.Background()
+	jobs := NewJobs(in)
+	q := NewQuotas(jobs)
+	lim := QuotaLimits{Jobs: 4096, Results: 1 << 30}
+	const n = 2000
+	for i := range n {
+		id := fmt.Sprintf("j-%d", i)
+		if err := q.Reserve(ctx, "acme", id, 1, 500, lim); err != nil {
+			t.Fatal(err)
+		}
+		rec := &wire.JobRecord{ID: id, Tenant: "acme", Total: 1, Done: 1, ResultBytes: int64(100 + i%300)}
+		if err := jobs.Create(ctx, rec); err != nil {
+			t.Fatal(err)
+		}
+		if err := jobs.Finished(ctx, rec); err != nil {
+			t.Fatal(err)
+		}
+		if i%2 == 1 { // expire in pairs, one behind: some bytes are held meanwhile
+			for _, e := range []string{fmt.Sprintf("j-%d", i-1), id} {
+				if _, err := jobs.Expire(ctx, e, time.Minute); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	u, err := q.Usage(ctx, "acme")
+	if err != nil || len(u.Jobs) != 0 || u.Results != 0 {
+		t.Fatalf("after %d jobs: %d reservations, %d bytes held (%v)", n, len(u.Jobs), u.Results, err)
 	}
 }
