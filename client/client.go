@@ -130,7 +130,7 @@ func (c *Client) newRequest(ctx context.Context, k *call) (*http.Request, error)
 	for h, v := range k.header {
 		req.Header[h] = v
 	}
-	if req.ContentLength > expectAbove || req.ContentLength < 0 || k.stream != nil && req.ContentLength == 0 {
+	if req.ContentLength > expectAbove || k.stream != nil && req.ContentLength == 0 { // large, or of unknown length
 		req.Header.Set("Expect", "100-continue") // a refusal comes before the body is sent
 	}
 	c.authorize(req.Header)

@@ -61,12 +61,8 @@ want() { [[ " $only " == *" $1 "* ]]; }
 # shellcheck source=scripts/lib/procs.sh
 . scripts/lib/procs.sh
 
-# max_file_store: what the default stream bounds reserve (~26 GiB) and some,
-# not three quarters of the free disk, which refuses them below ~35 GB free
-printf 'jetstream { store_dir: "%s", max_file_store: 32GB }\n' "$dir/nats" >"$dir/nats.conf"
-./bin/nats-server -c "$dir/nats.conf" -a 127.0.0.1 -p "$nats_port" -m $((nats_port + 1)) --profile $((nats_port + 2)) >"$dir/nats.log" 2>&1 &
+start_nats "$dir" "$nats_port"
 pids+=($!); nats_pid=$!
-wait_http "http://127.0.0.1:$((nats_port + 1))/healthz?js-enabled-only=true" "$nats_pid" "$dir/nats.log"
 # every benchmark job is the operator tenant's: its share of the results store is the whole store
 export NATS_URL=nats://127.0.0.1:$nats_port RESULT_TTL=10m GATEWAY_MAX_TENANT_RESULT_BYTES=$((4 << 30))
 if want dataset; then
