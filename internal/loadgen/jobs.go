@@ -37,13 +37,24 @@ type jobClient struct {
 
 func (j *jobClient) loop(ctx context.Context) {
 	defer j.close()
-	for k := 0; ctx.Err() == nil; k++ {
+	for k := 0; !over(ctx); k++ {
 		mode := jobModes[(j.id+k)%len(jobModes)]
-		if err := j.job(ctx, k, mode); err != nil && ctx.Err() == nil {
+		if err := j.job(ctx, k, mode); err != nil && !over(ctx) {
 			j.r.fail(fmt.Errorf("job client %d, job %d (%s): %w", j.id, k, mode, err))
 			j.close()
 		}
 	}
+}
+
+// over reports whether the load's time is up. A dial or read cut by the
+// context's deadline can return (net's own timer, "i/o timeout") a moment
+// before ctx.Err is set, so the deadline itself counts too.
+func over(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	d, ok := ctx.Deadline()
+	return ok && !time.Now().Before(d)
 }
 
 func (j *jobClient) close() {

@@ -19,11 +19,11 @@ type syncClient struct {
 
 func (s *syncClient) loop(ctx context.Context) {
 	c := s.r.corpus
-	for k := 0; ctx.Err() == nil; k++ {
+	for k := 0; !over(ctx); k++ {
 		i := (s.id*31 + k) % len(c.digits)
 		start := time.Now()
 		cl, err := predictOne(ctx, s.r.http, "digits", client.Numbers(c.digits[i]))
-		if ctx.Err() != nil {
+		if over(ctx) {
 			return
 		}
 		switch {
