@@ -62,7 +62,7 @@ cleanup() {
     if [ "$HA_KEEP" = 1 ]; then
       log "leaving project $project up (docker compose -p $project down -v)"
     else
-      [ $rc = 0 ] || { docker compose ps -a >&2; docker compose logs --tail 30 nats nats-2 nats-3 gateway >&2; }
+      [ $rc = 0 ] || { docker compose ps -a >&2; docker compose logs --tail 30 nats nats-2 nats-3 gateway worker >&2; }
       docker compose down -v --remove-orphans --timeout 10 >/dev/null 2>&1
     fi
   fi

@@ -83,7 +83,7 @@ func (l *lane) start(ctx context.Context) error {
 	l.d.metrics.presentModel(l.id)
 	for _, prio := range []string{wire.PrioritySync, wire.PriorityBatch} {
 		var cons jetstream.Consumer
-		err := natsx.Retry(ctx, func() (err error) {
+		err := natsx.Retry(ctx, func(ctx context.Context) (err error) {
 			cons, err = l.d.js.CreateOrUpdateConsumer(ctx, wire.StreamInfer, jetstream.ConsumerConfig{
 				Durable:       wire.ConsumerName(prio, l.meta.Name, l.meta.Version),
 				Description:   prio + " queue of " + l.id,
@@ -137,7 +137,7 @@ func (l *lane) start(ctx context.Context) error {
 // input stream: nobody pulls it; its pending count is the chunks whose
 // results are not stored yet, which autoscalers read.
 func (l *lane) backlogConsumer(ctx context.Context) error {
-	err := natsx.Retry(ctx, func() error {
+	err := natsx.Retry(ctx, func(ctx context.Context) error {
 		_, err := l.d.js.CreateOrUpdateConsumer(ctx, wire.StreamInput, store.BacklogConsumer(l.meta.Name, l.meta.Version))
 		return err
 	})

@@ -240,7 +240,7 @@ func (s *Service) startReaders() error {
 	ctx, cancel := context.WithTimeout(s.ctx, natsOpTimeout)
 	defer cancel()
 	var cons jetstream.Consumer
-	err := natsx.Retry(ctx, func() (err error) {
+	err := natsx.Retry(ctx, func(ctx context.Context) (err error) {
 		cons, err = s.ingests.Consumer(ctx, readLease)
 		return err
 	})
@@ -258,7 +258,7 @@ func (s *Service) startExpirer() error {
 	ctx, cancel := context.WithTimeout(s.ctx, natsOpTimeout)
 	defer cancel()
 	var cons jetstream.Consumer
-	err := natsx.Retry(ctx, func() (err error) {
+	err := natsx.Retry(ctx, func(ctx context.Context) (err error) {
 		cons, err = store.NewTimers(s.in.JS).Consumer(ctx, timerAckWait)
 		return err
 	})

@@ -95,8 +95,8 @@ func (d *Dispatcher) Start(ctx context.Context, in *natsx.Infra) error {
 	d.hooks = store.NewWebhooks(in)
 	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	err := natsx.Retry(cctx, func() (err error) {
-		d.cons, err = d.hooks.Consumer(cctx, d.cfg.Timeout+ackSlack)
+	err := natsx.Retry(cctx, func(ctx context.Context) (err error) {
+		d.cons, err = d.hooks.Consumer(ctx, d.cfg.Timeout+ackSlack)
 		return err
 	})
 	if err != nil {

@@ -60,20 +60,15 @@ func (in *Infra) declare(ctx context.Context, streams StreamConfig) error {
 	if in.Buckets, err = Setup(ctx, js, streams); err != nil {
 		return err
 	}
-	if in.Infer, err = js.Stream(ctx, wire.StreamInfer); err != nil {
-		return fmt.Errorf("stream %s: %w", wire.StreamInfer, err)
-	}
-	if in.Results, err = js.Stream(ctx, wire.StreamResults); err != nil {
-		return fmt.Errorf("stream %s: %w", wire.StreamResults, err)
-	}
-	if in.Input, err = js.Stream(ctx, wire.StreamInput); err != nil {
-		return fmt.Errorf("stream %s: %w", wire.StreamInput, err)
-	}
-	if in.Uploads, err = js.Stream(ctx, wire.StreamUploads); err != nil {
-		return fmt.Errorf("stream %s: %w", wire.StreamUploads, err)
-	}
-	if in.DeadLetter, err = js.Stream(ctx, wire.StreamDeadLetter); err != nil {
-		return fmt.Errorf("stream %s: %w", wire.StreamDeadLetter, err)
+	for name, p := range map[string]*jetstream.Stream{wire.StreamInfer: &in.Infer, wire.StreamResults: &in.Results,
+		wire.StreamInput: &in.Input, wire.StreamUploads: &in.Uploads, wire.StreamDeadLetter: &in.DeadLetter} {
+		err := Retry(ctx, func(ctx context.Context) (err error) {
+			*p, err = js.Stream(ctx, name)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("stream %s: %w", name, err)
+		}
 	}
 	return nil
 }

@@ -162,7 +162,7 @@ func Setup(ctx context.Context, js jetstream.JetStream, cfg StreamConfig) (*Buck
 		errs []error
 		wg   sync.WaitGroup
 	)
-	run := func(f func() error) {
+	run := func(f func(ctx context.Context) error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -174,7 +174,7 @@ func Setup(ctx context.Context, js jetstream.JetStream, cfg StreamConfig) (*Buck
 		}()
 	}
 	for _, sc := range streams(cfg) {
-		run(func() error {
+		run(func(ctx context.Context) error {
 			if _, err := js.CreateOrUpdateStream(ctx, sc); err != nil {
 				return fmt.Errorf("declare stream %s: %w", sc.Name, err)
 			}
@@ -182,7 +182,7 @@ func Setup(ctx context.Context, js jetstream.JetStream, cfg StreamConfig) (*Buck
 		})
 	}
 	for _, k := range buckets(&b, cfg) {
-		run(func() error {
+		run(func(ctx context.Context) error {
 			kv, err := js.CreateOrUpdateKeyValue(ctx, k.cfg)
 			if err != nil {
 				return fmt.Errorf("declare bucket %s: %w", k.cfg.Bucket, err)
@@ -191,7 +191,7 @@ func Setup(ctx context.Context, js jetstream.JetStream, cfg StreamConfig) (*Buck
 			return nil
 		})
 	}
-	run(func() error {
+	run(func(ctx context.Context) error {
 		obs, err := js.CreateOrUpdateObjectStore(ctx, registryConfig(cfg))
 		if err != nil {
 			return fmt.Errorf("declare object store %s: %w", wire.BucketRegistry, err)
