@@ -2,6 +2,7 @@ package natsx
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 )
@@ -55,22 +56,27 @@ func (e *Epoch) Context(ctx context.Context, stop ...<-chan struct{}) (context.C
 }
 
 // Do runs op with a context that ends after timeout or at the next
-// reconnect; an op a reconnect cut short is run again on the new
-// connection, up to attempts times in all.
+// reconnect; an op a reconnect cut short, or one its timeout ended (a
+// request the server that had it never answered: a stream leader restarted
+// while this client stayed connected elsewhere), is run again, up to
+// attempts times in all. op must be idempotent.
 func (e *Epoch) Do(ctx context.Context, timeout time.Duration, attempts int, op func(ctx context.Context) error) error {
 	for i := 1; ; i++ {
 		ch := e.Changed()
 		ectx, cancel := e.Context(ctx)
 		octx, stop := context.WithTimeout(ectx, timeout)
 		err := op(octx)
+		timedOut := errors.Is(octx.Err(), context.DeadlineExceeded)
 		stop()
 		cancel()
+		cut := timedOut
 		select {
 		case <-ch:
-			if err != nil && i < attempts && ctx.Err() == nil {
-				continue // cut by a reconnect
-			}
+			cut = true
 		default:
+		}
+		if err != nil && cut && i < attempts && ctx.Err() == nil {
+			continue
 		}
 		return err
 	}
