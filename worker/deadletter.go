@@ -47,7 +47,7 @@ func (w *Worker) onMaxDeliveries(m *nats.Msg) {
 	if err := json.Unmarshal(m.Data, &a); err != nil || a.Stream != wire.StreamInfer {
 		return
 	}
-	err := w.in.Epoch.Do(w.ctx, opTimeout, opAttempts, func(ctx context.Context) error { return w.giveUp(ctx, a) })
+	err := w.in.Epoch.Do(w.ctx, natsOpTimeout, opAttempts, func(ctx context.Context) error { return w.giveUp(ctx, a) })
 	if err != nil {
 		w.log.Error().Err(err).Uint64("seq", a.StreamSeq).Msg("dead-lettering a chunk failed")
 	}

@@ -122,7 +122,7 @@ func (f *finisher) complete(t *task) {
 	if err == nil {
 		// Counting is idempotent: an attempt a reconnect cuts short is
 		// simply made again on the new connection.
-		err = f.epoch.Do(context.Background(), opTimeout, opAttempts, func(ctx context.Context) error {
+		err = f.epoch.DoAgain(context.Background(), countTimeout, countAttempts, func(ctx context.Context) error {
 			return f.jobs.Count(ctx, cr.Job, count)
 		})
 	}
@@ -139,7 +139,7 @@ func (f *finisher) complete(t *task) {
 		f.keepLetter(ctx, letterOf(t))
 		cancel()
 	}
-	if err := f.epoch.Do(context.Background(), opTimeout, opAttempts, t.msg.DoubleAck); err != nil {
+	if err := f.epoch.Do(context.Background(), natsOpTimeout, opAttempts, t.msg.DoubleAck); err != nil {
 		tracing.Event(f.log.Warn(), t.sc).Err(err).Str("job", t.job).Int("chunk", t.chunk).Msg("ack failed")
 	}
 	f.metrics.chunks.WithLabelValues(t.lane, outcome).Inc()
@@ -168,7 +168,7 @@ func (f *finisher) store(cr *wire.ChunkResult, data []byte) (wire.ChunkCount, st
 	for {
 		var stored *wire.ChunkResult
 		var size int
-		err := f.epoch.Do(context.Background(), opTimeout, opAttempts, func(ctx context.Context) (err error) {
+		err := f.epoch.Do(context.Background(), natsOpTimeout, opAttempts, func(ctx context.Context) (err error) {
 			stored, size, err = f.results.Put(ctx, cr, data)
 			return err
 		})
@@ -213,7 +213,7 @@ const reasonInputGone = "not run: the job's input is no longer stored (the job w
 // lag the record's); reasonInputGone when the record does not say.
 func (f *finisher) goneReason(job string) string {
 	var rec *wire.JobRecord
-	err := f.epoch.Do(context.Background(), opTimeout, opAttempts, func(ctx context.Context) (err error) {
+	err := f.epoch.Do(context.Background(), natsOpTimeout, opAttempts, func(ctx context.Context) (err error) {
 		rec, err = f.jobs.Get(ctx, job)
 		return err
 	})
@@ -261,7 +261,7 @@ func (s *fullState) failed(now time.Time, retry, backoff time.Duration) (wait ti
 // redelivered finishes a redelivered chunk whose result an earlier delivery
 // stored (its worker died before acking) and reports whether it did.
 func (f *finisher) redelivered(t *task) bool {
-	err := f.epoch.Do(context.Background(), opTimeout, opAttempts, func(ctx context.Context) error {
+	err := f.epoch.Do(context.Background(), natsOpTimeout, opAttempts, func(ctx context.Context) error {
 		prev, size, err := f.results.Chunk(ctx, t.job, t.chunk)
 		if err != nil {
 			return err
@@ -302,13 +302,17 @@ func releaseResult(buf *[]byte) {
 	}
 }
 
-// A NATS operation of the chunk path gets opTimeout per attempt and
-// opAttempts attempts: one no server answers (its stream's leader was
-// restarting) is asked again after opTimeout rather than holding the chunk
-// for the whole natsOpTimeout.
+// opAttempts bounds how often a NATS operation cut by reconnects is tried.
+const opAttempts = 3
+
+// Counting a chunk into its job record gets countTimeout per attempt and
+// countAttempts attempts (Epoch.DoAgain): an update no server answers (the
+// job bucket's leader was restarting while this worker stayed connected to
+// another server) is made again rather than holding the chunk for the
+// whole natsOpTimeout (the HA test saw 10 s stalls).
 const (
-	opTimeout  = 3 * time.Second
-	opAttempts = 4
+	countTimeout  = 3 * time.Second
+	countAttempts = 4
 )
 
 var errNotStored = errors.New("no stored result")

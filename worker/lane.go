@@ -291,7 +291,7 @@ func (l *lane) take(t *task) {
 	var items []wire.Item
 	var meta wire.ChunkMeta
 	span := t.child(l.d.tracer, "chunk.read_input")
-	err := l.d.epoch.Do(context.Background(), opTimeout, opAttempts, func(ctx context.Context) (err error) {
+	err := l.d.epoch.Do(context.Background(), natsOpTimeout, opAttempts, func(ctx context.Context) (err error) {
 		items, meta, err = l.d.inputs.Chunk(ctx, t.model, t.version, t.job, t.chunk)
 		return err
 	})

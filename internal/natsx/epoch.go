@@ -56,20 +56,30 @@ func (e *Epoch) Context(ctx context.Context, stop ...<-chan struct{}) (context.C
 }
 
 // Do runs op with a context that ends after timeout or at the next
-// reconnect; an op a reconnect cut short, or one its timeout ended (a
-// request the server that had it never answered: a stream leader restarted
-// while this client stayed connected elsewhere), is run again, up to
-// attempts times in all. op must be idempotent.
+// reconnect; an op a reconnect cut short is run again on the new
+// connection, up to attempts times in all.
 func (e *Epoch) Do(ctx context.Context, timeout time.Duration, attempts int, op func(ctx context.Context) error) error {
+	return e.do(ctx, timeout, attempts, false, op)
+}
+
+// DoAgain is Do that also runs op again when its own timeout ended it: a
+// request the server that had it never answered (a stream leader restarted
+// while this client stayed connected to another server). Only for requests
+// every server answers when asked again: a store or a read, not an ack (a
+// second ack of an acked message may get no answer at all).
+func (e *Epoch) DoAgain(ctx context.Context, timeout time.Duration, attempts int, op func(ctx context.Context) error) error {
+	return e.do(ctx, timeout, attempts, true, op)
+}
+
+func (e *Epoch) do(ctx context.Context, timeout time.Duration, attempts int, again bool, op func(ctx context.Context) error) error {
 	for i := 1; ; i++ {
 		ch := e.Changed()
 		ectx, cancel := e.Context(ctx)
 		octx, stop := context.WithTimeout(ectx, timeout)
 		err := op(octx)
-		timedOut := errors.Is(octx.Err(), context.DeadlineExceeded)
+		cut := again && errors.Is(octx.Err(), context.DeadlineExceeded)
 		stop()
 		cancel()
-		cut := timedOut
 		select {
 		case <-ch:
 			cut = true

@@ -28,11 +28,16 @@ func TestEpochCutsAndRetries(t *testing.T) {
 	if err := e.Do(context.Background(), time.Second, 3, func(context.Context) error { calls++; return boom }); err != boom || calls != 1 {
 		t.Fatalf("err %v after %d calls", err, calls)
 	}
-	// An attempt its timeout ends is made again (the request went to a
-	// server that never answered), up to the attempts; then its error.
+	// Do does not make again an attempt its timeout ended.
 	calls = 0
 	start := time.Now()
-	err = e.Do(context.Background(), 20*time.Millisecond, 3, func(ctx context.Context) error {
+	if err := e.Do(context.Background(), 20*time.Millisecond, 3, func(ctx context.Context) error { calls++; <-ctx.Done(); return ctx.Err() }); !errors.Is(err, context.DeadlineExceeded) || calls != 1 {
+		t.Fatalf("err %v after %d calls", err, calls)
+	}
+	// DoAgain does (the request went to a server that never answered), up
+	// to the attempts; then its error.
+	calls = 0
+	err = e.DoAgain(context.Background(), 20*time.Millisecond, 3, func(ctx context.Context) error {
 		if calls++; calls == 1 {
 			<-ctx.Done()
 			return ctx.Err()
@@ -43,7 +48,7 @@ func TestEpochCutsAndRetries(t *testing.T) {
 		t.Fatalf("err %v after %d calls, want success on the second after a timeout", err, calls)
 	}
 	calls = 0
-	err = e.Do(context.Background(), 20*time.Millisecond, 3, func(ctx context.Context) error { calls++; <-ctx.Done(); return ctx.Err() })
+	err = e.DoAgain(context.Background(), 20*time.Millisecond, 3, func(ctx context.Context) error { calls++; <-ctx.Done(); return ctx.Err() })
 	if !errors.Is(err, context.DeadlineExceeded) || calls != 3 || time.Since(start) > 2*time.Second {
 		t.Fatalf("err %v after %d calls, want the deadline after 3", err, calls)
 	}
@@ -51,7 +56,7 @@ func TestEpochCutsAndRetries(t *testing.T) {
 	calls = 0
 	ctx, cancelCtx := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancelCtx()
-	err = e.Do(ctx, time.Second, 3, func(ctx context.Context) error { calls++; <-ctx.Done(); return ctx.Err() })
+	err = e.DoAgain(ctx, time.Second, 3, func(ctx context.Context) error { calls++; <-ctx.Done(); return ctx.Err() })
 	if err == nil || calls != 1 {
 		t.Fatalf("err %v after %d calls, want the caller's deadline after 1", err, calls)
 	}
