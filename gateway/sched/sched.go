@@ -59,7 +59,13 @@ const (
 	DefaultTick        = 20 * time.Millisecond
 	saveEvery          = 500 * time.Millisecond
 	snapshotEvery      = time.Second
-	opTimeout          = 10 * time.Second
+	// opTimeout bounds one NATS operation of the scheduler. Every one is
+	// asked again on the next tick (a ticket's message id makes a repeat
+	// harmless), so it is short: a request sent to a stream or consumer
+	// leader that was restarting is never answered, and the whole dispatch
+	// waited for it (10 s before: the HA test's stalls after restarting the
+	// INFER leader, the workers idle behind an empty queue).
+	opTimeout = 2 * time.Second
 )
 
 // Scheduler sends batch chunks fairly; New, Start, Stop.
