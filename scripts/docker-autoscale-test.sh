@@ -150,7 +150,19 @@ awk -v t="$t_up" 'BEGIN{exit !(t != "" && t <= 30)}' || die "the scale up took $
 # The autoscaler reached the engine through the proxy only.
 ac=$(docker ps -q --filter "label=com.docker.swarm.service.name=${stack}_autoscaler" | head -1)
 if docker inspect -f '{{range .Mounts}}{{.Source}} {{end}}' "$ac" | grep -q docker.sock; then die "the autoscaler mounts the Docker socket"; fi
-docker service logs --raw "${stack}_dockerproxy" 2>&1 | grep -q '"replica count update let through"' || die "no scaling went through the docker proxy"
+# The log is read whole, then searched: under pipefail, `docker service
+# logs | grep -q` fails when grep leaves at the first match while docker
+# still writes (SIGPIPE). A few reads: the log is gathered from the task.
+proxied=false
+for _ in 1 2 3 4 5; do
+  docker service logs --raw "${stack}_dockerproxy" >"$work/dockerproxy.log" 2>&1 || true
+  if grep -q '"replica count update let through"' "$work/dockerproxy.log"; then proxied=true; break; fi
+  sleep 1
+done
+if ! $proxied; then
+  tail -20 "$work/dockerproxy.log" | sed 's/^/dockerproxy: /' >&2
+  die "no scaling went through the docker proxy"
+fi
 log "the autoscaler scaled through the docker proxy (no socket in its container)"
 busy=$(awk '$2 > 0 {seen[$1] = 1} END {print length(seen)}' "$work/items")
 peak=$(awk '$2 > m {m = $2} END {print m + 0}' "$work/samples")
