@@ -35,6 +35,9 @@ type catalog struct {
 	synced   [4]bool // models, workers, registry, aliases
 	// pick draws an integer in [0, n) for weighted aliases.
 	pick func(n int) int
+	// published is closed, and replaced, each time a registry watch
+	// publishes what it loaded (await waits on it).
+	published chan struct{}
 }
 
 // announced is a model version a worker announced, and where it came from.
@@ -55,6 +58,7 @@ func newCatalog(log zerolog.Logger) *catalog {
 	return &catalog{
 		log: log, models: map[string]announced{}, workers: map[string]wire.WorkerInfo{},
 		registry: map[string]store.Version{}, aliases: map[string]wire.Alias{}, pick: rand.IntN,
+		published: make(chan struct{}),
 	}
 }
 
@@ -230,6 +234,29 @@ func (c *catalog) publish(v *registryView) {
 	}
 	if v.aSynced {
 		c.aliases, c.synced[syncAliases] = maps.Clone(v.aliases), true
+	}
+	close(c.published)
+	c.published = make(chan struct{})
+}
+
+// await waits until the catalogue shows what seen looks for (called with
+// the catalogue read-locked), or until ctx ends, and says which. A
+// registry write this gateway made waits for its own watch to deliver it,
+// so that the caller's next request here sees the write (a retired
+// version takes no prediction once its retirement is answered).
+func (c *catalog) await(ctx context.Context, seen func() bool) bool {
+	for {
+		c.mu.RLock()
+		ok, next := seen(), c.published
+		c.mu.RUnlock()
+		if ok {
+			return true
+		}
+		select {
+		case <-next:
+		case <-ctx.Done():
+			return false
+		}
 	}
 }
 

@@ -44,6 +44,11 @@ func (s *Service) Retire(ctx context.Context, name, version string) (api.Registr
 		}
 		s.log.Info().Str("model", v.ID()).Str("by", caller(ctx).KeyID).Msg("model version retired")
 	}
+	key := wire.ModelKey(name, version)
+	s.awaitCatalog(ctx, v.ID(), func() bool {
+		v, ok := s.cat.registry[key]
+		return !ok || v.Meta.State == wire.RegistryRetiring
+	})
 	info := s.versionInfo(v, nil, nil)
 	for _, e := range s.cat.entries(name, time.Now()) {
 		if e.meta.Version == version {
@@ -195,6 +200,11 @@ func (s *Service) SetAlias(ctx context.Context, name, alias string, weights map[
 		return api.Alias{}, queueErr(err)
 	}
 	s.log.Info().Str("model", name).Str("alias", alias).Interface("weights", weights).Str("by", a.UpdatedBy).Msg("model alias set")
+	key := wire.AliasKey(name, alias)
+	s.awaitCatalog(ctx, key, func() bool {
+		got, ok := s.cat.aliases[key]
+		return ok && !got.UpdatedAt.Before(a.UpdatedAt)
+	})
 	return api.Alias{Model: name, Name: alias, Weights: a.Weights, UpdatedAt: a.UpdatedAt}, nil
 }
 
@@ -247,5 +257,20 @@ func (s *Service) DeleteAlias(ctx context.Context, name, alias string) error {
 		return queueErr(err)
 	}
 	s.log.Info().Str("model", name).Str("alias", alias).Str("by", caller(ctx).KeyID).Msg("model alias deleted")
+	key := wire.AliasKey(name, alias)
+	s.awaitCatalog(ctx, key, func() bool {
+		_, ok := s.cat.aliases[key]
+		return !ok
+	})
 	return nil
+}
+
+// awaitCatalog waits until this gateway's catalogue shows a registry
+// write it just made (seen runs with the catalogue read-locked), so that
+// the caller's next request sees it. The write is done either way: if the
+// watch lags past ctx, that is logged and the answer goes out.
+func (s *Service) awaitCatalog(ctx context.Context, what string, seen func() bool) {
+	if !s.cat.await(ctx, seen) {
+		s.log.Warn().Str("key", what).Msg("registry write not yet seen by the catalogue")
+	}
 }

@@ -125,6 +125,7 @@ func TestRegistryRetireDrains(t *testing.T) {
 		return gatedModel{m, hold}
 	})
 	s.registryWorker(t, "registry-worker", runtimes, nil, nil)
+	t.Cleanup(hold.open) // before the worker stops, should the test fail
 	base := s.registryState(t)
 
 	s.mustPush(t, "digits", "3", tarGz(t, versionDir(t, "digits", "3", keep)))
