@@ -197,18 +197,28 @@ func (r *registry) poke() {
 // versions then seen replace want.
 func (r *registry) watch() {
 	defer r.wg.Done()
+	unsynced := 0 // watches in a row that did not sync in time
 	for r.ctx.Err() == nil {
-		if err := r.watchOnce(); err != nil && r.ctx.Err() == nil {
+		err := r.watchOnce(store.WatchSyncWait(unsynced))
+		switch {
+		case r.ctx.Err() != nil:
+		case errors.Is(err, store.ErrNotSynced):
+			unsynced++
+			r.log.Warn().Int("tries", unsynced).Msg("registry watch not synced in time, watching again")
+		case err != nil:
+			unsynced = 0
 			r.log.Warn().Err(err).Msg("registry watch failed, watching again")
 			select {
 			case <-r.ctx.Done():
 			case <-time.After(time.Second):
 			}
+		default:
+			unsynced = 0
 		}
 	}
 }
 
-func (r *registry) watchOnce() error {
+func (r *registry) watchOnce(syncWait time.Duration) error {
 	changed := r.w.in.Epoch.Changed()
 	ctx, cancel := context.WithCancel(r.ctx)
 	defer cancel()
@@ -218,7 +228,7 @@ func (r *registry) watchOnce() error {
 	}
 	defer func() { _ = wt.Stop() }()
 	seen, synced := map[string]store.Version{}, false
-	syncBy := time.After(store.WatchSyncWait)
+	syncBy := time.After(syncWait)
 	for {
 		select {
 		case <-ctx.Done():
@@ -227,7 +237,7 @@ func (r *registry) watchOnce() error {
 			return nil
 		case <-syncBy:
 			if !synced {
-				return nil // watch again
+				return store.ErrNotSynced
 			}
 		case info, ok := <-wt.Updates():
 			if !ok {

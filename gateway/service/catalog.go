@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"maps"
 	"math/rand/v2"
 	"slices"
@@ -151,18 +152,28 @@ func (c *catalog) applyWorker(e jetstream.KeyValueEntry) {
 // reconnect (a deletion may have been missed meanwhile): what the new
 // watches load replaces what was known.
 func (c *catalog) followRegistry(ctx context.Context, reg *store.Registry, ep *natsx.Epoch) {
+	unsynced := 0 // watches in a row that did not sync in time
 	for ctx.Err() == nil {
-		if err := c.watchRegistry(ctx, reg, ep.Changed()); err != nil && ctx.Err() == nil {
+		err := c.watchRegistry(ctx, reg, ep.Changed(), store.WatchSyncWait(unsynced))
+		switch {
+		case ctx.Err() != nil:
+		case errors.Is(err, store.ErrNotSynced):
+			unsynced++
+			c.log.Warn().Int("tries", unsynced).Msg("registry watch not synced in time, watching again")
+		case err != nil:
+			unsynced = 0
 			c.log.Warn().Err(err).Msg("registry watch failed, watching again")
 			select {
 			case <-ctx.Done():
 			case <-time.After(time.Second):
 			}
+		default:
+			unsynced = 0
 		}
 	}
 }
 
-func (c *catalog) watchRegistry(ctx context.Context, reg *store.Registry, changed <-chan struct{}) error {
+func (c *catalog) watchRegistry(ctx context.Context, reg *store.Registry, changed <-chan struct{}, syncWait time.Duration) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	rw, err := reg.Watch(ctx)
@@ -176,7 +187,7 @@ func (c *catalog) watchRegistry(ctx context.Context, reg *store.Registry, change
 	}
 	defer func() { _ = aw.Stop() }()
 	v := &registryView{versions: map[string]store.Version{}, aliases: map[string]wire.Alias{}}
-	syncBy := time.After(store.WatchSyncWait)
+	syncBy := time.After(syncWait)
 	for {
 		select {
 		case <-ctx.Done():
@@ -185,7 +196,7 @@ func (c *catalog) watchRegistry(ctx context.Context, reg *store.Registry, change
 			return nil
 		case <-syncBy:
 			if !v.vSynced {
-				return nil // watch again (store.WatchSyncWait)
+				return store.ErrNotSynced
 			}
 		case info, ok := <-rw.Updates():
 			if !ok {

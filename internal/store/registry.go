@@ -119,15 +119,27 @@ func (r *Registry) Get(ctx context.Context, name, version string) (Version, erro
 const listAttempt = 2 * time.Second
 
 // WatchSyncWait is how long a watch's first records may take before the
-// watch is started again (see listAttempt).
-const WatchSyncWait = listAttempt
+// watch is started again (see listAttempt), after tries watches that
+// did not sync in time: it doubles with each, to maxSyncWait, so that a
+// registry slow to list (many records, a starved host) is waited for
+// rather than watched again for ever.
+func WatchSyncWait(tries int) time.Duration {
+	return min(listAttempt<<min(tries, 8), maxSyncWait)
+}
+
+// maxSyncWait bounds WatchSyncWait.
+const maxSyncWait = 30 * time.Second
+
+// ErrNotSynced is a watch whose first records did not all come within
+// WatchSyncWait: watch again.
+var ErrNotSynced = errors.New("registry watch not synced in time")
 
 // List reads every version's record, deleted ones too.
 func (r *Registry) List(ctx context.Context) ([]Version, error) {
 	var infos []*jetstream.ObjectInfo
 	var err error
-	for {
-		actx, cancel := context.WithTimeout(ctx, listAttempt)
+	for try := 0; ; try++ {
+		actx, cancel := context.WithTimeout(ctx, WatchSyncWait(try))
 		infos, err = r.obs.List(actx, jetstream.ListObjectsShowDeleted())
 		cancel()
 		if !errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil {
