@@ -120,8 +120,8 @@ func (f *finisher) complete(t *task) {
 	count, outcome, err := f.store(cr, data)
 	count.Started = t.started
 	if err == nil {
-		// Counting is idempotent: an attempt a reconnect cuts short is
-		// simply made again on the new connection.
+		// Counting is idempotent: an attempt a reconnect or its own
+		// timeout cuts short is simply made again (DoAgain).
 		err = f.epoch.DoAgain(context.Background(), countTimeout, countAttempts, func(ctx context.Context) error {
 			return f.jobs.Count(ctx, cr.Job, count)
 		})
@@ -155,11 +155,10 @@ func (f *finisher) dropInput(t *task) {
 	if t.parts == 0 {
 		return
 	}
-	ectx, stop := f.epoch.Context(context.Background())
-	defer stop()
-	ctx, cancel := context.WithTimeout(ectx, natsOpTimeout)
-	defer cancel()
-	if err := f.inputs.DeleteChunk(ctx, t.model, t.version, t.job, t.chunk); err != nil {
+	err := f.epoch.Do(context.Background(), natsOpTimeout, 1, func(ctx context.Context) error {
+		return f.inputs.DeleteChunk(ctx, t.model, t.version, t.job, t.chunk)
+	})
+	if err != nil {
 		f.log.Debug().Err(err).Str("job", t.job).Int("chunk", t.chunk).Msg("deleting a chunk's input failed")
 	}
 }

@@ -17,7 +17,9 @@ import (
 // the pushes, models and aliases buckets, the input stream and the
 // consumers return to where they were.
 func TestRegistrySoakReturnsToBaseline(t *testing.T) {
-	s := Start(t, Options{Gateway: fastRegistry, Registry: &model.Warmup{Rounds: 1, Batches: []int{1}}})
+	var logs logBuffer
+	t.Cleanup(func() { logWarnings(t, &logs, 50) })
+	s := Start(t, Options{Gateway: fastRegistry, Registry: &model.Warmup{Rounds: 1, Batches: []int{1}}, GatewayLog: &logs})
 	tflite := readFile(t, RepoRoot(), "model", "models", "breast_cancer", "1", "model.tflite")
 	base := s.registryState(t)
 	n := 2000
@@ -91,4 +93,20 @@ func soakVersion(t *testing.T, s *System, version string, tflite []byte, served 
 		return fmt.Errorf("retire %s: %d %s", version, code, raw)
 	}
 	return nil
+}
+
+// logWarnings shows, once a test failed, the first max warnings and
+// errors of the gateways' logs (what a rare failure in CI leaves to read).
+func logWarnings(t *testing.T, logs *logBuffer, max int) {
+	if !t.Failed() {
+		return
+	}
+	var warned []map[string]any
+	for _, level := range []string{"warn", "error"} {
+		warned = append(warned, logs.lines(map[string]string{"level": level})...)
+	}
+	t.Logf("the gateway logged %d warnings and errors; the first %d:", len(warned), min(max, len(warned)))
+	for _, l := range warned[:min(max, len(warned))] {
+		t.Logf("  %v", l)
+	}
 }
