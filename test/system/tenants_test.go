@@ -261,15 +261,40 @@ func TestFloodingTenantDoesNotSlowOthers(t *testing.T) {
 		sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
 		return d[len(d)*99/100]
 	}
-	idle := p99()
+	// A p99 of 300 requests is the third slowest: one pause of the shared
+	// 2-core host moves it. A gateway the flood slows does so every time,
+	// so the comparison is made up to three times and must hold once.
+	for try := 1; ; try++ {
+		idle := p99()
+		flooded, refused := underFlood(s.As(flood), p99)
+		t.Logf("tenant A's sync p99: %s alone, %s while another tenant floods (%d requests refused)", idle, flooded, refused)
+		if refused == 0 {
+			t.Fatal("the flood was never refused")
+		}
+		if raceEnabled {
+			t.Log("latency ratio not asserted under the race detector (make test-go asserts it in a run without)")
+			return
+		}
+		if flooded <= 2*idle+2*time.Millisecond {
+			return
+		}
+		if try == 3 {
+			t.Fatalf("p99 %s under the flood, %s without: more than 2×, in 3 tries of 3", flooded, idle)
+		}
+	}
+}
+
+// underFlood measures with four clients of the flooding tenant sending
+// predictions as fast as they are answered, and says how many of theirs
+// were refused.
+func underFlood(f *System, measure func() time.Duration) (time.Duration, int64) {
 	var stop atomic.Bool
 	var refused atomic.Int64
 	var wg sync.WaitGroup
-	for i := 0; i < 4; i++ {
+	for range 4 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			f := s.As(flood)
 			for !stop.Load() {
 				if code, _, _ := f.Do("POST", "/v1/models/digits/predict", "application/json", []byte(`{"inputs":[[1]]}`), nil); code == 429 {
 					refused.Add(1)
@@ -278,20 +303,10 @@ func TestFloodingTenantDoesNotSlowOthers(t *testing.T) {
 			}
 		}()
 	}
-	flooded := p99()
+	d := measure()
 	stop.Store(true)
 	wg.Wait()
-	t.Logf("tenant A's sync p99: %s alone, %s while another tenant floods (%d requests refused)", idle, flooded, refused.Load())
-	if refused.Load() == 0 {
-		t.Fatal("the flood was never refused")
-	}
-	if raceEnabled {
-		t.Log("latency ratio not asserted under the race detector (make test-go asserts it in a run without)")
-		return
-	}
-	if flooded > 2*idle+2*time.Millisecond {
-		t.Fatalf("p99 %s under the flood, %s without: more than 2×", flooded, idle)
-	}
+	return d, refused.Load()
 }
 
 func mustJSON(t *testing.T, v any) []byte {
