@@ -114,7 +114,10 @@ type Handler struct {
 	closing chan struct{}
 	once    sync.Once
 	conns   atomic.Int64 // authenticated connections
-	wg      sync.WaitGroup
+	// wg counts the sessions; mu orders each of its Adds before closing
+	// closes (track), so that Shutdown's Wait never races an Add.
+	mu sync.Mutex
+	wg sync.WaitGroup
 }
 
 // NewHandler returns the handler; base bounds every connection's life.
@@ -136,7 +139,9 @@ func (h *Handler) Preauth() int { return h.preauth.open() }
 // Shutdown tells every client the server is going away (1001), refuses new
 // upgrades, and waits until the sessions have ended or ctx ends.
 func (h *Handler) Shutdown(ctx context.Context) error {
+	h.mu.Lock()
 	h.once.Do(func() { close(h.closing) })
+	h.mu.Unlock()
 	done := make(chan struct{})
 	go func() { h.wg.Wait(); close(done) }()
 	select {
@@ -161,12 +166,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer release()
+	if !h.track() {
+		api.WriteError(w, api.RetryLater(api.CodeUnavailable, time.Second, nil, "shutting down"))
+		return
+	}
+	defer h.wg.Done()
 	c, err := upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		return // the upgrader has answered
 	}
-	h.wg.Add(1)
-	defer h.wg.Done()
 	h.metrics.conns.Inc()
 	defer h.metrics.conns.Dec()
 	readLimit := min(h.cfg.PreauthMessageBytes, h.cfg.MaxMessageBytes)
@@ -212,6 +220,20 @@ func clientOf(r *http.Request) peer.Info {
 
 func heartbeat(now time.Time) []byte {
 	return wire.Marshal(api.Heartbeat{Type: api.TypeHeartbeat, Time: now.UTC().Format(time.RFC3339Nano)})
+}
+
+// track counts one more session for Shutdown to wait for, unless it has
+// begun (false).
+func (h *Handler) track() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	select {
+	case <-h.closing:
+		return false
+	default:
+		h.wg.Add(1)
+		return true
+	}
 }
 
 // check checks a request before the upgrade: origin, upgrade, not closing.
