@@ -201,6 +201,12 @@ type registryState struct {
 	Consumers                                                    int
 }
 
+// withoutConsumers is st with its consumers not counted.
+func (st registryState) withoutConsumers() registryState {
+	st.Consumers = 0
+	return st
+}
+
 func (s *System) registryState(t *testing.T) registryState {
 	t.Helper()
 	nc, err := natsx.Connect(context.Background(), s.conn(), zerolog.Nop())

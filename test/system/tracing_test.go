@@ -59,6 +59,10 @@ func checkPredictionTrace(t *testing.T, s *System, gexp, wexp *tracetest.InMemor
 	var g, w spanSet
 	Eventually(t, 10*time.Second, func() error {
 		g, w = spanSet(gexp.GetSpans()).trace(clientTrace), spanSet(wexp.GetSpans()).trace(clientTrace)
+		// The send span ends after the calls are answered: wait for it too.
+		if err := g.need("predict.send"); err != nil {
+			return err
+		}
 		return w.need("chunk", "batch", "batch.infer", "chunk.queue_wait")
 	})
 	server := g.one(t, "POST /v1/models/{name}/predict")
@@ -125,6 +129,9 @@ func checkJobTrace(t *testing.T, s *System, gexp, wexp *tracetest.InMemoryExport
 		g, w = spanSet(gexp.GetSpans()).trace(traceID), spanSet(wexp.GetSpans()).trace(traceID)
 		if n := len(w.named("chunk")); n < st.Chunks {
 			return fmt.Errorf("%d chunk spans of %d", n, st.Chunks)
+		}
+		if err := g.need("job.submit", "job.ingest", "job.publish", "job.queue"); err != nil {
+			return err
 		}
 		return w.need("chunk.store", "chunk.read_input")
 	})
