@@ -147,7 +147,12 @@ if want job; then
   for r in $(seq 1 "$rounds"); do
     load "round $r" job -format ndjson -items "$items"
   done
+  # NATS traffic of each connection (gateway, worker, load...) over one job:
+  # the messages per chunk, in profiles/job-connz-{before,after}.json.
+  connz() { curl -fsS "http://127.0.0.1:$((nats_port + 1))/connz?limit=1024" >"$dir/profiles/job-connz-$1.json" || true; }
+  connz before
   profile 4 job-; load profiled job -format ndjson -items "$items"; wait_profiles
+  connz after
 fi
 if want formats; then
   for f in json b64 octet npy; do load "$f" job -format "$f" -items "$items" || true; done
