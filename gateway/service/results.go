@@ -70,7 +70,18 @@ type ResultStream struct {
 	leave   func()
 	release func()
 	poll    *time.Timer
+	// readAt is when rec was read; changed, that a change was announced
+	// since.
+	readAt  time.Time
+	changed bool
 }
+
+// recordFresh is how long a follower waits on a record read before an
+// announced change when a chunk is missing: usually the change was that
+// chunk's count and its result is there, so the record is read again
+// only when it is older (a burst of chunks costs one read, not one each)
+// or when it stays missing that long (skipped, unstored, expired).
+const recordFresh = 50 * time.Millisecond
 
 // StreamResults opens a stream of a job's results; it takes one of the
 // gateway's MaxSubscriptions slots until Close.
@@ -84,7 +95,9 @@ func (s *Service) StreamResults(ctx context.Context, id string) (*ResultStream, 
 		return nil, err
 	}
 	wake, leave := s.feed.watch(rec.ID)
-	return &ResultStream{s: s, rec: rec, wake: wake, leave: leave, release: release, poll: time.NewTimer(s.cfg.FollowPoll)}, nil
+	// (The record was read before the watch began: a change between is
+	// looked for at the first missing chunk.)
+	return &ResultStream{s: s, rec: rec, wake: wake, leave: leave, release: release, poll: time.NewTimer(s.cfg.FollowPoll), changed: true}, nil
 }
 
 // Next returns the next chunk's result as stored (wire.ChunkResult JSON,
@@ -103,36 +116,55 @@ func (rs *ResultStream) Next(ctx context.Context, beforeWait func() error) ([]by
 			rs.next++
 			return data, nil
 		}
+		if rs.changed && time.Since(rs.readAt) >= recordFresh {
+			if err := rs.refresh(ctx); err != nil {
+				return nil, err
+			}
+			if rs.rec.IsCounted(rs.next) || rs.rec.SkipFrom != nil {
+				continue // it has an outcome now: read it
+			}
+		}
 		// Not stored yet (or NATS away): wait for a change.
 		if err := beforeWait(); err != nil {
 			return nil, err
 		}
-		if err := rs.refresh(ctx); err != nil {
-			return nil, err
-		}
-		rs.poll.Reset(rs.s.cfg.FollowPoll)
+		rs.poll.Reset(rs.waitFor())
 		select {
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		case <-rs.wake.C:
+			rs.changed = true
 		case <-rs.poll.C:
+			rs.changed = true // reread: a change may have gone unannounced
 		}
 	}
 	return nil, io.EOF
 }
 
+// waitFor is how long to wait for a change: FollowPoll, or until the
+// record is no longer fresh when a change it does not show was announced.
+func (rs *ResultStream) waitFor() time.Duration {
+	if !rs.changed {
+		return rs.s.cfg.FollowPoll
+	}
+	return min(rs.s.cfg.FollowPoll, max(recordFresh-time.Since(rs.readAt), time.Millisecond))
+}
+
 // refresh rereads the job's record: counts and unstored chunks change
 // while it runs, and its results may expire.
 func (rs *ResultStream) refresh(ctx context.Context) error {
+	readAt := time.Now()
 	rec, err := rs.s.loadResults(ctx, rs.rec.ID)
 	var ae *api.Error
 	switch {
 	case err == nil:
-		rs.rec = rec
+		rs.rec, rs.readAt, rs.changed = rec, readAt, false
 	case errors.As(err, &ae):
 		return err // expired or gone: the stream ends
+	default:
+		rs.changed = false // NATS away: read again at the next change (a reconnect announces one) or poll
 	}
-	return nil // NATS away: wait and read again
+	return nil
 }
 
 // loadResults loads a job whose results are still readable: an expired
