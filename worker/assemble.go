@@ -1,10 +1,8 @@
 package worker
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"math"
 	"time"
 
 	"batchinfer/internal/wire"
@@ -67,9 +65,9 @@ func (b *batcher) assemble() *batch {
 // decodeItem writes one item's values into dst (ItemSize values).
 func decodeItem(meta *model.Metadata, it wire.Item, dst []float32) error {
 	switch it.Kind {
-	case wire.ItemTensor:
-		if !decodeTensor(dst, it.Data) {
-			return fmt.Errorf("tensor of %d bytes, want %d", len(it.Data), 4*len(dst))
+	case wire.ItemTensor, wire.ItemTensorU8:
+		if !it.Tensor(dst) {
+			return fmt.Errorf("tensor of %d values, want %d", it.Values(), len(dst))
 		}
 	case wire.ItemImage:
 		px, err := model.DecodeImage(meta.Preprocessing.Image, it.Data)
@@ -86,15 +84,4 @@ func decodeItem(meta *model.Metadata, it wire.Item, dst []float32) error {
 		return fmt.Errorf("unknown item kind %d", it.Kind)
 	}
 	return nil
-}
-
-// decodeTensor copies a little-endian float32 item into dst.
-func decodeTensor(dst []float32, data []byte) bool {
-	if len(data) != 4*len(dst) {
-		return false
-	}
-	for i := range dst {
-		dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(data[4*i:]))
-	}
-	return true
 }

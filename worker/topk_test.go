@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"batchinfer/internal/wire"
@@ -50,16 +51,24 @@ func TestItemResultTopK(t *testing.T) {
 	}
 }
 
-func TestDecodeTensor(t *testing.T) {
+// An item reaches the model with its float32 values, whether stored as
+// float32s or one byte a value.
+func TestDecodeItemTensors(t *testing.T) {
 	b := make([]byte, 8)
 	binary.LittleEndian.PutUint32(b, math.Float32bits(1.5))
 	binary.LittleEndian.PutUint32(b[4:], math.Float32bits(-2))
 	dst := make([]float32, 2)
-	if !decodeTensor(dst, b) || dst[0] != 1.5 || dst[1] != -2 {
-		t.Fatalf("decoded %v", dst)
+	if err := decodeItem(nil, wire.Item{Kind: wire.ItemTensor, Data: b}, dst); err != nil || dst[0] != 1.5 || dst[1] != -2 {
+		t.Fatalf("decoded %v %v", dst, err)
 	}
-	if decodeTensor(make([]float32, 3), b) {
+	if err := decodeItem(nil, wire.Item{Kind: wire.ItemTensor, Data: b}, make([]float32, 3)); err == nil {
 		t.Fatal("accepted a short tensor")
+	}
+	if err := decodeItem(nil, wire.Item{Kind: wire.ItemTensorU8, Data: []byte{0, 255}}, dst); err != nil || dst[0] != 0 || dst[1] != 255 {
+		t.Fatalf("decoded %v %v", dst, err)
+	}
+	if err := decodeItem(nil, wire.Item{Kind: wire.ItemTensorU8, Data: []byte{1, 2, 3}}, dst); err == nil || !strings.Contains(err.Error(), "3 values, want 2") {
+		t.Fatalf("a tensor of bytes of another size: %v", err)
 	}
 }
 

@@ -189,6 +189,7 @@ func letterItems(d *api.DeadLetterDetail, l *wire.DeadLetter, parts [][]byte, of
 			if n++; n-1 < offset {
 				continue
 			}
+			it = it.Float32() // a tensor is shown as float32s, however stored
 			if len(d.Items) == limit || len(d.Items) > 0 && bytes+len(it.Data) > maxLetterItemBytes {
 				next := n - 1
 				d.NextOffset = &next

@@ -6,18 +6,22 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand"
 	"strings"
 	"testing"
 	"time"
 )
 
+// itemsEqual compares items, a tensor stored one byte a value read as
+// float32s.
 func itemsEqual(a, b []Item) bool {
 	if len(a) != len(b) {
 		return false
 	}
 	for i := range a {
-		if a[i].Kind != b[i].Kind || !bytes.Equal(a[i].Data, b[i].Data) {
+		x, y := a[i].Float32(), b[i].Float32()
+		if x.Kind != y.Kind || !bytes.Equal(x.Data, y.Data) {
 			return false
 		}
 	}
@@ -541,5 +545,78 @@ func TestChunkItemCount(t *testing.T) {
 		if _, err := ChunkItemCount(bad); !errors.Is(err, ErrBadChunk) {
 			t.Errorf("%q: %v", bad, err)
 		}
+	}
+}
+
+// A tensor item whose values are all integers in [0, 255] is stored one
+// byte a value and read back bit for bit; any other value keeps the item
+// in float32s.
+func TestTensorStoredAsBytes(t *testing.T) {
+	f32 := func(vs ...float32) []byte {
+		b := make([]byte, 0, 4*len(vs))
+		for _, v := range vs {
+			b = binary.LittleEndian.AppendUint32(b, math.Float32bits(v))
+		}
+		return b
+	}
+	negZero := math.Float32frombits(0x80000000)
+	nan := float32(math.NaN())
+	for _, tc := range []struct {
+		name  string
+		data  []byte
+		bytes bool
+	}{
+		{"pixels", f32(0, 1, 16, 127, 128, 254, 255), true},
+		{"zeros", f32(0, 0, 0, 0), true},
+		{"a fraction", f32(0, 1, 2.5), false},
+		{"256", f32(1, 256), false},
+		{"negative", f32(3, -1), false},
+		{"-0", f32(1, negZero), false},
+		{"NaN", f32(nan, 1), false},
+		{"+Inf", f32(float32(math.Inf(1))), false},
+		{"tiny", f32(math.SmallestNonzeroFloat32), false},
+		{"not whole float32s", []byte{0, 0, 128}, false},
+		{"empty", nil, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := []Item{{Kind: ItemTensor, Data: tc.data}}
+			b := EncodeChunk(nil, in)
+			got, err := DecodeChunk(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if isBytes := got[0].Kind == ItemTensorU8; isBytes != tc.bytes {
+				t.Fatalf("stored as bytes: %v, want %v", isBytes, tc.bytes)
+			}
+			if !itemsEqual(got, in) {
+				t.Fatalf("read back % x, want % x", got[0].Float32().Data, tc.data)
+			}
+			if len(tc.data)%4 == 0 {
+				dst := make([]float32, len(tc.data)/4)
+				if !got[0].Tensor(dst) || got[0].Values() != len(dst) {
+					t.Fatal("Tensor refused the item")
+				}
+				for i, v := range dst {
+					if math.Float32bits(v) != binary.LittleEndian.Uint32(tc.data[4*i:]) {
+						t.Fatalf("value %d: %v, want bits %08x", i, v, binary.LittleEndian.Uint32(tc.data[4*i:]))
+					}
+				}
+				if got[0].Tensor(make([]float32, len(dst)+1)) {
+					t.Fatal("Tensor took a destination of another size")
+				}
+			}
+			if re := EncodeChunk(nil, got); !bytes.Equal(re, b) {
+				t.Fatal("re-encoding differs")
+			}
+		})
+	}
+	// Every byte value, and the size: a digits row (64 values) is 64 bytes.
+	all := make([]float32, 256)
+	for i := range all {
+		all[i] = float32(i)
+	}
+	b := EncodeChunk(nil, []Item{{Kind: ItemTensor, Data: f32(all...)}})
+	if got, err := DecodeChunk(b); err != nil || !itemsEqual(got, []Item{{Kind: ItemTensor, Data: f32(all...)}}) || len(b) > 256+8 {
+		t.Fatalf("every byte: %d bytes encoded, %v", len(b), err)
 	}
 }
