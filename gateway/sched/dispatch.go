@@ -87,6 +87,12 @@ func (s *Scheduler) settle() {
 // topUp reads how many tickets wait in q's work queue and sends the next
 // chunks, in fair order, until QueueChunks wait.
 func (s *Scheduler) topUp(q *modelQueue) {
+	s.mu.Lock()
+	idle := !slices.ContainsFunc(q.fq.jobs(), (*job).pending)
+	s.mu.Unlock()
+	if idle {
+		return // nothing to send: the queue's depth is not read
+	}
 	waiting, ok := s.waiting(q)
 	if !ok {
 		return // no worker has served the model yet
