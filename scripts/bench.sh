@@ -85,7 +85,7 @@ fi
 
 start_worker() { # extra flags
   if [ -n "$worker_pid" ]; then kill -TERM "$worker_pid"; wait "$worker_pid" 2>/dev/null || true; fi
-  ./bin/worker -worker-id bench-w1 -health-addr "127.0.0.1:$((gw_port + 1))" -pprof-addr "127.0.0.1:$((gw_port + 2))" "$@" >>"$dir/worker.log" 2>&1 &
+  env ${BENCH_WORKER_ENV:-} ./bin/worker -worker-id bench-w1 -health-addr "127.0.0.1:$((gw_port + 1))" -pprof-addr "127.0.0.1:$((gw_port + 2))" "$@" >>"$dir/worker.log" 2>&1 &
   worker_pid=$!
   wait_http "http://127.0.0.1:$((gw_port + 1))/ready" "$worker_pid" "$dir/worker.log"
 }

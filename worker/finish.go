@@ -146,19 +146,17 @@ func (f *finisher) complete(t *task) {
 	f.dropInput(t)
 }
 
-// dropInput deletes a finished ticket's input (best effort: what is left
-// goes when the job's results expire). A reconnect ends the wait for the
-// answer: the chunk's prefetch slot is held until this returns, and a
-// delete sent as the server went down is never answered (the slots held
-// that way stalled a job ~9 s after a NATS restart).
+// dropInput deletes a finished ticket's input, without waiting for the
+// answer (best effort: what is left goes when the job's results expire).
+// Waiting held the chunk's prefetch slot for a round trip, and a delete
+// sent as the server went down was never answered (the slots held that
+// way stalled a job ~9 s after a NATS restart, before a reconnect ended
+// the wait).
 func (f *finisher) dropInput(t *task) {
 	if t.parts == 0 {
 		return
 	}
-	err := f.epoch.Do(context.Background(), natsOpTimeout, 1, func(ctx context.Context) error {
-		return f.inputs.DeleteChunk(ctx, t.model, t.version, t.job, t.chunk)
-	})
-	if err != nil {
+	if err := f.inputs.DropChunk(t.model, t.version, t.job, t.chunk); err != nil {
 		f.log.Debug().Err(err).Str("job", t.job).Int("chunk", t.chunk).Msg("deleting a chunk's input failed")
 	}
 }

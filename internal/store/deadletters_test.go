@@ -160,6 +160,25 @@ func TestInputsRawAndRestore(t *testing.T) {
 	if _, err := inputs.Raw(ctx, "digits", "1", "j1", 5); !errors.Is(err, ErrInputGone) {
 		t.Fatalf("deleted input: %v", err)
 	}
+	// Dropped without waiting: gone soon, only that chunk's parts.
+	for _, c := range []int{6, 7} {
+		if err := inputs.Restore(ctx, "digits", "1", "j1", c, parts); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := inputs.DropChunk("digits", "1", "j1", 6); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for _, err := inputs.Raw(ctx, "digits", "1", "j1", 6); !errors.Is(err, ErrInputGone); _, err = inputs.Raw(ctx, "digits", "1", "j1", 6) {
+		if time.Now().After(deadline) {
+			t.Fatalf("dropped input still there after 5 s: %v", err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if raw, err := inputs.Raw(ctx, "digits", "1", "j1", 7); err != nil || len(raw) != 2 {
+		t.Fatalf("another chunk's input: %d parts, %v", len(raw), err)
+	}
 }
 
 // A redrive takes the chunk back in the record and enters the finished job

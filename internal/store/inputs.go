@@ -101,6 +101,26 @@ func appendMeta[T any](all, part []T, n int) []T {
 	return append(all, part...)
 }
 
+// DropChunk asks for one chunk's input to be deleted (its result is
+// stored) and does not wait for the answer: none is sent (a JetStream API
+// request without a reply subject is served all the same). A request lost
+// with a connection leaves the input until its job's results expire.
+func (i *Inputs) DropChunk(name, version, job string, chunk int) error {
+	req := purgeRequest{Filter: wire.InputChunkFilter(name, version, job, chunk)}
+	if err := i.js.Conn().Publish(purgeAPI+wire.StreamInput, wire.Marshal(req)); err != nil {
+		return fmt.Errorf("delete input of %s chunk %d: %w", job, chunk, err)
+	}
+	return nil
+}
+
+// purgeAPI is the subject prefix of JetStream's stream purge requests, and
+// purgeRequest their body (the messages of a subject filter).
+const purgeAPI = "$JS.API.STREAM.PURGE."
+
+type purgeRequest struct {
+	Filter string `json:"filter"`
+}
+
 // DeleteChunk deletes one chunk's input (its result is stored).
 func (i *Inputs) DeleteChunk(ctx context.Context, name, version, job string, chunk int) error {
 	if err := i.stream.Purge(ctx, jetstream.WithPurgeSubject(wire.InputChunkFilter(name, version, job, chunk))); err != nil {
