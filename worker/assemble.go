@@ -65,7 +65,11 @@ func (b *batcher) assemble() *batch {
 // decodeItem writes one item's values into dst (ItemSize values).
 func decodeItem(meta *model.Metadata, it wire.Item, dst []float32) error {
 	switch it.Kind {
-	case wire.ItemTensor, wire.ItemTensorU8:
+	case wire.ItemTensor:
+		if !it.Tensor(dst) {
+			return fmt.Errorf("tensor of %d bytes, want %d", len(it.Data), 4*len(dst))
+		}
+	case wire.ItemTensorU8:
 		if !it.Tensor(dst) {
 			return fmt.Errorf("tensor of %d values, want %d", it.Values(), len(dst))
 		}
