@@ -109,3 +109,7 @@ func (c Config) batchLimits(meta *model.Metadata) (batch, sync int) {
 // DefaultHealthAddr is where the command serves /health, /ready and
 // /metrics unless told otherwise (in-process workers serve none).
 const DefaultHealthAddr = ":8001"
+
+// GOGC is the garbage collector's target the worker commands set when the
+// environment sets none (runx.DefaultGOGC): 4 × the live heap.
+const GOGC = 400

@@ -49,6 +49,7 @@ func run(args []string) error {
 		return runx.HealthcheckAt(cfg.HealthAddr, "/ready")
 	}
 	cfg.Version = version
+	runx.DefaultGOGC(worker.GOGC) // unless GOGC is in the environment
 	s.Log(log.Info()).Str("version", version).Msg("starting")
 	stopPprof, err := runx.Pprof(proc.Pprof, false, log)
 	if err != nil {
