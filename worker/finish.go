@@ -139,7 +139,10 @@ func (f *finisher) complete(t *task) {
 		f.keepLetter(ctx, letterOf(t))
 		cancel()
 	}
-	if err := f.epoch.Do(context.Background(), natsOpTimeout, opAttempts, t.msg.DoubleAck); err != nil {
+	// A plain ack, not waiting for the server's: one lost with a connection
+	// brings the chunk back after its lease, to find its result stored and
+	// counted (the redelivered path), like a worker killed before its ack.
+	if err := f.epoch.Do(context.Background(), natsOpTimeout, opAttempts, func(context.Context) error { return t.msg.Ack() }); err != nil {
 		tracing.Event(f.log.Warn(), t.sc).Err(err).Str("job", t.job).Int("chunk", t.chunk).Msg("ack failed")
 	}
 	f.metrics.chunks.WithLabelValues(t.lane, outcome).Inc()
