@@ -120,6 +120,11 @@ func (j *jobClient) job(ctx context.Context, k int, mode string) error {
 	var refused *errRefused
 	if errors.As(err, &refused) {
 		j.r.count(&j.r.stats.Refused)
+		// The socket is not read while the client waits: refused several
+		// times in a row, it would miss the gateway's pings for longer
+		// than the gateway waits (2 × GATEWAY_HEARTBEAT) and be dropped.
+		// The next job dials a new one.
+		j.close()
 		select { // the system said when to come back
 		case <-time.After(min(refused.retry, 5*time.Second)):
 		case <-ctx.Done():
