@@ -2,10 +2,8 @@ package service
 
 import (
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"math"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -124,18 +122,8 @@ func fakeAnswer(h wire.ChunkHeader, items []wire.Item) []byte {
 	cr := wire.ChunkResult{Job: h.Job}
 	for i, it := range items {
 		var v [2]float32
-		_ = decodeFloats(it.Data, v[:])
+		_ = it.Tensor(v[:]) // float32s, or one byte a value
 		cr.Items = append(cr.Items, wire.ItemResult{Index: i, Label: fmt.Sprintf("%g,%g", v[0], v[1])})
 	}
 	return cr.AppendJSON(nil)
-}
-
-func decodeFloats(b []byte, dst []float32) error {
-	if len(b) != 4*len(dst) {
-		return fmt.Errorf("%d bytes for %d values", len(b), len(dst))
-	}
-	for i := range dst {
-		dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
-	}
-	return nil
 }
