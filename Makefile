@@ -97,13 +97,14 @@ tflite: ## convert the committed SavedModels to model.tflite (checked against th
 	cd model && .venv/bin/python -m pipeline.tflite --models models
 
 .PHONY: bench-model
-bench-model: ## generate the benchmark-only MobileNetV2 model (not committed)
+bench-model: ## generate the benchmark-only models, MobileNetV2 and a dense net of over 100 µs per item (not committed)
 	model/setup-venv.sh
 	[ -f model/models/mobilenet_bench/1/saved_model.pb ] || (cd model && .venv/bin/python -m pipeline.train --out models --only mobilenet_bench --no-testdata)
+	[ -f model/models/dense_bench/1/saved_model.pb ] || (cd model && .venv/bin/python -m pipeline.train --out models --only dense_bench --no-testdata)
 
 .PHONY: bench
 bench: build nats-server ## docs/benchmarks.md: separate processes under load from bin/benchload, next to raw TF (bin/rawtf), same run; datasets of 1M and 10M rows end to end (~15 min, ~31 GB free disk; BENCH_ONLY=..., BENCH_DATASET_ITEMS=...); BENCH_ONLY=fair: docs/scheduling.md
-	[[ " $${BENCH_ONLY:-mobilenet} " != *" mobilenet "* ]] || $(MAKE) bench-model
+	[[ " $${BENCH_ONLY:-mobilenet} " != *" mobilenet "* && " $${BENCH_ONLY} " != *" dense "* ]] || $(MAKE) bench-model
 	scripts/bench.sh
 
 .PHONY: bench-go

@@ -18,7 +18,7 @@
 # 2 cores. The NATS store dir is removed at the end (BENCH_KEEP_STORE=1
 # keeps it).
 #
-#   make bench [BENCH_ROUNDS=3 BENCH_ITEMS=100000 BENCH_MOBILENET_ITEMS=1024 BENCH_SYNC_DURATION=10s BENCH_DATASET_ITEMS="1000000 10000000" BENCH_ONLY="idle raw job formats sync load mobilenet tracing dataset fair"]
+#   make bench [BENCH_ROUNDS=3 BENCH_ITEMS=100000 BENCH_MOBILENET_ITEMS=1024 BENCH_SYNC_DURATION=10s BENCH_DATASET_ITEMS="1000000 10000000" BENCH_ONLY="idle raw job formats sync load mobilenet dense tracing dataset fair"]
 #
 # tracing: a 100k job and a synchronous load with tracing off, on at 1 %
 # sampling and at 100 % (BENCH_TRACING_MODES="off 1% 100%", in that
@@ -42,7 +42,7 @@ mkdir -p "$dir/profiles"
 rounds=${BENCH_ROUNDS:-3}
 items=${BENCH_ITEMS:-100000}
 sync_d=${BENCH_SYNC_DURATION:-10s}
-only=${BENCH_ONLY:-idle raw job formats sync load mobilenet tracing dataset fair}
+only=${BENCH_ONLY:-idle raw job formats sync load mobilenet dense tracing dataset fair}
 dataset_items=${BENCH_DATASET_ITEMS:-1000000 10000000}
 nats_port=${BENCH_NATS_PORT:-15222}
 gw_port=${BENCH_GATEWAY_PORT:-18200}
@@ -149,7 +149,7 @@ if want job; then
   done
   # NATS traffic of each connection (gateway, worker, load...) over one job:
   # the messages per chunk, in profiles/job-connz-{before,after}.json.
-  connz() { curl -fsS "http://127.0.0.1:$((nats_port + 1))/connz?limit=1024" >"$dir/profiles/job-connz-$1.json" || true; }
+  connz() { curl -fsS "http://127.0.0.1:$((nats_port + 1))/connz?limit=1024&subs=1" >"$dir/profiles/job-connz-$1.json" || true; }
   connz before
   profile 4 job-; load profiled job -format ndjson -items "$items"; wait_profiles
   connz after
@@ -174,7 +174,22 @@ want raw && raw after -model digits -batch 256 && raw "batch 1" -model digits -b
 if want mobilenet && [ -f model/models/mobilenet_bench/1/saved_model.pb ]; then
   start_worker -serve digits,mobilenet_bench
   raw "best batch" -model mobilenet_bench -batch 4
-  for f in octet b64; do load "$f" job -model mobilenet_bench -format "$f" -items "${BENCH_MOBILENET_ITEMS:-1024}" || true; done
+  # pixels: integers of 0 to 255, what a client sends for an image it
+  # decoded; noise: floats in [0, 1), the worst case (no one-byte form)
+  for f in octet b64; do load "$f pixels" job -model mobilenet_bench -format "$f" -items "${BENCH_MOBILENET_ITEMS:-1024}" -inputs pixels || true; done
+  load "octet noise" job -model mobilenet_bench -format octet -items "${BENCH_MOBILENET_ITEMS:-1024}" || true
+fi
+if want dense && [ -f model/models/dense_bench/1/saved_model.pb ]; then
+  # a model of over 100 µs per item, given digits-scale integer inputs (0 to 16)
+  start_worker -serve digits,dense_bench
+  raw "dense before" -model dense_bench -batch 256
+  load warmup job -model dense_bench -format ndjson -items 20000 -inputs pixels >/dev/null
+  for r in $(seq 1 "$rounds"); do
+    load "dense round $r" job -model dense_bench -format ndjson -items "$items" -inputs pixels
+  done
+  load "dense octet" job -model dense_bench -format octet -items "$items" -inputs pixels
+  raw "dense after" -model dense_bench -batch 256
+  start_worker
 fi
 if want tracing; then
   sink=127.0.0.1:$((gw_port + 4))

@@ -37,6 +37,7 @@ func main() {
 
 type options struct {
 	url, key, model, samples, format, label string
+	inputs                                  string
 	dir, output, natsDir, natsMonitor       string
 	procs, tenantKeys                       []string
 	scenario, policy                        string
@@ -79,6 +80,9 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := useInputs(ctx, c, co, o.inputs); err != nil {
+		return err
+	}
 	out, err := measure(ctx, mode, c, co, o, procs)
 	if out != nil {
 		if e := json.NewEncoder(os.Stdout).Encode(map[string]any{"kind": mode, "label": o.label, "result": out}); err == nil {
@@ -86,6 +90,22 @@ func run(args []string) error {
 		}
 	}
 	return err
+}
+
+// useInputs gives the corpus the item values -inputs names.
+func useInputs(ctx context.Context, c *benchload.Client, co *benchload.Corpus, inputs string) error {
+	switch inputs {
+	case "samples":
+	case "pixels":
+		lo, hi, err := c.InputRange(ctx, co.Model)
+		if err != nil {
+			return err
+		}
+		co.UsePixels(8, lo, hi)
+	default:
+		return fmt.Errorf("-inputs %q: want samples or pixels", inputs)
+	}
+	return nil
 }
 
 // httpClient bounds each request of mode: a dataset's gigabytes up and
@@ -140,6 +160,7 @@ func flags(o *options) *config.Set {
 	s.String(&o.model, "model", "BENCH_MODEL", "digits", "model")
 	s.String(&o.samples, "samples", "BENCH_SAMPLES", "model/testdata", "directory of the models' sample inputs")
 	s.List(&o.procs, "proc", "BENCH_PROCS", nil, "server processes to measure, name=pid")
+	s.String(&o.inputs, "inputs", "BENCH_INPUTS", "samples", "item values: samples (the model's sample inputs; random in [0, 1) for a model without) or pixels (random integers in the model's input range, 0 to 255 if it declares none: a decoded image)")
 	s.String(&o.format, "format", "BENCH_FORMAT", "ndjson", "job body format: ndjson json csv b64 image octet npy (dataset: ndjson csv)")
 	s.String(&o.label, "label", "BENCH_LABEL", "", "free text copied into the output line")
 	s.Int(&o.items, "items", "BENCH_ITEMS", 100_000, "items of the job")

@@ -80,19 +80,42 @@ func (c *Corpus) parseSamples(b []byte) error {
 }
 
 func (c *Corpus) random(n int) {
-	size := 1
-	for _, d := range c.Shape {
-		size *= d
-	}
+	c.items, c.classes = nil, nil
 	r := rand.New(rand.NewPCG(1, 2))
 	for range n {
-		it := make([]float32, size)
+		it := make([]float32, c.itemSize())
 		for j := range it {
 			it[j] = r.Float32()
 		}
 		c.items = append(c.items, it)
 		c.classes = append(c.classes, -1)
 	}
+}
+
+// UsePixels replaces the corpus's inputs by n of random integers in
+// [lo, hi]: what a client sends for an image it decoded (pixels of 0 to
+// 255 as float32, or a model's own integer scale, like digits' 0 to 16).
+// The classes are unknown.
+func (c *Corpus) UsePixels(n int, lo, hi float64) {
+	c.items, c.classes = nil, nil
+	r := rand.New(rand.NewPCG(3, 4))
+	span := int(hi-lo) + 1
+	for range n {
+		it := make([]float32, c.itemSize())
+		for j := range it {
+			it[j] = float32(int(lo) + r.IntN(span))
+		}
+		c.items = append(c.items, it)
+		c.classes = append(c.classes, -1)
+	}
+}
+
+func (c *Corpus) itemSize() int {
+	size := 1
+	for _, d := range c.Shape {
+		size *= d
+	}
+	return size
 }
 
 func argmax(v []float32) int {

@@ -22,6 +22,26 @@ func (c *Client) ItemShape(ctx context.Context, model string) ([]int, error) {
 	return shape, nil
 }
 
+// InputRange asks the gateway for the range model's metadata declares for
+// its input values: [0, 255] where it declares none.
+func (c *Client) InputRange(ctx context.Context, model string) (lo, hi float64, err error) {
+	mv, err := c.Model(ctx, model)
+	if err != nil {
+		return 0, 0, fmt.Errorf("model %s: %w", model, err)
+	}
+	lo, hi = 0, 255
+	if len(mv.Versions) > 0 {
+		in := mv.Versions[0].Input
+		if in.Min != nil {
+			lo = *in.Min
+		}
+		if in.Max != nil {
+			hi = *in.Max
+		}
+	}
+	return lo, hi, nil
+}
+
 // Cancel cancels a job (for backlogs that are not read to the end).
 func (c *Client) Cancel(ctx context.Context, id string) error {
 	_, err := c.Client.Cancel(ctx, id)

@@ -2,7 +2,7 @@
 
 Run from model/ (the Makefile's `make models` does this):
 
-    python -m pipeline.train --out ../models [--only digits,breast_cancer,mobilenet_bench]
+    python -m pipeline.train --out ../models [--only digits,breast_cancer,mobilenet_bench,dense_bench]
 
 Each model is written to <out>/<name>/<version>/ as a TensorFlow SavedModel with a
 `serving_default` signature, plus metadata.json and MODEL_CARD.md, and reloaded to
@@ -10,7 +10,7 @@ check its signature keys and test accuracy; digits and breast_cancer also get th
 model.tflite (pipeline/tflite.py), checked against the SavedModel. Test fixtures for the Go side are written
 to --testdata (default: model/testdata) for the models trained in this run.
 By default the committed models are built: digits and breast_cancer; the
-benchmark-only mobilenet_bench is built only when named with --only.
+benchmark-only mobilenet_bench and dense_bench are built only when named with --only.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ HERE = Path(__file__).resolve().parent
 DEFAULT_OUT = HERE.parent / "models"
 DEFAULT_TESTDATA = HERE.parent / "testdata"
 
-MODELS = ("digits", "breast_cancer", "mobilenet_bench")
+MODELS = ("digits", "breast_cancer", "mobilenet_bench", "dense_bench")
 DEFAULT_MODELS = ("digits", "breast_cancer")
 
 
@@ -59,9 +59,14 @@ def main(argv: list[str] | None = None) -> int:
 
     common.configure_tensorflow(args.threads)
 
-    from . import breast_cancer, digits, mobilenet_bench
+    from . import breast_cancer, dense_bench, digits, mobilenet_bench
 
-    runners = {"digits": digits.run, "breast_cancer": breast_cancer.run, "mobilenet_bench": mobilenet_bench.run}
+    runners = {
+        "digits": digits.run,
+        "breast_cancer": breast_cancer.run,
+        "mobilenet_bench": mobilenet_bench.run,
+        "dense_bench": dense_bench.run,
+    }
     out = args.out.resolve()
     testdata = None if args.no_testdata else args.testdata.resolve()
     if testdata is not None:
