@@ -2,7 +2,9 @@ package service
 
 import (
 	"fmt"
+	"slices"
 	"sync"
+	"sync/atomic"
 
 	"batchinfer/internal/wire"
 
@@ -18,21 +20,31 @@ import (
 type jobFeed struct {
 	prefix string
 	sub    *nats.Subscription
+	// also are the handlers sharing the subscription (Service.JobRecords).
+	also atomic.Pointer[[]nats.MsgHandler]
 
 	mu    sync.Mutex
 	byJob map[string]map[*wakeup]struct{}
 	n     int
 }
 
-// wakeup is a follower's signal: at most one pending, coalescing bursts.
-type wakeup struct{ C chan struct{} }
+// wakeup is a follower's signal: at most one pending, coalescing bursts;
+// n counts the changes announced, which a burst does not coalesce.
+type wakeup struct {
+	C chan struct{}
+	n atomic.Uint64
+}
 
 func (w *wakeup) fire() {
+	w.n.Add(1)
 	select {
 	case w.C <- struct{}{}:
 	default:
 	}
 }
+
+// announced is how many changes were announced so far.
+func (w *wakeup) announced() uint64 { return w.n.Load() }
 
 // newJobFeed subscribes to the job records' writes; onRecord, when set, is
 // given each record as written.
@@ -43,6 +55,11 @@ func newJobFeed(nc *nats.Conn, onRecord func(job string, data []byte)) (*jobFeed
 		f.notify(job)
 		if onRecord != nil && len(m.Data) > 0 {
 			onRecord(job, m.Data)
+		}
+		if hs := f.also.Load(); hs != nil {
+			for _, h := range *hs {
+				h(m)
+			}
 		}
 	})
 	if err != nil {
@@ -55,6 +72,34 @@ func newJobFeed(nc *nats.Conn, onRecord func(job string, data []byte)) (*jobFeed
 	f.sub = sub
 	return f, nil
 }
+
+// share gives h every job-record write too, until the returned func is
+// called; h runs on the feed's goroutine and must not block.
+func (f *jobFeed) share(h nats.MsgHandler) (stop func()) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.setAlso(append(slices.Clone(f.handlers()), h))
+	n := len(f.handlers()) - 1
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			hs := slices.Clone(f.handlers())
+			hs[n] = func(*nats.Msg) {} // the others keep their places
+			f.setAlso(hs)
+		})
+	}
+}
+
+func (f *jobFeed) handlers() []nats.MsgHandler {
+	if hs := f.also.Load(); hs != nil {
+		return *hs
+	}
+	return nil
+}
+
+func (f *jobFeed) setAlso(hs []nats.MsgHandler) { f.also.Store(&hs) }
 
 func (f *jobFeed) notify(job string) {
 	f.mu.Lock()

@@ -74,6 +74,11 @@ type ResultStream struct {
 	// since.
 	readAt  time.Time
 	changed bool
+	// caughtUp: a read found the next chunk not stored; credit is what was
+	// announced since, less the chunks read since (see mayRead).
+	caughtUp bool
+	mark     uint64 // wake.announced() at that read, plus the chunks read since
+	force    bool   // read at the next turn whatever was announced
 }
 
 // recordFresh is how long a follower waits on a record read before an
@@ -106,22 +111,21 @@ func (s *Service) StreamResults(ctx context.Context, id string) (*ResultStream, 
 // was written); its error ends the stream.
 func (rs *ResultStream) Next(ctx context.Context, beforeWait func() error) ([]byte, error) {
 	for rs.next < rs.rec.Chunks {
-		octx, cancel := rs.s.op(ctx)
-		data, err := rs.s.results.View(octx, rs.rec, rs.next)
-		cancel()
-		if err != nil && ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		if data != nil {
-			rs.next++
-			return data, nil
-		}
-		if rs.changed && time.Since(rs.readAt) >= recordFresh {
-			if err := rs.refresh(ctx); err != nil {
+		if rs.mayRead() {
+			data, err := rs.read(ctx)
+			if err != nil {
 				return nil, err
 			}
-			if rs.rec.IsCounted(rs.next) || rs.rec.SkipFrom != nil {
-				continue // it has an outcome now: read it
+			if data != nil {
+				return data, nil
+			}
+			if rs.changed && time.Since(rs.readAt) >= recordFresh {
+				if err := rs.refresh(ctx); err != nil {
+					return nil, err
+				}
+				if rs.rec.IsCounted(rs.next) || rs.rec.SkipFrom != nil {
+					continue // it has an outcome now: read it (mayRead)
+				}
 			}
 		}
 		// Not stored yet (or NATS away): wait for a change.
@@ -135,19 +139,59 @@ func (rs *ResultStream) Next(ctx context.Context, beforeWait func() error) ([]by
 		case <-rs.wake.C:
 			rs.changed = true
 		case <-rs.poll.C:
-			rs.changed = true // reread: a change may have gone unannounced
+			rs.changed, rs.force = true, true // read again: a change may have gone unannounced
 		}
 	}
 	return nil, io.EOF
 }
 
-// waitFor is how long to wait for a change: FollowPoll, or until the
-// record is no longer fresh when a change it does not show was announced.
-func (rs *ResultStream) waitFor() time.Duration {
-	if !rs.changed {
-		return rs.s.cfg.FollowPoll
+// read reads the next chunk's result (nil: not stored yet).
+func (rs *ResultStream) read(ctx context.Context) ([]byte, error) {
+	at := rs.wake.announced()
+	rs.force = false
+	octx, cancel := rs.s.op(ctx)
+	data, err := rs.s.results.View(octx, rs.rec, rs.next)
+	cancel()
+	if err != nil && ctx.Err() != nil {
+		return nil, ctx.Err()
 	}
-	return min(rs.s.cfg.FollowPoll, max(recordFresh-time.Since(rs.readAt), time.Millisecond))
+	switch {
+	case data == nil:
+		rs.caughtUp, rs.mark = true, at
+	case rs.caughtUp:
+		rs.mark = min(rs.mark+1, at)
+	}
+	if data != nil {
+		rs.next++
+	}
+	return data, nil
+}
+
+// mayRead reports whether reading the next chunk may find it: always while
+// the stream catches up; once a read found a chunk missing, only when more
+// changes (a worker counting a chunk after storing it) were announced
+// since than chunks were read, when the record read last gives the chunk
+// an outcome (counted, or skipped), or when forced. A stream that keeps up
+// with its job reads each chunk once instead of twice (a miss, then the
+// chunk).
+func (rs *ResultStream) mayRead() bool {
+	return !rs.caughtUp || rs.force || rs.wake.announced() > rs.mark ||
+		rs.rec.IsCounted(rs.next) || rs.rec.SkipFrom != nil
+}
+
+// waitFor is how long to wait for a change: FollowPoll, or until the
+// record is no longer fresh when a change it does not show was announced,
+// and at most recordFresh after a chunk read without a change left (the
+// changes announced may have been counted in another order than read).
+func (rs *ResultStream) waitFor() time.Duration {
+	wait := rs.s.cfg.FollowPoll
+	if rs.changed {
+		wait = min(wait, max(recordFresh-time.Since(rs.readAt), time.Millisecond))
+	}
+	if rs.caughtUp && !rs.mayRead() {
+		wait = min(wait, recordFresh)
+	}
+	return wait
 }
 
 // refresh rereads the job's record: counts and unstored chunks change

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 	"batchinfer/internal/wire"
 	"batchinfer/model"
 
+	"github.com/nats-io/nats.go"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 )
@@ -554,5 +556,83 @@ func TestJobNames(t *testing.T) {
 				t.Errorf("stored name %q %v, want %q", got.Name, err, tc.want)
 			}
 		}
+	}
+}
+
+// TestResultStreamReadsEachChunkOnce: a stream that keeps up with its job
+// reads each chunk once, not a miss and then the chunk, and gets every
+// chunk in order when they are counted in another order.
+func TestResultStreamReadsEachChunkOnce(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		order [][]int // the chunks counted each time the stream waits
+		reads int     // at most this many reads of the results stream
+	}{
+		{"in order", [][]int{{0}, {1}, {2}, {3}, {4}, {5}}, 6 + 2},
+		{"out of order", [][]int{{1}, {0}, {3, 2}, {5}, {4}}, 12},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := start(t, testConfig())
+			ctx := context.Background()
+			st, _, _ := e.svc.Submit(ctx, Submission{Model: "tiny", Items: rows(60)})
+			var reads atomic.Int64
+			for _, subj := range []string{"$JS.API.DIRECT.GET." + wire.StreamResults + ".>", "$JS.API.DIRECT.GET." + wire.StreamResults, "$JS.API.STREAM.MSG.GET." + wire.StreamResults} {
+				sub, err := e.in.NC.Subscribe(subj, func(*nats.Msg) { reads.Add(1) })
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer sub.Unsubscribe()
+			}
+			if err := e.in.NC.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			rs, err := e.svc.StreamResults(ctx, st.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rs.Close()
+			waited := make(chan struct{}, 1)
+			stop, worker := make(chan struct{}), make(chan struct{})
+			go func() { // counts the next chunks each time the stream waits
+				defer close(worker)
+				for _, chunks := range tc.order {
+					select {
+					case <-waited:
+						e.complete(st, chunks...)
+					case <-stop:
+						return
+					}
+				}
+			}()
+			defer func() { close(stop); <-worker }()
+			var got []int
+			for {
+				data, err := rs.Next(ctx, func() error {
+					select {
+					case waited <- struct{}{}:
+					default:
+					}
+					return nil
+				})
+				if errors.Is(err, io.EOF) {
+					break
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				var cr wire.ChunkResult
+				if err := json.Unmarshal(data, &cr); err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, cr.Chunk)
+			}
+			if !slices.Equal(got, []int{0, 1, 2, 3, 4, 5}) {
+				t.Fatalf("chunks %v, want 0 to 5 in order", got)
+			}
+			_ = e.in.NC.Flush()
+			if n := reads.Load(); n > int64(tc.reads) {
+				t.Errorf("%d reads of the results for 6 chunks, want at most %d", n, tc.reads)
+			}
+		})
 	}
 }
