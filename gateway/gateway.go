@@ -156,7 +156,7 @@ func (g *Gateway) Start(ctx context.Context) (err error) {
 	}
 	g.teardown.Add("webhooks", func() error { g.hooks.Stop(); return nil })
 	g.sched = sched.New(g.cfg.Sched, g.in, g.reg, g.log)
-	g.sched.Tracer = g.tracer
+	g.sched.Tracer, g.sched.Feed = g.tracer, g.svc.JobRecords
 	if err = g.sched.Start(ctx); err != nil {
 		return err
 	}

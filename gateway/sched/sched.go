@@ -87,10 +87,16 @@ type Scheduler struct {
 	leading bool
 	wake    chan struct{}
 
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-	feed   *nats.Subscription
+	ctx      context.Context
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+	stopFeed func() // stops the job records' writes (follow)
+
+	// Feed, when set (before Start), gives the scheduler the job records'
+	// writes ($KV.jobs.*, as a core subscriber sees them) from a
+	// subscription it shares, until the returned func is called; unset, it
+	// subscribes itself.
+	Feed func(nats.MsgHandler) (stop func(), err error)
 
 	// Tracer, when set (before Start), makes a span per ticket sent: its
 	// chunk's wait for the scheduler, in its job's trace (nil: tracing
@@ -146,11 +152,8 @@ func (s *Scheduler) Start(ctx context.Context) (err error) {
 			s.Stop()
 		}
 	}()
-	if s.feed, err = s.in.NC.Subscribe("$KV."+wire.BucketJobs+".*", s.onRecord); err != nil {
-		return fmt.Errorf("scheduler: subscribe job records: %w", err)
-	}
-	if err := s.feed.SetPendingLimits(-1, 64<<20); err != nil {
-		return fmt.Errorf("scheduler: feed limits: %w", err)
+	if err := s.follow(); err != nil {
+		return err
 	}
 	if err := s.watchActive(ctx); err != nil {
 		return err
@@ -159,6 +162,28 @@ func (s *Scheduler) Start(ctx context.Context) (err error) {
 	s.run(s.dispatchLoop)
 	s.run(s.saveLoop)
 	s.run(s.snapshotLoop)
+	return nil
+}
+
+// follow starts taking the job records' writes: from Feed when set, else
+// from a subscription of its own.
+func (s *Scheduler) follow() error {
+	if s.Feed != nil {
+		stop, err := s.Feed(s.onRecord)
+		if err != nil {
+			return fmt.Errorf("scheduler: job records: %w", err)
+		}
+		s.stopFeed = stop
+		return nil
+	}
+	sub, err := s.in.NC.Subscribe("$KV."+wire.BucketJobs+".*", s.onRecord)
+	if err != nil {
+		return fmt.Errorf("scheduler: subscribe job records: %w", err)
+	}
+	s.stopFeed = func() { _ = sub.Unsubscribe() }
+	if err := sub.SetPendingLimits(-1, 64<<20); err != nil {
+		return fmt.Errorf("scheduler: feed limits: %w", err)
+	}
 	return nil
 }
 
@@ -175,8 +200,8 @@ func (s *Scheduler) Stop() {
 	if s.cancel != nil {
 		s.cancel()
 	}
-	if s.feed != nil {
-		_ = s.feed.Unsubscribe()
+	if s.stopFeed != nil {
+		s.stopFeed()
 	}
 	s.wg.Wait()
 	s.mu.Lock()

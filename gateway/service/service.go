@@ -8,6 +8,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -21,6 +22,7 @@ import (
 	"batchinfer/internal/tracing"
 	"batchinfer/internal/wire"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nuid"
 	"github.com/prometheus/client_golang/prometheus"
@@ -298,6 +300,18 @@ func (s *Service) Stop() {
 			<-s.keeperDone
 		}
 	})
+}
+
+// JobRecords gives h every job-record write the service's feed receives
+// (a core subscription to $KV.jobs.*, which also sees writes that
+// compare-and-set then refused) until stop is called, so that the
+// scheduler shares the gateway's one subscription: each write then crosses
+// the network to a gateway once. The service must be started.
+func (s *Service) JobRecords(h nats.MsgHandler) (stop func(), err error) {
+	if s.feed == nil {
+		return nil, errors.New("job records: the service is not started")
+	}
+	return s.feed.share(h), nil
 }
 
 // Reconnected wakes every follower: job changes may have been missed while
