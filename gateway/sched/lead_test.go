@@ -9,6 +9,7 @@ import (
 	"batchinfer/internal/store"
 	"batchinfer/internal/wire"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -102,4 +103,52 @@ func TestReclaimsItsOwnLease(t *testing.T) {
 	if rev := s.leaseStep(0, &renewed); rev != 0 || s.Leading() {
 		t.Fatalf("another's lease: revision %d, leading %v", rev, s.Leading())
 	}
+}
+
+// A write of a job record that compare-and-set refused, which a core
+// subscriber still sees, does not stop the job: here one made on an older
+// record of a dataset being read looks finished (its items so far all
+// done), and the chunks read afterwards are still sent.
+func TestRefusedWriteDoesNotStopAJob(t *testing.T) {
+	in, _ := natstest.Infra(t)
+	ctx := context.Background()
+	if _, err := in.JS.CreateOrUpdateConsumer(ctx, wire.StreamInfer, jetstream.ConsumerConfig{
+		Durable: wire.ConsumerName(wire.PriorityBatch, "m", "1"), FilterSubject: wire.InferSubject(wire.PriorityBatch, "m", "1"),
+		AckPolicy: jetstream.AckExplicitPolicy,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	s := New(Config{QueueChunks: 100}, in, prometheus.NewRegistry(), zerolog.Nop())
+	if err := s.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Stop()
+	jobs := store.NewJobs(in)
+	rec := &wire.JobRecord{ID: "j1", Tenant: "t", Model: "m", Version: "1", ChunkSize: 10, Total: 1000, State: wire.StateAccepting,
+		CreatedAt: time.Now(), Source: &wire.JobSource{Upload: "u", Format: "ndjson"}}
+	if err := jobs.Create(ctx, rec); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := jobs.Checkpoint(ctx, "j1", wire.IngestState{Items: 80, Chunks: 8}); err != nil {
+		t.Fatal(err)
+	}
+	waitTickets(t, in, 8)
+	stale, err := jobs.Get(ctx, "j1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stale.State, stale.Total, stale.Chunks, stale.Done = wire.StateRunning, 80, 8, 80
+	if !stale.Finished() {
+		t.Fatalf("the refused write must look finished: %+v", stale)
+	}
+	m := nats.NewMsg("$KV." + wire.BucketJobs + ".j1")
+	m.Data = wire.Marshal(stale)
+	m.Header.Set(jetstream.ExpectedLastSubjSeqHeader, "1") // not the record's: refused
+	if _, err := in.JS.PublishMsg(ctx, m); err == nil {
+		t.Fatal("the write was not refused")
+	}
+	if _, err := jobs.Checkpoint(ctx, "j1", wire.IngestState{Items: 200, Chunks: 20}); err != nil {
+		t.Fatal(err)
+	}
+	waitTickets(t, in, 20)
 }

@@ -84,8 +84,12 @@ type Scheduler struct {
 	// loading are the jobs whose record is being read to enter them; true
 	// once a write of the record went by meanwhile (read it again).
 	loading map[string]bool
-	leading bool
-	wake    chan struct{}
+	// checking are the jobs whose committed record is being read (check);
+	// true once another check was asked meanwhile.
+	checking map[string]bool
+	closed   bool // Stop began: no check starts
+	leading  bool
+	wake     chan struct{}
 
 	ctx      context.Context
 	cancel   context.CancelFunc
@@ -137,7 +141,8 @@ func New(cfg Config, in *natsx.Infra, reg prometheus.Registerer, log zerolog.Log
 		cfg: cfg, in: in, jobs: store.NewJobs(in), id: nuid.Next(),
 		log:    log.With().Str("component", "scheduler").Logger(),
 		queues: map[string]*modelQueue{}, byID: map[string]*job{}, dirty: map[string]bool{}, loading: map[string]bool{},
-		wake: make(chan struct{}, 1),
+		checking: map[string]bool{},
+		wake:     make(chan struct{}, 1),
 	}
 	s.metrics = newMetrics(reg, s.backlog)
 	return s
@@ -203,6 +208,9 @@ func (s *Scheduler) Stop() {
 	if s.stopFeed != nil {
 		s.stopFeed()
 	}
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
 	s.wg.Wait()
 	s.mu.Lock()
 	leading := s.leading

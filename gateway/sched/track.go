@@ -103,7 +103,63 @@ func (s *Scheduler) onRecord(m *nats.Msg) {
 	if json.Unmarshal(m.Data, &rec) != nil {
 		return
 	}
+	if stops(&rec) {
+		// A core subscriber also sees the writes compare-and-set refused,
+		// made on an older record (a dataset's total then smaller, the job
+		// seemingly finished): a job stops on its committed record only.
+		s.check(id)
+		return
+	}
 	s.apply(&rec)
+}
+
+// stops reports whether rec ends the sending of its job's chunks.
+func stops(rec *wire.JobRecord) bool {
+	return rec.CancelledAt != nil || rec.State == wire.StateFailed || rec.SkipFrom != nil || rec.Finished()
+}
+
+// check reads job id's committed record and applies it, on a goroutine of
+// its own (the feed does not wait for the read). Checks of one job do not
+// pile up: one asked while another reads makes that one read again.
+func (s *Scheduler) check(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, busy := s.checking[id]; busy {
+		s.checking[id] = true
+		return
+	}
+	if s.closed {
+		return
+	}
+	s.checking[id] = false
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		for s.checkOnce(id) {
+		}
+	}()
+}
+
+// checkOnce applies the committed record once; it reports whether another
+// check was asked meanwhile.
+func (s *Scheduler) checkOnce(id string) (again bool) {
+	ctx, cancel := s.op()
+	rec, err := s.jobs.Get(ctx, id)
+	cancel()
+	switch {
+	case err == nil:
+		s.apply(rec)
+	case !errors.Is(err, store.ErrNotFound) && s.ctx.Err() == nil:
+		s.log.Warn().Err(err).Str("job", id).Msg("scheduler: reading a job failed")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.checking[id] && s.ctx.Err() == nil {
+		s.checking[id] = false
+		return true
+	}
+	delete(s.checking, id)
+	return false
 }
 
 // apply brings the job of rec up to date, entering it if new.
@@ -122,7 +178,7 @@ func (s *Scheduler) apply(rec *wire.JobRecord) {
 	j.total, j.chunks = rec.Total, sendable(rec)
 	j.next = max(j.next, rec.FirstUnsent())
 	j.redriven(rec.Redrives)
-	if rec.CancelledAt != nil || rec.State == wire.StateFailed || rec.SkipFrom != nil || rec.Finished() {
+	if stops(rec) {
 		j.stopped = true
 	}
 	j.skipped = rec.SkipFrom != nil || rec.State == wire.StateFailed
