@@ -106,49 +106,61 @@ func TestReclaimsItsOwnLease(t *testing.T) {
 }
 
 // A write of a job record that compare-and-set refused, which a core
-// subscriber still sees, does not stop the job: here one made on an older
-// record of a dataset being read looks finished (its items so far all
-// done), and the chunks read afterwards are still sent.
-func TestRefusedWriteDoesNotStopAJob(t *testing.T) {
-	in, _ := natstest.Infra(t)
-	ctx := context.Background()
-	if _, err := in.JS.CreateOrUpdateConsumer(ctx, wire.StreamInfer, jetstream.ConsumerConfig{
-		Durable: wire.ConsumerName(wire.PriorityBatch, "m", "1"), FilterSubject: wire.InferSubject(wire.PriorityBatch, "m", "1"),
-		AckPolicy: jetstream.AckExplicitPolicy,
-	}); err != nil {
-		t.Fatal(err)
+// subscriber still sees, changes nothing: one made on an older record of a
+// dataset being read can look finished (its items so far all done), or
+// name a redrive that was never made; the chunks read afterwards are sent,
+// and only they.
+func TestRefusedWriteChangesNothing(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		stale func(r *wire.JobRecord)
+	}{
+		{"looks finished", func(r *wire.JobRecord) { r.State, r.Total, r.Chunks, r.Done = wire.StateRunning, 80, 8, 80 }},
+		{"redrive not made", func(r *wire.JobRecord) { r.Redrives = []wire.ChunkRedrive{{Chunk: 2, Letter: 7}} }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in, _ := natstest.Infra(t)
+			ctx := context.Background()
+			if _, err := in.JS.CreateOrUpdateConsumer(ctx, wire.StreamInfer, jetstream.ConsumerConfig{
+				Durable: wire.ConsumerName(wire.PriorityBatch, "m", "1"), FilterSubject: wire.InferSubject(wire.PriorityBatch, "m", "1"),
+				AckPolicy: jetstream.AckExplicitPolicy,
+			}); err != nil {
+				t.Fatal(err)
+			}
+			s := New(Config{QueueChunks: 100}, in, prometheus.NewRegistry(), zerolog.Nop())
+			if err := s.Start(ctx); err != nil {
+				t.Fatal(err)
+			}
+			defer s.Stop()
+			jobs := store.NewJobs(in)
+			rec := &wire.JobRecord{ID: "j1", Tenant: "t", Model: "m", Version: "1", ChunkSize: 10, Total: 1000, State: wire.StateAccepting,
+				CreatedAt: time.Now(), Source: &wire.JobSource{Upload: "u", Format: "ndjson"}}
+			if err := jobs.Create(ctx, rec); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := jobs.Checkpoint(ctx, "j1", wire.IngestState{Items: 80, Chunks: 8}); err != nil {
+				t.Fatal(err)
+			}
+			waitTickets(t, in, 8)
+			stale, err := jobs.Get(ctx, "j1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.stale(stale)
+			m := nats.NewMsg("$KV." + wire.BucketJobs + ".j1")
+			m.Data = wire.Marshal(stale)
+			m.Header.Set(jetstream.ExpectedLastSubjSeqHeader, "1") // not the record's: refused
+			if _, err := in.JS.PublishMsg(ctx, m); err == nil {
+				t.Fatal("the write was not refused")
+			}
+			if _, err := jobs.Checkpoint(ctx, "j1", wire.IngestState{Items: 200, Chunks: 20}); err != nil {
+				t.Fatal(err)
+			}
+			waitTickets(t, in, 20)
+			info, err := in.Infer.Info(ctx)
+			if err != nil || info.State.Msgs != 20 {
+				t.Fatalf("%d tickets, want the 20 chunks read once each (%v)", info.State.Msgs, err)
+			}
+		})
 	}
-	s := New(Config{QueueChunks: 100}, in, prometheus.NewRegistry(), zerolog.Nop())
-	if err := s.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer s.Stop()
-	jobs := store.NewJobs(in)
-	rec := &wire.JobRecord{ID: "j1", Tenant: "t", Model: "m", Version: "1", ChunkSize: 10, Total: 1000, State: wire.StateAccepting,
-		CreatedAt: time.Now(), Source: &wire.JobSource{Upload: "u", Format: "ndjson"}}
-	if err := jobs.Create(ctx, rec); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := jobs.Checkpoint(ctx, "j1", wire.IngestState{Items: 80, Chunks: 8}); err != nil {
-		t.Fatal(err)
-	}
-	waitTickets(t, in, 8)
-	stale, err := jobs.Get(ctx, "j1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	stale.State, stale.Total, stale.Chunks, stale.Done = wire.StateRunning, 80, 8, 80
-	if !stale.Finished() {
-		t.Fatalf("the refused write must look finished: %+v", stale)
-	}
-	m := nats.NewMsg("$KV." + wire.BucketJobs + ".j1")
-	m.Data = wire.Marshal(stale)
-	m.Header.Set(jetstream.ExpectedLastSubjSeqHeader, "1") // not the record's: refused
-	if _, err := in.JS.PublishMsg(ctx, m); err == nil {
-		t.Fatal("the write was not refused")
-	}
-	if _, err := jobs.Checkpoint(ctx, "j1", wire.IngestState{Items: 200, Chunks: 20}); err != nil {
-		t.Fatal(err)
-	}
-	waitTickets(t, in, 20)
 }

@@ -103,14 +103,31 @@ func (s *Scheduler) onRecord(m *nats.Msg) {
 	if json.Unmarshal(m.Data, &rec) != nil {
 		return
 	}
-	if stops(&rec) {
+	if stops(&rec) || s.redrivesNew(&rec) {
 		// A core subscriber also sees the writes compare-and-set refused,
 		// made on an older record (a dataset's total then smaller, the job
-		// seemingly finished): a job stops on its committed record only.
+		// seemingly finished, a redrive not made): a job stops, and a chunk
+		// runs again, on its committed record only.
 		s.check(id)
 		return
 	}
 	s.apply(&rec)
+}
+
+// redrivesNew reports whether rec names a redrive its job does not have.
+func (s *Scheduler) redrivesNew(rec *wire.JobRecord) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	j := s.byID[rec.ID]
+	if j == nil {
+		return false
+	}
+	for _, r := range rec.Redrives {
+		if j.redrives[r.Chunk] != r.Letter {
+			return true
+		}
+	}
+	return false
 }
 
 // stops reports whether rec ends the sending of its job's chunks.
