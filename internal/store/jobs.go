@@ -31,13 +31,14 @@ type Jobs struct {
 	timers                    *Timers
 	hooks                     *Webhooks
 	inputs                    *Inputs
+	recent                    *recentRecords
 }
 
 // NewJobs returns the store over in's buckets.
 func NewJobs(in *natsx.Infra) *Jobs {
 	b := in.Buckets
 	return &Jobs{kv: b.Jobs, index: b.JobIndex, active: b.Active, quotas: b.Quotas, timers: NewTimers(in.JS), hooks: NewWebhooks(in),
-		inputs: NewInputs(in)}
+		inputs: NewInputs(in), recent: &recentRecords{}}
 }
 
 // Get reads a job record; the error wraps ErrNotFound for an unknown job.
@@ -116,7 +117,14 @@ func tenantOf(r *wire.JobRecord) string {
 // Update applies fn to the record with compare-and-set, retrying on
 // conflicts; fn returns false to leave the record unchanged. It returns
 // the record as fn left it.
+//
+// It first tries the record as this store last wrote it, without reading
+// (recentRecords): a change fn makes to it is written only if no one wrote
+// since; fn leaving it unchanged, or a write since, sends it the read way.
 func (j *Jobs) Update(ctx context.Context, id string, fn func(*wire.JobRecord) bool) (*wire.JobRecord, error) {
+	if r, done, err := j.updateRecent(ctx, id, fn); done {
+		return r, err
+	}
 	for attempt := 0; ; attempt++ {
 		r, rev, err := j.get(ctx, id)
 		if err != nil {
@@ -125,8 +133,10 @@ func (j *Jobs) Update(ctx context.Context, id string, fn func(*wire.JobRecord) b
 		if !fn(r) {
 			return r, nil
 		}
-		_, err = j.kv.Update(ctx, id, wire.Marshal(r), rev)
+		data := wire.Marshal(r)
+		rev, err = j.kv.Update(ctx, id, data, rev)
 		if err == nil {
+			j.recent.wrote(id, data, rev)
 			return r, nil
 		}
 		if !errors.Is(err, jetstream.ErrKeyRevisionMismatch) || attempt >= maxCASAttempts {
@@ -135,6 +145,32 @@ func (j *Jobs) Update(ctx context.Context, id string, fn func(*wire.JobRecord) b
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
+	}
+}
+
+// updateRecent is Update on the record this store last wrote: done says
+// whether it is written (or the write failed otherwise than by a write
+// since).
+func (j *Jobs) updateRecent(ctx context.Context, id string, fn func(*wire.JobRecord) bool) (*wire.JobRecord, bool, error) {
+	data, rev, ok := j.recent.take(id)
+	if !ok {
+		return nil, false, nil
+	}
+	var r wire.JobRecord
+	if json.Unmarshal(data, &r) != nil || !fn(&r) {
+		return nil, false, nil // nothing to write as far as it shows: read the latest
+	}
+	data = wire.Marshal(&r)
+	rev, err := j.kv.Update(ctx, id, data, rev)
+	switch {
+	case err == nil:
+		j.recent.wrote(id, data, rev)
+		return &r, true, nil
+	case errors.Is(err, jetstream.ErrKeyRevisionMismatch):
+		j.recent.stale(id)
+		return nil, false, nil
+	default:
+		return nil, true, fmt.Errorf("update job %s: %w", id, err)
 	}
 }
 
@@ -150,6 +186,7 @@ func (j *Jobs) Count(ctx context.Context, job string, c wire.ChunkCount) error {
 		return nil
 	}
 	if err == nil && r.Finished() {
+		j.recent.forget(job)
 		// Once the record says finished, the clean-up is not cut short by
 		// the caller's context.
 		err = j.Finished(context.WithoutCancel(ctx), r)
