@@ -77,6 +77,10 @@ if want dataset; then
   # of the free disk.
   export RESULT_MAX_BYTES=${RESULT_MAX_BYTES:-8589934592} UPLOAD_MAX_BYTES=${UPLOAD_MAX_BYTES:-4294967296} \
     QUEUE_MAX_BYTES=${QUEUE_MAX_BYTES:-4294967296}
+  # the operator tenant's share is the whole store here too: the jobs of
+  # the sections before still hold theirs (RESULT_TTL) when the 10M-item
+  # digits job (~3.7 GB estimated) is admitted
+  export GATEWAY_MAX_TENANT_RESULT_BYTES=$RESULT_MAX_BYTES
 else
   # Nothing else uploads: a 1 GiB uploads stream instead of 12 GiB, so that
   # the streams' bounds fit the store JetStream allows on a fuller disk.
