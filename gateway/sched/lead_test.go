@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"batchinfer/internal/natsx"
 	"batchinfer/internal/natsx/natstest"
 	"batchinfer/internal/store"
 	"batchinfer/internal/wire"
@@ -44,19 +45,22 @@ func TestOneLeader(t *testing.T) {
 
 // A dataset job still being read has its chunks read so far sent.
 func TestSendsChunksOfAJobBeingRead(t *testing.T) {
+	readingJob(t) // 8 chunks read, 8 tickets
+}
+
+// readingJob starts a scheduler with room for every chunk and a dataset
+// job j1 of model m:1 being read, and waits for the tickets of the 8
+// chunks read so far.
+func readingJob(t *testing.T) (*natsx.Infra, *store.Jobs) {
+	t.Helper()
 	in, _ := natstest.Infra(t)
 	ctx := context.Background()
-	if _, err := in.JS.CreateOrUpdateConsumer(ctx, wire.StreamInfer, jetstream.ConsumerConfig{
-		Durable: wire.ConsumerName(wire.PriorityBatch, "m", "1"), FilterSubject: wire.InferSubject(wire.PriorityBatch, "m", "1"),
-		AckPolicy: jetstream.AckExplicitPolicy,
-	}); err != nil {
-		t.Fatal(err)
-	}
+	workQueue(t, in)
 	s := New(Config{QueueChunks: 100}, in, prometheus.NewRegistry(), zerolog.Nop()) // room for every chunk read
 	if err := s.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	defer s.Stop()
+	t.Cleanup(s.Stop)
 	jobs := store.NewJobs(in)
 	rec := &wire.JobRecord{ID: "j1", Tenant: "t", Model: "m", Version: "1", ChunkSize: 10, Total: 1000, State: wire.StateAccepting,
 		CreatedAt: time.Now(), Source: &wire.JobSource{Upload: "u", Format: "ndjson"}}
@@ -66,19 +70,19 @@ func TestSendsChunksOfAJobBeingRead(t *testing.T) {
 	if _, err := jobs.Checkpoint(ctx, "j1", wire.IngestState{Items: 80, Chunks: 8}); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(20 * time.Second) // a busy machine: the lease, then the tickets
-	for {
-		info, err := in.Infer.Info(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if info.State.Msgs == 8 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d tickets sent, want 8 (leading %v)", info.State.Msgs, s.Leading())
-		}
-		time.Sleep(20 * time.Millisecond)
+	waitTickets(t, in, 8)
+	return in, jobs
+}
+
+// workQueue creates the workers' batch consumer of model m:1: the
+// scheduler tops up only a queue that has one.
+func workQueue(t *testing.T, in *natsx.Infra) {
+	t.Helper()
+	if _, err := in.JS.CreateOrUpdateConsumer(context.Background(), wire.StreamInfer, jetstream.ConsumerConfig{
+		Durable: wire.ConsumerName(wire.PriorityBatch, "m", "1"), FilterSubject: wire.InferSubject(wire.PriorityBatch, "m", "1"),
+		AckPolicy: jetstream.AckExplicitPolicy,
+	}); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -119,29 +123,8 @@ func TestRefusedWriteChangesNothing(t *testing.T) {
 		{"redrive not made", func(r *wire.JobRecord) { r.Redrives = []wire.ChunkRedrive{{Chunk: 2, Letter: 7}} }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			in, _ := natstest.Infra(t)
+			in, jobs := readingJob(t)
 			ctx := context.Background()
-			if _, err := in.JS.CreateOrUpdateConsumer(ctx, wire.StreamInfer, jetstream.ConsumerConfig{
-				Durable: wire.ConsumerName(wire.PriorityBatch, "m", "1"), FilterSubject: wire.InferSubject(wire.PriorityBatch, "m", "1"),
-				AckPolicy: jetstream.AckExplicitPolicy,
-			}); err != nil {
-				t.Fatal(err)
-			}
-			s := New(Config{QueueChunks: 100}, in, prometheus.NewRegistry(), zerolog.Nop())
-			if err := s.Start(ctx); err != nil {
-				t.Fatal(err)
-			}
-			defer s.Stop()
-			jobs := store.NewJobs(in)
-			rec := &wire.JobRecord{ID: "j1", Tenant: "t", Model: "m", Version: "1", ChunkSize: 10, Total: 1000, State: wire.StateAccepting,
-				CreatedAt: time.Now(), Source: &wire.JobSource{Upload: "u", Format: "ndjson"}}
-			if err := jobs.Create(ctx, rec); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := jobs.Checkpoint(ctx, "j1", wire.IngestState{Items: 80, Chunks: 8}); err != nil {
-				t.Fatal(err)
-			}
-			waitTickets(t, in, 8)
 			stale, err := jobs.Get(ctx, "j1")
 			if err != nil {
 				t.Fatal(err)

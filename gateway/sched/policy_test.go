@@ -11,7 +11,6 @@ import (
 	"batchinfer/internal/store"
 	"batchinfer/internal/wire"
 
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 )
@@ -42,12 +41,7 @@ func TestPolicySendsInItsOrder(t *testing.T) {
 func ticketOrder(t *testing.T, policy string) int {
 	in, _ := natstest.Infra(t)
 	ctx := context.Background()
-	if _, err := in.JS.CreateOrUpdateConsumer(ctx, wire.StreamInfer, jetstream.ConsumerConfig{
-		Durable: wire.ConsumerName(wire.PriorityBatch, "m", "1"), FilterSubject: wire.InferSubject(wire.PriorityBatch, "m", "1"),
-		AckPolicy: jetstream.AckExplicitPolicy,
-	}); err != nil {
-		t.Fatal(err)
-	}
+	workQueue(t, in)
 	jobs := store.NewJobs(in)
 	now := time.Now()
 	for i, j := range []struct {
@@ -82,7 +76,7 @@ func ticketOrder(t *testing.T, policy string) int {
 // waitTickets waits until n tickets are in the work queue.
 func waitTickets(t *testing.T, in *natsx.Infra, n uint64) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(20 * time.Second) // a busy machine: the lease, then the tickets
 	for {
 		info, err := in.Infer.Info(context.Background())
 		if err != nil {

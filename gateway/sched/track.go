@@ -192,13 +192,16 @@ func (s *Scheduler) apply(rec *wire.JobRecord) {
 		s.byID[rec.ID] = j
 		s.queue(j).fq.add(j)
 	}
-	j.total, j.chunks = rec.Total, sendable(rec)
+	// A job's size and chunks only grow, and it never starts again once
+	// stopped: a record applied after a newer one (a check's read, a
+	// refused write made on an older record) takes nothing back.
+	j.total, j.chunks = max(j.total, rec.Total), max(j.chunks, sendable(rec))
 	j.next = max(j.next, rec.FirstUnsent())
 	j.redriven(rec.Redrives)
 	if stops(rec) {
 		j.stopped = true
 	}
-	j.skipped = rec.SkipFrom != nil || rec.State == wire.StateFailed
+	j.skipped = j.skipped || rec.SkipFrom != nil || rec.State == wire.StateFailed
 	if rec.Finished() && !j.ended {
 		j.ended = true
 		if s.leading {
