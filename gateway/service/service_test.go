@@ -258,7 +258,6 @@ func TestResultsPagesAndStream(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer rs.Close()
-	var got []int
 	waited := make(chan struct{}, 1)
 	stop, worker := make(chan struct{}), make(chan struct{})
 	go func() { // chunk 1 arrives while the stream waits
@@ -272,6 +271,16 @@ func TestResultsPagesAndStream(t *testing.T) {
 	// The stream may end as soon as chunk 1 is stored, before the worker's
 	// part has counted it: wait for it before the connection closes.
 	defer func() { close(stop); <-worker }()
+	if got := readStream(t, ctx, rs, waited); len(got) != 3 || got[0] != 0 || got[1] != 1 || got[2] != 2 {
+		t.Fatalf("chunks %v, want in order 0 1 2", got)
+	}
+}
+
+// readStream reads rs to its end and returns its chunks in the order
+// read; each time the stream waits, waited is signalled (never blocking).
+func readStream(t *testing.T, ctx context.Context, rs *ResultStream, waited chan<- struct{}) []int {
+	t.Helper()
+	var got []int
 	for {
 		data, err := rs.Next(ctx, func() error {
 			select {
@@ -281,7 +290,7 @@ func TestResultsPagesAndStream(t *testing.T) {
 			return nil
 		})
 		if errors.Is(err, io.EOF) {
-			break
+			return got
 		}
 		if err != nil {
 			t.Fatal(err)
@@ -291,9 +300,6 @@ func TestResultsPagesAndStream(t *testing.T) {
 			t.Fatal(err)
 		}
 		got = append(got, cr.Chunk)
-	}
-	if len(got) != 3 || got[0] != 0 || got[1] != 1 || got[2] != 2 {
-		t.Fatalf("chunks %v, want in order 0 1 2", got)
 	}
 }
 
@@ -605,27 +611,7 @@ func TestResultStreamReadsEachChunkOnce(t *testing.T) {
 				}
 			}()
 			defer func() { close(stop); <-worker }()
-			var got []int
-			for {
-				data, err := rs.Next(ctx, func() error {
-					select {
-					case waited <- struct{}{}:
-					default:
-					}
-					return nil
-				})
-				if errors.Is(err, io.EOF) {
-					break
-				}
-				if err != nil {
-					t.Fatal(err)
-				}
-				var cr wire.ChunkResult
-				if err := json.Unmarshal(data, &cr); err != nil {
-					t.Fatal(err)
-				}
-				got = append(got, cr.Chunk)
-			}
+			got := readStream(t, ctx, rs, waited)
 			if !slices.Equal(got, []int{0, 1, 2, 3, 4, 5}) {
 				t.Fatalf("chunks %v, want 0 to 5 in order", got)
 			}
