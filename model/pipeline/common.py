@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -271,3 +272,23 @@ def write_metadata_and_card(dest: Path, spec: Spec, card: str) -> dict[str, Any]
 
 def dir_size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def export_untrained(keras_model, spec: Spec, out_root: Path, x, card: Callable[[Spec], str]) -> dict[str, Any]:
+    """Exports a benchmark-only model whose weights are random, checks it on x
+    (one probability row per input, each summing to 1, the same through the
+    SavedModel, Keras and the session API) and writes its metadata and
+    card(spec), with its parameter count as its metric."""
+    import numpy as np
+
+    dest = export_savedmodel(keras_model, spec, out_root)
+    _, sig = load_serving(dest, spec)
+    probs = predict(sig, spec, x)
+    assert probs.shape == (len(x), len(spec.labels)), probs.shape
+    assert np.all(np.isfinite(probs)), "non-finite outputs"
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-4)
+    np.testing.assert_allclose(probs, keras_model.predict(x, verbose=0), atol=1e-5)
+    tensors = check_session_api(dest, spec, x, probs, atol=1e-4)
+    spec.metrics = {"parameters": int(keras_model.count_params())}
+    write_metadata_and_card(dest, spec, card(spec))
+    return {"name": spec.name, "path": dest, "metrics": spec.metrics, "size": dir_size(dest), "tensors": tensors}
