@@ -80,16 +80,8 @@ func (c *Corpus) parseSamples(b []byte) error {
 }
 
 func (c *Corpus) random(n int) {
-	c.items, c.classes = nil, nil
 	r := rand.New(rand.NewPCG(1, 2))
-	for range n {
-		it := make([]float32, c.itemSize())
-		for j := range it {
-			it[j] = r.Float32()
-		}
-		c.items = append(c.items, it)
-		c.classes = append(c.classes, -1)
-	}
+	c.fill(n, r.Float32)
 }
 
 // UsePixels replaces the corpus's inputs by n of random integers in
@@ -97,13 +89,19 @@ func (c *Corpus) random(n int) {
 // 255 as float32, or a model's own integer scale, like digits' 0 to 16).
 // The classes are unknown.
 func (c *Corpus) UsePixels(n int, lo, hi float64) {
-	c.items, c.classes = nil, nil
 	r := rand.New(rand.NewPCG(3, 4))
 	span := int(hi-lo) + 1
+	c.fill(n, func() float32 { return float32(int(lo) + r.IntN(span)) })
+}
+
+// fill replaces the corpus's inputs by n items of values from value, of
+// unknown classes.
+func (c *Corpus) fill(n int, value func() float32) {
+	c.items, c.classes = nil, nil
 	for range n {
 		it := make([]float32, c.itemSize())
 		for j := range it {
-			it[j] = float32(int(lo) + r.IntN(span))
+			it[j] = value()
 		}
 		c.items = append(c.items, it)
 		c.classes = append(c.classes, -1)
