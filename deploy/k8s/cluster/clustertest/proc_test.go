@@ -3,10 +3,12 @@ package clustertest
 import (
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -89,15 +91,53 @@ func tail(path string, n int) string {
 	return strings.Join(lines, "\n")
 }
 
-// freePort is a loopback port nothing listens on now.
+// freePort is a loopback port nothing listens on now, taken below the
+// kernel's ephemeral range and never handed out twice in this process. A
+// port from the ephemeral range (what listening on :0 gives) can be taken,
+// between the check and the program's bind, as the source port of any
+// outgoing connection: CI once saw kube-scheduler refused its port that way.
 func freePort(t *testing.T) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	portsMu.Lock()
+	defer portsMu.Unlock()
+	low := ephemeralLow()
+	for tries := 0; tries < 1000; tries++ {
+		port := portFloor + rand.IntN(low-portFloor)
+		if portsGiven[port] {
+			continue
+		}
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err != nil {
+			continue
+		}
+		l.Close()
+		portsGiven[port] = true
+		return port
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	t.Fatalf("no free port in [%d, %d)", portFloor, low)
+	return 0
+}
+
+// portFloor is the lowest port freePort hands out.
+const portFloor = 20000
+
+var (
+	portsMu    sync.Mutex
+	portsGiven = map[int]bool{}
+)
+
+// ephemeralLow is the first port of the kernel's ephemeral range (32768
+// where it cannot be read).
+func ephemeralLow() int {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return 32768
+	}
+	var lo, hi int
+	if _, err := fmt.Sscan(string(b), &lo, &hi); err != nil || lo <= portFloor+100 {
+		return 32768
+	}
+	return lo
 }
 
 // errStop ends a retry loop with a failure that waiting will not fix.
