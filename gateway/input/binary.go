@@ -12,7 +12,6 @@ import (
 	"strings"
 
 	"batchinfer/api"
-	"batchinfer/internal/wire"
 )
 
 // Raw reads items as raw little-endian float32 values, item_size of them
@@ -92,16 +91,8 @@ func (d *Decoder) addRaw(buf []byte, width int) error {
 		}
 		buf = buf[:4*d.itemSize]
 	}
-	var bad error
-	for i := range d.itemSize {
-		v := math.Float32frombits(binary.LittleEndian.Uint32(buf[4*i:]))
-		if f := float64(v); !(f >= d.lo && f <= d.hi) {
-			if bad = d.checkValue(i, v); bad != nil {
-				break
-			}
-		}
-	}
-	return d.emit(wire.Item{Kind: wire.ItemTensor, Data: buf}, 0, "", bad)
+	it, bad := d.tensorBytes(buf[:4*d.itemSize])
+	return d.emit(it, 0, "", bad)
 }
 
 // npyHeader is what a .npy header says.

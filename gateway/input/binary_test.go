@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"batchinfer/api"
+	"batchinfer/internal/wire"
 )
 
 func f32s(vals ...[]float32) []byte {
@@ -91,7 +92,7 @@ func TestBinarySources(t *testing.T) {
 					t.Fatalf("%d items, %v", len(items), err)
 				}
 				want := f32s(a, b)
-				if got := append(append([]byte{}, items[0].Data...), items[1].Data...); !bytes.Equal(got, want) {
+				if got := append(append([]byte{}, items[0].Float32().Data...), items[1].Float32().Data...); !bytes.Equal(got, want) {
 					t.Fatal("items differ from the values sent")
 				}
 				return
@@ -99,6 +100,60 @@ func TestBinarySources(t *testing.T) {
 			var ae *api.Error
 			if !errors.As(err, &ae) || ae.Code != tc.code || !strings.Contains(ae.Message, tc.err) {
 				t.Fatalf("error %v, want %s containing %q", err, tc.code, tc.err)
+			}
+		})
+	}
+}
+
+// A tensor whose values are all integers in [0, 255] is read into the
+// one-byte form, from every source, and any other stays float32; either
+// gives back exactly the values sent. An integer out of the model's range
+// is refused naming it, as a float is.
+func TestTensorOneByteForm(t *testing.T) {
+	meta := digitsMeta(t)
+	ints, frac, negZero := ramp(64), ramp(64), ramp(64)
+	frac[9] = 2.5
+	negZero[0] = float32(math.Copysign(0, -1))
+	lim := Limits{MaxItems: 3, MaxImageBytes: testMaxImage, MaxLineBytes: 1 << 16}
+	for _, src := range []struct {
+		name string
+		of   func([]float32) Source
+	}{
+		{"octet-stream", func(v []float32) Source { return Raw(bytes.NewReader(f32s(v))) }},
+		{"npy float64", func(v []float32) Source {
+			return NPY(bytes.NewReader(npy(npyDict("<f8", false, "(1, 64)"), f64s(v))))
+		}},
+		{"ndjson numbers", func(v []float32) Source { return NDJSON(strings.NewReader(numArray(v) + "\n")) }},
+		{"ndjson b64", func(v []float32) Source { return NDJSON(strings.NewReader(b64Item(f32s(v)) + "\n")) }},
+	} {
+		for _, tc := range []struct {
+			name string
+			vals []float32
+			kind byte
+		}{
+			{"integers", ints, wire.ItemTensorU8},
+			{"a fraction", frac, wire.ItemTensor},
+			{"-0", negZero, wire.ItemTensor},
+		} {
+			t.Run(src.name+"/"+tc.name, func(t *testing.T) {
+				items, err := Decode(meta, lim, src.of(tc.vals))
+				if err != nil || len(items) != 1 {
+					t.Fatalf("%d items, %v", len(items), err)
+				}
+				if items[0].Kind != tc.kind {
+					t.Fatalf("kind %d, want %d", items[0].Kind, tc.kind)
+				}
+				if got := items[0].Float32().Data; !bytes.Equal(got, f32s(tc.vals)) {
+					t.Fatal("values differ from those sent")
+				}
+			})
+		}
+		t.Run(src.name+"/integer above the maximum", func(t *testing.T) {
+			high := ramp(64)
+			high[5] = 200
+			_, err := Decode(meta, lim, src.of(high))
+			if err == nil || !strings.Contains(err.Error(), "value 5 is 200, above the maximum 16") {
+				t.Fatalf("got %v", err)
 			}
 		})
 	}

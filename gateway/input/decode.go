@@ -237,12 +237,7 @@ func (d *Decoder) b64(s string) (wire.Item, error) {
 	if len(b) != 4*d.itemSize {
 		return wire.Item{}, fmt.Errorf("b64: %d bytes, want %d (%d little-endian float32 values)", len(b), 4*d.itemSize, d.itemSize)
 	}
-	for i := 0; i < d.itemSize; i++ {
-		if err := d.checkValue(i, math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))); err != nil {
-			return wire.Item{}, err
-		}
-	}
-	return wire.Item{Kind: wire.ItemTensor, Data: b}, nil
+	return d.tensorBytes(b)
 }
 
 func (d *Decoder) image(s string) (wire.Item, error) {
@@ -309,6 +304,9 @@ func (d *Decoder) tensor(vals []float32) (wire.Item, error) {
 	if err := d.checkValues(vals); err != nil {
 		return wire.Item{}, err
 	}
+	if b := d.data(len(vals)); wire.PackU8(b, vals) {
+		return wire.Item{Kind: wire.ItemTensorU8, Data: b}, nil
+	}
 	b := d.data(4 * len(vals))
 	for i, v := range vals {
 		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(v))
@@ -349,6 +347,32 @@ func (d *Decoder) data(n int) []byte {
 	b := d.block[:n:n]
 	d.block = d.block[n:]
 	return b
+}
+
+// tensorBytes checks an item's little-endian float32 values (b, 4 ×
+// ItemSize bytes, which it may rewrite) and gives the item: in the one-byte
+// form when every value fits it (narrowed in place, in the same pass that
+// checks them), else as float32s.
+func (d *Decoder) tensorBytes(b []byte) (wire.Item, error) {
+	if u8, ok := wire.NarrowU8(b); ok {
+		if d.lo > 0 || d.hi < 255 { // the model's range is narrower than a byte's
+			for i, v := range u8 {
+				if f := float64(v); f < d.lo || f > d.hi {
+					return wire.Item{}, d.checkValue(i, float32(v))
+				}
+			}
+		}
+		return wire.Item{Kind: wire.ItemTensorU8, Data: u8}, nil
+	}
+	for i := range d.itemSize {
+		v := math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+		if f := float64(v); !(f >= d.lo && f <= d.hi) {
+			if err := d.checkValue(i, v); err != nil {
+				return wire.Item{}, err
+			}
+		}
+	}
+	return wire.Item{Kind: wire.ItemTensor, Data: b}, nil
 }
 
 // checkValues checks every value as checkValue does, comparing first with

@@ -106,7 +106,7 @@ func readTestdata(tb testing.TB, name string) []byte {
 // tensorValues decodes a tensor item's little-endian float32 values.
 func tensorValues(t *testing.T, it wire.Item) []float32 {
 	t.Helper()
-	if it.Kind != wire.ItemTensor {
+	if it = it.Float32(); it.Kind != wire.ItemTensor { // either tensor kind
 		t.Fatalf("item kind %d, want tensor", it.Kind)
 	}
 	if len(it.Data)%4 != 0 {
@@ -358,6 +358,9 @@ func TestDecodeItemDigits(t *testing.T) {
 				t.Fatalf("%d items, want 2", len(items))
 			}
 			it := items[1]
+			if it.Kind == wire.ItemTensorU8 { // integers in [0, 255]: one byte each
+				it = it.Float32()
+			}
 			if it.Kind != tc.kind {
 				t.Fatalf("kind %d, want %d", it.Kind, tc.kind)
 			}
@@ -646,7 +649,7 @@ func TestDecodeNDJSON(t *testing.T) {
 					t.Fatal("no items from the sample file")
 				}
 				for _, it := range items {
-					if it.Kind != wire.ItemTensor || len(it.Data) != 256 {
+					if it := it.Float32(); it.Kind != wire.ItemTensor || len(it.Data) != 256 {
 						t.Fatalf("item %d/%d bytes", it.Kind, len(it.Data))
 					}
 				}
@@ -820,7 +823,7 @@ func TestDecodeCSV(t *testing.T) {
 					t.Fatalf("%d items, want %d", len(items), tc.n)
 				}
 				for _, it := range items {
-					if it.Kind != wire.ItemTensor || len(it.Data) != 4*tc.meta.ItemSize() {
+					if it := it.Float32(); it.Kind != wire.ItemTensor || len(it.Data) != 4*tc.meta.ItemSize() {
 						t.Fatalf("item kind %d, %d bytes", it.Kind, len(it.Data))
 					}
 				}

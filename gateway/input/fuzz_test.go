@@ -59,7 +59,7 @@ func checkResult(t *testing.T, d *Decoder) {
 // finite values within the model's range, or an image (image models only).
 func checkItem(t *testing.T, d *Decoder, i int, it wire.Item) {
 	t.Helper()
-	switch it.Kind {
+	switch it = it.Float32(); it.Kind { // either tensor kind, as float32s
 	case wire.ItemTensor:
 		if len(it.Data) != 4*d.itemSize {
 			t.Fatalf("item %d: tensor of %d bytes, want %d", i, len(it.Data), 4*d.itemSize)

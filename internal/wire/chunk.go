@@ -18,9 +18,10 @@ const (
 	// fails the item with it.
 	ItemInvalid byte = 3
 	// ItemTensorU8 is a tensor item every value of which is an integer in
-	// [0, 255] (pixels, counts, one-hot codes), one byte a value: the
-	// encoding writes an ItemTensor so when it can (4 times fewer bytes to
-	// store and read), bit for bit exact; Item.Tensor reads either kind.
+	// [0, 255] (pixels, counts, one-hot codes), one byte a value (4 times
+	// fewer bytes to store and read), bit for bit exact: the gateway's
+	// decoder makes them (NarrowU8, PackU8), and the encoding writes an
+	// ItemTensor so when it can; Item.Tensor reads either kind.
 	ItemTensorU8 byte = 4
 )
 
@@ -106,31 +107,6 @@ func appendItems(dst []byte, items []Item) []byte {
 		dst = append(dst, it.Data...)
 	}
 	return dst
-}
-
-// u8Float is the little-endian float32 bits of each integer in [0, 255].
-var u8Float = func() (t [256]uint32) {
-	for i := range t {
-		t[i] = math.Float32bits(float32(i))
-	}
-	return t
-}()
-
-// bytesFit reports whether every little-endian float32 of data is an
-// integer in [0, 255] whose bits are exactly those of float32(byte): +0,
-// not -0 (the byte would not give back its bits), and no NaN.
-func bytesFit(data []byte) bool {
-	if len(data) == 0 || len(data)%4 != 0 {
-		return false
-	}
-	for i := 0; i < len(data); i += 4 {
-		v := binary.LittleEndian.Uint32(data[i:])
-		f := math.Float32frombits(v)
-		if !(f >= 0 && f <= 255) || u8Float[uint8(f)] != v {
-			return false
-		}
-	}
-	return true
 }
 
 // Tensor writes the item's values into dst, which must have one entry per
