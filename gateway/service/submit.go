@@ -35,8 +35,9 @@ type Submission struct {
 	// IdempotencyKey, when set, makes a repeated submission (same key, same
 	// body) return the first job instead of a new one.
 	IdempotencyKey string
-	// BodyHash, when set, is the request body's SHA-256 (hex); it is called
-	// once the items are read, as a streamed body is hashed while decoded.
+	// BodyHash, set with an IdempotencyKey, is the request body's SHA-256
+	// (hex); it is called once the items are read, as a streamed body is
+	// hashed while decoded.
 	BodyHash func() string
 	// Drain, when set, reads the rest of the body (to hash it) without
 	// decoding it: a replay of an earlier submission is not read twice.
