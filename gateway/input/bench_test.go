@@ -31,15 +31,23 @@ func repeatLines(tb testing.TB, file string, skip, n int) []byte {
 }
 
 // benchStream reads body with src through Stream, b.N times, and reports
-// the throughput (MB/s of body) and the time per item.
-func benchStream(b *testing.B, meta *model.Metadata, body []byte, src func(*bytes.Reader) Source) {
+// the throughput (MB/s of body) and the time per item; with encode, every
+// 256 items are encoded as a chunk, as the gateway does.
+func benchStream(b *testing.B, meta *model.Metadata, body []byte, src func(*bytes.Reader) Source, encode bool) {
 	l := Limits{MaxItems: 1 << 30, MaxImageBytes: testMaxImage, MaxLineBytes: 1 << 20}
 	n := 0
+	var chunk []wire.Item
 	sink := func(_ int, it wire.Item, _ int, _ string, invalid error) error {
 		if invalid != nil {
 			b.Fatalf("item invalid: %v", invalid)
 		}
 		n++
+		if encode {
+			if chunk = append(chunk, it); len(chunk) == 256 {
+				_ = wire.EncodeChunk(nil, chunk)
+				chunk = chunk[:0]
+			}
+		}
 		return nil
 	}
 	b.SetBytes(int64(len(body)))
@@ -64,23 +72,30 @@ func benchStream(b *testing.B, meta *model.Metadata, body []byte, src func(*byte
 func BenchmarkDecode(b *testing.B) {
 	digits := repeatLines(b, "../../model/testdata/digits_sample.ndjson", 0, benchItems)
 	b.Run("digits-ndjson", func(b *testing.B) {
-		benchStream(b, digitsMeta(b), digits, func(r *bytes.Reader) Source { return NDJSON(r) })
+		benchStream(b, digitsMeta(b), digits, func(r *bytes.Reader) Source { return NDJSON(r) }, false)
 	})
 	raws := make([]json.RawMessage, 0, benchItems)
 	for _, l := range bytes.Split(bytes.TrimSpace(digits), []byte("\n")) {
 		raws = append(raws, l)
 	}
 	b.Run("digits-json", func(b *testing.B) {
-		benchStream(b, digitsMeta(b), digits, func(*bytes.Reader) Source { return JSONItems(raws) })
+		benchStream(b, digitsMeta(b), digits, func(*bytes.Reader) Source { return JSONItems(raws) }, false)
 	})
 	csvBody := repeatLines(b, "../../model/testdata/breast_cancer_sample.csv", 1, benchItems)
 	b.Run("cancer-csv", func(b *testing.B) {
-		benchStream(b, cancerMeta(b), csvBody, func(r *bytes.Reader) Source { return CSV(r) })
+		benchStream(b, cancerMeta(b), csvBody, func(r *bytes.Reader) Source { return CSV(r) }, false)
+	})
+	b.Run("digits-ndjson+encode", func(b *testing.B) {
+		benchStream(b, digitsMeta(b), digits, func(r *bytes.Reader) Source { return NDJSON(r) }, true)
+	})
+	octet := f32s(ramp(64 * benchItems))
+	b.Run("digits-octet+encode", func(b *testing.B) {
+		benchStream(b, digitsMeta(b), octet, func(r *bytes.Reader) Source { return Raw(r) }, true)
 	})
 	cancerRows := bytes.ReplaceAll(csvBody, []byte("\n"), []byte("]\n["))
 	cancerRows = append([]byte{'['}, cancerRows[:len(cancerRows)-1]...)
 	b.Run("cancer-ndjson", func(b *testing.B) {
-		benchStream(b, cancerMeta(b), cancerRows, func(r *bytes.Reader) Source { return NDJSON(r) })
+		benchStream(b, cancerMeta(b), cancerRows, func(r *bytes.Reader) Source { return NDJSON(r) }, false)
 	})
 }
 

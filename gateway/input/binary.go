@@ -48,11 +48,12 @@ func (s npyTensors) into(d *Decoder, _ Limits) error {
 func (d *Decoder) decodeRaw(r io.Reader, width, want int) error {
 	size := width * d.itemSize
 	n := 0
+	var ae *api.Error // out of the loop: errors.As takes its address, which escapes
 	for ; want < 0 || n < want; n++ {
 		buf := d.data(size)
 		k, err := io.ReadFull(r, buf)
-		var ae *api.Error
 		switch {
+		case err == nil:
 		case errors.As(err, &ae): // the body's own error (too slow, cut short)
 			return ae
 		case errors.Is(err, io.EOF) && want < 0:
@@ -76,7 +77,8 @@ func (d *Decoder) decodeRaw(r io.Reader, width, want int) error {
 	return nil
 }
 
-// addRaw checks one item's values and adds it as float32.
+// addRaw checks one item's values and adds it: in the one-byte form when
+// every value fits it, else as float32.
 func (d *Decoder) addRaw(buf []byte, width int) error {
 	if d.n >= d.maxItems {
 		return d.tooMany()

@@ -158,3 +158,38 @@ func TestTensorOneByteForm(t *testing.T) {
 		})
 	}
 }
+
+// Bytes are checked against the model's range as floats are: a fractional
+// bound admits the integers within it, and none is admitted outside it.
+func TestTensorOneByteFormBounds(t *testing.T) {
+	f := func(v float64) *float64 { return &v }
+	for _, tc := range []struct {
+		name     string
+		min, max *float64
+		ok, bad  float32 // a value within the range, one outside it
+	}{
+		{"fractional minimum", f(2.5), nil, 3, 2},
+		{"fractional maximum", nil, f(9.5), 9, 10},
+		{"negative minimum", f(-1), f(0.5), 0, 1},
+		{"minimum above a byte", f(300), nil, 300, 255},
+		{"maximum below zero", nil, f(-0.5), -1, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			meta := *digitsMeta(t)
+			meta.Input.Min, meta.Input.Max = tc.min, tc.max
+			lim := Limits{MaxItems: 3}
+			vals := make([]float32, 64)
+			for i := range vals {
+				vals[i] = tc.ok
+			}
+			if _, err := Decode(&meta, lim, Raw(bytes.NewReader(f32s(vals)))); err != nil {
+				t.Fatalf("%v refused: %v", tc.ok, err)
+			}
+			vals[7] = tc.bad
+			_, err := Decode(&meta, lim, Raw(bytes.NewReader(f32s(vals))))
+			if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("value 7 is %g", tc.bad)) {
+				t.Fatalf("%v: got %v", tc.bad, err)
+			}
+		})
+	}
+}

@@ -49,8 +49,10 @@ type Decoder struct {
 	skip int
 	// vals is the values of the item being read (reused).
 	vals []float32
-	// lo and hi bound a valid value: the model's range within float32's.
-	lo, hi float64
+	// lo and hi bound a valid value: the model's range within float32's;
+	// byteLo and byteHi bound a valid byte (one-byte form) the same way.
+	lo, hi         float64
+	byteLo, byteHi int
 	// block is room for the next items' bytes (Decoder.data), what is
 	// left of the last block allocated, of blockSize bytes.
 	block     []byte
@@ -73,6 +75,8 @@ func NewDecoder(meta *model.Metadata, maxItems, maxImageBytes int) *Decoder {
 	if mx := meta.Input.Max; mx != nil {
 		d.hi = min(d.hi, *mx)
 	}
+	d.byteLo = int(min(max(math.Ceil(d.lo), 0), 256))
+	d.byteHi = int(max(min(math.Floor(d.hi), 255), -1))
 	if len(meta.Features) > 0 {
 		d.featureIndex = make(map[string]int, len(meta.Features))
 		for i, f := range meta.Features {
@@ -355,9 +359,9 @@ func (d *Decoder) data(n int) []byte {
 // checks them), else as float32s.
 func (d *Decoder) tensorBytes(b []byte) (wire.Item, error) {
 	if u8, ok := wire.NarrowU8(b); ok {
-		if d.lo > 0 || d.hi < 255 { // the model's range is narrower than a byte's
+		if d.byteLo > 0 || d.byteHi < 255 { // the model's range is narrower than a byte's
 			for i, v := range u8 {
-				if f := float64(v); f < d.lo || f > d.hi {
+				if int(v) < d.byteLo || int(v) > d.byteHi {
 					return wire.Item{}, d.checkValue(i, float32(v))
 				}
 			}
