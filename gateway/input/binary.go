@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"batchinfer/api"
+	"batchinfer/internal/wire"
 )
 
 // Raw reads items as raw little-endian float32 values, item_size of them
@@ -19,10 +20,11 @@ import (
 // JSON and base64 entirely.
 func Raw(r io.Reader) Source { return rawTensors{r} }
 
-// NPY reads a NumPy .npy file (application/x-npy): a little-endian float32
-// or float64 array of shape (n, ...) in C order whose item dimensions are
-// the model's input shape or item_size flat; float64 values are rounded
-// to float32.
+// NPY reads a NumPy .npy file (application/x-npy): a uint8, little-endian
+// float32 or float64 array of shape (n, ...) in C order whose item
+// dimensions are the model's input shape or item_size flat; float64 values
+// are rounded to float32, and uint8 values (a decoded image's pixels) go on
+// one byte a value.
 func NPY(r io.Reader) Source { return npyTensors{r} }
 
 type rawTensors struct{ r io.Reader }
@@ -43,8 +45,8 @@ func (s npyTensors) into(d *Decoder, _ Limits) error {
 	return d.decodeRaw(br, h.width, h.shape[0])
 }
 
-// decodeRaw reads items of item_size values of width bytes (4: float32,
-// 8: float64), want of them (-1: until the end).
+// decodeRaw reads items of item_size values of width bytes (1: uint8,
+// 4: float32, 8: float64), want of them (-1: until the end).
 func (d *Decoder) decodeRaw(r io.Reader, width, want int) error {
 	size := width * d.itemSize
 	n := 0
@@ -85,6 +87,9 @@ func (d *Decoder) addRaw(buf []byte, width int) error {
 	}
 	if d.skipped() {
 		return nil
+	}
+	if width == 1 { // uint8: the one-byte form as it is
+		return d.emit(wire.Item{Kind: wire.ItemTensorU8, Data: buf}, 0, "", d.checkBytes(buf))
 	}
 	if width == 8 {
 		for i := range d.itemSize {
@@ -156,12 +161,14 @@ func parseNPYDict(h string) (npyHeader, error) {
 	}
 	var out npyHeader
 	switch descr[1] {
+	case "|u1", "<u1":
+		out.width = 1
 	case "<f4":
 		out.width = 4
 	case "<f8":
 		out.width = 8
 	default:
-		return bad("dtype %q: want little-endian float32 (<f4) or float64 (<f8)", descr[1])
+		return bad("dtype %q: want uint8 (|u1), little-endian float32 (<f4) or float64 (<f8)", descr[1])
 	}
 	if fortran[1] == "True" {
 		return bad("Fortran order: save a C-ordered array (np.ascontiguousarray)")

@@ -193,3 +193,54 @@ func TestTensorOneByteFormBounds(t *testing.T) {
 		})
 	}
 }
+
+// A .npy of uint8 (a decoded image's pixels) is read one byte a value, as
+// it is, and checked like any other: its range, its shape, its length.
+func TestNPYUint8(t *testing.T) {
+	meta := digitsMeta(t)
+	lim := Limits{MaxItems: 3}
+	pix := func(vals ...[]float32) []byte {
+		var b []byte
+		for _, v := range vals {
+			for _, x := range v {
+				b = append(b, byte(x))
+			}
+		}
+		return b
+	}
+	a, b := ramp(64), ramp(64)
+	b[0] = 16
+	high := ramp(64)
+	high[5] = 200
+	for _, tc := range []struct {
+		name, descr, shape string
+		data               []byte
+		items              int
+		err                string
+	}{
+		{"two items", "|u1", "(2, 64)", pix(a, b), 2, ""},
+		{"little-endian spelling, model shape", "<u1", "(2, 8, 8, 1)", pix(a, b), 2, ""},
+		{"above the maximum", "|u1", "(1, 64)", pix(high), 0, "value 5 is 200, above the maximum 16"},
+		{"wrong shape", "|u1", "(1, 32)", pix(a)[:32], 0, "array of shape [1 32]"},
+		{"short body", "|u1", "(2, 64)", pix(a, b)[:100], 0, "the body ends inside item 1 (36 of its 64 bytes)"},
+		{"signed bytes", "|i1", "(1, 64)", pix(a), 0, `dtype "|i1": want uint8 (|u1)`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			items, err := Decode(meta, lim, NPY(bytes.NewReader(npy(npyDict(tc.descr, false, tc.shape), tc.data))))
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("got %v, want %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil || len(items) != tc.items {
+				t.Fatalf("%d items, %v", len(items), err)
+			}
+			for i, it := range items {
+				if it.Kind != wire.ItemTensorU8 || !bytes.Equal(it.Float32().Data, f32s([][]float32{a, b}[i])) {
+					t.Fatalf("item %d: kind %d, values differ from those sent", i, it.Kind)
+				}
+			}
+		})
+	}
+}

@@ -359,12 +359,8 @@ func (d *Decoder) data(n int) []byte {
 // checks them), else as float32s.
 func (d *Decoder) tensorBytes(b []byte) (wire.Item, error) {
 	if u8, ok := wire.NarrowU8(b); ok {
-		if d.byteLo > 0 || d.byteHi < 255 { // the model's range is narrower than a byte's
-			for i, v := range u8 {
-				if int(v) < d.byteLo || int(v) > d.byteHi {
-					return wire.Item{}, d.checkValue(i, float32(v))
-				}
-			}
+		if err := d.checkBytes(u8); err != nil {
+			return wire.Item{}, err
 		}
 		return wire.Item{Kind: wire.ItemTensorU8, Data: u8}, nil
 	}
@@ -377,6 +373,19 @@ func (d *Decoder) tensorBytes(b []byte) (wire.Item, error) {
 		}
 	}
 	return wire.Item{Kind: wire.ItemTensor, Data: b}, nil
+}
+
+// checkBytes checks values in the one-byte form against the model's range.
+func (d *Decoder) checkBytes(u8 []byte) error {
+	if d.byteLo <= 0 && d.byteHi >= 255 { // no byte is outside the range
+		return nil
+	}
+	for i, v := range u8 {
+		if int(v) < d.byteLo || int(v) > d.byteHi {
+			return d.checkValue(i, float32(v))
+		}
+	}
+	return nil
 }
 
 // checkValues checks every value as checkValue does, comparing first with
