@@ -63,6 +63,15 @@ def test_ndarray_and_items_jobs(client: batchinfer.Client) -> None:
     assert {job.id, items.id} <= ids
 
 
+def test_ndarray_dtypes_give_the_same_predictions(client: batchinfer.Client) -> None:
+    """uint8 goes one byte a value; float16 and big-endian arrays as float32."""
+    px = np.array([d["pixels"] for d in digit_samples()], dtype=np.float32)
+    want = [r.class_ for r in client.submit(px, model="digits").results()]
+    for dt in (np.uint8, np.float16, np.dtype(">f4"), np.int64):
+        job = client.submit(px.astype(dt), model="digits")
+        assert [r.class_ for r in job.results()] == want, dt
+
+
 def drop_at_a_third() -> Callable[[int, int], None]:
     """A progress callback that cuts the connections once, a third in."""
     done: list[bool] = []
