@@ -180,7 +180,7 @@ if want mobilenet && [ -f model/models/mobilenet_bench/1/saved_model.pb ]; then
   raw "best batch" -model mobilenet_bench -batch 4
   # pixels: integers of 0 to 255, what a client sends for an image it
   # decoded; noise: floats in [0, 1), the worst case (no one-byte form)
-  for f in octet b64; do load "$f pixels" job -model mobilenet_bench -format "$f" -items "${BENCH_MOBILENET_ITEMS:-1024}" -inputs pixels || true; done
+  for f in octet b64 npy-u8; do load "$f pixels" job -model mobilenet_bench -format "$f" -items "${BENCH_MOBILENET_ITEMS:-1024}" -inputs pixels || true; done
   load "octet noise" job -model mobilenet_bench -format octet -items "${BENCH_MOBILENET_ITEMS:-1024}" || true
 fi
 if want dense && [ -f model/models/dense_bench/1/saved_model.pb ]; then

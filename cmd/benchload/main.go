@@ -161,7 +161,7 @@ func flags(o *options) *config.Set {
 	s.String(&o.samples, "samples", "BENCH_SAMPLES", "model/testdata", "directory of the models' sample inputs")
 	s.List(&o.procs, "proc", "BENCH_PROCS", nil, "server processes to measure, name=pid")
 	s.String(&o.inputs, "inputs", "BENCH_INPUTS", "samples", "item values: samples (the model's sample inputs; random in [0, 1) for a model without) or pixels (random integers in the model's input range, 0 to 255 if it declares none: a decoded image)")
-	s.String(&o.format, "format", "BENCH_FORMAT", "ndjson", "job body format: ndjson json csv b64 image octet npy (dataset: ndjson csv)")
+	s.String(&o.format, "format", "BENCH_FORMAT", "ndjson", "job body format: ndjson json csv b64 image octet npy npy-u8 (dataset: ndjson csv)")
 	s.String(&o.label, "label", "BENCH_LABEL", "", "free text copied into the output line")
 	s.Int(&o.items, "items", "BENCH_ITEMS", 100_000, "items of the job")
 	s.Int(&o.conns, "conns", "BENCH_CONNS", 64, "connections of the synchronous load")

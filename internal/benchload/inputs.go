@@ -15,7 +15,7 @@ import (
 )
 
 // Formats are the job body formats the load generator sends.
-var Formats = []string{"ndjson", "json", "csv", "b64", "image", "octet", "npy"}
+var Formats = []string{"ndjson", "json", "csv", "b64", "image", "octet", "npy", "npy-u8"}
 
 // Corpus holds the inputs of one model and the class the model gives
 // each (from the samples file's reference probabilities), to check results.
@@ -162,8 +162,12 @@ func (c *Corpus) Body(f string, n int) (ct string, body []byte, want []int, err 
 	case "octet":
 		return "application/octet-stream", c.raw(&buf, n), want, nil
 	case "npy":
-		writeNPYHeader(&buf, n, c.Shape)
+		writeNPYHeader(&buf, n, c.Shape, "<f4")
 		return "application/x-npy", c.raw(&buf, n), want, nil
+	case "npy-u8": // uint8, what a client holding decoded images sends
+		writeNPYHeader(&buf, n, c.Shape, "|u1")
+		body, err := c.bytes(&buf, n)
+		return "application/x-npy", body, want, err
 	}
 	return "", nil, nil, fmt.Errorf("format %q: want one of %v", f, Formats)
 }
@@ -199,6 +203,20 @@ func (c *Corpus) raw(buf *bytes.Buffer, n int) []byte {
 	return buf.Bytes()
 }
 
+// bytes writes the items one byte a value: every value must be an
+// integer in [0, 255] (-inputs pixels).
+func (c *Corpus) bytes(buf *bytes.Buffer, n int) ([]byte, error) {
+	for i := range n {
+		for _, x := range c.items[i%len(c.items)] {
+			if x != float32(byte(x)) {
+				return nil, fmt.Errorf("format npy-u8: value %v is not an integer in [0, 255] (use -inputs pixels)", x)
+			}
+			buf.WriteByte(byte(x))
+		}
+	}
+	return buf.Bytes(), nil
+}
+
 func appendNumbers(b []byte, v []float32) []byte {
 	b = append(b, '[')
 	for i, x := range v {
@@ -218,14 +236,14 @@ func float32Bytes(v []float32) []byte {
 	return b
 }
 
-// writeNPYHeader writes a .npy (version 1.0) header for n little-endian
-// float32 items of shape.
-func writeNPYHeader(buf *bytes.Buffer, n int, shape []int) {
+// writeNPYHeader writes a .npy (version 1.0) header for n items of shape
+// of dtype descr (<f4: little-endian float32, |u1: uint8).
+func writeNPYHeader(buf *bytes.Buffer, n int, shape []int, descr string) {
 	dims := strconv.Itoa(n)
 	for _, d := range shape {
 		dims += ", " + strconv.Itoa(d)
 	}
-	h := fmt.Sprintf("{'descr': '<f4', 'fortran_order': False, 'shape': (%s), }", dims)
+	h := fmt.Sprintf("{'descr': '%s', 'fortran_order': False, 'shape': (%s), }", descr, dims)
 	pad := 64 - (10+len(h)+1)%64
 	h += string(bytes.Repeat([]byte(" "), pad%64)) + "\n"
 	buf.WriteString("\x93NUMPY\x01\x00")

@@ -1,6 +1,7 @@
 package benchload
 
 import (
+	"bytes"
 	"encoding/binary"
 	"math"
 	"testing"
@@ -37,5 +38,27 @@ func TestUsePixelsGivesIntegersInTheRange(t *testing.T) {
 				t.Errorf("%d distinct values, want every one of [%v, %v]", len(seen), tc.lo, tc.hi)
 			}
 		})
+	}
+}
+
+// npy-u8 sends pixels one byte a value after a uint8 header, and refuses
+// inputs that are not bytes.
+func TestNPYUint8Body(t *testing.T) {
+	c := &Corpus{Model: "m", Shape: []int{4, 4, 3}}
+	c.UsePixels(2, 0, 255)
+	ct, body, _, err := c.Body("npy-u8", 3)
+	if err != nil || ct != "application/x-npy" {
+		t.Fatalf("Body: %q, %v", ct, err)
+	}
+	hdr := bytes.IndexByte(body, '\n') + 1
+	if !bytes.Contains(body[:hdr], []byte("'descr': '|u1'")) || !bytes.Contains(body[:hdr], []byte("'shape': (3, 4, 4, 3)")) || hdr%64 != 0 {
+		t.Fatalf("header %q", body[:hdr])
+	}
+	if n := len(body) - hdr; n != 3*48 {
+		t.Fatalf("%d bytes of data, want %d", n, 3*48)
+	}
+	c.random(2) // floats in [0, 1)
+	if _, _, _, err := c.Body("npy-u8", 3); err == nil {
+		t.Fatal("floats sent as bytes")
 	}
 }
