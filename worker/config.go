@@ -55,6 +55,12 @@ type Config struct {
 	// Prefetch is how many batch chunks a worker holds per model: pulled
 	// ahead, running and being stored.
 	Prefetch int
+	// PrefetchMax is the most batch chunks a worker holds per model when
+	// they are small: it holds two batches' worth of items, at least
+	// Prefetch chunks and at most PrefetchMax (at least Prefetch), so that
+	// a model whose chunks hold fewer items than a batch (images: a chunk
+	// each) runs full batches.
+	PrefetchMax int
 	// HeartbeatInterval is how often an idle worker announces itself.
 	HeartbeatInterval time.Duration
 	// RateInterval is the window of the announced items/s: while the
@@ -79,7 +85,7 @@ type Config struct {
 // in-process users (tests) both take them from here.
 func Defaults() Config {
 	return Config{
-		Version: "dev", HealthAddr: "", MaxBatch: 256, MaxSyncBatch: 64, SyncQueue: 512, AckWait: 2 * time.Second, MaxDeliver: 5, Prefetch: 3,
+		Version: "dev", HealthAddr: "", MaxBatch: 256, MaxSyncBatch: 64, SyncQueue: 512, AckWait: 2 * time.Second, MaxDeliver: 5, Prefetch: 3, PrefetchMax: 64,
 		HeartbeatInterval: 5 * time.Second, RateInterval: time.Second, Finalizers: 8, StoreRetry: 30 * time.Second, ExecTimeout: 60 * time.Second,
 		Tracing: tracing.Defaults(),
 	}
@@ -91,11 +97,16 @@ func (c Config) validate() error {
 		return fmt.Errorf("%w: worker: NATS URL is required", config.ErrInvalid)
 	case c.MaxBatch <= 0 || c.MaxSyncBatch <= 0 || c.SyncQueue <= 0 || c.Prefetch <= 0 || c.MaxDeliver <= 0 || c.Finalizers <= 0:
 		return fmt.Errorf("%w: worker: MaxBatch, MaxSyncBatch, SyncQueue, Prefetch, MaxDeliver and Finalizers must be positive", config.ErrInvalid)
+	case c.PrefetchMax < 0:
+		return fmt.Errorf("%w: worker: PrefetchMax must not be negative", config.ErrInvalid)
 	case c.AckWait < 100*time.Millisecond || c.HeartbeatInterval <= 0 || c.RateInterval < 100*time.Millisecond || c.MaxWait < 0 || c.StoreRetry <= 0:
 		return fmt.Errorf("%w: worker: AckWait and RateInterval must be at least 100ms, HeartbeatInterval and StoreRetry positive, MaxWait not negative", config.ErrInvalid)
 	}
 	return c.Tracing.Validate()
 }
+
+// prefetchMax is PrefetchMax, never below Prefetch.
+func (c Config) prefetchMax() int { return max(c.PrefetchMax, c.Prefetch) }
 
 // batchLimits are the largest batches of a model: batch work, sync work.
 func (c Config) batchLimits(meta *model.Metadata) (batch, sync int) {

@@ -21,29 +21,65 @@ const fetchWait = time.Second
 // the moment it arrives, so that every chunk received is held (its lease
 // renewed) and none waits unseen in a client buffer. A slot is given back
 // when its chunk is acked, nak'ed or dropped.
+//
+// How many chunks it holds follows their size when it knows the model's
+// batch: enough for two batches, between lo and hi chunks. A model whose
+// chunks hold fewer items than a batch (large items: an image is a chunk
+// of its own) thus runs full batches, and TensorFlow does not wait for the
+// next chunk while the last ones are being stored.
 type fetcher struct {
 	cons    jetstream.Consumer
-	slots   chan struct{} // a token per chunk held
 	deliver func(jetstream.Msg)
 	epoch   *natsx.Epoch
 	onError func(error)
+
+	lo, hi, batch int // the limit's bounds; the model's batch (0: the limit stays lo)
+	mu            sync.Mutex
+	held, limit   int
+	room          chan struct{} // a token when a slot may have come free
 
 	draining chan struct{}
 	drainOne sync.Once
 	done     chan struct{}
 }
 
-func newFetcher(cons jetstream.Consumer, capacity int, ep *natsx.Epoch, deliver func(jetstream.Msg), onError func(error)) *fetcher {
+// newFetcher holds lo chunks, up to hi when they are smaller than half a
+// batch of batch items (batch 0: always lo).
+func newFetcher(cons jetstream.Consumer, lo, hi, batch int, ep *natsx.Epoch, deliver func(jetstream.Msg), onError func(error)) *fetcher {
 	return &fetcher{
-		cons: cons, slots: make(chan struct{}, capacity), deliver: deliver, epoch: ep, onError: onError,
+		cons: cons, deliver: deliver, epoch: ep, onError: onError,
+		lo: lo, hi: max(hi, lo), batch: batch, limit: lo, room: make(chan struct{}, 1),
 		draining: make(chan struct{}), done: make(chan struct{}),
 	}
 }
 
 // release gives back the slot of one chunk.
 func (f *fetcher) release() {
+	f.mu.Lock()
+	f.held = max(f.held-1, 0)
+	f.mu.Unlock()
+	f.wake()
+}
+
+// fit sizes the chunks held to a chunk of items just received: two
+// batches' worth, within [lo, hi].
+func (f *fetcher) fit(items int) {
+	if f.batch <= 0 || items <= 0 {
+		return
+	}
+	want := min(max((2*f.batch+items-1)/items, f.lo), f.hi)
+	f.mu.Lock()
+	more := want > f.limit
+	f.limit = want
+	f.mu.Unlock()
+	if more {
+		f.wake()
+	}
+}
+
+func (f *fetcher) wake() {
 	select {
-	case <-f.slots:
+	case f.room <- struct{}{}:
 	default:
 	}
 }
@@ -86,25 +122,34 @@ func (f *fetcher) run(ctx context.Context) {
 	}
 }
 
-// reserve waits for one free slot, then takes every other free one.
+// reserve waits for one free slot, then takes every other free one; it
+// takes none once the fetcher drains or ctx ends.
 func (f *fetcher) reserve(ctx context.Context) (int, bool) {
-	select {
-	case f.slots <- struct{}{}:
-	case <-ctx.Done():
-		return 0, false
-	case <-f.draining:
-		return 0, false
-	}
-	n := 1
-	for n < cap(f.slots) {
+	for {
 		select {
-		case f.slots <- struct{}{}:
-			n++
+		case <-ctx.Done():
+			return 0, false
+		case <-f.draining:
+			return 0, false
 		default:
+		}
+		f.mu.Lock()
+		n := f.limit - f.held
+		if n > 0 {
+			f.held += n
+		}
+		f.mu.Unlock()
+		if n > 0 {
 			return n, true
 		}
+		select {
+		case <-f.room:
+		case <-ctx.Done():
+			return 0, false
+		case <-f.draining:
+			return 0, false
+		}
 	}
-	return n, true
 }
 
 // pull sends one pull request for n chunks and delivers what arrives. A

@@ -14,6 +14,7 @@ func (c *Config) Flags(s *config.Set) {
 	s.Duration(&c.AckWait, "ack-wait", "WORKER_ACK_WAIT", d.AckWait, "lease of a chunk, renewed while the worker holds it: how soon a dead worker's chunks are redelivered")
 	s.Int(&c.MaxDeliver, "max-deliver", "WORKER_MAX_DELIVER", d.MaxDeliver, "deliveries of a chunk before its items fail")
 	s.Int(&c.Prefetch, "prefetch", "WORKER_PREFETCH", d.Prefetch, "batch chunks a worker holds per model (pulled ahead, running, being stored)")
+	s.Int(&c.PrefetchMax, "prefetch-max", "WORKER_PREFETCH_MAX", d.PrefetchMax, "most batch chunks a worker holds per model when they are small: two batches' worth of items, at least -prefetch chunks")
 	s.Duration(&c.StoreRetry, "store-retry", "WORKER_STORE_RETRY", d.StoreRetry, "how long a result the full results store refuses is retried before its items fail with the reason")
 	s.Duration(&c.ExecTimeout, "exec-timeout", "WORKER_EXEC_TIMEOUT", d.ExecTimeout, "longest TensorFlow call: past it the batch's items fail and the worker goes on (0: no bound)")
 	s.Duration(&c.HeartbeatInterval, "announce-interval", "WORKER_ANNOUNCE_INTERVAL", d.HeartbeatInterval, "how often an idle worker announces itself")

@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -71,7 +72,7 @@ func newLane(d laneDeps, p Predictor) *lane {
 	return &lane{
 		d: d, p: p, meta: meta, id: meta.ID(), log: d.log.With().Str("model", meta.ID()).Logger(),
 		syncCh:   make(chan *task, d.cfg.MaxSyncBatch+d.cfg.SyncQueue),
-		batchCh:  make(chan *task, d.cfg.Prefetch),
+		batchCh:  make(chan *task, d.cfg.prefetchMax()),
 		done:     make(chan struct{}),
 		leases:   newLeases(),
 		fetchers: map[string]*fetcher{},
@@ -98,11 +99,13 @@ func (l *lane) start(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("consumer %s for %s: %w", prio, l.id, err)
 		}
-		capacity := l.d.cfg.Prefetch
+		lo, hi, batch := l.d.cfg.Prefetch, l.d.cfg.prefetchMax(), 0
 		if prio == wire.PrioritySync {
-			capacity = l.d.cfg.MaxSyncBatch
+			lo, hi = l.d.cfg.MaxSyncBatch, l.d.cfg.MaxSyncBatch
+		} else {
+			batch, _ = l.d.cfg.batchLimits(l.meta)
 		}
-		l.fetchers[prio] = newFetcher(cons, capacity, l.d.epoch, func(m jetstream.Msg) { l.onMessage(prio, m) },
+		l.fetchers[prio] = newFetcher(cons, lo, hi, batch, l.d.epoch, func(m jetstream.Msg) { l.onMessage(prio, m) },
 			func(err error) { l.log.Debug().Err(err).Str("priority", prio).Msg("pull failed, retrying") })
 	}
 	if err := l.backlogConsumer(ctx); err != nil {
@@ -211,6 +214,9 @@ func (l *lane) onMessage(prio string, m jetstream.Msg) {
 		return
 	}
 	t.model, t.version = l.meta.Name, l.meta.Version
+	if prio == wire.PriorityBatch {
+		l.fetchers[prio].fit(cmp.Or(t.count, len(t.items)))
+	}
 	l.hold(t)
 	l.traceTask(t, m.Headers())
 	if t.parts > 0 && prio == wire.PriorityBatch {

@@ -73,7 +73,7 @@ func TestCrashingChunkDeadLetteredByAdvisory(t *testing.T) {
 	gate := newGate()
 	s := Start(t, Options{
 		Models: gate.wrap,
-		Worker: func(c *worker.Config) { c.AckWait = time.Second; c.MaxDeliver = 1; c.Prefetch = 1 },
+		Worker: func(c *worker.Config) { c.AckWait = time.Second; c.MaxDeliver = 1; c.Prefetch, c.PrefetchMax = 1, 1 },
 	})
 	gate.close()
 	inputs, _ := DigitInputs(t, 10)

@@ -31,7 +31,7 @@ func (c itemCounter) Predict(in []float32, n int) ([]float32, error) {
 func TestTFAndLiteWorkersShareQueue(t *testing.T) {
 	var tfItems, liteItems atomic.Int64
 	s := Start(t, Options{
-		Worker: func(c *worker.Config) { c.Prefetch = 1 },
+		Worker: func(c *worker.Config) { c.Prefetch, c.PrefetchMax = 1, 1 },
 		Models: func(ps []worker.Predictor) []worker.Predictor {
 			out := make([]worker.Predictor, len(ps))
 			for i, p := range ps {
@@ -52,7 +52,7 @@ func TestTFAndLiteWorkersShareQueue(t *testing.T) {
 	for _, m := range reg.Models() {
 		lite = append(lite, itemCounter{m.Model, &liteItems})
 	}
-	w, err := worker.New(worker.Config{NATS: s.conn(), ID: "lite", Prefetch: 1, HeartbeatInterval: 500 * time.Millisecond}, lite, Logger())
+	w, err := worker.New(worker.Config{NATS: s.conn(), ID: "lite", Prefetch: 1, PrefetchMax: 1, HeartbeatInterval: 500 * time.Millisecond}, lite, Logger())
 	if err != nil {
 		t.Fatal(err)
 	}

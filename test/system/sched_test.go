@@ -83,7 +83,7 @@ func maxTime(a, b time.Time) time.Time {
 // they were submitted in; the priority is shown on the job.
 func TestPrioritiesWithinTenant(t *testing.T) {
 	g := newGate()
-	s := Start(t, Options{Models: g.wrap, Worker: func(c *worker.Config) { c.Prefetch = 1; c.MaxBatch = 64 }})
+	s := Start(t, Options{Models: g.wrap, Worker: func(c *worker.Config) { c.Prefetch, c.PrefetchMax = 1, 1; c.MaxBatch = 64 }})
 	g.close()
 	// Jobs of 16 chunks: more than the scheduler keeps waiting in the queue
 	// (SCHED_QUEUE_CHUNKS, 2), which it filled before the others came.
