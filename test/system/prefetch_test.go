@@ -9,12 +9,8 @@ import (
 	"time"
 
 	"batchinfer/gateway"
-	"batchinfer/internal/natsx"
 	"batchinfer/internal/wire"
 	"batchinfer/worker"
-
-	"github.com/nats-io/nats.go/jetstream"
-	"github.com/rs/zerolog"
 )
 
 // batchSizes records the size of every batch a model runs.
@@ -76,15 +72,7 @@ func TestSmallChunksRunInFullBatches(t *testing.T) {
 // consumerAckPending reads a consumer's chunks delivered and not acked yet.
 func (s *System) consumerAckPending(t *testing.T, consumer string) func() int {
 	t.Helper()
-	nc, err := natsx.Connect(context.Background(), s.conn(), zerolog.Nop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	js, _ := s.resultsStream(t) // a JetStream client for the test, closed at its end
 	return func() int {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
