@@ -47,8 +47,10 @@ type Decoder struct {
 	idColumn string
 	// skip is how many items to pass over unread (a resumed reading).
 	skip int
-	// vals is the values of the item being read (reused).
-	vals []float32
+	// vals is the values of the item being read (reused); packed, their
+	// one-byte form while it is tried (reused).
+	vals   []float32
+	packed []byte
 	// lo and hi bound a valid value: the model's range within float32's;
 	// byteLo and byteHi bound a valid byte (one-byte form) the same way.
 	lo, hi         float64
@@ -308,7 +310,12 @@ func (d *Decoder) tensor(vals []float32) (wire.Item, error) {
 	if err := d.checkValues(vals); err != nil {
 		return wire.Item{}, err
 	}
-	if b := d.data(len(vals)); wire.PackU8(b, vals) {
+	if cap(d.packed) < len(vals) {
+		d.packed = make([]byte, len(vals))
+	}
+	if packed := d.packed[:len(vals)]; wire.PackU8(packed, vals) { // tried aside: a row of decimals takes no room for it
+		b := d.data(len(vals))
+		copy(b, packed)
 		return wire.Item{Kind: wire.ItemTensorU8, Data: b}, nil
 	}
 	b := d.data(4 * len(vals))
