@@ -299,9 +299,10 @@ export interface paths {
          *     line), CSV (one row per item, with an optional header of feature
          *     names), raw little-endian float32 values (`application/octet-stream`,
          *     `item_size` per item, back to back) or a NumPy `.npy` array
-         *     (`application/x-npy`: `<f4` or `<f8`, C order, shape `(n, ...)`
-         *     whose item dimensions hold `item_size` values). The binary forms skip
-         *     JSON and base64: use them for large tensors. A repeated `Idempotency-Key` returns the same job with 200 and
+         *     (`application/x-npy`: `|u1` (uint8), `<f4` or `<f8`, C order, shape
+         *     `(n, ...)` whose item dimensions hold `item_size` values). The binary
+         *     forms skip JSON and base64: use them for large tensors, and uint8 for
+         *     images already decoded to pixels (a quarter of the bytes of float32). A repeated `Idempotency-Key` returns the same job with 200 and
          *     `Idempotent-Replayed: true`.
          *
          *     A dataset: with `upload` (the id of a finished upload of `/v1/uploads`)
