@@ -43,19 +43,21 @@ type Options struct {
 	// multiplication, a convolution) may use; 0 lets TensorFlow choose.
 	IntraOpThreads int
 	// InterOpThreads is the number of ops that may run at once; 0 lets
-	// TensorFlow choose.
+	// TensorFlow choose, and a negative number runs every op in the thread
+	// that calls Predict, with no handoff to a pool and back (TensorFlow
+	// decides this per session, unlike the pools' sizes).
 	InterOpThreads int
 }
 
 // sessionOptions serializes o into the tensorflow.ConfigProto that the C API
 // takes.
 func (o Options) sessionOptions() (*tf.SessionOptions, error) {
-	if o.IntraOpThreads < 0 || o.InterOpThreads < 0 {
-		return nil, fmt.Errorf("thread counts must not be negative: intra-op %d, inter-op %d", o.IntraOpThreads, o.InterOpThreads)
+	if o.IntraOpThreads < 0 {
+		return nil, fmt.Errorf("intra-op thread count must not be negative: %d", o.IntraOpThreads)
 	}
 	cfg, err := proto.Marshal(&corepb.ConfigProto{
 		IntraOpParallelismThreads: int32(o.IntraOpThreads),
-		InterOpParallelismThreads: int32(o.InterOpThreads),
+		InterOpParallelismThreads: int32(max(o.InterOpThreads, -1)),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("encode session config: %w", err)

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -403,7 +404,18 @@ func TestLoadErrors(t *testing.T) {
 
 func TestOptions(t *testing.T) {
 	if _, err := Load(repoDir(t, "models", "digits", "1"), Options{IntraOpThreads: -1}); err == nil || !strings.Contains(err.Error(), "must not be negative") {
-		t.Fatalf("negative threads: %v", err)
+		t.Fatalf("negative intra-op threads: %v", err)
+	}
+	// A negative inter-op count is TensorFlow's "every op in the caller's
+	// thread": field 5 = -1, a ten-byte varint.
+	for _, inter := range []int{-1, -7} {
+		so, err := Options{InterOpThreads: inter}.sessionOptions()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := []byte{0x28, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01}; string(so.Config) != string(want) {
+			t.Fatalf("inter-op %d: config % x, want % x", inter, so.Config, want)
+		}
 	}
 	so, err := Options{IntraOpThreads: 3, InterOpThreads: 300}.sessionOptions()
 	if err != nil {
@@ -508,6 +520,47 @@ func TestInferredMetadata(t *testing.T) {
 					t.Errorf("%s: inferred %s %s %v, committed %s %s %v", p.what, p.got.Key, p.got.DType, p.got.Shape, p.want.Key, p.want.DType, p.want.Shape)
 				}
 			}
+		})
+	}
+}
+
+// TestCallerThreadPredictsTheSame runs the samples in a session whose ops
+// run in the calling thread (InterOpThreads < 0, the workers' default) and
+// in one with an inter-op pool: the outputs are the same, bit for bit, at
+// every batch size, from goroutines calling at once.
+func TestCallerThreadPredictsTheSame(t *testing.T) {
+	for _, tc := range sampleModels {
+		t.Run(tc.name, func(t *testing.T) {
+			pooled := loadModel(t, tc.name)
+			inline, err := Load(repoDir(t, "models", tc.name, "1"), Options{IntraOpThreads: 1, InterOpThreads: -1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = inline.Close() })
+			samples := loadSamples(t, tc.file, tc.key)
+			in := flatten(samples)
+			var wg sync.WaitGroup
+			for n := 1; n <= len(samples); n++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					part := in[:n*len(samples[0].input)]
+					want, err := pooled.Predict(part, n)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					got, err := inline.Predict(part, n)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					if !slices.Equal(got, want) {
+						t.Errorf("batch %d: caller's thread gave %v, the pool %v", n, got, want)
+					}
+				}()
+			}
+			wg.Wait()
 		})
 	}
 }

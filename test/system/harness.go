@@ -56,7 +56,7 @@ func Registry(tb testing.TB) *tfmodel.Registry {
 			only = append(only, "mobilenet_bench")
 		}
 		reg, regErr = tfmodel.LoadDir(filepath.Join(RepoRoot(), "model", "models"),
-			tfmodel.Options{IntraOpThreads: runtime.NumCPU(), InterOpThreads: 1}, only...)
+			tfmodel.Options{IntraOpThreads: runtime.NumCPU(), InterOpThreads: -1}, only...)
 	})
 	if regErr != nil {
 		tb.Fatalf("load models: %v", regErr)
@@ -74,7 +74,7 @@ func Runtimes(tf bool) []loader.Runtime {
 		return []loader.Runtime{lite}
 	}
 	return []loader.Runtime{{Name: "tensorflow", File: model.SavedModelFile, Load: func(dir string) (loader.Model, error) {
-		return tfmodel.Load(dir, tfmodel.Options{IntraOpThreads: 1, InterOpThreads: 1})
+		return tfmodel.Load(dir, tfmodel.Options{IntraOpThreads: 1, InterOpThreads: -1}) // as the workers run
 	}}, lite}
 }
 
