@@ -3,11 +3,11 @@ package natsx
 import (
 	"context"
 	"fmt"
-	"net"
 	"strings"
 	"testing"
 	"time"
 
+	"batchinfer/internal/freeport"
 	"batchinfer/internal/wire"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -21,18 +21,13 @@ type cluster struct {
 	servers []*server.Server
 }
 
-// freePorts reserves n ports by listening on :0 then closing (the cluster
-// ports must be known up front: every server routes to all three).
+// freePorts are n ports for a cluster (known up front: every server
+// routes to all three).
 func freePorts(t *testing.T, n int) []int {
 	t.Helper()
 	ports := make([]int, n)
 	for i := range ports {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ports[i] = l.Addr().(*net.TCPAddr).Port
-		_ = l.Close()
+		ports[i] = freeport.Port(t)
 	}
 	return ports
 }

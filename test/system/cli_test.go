@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -19,6 +18,7 @@ import (
 
 	"batchinfer/api"
 	"batchinfer/gateway/auth"
+	"batchinfer/internal/freeport"
 	"batchinfer/internal/store"
 )
 
@@ -61,13 +61,9 @@ type gatewayProc struct {
 }
 
 func startGatewayProc(t *testing.T, s *System) *gatewayProc {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := fmt.Sprintf("127.0.0.1:%d", freeport.Port(t)) // the process binds it
 	g := &gatewayProc{t: t, s: s, addr: addr}
+	var err error
 	g.log, err = os.Create(filepath.Join(t.TempDir(), "gateway.log"))
 	if err != nil {
 		t.Fatal(err)

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"batchinfer/gateway"
+	"batchinfer/internal/freeport"
 )
 
 // writeCert writes a self-signed certificate for 127.0.0.1 with serial n.
@@ -105,12 +106,8 @@ func TestTLSWithReloadAndOpsListener(t *testing.T) {
 	}
 }
 
+// freeAddr is a loopback address for a listener the gateway opens itself.
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
+	return fmt.Sprintf("127.0.0.1:%d", freeport.Port(t))
 }

@@ -7,11 +7,11 @@ package natstest
 import (
 	"context"
 	"fmt"
-	"net"
 	"strings"
 	"testing"
 	"time"
 
+	"batchinfer/internal/freeport"
 	"batchinfer/internal/natsx"
 	"batchinfer/internal/natsx/natsembed"
 
@@ -68,12 +68,7 @@ func Cluster(tb testing.TB, n int) string {
 	tb.Helper()
 	ports := make([]int, n)
 	for i := range ports { // cluster ports must be known up front: every server routes to all
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			tb.Fatal(err)
-		}
-		ports[i] = l.Addr().(*net.TCPAddr).Port
-		_ = l.Close()
+		ports[i] = freeport.Port(tb)
 	}
 	var routes, urls []string
 	for _, p := range ports {
