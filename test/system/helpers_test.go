@@ -141,3 +141,23 @@ func decodeBody(t *testing.T, resp *http.Response, v any) {
 func errorf(format string, args ...any) error { return fmt.Errorf(format, args...) }
 
 func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }
+
+// observed calls f with the size of each batch before the model runs it.
+type observed struct {
+	worker.Predictor
+	f func(n int)
+}
+
+func (o observed) Predict(in []float32, n int) ([]float32, error) {
+	o.f(n)
+	return o.Predictor.Predict(in, n)
+}
+
+// observe wraps each model so that f sees each of its batches' sizes.
+func observe(ps []worker.Predictor, f func(n int)) []worker.Predictor {
+	out := make([]worker.Predictor, len(ps))
+	for i, p := range ps {
+		out[i] = observed{p, f}
+	}
+	return out
+}

@@ -13,20 +13,6 @@ import (
 	"batchinfer/worker"
 )
 
-// batchSizes records the size of every batch a model runs.
-type batchSizes struct {
-	worker.Predictor
-	mu    *sync.Mutex
-	sizes *[]int
-}
-
-func (b batchSizes) Predict(in []float32, n int) ([]float32, error) {
-	b.mu.Lock()
-	*b.sizes = append(*b.sizes, n)
-	b.mu.Unlock()
-	return b.Predictor.Predict(in, n)
-}
-
 // A model whose chunks hold one item each (as an image's do) runs full
 // batches: the worker holds two batches' worth of chunks, not Prefetch (3).
 func TestSmallChunksRunInFullBatches(t *testing.T) {
@@ -41,10 +27,11 @@ func TestSmallChunksRunInFullBatches(t *testing.T) {
 		},
 		Worker: func(c *worker.Config) { c.MaxBatch = batch },
 		Models: func(ps []worker.Predictor) []worker.Predictor {
-			for i, p := range g.wrap(ps) {
-				ps[i] = batchSizes{p, &mu, &sizes}
-			}
-			return ps
+			return observe(g.wrap(ps), func(n int) { // every batch's size
+				mu.Lock()
+				sizes = append(sizes, n)
+				mu.Unlock()
+			})
 		},
 	})
 	g.close()

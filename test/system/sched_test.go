@@ -163,21 +163,6 @@ func TestDeadlineSkipsItemsNotStarted(t *testing.T) {
 	}
 }
 
-// startsAfter records when each batch of a model starts, to count those
-// started after a moment.
-type startsAfter struct {
-	worker.Predictor
-	mu     *sync.Mutex
-	starts *[]time.Time
-}
-
-func (p startsAfter) Predict(in []float32, n int) ([]float32, error) {
-	p.mu.Lock()
-	*p.starts = append(*p.starts, time.Now())
-	p.mu.Unlock()
-	return p.Predictor.Predict(in, n)
-}
-
 // Cancel stops the work in flight: chunks the workers hold are dropped, not
 // finished; the batches started after the cancel is acknowledged are at
 // most about one per worker. (Chunks computed before the cancel may still
@@ -187,11 +172,11 @@ func TestCancelStopsWorkInFlight(t *testing.T) {
 	var mu sync.Mutex
 	var starts []time.Time
 	record := func(ps []worker.Predictor) []worker.Predictor {
-		ps = slow(20 * time.Millisecond)(ps)
-		for i, p := range ps {
-			ps[i] = startsAfter{p, &mu, &starts} // the start, before the batch's 20 ms
-		}
-		return ps
+		return observe(slow(20*time.Millisecond)(ps), func(int) { // the start, before the batch's 20 ms
+			mu.Lock()
+			starts = append(starts, time.Now())
+			mu.Unlock()
+		})
 	}
 	s := Start(t, Options{Models: record, Worker: func(c *worker.Config) { c.MaxBatch = maxBatch }})
 	inputs, _ := DigitInputs(t, 20000)
