@@ -128,8 +128,12 @@ func (g *Gateway) handleOIPInfer(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	src := input.Raw(bytes.NewReader(req.Tensor))
+	if req.Width == 1 {
+		src = input.RawBytes(bytes.NewReader(req.Tensor))
+	}
 	resp, err := g.svc.Predict(r.Context(), service.PredictRequest{
-		Model: meta.Name, Version: meta.Version, Source: input.Raw(bytes.NewReader(req.Tensor)), Timeout: req.Timeout,
+		Model: meta.Name, Version: meta.Version, Source: src, Timeout: req.Timeout,
 	})
 	if err != nil {
 		return err

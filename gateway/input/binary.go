@@ -20,6 +20,11 @@ import (
 // JSON and base64 entirely.
 func Raw(r io.Reader) Source { return rawTensors{r} }
 
+// RawBytes reads items as raw uint8 values, item_size of them per item,
+// back to back: a tensor already in the one-byte form the items travel
+// in, checked against the model's range and taken as it is.
+func RawBytes(r io.Reader) Source { return rawBytes{r} }
+
 // NPY reads a NumPy .npy file (application/x-npy): a uint8, little-endian
 // float32 or float64 array of shape (n, ...) in C order whose item
 // dimensions are the model's input shape or item_size flat; float64 values
@@ -30,6 +35,10 @@ func NPY(r io.Reader) Source { return npyTensors{r} }
 type rawTensors struct{ r io.Reader }
 
 func (s rawTensors) into(d *Decoder, _ Limits) error { return d.decodeRaw(s.r, 4, -1) }
+
+type rawBytes struct{ r io.Reader }
+
+func (s rawBytes) into(d *Decoder, _ Limits) error { return d.decodeRaw(s.r, 1, -1) }
 
 type npyTensors struct{ r io.Reader }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -239,6 +240,51 @@ func TestNPYUint8(t *testing.T) {
 			for i, it := range items {
 				if it.Kind != wire.ItemTensorU8 || !bytes.Equal(it.Float32().Data, f32s([][]float32{a, b}[i])) {
 					t.Fatalf("item %d: kind %d, values differ from those sent", i, it.Kind)
+				}
+			}
+		})
+	}
+}
+
+// TestRawBytes reads uint8 tensors sent back to back (an OIP UINT8 input's
+// binary data): taken one byte a value as they are, checked as bytes.
+func TestRawBytes(t *testing.T) {
+	meta := digitsMeta(t)
+	lim := Limits{MaxItems: 3}
+	a, b := make([]byte, 64), make([]byte, 64)
+	for i := range a {
+		a[i], b[i] = byte(i%17), byte(16-i%17)
+	}
+	high := slices.Clone(a)
+	high[7] = 17
+	for _, tc := range []struct {
+		name  string
+		data  []byte
+		items int
+		err   string
+		code  api.Code
+	}{
+		{"two items", slices.Concat(a, b), 2, "", ""},
+		{"above the maximum", high, 0, "value 7 is 17, above the maximum 16", api.CodeInvalidInput},
+		{"trailing bytes", slices.Concat(a, b[:10]), 0, "the body ends inside item 1 (10 of its 64 bytes)", api.CodeInvalidInput},
+		{"empty", nil, 0, "the batch is empty", api.CodeInvalidInput},
+		{"too many", slices.Concat(a, a, a, a), 0, "more than 3 items", api.CodeTooManyItems},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			items, err := Decode(meta, lim, RawBytes(bytes.NewReader(tc.data)))
+			if tc.err != "" {
+				var ae *api.Error
+				if !errors.As(err, &ae) || ae.Code != tc.code || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("got %v, want %s %q", err, tc.code, tc.err)
+				}
+				return
+			}
+			if err != nil || len(items) != tc.items {
+				t.Fatalf("%d items, %v", len(items), err)
+			}
+			for i, it := range items {
+				if it.Kind != wire.ItemTensorU8 || !bytes.Equal(it.Data, [][]byte{a, b}[i]) {
+					t.Fatalf("item %d: kind %d, data % x", i, it.Kind, it.Data[:8])
 				}
 			}
 		})

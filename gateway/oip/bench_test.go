@@ -1,11 +1,14 @@
 package oip
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"testing"
 
+	"batchinfer/gateway/input"
 	"batchinfer/internal/wire"
+	"batchinfer/model"
 )
 
 // BenchmarkCodec is the gateway's work on an inference of n digits that
@@ -41,4 +44,53 @@ func BenchmarkCodec(b *testing.B) {
 			})
 		}
 	}
+}
+
+// BenchmarkImageInput is the gateway's work on the input of an image
+// classifier's inference (one 224 × 224 × 3 image, as tritonclient sends
+// it in binary): read the request, then check and take its tensor as the
+// items that go to the worker. UINT8 pixels stay one byte a value; FP32
+// pixels (integers in [0, 255]) are checked and narrowed to it.
+func BenchmarkImageInput(b *testing.B) {
+	lo, hi := 0.0, 255.0
+	meta := &model.Metadata{Name: "image", Version: "1",
+		Input:  model.TensorSpec{Key: "image", DType: "float32", Shape: []int64{-1, 224, 224, 3}, Min: &lo, Max: &hi},
+		Output: model.TensorSpec{Key: "probabilities", DType: "float32", Shape: []int64{-1, 1000}}}
+	px := make([]byte, 224*224*3)
+	for i := range px {
+		px[i] = byte(i * 7)
+	}
+	for _, tc := range []struct {
+		dt   string
+		data []byte
+	}{{"UINT8", px}, {"FP32", leFloat32(widen(px))}} {
+		js := fmt.Sprintf(`{"inputs":[{"name":"image","shape":[1,224,224,3],"datatype":%q,"parameters":{"binary_data_size":%d}}]}`, tc.dt, len(tc.data))
+		body := append([]byte(js), tc.data...)
+		b.Run(tc.dt, func(b *testing.B) {
+			b.SetBytes(int64(len(body)))
+			b.ReportAllocs()
+			for b.Loop() {
+				req, err := ParseRequest(body, len(js), meta, limits)
+				if err != nil {
+					b.Fatal(err)
+				}
+				src := input.Raw(bytes.NewReader(req.Tensor))
+				if req.Width == 1 {
+					src = input.RawBytes(bytes.NewReader(req.Tensor))
+				}
+				items, err := input.Decode(meta, input.Limits{MaxItems: 1}, src)
+				if err != nil || len(items) != 1 || items[0].Kind != wire.ItemTensorU8 {
+					b.Fatalf("%d items, %v", len(items), err)
+				}
+			}
+		})
+	}
+}
+
+func widen(px []byte) []float32 {
+	v := make([]float32, len(px))
+	for i, p := range px {
+		v[i] = float32(p)
+	}
+	return v
 }

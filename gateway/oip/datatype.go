@@ -12,6 +12,7 @@ const (
 	FP32  = "FP32"
 	INT64 = "INT64"
 	BYTES = "BYTES"
+	UINT8 = "UINT8"
 )
 
 // maxExact is the largest integer magnitude a float32 holds exactly (2^24).
@@ -41,7 +42,7 @@ var numerics = map[string]numeric{
 	"INT16":  {2, func(b []byte) (float32, error) { return float32(int16(le16(b))), nil }, intParser(math.MinInt16, math.MaxInt16), false},
 	"INT32":  {4, func(b []byte) (float32, error) { return exactInt(int64(int32(le32(b)))) }, intParser(math.MinInt32, math.MaxInt32), false},
 	"INT64":  {8, func(b []byte) (float32, error) { return exactInt(int64(le64(b))) }, intParser(math.MinInt64, math.MaxInt64), false},
-	"UINT8":  {1, func(b []byte) (float32, error) { return float32(b[0]), nil }, intParser(0, math.MaxUint8), false},
+	UINT8:    {1, func(b []byte) (float32, error) { return float32(b[0]), nil }, intParser(0, math.MaxUint8), false},
 	"UINT16": {2, func(b []byte) (float32, error) { return float32(le16(b)), nil }, intParser(0, math.MaxUint16), false},
 	"UINT32": {4, func(b []byte) (float32, error) { return exactInt(int64(le32(b))) }, intParser(0, math.MaxUint32), false},
 	"UINT64": {8, uint64Elem, intParser(0, math.MaxInt64), false},

@@ -35,7 +35,7 @@ func FuzzParseRequest(f *testing.F) {
 			checkRefusal(t, err)
 			return
 		}
-		if req.Items < 1 || req.Items > limits.MaxItems || len(req.Tensor) != 4*64*req.Items {
+		if req.Items < 1 || req.Items > limits.MaxItems || len(req.Tensor) != req.Width*64*req.Items || req.Width != 4 && req.Width != 1 {
 			t.Fatalf("%d items, %d bytes", req.Items, len(req.Tensor))
 		}
 		res := make([]wire.ItemResult, req.Items)

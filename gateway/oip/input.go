@@ -30,34 +30,49 @@ func (req *Request) input(ins []api.OIPRequestInput, tail []byte, meta *model.Me
 		return err
 	}
 	want := n * meta.ItemSize()
-	dst := make([]byte, 0, 4*want)
+	var dst []byte
+	width := 4
 	switch {
 	case hasBinary && len(in.Data) > 0:
 		return api.Errorf(api.CodeInvalidInput, "input %q has both data and parameters.binary_data_size", in.Name)
 	case hasBinary:
-		if size != int64(want*num.width) {
-			return api.Errorf(api.CodeInvalidInput, "input %q: binary_data_size %d where %d %s values of shape %v take %d bytes",
-				in.Name, size, want, in.Datatype, in.Shape, want*num.width)
+		if dst, width, tail, err = binaryInput(in, num, size, want, tail); err != nil {
+			return err
 		}
-		if size > int64(len(tail)) {
-			return api.Errorf(api.CodeInvalidInput, "input %q: binary_data_size %d but %d bytes follow the JSON (is %s set?)",
-				in.Name, size, len(tail), api.InferenceHeaderLength)
-		}
-		dst, err = fromBinary(num, tail[:size], dst)
-		tail = tail[size:]
 	case len(in.Data) > 0 && string(in.Data) != "null":
-		dst, err = fromJSON(num, in.Data, in.Shape, want, dst)
+		if dst, err = fromJSON(num, in.Data, in.Shape, want, make([]byte, 0, 4*want)); err != nil {
+			return api.Errorf(api.CodeInvalidInput, "input %q: %v", in.Name, err)
+		}
 	default:
 		return api.Errorf(api.CodeInvalidInput, "input %q has neither data nor parameters.binary_data_size", in.Name)
-	}
-	if err != nil {
-		return api.Errorf(api.CodeInvalidInput, "input %q: %v", in.Name, err)
 	}
 	if len(tail) > 0 {
 		return api.Errorf(api.CodeInvalidInput, "%d bytes after the binary data of the inputs: %s or binary_data_size is wrong", len(tail), api.InferenceHeaderLength)
 	}
-	req.Items, req.Tensor = n, dst
+	req.Items, req.Tensor, req.Width = n, dst, width
 	return nil
+}
+
+// binaryInput takes an input's want values, size bytes of binary data,
+// from the head of tail, and returns the rest of tail: UINT8 values as
+// they came, one byte each (width 1), the others as float32 (width 4).
+func binaryInput(in api.OIPRequestInput, num numeric, size int64, want int, tail []byte) (dst []byte, width int, rest []byte, err error) {
+	if size != int64(want*num.width) {
+		return nil, 0, nil, api.Errorf(api.CodeInvalidInput, "input %q: binary_data_size %d where %d %s values of shape %v take %d bytes",
+			in.Name, size, want, in.Datatype, in.Shape, want*num.width)
+	}
+	if size > int64(len(tail)) {
+		return nil, 0, nil, api.Errorf(api.CodeInvalidInput, "input %q: binary_data_size %d but %d bytes follow the JSON (is %s set?)",
+			in.Name, size, len(tail), api.InferenceHeaderLength)
+	}
+	data, rest := tail[:size], tail[size:]
+	if in.Datatype == UINT8 {
+		return append([]byte(nil), data...), 1, rest, nil
+	}
+	if dst, err = fromBinary(num, data, make([]byte, 0, 4*want)); err != nil {
+		return nil, 0, nil, api.Errorf(api.CodeInvalidInput, "input %q: %v", in.Name, err)
+	}
+	return dst, 4, rest, nil
 }
 
 // binaryDataSize reads an input's parameters: binary_data_size (a

@@ -28,9 +28,12 @@ type Limits struct {
 type Request struct {
 	ID string
 	// Items is the batch size, and Tensor its Items × item_size values as
-	// little-endian float32.
+	// little-endian float32, or one byte each when Width is 1 (a UINT8
+	// input sent as binary data, kept as it came: the one-byte form the
+	// items travel in).
 	Items  int
 	Tensor []byte
+	Width  int
 	// Outputs are the tensors to answer with, in order.
 	Outputs []Output
 	// Timeout is parameters.timeout (0: the gateway's default).

@@ -92,7 +92,9 @@ func TestParseRequest(t *testing.T) {
 	f64 := make([]byte, 0, 8*128)
 	i64 := make([]byte, 0, 8*128)
 	f16 := make([]byte, 0, 2*128)
+	u8 := make([]byte, 0, 128)
 	for _, x := range two {
+		u8 = append(u8, byte(x))
 		f64 = binary.LittleEndian.AppendUint64(f64, math.Float64bits(float64(x)))
 		i64 = binary.LittleEndian.AppendUint64(i64, uint64(int64(x)))
 		f16 = binary.LittleEndian.AppendUint16(f16, half(x))
@@ -121,6 +123,7 @@ func TestParseRequest(t *testing.T) {
 		{name: "binary FP64, asked outputs", hl: 0, items: two, outputs: "label:false:0,probabilities:true:3"},
 		{name: "binary INT64, timeout", hl: 0, items: two, outputs: "class:true:0", timeout: 250 * time.Millisecond},
 		{name: "binary FP16", hl: 0, items: two, outputs: "probabilities:false:0,label:false:0,class:false:0"},
+		{name: "binary UINT8: kept one byte a value", hl: 0, items: two, outputs: "probabilities:false:0,label:false:0,class:false:0"},
 	} {
 		switch tc.name {
 		case "binary FP32, all outputs binary (tritonclient's default)":
@@ -131,14 +134,20 @@ func TestParseRequest(t *testing.T) {
 			tc.body, tc.hl = binBody("INT64", i64, `,"parameters":{"timeout":250000,"priority":1},"outputs":[{"name":"class","parameters":{"binary_data":true}}]`)
 		case "binary FP16":
 			tc.body, tc.hl = binBody("FP16", f16, "")
+		case "binary UINT8: kept one byte a value":
+			tc.body, tc.hl = binBody("UINT8", u8, "")
 		}
 		t.Run(tc.name, func(t *testing.T) {
 			req, err := ParseRequest(tc.body, tc.hl, meta, limits)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if req.Items != len(tc.items)/64 || string(req.Tensor) != string(leFloat32(tc.items)) {
-				t.Fatalf("%d items, tensor differs: %v", req.Items, req.Tensor[:16])
+			want, width := leFloat32(tc.items), 4
+			if strings.Contains(tc.name, "UINT8") {
+				want, width = u8, 1
+			}
+			if req.Items != len(tc.items)/64 || req.Width != width || string(req.Tensor) != string(want) {
+				t.Fatalf("%d items of width %d, tensor differs: %v", req.Items, req.Width, req.Tensor[:16])
 			}
 			var outs []string
 			for _, o := range req.Outputs {
