@@ -21,7 +21,7 @@ type Flags struct {
 // Register adds the settings to s.
 func (f *Flags) Register(s *config.Set) {
 	s.Int(&f.Intra, "intra-op-threads", "TF_INTRA_OP_THREADS", 1, "TensorFlow intra-op threads (0: GOMAXPROCS, which follows the container's CPU limit); 1 measured best on 2 vCPUs for every model here (docs/benchmarks.md): scale with workers")
-	s.Int(&f.Inter, "inter-op-threads", "TF_INTER_OP_THREADS", -1, "TensorFlow inter-op threads (-1: every op in the thread that calls the model, no handoff to a pool; measured 1.7 – 2.3 × the single-item predictions/s of 1 on 2 vCPUs, docs/benchmarks.md)")
+	s.Int(&f.Inter, "inter-op-threads", "TF_INTER_OP_THREADS", -1, "TensorFlow inter-op threads (-1: every op in the thread that calls the model, no handoff to a pool; a single-item call measured 1.9 – 2.6 × the calls/s of 1 on 2 vCPUs, docs/benchmarks.md)")
 }
 
 // Options are the session options the settings give.
