@@ -30,7 +30,8 @@ type Request struct {
 	// Items is the batch size, and Tensor its Items × item_size values as
 	// little-endian float32, or one byte each when Width is 1 (a UINT8
 	// input sent as binary data, kept as it came: the one-byte form the
-	// items travel in).
+	// items travel in; then Tensor is a slice of the body ParseRequest
+	// was given).
 	Items  int
 	Tensor []byte
 	Width  int
