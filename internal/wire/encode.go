@@ -9,6 +9,22 @@ import (
 // AppendJSON appends c as JSON, byte for byte what encoding/json writes,
 // without reflection: result encoding is on the worker's hot path.
 func (c *ChunkResult) AppendJSON(b []byte) []byte {
+	b = c.appendHead(b)
+	if c.Items == nil {
+		return append(b, "null}"...)
+	}
+	b = append(b, '[')
+	for i := range c.Items {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = c.Items[i].appendJSON(b)
+	}
+	return append(b, "]}"...)
+}
+
+// appendHead appends c's fields before its items, up to `"items":`.
+func (c *ChunkResult) appendHead(b []byte) []byte {
 	b = append(b, `{"job":`...)
 	b = appendString(b, c.Job)
 	b = append(b, `,"chunk":`...)
@@ -31,18 +47,7 @@ func (c *ChunkResult) AppendJSON(b []byte) []byte {
 		b = append(b, `,"worker":`...)
 		b = appendString(b, c.Worker)
 	}
-	b = append(b, `,"items":`...)
-	if c.Items == nil {
-		return append(b, "null}"...)
-	}
-	b = append(b, '[')
-	for i := range c.Items {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = c.Items[i].appendJSON(b)
-	}
-	return append(b, "]}"...)
+	return append(b, `,"items":`...)
 }
 
 func (r *ItemResult) appendJSON(b []byte) []byte {

@@ -12,12 +12,17 @@ var itemsKey = []byte(`,"items":[`)
 // AppendJSON (or encoding/json) writes it.
 var ErrNotChunkResult = errors.New("wire: not a chunk result")
 
-// EachItem calls f with the JSON of each item of an encoded ChunkResult,
-// in order, without decoding them: the gateway streams stored results to
-// clients byte for byte. The items come after the header fields (whose
+// EachItem calls f with the JSON of each item of a stored ChunkResult, in
+// order. A result in the compact form has each item rendered (the bytes
+// AppendJSON writes for it) into a buffer f must not keep. One stored as
+// JSON is not decoded: the items come after the header fields (whose
 // strings cannot hold an unescaped `,"items":[`), and each is scanned for
-// its end with strings and nesting taken into account.
+// its end with strings and nesting taken into account, and passed on as
+// stored.
 func EachItem(data []byte, f func(item []byte) error) error {
+	if IsCompactResult(data) {
+		return eachCompactItem(data, f)
+	}
 	i := bytes.Index(data, itemsKey)
 	if i < 0 || data[0] != '{' {
 		if bytes.HasSuffix(data, []byte(`,"items":null}`)) {
