@@ -68,7 +68,7 @@ export NATS_URL=nats://127.0.0.1:$nats_port RESULT_TTL=10m GATEWAY_MAX_TENANT_RE
 if want dataset; then
   # Stream bounds (gateway and worker create the streams with them) large
   # enough for the dataset scenario: the results of a 10M-item digits job
-  # (3.6 GB, 360 B an item) and of a 10M-row breast_cancer one (2.3 GB),
+  # (3.6 GB as JSON, 360 B an item; ~0.6 GB compact) and of a 10M-row breast_cancer one (2.3 GB as JSON),
   # kept RESULT_TTL after each job, together; one 10M-row dataset stored at
   # a time (1.5 GB NDJSON, 2.1 GB CSV: each upload is deleted after its
   # job); the inputs not yet run of one job in JOBIN (at most 1.9 GB seen; a

@@ -76,6 +76,11 @@ type Config struct {
 	// ExecTimeout bounds one TensorFlow call; past it the batch's items
 	// fail with the reason and the worker goes on (0: no bound).
 	ExecTimeout time.Duration
+	// ResultFormat is how results are stored: ResultFormatCompact (the
+	// default), or ResultFormatJSON, which gateways of versions before the
+	// compact form read too (set it while those still run; every gateway
+	// reads both).
+	ResultFormat string
 	// Tracing says whether and where spans go (the OTEL_* settings,
 	// registered by the command: tracing.Config.Flags).
 	Tracing tracing.Config
@@ -87,7 +92,7 @@ func Defaults() Config {
 	return Config{
 		Version: "dev", HealthAddr: "", MaxBatch: 256, MaxSyncBatch: 64, SyncQueue: 512, AckWait: 2 * time.Second, MaxDeliver: 5, Prefetch: 3, PrefetchMax: 64,
 		HeartbeatInterval: 5 * time.Second, RateInterval: time.Second, Finalizers: 8, StoreRetry: 30 * time.Second, ExecTimeout: 60 * time.Second,
-		Tracing: tracing.Defaults(),
+		ResultFormat: ResultFormatCompact, Tracing: tracing.Defaults(),
 	}
 }
 
@@ -102,8 +107,25 @@ func (c Config) validate() error {
 	case c.AckWait < 100*time.Millisecond || c.HeartbeatInterval <= 0 || c.RateInterval < 100*time.Millisecond || c.MaxWait < 0 || c.StoreRetry <= 0:
 		return fmt.Errorf("%w: worker: AckWait and RateInterval must be at least 100ms, HeartbeatInterval and StoreRetry positive, MaxWait not negative", config.ErrInvalid)
 	}
+	if err := c.validFormat(); err != nil {
+		return err
+	}
 	return c.Tracing.Validate()
 }
+
+func (c Config) validFormat() error {
+	switch c.ResultFormat {
+	case ResultFormatCompact, ResultFormatJSON:
+		return nil
+	}
+	return fmt.Errorf("%w: worker: ResultFormat %q: want %q or %q", config.ErrInvalid, c.ResultFormat, ResultFormatCompact, ResultFormatJSON)
+}
+
+// The forms a worker stores results in (Config.ResultFormat).
+const (
+	ResultFormatCompact = "compact"
+	ResultFormatJSON    = "json"
+)
 
 // prefetchMax is PrefetchMax, never below Prefetch.
 func (c Config) prefetchMax() int { return max(c.PrefetchMax, c.Prefetch) }

@@ -36,6 +36,9 @@ type finisher struct {
 	storeRetry time.Duration
 	full       fullState
 	tracer     *tracing.Tracer // nil: tracing off
+	// jsonResults stores results as JSON instead of the compact form
+	// (ResultFormatJSON: gateways older than the compact form read them).
+	jsonResults bool
 }
 
 func (f *finisher) start(n int) {
@@ -76,7 +79,7 @@ func (f *finisher) reply(t *task) {
 	cr := t.chunkResult(f.worker)
 	f.metrics.items.WithLabelValues(t.lane, "ok").Add(float64(cr.Done))
 	f.metrics.items.WithLabelValues(t.lane, "failed").Add(float64(cr.Failed))
-	buf := encodeResult(cr)
+	buf := encodeResult(cr, true) // a reply is JSON: the gateway passes it on
 	if err := f.publishReply(t, *buf); err != nil {
 		tracing.Event(f.log.Warn(), t.sc).Err(err).Msg("sync reply failed")
 		t.spanError(err)
@@ -113,7 +116,7 @@ func (f *finisher) complete(t *task) {
 	cr := t.chunkResult(f.worker)
 	f.metrics.items.WithLabelValues(t.lane, "ok").Add(float64(cr.Done))
 	f.metrics.items.WithLabelValues(t.lane, "failed").Add(float64(cr.Failed))
-	buf := encodeResult(cr)
+	buf := encodeResult(cr, f.jsonResults)
 	defer releaseResult(buf) // the store's publish copies it
 	data := *buf
 	span := t.child(f.tracer, "chunk.store")
@@ -286,18 +289,25 @@ func (f *finisher) redelivered(t *task) bool {
 }
 
 // resultBufs keeps the buffers chunk results are encoded into from one
-// chunk to the next (a 256-item digits chunk's is ~100 KB, allocated,
+// chunk to the next (a 256-item digits chunk's is ~15 KB compact, ~90 KB
+// as JSON, allocated,
 // cleared and grown per chunk otherwise).
 var resultBufs = sync.Pool{New: func() any { return new([]byte) }}
 
 // maxPooledResult bounds the buffers kept.
 const maxPooledResult = 4 << 20
 
-// encodeResult encodes cr into a pooled buffer; releaseResult gives it
-// back once its bytes are sent (a NATS publish copies them).
-func encodeResult(cr *wire.ChunkResult) *[]byte {
+// encodeResult encodes cr into a pooled buffer, as JSON or in the compact
+// form the results stream stores (rendered to JSON where it is read);
+// releaseResult gives it back once its bytes are sent (a NATS publish
+// copies them).
+func encodeResult(cr *wire.ChunkResult, asJSON bool) *[]byte {
 	buf := resultBufs.Get().(*[]byte)
-	*buf = cr.AppendJSON((*buf)[:0])
+	if asJSON {
+		*buf = cr.AppendJSON((*buf)[:0])
+	} else {
+		*buf = cr.AppendCompact((*buf)[:0])
+	}
 	return buf
 }
 

@@ -17,6 +17,7 @@ func (c *Config) Flags(s *config.Set) {
 	s.Int(&c.PrefetchMax, "prefetch-max", "WORKER_PREFETCH_MAX", d.PrefetchMax, "most batch chunks a worker holds per model when they are small: two batches' worth of items, at least -prefetch chunks")
 	s.Duration(&c.StoreRetry, "store-retry", "WORKER_STORE_RETRY", d.StoreRetry, "how long a result the full results store refuses is retried before its items fail with the reason")
 	s.Duration(&c.ExecTimeout, "exec-timeout", "WORKER_EXEC_TIMEOUT", d.ExecTimeout, "longest TensorFlow call: past it the batch's items fail and the worker goes on (0: no bound)")
+	s.String(&c.ResultFormat, "result-format", "WORKER_RESULT_FORMAT", d.ResultFormat, "how results are stored: compact (binary, rendered to JSON by the gateway that reads them; ~6 times smaller) or json (readable by gateways older than the compact form: set it until they are upgraded)")
 	s.Duration(&c.HeartbeatInterval, "announce-interval", "WORKER_ANNOUNCE_INTERVAL", d.HeartbeatInterval, "how often an idle worker announces itself")
 	s.Duration(&c.RateInterval, "rate-interval", "WORKER_RATE_INTERVAL", d.RateInterval, "window of the announced items/s (total and per model); a busy worker announces at this period")
 }

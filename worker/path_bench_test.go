@@ -15,7 +15,7 @@ import (
 // BenchmarkChunkPath measures the worker's own CPU per item of a digits
 // chunk (64 float32 in, 10 probabilities out), everything but TensorFlow
 // and NATS: decode the chunk, assemble the batch, build each result (top-k,
-// probabilities) and encode the chunk result.
+// probabilities) and encode the chunk result (compact, as stored).
 func BenchmarkChunkPath(b *testing.B) {
 	meta := &model.Metadata{
 		Name: "digits", Version: "1", Labels: []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}, TopK: 3,
@@ -53,7 +53,7 @@ func BenchmarkChunkPath(b *testing.B) {
 		t := &task{priority: wire.PriorityBatch, job: "j", items: its, results: make([]wire.ItemResult, n), remaining: n}
 		bt.q.push(t)
 		bt.infer(bt.assemble())
-		buf := encodeResult(finished.chunkResult("w"))
+		buf := encodeResult(finished.chunkResult("w"), false)
 		if len(*buf) == 0 {
 			b.Fatal("empty result")
 		}

@@ -179,7 +179,8 @@ func (w *Worker) startWork(ctx context.Context) error {
 	}
 	w.fin = &finisher{nc: w.in.NC, epoch: w.in.Epoch, jobs: store.NewJobs(w.in), results: store.NewResults(w.in.JS, w.in.Results), inputs: store.NewInputs(w.in),
 		letters: store.NewDeadLetters(w.in), syncLetterTTL: w.cfg.Streams.WithDefaults().ResultTTL,
-		metrics: w.metrics, log: w.log, worker: w.cfg.ID, killed: w.killed.Load, storeRetry: w.cfg.StoreRetry, tracer: w.tracer}
+		metrics: w.metrics, log: w.log, worker: w.cfg.ID, killed: w.killed.Load, storeRetry: w.cfg.StoreRetry, tracer: w.tracer,
+		jsonResults: w.cfg.ResultFormat == ResultFormatJSON}
 	w.fin.start(w.cfg.Finalizers)
 	if w.dlqSub, err = w.in.NC.QueueSubscribe(maxDeliveriesAdvisory, "dead-letter", w.onMaxDeliveries); err != nil {
 		return fmt.Errorf("subscribe advisories: %w", err)

@@ -23,8 +23,6 @@ const (
 	storageRefresh = time.Second
 	// storageRetry is the retry hint of a job refused for want of room.
 	storageRetry = time.Minute
-	// chunkResultOverhead is a stored chunk result's size beside its items.
-	chunkResultOverhead = 160
 )
 
 // storageGate admits jobs against the room left in the results store: a
@@ -70,9 +68,10 @@ func newStorageGate(usage func(context.Context) (uint64, int64, error), refused 
 // jobResultBytes estimates the stored size of the results of n items of
 // meta in chunks of chunkSize.
 func jobResultBytes(meta *model.Metadata, n, chunkSize int) int64 {
+	chunkSize = max(chunkSize, 1)
 	per := wire.ResultBytes(meta.Labels, meta.OutputSize(), meta.TopK)
-	chunks := (n + max(chunkSize, 1) - 1) / max(chunkSize, 1)
-	return int64(n)*int64(per) + int64(chunks)*chunkResultOverhead
+	chunks := (n + chunkSize - 1) / chunkSize
+	return int64(n)*int64(per) + int64(chunks)*int64(wire.ResultChunkBytes(meta.Labels, meta.TopK, min(n, chunkSize)))
 }
 
 // admit reserves need bytes of the results store for job, or refuses it.

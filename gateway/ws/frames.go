@@ -6,11 +6,24 @@ import (
 	"strings"
 
 	"batchinfer/gateway/service"
+	"batchinfer/internal/wire"
 )
 
-// resultFrame splices a stored chunk result into a results message without
-// re-encoding it: {"type":"results","seq":N,<stored fields>} (api.Results).
+// resultFrame makes a results message of a stored chunk result,
+// {"type":"results","seq":N,<its fields>} (api.Results): one stored as
+// JSON is spliced in as it is, one in the compact form rendered in place.
 func resultFrame(r service.StoredResult) ([]byte, bool) {
+	if wire.IsCompactResult(r.Data) {
+		b := append(make([]byte, 0, 6*len(r.Data)+48), `{"type":"results","seq":`...)
+		b = appendUint(b, r.Seq)
+		at := len(b)
+		b, err := wire.AppendCompactJSON(b, r.Data)
+		if err != nil {
+			return nil, false
+		}
+		b[at] = ',' // its opening brace is the message's
+		return b, true
+	}
 	if len(r.Data) < 2 || r.Data[0] != '{' {
 		return nil, false
 	}

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -69,8 +68,9 @@ func (r *Results) DropStale(ctx context.Context, job string, chunk int, letter u
 	return nil
 }
 
-// Raw returns the stored result of one chunk as the worker encoded it
-// (wire.ChunkResult JSON), or nil when there is none.
+// Raw returns the stored result of one chunk as the worker stored it (a
+// wire.ChunkResult in the compact form, or JSON: wire.EachItem yields its
+// items and wire.ResultJSON renders it as JSON), or nil when there is none.
 func (r *Results) Raw(ctx context.Context, job string, chunk int) ([]byte, error) {
 	m, err := r.stream.GetLastMsgForSubject(ctx, wire.ResultSubject(job, chunk))
 	if errors.Is(err, jetstream.ErrMsgNotFound) {
@@ -98,11 +98,11 @@ func (r *Results) chunk(ctx context.Context, job string, chunk int) (*wire.Chunk
 	if err != nil {
 		return nil, 0, 0, fmt.Errorf("read result %s/%d: %w", job, chunk, err)
 	}
-	var cr wire.ChunkResult
-	if err := json.Unmarshal(m.Data, &cr); err != nil {
+	cr, err := wire.DecodeResult(m.Data)
+	if err != nil {
 		return nil, 0, 0, fmt.Errorf("decode result %s/%d: %w", job, chunk, err)
 	}
-	return &cr, len(m.Data), m.Sequence, nil
+	return cr, len(m.Data), m.Sequence, nil
 }
 
 // Purge removes every stored result of a job (its results expired).
@@ -123,9 +123,9 @@ func (r *Results) Usage(ctx context.Context) (bytes uint64, maxBytes int64, err 
 }
 
 // View returns chunk c of job rec as the client sees it: its stored result
-// (wire.ChunkResult JSON), or for a chunk counted without a stored result
-// (the store was full, or it was skipped) one made from the record's
-// reason, or nil when it has no outcome yet.
+// (as Raw returns it), or for a chunk counted without a stored result (the
+// store was full, or it was skipped) one made from the record's reason
+// (JSON), or nil when it has no outcome yet.
 func (r *Results) View(ctx context.Context, rec *wire.JobRecord, c int) ([]byte, error) {
 	if rec.SkipFrom != nil && c >= *rec.SkipFrom { // counted as skipped, whatever ran
 		return UnstoredResult(rec, c, rec.SkipReason, true).AppendJSON(nil), nil

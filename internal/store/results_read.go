@@ -19,7 +19,7 @@ import (
 // its sequence: the cursor a client resumes from.
 type StoredResult struct {
 	Seq  uint64
-	Data []byte // the ChunkResult JSON as the worker stored it
+	Data []byte // the ChunkResult as stored: compact or JSON (wire.EachItem, wire.ResultJSON)
 }
 
 // Replies routes the replies to requests sent with a reply subject: the

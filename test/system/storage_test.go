@@ -22,7 +22,7 @@ import (
 // storeLimits are small results-store settings shared by gateway and
 // workers (both declare the streams, so both must agree).
 func storeLimits(c *natsx.StreamConfig) {
-	c.ResultMaxBytes = 1 << 20
+	c.ResultMaxBytes = 256 << 10 // ~17 compact digits chunks
 	c.ResultTTL = 3 * time.Second
 	c.RecordTTL = time.Hour
 }
@@ -41,7 +41,7 @@ func TestFullResultsStoreEndsEveryJob(t *testing.T) {
 		Worker:  func(c *worker.Config) { storeLimits(&c.Streams); c.StoreRetry = time.Second },
 		Models:  g.wrap,
 	})
-	inputs, _ := DigitInputs(t, 3000)
+	inputs, _ := DigitInputs(t, 4000)
 	var refused apiError
 	if code := s.PostJSON("/v1/jobs", map[string]any{"model": "digits", "inputs": inputs}, &refused); code != http.StatusInsufficientStorage ||
 		refused.Error.Code != api.CodeInsufficientStorage || !strings.Contains(refused.Error.Message, "RESULT_MAX_BYTES") {
@@ -51,7 +51,7 @@ func TestFullResultsStoreEndsEveryJob(t *testing.T) {
 	g.close()
 	a := s.submit(t, map[string]any{"model": "digits", "inputs": inputs[:700]})
 	b := s.submit(t, map[string]any{"model": "digits", "inputs": inputs[:700]})
-	s.fillResults(t, 160<<10) // another writer leaves room for a few chunks
+	s.fillResults(t, 40<<10) // another writer leaves room for a few chunks
 	g.open()
 
 	done, failedAll := 0, 0
