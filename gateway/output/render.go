@@ -50,29 +50,44 @@ func (r *Renderer) Header() []byte {
 	return appendRow(nil, cols)
 }
 
-// Chunk renders the items of one chunk result (wire.ChunkResult JSON as
-// stored) in order.
+// Chunk renders the items of one chunk result (wire.ChunkResult as
+// stored: compact, or JSON) in order.
 func (r *Renderer) Chunk(data []byte) ([]byte, error) {
 	r.buf = r.buf[:0]
-	if err := wire.EachItem(data, r.render); err != nil {
+	var err error
+	if wire.IsCompactResult(data) && !r.asStored() {
+		err = wire.EachCompactResult(data, r.renderItem) // decoded, not rendered to JSON first
+	} else {
+		err = wire.EachItem(data, r.render)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("render chunk: %w", err)
 	}
 	return r.buf, nil
 }
 
-// render appends one item as the file shows it.
+// asStored says whether the file shows items as the results stream does
+// (the NDJSON output file).
+func (r *Renderer) asStored() bool { return r.file.Kind == KindOutput && r.file.Format == FormatNDJSON }
+
+// render appends one item, given as JSON, as the file shows it.
 func (r *Renderer) render(item []byte) error {
-	if r.file.Kind == KindOutput && r.file.Format == FormatNDJSON {
-		r.buf = append(append(r.buf, item...), '\n') // the stored bytes, as the results stream shows them
+	if r.asStored() {
+		r.buf = append(append(r.buf, item...), '\n') // as the results stream shows them
 		return nil
 	}
 	if r.file.Kind == KindErrors && !bytes.Contains(item, []byte(`"error":`)) {
 		return nil // no error key: not failed (a string holding it would be escaped)
 	}
-	it := &r.item
-	if err := decodeItem(item, it); err != nil {
+	if err := decodeItem(item, &r.item); err != nil {
 		return fmt.Errorf("decode item: %w", err)
 	}
+	return r.renderItem(&r.item)
+}
+
+// renderItem appends one decoded item as a file other than the NDJSON
+// output shows it.
+func (r *Renderer) renderItem(it *wire.ItemResult) error {
 	switch {
 	case r.file.Kind == KindOutput:
 		r.buf = r.outputRow(r.buf, it)

@@ -28,7 +28,20 @@ func digitsChunk() []byte {
 }
 
 func benchRender(b *testing.B, f File, cols []string) {
+	for _, form := range []string{"json", "compact"} {
+		b.Run(form, func(b *testing.B) { benchRenderForm(b, f, cols, form == "compact") })
+	}
+}
+
+func benchRenderForm(b *testing.B, f File, cols []string, compact bool) {
 	data := digitsChunk()
+	if compact {
+		cr, err := wire.DecodeResult(data)
+		if err != nil {
+			b.Fatal(err)
+		}
+		data = cr.AppendCompact(nil)
+	}
 	r := NewRenderer(f, cols)
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()

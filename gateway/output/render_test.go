@@ -164,3 +164,28 @@ func TestParseAndColumns(t *testing.T) {
 		}
 	}
 }
+
+// Every file renders the same from a chunk stored compact as from JSON.
+func TestRenderBothForms(t *testing.T) {
+	var awkward wire.ChunkResult
+	if err := json.Unmarshal(chunk(), &awkward); err != nil {
+		t.Fatal(err)
+	}
+	var digits wire.ChunkResult
+	if err := json.Unmarshal(digitsChunk(), &digits); err != nil {
+		t.Fatal(err)
+	}
+	cols := Columns([]string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}, 10, 32)
+	for _, f := range []File{{KindOutput, FormatCSV}, {KindOutput, FormatNDJSON}, {KindErrors, FormatCSV}, {KindErrors, FormatNDJSON}} {
+		for name, cr := range map[string]*wire.ChunkResult{"awkward": &awkward, "digits": &digits} {
+			c := cols
+			if name == "awkward" {
+				c = []string{"p_cat", "p_dog"}
+			}
+			fromJSON, compact := render(t, f, c, cr.AppendJSON(nil)), render(t, f, c, cr.AppendCompact(nil))
+			if fromJSON != compact {
+				t.Errorf("%v %s:\n json    %q\n compact %q", f, name, fromJSON, compact)
+			}
+		}
+	}
+}

@@ -236,6 +236,21 @@ func AppendCompactJSON(b, data []byte) ([]byte, error) {
 
 // eachCompactItem is EachItem for the compact form.
 func eachCompactItem(data []byte, f func(item []byte) error) error {
+	buf := make([]byte, 0, 512)
+	return EachCompactResult(data, func(it *ItemResult) error {
+		buf = it.appendJSON(buf[:0])
+		return f(buf)
+	})
+}
+
+// EachCompactResult calls f with each item of a result in the compact
+// form, decoded into an ItemResult that f must not keep (it is reused):
+// what renders items in other forms than JSON (CSV) reads them without
+// JSON in between.
+func EachCompactResult(data []byte, f func(*ItemResult) error) error {
+	if !IsCompactResult(data) {
+		return ErrBadResult
+	}
 	d := compactReader{data: data, pos: len(resultMagic)}
 	var c ChunkResult
 	n, items := d.head(&c)
@@ -245,15 +260,13 @@ func eachCompactItem(data []byte, f func(item []byte) error) error {
 	t := d.labels()
 	var it ItemResult
 	var class int
-	buf := make([]byte, 0, 512)
 	for i := 0; i < n; i++ {
 		it = ItemResult{Top: it.Top[:0], Probabilities: it.Probabilities[:0]}
 		d.item(&it, c.Start+i, t, &class)
 		if d.err != nil {
 			return d.err
 		}
-		buf = it.appendJSON(buf[:0])
-		if err := f(buf); err != nil {
+		if err := f(&it); err != nil {
 			return err
 		}
 	}
