@@ -151,12 +151,18 @@ func (c *recorder) take(ctx context.Context, phase string) {
 	})
 }
 
-// every samples at each tick until ctx ends.
+// every samples at each tick until ctx ends. A sample is not cut short by
+// ctx ending while it is taken (its reads have their own timeouts): a tick
+// that came with the phase's end used to record the JetStream consumers
+// and the scraped gauges as unreadable (-1), failing the consumer check.
 func (c *recorder) every(ctx context.Context, tick <-chan time.Time, phase string, also func()) {
 	for {
 		select {
 		case <-tick:
-			c.take(ctx, phase)
+			if ctx.Err() != nil {
+				return
+			}
+			c.take(context.WithoutCancel(ctx), phase)
 			also()
 		case <-ctx.Done():
 			return
