@@ -104,28 +104,7 @@ func BenchmarkChunkResultJSON(b *testing.B) {
 		}
 		cpu.Report(b, b.N*len(c.Items), "item")
 	})
-	// As the digits model's worker writes them: softmax outputs of full
-	// precision, the score and top 3 among them.
-	d := ChunkResult{Job: "j0123456789", Chunk: 3, Items: make([]ItemResult, 256)}
-	r := rand.New(rand.NewSource(1))
-	for i := range d.Items {
-		probs, sum := make([]float32, 10), float32(0)
-		for k := range probs {
-			probs[k] = float32(math.Exp(r.NormFloat64() * 6))
-			sum += probs[k]
-		}
-		best := 0
-		for k := range probs {
-			if probs[k] /= sum; probs[k] > probs[best] {
-				best = k
-			}
-		}
-		it := ItemResult{Index: i, Label: "3", Class: &best, Score: probs[best], Probabilities: probs, Line: i + 1}
-		for k := 0; k < 3; k++ {
-			it.Top = append(it.Top, Class{"3", (best + k) % 10, probs[(best+k)%10]})
-		}
-		d.Items[i] = it
-	}
+	d := digitsResult(256) // as the digits model's worker writes them
 	b.Run("AppendJSON-digits", func(b *testing.B) {
 		b.ReportAllocs()
 		var buf []byte
