@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 )
 
 // A chunk result is stored in the results stream in a compact binary form
@@ -203,35 +204,29 @@ func ResultJSON(data []byte) ([]byte, error) {
 
 // AppendCompactJSON appends the JSON of a result in the compact form.
 func AppendCompactJSON(b, data []byte) ([]byte, error) {
-	d := compactReader{data: data, pos: len(resultMagic)}
-	var c ChunkResult
-	n, items := d.head(&c)
-	if !items {
-		if err := d.end(); err != nil {
-			return nil, err
+	n, list := 0, false
+	err := walkCompact(data, func(c *ChunkResult, items bool) {
+		b, list = c.appendHead(b), items
+		if items {
+			b = append(b, '[')
+		} else {
+			b = append(b, "null"...)
 		}
-		return append(c.appendHead(b), "null}"...), nil
-	}
-	t := d.labels()
-	if d.err != nil {
-		return nil, d.err
-	}
-	b = c.appendHead(b)
-	b = append(b, '[')
-	var it ItemResult
-	var class int
-	for i := 0; i < n; i++ {
-		if i > 0 {
+	}, func(it *ItemResult) error {
+		if n > 0 {
 			b = append(b, ',')
 		}
-		it = ItemResult{Top: it.Top[:0], Probabilities: it.Probabilities[:0]}
-		d.item(&it, c.Start+i, t, &class)
-		if d.err != nil {
-			return nil, d.err
-		}
+		n++
 		b = it.appendJSON(b)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	return append(b, "]}"...), d.end()
+	if list {
+		b = append(b, ']')
+	}
+	return append(b, '}'), nil
 }
 
 // eachCompactItem is EachItem for the compact form.
@@ -248,16 +243,68 @@ func eachCompactItem(data []byte, f func(item []byte) error) error {
 // what renders items in other forms than JSON (CSV) reads them without
 // JSON in between.
 func EachCompactResult(data []byte, f func(*ItemResult) error) error {
+	return walkCompact(data, func(*ChunkResult, bool) {}, f)
+}
+
+// DecodeResult decodes a stored result, in either form.
+func DecodeResult(data []byte) (*ChunkResult, error) {
+	var c ChunkResult
+	if !IsCompactResult(data) {
+		if err := json.Unmarshal(data, &c); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrBadResult, err)
+		}
+		return &c, nil
+	}
+	err := walkCompact(data, func(h *ChunkResult, items bool) {
+		c = *h
+		if items {
+			c.Items = []ItemResult{}
+		}
+	}, func(it *ItemResult) error {
+		c.Items = append(c.Items, it.clone())
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// clone is a copy of it that shares nothing with it (the walk reuses it).
+func (it *ItemResult) clone() ItemResult {
+	out := *it
+	out.Top, out.Probabilities = nil, nil
+	if len(it.Top) > 0 {
+		out.Top = slices.Clone(it.Top)
+	}
+	if len(it.Probabilities) > 0 {
+		out.Probabilities = slices.Clone(it.Probabilities)
+	}
+	if it.Class != nil {
+		class := *it.Class
+		out.Class = &class
+	}
+	return out
+}
+
+// walkCompact reads a result in the compact form: head gets its fields
+// (Items not set; items false when Items is nil), then f each item,
+// decoded into one ItemResult reused from item to item.
+func walkCompact(data []byte, head func(c *ChunkResult, items bool), f func(*ItemResult) error) error {
 	if !IsCompactResult(data) {
 		return ErrBadResult
 	}
 	d := compactReader{data: data, pos: len(resultMagic)}
 	var c ChunkResult
 	n, items := d.head(&c)
-	if !items {
-		return d.end()
+	var t []string
+	if items {
+		t = d.labels()
 	}
-	t := d.labels()
+	if d.err != nil {
+		return d.err
+	}
+	head(&c, items)
 	var it ItemResult
 	var class int
 	for i := 0; i < n; i++ {
@@ -271,45 +318,6 @@ func EachCompactResult(data []byte, f func(*ItemResult) error) error {
 		}
 	}
 	return d.end()
-}
-
-// DecodeResult decodes a stored result, in either form.
-func DecodeResult(data []byte) (*ChunkResult, error) {
-	var c ChunkResult
-	if !IsCompactResult(data) {
-		if err := json.Unmarshal(data, &c); err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrBadResult, err)
-		}
-		return &c, nil
-	}
-	d := compactReader{data: data, pos: len(resultMagic)}
-	n, items := d.head(&c)
-	if !items {
-		if err := d.end(); err != nil {
-			return nil, err
-		}
-		return &c, nil
-	}
-	t := d.labels()
-	c.Items = make([]ItemResult, n)
-	classes := make([]int, n)
-	for i := 0; i < n && d.err == nil; i++ {
-		it := &c.Items[i]
-		d.item(it, c.Start+i, t, &classes[i])
-		if len(it.Top) == 0 {
-			it.Top = nil
-		}
-		if len(it.Probabilities) == 0 {
-			it.Probabilities = nil
-		}
-	}
-	if d.err != nil {
-		return nil, d.err
-	}
-	if err := d.end(); err != nil {
-		return nil, err
-	}
-	return &c, nil
 }
 
 // compactReader reads the compact form; its first error sticks, and every
