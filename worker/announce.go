@@ -80,6 +80,7 @@ func (a *announcer) announce(ctx context.Context, force bool) {
 		ID: w.cfg.ID, Host: host, Models: ids, StartedAt: w.started, LastSeen: now,
 		ItemsTotal: items, BatchesTotal: w.metrics.batches.Load(), InFlight: held,
 		ItemsPerSec: r.total, ItemsPerSecByModel: r.byModel, LoadErrors: w.registry.loadErrors(),
+		ResultFormat: w.cfg.ResultFormat,
 	}
 	if _, err := w.in.Buckets.Workers.Put(ctx, w.cfg.ID, wire.Marshal(info)); err != nil && !w.killed.Load() {
 		w.log.Warn().Err(err).Msg("announce failed")

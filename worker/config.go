@@ -8,6 +8,7 @@ import (
 
 	"batchinfer/internal/natsx"
 	"batchinfer/internal/tracing"
+	"batchinfer/internal/wire"
 	"batchinfer/model"
 )
 
@@ -123,7 +124,7 @@ func (c Config) validFormat() error {
 
 // The forms a worker stores results in (Config.ResultFormat).
 const (
-	ResultFormatCompact = "compact"
+	ResultFormatCompact = wire.ResultFormatCompact
 	ResultFormatJSON    = "json"
 )
 

@@ -335,3 +335,16 @@ func (c *catalog) workersByModel(now time.Time) map[string]int {
 	}
 	return out
 }
+
+// storesJSON reports whether a live worker of model ("name:version")
+// stores its results as JSON (WORKER_RESULT_FORMAT=json, or a worker older
+// than the compact form, which names no format): admission then sizes the
+// model's results as JSON, ~6 times the compact form.
+func (c *catalog) storesJSON(model string, now time.Time) bool {
+	for _, w := range c.liveWorkers(now) {
+		if w.ResultFormat != wire.ResultFormatCompact && slices.Contains(w.Models, model) {
+			return true
+		}
+	}
+	return false
+}

@@ -67,7 +67,7 @@ func (s *Service) SubmitUpload(ctx context.Context, sub DatasetSubmission) (wire
 	opts.apply(rec)
 	rec.Total = bound
 	rec.Source = &wire.JobSource{Upload: info.ID, Format: format, IDColumn: sub.IDColumn, MaxInvalid: sub.MaxInvalid}
-	rec.ResultBytesEst = jobResultBytes(meta, bound, rec.ChunkSize)
+	rec.ResultBytesEst = s.resultBytes(meta, bound, rec.ChunkSize)
 	if err := s.admitDataset(ctx, p, rec); err != nil {
 		return wire.JobStatus{}, err
 	}

@@ -271,7 +271,7 @@ func (rd *datasetReading) stopped(ctx context.Context, dec *input.Decoder) error
 // queueDataset marks a dataset job read (queued), with its real size: the
 // quota and results store reservations shrink to it.
 func (s *Service) queueDataset(ctx context.Context, rec *wire.JobRecord, meta *model.Metadata, st wire.IngestState) error {
-	est := jobResultBytes(meta, st.Items, rec.ChunkSize)
+	est := s.resultBytes(meta, st.Items, rec.ChunkSize)
 	if _, err := s.jobs.Checkpoint(ctx, rec.ID, st); err != nil {
 		return err
 	}

@@ -65,13 +65,22 @@ func newStorageGate(usage func(context.Context) (uint64, int64, error), refused 
 	return &storageGate{usage: usage, refused: refused, fill: fill, active: map[string]*reservation{}}
 }
 
+// resultBytes estimates the stored size of the results of n items of meta
+// in chunks of chunkSize, in the form the model's workers store them in.
+func (s *Service) resultBytes(meta *model.Metadata, n, chunkSize int) int64 {
+	return jobResultBytes(meta, n, chunkSize, s.cat.storesJSON(meta.ID(), time.Now()))
+}
+
 // jobResultBytes estimates the stored size of the results of n items of
-// meta in chunks of chunkSize.
-func jobResultBytes(meta *model.Metadata, n, chunkSize int) int64 {
+// meta in chunks of chunkSize, compact or asJSON.
+func jobResultBytes(meta *model.Metadata, n, chunkSize int, asJSON bool) int64 {
 	chunkSize = max(chunkSize, 1)
+	chunks := int64((n + chunkSize - 1) / chunkSize)
+	if asJSON {
+		return int64(n)*int64(wire.ResultJSONBytes(meta.Labels, meta.OutputSize(), meta.TopK)) + chunks*int64(wire.ResultChunkJSONBytes())
+	}
 	per := wire.ResultBytes(meta.Labels, meta.OutputSize(), meta.TopK)
-	chunks := (n + chunkSize - 1) / chunkSize
-	return int64(n)*int64(per) + int64(chunks)*int64(wire.ResultChunkBytes(meta.Labels, meta.TopK, min(n, chunkSize)))
+	return int64(n)*int64(per) + chunks*int64(wire.ResultChunkBytes(meta.Labels, meta.TopK, min(n, chunkSize)))
 }
 
 // admit reserves need bytes of the results store for job, or refuses it.

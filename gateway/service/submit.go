@@ -173,7 +173,7 @@ func (s *Service) queueJob(ctx context.Context, p *auth.Principal, rec *wire.Job
 	if err := s.backlog.admit(rec.ID, meta.ID(), p.Tenant, r.items); err != nil {
 		return err
 	}
-	est := jobResultBytes(meta, r.items, rec.ChunkSize)
+	est := s.resultBytes(meta, r.items, rec.ChunkSize)
 	if err := s.store.admit(ctx, rec.ID, est, r.items); err != nil {
 		return err
 	}

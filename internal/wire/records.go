@@ -72,7 +72,16 @@ type WorkerInfo struct {
 	// LoadErrors are the registry versions ("name:version") this worker
 	// could not load, with the reason.
 	LoadErrors map[string]string `json:"load_errors,omitempty"`
+	// ResultFormat is how the worker stores batch results: "compact", or
+	// "json" (WORKER_RESULT_FORMAT=json); a worker older than the compact
+	// form names none and stores JSON. Admission sizes a model's results
+	// as JSON while any live worker of it stores JSON.
+	ResultFormat string `json:"result_format,omitempty"`
 }
+
+// ResultFormatCompact is WorkerInfo.ResultFormat of a worker storing the
+// compact form (AppendCompact).
+const ResultFormatCompact = "compact"
 
 // Marshal is json.Marshal for records that cannot fail to encode.
 func Marshal(v any) []byte {

@@ -260,7 +260,8 @@ func BenchmarkChunkResultCompact(b *testing.B) {
 }
 
 // TestResultEstimateBounds: what admission reserves for a chunk (n items
-// of ResultBytes and ResultChunkBytes) holds what a worker stores for it,
+// of ResultBytes and ResultChunkBytes; ResultJSONBytes and
+// ResultChunkJSONBytes as JSON) holds what a worker stores for it, in each form,
 // for models of few and many classes, with and without labels and full
 // probabilities, each item naming the labels and classes at the far end.
 func TestResultEstimateBounds(t *testing.T) {
@@ -286,7 +287,7 @@ func TestResultEstimateBounds(t *testing.T) {
 		if topK == 0 {
 			topK = min(m.outputs, 5)
 		}
-		c := &ChunkResult{Job: strings.Repeat("j", 40), Chunk: 1 << 30, Start: 1<<31 - 1, Done: m.chunk, Worker: strings.Repeat("w", 64)}
+		c := &ChunkResult{Job: strings.Repeat("j", 40), Chunk: 1 << 30, Start: 1<<31 - 1, Done: m.chunk, Worker: strings.Repeat("w", 64), Redrive: 1 << 40}
 		for i := 0; i < m.chunk; i++ {
 			cl := m.outputs - 1 - r.Intn(min(m.outputs, 3))
 			label := func(k int) string {
@@ -311,6 +312,12 @@ func TestResultEstimateBounds(t *testing.T) {
 		t.Logf("%s: %d items stored in %d bytes, estimated %d", m.name, m.chunk, got, est)
 		if got > est || est > 3*got+2048 {
 			t.Errorf("%s: %d bytes stored, estimated %d", m.name, got, est)
+		}
+		got = len(c.AppendJSON(nil))
+		est = m.chunk*ResultJSONBytes(m.labels, m.outputs, m.topK) + ResultChunkJSONBytes()
+		t.Logf("%s: %d items stored as JSON in %d bytes, estimated %d", m.name, m.chunk, got, est)
+		if got > est || est > 3*got+2048 {
+			t.Errorf("%s as JSON: %d bytes stored, estimated %d", m.name, got, est)
 		}
 	}
 }

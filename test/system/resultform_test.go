@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"batchinfer/api"
+	"batchinfer/internal/store"
 	"batchinfer/internal/wire"
 	"batchinfer/worker"
 )
@@ -16,7 +18,8 @@ import (
 // worker told to (WORKER_RESULT_FORMAT=json, while gateways older than the
 // compact form still run); a gateway reads both, and clients see the same
 // bytes either way: the NDJSON results, the JSON pages and the output file
-// of one job run in each form, on real TensorFlow.
+// of one job run in each form, on real TensorFlow. Admission reserves room
+// for each form: a JSON worker's results fit what its job reserved.
 func TestResultFormsReadTheSame(t *testing.T) {
 	s := Start(t, Options{})
 	inputs, _ := DigitInputs(t, 700) // 3 chunks, the last one short
@@ -27,8 +30,19 @@ func TestResultFormsReadTheSame(t *testing.T) {
 	ctxStopWorker(t, s.Workers[0])
 	s.opts.Worker = func(c *worker.Config) { c.ResultFormat = worker.ResultFormatJSON }
 	s.AddWorker()
+	Eventually(t, 10*time.Second, func() error { // admission sizes results as JSON once the gateway sees it
+		var c api.Cluster
+		s.GetJSON("/v1/cluster", &c)
+		for _, w := range c.Workers {
+			if w.ResultFormat == worker.ResultFormatJSON {
+				return nil
+			}
+		}
+		return fmt.Errorf("no worker announces JSON results: %+v", c.Workers)
+	})
 	asJSON := s.submit(t, body)
 	s.waitJob(t, asJSON.ID, 30*time.Second)
+	s.checkEstimates(t, compact.ID, asJSON.ID)
 
 	_, stream := s.resultsStream(t)
 	size := map[bool]int{}
@@ -66,4 +80,22 @@ func (s *System) readAs(t *testing.T, path, id string) []byte {
 		t.Fatalf("%s: %d %.200s", fmt.Sprintf(path, id), code, body)
 	}
 	return bytes.ReplaceAll(body, []byte(id), []byte("JOB"))
+}
+
+// checkEstimates checks that what each job stored fits what admission
+// reserved for its results (a compact estimate would not hold JSON results:
+// ~6 times larger).
+func (s *System) checkEstimates(t *testing.T, ids ...string) {
+	t.Helper()
+	jobs := store.NewJobs(s.infra(t))
+	for _, id := range ids {
+		rec, err := jobs.Get(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("job %s: %d result bytes stored, %d reserved", id, rec.ResultBytes, rec.ResultBytesEst)
+		if rec.ResultBytes <= 0 || rec.ResultBytes > rec.ResultBytesEst {
+			t.Errorf("job %s stored %d result bytes, admission reserved %d", id, rec.ResultBytes, rec.ResultBytesEst)
+		}
+	}
 }

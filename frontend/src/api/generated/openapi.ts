@@ -1288,6 +1288,11 @@ export interface components {
             load_errors?: {
                 [key: string]: string;
             };
+            /**
+             * @description How the worker stores batch results (WORKER_RESULT_FORMAT). A worker older than the compact form names none and stores JSON; while any live worker of a model stores JSON, admission sizes that model's results as JSON.
+             * @enum {string}
+             */
+            result_format?: "compact" | "json";
         };
         QueueStats: {
             pending_chunks?: number;
