@@ -1,8 +1,10 @@
 package system
 
 import (
+	"bytes"
 	"fmt"
 	"net/http"
+	"runtime/pprof"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -20,6 +22,7 @@ func TestRegistrySoakReturnsToBaseline(t *testing.T) {
 	var logs logBuffer
 	t.Cleanup(func() { logWarnings(t, &logs, 50) })
 	s := Start(t, Options{Gateway: fastRegistry, Registry: &model.Warmup{Rounds: 1, Batches: []int{1}}, GatewayLog: &logs})
+	t.Cleanup(func() { logGoroutines(t) }) // before the system stops (cleanups run last first)
 	tflite := readFile(t, RepoRoot(), "model", "models", "breast_cancer", "1", "model.tflite")
 	base := s.registryState(t)
 	n := 2000
@@ -109,4 +112,16 @@ func logWarnings(t *testing.T, logs *logBuffer, max int) {
 	for _, l := range warned[:min(max, len(warned))] {
 		t.Logf("  %v", l)
 	}
+}
+
+// logGoroutines shows, once a test failed, the stacks of every goroutine of
+// the test's process (its gateway and workers run in it): what a version
+// that never became ready, or a state that never came back, was waiting on.
+func logGoroutines(t *testing.T) {
+	if !t.Failed() {
+		return
+	}
+	var b bytes.Buffer
+	_ = pprof.Lookup("goroutine").WriteTo(&b, 1)
+	t.Logf("goroutines at the failure:\n%s", b.String())
 }
