@@ -89,6 +89,9 @@ type registry struct {
 	loaded  map[string]*served
 	failed  map[string]failure
 	closing bool
+	// loading is the version being loaded (nil: none): its load stops
+	// when the registry deletes it meanwhile.
+	loading *inLoad
 
 	wake   chan struct{}
 	ctx    context.Context
@@ -102,6 +105,12 @@ type served struct {
 	nuid  string
 	lane  *lane
 	model loader.Model
+}
+
+// inLoad is a version being loaded, and how to stop its load.
+type inLoad struct {
+	id, nuid string
+	stop     context.CancelCauseFunc
 }
 
 // failure is a version that did not load here, and why.
@@ -253,6 +262,7 @@ func (r *registry) watchOnce(syncWait time.Duration) error {
 			if synced {
 				r.mu.Lock()
 				r.want, r.synced = maps.Clone(seen), true
+				r.stopGoneLoadLocked()
 				r.mu.Unlock()
 				r.poke()
 			}
@@ -319,4 +329,39 @@ func (r *registry) nextLocked() *store.Version {
 		next = &v
 	}
 	return next
+}
+
+// startLoading records v as the version being loaded, with stop to end its
+// load; it returns errDeleted when v is gone from the registry already.
+func (r *registry) startLoading(v store.Version, stop context.CancelCauseFunc) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.loading = &inLoad{id: v.ID(), nuid: v.NUID, stop: stop}
+	if r.stopGoneLoadLocked() {
+		return fmt.Errorf("%s: %w", v.ID(), errDeleted)
+	}
+	return nil
+}
+
+func (r *registry) doneLoading() {
+	r.mu.Lock()
+	r.loading = nil
+	r.mu.Unlock()
+}
+
+// stopGoneLoadLocked stops the load under way when its version was deleted
+// from the registry (or replaced) meanwhile: a read of a version whose
+// files the registry purged as it was read would otherwise wait for them
+// until loadTimeout, and the worker load nothing else. It reports whether
+// it stopped one.
+func (r *registry) stopGoneLoadLocked() bool {
+	l := r.loading
+	if l == nil {
+		return false
+	}
+	if v, ok := r.want[l.id]; ok && !v.Deleted && v.NUID == l.nuid {
+		return false
+	}
+	l.stop(errDeleted)
+	return true
 }

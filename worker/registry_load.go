@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -52,10 +53,22 @@ func (r *registry) serve(v store.Version) (*served, error) {
 		}
 	}
 	lim := archive.Limits{MaxBytes: max(v.Meta.UnpackedBytes, int64(v.Size)), MaxFiles: max(v.Meta.Files, 1)}
-	ctx, cancel := context.WithTimeout(r.ctx, loadTimeout)
+	tctx, cancel := context.WithTimeout(r.ctx, loadTimeout)
 	defer cancel()
+	ctx, stop := context.WithCancelCause(tctx)
+	defer stop(nil)
+	if err := r.startLoading(v, stop); err != nil {
+		return nil, err
+	}
+	defer r.doneLoading()
 	dir, cleanup, _, err := r.unpack(ctx, v.Name, v.Version, v.NUID, v.Meta.Format, v.Meta.Metadata, lim)
+	if errors.Is(context.Cause(ctx), errDeleted) {
+		err = fmt.Errorf("%s: %w", v.ID(), errDeleted)
+	}
 	if err != nil {
+		if cleanup != nil {
+			cleanup()
+		}
 		return nil, err
 	}
 	defer cleanup() // loaded, the model needs its files no more
@@ -132,7 +145,13 @@ func (r *registry) unpack(ctx context.Context, name, version, nuid, format strin
 	if err != nil {
 		return "", nil, res, err
 	}
-	res, err = archive.Unpack(rc, format, x, lim)
+	res, err = archive.Unpack(newCtxReader(ctx, rc), format, x, lim)
+	if ctx.Err() != nil {
+		// A read may still wait (for a part purged as it was read) until
+		// the load's deadline, holding the reader: closed once it returns.
+		go func() { _ = rc.Close() }()
+		return "", nil, res, fmt.Errorf("read %s:%s: %w", name, version, context.Cause(ctx))
+	}
 	if cerr := rc.Close(); err == nil && cerr != nil {
 		err = &archive.SourceError{Err: cerr}
 	}
@@ -165,4 +184,46 @@ func writeMetadata(dir string, metadata json.RawMessage) error {
 	}
 	_, err = f.Write(metadata)
 	return errors.Join(err, f.Close())
+}
+
+// ctxReader ends each Read when ctx ends. The registry's reader waits for
+// a part it lacks (one purged from the registry as it was read: the
+// version was deleted meanwhile) until its context's deadline, the load's
+// ten minutes, even when closed, since its Read holds its lock while it
+// waits. Each Read runs on a goroutine of its own, into a buffer of its
+// own: one given up on writes nothing its caller reuses.
+type ctxReader struct {
+	ctx  context.Context
+	r    io.Reader
+	buf  []byte
+	done chan readResult
+}
+
+type readResult struct {
+	n   int
+	err error
+}
+
+func newCtxReader(ctx context.Context, r io.Reader) *ctxReader {
+	return &ctxReader{ctx: ctx, r: r, done: make(chan readResult, 1)}
+}
+
+func (c *ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, context.Cause(c.ctx) // a Read given up on may still run
+	}
+	if cap(c.buf) < len(p) {
+		c.buf = make([]byte, len(p))
+	}
+	buf := c.buf[:len(p)]
+	go func() {
+		n, err := c.r.Read(buf)
+		c.done <- readResult{n, err}
+	}()
+	select {
+	case res := <-c.done:
+		return copy(p, buf[:res.n]), res.err
+	case <-c.ctx.Done():
+		return 0, context.Cause(c.ctx)
+	}
 }
