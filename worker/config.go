@@ -70,12 +70,25 @@ type Config struct {
 	RateInterval time.Duration
 	// Finalizers is the number of goroutines storing results and acking.
 	Finalizers int
+	// CountLinger is how long a stored chunk waits to be counted into its
+	// job's record with the job's next chunks, while this worker holds
+	// another of them: one record write (and one wake-up of the scheduler
+	// and of each follower) per few chunks. A chunk with no other of its
+	// job held is counted at once. Negative: every chunk is counted on its
+	// own; at most a second (a chunk's lease is renewed while it waits).
+	CountLinger time.Duration
+	// CountBatch is the most chunks of a job one record write counts: a
+	// write wakes the scheduler, which refills the model's queue, so a
+	// worker that counts many at once takes more tickets than the queue
+	// holds before it is refilled.
+	CountBatch int
 	// StoreRetry is how long a chunk whose result the results store refuses
 	// (full) is retried, holding its lease, before its items fail with the
 	// reason recorded in the job.
 	StoreRetry time.Duration
 	// ExecTimeout bounds one TensorFlow call; past it the batch's items
-	// fail with the reason and the worker goes on (0: no bound).
+	// fail with the reason and the worker goes on (negative: no bound; zero
+	// takes the default, like every setting).
 	ExecTimeout time.Duration
 	// ResultFormat is how results are stored: ResultFormatCompact (the
 	// default), or ResultFormatJSON, which gateways of versions before the
@@ -92,7 +105,7 @@ type Config struct {
 func Defaults() Config {
 	return Config{
 		Version: "dev", HealthAddr: "", MaxBatch: 256, MaxSyncBatch: 64, SyncQueue: 512, AckWait: 2 * time.Second, MaxDeliver: 5, Prefetch: 3, PrefetchMax: 64,
-		HeartbeatInterval: 5 * time.Second, RateInterval: time.Second, Finalizers: 8, StoreRetry: 30 * time.Second, ExecTimeout: 60 * time.Second,
+		HeartbeatInterval: 5 * time.Second, RateInterval: time.Second, Finalizers: 8, StoreRetry: 30 * time.Second, CountLinger: 10 * time.Millisecond, CountBatch: 2, ExecTimeout: 60 * time.Second,
 		ResultFormat: ResultFormatCompact, Tracing: tracing.Defaults(),
 	}
 }
@@ -105,6 +118,10 @@ func (c Config) validate() error {
 		return fmt.Errorf("%w: worker: MaxBatch, MaxSyncBatch, SyncQueue, Prefetch, MaxDeliver and Finalizers must be positive", config.ErrInvalid)
 	case c.PrefetchMax < 0:
 		return fmt.Errorf("%w: worker: PrefetchMax must not be negative", config.ErrInvalid)
+	case c.CountBatch < 0:
+		return fmt.Errorf("%w: worker: CountBatch must not be negative", config.ErrInvalid)
+	case c.CountLinger > time.Second:
+		return fmt.Errorf("%w: worker: CountLinger %s: at most 1s", config.ErrInvalid, c.CountLinger)
 	case c.AckWait < 100*time.Millisecond || c.HeartbeatInterval <= 0 || c.RateInterval < 100*time.Millisecond || c.MaxWait < 0 || c.StoreRetry <= 0:
 		return fmt.Errorf("%w: worker: AckWait and RateInterval must be at least 100ms, HeartbeatInterval and StoreRetry positive, MaxWait not negative", config.ErrInvalid)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/rs/zerolog"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // finisher stores, counts and acks finished chunks on a few goroutines, so
@@ -39,6 +40,8 @@ type finisher struct {
 	// jsonResults stores results as JSON instead of the compact form
 	// (ResultFormatJSON: gateways older than the compact form read them).
 	jsonResults bool
+	// counts writes stored chunks' counts, a few of a job's per write.
+	counts *counter
 }
 
 func (f *finisher) start(n int) {
@@ -50,7 +53,6 @@ func (f *finisher) start(n int) {
 			for t := range f.ch {
 				if !f.killed() {
 					f.complete(t)
-					t.release()
 				}
 			}
 		}()
@@ -99,10 +101,12 @@ func (f *finisher) reply(t *task) {
 	f.metrics.chunks.WithLabelValues(t.lane, "replied").Inc()
 }
 
-// close waits until every submitted chunk is finished.
+// close waits until every submitted chunk is finished (its count written
+// at once, not lingering).
 func (f *finisher) close() {
 	close(f.ch)
 	f.wg.Wait()
+	f.counts.close()
 }
 
 // complete stores the chunk's results, counts them into the job record and
@@ -111,25 +115,38 @@ func (f *finisher) close() {
 // A result the results store refuses because it is full is retried while
 // room may come back (StoreRetry); then its items fail with the reason,
 // recorded in the job record (which is not in that stream), so the job
-// still ends.
+// still ends. The count is written by the counter, with those of the job's
+// next chunks (it acks and releases the chunk once written): the finisher
+// goes on with the next chunk meanwhile.
 func (f *finisher) complete(t *task) {
 	cr := t.chunkResult(f.worker)
 	f.metrics.items.WithLabelValues(t.lane, "ok").Add(float64(cr.Done))
 	f.metrics.items.WithLabelValues(t.lane, "failed").Add(float64(cr.Failed))
 	buf := encodeResult(cr, f.jsonResults)
 	defer releaseResult(buf) // the store's publish copies it
-	data := *buf
+	size := len(*buf)
 	span := t.child(f.tracer, "chunk.store")
-	count, outcome, err := f.store(cr, data)
-	count.Started = t.started
-	if err == nil {
-		// Counting is idempotent: an attempt a reconnect or its own
-		// timeout cuts short is simply made again (DoAgain).
-		err = f.epoch.DoAgain(context.Background(), countTimeout, countAttempts, func(ctx context.Context) error {
-			return f.jobs.Count(ctx, cr.Job, count)
-		})
+	count, outcome, err := f.store(cr, *buf)
+	if err != nil {
+		f.counted(t, span, outcome, size, err)
+		return
 	}
-	endStore(span, outcome, len(data), err)
+	count.Started = t.started
+	t.counting.Store(true)
+	if t.freeSlot != nil {
+		t.freeSlot()
+	}
+	f.counts.add(t.job, counting{c: count, more: t.more, done: func(err error) { f.counted(t, span, outcome, size, err) }})
+}
+
+// counted finishes a chunk once its count is written (err nil) or its
+// result could not be stored or counted (err: the chunk is given back).
+func (f *finisher) counted(t *task, span trace.Span, outcome string, size int, err error) {
+	if f.killed() {
+		return // a crashed worker acks nothing
+	}
+	defer t.release()
+	endStore(span, outcome, size, err)
 	if err != nil {
 		tracing.Event(f.log.Error(), t.sc).Err(err).Str("job", t.job).Int("chunk", t.chunk).Msg("storing the result failed, chunk given back")
 		t.spanError(err)

@@ -323,9 +323,15 @@ func (l *lane) take(t *task) {
 func (l *lane) hold(t *task) {
 	l.leases.hold(t)
 	t.lane = l.id
-	t.release = func() {
-		if l.leases.forget(t) {
+	t.freeSlot = func() {
+		if t.slotFree.CompareAndSwap(false, true) {
 			l.fetchers[t.priority].release()
 		}
 	}
+	t.release = func() {
+		if l.leases.forget(t) {
+			t.freeSlot()
+		}
+	}
+	t.more = func() bool { return l.leases.others(t) }
 }

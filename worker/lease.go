@@ -32,6 +32,19 @@ func (l *leases) forget(t *task) bool {
 	return ok
 }
 
+// others reports whether a chunk of t's job other than t is held and not
+// yet being counted.
+func (l *leases) others(t *task) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for o := range l.held {
+		if o != t && o.job == t.job && !o.counting.Load() {
+			return true
+		}
+	}
+	return false
+}
+
 func (l *leases) all() []*task {
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -179,8 +179,17 @@ func (j *Jobs) updateRecent(ctx context.Context, id string, fn func(*wire.JobRec
 // finishes the job takes it out of its tenant's unfinished set and starts
 // its retention.
 func (j *Jobs) Count(ctx context.Context, job string, c wire.ChunkCount) error {
+	return j.CountAll(ctx, job, []wire.ChunkCount{c})
+}
+
+// CountAll is Count for several chunks of one job, in one record write.
+func (j *Jobs) CountAll(ctx context.Context, job string, cs []wire.ChunkCount) error {
 	r, err := j.Update(ctx, job, func(r *wire.JobRecord) bool {
-		return r.Count(c, time.Now().UTC())
+		now, changed := time.Now().UTC(), false
+		for _, c := range cs {
+			changed = r.Count(c, now) || changed
+		}
+		return changed
 	})
 	if errors.Is(err, ErrNotFound) {
 		return nil
