@@ -55,8 +55,12 @@ type jobCounts struct {
 }
 
 // newCounter counts up to most chunks of a job per write (at least one),
-// lingering up to linger for them (none when not positive).
+// lingering up to linger for them; a negative linger counts each chunk in
+// a write of its own.
 func newCounter(jobs *store.Jobs, ep *natsx.Epoch, linger time.Duration, most int, killed func() bool) *counter {
+	if linger < 0 {
+		most = 1
+	}
 	return &counter{jobs: jobs, epoch: ep, linger: linger, most: max(most, 1), killed: killed, pending: map[string]*jobCounts{}}
 }
 
