@@ -118,17 +118,24 @@ func (c Config) validate() error {
 		return fmt.Errorf("%w: worker: MaxBatch, MaxSyncBatch, SyncQueue, Prefetch, MaxDeliver and Finalizers must be positive", config.ErrInvalid)
 	case c.PrefetchMax < 0:
 		return fmt.Errorf("%w: worker: PrefetchMax must not be negative", config.ErrInvalid)
+	case c.AckWait < 100*time.Millisecond || c.HeartbeatInterval <= 0 || c.RateInterval < 100*time.Millisecond || c.MaxWait < 0 || c.StoreRetry <= 0:
+		return fmt.Errorf("%w: worker: AckWait and RateInterval must be at least 100ms, HeartbeatInterval and StoreRetry positive, MaxWait not negative", config.ErrInvalid)
+	}
+	if err := c.validResults(); err != nil {
+		return err
+	}
+	return c.Tracing.Validate()
+}
+
+// validResults checks how results are stored and counted.
+func (c Config) validResults() error {
+	switch {
 	case c.CountBatch < 0:
 		return fmt.Errorf("%w: worker: CountBatch must not be negative", config.ErrInvalid)
 	case c.CountLinger > time.Second:
 		return fmt.Errorf("%w: worker: CountLinger %s: at most 1s", config.ErrInvalid, c.CountLinger)
-	case c.AckWait < 100*time.Millisecond || c.HeartbeatInterval <= 0 || c.RateInterval < 100*time.Millisecond || c.MaxWait < 0 || c.StoreRetry <= 0:
-		return fmt.Errorf("%w: worker: AckWait and RateInterval must be at least 100ms, HeartbeatInterval and StoreRetry positive, MaxWait not negative", config.ErrInvalid)
 	}
-	if err := c.validFormat(); err != nil {
-		return err
-	}
-	return c.Tracing.Validate()
+	return c.validFormat()
 }
 
 func (c Config) validFormat() error {
