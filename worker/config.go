@@ -168,6 +168,16 @@ func (c Config) batchLimits(meta *model.Metadata) (batch, sync int) {
 // /metrics unless told otherwise (in-process workers serve none).
 const DefaultHealthAddr = ":8001"
 
+// GoProcs is how many of the n processors Go would use the worker command
+// gives Go code when the environment sets no GOMAXPROCS
+// (runx.DefaultGOMAXPROCS): half, at least one. TensorFlow's calls run on
+// threads that hold no Go processor while they compute, so every
+// processor Go holds beside them only adds threads that spin, hand off and
+// wake around those calls: on 2 cores, one gave ~6 % more items/s and
+// ~1.3 µs less CPU per digits item, and more synchronous predictions per
+// second (docs/benchmarks.md, issue 23 round 8).
+func GoProcs(n int) int { return n / 2 }
+
 // GOGC is the garbage collector's target the worker commands set when the
 // environment sets none (runx.DefaultGOGC): 4 × the live heap.
 const GOGC = 400

@@ -13,19 +13,19 @@ import (
 
 // task is one chunk message being worked on.
 type task struct {
-	msg       jetstream.Msg
-	lane      string // model id, for metrics
-	model     string // model name and version
-	version   string
-	release   func() // ends the lease and frees the fetch slot (set by the lane)
+	msg     jetstream.Msg
+	lane    string // model id, for metrics
+	model   string // model name and version
+	version string
+	release func() // ends the lease and frees the fetch slot (set by the lane)
 	// more reports whether the lane holds another chunk of the job not yet
 	// being counted (set by the lane); counting is set once this one is,
 	// and freeSlot then frees its fetch slot (its lease is kept until
 	// release): a chunk waiting for its count does not hold up the next.
-	more     func() bool
-	freeSlot func()
-	counting atomic.Bool
-	slotFree atomic.Bool
+	more      func() bool
+	freeSlot  func()
+	counting  atomic.Bool
+	slotFree  atomic.Bool
 	priority  string
 	job       string
 	chunk     int

@@ -50,7 +50,11 @@ func run(args []string) error {
 	}
 	cfg.Version = version
 	runx.DefaultGOGC(worker.GOGC) // unless GOGC is in the environment
-	s.Log(log.Info()).Str("version", version).Msg("starting")
+	// TensorFlow's intra-op threads (0: all of the processors) are sized
+	// before Go's own are cut to half of them.
+	rt := tf.Runtime()
+	procs := runx.DefaultGOMAXPROCS(worker.GoProcs) // unless GOMAXPROCS is in the environment
+	s.Log(log.Info()).Str("version", version).Int("gomaxprocs", procs).Msg("starting")
 	stopPprof, err := runx.Pprof(proc.Pprof, false, log)
 	if err != nil {
 		return err
@@ -58,13 +62,13 @@ func run(args []string) error {
 	defer stopPprof()
 
 	loadStart := time.Now()
-	reg, models, err := mf.Load(modelflags.WarmupBatches(cfg), tf.Runtime())
+	reg, models, err := mf.Load(modelflags.WarmupBatches(cfg), rt)
 	if err != nil {
 		return err
 	}
 	defer reg.Close()
 	modelflags.LogLoaded(log, reg, time.Since(loadStart))
-	opts, err := mf.Options(modelflags.WarmupBatches(cfg), tf.Runtime())
+	opts, err := mf.Options(modelflags.WarmupBatches(cfg), rt)
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package runx
 
 import (
 	"os"
+	"runtime"
 	"runtime/debug"
 )
 
@@ -14,4 +15,18 @@ func DefaultGOGC(percent int) {
 	if _, set := os.LookupEnv("GOGC"); !set {
 		debug.SetGCPercent(percent)
 	}
+}
+
+// DefaultGOMAXPROCS runs Go code on procs(n) of the n processors Go would
+// use (its default, which follows the container's CPU limit), unless the
+// GOMAXPROCS environment variable sets them; procs' answer is kept within
+// [1, n]. It returns the number set.
+func DefaultGOMAXPROCS(procs func(n int) int) int {
+	n := runtime.GOMAXPROCS(0)
+	if _, set := os.LookupEnv("GOMAXPROCS"); set {
+		return n
+	}
+	want := min(max(procs(n), 1), n)
+	runtime.GOMAXPROCS(want)
+	return want
 }
