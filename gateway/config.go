@@ -221,7 +221,7 @@ func (c *Config) registryFlags(s *config.Set, d Config) {
 	s.Duration(&r.PushTimeout, "registry-push-timeout", "REGISTRY_PUSH_TIMEOUT", dr.PushTimeout, "longest push (upload and check); the version is claimed that long, so a push whose gateway died frees it after")
 	s.Duration(&r.CheckTimeout, "registry-check-timeout", "REGISTRY_CHECK_TIMEOUT", dr.CheckTimeout, "how long a worker may take to unpack, load and warm up a pushed version before the push fails (504)")
 	s.Duration(&r.DrainGrace, "registry-drain-grace", "REGISTRY_DRAIN_GRACE", dr.DrainGrace, "how long a retired version waits before its remaining work is counted (submissions that chose it just before are queued by then)")
-	s.Duration(&r.SweepInterval, "registry-sweep-interval", "REGISTRY_SWEEP_INTERVAL", dr.SweepInterval, "how often the registry's upkeep runs: drained retired versions deleted and cleaned up, abandoned pushes removed")
+	s.Duration(&r.SweepInterval, "registry-sweep-interval", "REGISTRY_SWEEP_INTERVAL", dr.SweepInterval, "how often the registry's upkeep runs: drained retired versions deleted and cleaned up, abandoned pushes removed (an idle registry: only a check that nothing changed)")
 }
 
 func (c *Config) uploadFlags(s *config.Set, d Config) {

@@ -31,7 +31,19 @@ type keeper struct {
 	// unannounced are the deleted versions (by NUID) whose consumers and
 	// announcement are gone already.
 	unannounced map[string]bool
+	// quiet is what the last sweep found, when it found nothing to do.
+	quiet quietMark
 }
+
+// quietMark is a registry found with nothing to do, at stamp, since when.
+type quietMark struct {
+	ok    bool
+	stamp store.Stamp
+	since time.Time
+}
+
+// quietRecheck is the longest a quiet registry goes without a sweep.
+const quietRecheck = time.Minute
 
 // consumerInfo reads a consumer's state (the work queue's streams).
 type consumerInfo func(ctx context.Context, stream, consumer string) (*jetstream.ConsumerInfo, error)
@@ -72,30 +84,60 @@ func (k *keeper) run(ctx context.Context) {
 		case <-t.C:
 		}
 		if !k.leading() {
+			k.quiet = quietMark{} // a new lead starts with a sweep
 			continue
 		}
-		if err := k.sweep(ctx); err != nil && ctx.Err() == nil {
+		if err := k.tick(ctx); err != nil && ctx.Err() == nil {
 			k.log.Warn().Err(err).Msg("registry upkeep failed, trying again")
 		}
 	}
 }
 
-// sweep runs one round of upkeep, each step with a timeout of its own.
-func (k *keeper) sweep(ctx context.Context) error {
+// tick sweeps, unless the registry is quiet: the last sweep found nothing
+// to do, and the registry's stamp (two stream infos, where a sweep lists
+// with consumers of its own) has not changed since, for at most
+// quietRecheck. Only a change to the registry gives a quiet registry
+// something to do: every upkeep that waits for time (a drain's grace, a
+// claim's deadline, a young orphan, a deleted version's markers) keeps it
+// from being quiet.
+func (k *keeper) tick(ctx context.Context) error {
+	var st store.Stamp
+	stampErr := k.op(ctx, func(ctx context.Context) (err error) {
+		st, err = k.reg.Stamp(ctx)
+		return err
+	})
+	now := time.Now()
+	if stampErr == nil && k.quiet.ok && k.quiet.stamp == st && now.Sub(k.quiet.since) < quietRecheck {
+		return nil
+	}
+	busy, err := k.sweep(ctx)
+	if stampErr != nil || err != nil || busy {
+		k.quiet = quietMark{}
+	} else if !k.quiet.ok || k.quiet.stamp != st || now.Sub(k.quiet.since) >= quietRecheck {
+		k.quiet = quietMark{ok: true, stamp: st, since: now}
+	}
+	return errors.Join(stampErr, err)
+}
+
+// sweep runs one round of upkeep, each step with a timeout of its own. It
+// says whether anything is left for later sweeps.
+func (k *keeper) sweep(ctx context.Context) (busy bool, err error) {
 	var versions []store.Version
 	var claims map[string]wire.PushClaim
-	err := k.op(ctx, func(ctx context.Context) (err error) {
+	err = k.op(ctx, func(ctx context.Context) (err error) {
 		if versions, err = k.reg.List(ctx); err == nil {
 			claims, err = k.reg.Claims(ctx)
 		}
 		return err
 	})
 	if err != nil {
-		return err
+		return true, err
 	}
 	now := time.Now()
+	busy = len(claims) > 0
 	var errs []error
 	for _, v := range versions {
+		busy = busy || v.Deleted || v.Meta.State == wire.RegistryRetiring || v.Meta.State == wire.RegistryChecking
 		errs = append(errs, k.op(ctx, func(ctx context.Context) error { return k.version(ctx, v, claims, now) }))
 	}
 	for key, c := range claims {
@@ -105,10 +147,11 @@ func (k *keeper) sweep(ctx context.Context) error {
 		}
 	}
 	errs = append(errs, k.op(ctx, func(ctx context.Context) error {
-		_, err := k.reg.SweepOrphans(ctx, k.cfg.PushTimeout)
+		_, left, err := k.reg.SweepOrphans(ctx, k.cfg.PushTimeout)
+		busy = busy || left > 0
 		return err
 	}))
-	return errors.Join(errs...)
+	return busy, errors.Join(errs...)
 }
 
 // op runs one step of upkeep with its own timeout.

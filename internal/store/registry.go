@@ -40,6 +40,7 @@ var (
 type Registry struct {
 	obs     jetstream.ObjectStore
 	stream  jetstream.Stream // the Object Store's, for purges
+	claims  jetstream.Stream // the pushes bucket's, for Stamp
 	pushes  jetstream.KeyValue
 	aliases jetstream.KeyValue
 	models  jetstream.KeyValue
@@ -54,8 +55,12 @@ func NewRegistry(ctx context.Context, in *natsx.Infra) (*Registry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("registry stream: %w", err)
 	}
+	claims, err := in.JS.Stream(ctx, "KV_"+wire.BucketPushes)
+	if err != nil {
+		return nil, fmt.Errorf("registry claims stream: %w", err)
+	}
 	return &Registry{
-		obs: in.Buckets.Registry, stream: st, pushes: in.Buckets.Pushes, aliases: in.Buckets.Aliases,
+		obs: in.Buckets.Registry, stream: st, claims: claims, pushes: in.Buckets.Pushes, aliases: in.Buckets.Aliases,
 		models: in.Buckets.Models, infer: in.Infer, input: in.Input, js: in.JS,
 	}, nil
 }

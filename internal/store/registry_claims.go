@@ -115,37 +115,38 @@ func readBucket[T any](ctx context.Context, kv jetstream.KeyValue) (map[string]T
 
 // SweepOrphans drops the bytes of uploads that no record names and that
 // nothing was written to for olderThan: a push whose gateway died while
-// it stored them. It returns how many it dropped.
-func (r *Registry) SweepOrphans(ctx context.Context, olderThan time.Duration) (int, error) {
+// it stored them. It returns how many it dropped and how many unnamed
+// ones it left (younger than olderThan).
+func (r *Registry) SweepOrphans(ctx context.Context, olderThan time.Duration) (dropped, left int, err error) {
 	prefix := "$O." + wire.BucketRegistry + ".C."
 	info, err := r.stream.Info(ctx, jetstream.WithSubjectFilter(prefix+">"))
 	if err != nil {
-		return 0, fmt.Errorf("sweep registry: %w", err)
+		return 0, 0, fmt.Errorf("sweep registry: %w", err)
 	}
 	if len(info.State.Subjects) == 0 {
-		return 0, nil
+		return 0, 0, nil
 	}
 	vs, err := r.List(ctx)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	named := map[string]bool{}
 	for _, v := range vs {
 		named[v.NUID] = true
 	}
-	n := 0
 	for subj := range info.State.Subjects {
 		if named[strings.TrimPrefix(subj, prefix)] {
 			continue
 		}
 		last, err := r.stream.GetLastMsgForSubject(ctx, subj)
 		if err != nil || time.Since(last.Time) < olderThan {
+			left++
 			continue
 		}
 		if err := r.stream.Purge(ctx, jetstream.WithPurgeSubject(subj)); err != nil {
-			return n, fmt.Errorf("sweep registry: %w", err)
+			return dropped, left, fmt.Errorf("sweep registry: %w", err)
 		}
-		n++
+		dropped++
 	}
-	return n, nil
+	return dropped, left, nil
 }

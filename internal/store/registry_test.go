@@ -139,11 +139,11 @@ func TestRegistryAbandonedPushes(t *testing.T) {
 	if _, err := in.JS.Publish(ctx, chunkSubject("orphan"), []byte("bytes")); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := r.SweepOrphans(ctx, time.Hour); err != nil || n != 0 {
-		t.Fatalf("young orphan swept: %d, %v", n, err)
+	if n, left, err := r.SweepOrphans(ctx, time.Hour); err != nil || n != 0 || left != 1 {
+		t.Fatalf("young orphan: %d swept, %d left, %v; want 0 and 1", n, left, err)
 	}
-	if n, err := r.SweepOrphans(ctx, 0); err != nil || n != 1 {
-		t.Fatalf("orphans swept: %d, %v; want 1", n, err)
+	if n, left, err := r.SweepOrphans(ctx, 0); err != nil || n != 1 || left != 0 {
+		t.Fatalf("orphans: %d swept, %d left, %v; want 1 and 0", n, left, err)
 	}
 	if objs, claims := registryMsgs(t, in); objs != 0 || claims != 0 {
 		t.Fatalf("left: %d registry messages, %d claims", objs, claims)
@@ -187,5 +187,45 @@ func TestRegistryAliases(t *testing.T) {
 	}
 	if _, err := r.aliases.Get(ctx, wire.AliasKey("m", "canary")); !errors.Is(err, jetstream.ErrKeyNotFound) {
 		t.Fatalf("deleted alias: %v", err)
+	}
+}
+
+// The registry's stamp stays while nothing changes and moves with each
+// claim, release, stored version and purge.
+func TestRegistryStamp(t *testing.T) {
+	r, _ := registry(t)
+	ctx := context.Background()
+	stamp := func() Stamp {
+		t.Helper()
+		st, err := r.Stamp(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	last := stamp()
+	if again := stamp(); again != last {
+		t.Fatalf("stamp moved with nothing changed: %+v then %+v", last, again)
+	}
+	for _, step := range []struct {
+		name string
+		do   func() error
+	}{
+		{"claim", func() error { return r.Claim(ctx, "m", "1", claimFor(time.Minute)) }},
+		{"put", func() error {
+			_, err := r.Put(ctx, "m", "1", wire.RegistryMeta{}, bytes.NewReader([]byte("model")))
+			return err
+		}},
+		{"release", func() error { return r.Release(ctx, "m", "1") }},
+		{"remove", func() error { return r.Remove(ctx, "m", "1") }},
+	} {
+		if err := step.do(); err != nil {
+			t.Fatalf("%s: %v", step.name, err)
+		}
+		now := stamp()
+		if now == last {
+			t.Fatalf("stamp unchanged after %s: %+v", step.name, now)
+		}
+		last = now
 	}
 }
