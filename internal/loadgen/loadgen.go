@@ -110,6 +110,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	})
 	stop()
 	wg.Wait()
+	tr.CloseIdleConnections() // the gateway's sockets to these clients close now, not a minute later
 	rec.take(ctx, "load")
 	sctx, cancel := context.WithTimeout(ctx, cfg.Settle)
 	defer cancel()

@@ -42,6 +42,8 @@ func TestTrendChecks(t *testing.T) {
 		{"consumers not back", 100_000, "JetStream consumers back to baseline"},
 		{"consumers growing", 100_000, "JetStream consumers back to baseline"},
 		{"consumers back after a transient rise", 100_000, ""},
+		{"descriptors swing with the clients", 100_000, ""},
+		{"descriptors leaked", 100_000, "p file descriptors after the load"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := &Report{Samples: samples(100_000, tc.end, 40)}
@@ -53,6 +55,14 @@ func TestTrendChecks(t *testing.T) {
 				r.Samples[5].Consumers = 15
 			case "consumers back after a transient rise":
 				r.Samples[5].Consumers = 13
+			}
+			if tc.name == "descriptors swing with the clients" {
+				for i := len(r.Samples) - 3; i < len(r.Samples); i++ {
+					r.Samples[i].Procs = map[string]ProcSample{"p": {RSSKB: tc.end, FDs: 40, Goroutines: 40}}
+				}
+			}
+			if tc.name == "descriptors leaked" {
+				after.Procs = map[string]ProcSample{"p": {RSSKB: tc.end, FDs: 40, Goroutines: 40}}
 			}
 			r.Samples = append(r.Samples, after)
 			var failed []string
