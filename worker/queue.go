@@ -3,28 +3,44 @@ package worker
 import "batchinfer/internal/wire"
 
 // queue holds the chunks whose items are not all in a batch yet:
-// synchronous ones first, each kind in arrival order. It is the batcher's
-// alone (no locking).
+// synchronous ones first, each kind in arrival order, except that a batch
+// chunk goes ahead of the chunks not started yet of jobs that have more
+// chunks in the queue than its job: a job's second chunk here waits for
+// every other job's first (round robin by rank). A job arriving while a
+// large one fills the worker's held chunks thus starts with the next
+// batch instead of after all of them, and one job alone (every chunk
+// ranked by arrival) keeps arrival order. It is the batcher's alone (no
+// locking).
 type queue struct {
 	tasks   []*task
 	pending int // items not yet in a batch
 }
 
-// push adds a chunk behind the others of its kind.
+// push adds a chunk behind the others of its kind (a batch chunk: of its
+// rank or lower).
 func (q *queue) push(t *task) {
 	n := len(t.items) - t.next
 	if n == 0 {
 		return
 	}
+	i := len(q.tasks)
 	if t.priority == wire.PrioritySync {
-		i := 0
+		i = 0
 		for i < len(q.tasks) && q.tasks[i].priority == wire.PrioritySync {
 			i++
 		}
-		q.tasks = append(q.tasks[:i], append([]*task{t}, q.tasks[i:]...)...)
 	} else {
-		q.tasks = append(q.tasks, t)
+		t.rank = 0
+		for _, o := range q.tasks {
+			if o.job == t.job && o.priority != wire.PrioritySync {
+				t.rank++
+			}
+		}
+		for i > 0 && q.tasks[i-1].priority != wire.PrioritySync && q.tasks[i-1].next == 0 && q.tasks[i-1].rank > t.rank {
+			i--
+		}
 	}
+	q.tasks = append(q.tasks[:i], append([]*task{t}, q.tasks[i:]...)...)
 	q.pending += n
 }
 

@@ -50,6 +50,7 @@ type task struct {
 	ids       []string
 	results   []wire.ItemResult
 	next      int // next item to schedule
+	rank      int // the job's other batch chunks in the queue when this one came
 	remaining int // items without a result yet
 	abandoned bool
 	room      *resultRoom // for the parts of results
