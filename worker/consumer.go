@@ -62,12 +62,18 @@ func (f *fetcher) release() {
 }
 
 // fit sizes the chunks held to a chunk of items just received: two
-// batches' worth, within [lo, hi].
+// batches' worth, within [lo, hi], where lo counts chunks of up to a batch:
+// chunks larger than a batch are held lo batches' worth (at least one).
+// What a worker holds is what a newly arrived job waits behind.
 func (f *fetcher) fit(items int) {
 	if f.batch <= 0 || items <= 0 {
 		return
 	}
-	want := min(max((2*f.batch+items-1)/items, f.lo), f.hi)
+	lo := f.lo
+	if items > f.batch {
+		lo = max(1, (f.lo*f.batch+items-1)/items)
+	}
+	want := min(max((2*f.batch+items-1)/items, lo), f.hi)
 	f.mu.Lock()
 	more := want > f.limit
 	f.limit = want

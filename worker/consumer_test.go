@@ -7,7 +7,8 @@ import (
 )
 
 // The chunks held follow their size: two batches' worth of items, within
-// [lo, hi]; without the model's batch, always lo.
+// [lo, hi], lo counting chunks of up to a batch (larger ones: lo batches'
+// worth, at least one); without the model's batch, always lo.
 func TestFetcherFitsChunksToTwoBatches(t *testing.T) {
 	for _, tc := range []struct {
 		name                 string
@@ -21,6 +22,10 @@ func TestFetcherFitsChunksToTwoBatches(t *testing.T) {
 		{"ten items a chunk", 3, 64, 256, 10, 52},
 		{"hi below lo", 3, 1, 4, 1, 3},
 		{"no batch known", 3, 64, 0, 1, 3},
+		{"chunks of two batches", 3, 64, 256, 512, 2},
+		{"chunks of a batch and a half", 3, 64, 256, 384, 2},
+		{"chunks of four batches", 3, 64, 256, 1024, 1},
+		{"large chunks, no batch known", 3, 64, 0, 1024, 3},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFetcher(nil, tc.lo, tc.hi, tc.batch, nil, nil, nil)

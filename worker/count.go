@@ -27,9 +27,10 @@ type counter struct {
 	jobs   *store.Jobs
 	epoch  *natsx.Epoch
 	linger time.Duration
-	// most is how many chunks one write counts at most.
-	most   int
-	killed func() bool
+	// most is how many chunks one write counts at most, of chunks of up
+	// to unit items (a larger chunk counts as one per unit: see limit).
+	most, unit int
+	killed     func() bool
 
 	mu      sync.Mutex
 	pending map[string]*jobCounts
@@ -54,14 +55,28 @@ type jobCounts struct {
 	flush   chan struct{}
 }
 
-// newCounter counts up to most chunks of a job per write (at least one),
+// newCounter counts up to most chunks of a job per write (at least one;
+// fewer when chunks hold more than unit items, unit 0: never fewer),
 // lingering up to linger for them; a negative linger counts each chunk in
 // a write of its own.
-func newCounter(jobs *store.Jobs, ep *natsx.Epoch, linger time.Duration, most int, killed func() bool) *counter {
+func newCounter(jobs *store.Jobs, ep *natsx.Epoch, linger time.Duration, most, unit int, killed func() bool) *counter {
 	if linger < 0 {
 		most = 1
 	}
-	return &counter{jobs: jobs, epoch: ep, linger: linger, most: max(most, 1), killed: killed, pending: map[string]*jobCounts{}}
+	return &counter{jobs: jobs, epoch: ep, linger: linger, most: max(most, 1), unit: unit, killed: killed, pending: map[string]*jobCounts{}}
+}
+
+// limit is how many chunks of k's size one write counts: most, or, for
+// chunks of more than unit items, most units' worth (at least one). The
+// scheduler's queue holds as many units (sched.QueueChunks), and each write
+// is what wakes it to refill that queue: counting more chunks than it holds
+// per write would let it run dry.
+func (c *counter) limit(k counting) int {
+	items := k.c.Done + k.c.Failed + k.c.Skipped
+	if c.unit <= 0 || items <= c.unit {
+		return c.most
+	}
+	return max(1, min(c.most, (c.most*c.unit+items-1)/items))
 }
 
 // add queues one chunk's count; done is called once it is written or has
@@ -78,7 +93,7 @@ func (c *counter) add(job string, k counting) {
 	}
 	k.at = time.Now()
 	jc.waiting = append(jc.waiting, k)
-	if c.closing || c.linger <= 0 || len(jc.waiting) >= c.most || k.more == nil || !k.more() {
+	if c.closing || c.linger <= 0 || len(jc.waiting) >= c.limit(jc.waiting[0]) || k.more == nil || !k.more() {
 		select {
 		case jc.flush <- struct{}{}:
 		default:
@@ -100,7 +115,8 @@ func (c *counter) write(job string, jc *jobCounts) {
 			return
 		}
 		wait := c.linger - time.Since(jc.waiting[0].at)
-		if c.closing || len(jc.waiting) >= c.most {
+		most := c.limit(jc.waiting[0])
+		if c.closing || len(jc.waiting) >= most {
 			wait = 0
 		}
 		c.mu.Unlock()
@@ -113,7 +129,7 @@ func (c *counter) write(job string, jc *jobCounts) {
 			}
 		}
 		c.mu.Lock()
-		batch := jc.waiting[:min(len(jc.waiting), c.most)]
+		batch := jc.waiting[:min(len(jc.waiting), most)]
 		jc.waiting = jc.waiting[len(batch):]
 		if len(jc.waiting) == 0 {
 			select { // a wake-up asked for what this write takes

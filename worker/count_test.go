@@ -56,16 +56,19 @@ func TestCounter(t *testing.T) {
 		// add is written before the next is made (it waits for nothing).
 		writes int
 		atOnce bool
+		unit   int // the counter's unit (0: none)
 	}{
 		{name: "no other chunk held: each counted at once", linger: time.Hour, chunks: 3, writes: 3, atOnce: true},
 		{name: "others held: counted together after linger", linger: 100 * time.Millisecond, chunks: 5, more: true, writes: 1},
 		{name: "linger negative: each counted on its own", linger: -1, chunks: 3, more: true, writes: 3, atOnce: true},
 		{name: "more than a write takes: two writes", linger: time.Hour, chunks: testMost + 1, more: true, close: true, writes: 2},
 		{name: "closing counts what waits at once", linger: time.Hour, chunks: 4, more: true, close: true, writes: 1},
+		{name: "chunks of two units: half as many per write", linger: time.Hour, chunks: 8, more: true, unit: 128, writes: 2},
+		{name: "chunks of most units or more: one per write", linger: time.Hour, chunks: 3, more: true, unit: 256 / testMost, writes: 3, atOnce: true},
 	}
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			c := newCounter(jobs, in.Epoch, tc.linger, testMost, never)
+			c := newCounter(jobs, in.Epoch, tc.linger, testMost, tc.unit, never)
 			job := countJob(t, jobs, fmt.Sprintf("count%d", i), tc.chunks)
 			before := revision(t, in, job)
 			done := make(chan error, tc.chunks)
@@ -103,7 +106,7 @@ func TestCounterLingers(t *testing.T) {
 	in, _ := natstest.Infra(t)
 	jobs := store.NewJobs(in)
 	const linger = 150 * time.Millisecond
-	c := newCounter(jobs, in.Epoch, linger, testMost, func() bool { return false })
+	c := newCounter(jobs, in.Epoch, linger, testMost, 0, func() bool { return false })
 	defer c.close()
 	job := countJob(t, jobs, "linger", 2)
 	done := make(chan error, 1)
@@ -121,7 +124,7 @@ func TestCounterKilled(t *testing.T) {
 	in, _ := natstest.Infra(t)
 	jobs := store.NewJobs(in)
 	var killed atomic.Bool
-	c := newCounter(jobs, in.Epoch, time.Hour, testMost, killed.Load)
+	c := newCounter(jobs, in.Epoch, time.Hour, testMost, 0, killed.Load)
 	job := countJob(t, jobs, "killed", 2)
 	before := revision(t, in, job)
 	var reported atomic.Int32

@@ -181,7 +181,7 @@ func (w *Worker) startWork(ctx context.Context) error {
 		letters: store.NewDeadLetters(w.in), syncLetterTTL: w.cfg.Streams.WithDefaults().ResultTTL,
 		metrics: w.metrics, log: w.log, worker: w.cfg.ID, killed: w.killed.Load, storeRetry: w.cfg.StoreRetry, tracer: w.tracer,
 		jsonResults: w.cfg.ResultFormat == ResultFormatJSON}
-	w.fin.counts = newCounter(w.fin.jobs, w.in.Epoch, w.cfg.CountLinger, w.cfg.CountBatch, w.killed.Load)
+	w.fin.counts = newCounter(w.fin.jobs, w.in.Epoch, w.cfg.CountLinger, w.cfg.CountBatch, w.cfg.MaxBatch, w.killed.Load)
 	w.fin.start(w.cfg.Finalizers)
 	if w.dlqSub, err = w.in.NC.QueueSubscribe(maxDeliveriesAdvisory, "dead-letter", w.onMaxDeliveries); err != nil {
 		return fmt.Errorf("subscribe advisories: %w", err)
