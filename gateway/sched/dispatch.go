@@ -84,11 +84,35 @@ func (s *Scheduler) settle() {
 	}
 }
 
+// queueDepth is how many tickets of chunks of size items wait in a queue
+// of chunks QueueUnit-item units: as many, or that many units' worth of
+// larger chunks (at least one).
+func queueDepth(chunks, size int) int {
+	if size <= QueueUnit {
+		return chunks
+	}
+	return max(1, (chunks*QueueUnit+size-1)/size)
+}
+
+// freshNext is whether the job whose chunk goes next has had none sent.
+func (s *Scheduler) freshNext(q *modelQueue) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	j := q.fq.peek()
+	return j != nil && j.fresh()
+}
+
 // topUp reads how many tickets wait in q's work queue and sends the next
-// chunks, in fair order, until QueueChunks wait.
+// chunks, in fair order, until QueueChunks wait (queueDepth: fewer of
+// chunks larger than QueueUnit; the largest of the queue's jobs counts).
 func (s *Scheduler) topUp(q *modelQueue) {
 	s.mu.Lock()
-	idle := !slices.ContainsFunc(q.fq.jobs(), (*job).pending)
+	idle, size := true, 0
+	for _, j := range q.fq.jobs() {
+		if j.pending() {
+			idle, size = false, max(size, j.chunkSize)
+		}
+	}
 	s.mu.Unlock()
 	if idle {
 		return // nothing to send: the queue's depth is not read
@@ -97,7 +121,11 @@ func (s *Scheduler) topUp(q *modelQueue) {
 	if !ok {
 		return // no worker has served the model yet
 	}
-	want := s.cfg.QueueChunks - waiting
+	depth := queueDepth(s.cfg.QueueChunks, size)
+	want := depth - waiting
+	if want <= 0 && waiting <= depth && s.freshNext(q) {
+		want = 1 // a job's first chunk need not wait for the queue to drain: one ticket more
+	}
 	if want <= 0 {
 		return
 	}

@@ -76,6 +76,9 @@ func (j *job) redriven(rs []wire.ChunkRedrive) {
 // pending is whether the job has chunks to send.
 func (j *job) pending() bool { return !j.stopped && (len(j.redo) > 0 || j.next < j.chunks) }
 
+// fresh is whether none of the job's chunks was sent yet.
+func (j *job) fresh() bool { return j.next == 0 && len(j.redo) == 0 }
+
 // take is the chunk to send now: one to send again first, else the next.
 func (j *job) take() int {
 	if n := len(j.redo); n > 0 {
@@ -190,45 +193,64 @@ func (t *tenant) level(rank int, except *job) float64 {
 }
 
 // next picks the job whose next chunk goes now, or nil, and charges it.
-func (q *fairQueue) next() *job {
+func (q *fairQueue) next() *job { return q.choose(true) }
+
+// peek is the job next would pick now, left uncharged.
+func (q *fairQueue) peek() *job { return q.choose(false) }
+
+// choose picks the tenant of least pass, then its job; charge: and charges
+// them (a tenant or job back from idle gets no credit for the time away).
+func (q *fairQueue) choose(charge bool) *job {
 	var best *tenant
+	bestPass := 0.0
 	for _, t := range q.tenants {
 		if !t.active() {
-			t.idle = true
+			t.idle = t.idle || charge
 			continue
 		}
-		if t.idle { // back from idle: no credit for the time away
-			t.pass, t.idle = max(t.pass, q.vtime), false
+		pass := t.pass
+		if t.idle {
+			pass = max(t.pass, q.vtime)
 		}
-		if best == nil || t.pass < best.pass || t.pass == best.pass && t.name < best.name {
-			best = t
+		if charge {
+			t.pass, t.idle = pass, false
+		}
+		if best == nil || pass < bestPass || pass == bestPass && t.name < best.name {
+			best, bestPass = t, pass
 		}
 	}
 	if best == nil {
 		return nil
 	}
-	j := best.pick()
-	cost := float64(j.chunkItems(j.peek()))
-	best.pass += cost / best.weight
-	j.pass += cost
-	q.vtime = best.pass
+	j := best.pick(charge)
+	if charge {
+		cost := float64(j.chunkItems(j.peek()))
+		best.pass += cost / best.weight
+		j.pass += cost
+		q.vtime = best.pass
+	}
 	return j
 }
 
 // pick is the tenant's job to serve: the best priority, then the least
-// served.
-func (t *tenant) pick() *job {
+// served; charge: jobs back from idle get their level.
+func (t *tenant) pick(charge bool) *job {
 	var best *job
+	bestPass := 0.0
 	for _, j := range t.jobs {
 		if !j.pending() {
-			j.idle = true
+			j.idle = j.idle || charge
 			continue
 		}
+		pass := j.pass
 		if j.idle { // chunks to send again (a dataset read further)
-			j.pass, j.idle = max(j.pass, t.level(j.rank, j)), false
+			pass = max(j.pass, t.level(j.rank, j))
 		}
-		if best == nil || j.rank < best.rank || j.rank == best.rank && (j.pass < best.pass || j.pass == best.pass && j.id < best.id) {
-			best = j
+		if charge {
+			j.pass, j.idle = pass, false
+		}
+		if best == nil || j.rank < best.rank || j.rank == best.rank && (pass < bestPass || pass == bestPass && j.id < best.id) {
+			best, bestPass = j, pass
 		}
 	}
 	return best

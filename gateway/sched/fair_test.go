@@ -129,3 +129,57 @@ func TestFairShareStoppedAndAhead(t *testing.T) {
 		t.Fatalf("tenants left: %v", q.tenants)
 	}
 }
+
+// peek names the job next picks, and changes nothing: the picks with a
+// peek before each are the picks without, through tenants and jobs going
+// idle and coming back, weights and priorities.
+func TestFairPeekIsNext(t *testing.T) {
+	build := func() (*fairQueue, []*job) {
+		q := newFairQueue()
+		js := []*job{newJob("a1", "A", 30, PriorityNormal), newJob("a2", "A", 5, PriorityHigh), newJob("b", "B", 40, PriorityNormal),
+			newJob("c", "C", 3, PriorityNormal)}
+		js[2].weight = 3
+		for _, j := range js {
+			q.add(j)
+		}
+		return q, js
+	}
+	run := func(peek bool) []string {
+		q, js := build()
+		var out []string
+		for i := range 120 {
+			if i == 40 { // a dataset read further: c has more to send after idling
+				js[3].chunks += 10
+			}
+			var want *job
+			if peek {
+				want = q.peek()
+			}
+			j := q.next()
+			if peek && want != j {
+				t.Fatalf("pick %d: peek said %v, next picked %v", i, want, j)
+			}
+			if j == nil {
+				break
+			}
+			out = append(out, j.id)
+			j.take()
+		}
+		return out
+	}
+	if a, b := fmt.Sprint(run(false)), fmt.Sprint(run(true)); a != b {
+		t.Fatalf("picks changed by peeking:\n%s\n%s", a, b)
+	}
+}
+
+// fresh is a job none of whose chunks was sent.
+func TestJobFresh(t *testing.T) {
+	j := newJob("a", "A", 3, PriorityNormal)
+	if !j.fresh() {
+		t.Fatal("a new job is not fresh")
+	}
+	j.take()
+	if j.fresh() {
+		t.Fatal("a job with a chunk sent is fresh")
+	}
+}

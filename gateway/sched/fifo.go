@@ -22,8 +22,10 @@ type order interface {
 	// add enters a job; remove takes it out.
 	add(j *job)
 	remove(j *job)
-	// next picks the job whose next chunk goes now, or nil.
+	// next picks the job whose next chunk goes now, or nil; peek says
+	// which it would pick, changing nothing.
 	next() *job
+	peek() *job
 	// ahead estimates the items served before job j's next chunk.
 	ahead(j *job) int
 	// empty is whether no job is left.
@@ -72,6 +74,8 @@ func (f *fifoQueue) next() *job {
 	}
 	return nil
 }
+
+func (f *fifoQueue) peek() *job { return f.next() }
 
 // ahead is every item not sent yet of the jobs submitted before j.
 func (f *fifoQueue) ahead(j *job) int {

@@ -34,7 +34,9 @@ import (
 type Config struct {
 	// QueueChunks is how many tickets may wait in a model version's queue:
 	// enough that its workers never idle between two rounds, few enough
-	// that a job submitted now is served within one (default 8).
+	// that a job submitted now is served within one (default 2). It counts
+	// chunks of up to QueueUnit items: of larger chunks, that many units'
+	// worth wait (at least one).
 	QueueChunks int
 	// Tick is how often each queue's depth is read and topped up.
 	Tick time.Duration
@@ -56,9 +58,12 @@ func (c Config) Validate() error {
 // Defaults for Config.
 const (
 	DefaultQueueChunks = 2
-	DefaultTick        = 20 * time.Millisecond
-	saveEvery          = 500 * time.Millisecond
-	snapshotEvery      = time.Second
+	// QueueUnit is the chunk size QueueChunks counts in (the default chunk
+	// size and the workers' default batch).
+	QueueUnit     = 256
+	DefaultTick   = 20 * time.Millisecond
+	saveEvery     = 500 * time.Millisecond
+	snapshotEvery = time.Second
 	// opTimeout bounds one NATS operation of the scheduler. Every one is
 	// asked again on the next tick (a ticket's message id makes a repeat
 	// harmless), so it is short: a request sent to a stream or consumer
