@@ -147,7 +147,7 @@ test.describe('batch inference UI', () => {
         }
       })
     })
-    const rows = 3000 // 12 chunks of 256
+    const rows = 3000 // 6 chunks of 512
     const id = await submitDigits(page, rows)
     await waitComplete(page, rows)
     await expectEveryRowOnce(page, id, rows)

@@ -127,7 +127,8 @@ func TestDeadLetterRedriveExactlyOnce(t *testing.T) {
 			}
 			return ps
 		},
-		Worker: func(c *worker.Config) { c.MaxDeliver = 2; c.Prefetch, c.PrefetchMax = 1, 1 },
+		Worker:  func(c *worker.Config) { c.MaxDeliver = 2; c.Prefetch, c.PrefetchMax = 1, 1 },
+		Gateway: chunksOf256,
 	})
 	b, c := s.As(KeyB), s.As(KeyC)
 	inputs, labels := DigitInputs(t, 700)

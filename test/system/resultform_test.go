@@ -21,7 +21,7 @@ import (
 // of one job run in each form, on real TensorFlow. Admission reserves room
 // for each form: a JSON worker's results fit what its job reserved.
 func TestResultFormsReadTheSame(t *testing.T) {
-	s := Start(t, Options{})
+	s := Start(t, Options{Gateway: chunksOf256})
 	inputs, _ := DigitInputs(t, 700) // 3 chunks, the last one short
 	body := map[string]any{"model": "digits", "inputs": inputs}
 	compact := s.submit(t, body)

@@ -17,6 +17,10 @@ import (
 // stream several result messages.
 func smallChunks(c *gateway.Config) { c.Service.MaxChunkBytes = 10 * (4*64 + 16) }
 
+// chunksOf256 caps the digits model's chunks at 256 items (its metadata
+// says 512), for tests written around chunks of 256.
+func chunksOf256(c *gateway.Config) { c.Service.MaxChunkBytes = 256 * (4*64 + 16) }
+
 // followToEnd subscribes to job from after and reads until end, checking
 // order; it returns the item indexes seen and the last seq.
 func followToEnd(w *WS, job string, after uint64) (map[int]int, uint64, error) {
