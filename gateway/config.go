@@ -157,7 +157,7 @@ func (c *Config) Flags(s *config.Set) {
 	c.wsFlags(s, d)
 	c.httpFlags(s, d)
 	s.String(&c.UIDir, "ui-dir", "GATEWAY_UI_DIR", d.UIDir, "serve the built web UI from this directory")
-	s.Int(&c.Sched.QueueChunks, "sched-queue-chunks", "SCHED_QUEUE_CHUNKS", d.Sched.QueueChunks, "batch chunks the scheduler keeps waiting per model version for its workers (fewer: a new job is served sooner; more: workers never idle)")
+	s.Int(&c.Sched.QueueChunks, "sched-queue-chunks", "SCHED_QUEUE_CHUNKS", d.Sched.QueueChunks, "batch chunks the scheduler keeps waiting per model version for its workers, counting a chunk of more than 256 items as one per 256 (fewer: a new job is served sooner; more: workers never idle)")
 	s.Duration(&c.Sched.Tick, "sched-tick", "SCHED_TICK", d.Sched.Tick, "how often the scheduler reads each model's queue and tops it up")
 	s.String(&c.Sched.Policy, "sched-policy", "SCHED_POLICY", d.Sched.Policy, "order batch chunks are sent in: fair (weighted fair share between tenants, priorities, a tenant's jobs equally) or fifo (submission order, as before fair share: for benchmarks that compare the two)")
 	c.authFlags(s, d)
