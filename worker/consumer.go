@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"batchinfer/internal/natsx"
+	"batchinfer/internal/wire"
 
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -69,10 +70,7 @@ func (f *fetcher) fit(items int) {
 	if f.batch <= 0 || items <= 0 {
 		return
 	}
-	lo := f.lo
-	if items > f.batch {
-		lo = max(1, (f.lo*f.batch+items-1)/items)
-	}
+	lo := wire.ChunksWorth(f.lo, f.batch, items)
 	want := min(max((2*f.batch+items-1)/items, lo), f.hi)
 	f.mu.Lock()
 	more := want > f.limit

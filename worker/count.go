@@ -72,11 +72,7 @@ func newCounter(jobs *store.Jobs, ep *natsx.Epoch, linger time.Duration, most, u
 // is what wakes it to refill that queue: counting more chunks than it holds
 // per write would let it run dry.
 func (c *counter) limit(k counting) int {
-	items := k.c.Done + k.c.Failed + k.c.Skipped
-	if c.unit <= 0 || items <= c.unit {
-		return c.most
-	}
-	return max(1, min(c.most, (c.most*c.unit+items-1)/items))
+	return wire.ChunksWorth(c.most, c.unit, k.c.Done+k.c.Failed+k.c.Skipped)
 }
 
 // add queues one chunk's count; done is called once it is written or has

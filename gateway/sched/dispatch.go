@@ -88,10 +88,7 @@ func (s *Scheduler) settle() {
 // of chunks QueueUnit-item units: as many, or that many units' worth of
 // larger chunks (at least one).
 func queueDepth(chunks, size int) int {
-	if size <= QueueUnit {
-		return chunks
-	}
-	return max(1, (chunks*QueueUnit+size-1)/size)
+	return wire.ChunksWorth(chunks, QueueUnit, size)
 }
 
 // freshNext is whether the job whose chunk goes next has had none sent.

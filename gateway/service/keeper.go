@@ -113,7 +113,7 @@ func (k *keeper) tick(ctx context.Context) error {
 	busy, err := k.sweep(ctx)
 	if stampErr != nil || err != nil || busy {
 		k.quiet = quietMark{}
-	} else if !k.quiet.ok || k.quiet.stamp != st || now.Sub(k.quiet.since) >= quietRecheck {
+	} else {
 		k.quiet = quietMark{ok: true, stamp: st, since: now}
 	}
 	return errors.Join(stampErr, err)

@@ -277,3 +277,15 @@ func uvarint(b []byte) (uint64, int) {
 	}
 	return v, k
 }
+
+// ChunksWorth is what a count of n chunks of up to unit items is worth in
+// chunks of size items: n, or n units' worth of larger chunks, at least one.
+// The scheduler's queue depth, a worker's prefetch and its count batch are
+// set in unit-item chunks and scaled by it. A unit of 0 or less scales
+// nothing.
+func ChunksWorth(n, unit, size int) int {
+	if unit <= 0 || size <= unit {
+		return n
+	}
+	return max(1, (n*unit+size-1)/size)
+}

@@ -620,3 +620,18 @@ func TestTensorStoredAsBytes(t *testing.T) {
 		t.Fatalf("every byte: %d bytes encoded, %v", len(b), err)
 	}
 }
+
+func TestChunksWorth(t *testing.T) {
+	for _, tc := range []struct{ n, unit, size, want int }{
+		{2, 256, 100, 2},  // smaller chunks: as many
+		{2, 256, 256, 2},  // the unit itself
+		{2, 256, 512, 1},  // two units' worth
+		{3, 256, 512, 2},  // rounded up
+		{2, 256, 1024, 1}, // at least one
+		{5, 0, 1024, 5},   // no unit: unscaled
+	} {
+		if got := ChunksWorth(tc.n, tc.unit, tc.size); got != tc.want {
+			t.Errorf("ChunksWorth(%d, %d, %d) = %d, want %d", tc.n, tc.unit, tc.size, got, tc.want)
+		}
+	}
+}

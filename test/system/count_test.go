@@ -1,18 +1,15 @@
 package system
 
 import (
-	"context"
 	"encoding/json"
 	"sync"
 	"testing"
 	"time"
 
-	"batchinfer/internal/natsx"
 	"batchinfer/internal/wire"
 	"batchinfer/worker"
 
 	"github.com/nats-io/nats.go"
-	"github.com/rs/zerolog"
 )
 
 // A worker holding more chunks of a job counts them into the job record
@@ -57,14 +54,11 @@ func TestChunksCountedTogether(t *testing.T) {
 // it; the returned func gives one job's, in order.
 func (s *System) watchRecords(t *testing.T) func(job string) []wire.JobRecord {
 	t.Helper()
-	nc, err := natsx.Connect(context.Background(), s.conn(), zerolog.Nop())
-	if err != nil {
-		t.Fatal(err)
-	}
+	nc := s.natsConn(t)
 	t.Cleanup(nc.Close)
 	var mu sync.Mutex
 	seen := map[string][]wire.JobRecord{}
-	_, err = nc.Subscribe("$KV."+wire.BucketJobs+".>", func(m *nats.Msg) {
+	_, err := nc.Subscribe("$KV."+wire.BucketJobs+".>", func(m *nats.Msg) {
 		var r wire.JobRecord
 		if json.Unmarshal(m.Data, &r) != nil {
 			return

@@ -30,6 +30,7 @@ import (
 	"batchinfer/gateway/auth"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
 )
@@ -360,14 +361,22 @@ func (s *System) PostJSON(path string, v any, out any, hdr ...string) int {
 	return code
 }
 
+// natsConn is a NATS connection of the test's own to the system's server,
+// which the caller closes.
+func (s *System) natsConn(tb testing.TB) *nats.Conn {
+	tb.Helper()
+	nc, err := natsx.Connect(context.Background(), s.conn(), zerolog.Nop())
+	if err != nil {
+		tb.Fatalf("connect to NATS: %v", err)
+	}
+	return nc
+}
+
 // Consumers is the number of JetStream consumers on the server, of every
 // stream: the state a leak of per-subscription consumers would grow.
 func (s *System) Consumers() int {
 	s.tb.Helper()
-	nc, err := natsx.Connect(context.Background(), s.conn(), zerolog.Nop())
-	if err != nil {
-		s.tb.Fatalf("consumers: %v", err)
-	}
+	nc := s.natsConn(s.tb)
 	defer nc.Close()
 	js, err := jetstream.New(nc)
 	if err != nil {

@@ -9,11 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"batchinfer/internal/natsx"
 	"batchinfer/internal/store"
 
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/rs/zerolog"
 )
 
 // BenchmarkOutputFile: the files of a finished 100,000-item digits job
@@ -84,10 +82,7 @@ func (s *System) benchGet(b *testing.B, method, path string, want int, hdr ...st
 // outputStore is the outputs bucket, over a connection of its own.
 func (s *System) outputStore(tb testing.TB) *store.Outputs {
 	tb.Helper()
-	nc, err := natsx.Connect(context.Background(), s.conn(), zerolog.Nop())
-	if err != nil {
-		tb.Fatal(err)
-	}
+	nc := s.natsConn(tb)
 	tb.Cleanup(nc.Close)
 	js, _ := jetstream.New(nc)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -26,7 +26,6 @@ import (
 	"batchinfer/worker"
 
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/rs/zerolog"
 )
 
 // digitsDataset is n digits rows as NDJSON, with every step-th row (from
@@ -313,10 +312,7 @@ func (s *System) checkOutputCSV(t *testing.T, id string, n int, classes []int) {
 // outputEntries counts the messages of the outputs bucket.
 func (s *System) outputEntries(t *testing.T) uint64 {
 	t.Helper()
-	nc, err := natsx.Connect(context.Background(), s.conn(), zerolog.Nop())
-	if err != nil {
-		t.Fatal(err)
-	}
+	nc := s.natsConn(t)
 	defer nc.Close()
 	js, _ := jetstream.New(nc)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

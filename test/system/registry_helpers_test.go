@@ -209,10 +209,7 @@ func (st registryState) withoutConsumers() registryState {
 
 func (s *System) registryState(t *testing.T) registryState {
 	t.Helper()
-	nc, err := natsx.Connect(context.Background(), s.conn(), zerolog.Nop())
-	if err != nil {
-		t.Fatal(err)
-	}
+	nc := s.natsConn(t)
 	defer nc.Close()
 	js, err := jetstream.New(nc)
 	if err != nil {

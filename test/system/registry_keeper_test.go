@@ -1,18 +1,15 @@
 package system
 
 import (
-	"context"
 	"net/http"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"batchinfer/api"
-	"batchinfer/internal/natsx"
 	"batchinfer/internal/wire"
 
 	"github.com/nats-io/nats.go"
-	"github.com/rs/zerolog"
 )
 
 // The registry's upkeep costs an idle cluster no consumers: while nothing
@@ -65,10 +62,7 @@ func TestRegistryKeeperQuietWhenIdle(t *testing.T) {
 // JetStream's advisories.
 func (s *System) countConsumersCreated(t *testing.T, streams ...string) *atomic.Int64 {
 	t.Helper()
-	nc, err := natsx.Connect(context.Background(), s.conn(), zerolog.Nop())
-	if err != nil {
-		t.Fatal(err)
-	}
+	nc := s.natsConn(t)
 	t.Cleanup(nc.Close)
 	var n atomic.Int64
 	for _, st := range streams {

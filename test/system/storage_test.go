@@ -16,7 +16,6 @@ import (
 	"batchinfer/worker"
 
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/rs/zerolog"
 )
 
 // storeLimits are small results-store settings shared by gateway and
@@ -138,10 +137,7 @@ func (s *System) purgeFill(t *testing.T) {
 
 func (s *System) resultsStream(t *testing.T) (jetstream.JetStream, jetstream.Stream) {
 	t.Helper()
-	nc, err := natsx.Connect(context.Background(), s.conn(), zerolog.Nop())
-	if err != nil {
-		t.Fatal(err)
-	}
+	nc := s.natsConn(t)
 	t.Cleanup(nc.Close)
 	js, err := jetstream.New(nc)
 	if err != nil {

@@ -171,10 +171,7 @@ type uploadsState struct{ parts, bytes, records uint64 }
 func (s *System) uploadsState(t *testing.T) uploadsState {
 	t.Helper()
 	ctx := context.Background()
-	nc, err := natsx.Connect(ctx, s.conn(), zerolog.Nop())
-	if err != nil {
-		t.Fatal(err)
-	}
+	nc := s.natsConn(t)
 	defer nc.Close()
 	js, err := jetstream.New(nc)
 	if err != nil {
@@ -201,10 +198,7 @@ func (s *System) uploadsState(t *testing.T) uploadsState {
 // not).
 func (s *System) uploadParts(t *testing.T, path string) int {
 	t.Helper()
-	nc, err := natsx.Connect(context.Background(), s.conn(), zerolog.Nop())
-	if err != nil {
-		t.Fatal(err)
-	}
+	nc := s.natsConn(t)
 	defer nc.Close()
 	js, _ := jetstream.New(nc)
 	st, err := js.Stream(context.Background(), wire.StreamUploads)
