@@ -121,19 +121,19 @@ func (b *batcher) got(t *task, ok bool, ch *<-chan *task) {
 	b.q.push(t)
 }
 
-// fill receives more chunks until a batch is full: greedily (only what is
-// ready now; what arrives during inference forms the next batch) or, with
-// maxWait, waiting up to maxWait for more.
+// fill takes every chunk ready now into the queue (synchronous ones first),
+// whose order then decides the next batch: what the worker holds is
+// bounded by its fetch slots, and a chunk that passes the held ones (a
+// newcomer's, the next job's in round robin) must be in the queue to do
+// so. What arrives during inference forms the next batch; with maxWait, a
+// batch not full waits up to maxWait for more.
 func (b *batcher) fill() {
 	open := func() bool { return b.sync != nil || b.batch != nil }
 	for b.sync != nil && b.trySync() { // every synchronous chunk ready, first
 	}
-	if b.d.maxWait == 0 {
-		for b.q.pending < b.d.maxBatch && open() && b.tryReceive() {
-		}
-		return
+	for open() && b.tryReceive() {
 	}
-	if b.q.pending >= b.d.maxBatch || !open() {
+	if b.d.maxWait == 0 || b.q.pending >= b.d.maxBatch || !open() {
 		return
 	}
 	stop, cancel := b.d.clock.After(b.d.maxWait)

@@ -173,6 +173,29 @@ func TestBatcherOrderSyncFirst(t *testing.T) {
 	}
 }
 
+// A newcomer's chunk (the newcomers' queue) ready while a large chunk
+// fills several batches goes into the next batch: the batcher takes every
+// chunk ready into its queue, not only until a batch is full, and the
+// queue puts the newcomer's first.
+func TestBatcherNewcomerInTheNextBatch(t *testing.T) {
+	m := &fakeModel{}
+	h := newHarness(m)
+	h.batch <- newTask(wire.PriorityBatch, "a", 1, 1, 2, 3, 4, 5, 6, 7, 8)
+	h.batch <- newTask(wire.PriorityBatch, "c", 1, 50)
+	h.batch <- newTask(wire.PriorityFirst, "b", 1, 100, 101)
+	h.run(t, h.deps(4, 0, nil))
+	want := [][]int{{100, 101, 1, 2}, {3, 4, 5, 6}, {7, 8, 50}}
+	got := m.seen()
+	if len(got) != len(want) {
+		t.Fatalf("batches %v, want %v", got, want)
+	}
+	for i := range want {
+		if !equal(ids(got[i]), want[i]) {
+			t.Fatalf("batch %d = %v, want %v", i, ids(got[i]), want[i])
+		}
+	}
+}
+
 // fakeClock fires a timer only when the test says so.
 type fakeClock struct {
 	armed chan time.Duration
