@@ -62,6 +62,13 @@ type Config struct {
 	// a model whose chunks hold fewer items than a batch (images: a chunk
 	// each) runs full batches.
 	PrefetchMax int
+	// NewcomerSlots is how many chunks a worker takes per model from the
+	// newcomers' queue (wire.PriorityFirst) beside its Prefetch ones: a
+	// pull stays open there, and the chunk it brings goes into the next
+	// batch, ahead of the other jobs' chunks held (it does not wait for the
+	// chunk running to finish). Negative: none (the worker does not pull
+	// that queue; the scheduler sends a newcomer's chunk to the batch queue).
+	NewcomerSlots int
 	// HeartbeatInterval is how often an idle worker announces itself.
 	HeartbeatInterval time.Duration
 	// RateInterval is the window of the announced items/s: while the
@@ -104,7 +111,7 @@ type Config struct {
 // in-process users (tests) both take them from here.
 func Defaults() Config {
 	return Config{
-		Version: "dev", HealthAddr: "", MaxBatch: 256, MaxSyncBatch: 64, SyncQueue: 512, AckWait: 2 * time.Second, MaxDeliver: 5, Prefetch: 3, PrefetchMax: 64,
+		Version: "dev", HealthAddr: "", MaxBatch: 256, MaxSyncBatch: 64, SyncQueue: 512, AckWait: 2 * time.Second, MaxDeliver: 5, Prefetch: 3, PrefetchMax: 64, NewcomerSlots: 1,
 		HeartbeatInterval: 5 * time.Second, RateInterval: time.Second, Finalizers: 8, StoreRetry: 30 * time.Second, CountLinger: 10 * time.Millisecond, CountBatch: 2, ExecTimeout: 60 * time.Second,
 		ResultFormat: ResultFormatCompact, Tracing: tracing.Defaults(),
 	}
@@ -118,6 +125,8 @@ func (c Config) validate() error {
 		return fmt.Errorf("%w: worker: MaxBatch, MaxSyncBatch, SyncQueue, Prefetch, MaxDeliver and Finalizers must be positive", config.ErrInvalid)
 	case c.PrefetchMax < 0:
 		return fmt.Errorf("%w: worker: PrefetchMax must not be negative", config.ErrInvalid)
+	case c.NewcomerSlots > maxNewcomerSlots:
+		return fmt.Errorf("%w: worker: NewcomerSlots %d: at most %d", config.ErrInvalid, c.NewcomerSlots, maxNewcomerSlots)
 	case c.AckWait < 100*time.Millisecond || c.HeartbeatInterval <= 0 || c.RateInterval < 100*time.Millisecond || c.MaxWait < 0 || c.StoreRetry <= 0:
 		return fmt.Errorf("%w: worker: AckWait and RateInterval must be at least 100ms, HeartbeatInterval and StoreRetry positive, MaxWait not negative", config.ErrInvalid)
 	}
@@ -151,6 +160,13 @@ const (
 	ResultFormatCompact = wire.ResultFormatCompact
 	ResultFormatJSON    = "json"
 )
+
+// maxNewcomerSlots bounds NewcomerSlots: each slot's chunk passes the held
+// ones, so many would undo the batch queue's order.
+const maxNewcomerSlots = 8
+
+// newcomerSlots is NewcomerSlots, 0 when negative (none).
+func (c Config) newcomerSlots() int { return max(c.NewcomerSlots, 0) }
 
 // prefetchMax is PrefetchMax, never below Prefetch.
 func (c Config) prefetchMax() int { return max(c.PrefetchMax, c.Prefetch) }

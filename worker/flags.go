@@ -15,6 +15,7 @@ func (c *Config) Flags(s *config.Set) {
 	s.Int(&c.MaxDeliver, "max-deliver", "WORKER_MAX_DELIVER", d.MaxDeliver, "deliveries of a chunk before its items fail")
 	s.Int(&c.Prefetch, "prefetch", "WORKER_PREFETCH", d.Prefetch, "batch chunks a worker holds per model (pulled ahead, running, being stored), counting a chunk of more than a batch as one per batch")
 	s.Int(&c.PrefetchMax, "prefetch-max", "WORKER_PREFETCH_MAX", d.PrefetchMax, "most batch chunks a worker holds per model when they are small: two batches' worth of items, at least -prefetch chunks")
+	s.Int(&c.NewcomerSlots, "newcomer-slots", "WORKER_NEWCOMER_SLOTS", d.NewcomerSlots, "chunks a worker takes per model from the newcomers' queue (a newly started job's first chunk) beside -prefetch, run in the next batch ahead of the held ones (negative: none)")
 	s.Duration(&c.CountLinger, "count-linger", "WORKER_COUNT_LINGER", d.CountLinger, "how long a stored chunk waits to be counted in one record write with its job's next, while the worker holds another of the job (at most 1s; negative: one write per chunk)")
 	s.Int(&c.CountBatch, "count-batch", "WORKER_COUNT_BATCH", d.CountBatch, "most chunks of a job counted in one record write (each write wakes the scheduler to refill the model's queue), counting a chunk of more than a batch as one per batch")
 	s.Duration(&c.StoreRetry, "store-retry", "WORKER_STORE_RETRY", d.StoreRetry, "how long a result the full results store refuses is retried before its items fail with the reason")

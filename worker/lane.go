@@ -72,7 +72,7 @@ func newLane(d laneDeps, p Predictor) *lane {
 	return &lane{
 		d: d, p: p, meta: meta, id: meta.ID(), log: d.log.With().Str("model", meta.ID()).Logger(),
 		syncCh:   make(chan *task, d.cfg.MaxSyncBatch+d.cfg.SyncQueue),
-		batchCh:  make(chan *task, d.cfg.prefetchMax()),
+		batchCh:  make(chan *task, d.cfg.prefetchMax()+d.cfg.newcomerSlots()),
 		done:     make(chan struct{}),
 		leases:   newLeases(),
 		fetchers: map[string]*fetcher{},
@@ -82,7 +82,11 @@ func newLane(d laneDeps, p Predictor) *lane {
 // start creates the consumers and starts fetching and batching.
 func (l *lane) start(ctx context.Context) error {
 	l.d.metrics.presentModel(l.id)
-	for _, prio := range []string{wire.PrioritySync, wire.PriorityBatch} {
+	prios := []string{wire.PrioritySync, wire.PriorityBatch}
+	if l.d.cfg.newcomerSlots() > 0 {
+		prios = append(prios, wire.PriorityFirst)
+	}
+	for _, prio := range prios {
 		var cons jetstream.Consumer
 		err := natsx.Retry(ctx, func(ctx context.Context) (err error) {
 			cons, err = l.d.js.CreateOrUpdateConsumer(ctx, wire.StreamInfer, jetstream.ConsumerConfig{
@@ -100,9 +104,12 @@ func (l *lane) start(ctx context.Context) error {
 			return fmt.Errorf("consumer %s for %s: %w", prio, l.id, err)
 		}
 		lo, hi, batch := l.d.cfg.Prefetch, l.d.cfg.prefetchMax(), 0
-		if prio == wire.PrioritySync {
+		switch prio {
+		case wire.PrioritySync:
 			lo, hi = l.d.cfg.MaxSyncBatch, l.d.cfg.MaxSyncBatch
-		} else {
+		case wire.PriorityFirst:
+			lo, hi = l.d.cfg.newcomerSlots(), l.d.cfg.newcomerSlots()
+		default:
 			batch, _ = l.d.cfg.batchLimits(l.meta)
 		}
 		l.fetchers[prio] = newFetcher(cons, lo, hi, batch, l.d.epoch, func(m jetstream.Msg) { l.onMessage(prio, m) },
@@ -219,7 +226,7 @@ func (l *lane) onMessage(prio string, m jetstream.Msg) {
 	}
 	l.hold(t)
 	l.traceTask(t, m.Headers())
-	if t.parts > 0 && prio == wire.PriorityBatch {
+	if t.parts > 0 && prio != wire.PrioritySync {
 		l.takes.Add(1)
 		go func() { // reads the input: must not hold up the fetcher
 			defer l.takes.Done()

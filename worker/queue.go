@@ -6,9 +6,10 @@ import "batchinfer/internal/wire"
 // synchronous ones first, each kind in arrival order, except that a batch
 // chunk goes ahead of the chunks not started yet of jobs that have more
 // chunks in the queue than its job: a job's second chunk here waits for
-// every other job's first (round robin by rank). A job arriving while a
-// large one fills the worker's held chunks thus starts with the next
-// batch instead of after all of them, and one job alone (every chunk
+// every other job's first (round robin by rank), and a newcomer's chunk
+// (wire.PriorityFirst) goes ahead of every other job's. A job arriving
+// while a large one fills the worker's held chunks thus starts with the
+// next batch instead of after all of them, and one job alone (every chunk
 // ranked by arrival) keeps arrival order. It is the batcher's alone (no
 // locking).
 type queue struct {
@@ -36,12 +37,27 @@ func (q *queue) push(t *task) {
 				t.rank++
 			}
 		}
-		for i > 0 && q.tasks[i-1].priority != wire.PrioritySync && q.tasks[i-1].next == 0 && q.tasks[i-1].rank > t.rank {
+		for i > 0 && q.tasks[i-1].priority != wire.PrioritySync && q.passes(t, q.tasks[i-1]) {
 			i--
 		}
 	}
 	q.tasks = append(q.tasks[:i], append([]*task{t}, q.tasks[i:]...)...)
 	q.pending += n
+}
+
+// passes says whether batch chunk t goes ahead of o, queued before it: a
+// chunk not started yet of a job of a higher rank, or, for a newcomer's
+// chunk (wire.PriorityFirst), any chunk of another job, started or not (its
+// items go into the next batch: it does not wait for the chunk running).
+// A job's own chunks are never passed.
+func (q *queue) passes(t, o *task) bool {
+	switch {
+	case o.job == t.job:
+		return false
+	case t.priority == wire.PriorityFirst:
+		return true
+	}
+	return o.next == 0 && o.rank > t.rank
 }
 
 // headIsSync says whether the next items are synchronous ones.

@@ -9,11 +9,14 @@ import (
 
 // The queue's order: synchronous chunks first; a batch chunk goes ahead of
 // the chunks not started yet of jobs with more chunks in the queue (round
-// robin by rank); a started chunk keeps its place.
+// robin by rank); a started chunk keeps its place, except before a
+// newcomer's chunk (the newcomers' queue), which goes ahead of every other
+// job's batch chunk but never of its own job's.
 func TestQueueOrder(t *testing.T) {
+	const s, b, f = wire.PrioritySync, wire.PriorityBatch, wire.PriorityFirst
 	type push struct {
 		name, job string
-		sync      bool
+		prio      string
 		started   bool // items taken before the next push
 	}
 	for _, tc := range []struct {
@@ -22,26 +25,31 @@ func TestQueueOrder(t *testing.T) {
 		want   string
 	}{
 		{"one job keeps arrival order",
-			[]push{{"a1", "a", false, false}, {"a2", "a", false, false}, {"a3", "a", false, false}}, "a1 a2 a3"},
+			[]push{{"a1", "a", b, false}, {"a2", "a", b, false}, {"a3", "a", b, false}}, "a1 a2 a3"},
 		{"a newcomer goes ahead of a job's second chunk",
-			[]push{{"a1", "a", false, false}, {"a2", "a", false, false}, {"b1", "b", false, false}}, "a1 b1 a2"},
+			[]push{{"a1", "a", b, false}, {"a2", "a", b, false}, {"b1", "b", b, false}}, "a1 b1 a2"},
 		{"and of its third",
-			[]push{{"a1", "a", false, false}, {"a2", "a", false, false}, {"a3", "a", false, false}, {"b1", "b", false, false}}, "a1 b1 a2 a3"},
+			[]push{{"a1", "a", b, false}, {"a2", "a", b, false}, {"a3", "a", b, false}, {"b1", "b", b, false}}, "a1 b1 a2 a3"},
 		{"not ahead of a started chunk",
-			[]push{{"a1", "a", false, false}, {"a2", "a", false, true}, {"b1", "b", false, false}}, "a2 b1"},
+			[]push{{"a1", "a", b, false}, {"a2", "a", b, true}, {"b1", "b", b, false}}, "a2 b1"},
 		{"two jobs alternate",
-			[]push{{"a1", "a", false, false}, {"a2", "a", false, false}, {"b1", "b", false, false}, {"b2", "b", false, false}}, "a1 b1 a2 b2"},
+			[]push{{"a1", "a", b, false}, {"a2", "a", b, false}, {"b1", "b", b, false}, {"b2", "b", b, false}}, "a1 b1 a2 b2"},
 		{"sync first, then batch by rank",
-			[]push{{"a1", "a", false, false}, {"a2", "a", false, false}, {"s", wire.SyncJob, true, false}, {"b1", "b", false, false}}, "s a1 b1 a2"},
+			[]push{{"a1", "a", b, false}, {"a2", "a", b, false}, {"s", wire.SyncJob, s, false}, {"b1", "b", b, false}}, "s a1 b1 a2"},
+		{"a newcomer's chunk goes ahead of a started one",
+			[]push{{"a1", "a", b, false}, {"a2", "a", b, true}, {"b1", "b", f, false}}, "b1 a2"},
+		{"and of every other job's, behind sync",
+			[]push{{"a1", "a", b, false}, {"c1", "c", b, false}, {"s", wire.SyncJob, s, false}, {"b1", "b", f, false}}, "s b1 a1 c1"},
+		{"but not of its own job's",
+			[]push{{"a1", "a", b, false}, {"b1", "b", b, false}, {"b2", "b", f, false}}, "a1 b1 b2"},
+		{"then the next jobs by rank",
+			[]push{{"a1", "a", b, false}, {"a2", "a", b, false}, {"b1", "b", f, false}, {"c1", "c", b, false}}, "b1 a1 c1 a2"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var q queue
 			names := map[*task]string{}
 			for _, p := range tc.pushes {
-				tk := &task{job: p.job, priority: wire.PriorityBatch, items: make([]wire.Item, 2)}
-				if p.sync {
-					tk.priority = wire.PrioritySync
-				}
+				tk := &task{job: p.job, priority: p.prio, items: make([]wire.Item, 2)}
 				names[tk] = p.name
 				q.push(tk)
 				if p.started { // the batcher took the head chunk's first item (and finished those before it)

@@ -1,7 +1,6 @@
 package sched
 
 import (
-	"slices"
 	"time"
 
 	"batchinfer/internal/wire"
@@ -102,6 +101,10 @@ func (s *Scheduler) freshNext(q *modelQueue) bool {
 // topUp reads how many tickets wait in q's work queue and sends the next
 // chunks, in fair order, until QueueChunks wait (queueDepth: fewer of
 // chunks larger than QueueUnit; the largest of the queue's jobs counts).
+// A newcomer (a job none of whose chunks was sent) next in fair order does
+// not wait for the queue to drain: its chunk goes to the newcomers' queue
+// while a worker's pull waits there, else to the batch queue as one ticket
+// more.
 func (s *Scheduler) topUp(q *modelQueue) {
 	s.mu.Lock()
 	idle, size := true, 0
@@ -114,18 +117,40 @@ func (s *Scheduler) topUp(q *modelQueue) {
 	if idle {
 		return // nothing to send: the queue's depth is not read
 	}
-	waiting, ok := s.waiting(q)
+	fresh := s.freshNext(q)
+	if fresh && s.newcomerPull(q) {
+		s.send(q, &q.first, 1) // before reading the batch queue: sooner
+		fresh = false
+	}
+	st, ok := s.state(q, &q.batch)
 	if !ok {
 		return // no worker has served the model yet
 	}
 	depth := queueDepth(s.cfg.QueueChunks, size)
-	want := depth - waiting
-	if want <= 0 && waiting <= depth && s.freshNext(q) {
-		want = 1 // a job's first chunk need not wait for the queue to drain: one ticket more
+	want := depth - st.waiting
+	if want <= 0 && st.waiting <= depth && fresh {
+		want = 1 // one ticket more, one at a time
 	}
-	if want <= 0 {
-		return
+	if want > 0 {
+		s.send(q, &q.batch, want)
 	}
+}
+
+// newcomerPull says whether a worker's pull waits on q's newcomers' queue
+// with no ticket ahead of it.
+func (s *Scheduler) newcomerPull(q *modelQueue) bool {
+	st, ok := s.state(q, &q.first)
+	return ok && st.pulls > 0 && st.waiting == 0
+}
+
+func (s *Scheduler) state(q *modelQueue, wq *workQueue) (queueState, bool) {
+	ctx, cancel := s.op()
+	defer cancel()
+	return wq.state(ctx, s.in.JS, q.name, q.version)
+}
+
+// send sends up to want tickets of q's next chunks, in fair order, to wq.
+func (s *Scheduler) send(q *modelQueue, wq *workQueue, want int) {
 	var futures []sent
 	now := time.Now()
 	for range want {
@@ -135,7 +160,7 @@ func (s *Scheduler) topUp(q *modelQueue) {
 		c := 0
 		if j != nil {
 			c = j.take()
-			msg = ticket(j, c, now)
+			msg = ticket(j, c, wq.prio, now)
 			s.traceTicket(j, c, msg, now)
 			s.metrics.dispatched(j, now)
 			q.sent += j.chunkItems(c)
@@ -155,16 +180,16 @@ func (s *Scheduler) topUp(q *modelQueue) {
 		}
 		futures = append(futures, sent{j, c, f})
 	}
-	s.awaitAcks(q, futures)
+	s.awaitAcks(wq, futures)
 }
 
-// ticket is the work-queue message of j's chunk c: where its input is,
-// and what the worker needs to know of it (for a redriven chunk, the dead
-// letter it runs again from).
-func ticket(j *job, c int, now time.Time) *nats.Msg {
+// ticket is the work-queue message (on prio's queue) of j's chunk c: where
+// its input is, and what the worker needs to know of it (for a redriven
+// chunk, the dead letter it runs again from).
+func ticket(j *job, c int, prio string, now time.Time) *nats.Msg {
 	h := wire.ChunkHeader{Job: j.id, Chunk: c, Start: c * j.chunkSize, Count: j.chunkItems(c), Enqueued: now, Parts: 1, Deadline: j.deadline,
 		Redrive: j.redrives[c]}
-	m := &nats.Msg{Subject: wire.InferSubject(wire.PriorityBatch, j.name, j.version), Header: h.Header()}
+	m := &nats.Msg{Subject: wire.InferSubject(prio, j.name, j.version), Header: h.Header()}
 	m.Header.Set(wire.HdrMsgID, wire.RedriveMsgID(j.id, c, h.Redrive))
 	return m
 }
@@ -177,13 +202,13 @@ type sent struct {
 	f     jetstream.PubAckFuture
 }
 
-func (s *Scheduler) awaitAcks(q *modelQueue, fs []sent) {
+func (s *Scheduler) awaitAcks(wq *workQueue, fs []sent) {
 	ctx, cancel := s.op()
 	defer cancel()
 	for _, p := range fs {
 		select {
 		case ack := <-p.f.Ok():
-			q.unseen = append(q.unseen, sentTicket{ack.Sequence, time.Now()})
+			wq.unseen = append(wq.unseen, sentTicket{ack.Sequence, time.Now()})
 			continue
 		case err := <-p.f.Err():
 			s.log.Debug().Err(err).Str("job", p.j.id).Msg("scheduler: a ticket was refused, sent again")
@@ -194,40 +219,3 @@ func (s *Scheduler) awaitAcks(q *modelQueue, fs []sent) {
 		s.mu.Unlock()
 	}
 }
-
-// waiting is how many tickets wait undelivered in q's work queue (false:
-// its consumer does not exist yet: no worker serves the model).
-func (s *Scheduler) waiting(q *modelQueue) (int, bool) {
-	ctx, cancel := s.op()
-	defer cancel()
-	if q.cons == nil {
-		c, err := s.in.JS.Consumer(ctx, wire.StreamInfer, wire.ConsumerName(wire.PriorityBatch, q.name, q.version))
-		if err != nil {
-			return 0, false
-		}
-		q.cons = c
-	}
-	info, err := q.cons.Info(ctx)
-	if err != nil {
-		q.cons = nil
-		return 0, false
-	}
-	return max(int(info.NumPending), q.undelivered(info.Delivered.Stream)), true
-}
-
-// undelivered is how many of the tickets this leader sent are past the
-// consumer's last delivered sequence. The server updates a consumer's
-// pending count after it acknowledges a publish: read just after a
-// top-up, it can miss the tickets just sent, and the leader would send as
-// many again.
-// Past unseenFor a ticket counts only as the server counts it (one taken
-// out of the stream undelivered must not hold the queue short for long).
-func (q *modelQueue) undelivered(delivered uint64) int {
-	old := time.Now().Add(-unseenFor)
-	q.unseen = slices.DeleteFunc(q.unseen, func(t sentTicket) bool { return t.seq <= delivered || t.at.Before(old) })
-	return len(q.unseen)
-}
-
-// unseenFor is how long a sent ticket counts as waiting while the
-// consumer's counts do not show it.
-const unseenFor = 2 * time.Second

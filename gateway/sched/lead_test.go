@@ -55,7 +55,7 @@ func readingJob(t *testing.T) (*natsx.Infra, *store.Jobs) {
 	t.Helper()
 	in, _ := natstest.Infra(t)
 	ctx := context.Background()
-	workQueue(t, in)
+	batchConsumer(t, in)
 	s := New(Config{QueueChunks: 100}, in, prometheus.NewRegistry(), zerolog.Nop()) // room for every chunk read
 	if err := s.Start(ctx); err != nil {
 		t.Fatal(err)
@@ -74,16 +74,24 @@ func readingJob(t *testing.T) (*natsx.Infra, *store.Jobs) {
 	return in, jobs
 }
 
-// workQueue creates the workers' batch consumer of model m:1: the
+// batchConsumer creates the workers' batch consumer of model m:1: the
 // scheduler tops up only a queue that has one.
-func workQueue(t *testing.T, in *natsx.Infra) {
+func batchConsumer(t *testing.T, in *natsx.Infra) jetstream.Consumer {
 	t.Helper()
-	if _, err := in.JS.CreateOrUpdateConsumer(context.Background(), wire.StreamInfer, jetstream.ConsumerConfig{
-		Durable: wire.ConsumerName(wire.PriorityBatch, "m", "1"), FilterSubject: wire.InferSubject(wire.PriorityBatch, "m", "1"),
+	return workConsumer(t, in, wire.PriorityBatch)
+}
+
+// workConsumer creates the workers' consumer of model m:1's prio queue.
+func workConsumer(t *testing.T, in *natsx.Infra, prio string) jetstream.Consumer {
+	t.Helper()
+	c, err := in.JS.CreateOrUpdateConsumer(context.Background(), wire.StreamInfer, jetstream.ConsumerConfig{
+		Durable: wire.ConsumerName(prio, "m", "1"), FilterSubject: wire.InferSubject(prio, "m", "1"),
 		AckPolicy: jetstream.AckExplicitPolicy,
-	}); err != nil {
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
+	return c
 }
 
 // A scheduler that stepped down while NATS was away takes back a lease that

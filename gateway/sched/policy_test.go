@@ -41,7 +41,7 @@ func TestPolicySendsInItsOrder(t *testing.T) {
 func ticketOrder(t *testing.T, policy string) int {
 	in, _ := natstest.Infra(t)
 	ctx := context.Background()
-	workQueue(t, in)
+	batchConsumer(t, in)
 	jobs := store.NewJobs(in)
 	now := time.Now()
 	for i, j := range []struct {

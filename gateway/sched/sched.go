@@ -24,7 +24,6 @@ import (
 	"batchinfer/internal/wire"
 
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nuid"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
@@ -116,19 +115,13 @@ type Scheduler struct {
 // modelQueue is one model version's fair queue and work queue.
 type modelQueue struct {
 	name, version string
-	fq            order              // fair share or FIFO (Config.Policy)
-	cons          jetstream.Consumer // the workers' batch consumer (nil until one exists)
-	rate          float64            // items sent per second (moving average)
-	sent          int                // items sent since the last rate update
+	fq            order   // fair share or FIFO (Config.Policy)
+	rate          float64 // items sent per second (moving average)
+	sent          int     // items sent since the last rate update
 	lastRate      time.Time
-	// unseen are the tickets sent and not yet seen delivered (the stream
-	// sequence, when): the consumer's pending count may not count them yet.
-	unseen []sentTicket
-}
-
-type sentTicket struct {
-	seq uint64
-	at  time.Time
+	// batch is the queue of tickets; first that of newcomers' first chunks,
+	// which workers take beside the batch queue's.
+	batch, first workQueue
 }
 
 // New returns a scheduler over in; Start it.

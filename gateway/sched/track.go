@@ -239,7 +239,8 @@ func newJobOf(rec *wire.JobRecord) *job {
 func (s *Scheduler) queue(j *job) *modelQueue {
 	q := s.queues[j.model]
 	if q == nil {
-		q = &modelQueue{name: j.name, version: j.version, fq: newOrder(s.cfg.Policy), lastRate: time.Now()}
+		q = &modelQueue{name: j.name, version: j.version, fq: newOrder(s.cfg.Policy), lastRate: time.Now(),
+			batch: workQueue{prio: wire.PriorityBatch}, first: workQueue{prio: wire.PriorityFirst}}
 		s.queues[j.model] = q
 	}
 	return q

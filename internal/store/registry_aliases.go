@@ -49,7 +49,7 @@ func (r *Registry) WatchAliases(ctx context.Context) (jetstream.KeyWatcher, erro
 
 // Unannounce removes what the workers declared for a retired version once
 // none serves it: its announcement in the models bucket and its consumers
-// (its batch and synchronous queues, its backlog), and the input chunks
+// (its batch, newcomers' and synchronous queues, its backlog), and the input chunks
 // left for it (of jobs cancelled before they were sent). Nothing of it
 // stays.
 func (r *Registry) Unannounce(ctx context.Context, name, version string) error {
@@ -62,6 +62,7 @@ func (r *Registry) Unannounce(ctx context.Context, name, version string) error {
 		name string
 	}{
 		{r.infer, wire.ConsumerName(wire.PriorityBatch, name, version)},
+		{r.infer, wire.ConsumerName(wire.PriorityFirst, name, version)},
 		{r.infer, wire.ConsumerName(wire.PrioritySync, name, version)},
 		{r.input, wire.BacklogConsumer(name, version)},
 	} {

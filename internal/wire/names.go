@@ -71,6 +71,12 @@ const (
 	PrioritySync = "sync"
 	// PriorityBatch is the queue of batch job chunks.
 	PriorityBatch = "batch"
+	// PriorityFirst is the queue of a newly started job's first chunk (a
+	// newcomer's): each worker keeps a pull waiting on it beside its batch
+	// slots, and the scheduler sends there only while one waits, so the
+	// chunk is taken at once instead of behind the batch queue's tickets and
+	// the chunks the workers hold. Its tickets are batch tickets.
+	PriorityFirst = "first"
 )
 
 // Message headers.
