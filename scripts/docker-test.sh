@@ -382,27 +382,27 @@ t=$(date +%s)
 if WORKER_LITE_REPLICAS=1 docker compose up -d --no-build --wait --wait-timeout 120 worker-lite >/dev/null 2>&1; then
   lite_host=$(docker inspect -f '{{.Config.Hostname}}' "$(docker compose ps -q worker-lite | sed -n 1p)")
   body=$work/lite-job.json
-  jq -s '{model: "digits", inputs: [range(120) as $_ | .[]]}' model/testdata/digits_sample.ndjson >"$body" # 6,000 items: 12 chunks of 512
+  jq -s '{model: "digits", inputs: [range(240) as $_ | .[]]}' model/testdata/digits_sample.ndjson >"$body" # 12,000 items: 12 chunks of 1024
   id=$(curl -fsS "${auth[@]}" -H 'Content-Type: application/json' --data-binary "@$body" "$base/v1/jobs" | jq -r .job.id)
   st=
   for _ in $(seq 1 120); do
     st=$(curl -fsS "${auth[@]}" "$base/v1/jobs/$id") || true
-    [ "$(jq -r '.done + .failed' <<<"$st" 2>/dev/null)" = 6000 ] && break
+    [ "$(jq -r '.done + .failed' <<<"$st" 2>/dev/null)" = 12000 ] && break
     sleep 1
   done
-  [ "$(jq -r .done <<<"$st")" = 6000 ] || bad "worker-lite step: job $id did not finish: $st"
+  [ "$(jq -r .done <<<"$st")" = 12000 ] || bad "worker-lite step: job $id did not finish: $st"
   # Workers announce their item counts every 5 s: wait for the counts to add up.
   lite_items=0 tf_items=0
   for _ in $(seq 1 30); do
     cluster=$(curl -fsS "${auth[@]}" "$base/v1/cluster") || cluster='{"workers":[]}'
     lite_items=$(jq --arg h "$lite_host" '[.workers[] | select(.host == $h) | .items_total] | add // 0' <<<"$cluster")
     tf_items=$(jq --arg h "$lite_host" '[.workers[] | select(.host != $h) | .items_total] | add // 0' <<<"$cluster")
-    [ $((lite_items + tf_items)) -ge 6000 ] && break
+    [ $((lite_items + tf_items)) -ge 12000 ] && break
     sleep 1
   done
   [ "$lite_items" -gt 0 ] || bad "worker-lite ran no items of job $id"
   [ "$tf_items" -gt 0 ] || bad "the TensorFlow workers ran no items of job $id"
-  note "worker-lite beside 2 TensorFlow workers: 6000 items, $lite_items run by LiteRT, $tf_items by TensorFlow ($(secs "$t") s)"
+  note "worker-lite beside 2 TensorFlow workers: 12000 items, $lite_items run by LiteRT, $tf_items by TensorFlow ($(secs "$t") s)"
   WORKER_LITE_REPLICAS=0 docker compose up -d --no-build worker-lite >/dev/null 2>&1 || bad "worker-lite did not stop"
 else
   docker compose logs --tail 30 worker-lite >&2

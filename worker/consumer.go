@@ -64,13 +64,16 @@ func (f *fetcher) release() {
 
 // fit sizes the chunks held to a chunk of items just received: two
 // batches' worth, within [lo, hi], where lo counts chunks of up to a batch:
-// chunks larger than a batch are held lo batches' worth (at least one).
-// What a worker holds is what a newly arrived job waits behind.
+// chunks larger than a batch are held lo batches' worth, and never fewer
+// than two (one running, the next read and ready: one alone leaves
+// TensorFlow idle while it is stored and the next is pulled), unless lo is
+// one. What a worker holds is what a job arriving without a newcomer's
+// slot (wire.PriorityFirst) waits behind.
 func (f *fetcher) fit(items int) {
 	if f.batch <= 0 || items <= 0 {
 		return
 	}
-	lo := wire.ChunksWorth(f.lo, f.batch, items)
+	lo := max(wire.ChunksWorth(f.lo, f.batch, items), min(f.lo, 2))
 	want := min(max((2*f.batch+items-1)/items, lo), f.hi)
 	f.mu.Lock()
 	more := want > f.limit

@@ -24,7 +24,10 @@ func TestFetcherFitsChunksToTwoBatches(t *testing.T) {
 		{"no batch known", 3, 64, 0, 1, 3},
 		{"chunks of two batches", 3, 64, 256, 512, 2},
 		{"chunks of a batch and a half", 3, 64, 256, 384, 2},
-		{"chunks of four batches", 3, 64, 256, 1024, 1},
+		{"chunks of four batches: never fewer than two", 3, 64, 256, 1024, 2},
+		{"chunks of eight batches", 3, 64, 256, 2048, 2},
+		{"one chunk when lo is one", 1, 64, 256, 1024, 1},
+		{"lo batches' worth of large chunks", 12, 64, 256, 1024, 3},
 		{"large chunks, no batch known", 3, 64, 0, 1024, 3},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -35,7 +35,7 @@ def spec() -> Spec:
         note="8x8 grayscale, 0 = background, 16 = full ink (scikit-learn digits scale)",
         image={"width": 8, "height": 8, "channels": 1, "invert": True, "range_min": 0, "range_max": 16},
         top_k=3,
-        chunk_size=512,
+        chunk_size=1024,
     )
 
 

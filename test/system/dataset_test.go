@@ -122,7 +122,7 @@ func TestDatasetReadingResumesOnAnotherGateway(t *testing.T) {
 	})
 	second := s.NewGateway()
 	g.close()
-	const n = 12000
+	const n = 24000 // more than the 1 MiB input stream holds: its reading blocks
 	data, labels := digitsNDJSON(t, n, nil)
 	id := s.upload(t, data, "digits.ndjson")
 	var r submitResp

@@ -106,7 +106,7 @@ func checkBatch(t *testing.T, w spanSet, chunk tracetest.SpanStub) {
 }
 
 func checkJobTrace(t *testing.T, s *System, gexp, wexp *tracetest.InMemoryExporter, logs *syncBuffer) {
-	inputs, _ := DigitInputs(t, 600)
+	inputs, _ := DigitInputs(t, 2100) // three chunks of the model's 1024
 	b, _ := json.Marshal(map[string]any{"model": "digits", "inputs": inputs})
 	code, hdr, body := s.Do(http.MethodPost, "/v1/jobs", "application/json", b, nil)
 	if code != http.StatusAccepted {
