@@ -170,6 +170,35 @@ func (q *fairQueue) remove(j *job) {
 	}
 }
 
+// before breaks a tie of passes: a tenant with a newcomer (a job none of
+// whose chunks was sent) first, so that a tenant joining at the current
+// level does not wait for the others' next chunks; then by name.
+func (t *tenant) before(o *tenant) bool {
+	if tf, of := t.hasFresh(), o.hasFresh(); tf != of {
+		return tf
+	}
+	return t.name < o.name
+}
+
+// hasFresh is whether one of the tenant's pending jobs is a newcomer.
+func (t *tenant) hasFresh() bool {
+	for _, j := range t.jobs {
+		if j.pending() && j.fresh() {
+			return true
+		}
+	}
+	return false
+}
+
+// before breaks a tie of passes between two jobs of a tenant: a newcomer
+// first, then by id.
+func (j *job) before(o *job) bool {
+	if jf, of := j.fresh(), o.fresh(); jf != of {
+		return jf
+	}
+	return j.id < o.id
+}
+
 // active is whether the tenant has a chunk to send.
 func (t *tenant) active() bool {
 	for _, j := range t.jobs {
@@ -215,7 +244,7 @@ func (q *fairQueue) choose(charge bool) *job {
 		if charge {
 			t.pass, t.idle = pass, false
 		}
-		if best == nil || pass < bestPass || pass == bestPass && t.name < best.name {
+		if best == nil || pass < bestPass || pass == bestPass && t.before(best) {
 			best, bestPass = t, pass
 		}
 	}
@@ -249,7 +278,7 @@ func (t *tenant) pick(charge bool) *job {
 		if charge {
 			j.pass, j.idle = pass, false
 		}
-		if best == nil || j.rank < best.rank || j.rank == best.rank && (pass < bestPass || pass == bestPass && j.id < best.id) {
+		if best == nil || j.rank < best.rank || j.rank == best.rank && (pass < bestPass || pass == bestPass && j.before(best)) {
 			best, bestPass = j, pass
 		}
 	}

@@ -48,6 +48,26 @@ func TestFairShareSmallJobBehindBacklog(t *testing.T) {
 	}
 }
 
+// A newcomer joins at the current level and wins the tie: a tenant whose
+// name sorts last goes before the backlog's next chunk, and so does a
+// tenant's own new job before its running one of the same priority.
+func TestFairShareNewcomerWinsTies(t *testing.T) {
+	q := newFairQueue()
+	q.add(newJob("a1", "A", 400, PriorityNormal))
+	drain(q, 10)
+	q.add(newJob("z", "Z", 1, PriorityNormal))
+	if got := drain(q, 1); fmt.Sprint(got) != "[z]" {
+		t.Fatalf("next %v, want the newcomer z", got)
+	}
+	q.add(newJob("a2", "A", 4, PriorityNormal))
+	if got := drain(q, 1); fmt.Sprint(got) != "[a2]" {
+		t.Fatalf("next %v, want the tenant's new job a2", got)
+	}
+	if got := drain(q, 5); count(got, "a1") != 3 || count(got, "a2") != 2 { // a1 catches up, then turns
+		t.Fatalf("then %v, want its jobs in turn", got)
+	}
+}
+
 // Tenants share in proportion to their weights; a tenant's jobs of one
 // priority share equally; a better priority goes first.
 func TestFairShareWeightsJobsPriorities(t *testing.T) {
