@@ -111,7 +111,7 @@ type Config struct {
 // in-process users (tests) both take them from here.
 func Defaults() Config {
 	return Config{
-		Version: "dev", HealthAddr: "", MaxBatch: 256, MaxSyncBatch: 64, SyncQueue: 512, AckWait: 2 * time.Second, MaxDeliver: 5, Prefetch: 3, PrefetchMax: 64, NewcomerSlots: 1,
+		Version: "dev", HealthAddr: "", MaxBatch: 256, MaxSyncBatch: 64, SyncQueue: 512, AckWait: 2 * time.Second, MaxDeliver: 5, Prefetch: 3, PrefetchMax: 64, NewcomerSlots: 2,
 		HeartbeatInterval: 5 * time.Second, RateInterval: time.Second, Finalizers: 8, StoreRetry: 30 * time.Second, CountLinger: 10 * time.Millisecond, CountBatch: 2, ExecTimeout: 60 * time.Second,
 		ResultFormat: ResultFormatCompact, Tracing: tracing.Defaults(),
 	}
@@ -125,8 +125,6 @@ func (c Config) validate() error {
 		return fmt.Errorf("%w: worker: MaxBatch, MaxSyncBatch, SyncQueue, Prefetch, MaxDeliver and Finalizers must be positive", config.ErrInvalid)
 	case c.PrefetchMax < 0:
 		return fmt.Errorf("%w: worker: PrefetchMax must not be negative", config.ErrInvalid)
-	case c.NewcomerSlots > maxNewcomerSlots:
-		return fmt.Errorf("%w: worker: NewcomerSlots %d: at most %d", config.ErrInvalid, c.NewcomerSlots, maxNewcomerSlots)
 	case c.AckWait < 100*time.Millisecond || c.HeartbeatInterval <= 0 || c.RateInterval < 100*time.Millisecond || c.MaxWait < 0 || c.StoreRetry <= 0:
 		return fmt.Errorf("%w: worker: AckWait and RateInterval must be at least 100ms, HeartbeatInterval and StoreRetry positive, MaxWait not negative", config.ErrInvalid)
 	}
@@ -136,11 +134,14 @@ func (c Config) validate() error {
 	return c.Tracing.Validate()
 }
 
-// validResults checks how results are stored and counted.
+// validResults checks how results are stored and counted, and the
+// newcomer slots.
 func (c Config) validResults() error {
 	switch {
 	case c.CountBatch < 0:
 		return fmt.Errorf("%w: worker: CountBatch must not be negative", config.ErrInvalid)
+	case c.NewcomerSlots > maxNewcomerSlots:
+		return fmt.Errorf("%w: worker: NewcomerSlots %d: at most %d", config.ErrInvalid, c.NewcomerSlots, maxNewcomerSlots)
 	case c.CountLinger > time.Second:
 		return fmt.Errorf("%w: worker: CountLinger %s: at most 1s", config.ErrInvalid, c.CountLinger)
 	}

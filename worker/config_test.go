@@ -47,3 +47,18 @@ func TestCountSettings(t *testing.T) {
 		}
 	}
 }
+
+// TestNewcomerSlotsSetting checks the newcomer slots' bounds: negative
+// (none) and up to maxNewcomerSlots are allowed, more are not.
+func TestNewcomerSlotsSetting(t *testing.T) {
+	for _, tc := range []struct {
+		slots int
+		ok    bool
+	}{{0, true}, {-1, true}, {1, true}, {maxNewcomerSlots, true}, {maxNewcomerSlots + 1, false}} {
+		cfg := Config{NATS: natsx.ConnConfig{URL: "nats://127.0.0.1:1"}, NewcomerSlots: tc.slots}
+		_, err := New(cfg, []Predictor{nil}, zerolog.Nop())
+		if ok := err == nil; ok != tc.ok || err != nil && !errors.Is(err, config.ErrInvalid) {
+			t.Errorf("NewcomerSlots %d: %v", tc.slots, err)
+		}
+	}
+}

@@ -82,6 +82,40 @@ func newLane(d laneDeps, p Predictor) *lane {
 // start creates the consumers and starts fetching and batching.
 func (l *lane) start(ctx context.Context) error {
 	l.d.metrics.presentModel(l.id)
+	if err := l.workConsumers(ctx); err != nil {
+		return err
+	}
+	if err := l.backlogConsumer(ctx); err != nil {
+		return err
+	}
+	if err := l.startRealtime(l.d.nc); err != nil {
+		return err
+	}
+	pctx, stop := context.WithCancel(context.Background())
+	l.stopPull = stop
+	for _, f := range l.fetchers {
+		go f.run(pctx)
+	}
+	go func() {
+		for _, f := range l.fetchers {
+			<-f.done
+		}
+		l.takes.Wait() // tickets still reading their input hand them over first
+		l.stopRealtime()
+		close(l.syncCh)
+		close(l.batchCh)
+	}()
+	go func() {
+		defer close(l.done)
+		newBatcher(l.batchDeps(), l.syncCh, l.batchCh).run()
+	}()
+	go l.leases.renew(l.d.cfg.AckWait, l.d.epoch.Changed, l.done, l.d.killed)
+	return nil
+}
+
+// workConsumers creates the model version's work-queue consumers (its
+// synchronous, batch and newcomers' queues) and a fetcher for each.
+func (l *lane) workConsumers(ctx context.Context) error {
 	prios := []string{wire.PrioritySync, wire.PriorityBatch}
 	if l.d.cfg.newcomerSlots() > 0 {
 		prios = append(prios, wire.PriorityFirst)
@@ -115,31 +149,6 @@ func (l *lane) start(ctx context.Context) error {
 		l.fetchers[prio] = newFetcher(cons, lo, hi, batch, l.d.epoch, func(m jetstream.Msg) { l.onMessage(prio, m) },
 			func(err error) { l.log.Debug().Err(err).Str("priority", prio).Msg("pull failed, retrying") })
 	}
-	if err := l.backlogConsumer(ctx); err != nil {
-		return err
-	}
-	if err := l.startRealtime(l.d.nc); err != nil {
-		return err
-	}
-	pctx, stop := context.WithCancel(context.Background())
-	l.stopPull = stop
-	for _, f := range l.fetchers {
-		go f.run(pctx)
-	}
-	go func() {
-		for _, f := range l.fetchers {
-			<-f.done
-		}
-		l.takes.Wait() // tickets still reading their input hand them over first
-		l.stopRealtime()
-		close(l.syncCh)
-		close(l.batchCh)
-	}()
-	go func() {
-		defer close(l.done)
-		newBatcher(l.batchDeps(), l.syncCh, l.batchCh).run()
-	}()
-	go l.leases.renew(l.d.cfg.AckWait, l.d.epoch.Changed, l.done, l.d.killed)
 	return nil
 }
 

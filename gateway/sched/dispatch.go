@@ -103,7 +103,10 @@ func (s *Scheduler) freshNext(q *modelQueue) bool {
 // chunks larger than QueueUnit; the largest of the queue's jobs counts).
 // A newcomer (a job none of whose chunks was sent) next in fair order does
 // not wait for the queue to drain: its chunk goes to the newcomers' queue
-// while a worker's pull waits there, else to the batch queue as one ticket
+// while a worker's pull waits there; while every newcomer slot runs a chunk
+// and the batch queue still has tickets, nothing is sent (the newcomer
+// takes the next slot, one newcomer chunk away, not a place behind the
+// chunks the workers hold); else it goes to the batch queue as one ticket
 // more.
 func (s *Scheduler) topUp(q *modelQueue) {
 	s.mu.Lock()
@@ -117,14 +120,13 @@ func (s *Scheduler) topUp(q *modelQueue) {
 	if idle {
 		return // nothing to send: the queue's depth is not read
 	}
-	fresh := s.freshNext(q)
-	if fresh && s.newcomerPull(q) {
-		s.send(q, &q.first, 1) // before reading the batch queue: sooner
-		fresh = false
-	}
+	fresh, first := s.sendNewcomer(q) // before reading the batch queue: sooner
 	st, ok := s.state(q, &q.batch)
 	if !ok {
 		return // no worker has served the model yet
+	}
+	if fresh && first.running > 0 && st.waiting > 0 {
+		return // the newcomer takes the next newcomer slot: it is one chunk away, and the workers have tickets meanwhile
 	}
 	depth := queueDepth(s.cfg.QueueChunks, size)
 	want := depth - st.waiting
@@ -136,11 +138,20 @@ func (s *Scheduler) topUp(q *modelQueue) {
 	}
 }
 
-// newcomerPull says whether a worker's pull waits on q's newcomers' queue
-// with no ticket ahead of it.
-func (s *Scheduler) newcomerPull(q *modelQueue) bool {
-	st, ok := s.state(q, &q.first)
-	return ok && st.pulls > 0 && st.waiting == 0
+// sendNewcomer sends the next job's first ticket to q's newcomers' queue
+// if the job is a newcomer and a worker's pull waits there with no ticket
+// ahead of it. It says whether a newcomer is next still, and what the
+// newcomers' queue held.
+func (s *Scheduler) sendNewcomer(q *modelQueue) (fresh bool, first queueState) {
+	if !s.freshNext(q) {
+		return false, first
+	}
+	first, ok := s.state(q, &q.first)
+	if !ok || first.pulls == 0 || first.waiting > 0 {
+		return true, first
+	}
+	s.send(q, &q.first, 1)
+	return false, first
 }
 
 func (s *Scheduler) state(q *modelQueue, wq *workQueue) (queueState, bool) {

@@ -30,6 +30,7 @@ type sentTicket struct {
 type queueState struct {
 	waiting int // tickets not delivered yet
 	pulls   int // workers' pull requests waiting for a ticket
+	running int // tickets delivered and not acknowledged: held by workers
 }
 
 // state reads how many tickets wait undelivered in the queue and how many
@@ -48,7 +49,7 @@ func (w *workQueue) state(ctx context.Context, js jetstream.JetStream, name, ver
 		w.cons = nil
 		return queueState{}, false
 	}
-	return queueState{waiting: max(int(info.NumPending), w.undelivered(info.Delivered.Stream)), pulls: info.NumWaiting}, true
+	return queueState{waiting: max(int(info.NumPending), w.undelivered(info.Delivered.Stream)), pulls: info.NumWaiting, running: info.NumAckPending}, true
 }
 
 // undelivered is how many of the tickets this leader sent are past the
