@@ -154,6 +154,7 @@ func (s *Scheduler) sendNewcomer(q *modelQueue) (fresh bool, first queueState) {
 	return false, first
 }
 
+// state reads wq's consumer (workQueue.state) within one operation's time.
 func (s *Scheduler) state(q *modelQueue, wq *workQueue) (queueState, bool) {
 	ctx, cancel := s.op()
 	defer cancel()
