@@ -196,7 +196,7 @@ func (k *keeper) drained(ctx context.Context, v store.Version) (bool, error) {
 	if k.pinned(v.Name, v.Version) > 0 {
 		return false, nil
 	}
-	for _, prio := range []string{wire.PriorityBatch, wire.PriorityFirst, wire.PrioritySync} {
+	for _, prio := range wire.Priorities {
 		info, err := k.in(ctx, wire.StreamInfer, wire.ConsumerName(prio, v.Name, v.Version))
 		if errors.Is(err, jetstream.ErrConsumerNotFound) {
 			continue

@@ -61,7 +61,7 @@ func (s *Service) Cluster(ctx context.Context) api.Cluster {
 
 func (s *Service) queueDepth(ctx context.Context, name, version string) api.QueueDepth {
 	var d api.QueueDepth
-	for _, prio := range []string{wire.PriorityBatch, wire.PriorityFirst, wire.PrioritySync} {
+	for _, prio := range wire.Priorities {
 		c, err := s.in.Infer.Consumer(ctx, wire.ConsumerName(prio, name, version))
 		if err != nil {
 			continue // no worker has created it yet

@@ -57,15 +57,15 @@ func (r *Registry) Unannounce(ctx context.Context, name, version string) error {
 	if err := r.input.Purge(ctx, jetstream.WithPurgeSubject(wire.InputModelFilter(name, version))); err != nil {
 		errs = append(errs, err)
 	}
-	for _, c := range []struct {
+	type consumer struct {
 		st   jetstream.Stream
 		name string
-	}{
-		{r.infer, wire.ConsumerName(wire.PriorityBatch, name, version)},
-		{r.infer, wire.ConsumerName(wire.PriorityFirst, name, version)},
-		{r.infer, wire.ConsumerName(wire.PrioritySync, name, version)},
-		{r.input, wire.BacklogConsumer(name, version)},
-	} {
+	}
+	consumers := []consumer{{r.input, wire.BacklogConsumer(name, version)}}
+	for _, prio := range wire.Priorities {
+		consumers = append(consumers, consumer{r.infer, wire.ConsumerName(prio, name, version)})
+	}
+	for _, c := range consumers {
 		if err := c.st.DeleteConsumer(ctx, c.name); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
 			errs = append(errs, err)
 		}

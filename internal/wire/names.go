@@ -107,6 +107,11 @@ const (
 	HdrRedrive = "Bi-Redrive"
 )
 
+// Priorities are a model version's work queues on StreamInfer, each with
+// its workers' durable consumer (ConsumerName): what a version's clean-up
+// and queue depths go through.
+var Priorities = []string{PriorityBatch, PriorityFirst, PrioritySync}
+
 // InferSubject is the subject a chunk for model name:version is queued on.
 func InferSubject(priority, name, version string) string {
 	return "infer." + priority + "." + name + "." + version
